@@ -1,0 +1,271 @@
+/**
+ * From a model field's Effect Schema to a column: its kind (which decides the column type
+ * per dialect and the codec), nullability, and the checks every database can enforce the
+ * same way.
+ *
+ * @since 0.1.0
+ */
+import { BigDecimal, Option, Schema, SchemaAST as AST } from "effect"
+
+/**
+ * Annotation id for per-field column settings.
+ *
+ * @since 0.1.0
+ * @category annotations
+ */
+export const ColumnAnnotationId: unique symbol = Symbol.for("effect-dataflow/Column")
+
+/**
+ * Per-field column settings, attached with {@link annotate}.
+ *
+ * @since 0.1.0
+ * @category annotations
+ */
+export interface ColumnAnnotation {
+  /** Column name; default: the field name in snake_case. */
+  readonly name?: string
+  /** Decimal precision and scale (`DECIMAL(p, s)`). */
+  readonly precision?: number
+  readonly scale?: number
+  /** Maximum string length (VARCHAR(n)); default: read from `Schema.maxLength`. */
+  readonly maxLength?: number
+}
+
+/**
+ * Attaches column settings to a field schema.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Column } from "effect-dataflow"
+ *
+ * const price = Schema.BigDecimal.pipe(Column.annotate({ precision: 12, scale: 2 }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category annotations
+ */
+export const annotate = (annotation: ColumnAnnotation) => <S extends Schema.Schema.Any>(self: S): S =>
+  self.annotations({ [ColumnAnnotationId]: annotation }) as S
+
+/**
+ * The storage kind of a column: what its values are on the TypeScript side.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Kind =
+  | { readonly _tag: "string"; readonly maxLength: number | undefined }
+  | { readonly _tag: "integer" }
+  | { readonly _tag: "float" }
+  | { readonly _tag: "boolean" }
+  | { readonly _tag: "datetime" }
+  | { readonly _tag: "bigint" }
+  | { readonly _tag: "decimal"; readonly precision: number | undefined; readonly scale: number | undefined }
+  | { readonly _tag: "enum"; readonly values: ReadonlyArray<string> }
+  | { readonly _tag: "json" }
+
+/**
+ * A column of a model's table.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Column {
+  /** Field name on the record. */
+  readonly field: string
+  /** Column name in the table. */
+  readonly name: string
+  readonly kind: Kind
+  /** The value may be `null` (`Schema.NullOr`). */
+  readonly nullable: boolean
+  /** The key may be absent (`Schema.optional`); stored as NULL, read back as an absent key. */
+  readonly optional: boolean
+  /** For json columns: Type -> JSON-compatible encoded value, and back. */
+  readonly jsonEncode: (value: unknown) => unknown
+  readonly jsonDecode: (value: unknown) => unknown
+}
+
+const getColumnAnnotation = (ast: AST.Annotated): ColumnAnnotation | undefined =>
+  Option.getOrUndefined(AST.getAnnotation<ColumnAnnotation>(ColumnAnnotationId)(ast))
+
+const typeConstructorTag = (ast: AST.AST): string | undefined => {
+  const tc = ast.annotations[AST.TypeConstructorAnnotationId] as { readonly _tag?: string } | undefined
+  return tc?._tag
+}
+
+interface Analysis {
+  readonly kind: Kind
+  readonly nullable: boolean
+  readonly optional: boolean
+}
+
+const analyzeType = (
+  ast: AST.AST,
+  hints: { maxLength?: number | undefined; integer: boolean; annotation: ColumnAnnotation }
+): Analysis => {
+  const annotation = getColumnAnnotation(ast)
+  if (annotation !== undefined) hints = { ...hints, annotation: { ...annotation, ...hints.annotation } }
+  switch (ast._tag) {
+    case "Refinement": {
+      const js = AST.getJSONSchemaAnnotation(ast).pipe(Option.getOrUndefined) as
+        | { readonly type?: string; readonly maxLength?: number }
+        | undefined
+      const maxLength = js?.maxLength !== undefined
+        ? Math.min(js.maxLength, hints.maxLength ?? Infinity)
+        : hints.maxLength
+      return analyzeType(ast.from, { ...hints, maxLength, integer: hints.integer || js?.type === "integer" })
+    }
+    case "Union": {
+      const nullable = ast.types.some((t) => AST.isLiteral(t) && t.literal === null)
+      const optional = ast.types.some(AST.isUndefinedKeyword)
+      const rest = ast.types.filter((t) => !(AST.isLiteral(t) && t.literal === null) && !AST.isUndefinedKeyword(t))
+      if (rest.length === 1) {
+        const inner = analyzeType(rest[0]!, hints)
+        return { kind: inner.kind, nullable: nullable || inner.nullable, optional: optional || inner.optional }
+      }
+      if (rest.length > 0 && rest.every((t) => AST.isLiteral(t) && typeof t.literal === "string")) {
+        const values = rest.map((t) => (t as AST.Literal).literal as string)
+        return { kind: { _tag: "enum", values }, nullable, optional }
+      }
+      return { kind: { _tag: "json" }, nullable, optional }
+    }
+    case "Literal":
+      if (typeof ast.literal === "string") return plain({ _tag: "enum", values: [ast.literal] })
+      if (typeof ast.literal === "boolean") return plain({ _tag: "boolean" })
+      if (typeof ast.literal === "number") {
+        return plain(Number.isInteger(ast.literal) ? { _tag: "integer" } : { _tag: "float" })
+      }
+      return plain({ _tag: "json" })
+    case "Enums":
+      if (ast.enums.every(([, v]) => typeof v === "string")) {
+        return plain({ _tag: "enum", values: ast.enums.map(([, v]) => v as string) })
+      }
+      return plain({ _tag: "integer" })
+    case "StringKeyword":
+    case "TemplateLiteral":
+      return plain({ _tag: "string", maxLength: hints.annotation.maxLength ?? hints.maxLength })
+    case "NumberKeyword":
+      return plain(hints.integer ? { _tag: "integer" } : { _tag: "float" })
+    case "BooleanKeyword":
+      return plain({ _tag: "boolean" })
+    case "BigIntKeyword":
+      return plain({ _tag: "bigint" })
+    case "Declaration": {
+      const tag = typeConstructorTag(ast)
+      if (tag === "Date") return plain({ _tag: "datetime" })
+      if (tag === "effect/BigDecimal") {
+        return plain({ _tag: "decimal", precision: hints.annotation.precision, scale: hints.annotation.scale })
+      }
+      throw new TypeError(`effect-dataflow: fields of type ${String(ast)} cannot be stored; use a JSON-encodable schema`)
+    }
+    case "TypeLiteral":
+    case "TupleType":
+    case "Suspend":
+    case "UnknownKeyword":
+    case "AnyKeyword":
+      return plain({ _tag: "json" })
+    default:
+      throw new TypeError(`effect-dataflow: fields of type ${String(ast)} cannot be stored`)
+  }
+}
+
+const plain = (kind: Kind): Analysis => ({ kind, nullable: false, optional: false })
+
+/**
+ * Reads the columns of a struct's fields.
+ * @internal
+ */
+export const fromFields = (
+  fields: Schema.Struct.Fields,
+  columnName: (field: string) => string
+): ReadonlyArray<Column> => {
+  const typeAst = AST.typeAST(Schema.Struct(fields).ast)
+  return AST.getPropertySignatures(typeAst).map((ps): Column => {
+    const field = String(ps.name)
+    const psAnnotation = getColumnAnnotation(ps) ?? {}
+    const analysis = analyzeType(ps.type, { maxLength: undefined, integer: false, annotation: psAnnotation })
+    const annotation = { ...getColumnAnnotation(ps.type), ...psAnnotation }
+    // model fields need no services: a model is declared without requirements
+    const one = Schema.Struct({ [field]: fields[field]! }) as unknown as Schema.Schema<
+      Record<string, unknown>,
+      Record<string, unknown>
+    >
+    const encode = Schema.encodeSync(one)
+    const decode = Schema.decodeUnknownSync(one)
+    return {
+      field,
+      name: annotation.name ?? columnName(field),
+      kind: analysis.kind,
+      nullable: analysis.nullable,
+      optional: analysis.optional || ps.isOptional,
+      jsonEncode: (value) => (encode({ [field]: value }) as Record<string, unknown>)[field],
+      jsonDecode: (value) => (decode({ [field]: value }) as Record<string, unknown>)[field]
+    }
+  })
+}
+
+/** Timestamps the library manages. @internal */
+export const timestampColumn = (field: string, name: string): Column => ({
+  field,
+  name,
+  kind: { _tag: "datetime" },
+  nullable: false,
+  optional: false,
+  jsonEncode: (v) => v,
+  jsonDecode: (v) => v
+})
+
+/** Earliest and latest instants every database stores exactly (MySQL DATETIME's range). @internal */
+export const minDate = Date.UTC(1000, 0, 1)
+/** @internal */
+export const maxDate = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
+const minInt64 = -(2n ** 63n)
+const maxInt64 = 2n ** 63n - 1n
+
+/**
+ * Checks what the schema cannot express but every database needs: finite floats, real
+ * dates in the storable range, 64-bit bigints, no NUL in text. Returns the reason, or
+ * undefined when the value can be stored.
+ * @internal
+ */
+export const storageCheck = (kind: Kind, value: unknown): string | undefined => {
+  switch (kind._tag) {
+    case "string":
+      return typeof value === "string" && value.includes("\u0000")
+        ? "text cannot contain the NUL character (U+0000)"
+        : undefined
+    case "float":
+    case "integer":
+      return typeof value === "number" && !Number.isFinite(value) ? "number must be finite" : undefined
+    case "datetime": {
+      if (!(value instanceof Date)) return undefined
+      const t = value.getTime()
+      if (Number.isNaN(t)) return "invalid date"
+      return t < minDate || t > maxDate ? "date must be between 1000-01-01 and 9999-12-31 (UTC)" : undefined
+    }
+    case "bigint":
+      return typeof value === "bigint" && (value < minInt64 || value > maxInt64)
+        ? "bigint must fit in a signed 64-bit integer"
+        : undefined
+    default:
+      return undefined
+  }
+}
+
+/**
+ * A BigDecimal as plain decimal text (never scientific notation), normalised.
+ * @internal
+ */
+export const formatDecimal = (n: BigDecimal.BigDecimal): string => {
+  const d = BigDecimal.normalize(n)
+  if (d.scale <= 0) return (d.value * 10n ** BigInt(-d.scale)).toString()
+  const negative = d.value < 0n
+  const digits = (negative ? -d.value : d.value).toString().padStart(d.scale + 1, "0")
+  const text = `${digits.slice(0, digits.length - d.scale)}.${digits.slice(digits.length - d.scale)}`
+  return negative ? `-${text}` : text
+}
+
+/** @internal */
+export const parseDecimal = (raw: unknown): BigDecimal.BigDecimal =>
+  BigDecimal.normalize(BigDecimal.unsafeFromString(String(raw)))

@@ -1,0 +1,185 @@
+/**
+ * Typed, tagged errors for everything a caller of a generated node can cause.
+ *
+ * No error carries a field value: they name the model, the operation, the field or
+ * constraint, and (for bulk nodes) the row index, so they are safe to log.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+const rowSuffix = (rowIndex: number | undefined) => (rowIndex === undefined ? "" : ` (row ${rowIndex})`)
+
+/**
+ * Input that does not fit the model: a missing required field, a value of the wrong
+ * type, a refinement that fails, or an attempt to write a managed field.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ValidationError extends Schema.TaggedError<ValidationError>()("ValidationError", {
+  model: Schema.String,
+  operation: Schema.String,
+  /** Dotted path of the offending field, `""` for the record itself. */
+  path: Schema.String,
+  /** Index of the offending row in a bulk input. */
+  rowIndex: Schema.optional(Schema.Number),
+  reason: Schema.String
+}) {
+  override get message(): string {
+    const at = this.path === "" ? "" : ` at "${this.path}"`
+    return `${this.model}.${this.operation}: invalid input${at}${rowSuffix(this.rowIndex)}: ${this.reason}`
+  }
+}
+
+/**
+ * No record with the given primary key (or it belongs to another scope).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
+  model: Schema.String,
+  operation: Schema.String,
+  id: Schema.Union(Schema.String, Schema.Number)
+}) {
+  override get message(): string {
+    return `${this.model}.${this.operation}: no ${this.model} with id ${JSON.stringify(this.id)}`
+  }
+}
+
+/**
+ * A unique constraint or primary key was violated. Names the constraint and its columns,
+ * never the duplicated value.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UniqueViolation extends Schema.TaggedError<UniqueViolation>()("UniqueViolation", {
+  model: Schema.String,
+  operation: Schema.String,
+  constraint: Schema.optional(Schema.String),
+  columns: Schema.Array(Schema.String),
+  rowIndex: Schema.optional(Schema.Number)
+}) {
+  override get message(): string {
+    return `${this.model}.${this.operation}: duplicate value for unique (${this.columns.join(", ")})${
+      rowSuffix(this.rowIndex)
+    }`
+  }
+}
+
+/**
+ * A foreign key constraint was violated.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ForeignKeyViolation extends Schema.TaggedError<ForeignKeyViolation>()("ForeignKeyViolation", {
+  model: Schema.String,
+  operation: Schema.String,
+  constraint: Schema.optional(Schema.String),
+  columns: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    const what = this.constraint ?? (this.columns.length > 0 ? this.columns.join(", ") : "a foreign key")
+    return `${this.model}.${this.operation}: foreign key violation on ${what}`
+  }
+}
+
+/**
+ * A NOT NULL column received no value.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NotNullViolation extends Schema.TaggedError<NotNullViolation>()("NotNullViolation", {
+  model: Schema.String,
+  operation: Schema.String,
+  columns: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    return `${this.model}.${this.operation}: missing value for NOT NULL column ${this.columns.join(", ")}`
+  }
+}
+
+/**
+ * An upsert names conflict columns that no primary key or unique constraint covers.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ConflictTargetError extends Schema.TaggedError<ConflictTargetError>()("ConflictTargetError", {
+  model: Schema.String,
+  operation: Schema.String,
+  columns: Schema.Array(Schema.String),
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.model}.${this.operation}: conflict target (${this.columns.join(", ")}) ${this.reason}`
+  }
+}
+
+/**
+ * A bulk update or delete without a filter, and without `{ confirm: true }`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnsafeOperation extends Schema.TaggedError<UnsafeOperation>()("UnsafeOperation", {
+  model: Schema.String,
+  operation: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.model}.${this.operation}: ${this.reason}`
+  }
+}
+
+/**
+ * A filter names an unknown field, uses an unknown operator or carries a value of the
+ * wrong type. `path` points at the offending part (`$or[1].age.$gt`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidFilter extends Schema.TaggedError<InvalidFilter>()("InvalidFilter", {
+  model: Schema.String,
+  operation: Schema.String,
+  path: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.model}.${this.operation}: invalid filter at "${this.path}": ${this.reason}`
+  }
+}
+
+/**
+ * Any other database failure. Keeps the driver error in `cause` and says whether running
+ * the same work again can succeed (serialization failure, deadlock, lock timeout, busy).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {
+  model: Schema.String,
+  operation: Schema.String,
+  /** The driver's error code (SQLSTATE, `SQLITE_*`, `ER_*`), when it gave one. */
+  code: Schema.optional(Schema.String),
+  retryable: Schema.Boolean,
+  cause: Schema.Unknown
+}) {
+  override get message(): string {
+    return `${this.model}.${this.operation}: database error${this.code === undefined ? "" : ` ${this.code}`}${
+      this.retryable ? " (retryable)" : ""
+    }`
+  }
+}
+
+/**
+ * Errors a write can fail with once the input was valid.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type WriteError = UniqueViolation | ForeignKeyViolation | NotNullViolation | DatabaseError

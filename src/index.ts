@@ -1,0 +1,17 @@
+/**
+ * effect-dataflow: declare a model as an Effect Schema, get typed create / read / update /
+ * delete / list / count / upsert and bulk operations on SQLite, PostgreSQL and MySQL/MariaDB.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as Column from "./Column.js"
+/** @since 0.1.0 */
+export * as DataFlow from "./DataFlow.js"
+/** @since 0.1.0 */
+export * as Dialect from "./Dialect.js"
+/** @since 0.1.0 */
+export * as Errors from "./Errors.js"
+/** @since 0.1.0 */
+export * as Model from "./Model.js"

@@ -1,0 +1,96 @@
+/**
+ * Per-client state: the client's dialect, which tables it has ensured, facts about the
+ * server. Held in a WeakMap keyed by the client, so it lives exactly as long as the client.
+ * @internal
+ */
+import { SqlClient } from "@effect/sql"
+import { Context, Deferred, Effect, Exit, FiberId, Option } from "effect"
+import * as Dialect from "../Dialect.js"
+
+/**
+ * When tables may be created. `"auto"`: missing tables are created on first use (and by
+ * `DataFlow.migrate`); `"existing"`: the database belongs to someone else, never run DDL.
+ *
+ * @since 0.1.0
+ * @category schema
+ */
+export class SchemaPolicy extends Context.Reference<SchemaPolicy>()("effect-dataflow/SchemaPolicy", {
+  defaultValue: (): "auto" | "existing" => "auto"
+}) {}
+
+/** @internal */
+export interface ClientState {
+  readonly dialect: Dialect.Dialect
+  readonly ready: Map<string, true | Deferred.Deferred<void, unknown>>
+  server: Dialect.ServerInfo | undefined
+}
+
+const states = new WeakMap<SqlClient.SqlClient, ClientState>()
+
+/** @internal */
+export const stateOf = (sql: SqlClient.SqlClient): ClientState => {
+  let state = states.get(sql)
+  if (state === undefined) {
+    state = { dialect: Dialect.fromClient(sql), ready: new Map(), server: undefined }
+    states.set(sql, state)
+  }
+  return state
+}
+
+/** Runs an effect off the ambient transaction's connection. @internal */
+export const outsideTransaction = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.mapInputContext(self, (ctx: Context.Context<R>) =>
+    Context.omit(SqlClient.TransactionConnection)(ctx) as Context.Context<R>)
+
+const serverInfo = (sql: SqlClient.SqlClient, state: ClientState) =>
+  state.server !== undefined || state.dialect.name !== "mysql"
+    ? Effect.succeed(state.server ?? { mariadb: false })
+    : sql.unsafe<{ v: string }>("SELECT VERSION() AS v").withoutTransform.pipe(
+      Effect.map((rows) => {
+        state.server = { mariadb: /mariadb/i.test(String(rows[0]?.v ?? "")) }
+        return state.server
+      })
+    )
+
+/**
+ * Ensures a table exists on this client, running its DDL at most once per client even when
+ * many fibers need it at the same time. Under the `"existing"` policy it does nothing.
+ * @internal
+ */
+export const ensure = <E>(
+  sql: SqlClient.SqlClient,
+  state: ClientState,
+  key: string,
+  ddl: (server: Dialect.ServerInfo) => ReadonlyArray<string>,
+  mapError: (e: unknown) => E
+): Effect.Effect<void, E> => {
+  const entry = state.ready.get(key)
+  if (entry === true) return Effect.void
+  return Effect.flatMap(SchemaPolicy, (policy): Effect.Effect<void, E> => {
+    if (policy === "existing") return Effect.void
+    const current = state.ready.get(key)
+    if (current === true) return Effect.void
+    if (current !== undefined) return Deferred.await(current).pipe(Effect.mapError(mapError))
+    const run = serverInfo(sql, state).pipe(
+      Effect.flatMap((server) =>
+        Effect.forEach(ddl(server), (statement) => sql.unsafe(statement).withoutTransform, { discard: true })
+      ),
+      Effect.mapError(mapError)
+    )
+    return Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (tx) => {
+      // SQLite has one connection: inside a transaction the DDL must run on it, and may be
+      // rolled back with it, so it is not remembered as done.
+      if (Option.isSome(tx) && !state.dialect.ddlOutsideTransaction) return run
+      const deferred = Deferred.unsafeMake<void, unknown>(FiberId.none)
+      state.ready.set(key, deferred)
+      return outsideTransaction(run).pipe(
+        Effect.onExit((exit) => {
+          if (Exit.isSuccess(exit)) state.ready.set(key, true)
+          else state.ready.delete(key)
+          return Deferred.done(deferred, exit)
+        }),
+        Effect.uninterruptible
+      )
+    })
+  })
+}

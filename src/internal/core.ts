@@ -1,0 +1,477 @@
+/**
+ * The model engine: metadata derived once per model, SQL compiled once per model and
+ * dialect, and the generated nodes.
+ * @internal
+ */
+import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Clock, Effect, Either, Option, ParseResult, Schema, SchemaAST as AST } from "effect"
+import * as Column from "../Column.js"
+import * as Dialect from "../Dialect.js"
+import {
+  DatabaseError,
+  ForeignKeyViolation,
+  InvalidFilter,
+  NotNullViolation,
+  UniqueViolation,
+  ValidationError
+} from "../Errors.js"
+import { ensure, stateOf } from "./client.js"
+import { assertIdentifier, snakeCase, tableName } from "./naming.js"
+
+type Row = Record<string, unknown>
+type FieldList = ReadonlyArray<string>
+
+/** @internal */
+export interface DefOptions {
+  readonly table?: string | undefined
+  readonly primaryKey?: string | undefined
+  readonly unique?: ReadonlyArray<string | FieldList> | undefined
+  readonly indexes?: ReadonlyArray<string | FieldList> | undefined
+  readonly timestamps?: boolean | undefined
+}
+
+interface CompiledColumn {
+  readonly column: Column.Column
+  readonly codec: Dialect.Codec
+  readonly quoted: string
+  readonly toDb: (value: unknown) => unknown
+  readonly fromDb: (raw: unknown) => unknown
+}
+
+interface Compiled {
+  readonly dialect: Dialect.Dialect
+  readonly table: string
+  readonly all: ReadonlyArray<CompiledColumn>
+  readonly byField: ReadonlyMap<string, CompiledColumn>
+  readonly pk: CompiledColumn
+  readonly selectList: string
+  readonly selectById: string
+  readonly deleteById: string
+  readonly uniques: ReadonlyArray<{ readonly name: string; readonly fields: FieldList; readonly columns: FieldList }>
+  readonly constraintFields: ReadonlyMap<string, FieldList>
+  readonly ddl: (server: Dialect.ServerInfo) => ReadonlyArray<string>
+  readonly safeIntegers: boolean
+  readonly insertText: (columns: ReadonlyArray<CompiledColumn>, rows: number, returning: boolean) => string
+}
+
+/** @internal */
+export interface Def {
+  readonly name: string
+  readonly table: string
+  readonly fields: Schema.Struct.Fields
+  readonly schema: Schema.Struct<Schema.Struct.Fields>
+  readonly columns: ReadonlyArray<Column.Column>
+  readonly userColumns: ReadonlyArray<Column.Column>
+  readonly byField: ReadonlyMap<string, Column.Column>
+  readonly pk: Column.Column
+  readonly autoIncrement: boolean
+  readonly timestamps: boolean
+  readonly managed: ReadonlySet<string>
+  readonly uniqueSets: ReadonlyArray<FieldList>
+  readonly indexSets: ReadonlyArray<FieldList>
+  readonly validateCreate: (u: unknown) => Either.Either<Row, ParseResult.ParseIssue>
+  readonly validatePatch: (u: unknown) => Either.Either<Row, ParseResult.ParseIssue>
+  readonly isValue: ReadonlyMap<string, (u: unknown) => boolean>
+  readonly compiled: Map<string, Compiled>
+}
+
+const parseOptions: AST.ParseOptions = { errors: "first", onExcessProperty: "error" }
+
+/** @internal */
+export const makeDef = (name: string, fields: Schema.Struct.Fields, options: DefOptions): Def => {
+  assertIdentifier("model name", name)
+  const table = assertIdentifier("table name", options.table ?? tableName(name))
+  const timestamps = options.timestamps ?? true
+  const userColumns = Column.fromFields(fields, snakeCase)
+  for (const c of userColumns) {
+    assertIdentifier(`field of ${name}`, c.field)
+    assertIdentifier(`column of ${name}`, c.name)
+  }
+  const managedColumns = timestamps
+    ? [Column.timestampColumn("createdAt", "created_at"), Column.timestampColumn("updatedAt", "updated_at")]
+    : []
+  for (const m of managedColumns) {
+    if (userColumns.some((c) => c.field === m.field || c.name === m.name)) {
+      throw new TypeError(`effect-dataflow: ${name}.${m.field} is managed by the library when timestamps are on`)
+    }
+  }
+  const columns = [...userColumns, ...managedColumns]
+  const byField = new Map(columns.map((c) => [c.field, c]))
+  const pkField = options.primaryKey ?? "id"
+  const pk = byField.get(pkField)
+  if (pk === undefined || managedColumns.includes(pk)) {
+    throw new TypeError(`effect-dataflow: ${name} has no field ${JSON.stringify(pkField)} to use as primary key`)
+  }
+  if (pk.nullable || pk.optional) throw new TypeError(`effect-dataflow: primary key ${name}.${pkField} cannot be optional`)
+  const pkSchema = fields[pkField]!
+  const hasConstructorDefault = Schema.isPropertySignature(pkSchema) &&
+    pkSchema.ast._tag === "PropertySignatureDeclaration" && pkSchema.ast.defaultValue !== undefined
+  const autoIncrement = pk.kind._tag === "integer" && !hasConstructorDefault
+  const sets = (list: ReadonlyArray<string | FieldList> | undefined, what: string) =>
+    (list ?? []).map((entry) => {
+      const set = typeof entry === "string" ? [entry] : [...entry]
+      for (const f of set) {
+        if (!byField.has(f)) throw new TypeError(`effect-dataflow: ${what} of ${name} names unknown field ${f}`)
+      }
+      return set
+    })
+  const typeStruct = Schema.typeSchema(Schema.Struct(fields))
+  const createStruct = autoIncrement
+    ? Schema.Struct({
+      ...fields,
+      [pkField]: Schema.optional(Schema.isSchema(pkSchema) ? Schema.typeSchema(pkSchema) : Schema.Int)
+    })
+    : typeStruct
+  const validateCreate = ParseResult.validateEither(Schema.typeSchema(createStruct), parseOptions)
+  const patchFields = Object.fromEntries(Object.entries(fields).filter(([k]) => k !== pkField))
+  const validatePatch = ParseResult.validateEither(
+    Schema.partialWith(Schema.typeSchema(Schema.Struct(patchFields)), { exact: true }),
+    parseOptions
+  )
+  const isValue = new Map<string, (u: unknown) => boolean>()
+  for (const c of userColumns) {
+    const is = Schema.is(Schema.typeSchema(Schema.Struct({ [c.field]: fields[c.field]! })))
+    isValue.set(c.field, (u) => is({ [c.field]: u }))
+  }
+  for (const m of managedColumns) isValue.set(m.field, (u) => u instanceof Date && !Number.isNaN(u.getTime()))
+  return {
+    name,
+    table,
+    fields,
+    schema: Schema.Struct(fields),
+    columns,
+    userColumns,
+    byField,
+    pk,
+    autoIncrement,
+    timestamps,
+    managed: new Set(managedColumns.map((c) => c.field)),
+    uniqueSets: sets(options.unique, "unique"),
+    indexSets: sets(options.indexes, "indexes"),
+    validateCreate: (u) => Either.map(validateCreate(u), (r) => r as Row),
+    validatePatch: (u) => Either.map(validatePatch(u), (r) => r as Row),
+    isValue,
+    compiled: new Map()
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Compilation per dialect
+// ---------------------------------------------------------------------------
+
+const compile = (def: Def, dialect: Dialect.Dialect): Compiled => {
+  const q = dialect.quote
+  const all = def.columns.map((column): CompiledColumn => {
+    const codec = dialect.codec(column.kind)
+    const toDb = column.kind._tag === "json"
+      ? (v: unknown) => (v === null || v === undefined ? null : codec.toDb(column.jsonEncode(v)))
+      : (v: unknown) => (v === null || v === undefined ? null : codec.toDb(v))
+    const fromDb = column.kind._tag === "json"
+      ? (raw: unknown) => column.jsonDecode(codec.fromDb(raw))
+      : codec.fromDb
+    return { column, codec, quoted: q(column.name), toDb, fromDb }
+  })
+  const byField = new Map(all.map((c) => [c.column.field, c]))
+  const pk = byField.get(def.pk.field)!
+  const table = q(def.table)
+  const selectList = all.map((c) => dialect.selectExpr(c.column)).join(", ")
+  const p1 = dialect.placeholder(1)
+  const colOf = (f: string) => def.byField.get(f)!.name
+  const uniques = def.uniqueSets.map((fields) => {
+    const columns = fields.map(colOf)
+    return { name: Dialect.constraintName(dialect, "uq", def.table, columns), fields, columns }
+  })
+  const indexes = def.indexSets.map((fields) => {
+    const columns = fields.map(colOf)
+    return { name: Dialect.constraintName(dialect, "ix", def.table, columns), columns }
+  })
+  const constraintFields = new Map<string, FieldList>(uniques.map((u) => [u.name, u.fields]))
+  constraintFields.set("PRIMARY", [def.pk.field])
+  constraintFields.set(`${def.table}_pkey`, [def.pk.field])
+  const keyed = new Set([def.pk.name, ...uniques.flatMap((u) => u.columns), ...indexes.flatMap((i) => i.columns)])
+  const insertTexts = new Map<string, string>()
+  return {
+    dialect,
+    table,
+    all,
+    byField,
+    pk,
+    selectList,
+    selectById: `SELECT ${selectList} FROM ${table} WHERE ${pk.quoted} = ${p1}`,
+    deleteById: `DELETE FROM ${table} WHERE ${pk.quoted} = ${p1}`,
+    uniques,
+    constraintFields,
+    ddl: (server) =>
+      dialect.createTable({
+        table: def.table,
+        columns: def.columns,
+        primaryKey: def.pk,
+        autoIncrement: def.autoIncrement,
+        uniques: uniques.map((u) => ({ name: u.name, columns: u.columns })),
+        indexes,
+        keyed
+      }, server),
+    safeIntegers: dialect.name === "sqlite" && def.columns.some((c) => c.kind._tag === "bigint"),
+    insertText: (columns, rows, returning) => {
+      const key = `${columns.length}:${rows}:${returning}:${columns.map((c) => c.column.field).join(",")}`
+      let text = insertTexts.get(key)
+      if (text === undefined) {
+        let n = 0
+        const tuple = () => `(${columns.map(() => dialect.placeholder(++n)).join(", ")})`
+        const values: Array<string> = []
+        for (let i = 0; i < rows; i++) values.push(tuple())
+        text = `INSERT INTO ${table} (${columns.map((c) => c.quoted).join(", ")}) VALUES ${values.join(", ")}${
+          returning ? ` RETURNING ${selectList}` : ""
+        }`
+        if (insertTexts.size < 64) insertTexts.set(key, text)
+      }
+      return text
+    }
+  }
+}
+
+/** @internal */
+export const compiledFor = (def: Def, dialect: Dialect.Dialect): Compiled => {
+  let c = def.compiled.get(dialect.name)
+  if (c === undefined) {
+    c = compile(def, dialect)
+    def.compiled.set(dialect.name, c)
+  }
+  return c
+}
+
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+
+const issueOf = (issue: ParseResult.ParseIssue): { readonly path: string; readonly reason: string } => {
+  const first = ParseResult.ArrayFormatter.formatIssueSync(issue)[0]
+  if (first === undefined) return { path: "", reason: "invalid value" }
+  // the formatter appends the offending value ("…, actual <value>"); values never go into errors
+  const reason = first.message.replace(/,? actual [\s\S]*$/, "").trim()
+  return { path: first.path.map(String).join("."), reason }
+}
+
+/** @internal */
+export type WriteFailure = UniqueViolation | ForeignKeyViolation | NotNullViolation | DatabaseError
+
+const fieldsOfColumns = (def: Def, columns: FieldList): FieldList =>
+  columns.map((name) => def.columns.find((c) => c.name === name)?.field ?? name)
+
+/** @internal */
+export const writeError = (def: Def, c: Compiled, operation: string, rowIndex?: number) =>
+(error: SqlError): WriteFailure => {
+  const f = c.dialect.classify(error.cause)
+  const byConstraint = f.constraint === undefined ? undefined : c.constraintFields.get(f.constraint)
+  const columns = f.columns.length > 0 ? fieldsOfColumns(def, f.columns) : byConstraint ?? []
+  const base = { model: def.name, operation }
+  switch (f.kind) {
+    case "unique":
+      return new UniqueViolation({
+        ...base,
+        columns,
+        ...(f.constraint === undefined ? {} : { constraint: f.constraint }),
+        ...(rowIndex === undefined ? {} : { rowIndex })
+      })
+    case "foreignKey":
+      return new ForeignKeyViolation({
+        ...base,
+        columns,
+        ...(f.constraint === undefined ? {} : { constraint: f.constraint })
+      })
+    case "notNull":
+      return new NotNullViolation({ ...base, columns })
+    case "other":
+      return new DatabaseError({
+        ...base,
+        retryable: f.retryable,
+        cause: error.cause ?? error,
+        ...(f.code === undefined ? {} : { code: f.code })
+      })
+  }
+}
+
+/** @internal */
+export const databaseError = (def: Def, dialect: Dialect.Dialect, operation: string) => (error: unknown) => {
+  const cause = typeof error === "object" && error !== null && "cause" in error ? error.cause : error
+  const f = dialect.classify(cause)
+  return new DatabaseError({
+    model: def.name,
+    operation,
+    retryable: f.retryable,
+    cause,
+    ...(f.code === undefined ? {} : { code: f.code })
+  })
+}
+
+// ---------------------------------------------------------------------------
+// Input preparation (sync, before any SQL)
+// ---------------------------------------------------------------------------
+
+const isObject = (u: unknown): u is Row => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const validation = (def: Def, operation: string, path: string, reason: string, rowIndex?: number) =>
+  new ValidationError({ model: def.name, operation, path, reason, ...(rowIndex === undefined ? {} : { rowIndex }) })
+
+const checkStorage = (def: Def, record: Row, operation: string, rowIndex?: number): ValidationError | undefined => {
+  for (const c of def.userColumns) {
+    const v = record[c.field]
+    if (v === undefined || v === null) continue
+    const reason = Column.storageCheck(c.kind, v)
+    if (reason !== undefined) return validation(def, operation, c.field, reason, rowIndex)
+  }
+  return undefined
+}
+
+const rejectManaged = (def: Def, input: Row, operation: string, rowIndex?: number) => {
+  for (const f of def.managed) {
+    if (f in input) return validation(def, operation, f, "is managed by the library and cannot be written", rowIndex)
+  }
+  return undefined
+}
+
+/** Validates create input and applies constructor defaults. @internal */
+export const prepareCreate = (
+  def: Def,
+  input: unknown,
+  operation: string,
+  rowIndex?: number
+): Either.Either<Row, ValidationError> => {
+  if (!isObject(input)) return Either.left(validation(def, operation, "", "expected an object", rowIndex))
+  const managed = rejectManaged(def, input, operation, rowIndex)
+  if (managed !== undefined) return Either.left(managed)
+  let withDefaults: Row
+  try {
+    withDefaults = def.schema.make(input as never, { disableValidation: true }) as Row
+  } catch {
+    withDefaults = input
+  }
+  if (def.autoIncrement && withDefaults[def.pk.field] === undefined) {
+    const { [def.pk.field]: _, ...rest } = withDefaults
+    withDefaults = rest
+  }
+  const validated = def.validateCreate(withDefaults)
+  if (Either.isLeft(validated)) {
+    const { path, reason } = issueOf(validated.left)
+    return Either.left(validation(def, operation, path, reason, rowIndex))
+  }
+  const storage = checkStorage(def, validated.right, operation, rowIndex)
+  return storage === undefined ? Either.right(validated.right) : Either.left(storage)
+}
+
+/** Validates an update patch: known fields, not the primary key, not managed fields. @internal */
+export const preparePatch = (def: Def, patch: unknown, operation: string): Either.Either<Row, ValidationError> => {
+  if (!isObject(patch)) return Either.left(validation(def, operation, "", "expected an object"))
+  if (def.pk.field in patch) {
+    return Either.left(validation(def, operation, def.pk.field, "the primary key cannot be changed"))
+  }
+  const managed = rejectManaged(def, patch, operation)
+  if (managed !== undefined) return Either.left(managed)
+  const validated = def.validatePatch(patch)
+  if (Either.isLeft(validated)) {
+    const { path, reason } = issueOf(validated.left)
+    return Either.left(validation(def, operation, path, reason))
+  }
+  const storage = checkStorage(def, validated.right, operation)
+  return storage === undefined ? Either.right(validated.right) : Either.left(storage)
+}
+
+/** @internal */
+export const checkId = (def: Def, id: unknown, operation: string): ValidationError | undefined =>
+  def.isValue.get(def.pk.field)!(id) ? undefined : validation(def, operation, def.pk.field, "not a valid primary key")
+
+// ---------------------------------------------------------------------------
+// Filters (equality; the full query language builds on this)
+// ---------------------------------------------------------------------------
+
+/** @internal */
+export const compileWhere = (
+  def: Def,
+  c: Compiled,
+  where: unknown,
+  operation: string,
+  params: Array<unknown>
+): Either.Either<ReadonlyArray<string>, InvalidFilter> => {
+  if (where === undefined) return Either.right([])
+  const invalid = (path: string, reason: string) =>
+    Either.left(new InvalidFilter({ model: def.name, operation, path, reason }))
+  if (!isObject(where)) return invalid("", "a filter must be an object")
+  const clauses: Array<string> = []
+  for (const key of Object.keys(where)) {
+    const col = c.byField.get(key)
+    if (col === undefined) return invalid(key, "unknown field")
+    const value = where[key]
+    if (value === undefined) continue
+    if (value === null) {
+      clauses.push(`${col.quoted} IS NULL`)
+      continue
+    }
+    if (!def.isValue.get(key)!(value) || Column.storageCheck(col.column.kind, value) !== undefined) {
+      return invalid(key, "value does not match the field's type")
+    }
+    params.push(col.toDb(value))
+    clauses.push(`${col.quoted} = ${c.dialect.placeholder(params.length)}`)
+  }
+  return Either.right(clauses)
+}
+
+/** @internal */
+export const whereText = (clauses: ReadonlyArray<string>) =>
+  clauses.length === 0 ? "" : ` WHERE ${clauses.join(" AND ")}`
+
+// ---------------------------------------------------------------------------
+// Execution helpers
+// ---------------------------------------------------------------------------
+
+/** @internal */
+export const decodeRow = (c: Compiled, row: Row): Row => {
+  const out: Row = {}
+  for (const col of c.all) {
+    const raw = row[col.column.name]
+    if (raw === null || raw === undefined) {
+      if (col.column.nullable || !col.column.optional) out[col.column.field] = null
+      continue
+    }
+    out[col.column.field] = col.fromDb(raw)
+  }
+  return out
+}
+
+/** @internal */
+export const encodeRow = (columns: ReadonlyArray<CompiledColumn>, record: Row, into: Array<unknown>) => {
+  for (const col of columns) into.push(col.toDb(record[col.column.field]))
+}
+
+/** @internal */
+export interface Context {
+  readonly sql: SqlClient.SqlClient
+  readonly c: Compiled
+  readonly query: (text: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<Row>, SqlError>
+  readonly raw: (text: string, params: ReadonlyArray<unknown>) => Effect.Effect<unknown, SqlError>
+}
+
+/** Resolves the client, its compiled statements, and ensures the table. @internal */
+export const context = (def: Def, operation: string): Effect.Effect<Context, DatabaseError, SqlClient.SqlClient> =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) => {
+    const state = stateOf(sql)
+    const c = compiledFor(def, state.dialect)
+    const query = c.safeIntegers
+      ? (text: string, params: ReadonlyArray<unknown>) =>
+        Effect.provideService(sql.unsafe<Row>(text, params).withoutTransform, SqlClient.SafeIntegers, true)
+      : (text: string, params: ReadonlyArray<unknown>) => sql.unsafe<Row>(text, params).withoutTransform
+    const raw = c.safeIntegers
+      ? (text: string, params: ReadonlyArray<unknown>) =>
+        Effect.provideService(sql.unsafe(text, params).raw, SqlClient.SafeIntegers, true)
+      : (text: string, params: ReadonlyArray<unknown>) => sql.unsafe(text, params).raw
+    const ctx: Context = { sql, c, query, raw }
+    return Effect.as(ensure(sql, state, def.table, c.ddl, databaseError(def, state.dialect, operation)), ctx)
+  })
+
+/** Eagerly creates a model's table on the current client. @internal */
+export const migrate = (def: Def) => Effect.asVoid(context(def, "migrate"))
+
+/** @internal */
+export const nowDate = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
+
+export { Option }
