@@ -1,0 +1,98 @@
+/**
+ * The three databases every suite runs against, each as an `@effect/sql` layer on a schema
+ * (PostgreSQL) or database (MySQL) private to this run and test file.
+ */
+import type { Vitest } from "@effect/vitest"
+import { layer as effectLayer } from "@effect/vitest"
+import type { SqlError } from "@effect/sql"
+import { SqlClient } from "@effect/sql"
+import { MysqlClient } from "@effect/sql-mysql2"
+import { PgClient } from "@effect/sql-pg"
+import { SqliteClient } from "@effect/sql-sqlite-node"
+import type { ConfigError } from "effect"
+import { Effect, Layer, Redacted } from "effect"
+import { describe, inject } from "vitest"
+import { mysqlUrl, pgUrl } from "./servers.js"
+
+export type DbName = "sqlite" | "pg" | "mysql"
+
+export interface TestDb {
+  readonly name: DbName
+  readonly available: boolean
+  /** A fresh client on a private schema/database named after the run and `tag`. */
+  readonly layer: (tag: string) => Layer.Layer<SqlClient.SqlClient, SqlError.SqlError | ConfigError.ConfigError>
+}
+
+const privateName = (tag: string) => `df_${inject("runId")}_${tag.toLowerCase().replace(/[^a-z0-9]+/g, "_")}`
+
+const withDatabase = (url: string, database: string) => {
+  const u = new URL(url)
+  u.pathname = `/${database}`
+  return u.toString()
+}
+
+const generic = <E>(driver: Layer.Layer<SqlClient.SqlClient, E>) =>
+  Layer.effect(SqlClient.SqlClient, SqlClient.SqlClient).pipe(Layer.provide(driver))
+
+export const sqlite: TestDb = {
+  name: "sqlite",
+  available: true,
+  layer: () => generic(SqliteClient.layer({ filename: ":memory:" }))
+}
+
+export const pg: TestDb = {
+  name: "pg",
+  get available() {
+    return inject("pgAvailable")
+  },
+  layer: (tag) => {
+    const schema = privateName(tag)
+    const u = new URL(pgUrl)
+    u.searchParams.set("options", `-c search_path=${schema}`)
+    const client = PgClient.layer({ url: Redacted.make(u.toString()), maxConnections: 8 })
+    return Layer.effectDiscard(
+      Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`))
+    ).pipe(Layer.provideMerge(generic(client)))
+  }
+}
+
+export const mysql: TestDb = {
+  name: "mysql",
+  get available() {
+    return inject("mysqlAvailable")
+  },
+  layer: (tag) => {
+    const database = privateName(tag)
+    const create = Effect.gen(function*() {
+      const sql = yield* MysqlClient.MysqlClient
+      yield* sql.unsafe(`CREATE DATABASE IF NOT EXISTS \`${database}\``)
+    }).pipe(Effect.provide(MysqlClient.layer({ url: Redacted.make(mysqlUrl) })))
+    return Layer.unwrapEffect(
+      Effect.as(create, generic(MysqlClient.layer({ url: Redacted.make(withDatabase(mysqlUrl, database)), maxConnections: 8 })))
+    )
+  }
+}
+
+export const databases: ReadonlyArray<TestDb> = [sqlite, pg, mysql]
+
+/**
+ * Runs the same suite against every database, each on its own schema/database. A server
+ * that is not reachable outside CI skips its suite (global setup already failed the run
+ * under CI=true).
+ */
+export const forEachDatabase = (
+  suite: string,
+  body: (it: Vitest.MethodsNonLive<SqlClient.SqlClient>, db: TestDb) => void
+) => {
+  for (const db of databases) {
+    if (!db.available) {
+      describe.skip(`${suite} [${db.name}] (server not reachable)`, () => {})
+      continue
+    }
+    effectLayer(db.layer(suite), { timeout: 60_000 })(`${suite} [${db.name}]`, (it) => body(it, db))
+  }
+}
+
+let counter = 0
+/** A table name no other test in this file uses. */
+export const uniqueTable = (base: string) => `${base}_${++counter}`
