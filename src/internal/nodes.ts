@@ -3,7 +3,8 @@
  * @internal
  */
 import type { SqlClient } from "@effect/sql"
-import { Chunk, Effect, Either, Option } from "effect"
+import { SqlError } from "@effect/sql/SqlError"
+import { Effect, Either, Option } from "effect"
 import type { DatabaseError } from "../Errors.js"
 import { ConflictTargetError, NotFound, UnsafeOperation, ValidationError } from "../Errors.js"
 import type { Context, Def, WriteFailure } from "./core.js"
@@ -320,7 +321,7 @@ export const make = (def: Def): Nodes => {
           }
           return { record: yield* insertOne(ctx, record, "upsert"), created: true }
         })
-      ).pipe(Effect.mapError((e) => ("_tag" in e && e._tag === "SqlError" ? writeError(def, ctx.c, "upsert")(e) : e)))
+      ).pipe(mapTxError(ctx, "upsert"))
     }).pipe(span("upsert"))
 
   /** Validates every row before anything is written; the error names the row. */
@@ -342,18 +343,9 @@ export const make = (def: Def): Nodes => {
   /** Inserts records in chunks; returns the stored records when asked. */
   const insertMany = (ctx: Context, records: ReadonlyArray<Row>, returning: boolean, operation: string) =>
     Effect.gen(function*() {
-      // rows with and without an explicit generated key have different column lists
-      const groups = new Map<boolean, Array<number>>()
-      records.forEach((r, i) => {
-        const explicit = !(def.autoIncrement && r[pk] === undefined)
-        const g = groups.get(explicit)
-        if (g === undefined) groups.set(explicit, [i])
-        else g.push(i)
-      })
       const out: Array<Row | undefined> = returning ? new Array(records.length) : []
       const useReturning = returning && ctx.c.dialect.supportsReturning
-      for (const [explicit, indices] of groups) {
-        const columns = explicit ? ctx.c.all : ctx.c.all.filter((c) => c !== ctx.c.pk)
+      for (const { columns, explicit, indices } of byColumnList(ctx, records)) {
         const size = rowsPerStatement(ctx, columns.length)
         for (let start = 0; start < indices.length; start += size) {
           const chunk = indices.slice(start, start + size)
@@ -376,6 +368,17 @@ export const make = (def: Def): Nodes => {
       }
       return out as ReadonlyArray<Row>
     }).pipe(Effect.mapError(writeError(def, ctx.c, operation)))
+
+  /** Rows with and without an explicit generated key are inserted with different column lists. */
+  const byColumnList = (ctx: Context, records: ReadonlyArray<Row>) => {
+    const withKey: Array<number> = []
+    const withoutKey: Array<number> = []
+    records.forEach((r, i) => (def.autoIncrement && r[pk] === undefined ? withoutKey : withKey).push(i))
+    return [
+      { columns: ctx.c.all, explicit: true, indices: withKey },
+      { columns: ctx.c.all.filter((c) => c !== ctx.c.pk), explicit: false, indices: withoutKey }
+    ].filter((g) => g.indices.length > 0)
+  }
 
   const selectByIds = (ctx: Context, ids: ReadonlyArray<unknown>) =>
     Effect.gen(function*() {
@@ -410,12 +413,10 @@ export const make = (def: Def): Nodes => {
       return options.returnRecords === true ? { inserted: records.length, records: stored } : { inserted: records.length }
     }).pipe(span("bulkCreate"))
 
+  /** Maps the SqlError a transaction adds (BEGIN/COMMIT), keeping the domain errors inside. */
   const mapTxError = (ctx: Context, operation: string) =>
-  <A, E>(self: Effect.Effect<A, E | import("@effect/sql/SqlError").SqlError, SqlClient.SqlClient>) =>
-    Effect.mapError(self, (e) =>
-      typeof e === "object" && e !== null && "_tag" in e && e._tag === "SqlError"
-        ? writeError(def, ctx.c, operation)(e as import("@effect/sql/SqlError").SqlError)
-        : e as E)
+  <A, E>(self: Effect.Effect<A, E | SqlError, SqlClient.SqlClient>) =>
+    Effect.catchIf(self, (e): e is SqlError => e instanceof SqlError, (e) => Effect.fail(writeError(def, ctx.c, operation)(e)))
 
   const guardEmpty = (where: unknown, confirm: boolean | undefined, operation: string) => {
     const empty = where === undefined || where === null ||
@@ -521,21 +522,20 @@ export const make = (def: Def): Nodes => {
           }
         }
         let inserted = 0
-        const groups = Chunk.toReadonlyArray(Chunk.fromIterable(records))
-        const columnsFor = (r: Row) => def.autoIncrement && r[pk] === undefined ? ctx.c.all.filter((c) => c !== ctx.c.pk) : ctx.c.all
-        const columns = columnsFor(groups[0]!)
-        const size = rowsPerStatement(ctx, columns.length)
-        for (let start = 0; start < groups.length; start += size) {
-          const chunk = groups.slice(start, start + size)
-          const params: Array<unknown> = []
-          for (const r of chunk) encodeRow(columns, r, params)
-          const text = ctx.c.insertText(columns, chunk.length, false) +
-            dialect.upsertFromInserted(conflictNames, updateCols)
-          if (dialect.upsertReportsCreated) {
-            const out = yield* ctx.query(`${text} RETURNING (xmax = 0) AS "__created"`, params)
-            inserted += out.filter((r) => r.__created === true).length
-          } else {
-            yield* ctx.raw(text, params)
+        for (const { columns, indices } of byColumnList(ctx, records)) {
+          const size = rowsPerStatement(ctx, columns.length)
+          for (let start = 0; start < indices.length; start += size) {
+            const chunk = indices.slice(start, start + size)
+            const params: Array<unknown> = []
+            for (const i of chunk) encodeRow(columns, records[i]!, params)
+            const text = ctx.c.insertText(columns, chunk.length, false) +
+              dialect.upsertFromInserted(conflictNames, updateCols)
+            if (dialect.upsertReportsCreated) {
+              const out = yield* ctx.query(`${text} RETURNING (xmax = 0) AS "__created"`, params)
+              inserted += out.filter((r) => r.__created === true).length
+            } else {
+              yield* ctx.raw(text, params)
+            }
           }
         }
         return dialect.upsertReportsCreated
