@@ -205,12 +205,12 @@ export const fromFields = (
   })
 }
 
-/** Timestamps the library manages. @internal */
-export const timestampColumn = (field: string, name: string): Column => ({
+/** A column the library manages (timestamps, soft-delete stamp, version). @internal */
+export const managedColumn = (field: string, name: string, kind: Kind, nullable = false): Column => ({
   field,
   name,
-  kind: { _tag: "datetime" },
-  nullable: false,
+  kind,
+  nullable,
   optional: false,
   jsonEncode: (v) => v,
   jsonDecode: (v) => v

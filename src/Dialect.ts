@@ -9,6 +9,7 @@ import type { SqlClient } from "@effect/sql"
 import type { Column, Kind } from "./Column.js"
 import { formatDecimal, parseDecimal } from "./Column.js"
 import type { BigDecimal } from "effect"
+import type { PatternToken } from "./Filter.js"
 
 /**
  * How a value crosses the driver boundary for one kind of column.
@@ -83,9 +84,18 @@ export interface Dialect {
   /** Expression that selects a column so its codec can read it (aliased to the column name). */
   readonly selectExpr: (column: Column) => string
   readonly orderTerm: (quoted: string, direction: "asc" | "desc") => string
+  /** A pattern match of a text column against a bound pattern (see {@link likePattern}). */
+  readonly like: (quoted: string, param: string, caseInsensitive: boolean) => string
+  /** The bound pattern value for parsed pattern tokens. */
+  readonly likePattern: (tokens: ReadonlyArray<PatternToken>, caseInsensitive: boolean) => string
   readonly limitOffset: (limit: number | undefined, offset: number | undefined) => string
   /** `ON CONFLICT … DO UPDATE SET …` or `ON DUPLICATE KEY UPDATE …`, taking values from the inserted row. */
-  readonly upsertFromInserted: (conflict: ReadonlyArray<string>, update: ReadonlyArray<string>) => string
+  readonly upsertFromInserted: (
+    table: string,
+    conflict: ReadonlyArray<string>,
+    update: ReadonlyArray<string>,
+    increment: string | undefined
+  ) => string
   readonly createTable: (spec: TableSpec, server: ServerInfo) => ReadonlyArray<string>
   readonly affectedRows: (raw: unknown) => number
   readonly insertId: (raw: unknown) => unknown
@@ -123,6 +133,27 @@ const mysqlDatetime = (d: Date) =>
   `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${
     pad(d.getUTCMinutes())
   }:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`
+
+/** LIKE patterns use `!` as the escape character: it needs no escaping in any SQL dialect's literal. */
+const likeEscaped = (tokens: ReadonlyArray<PatternToken>) =>
+  tokens.map((t) => t._tag === "any" ? "%" : t._tag === "one" ? "_" : /[!%_]/.test(t.value) ? `!${t.value}` : t.value).join("")
+/** GLOB is SQLite's case-sensitive matcher; its metacharacters are escaped with brackets. */
+const globEscaped = (tokens: ReadonlyArray<PatternToken>) =>
+  tokens.map((t) => t._tag === "any" ? "*" : t._tag === "one" ? "?" : /[*?[]/.test(t.value) ? `[${t.value}]` : t.value).join("")
+
+/** `ON CONFLICT (…) DO UPDATE SET c = excluded.c, …` (SQLite and PostgreSQL). */
+const onConflict = (
+  table: string,
+  conflict: ReadonlyArray<string>,
+  update: ReadonlyArray<string>,
+  increment: string | undefined
+) => {
+  const sets = [
+    ...update.map((c) => `${doubleQuote(c)} = excluded.${doubleQuote(c)}`),
+    ...(increment === undefined ? [] : [`${doubleQuote(increment)} = ${table}.${doubleQuote(increment)} + 1`])
+  ]
+  return ` ON CONFLICT (${conflict.map(doubleQuote).join(", ")}) DO ${sets.length === 0 ? "NOTHING" : `UPDATE SET ${sets.join(", ")}`}`
+}
 
 const fitIdentifier = (name: string, max: number): string => {
   if (name.length <= max) return name
@@ -209,16 +240,14 @@ export const sqlite: Dialect = {
   codec: sqliteCodec,
   selectExpr: (c) => doubleQuote(c.name),
   orderTerm: (q, d) => `${q} ${d === "asc" ? "ASC" : "DESC"}`,
+  // SQLite's LIKE ignores ASCII case: GLOB is the case-sensitive match
+  like: (q, param, ci) => (ci ? `${q} LIKE ${param} ESCAPE '!'` : `${q} GLOB ${param}`),
+  likePattern: (tokens, ci) => (ci ? likeEscaped(tokens) : globEscaped(tokens)),
   limitOffset: (limit, offset) =>
     limit === undefined && offset === undefined
       ? ""
       : ` LIMIT ${limit ?? -1}${offset === undefined ? "" : ` OFFSET ${offset}`}`,
-  upsertFromInserted: (conflict, update) =>
-    ` ON CONFLICT (${conflict.map(doubleQuote).join(", ")}) DO ${
-      update.length === 0
-        ? "NOTHING"
-        : `UPDATE SET ${update.map((c) => `${doubleQuote(c)} = excluded.${doubleQuote(c)}`).join(", ")}`
-    }`,
+  upsertFromInserted: (table, conflict, update, increment) => onConflict(table, conflict, update, increment),
   createTable: (spec) => {
     const defs = spec.columns.map((c) => {
       if (c === spec.primaryKey && spec.autoIncrement) return `${doubleQuote(c.name)} INTEGER PRIMARY KEY AUTOINCREMENT`
@@ -340,14 +369,12 @@ export const pg: Dialect = {
   selectExpr: (c) => doubleQuote(c.name),
   // SQLite and MySQL sort NULL as the smallest value; PostgreSQL is told to do the same
   orderTerm: (q, d) => (d === "asc" ? `${q} ASC NULLS FIRST` : `${q} DESC NULLS LAST`),
+  // columns are COLLATE "C": LIKE is case-sensitive, ILIKE folds ASCII letters
+  like: (q, param, ci) => `${q} ${ci ? "ILIKE" : "LIKE"} ${param} ESCAPE '!'`,
+  likePattern: (tokens) => likeEscaped(tokens),
   limitOffset: (limit, offset) =>
     `${limit === undefined ? "" : ` LIMIT ${limit}`}${offset === undefined ? "" : ` OFFSET ${offset}`}`,
-  upsertFromInserted: (conflict, update) =>
-    ` ON CONFLICT (${conflict.map(doubleQuote).join(", ")}) DO ${
-      update.length === 0
-        ? "NOTHING"
-        : `UPDATE SET ${update.map((c) => `${doubleQuote(c)} = EXCLUDED.${doubleQuote(c)}`).join(", ")}`
-    }`,
+  upsertFromInserted: (table, conflict, update, increment) => onConflict(table, conflict, update, increment),
   createTable: (spec) => {
     const defs = spec.columns.map((c) => {
       if (c === spec.primaryKey && spec.autoIncrement) {
@@ -477,13 +504,21 @@ export const mysql: Dialect = {
       ? `DATE_FORMAT(${backtick(c.name)}, '%Y-%m-%d %H:%i:%s.%f') AS ${backtick(c.name)}`
       : backtick(c.name),
   orderTerm: (q, d) => `${q} ${d === "asc" ? "ASC" : "DESC"}`,
+  // binary collation: LIKE is case-sensitive; LOWER on both sides for the insensitive form
+  like: (q, param, ci) => (ci ? `LOWER(${q}) LIKE LOWER(${param}) ESCAPE '!'` : `${q} LIKE ${param} ESCAPE '!'`),
+  likePattern: (tokens) => likeEscaped(tokens),
   limitOffset: (limit, offset) =>
     limit === undefined && offset === undefined
       ? ""
       : ` LIMIT ${limit ?? "18446744073709551615"}${offset === undefined ? "" : ` OFFSET ${offset}`}`,
-  upsertFromInserted: (conflict, update) => {
-    const set = update.length === 0 ? [conflict[0]!] : update
-    return ` ON DUPLICATE KEY UPDATE ${set.map((c) => `${backtick(c)} = VALUES(${backtick(c)})`).join(", ")}`
+  upsertFromInserted: (_table, conflict, update, increment) => {
+    const set = [
+      ...(update.length === 0 && increment === undefined ? [conflict[0]!] : update).map((c) =>
+        `${backtick(c)} = VALUES(${backtick(c)})`
+      ),
+      ...(increment === undefined ? [] : [`${backtick(increment)} = ${backtick(increment)} + 1`])
+    ]
+    return ` ON DUPLICATE KEY UPDATE ${set.join(", ")}`
   },
   createTable: (spec, server) => {
     const defs = spec.columns.map((c) => {

@@ -183,3 +183,37 @@ export class DatabaseError extends Schema.TaggedError<DatabaseError>()("Database
  * @category errors
  */
 export type WriteError = UniqueViolation | ForeignKeyViolation | NotNullViolation | DatabaseError
+
+/**
+ * An update carried an expected version that no longer matches the stored one: someone else
+ * changed the record first. Nothing was written.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class OptimisticLockError extends Schema.TaggedError<OptimisticLockError>()("OptimisticLockError", {
+  model: Schema.String,
+  operation: Schema.String,
+  id: Schema.Union(Schema.String, Schema.Number),
+  expectedVersion: Schema.Number
+}) {
+  override get message(): string {
+    return `${this.model}.${this.operation}: ${this.model} ${JSON.stringify(this.id)} is no longer at version ${this.expectedVersion}`
+  }
+}
+
+/**
+ * A pagination cursor that is malformed, or was made by another model or ordering.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidCursor extends Schema.TaggedError<InvalidCursor>()("InvalidCursor", {
+  model: Schema.String,
+  operation: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.model}.${this.operation}: invalid cursor: ${this.reason}`
+  }
+}

@@ -13,12 +13,15 @@ import type * as Column from "./Column.js"
 import type {
   ConflictTargetError,
   DatabaseError,
+  InvalidCursor,
   InvalidFilter,
   NotFound,
+  OptimisticLockError,
   UnsafeOperation,
   ValidationError,
   WriteError
 } from "./Errors.js"
+import type { Filter } from "./Filter.js"
 import * as core from "./internal/core.js"
 import * as nodes from "./internal/nodes.js"
 
@@ -50,13 +53,63 @@ export interface Timestamps {
 }
 
 /**
- * What a node returns for one record.
+ * The soft-delete stamp, present on models declared with `softDelete: true`.
  *
  * @since 0.1.0
  * @category models
  */
-export type RecordOf<F extends Fields, TS extends boolean> = TS extends true ? Types.Simplify<Row<F> & Timestamps>
-  : Row<F>
+export interface SoftDeleted {
+  readonly deletedAt: Date | null
+}
+
+/**
+ * The optimistic-locking version, present on models declared with `versioned: true`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Versioned {
+  readonly version: number
+}
+
+/**
+ * Behaviours a model is declared with.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Behaviours {
+  readonly timestamps: boolean
+  readonly softDelete: boolean
+  readonly versioned: boolean
+  readonly appendOnly: boolean
+}
+
+/**
+ * The behaviours an options object declares.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type BehavioursOf<O> = {
+  readonly timestamps: O extends { readonly timestamps: false } ? false : true
+  readonly softDelete: O extends { readonly softDelete: true } ? true : false
+  readonly versioned: O extends { readonly versioned: true } ? true : false
+  readonly appendOnly: O extends { readonly appendOnly: true } ? true : false
+}
+
+/**
+ * What a node returns for one record: the declared fields plus the managed ones.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RecordOf<F extends Fields, B extends Behaviours> = Types.Simplify<
+  & Row<F>
+  & (B["timestamps"] extends true ? Timestamps : {})
+  & (B["softDelete"] extends true ? SoftDeleted : {})
+  & (B["versioned"] extends true ? Versioned : {})
+>
 
 type Constructor<F extends Fields> = Schema.Struct.Constructor<F>
 
@@ -82,7 +135,7 @@ export type CreateInput<F extends Fields, PK extends keyof F> = Types.Simplify<
 >
 
 /**
- * A partial update: any field but the primary key.
+ * A partial update: any declared field but the primary key.
  *
  * @since 0.1.0
  * @category models
@@ -90,14 +143,6 @@ export type CreateInput<F extends Fields, PK extends keyof F> = Types.Simplify<
 export type Patch<F extends Fields, PK extends keyof F> = {
   readonly [K in Exclude<keyof Row<F>, PK>]?: Row<F>[K]
 }
-
-/**
- * An equality filter: every given field must equal its value; `null` matches NULL.
- *
- * @since 0.1.0
- * @category models
- */
-export type Filter<R> = { readonly [K in keyof R]?: R[K] | null }
 
 /**
  * Sort order: field names, `-` in front for descending. The primary key is always appended
@@ -112,12 +157,44 @@ export type OrderBy<R> = ReadonlyArray<(keyof R & string) | `-${keyof R & string
  * @since 0.1.0
  * @category models
  */
-export interface ListQuery<R> {
+export interface ReadOptions {
+  /** Soft-delete models: also see deleted records. */
+  readonly includeDeleted?: boolean
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ListQuery<R> extends ReadOptions {
   readonly where?: Filter<R>
   readonly orderBy?: OrderBy<R>
   readonly limit?: number
   readonly offset?: number
+  /** Continue after the last row of a previous page (its `nextCursor`). */
+  readonly cursor?: string
+  /** Return only these fields. */
+  readonly select?: ReadonlyArray<keyof R & string>
+  /** Also return the number of records matching `where`. */
+  readonly total?: boolean
 }
+
+/**
+ * What `list` returns for a query.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ListResult<R, Q> = Types.Simplify<
+  & {
+    readonly records: ReadonlyArray<
+      Q extends { readonly select: ReadonlyArray<infer K extends keyof R> } ? Types.Simplify<Pick<R, K>> : R
+    >
+    /** Present when more rows follow this page (needs `limit`). */
+    readonly nextCursor?: string
+  }
+  & (Q extends { readonly total: true } ? { readonly total: number } : {})
+>
 
 /**
  * @since 0.1.0
@@ -154,65 +231,82 @@ export interface Options<F extends Fields, PK extends keyof F & string> {
   readonly indexes?: ReadonlyArray<(keyof F & string) | ReadonlyArray<keyof F & string>>
   /** Manage `createdAt` / `updatedAt`; default `true`. */
   readonly timestamps?: boolean
+  /** `delete` stamps `deletedAt` instead of removing the row; reads skip deleted rows. */
+  readonly softDelete?: boolean
+  /** A `version` column, incremented on every update, for optimistic locking. */
+  readonly versioned?: boolean
+  /** Only create, read, find, list, findFirst, count and bulkCreate exist on the model. */
+  readonly appendOnly?: boolean
 }
 
+type Requires = SqlClient.SqlClient
+
 /**
- * A model and its generated nodes.
+ * The nodes every model has: creating and reading.
  *
  * @since 0.1.0
  * @category models
  */
-export interface Model<
-  Name extends string,
-  F extends Fields,
-  PK extends keyof F & string,
-  TS extends boolean
-> {
-  readonly name: Name
-  /** Table name. */
-  readonly table: string
-  readonly fields: F
-  readonly primaryKey: PK
-  /** The model's row schema (the declared fields). */
-  readonly schema: Schema.Struct<F>
-  /** Columns, in table order (managed timestamps last). */
-  readonly columns: ReadonlyArray<Column.Column>
-
+export interface ReadNodes<F extends Fields, PK extends keyof F & string, R> {
   /** Inserts one record; returns it as stored (generated id, timestamps). */
-  readonly create: (
-    input: CreateInput<F, PK>
-  ) => Effect.Effect<RecordOf<F, TS>, ValidationError | WriteError, SqlClient.SqlClient>
+  readonly create: (input: CreateInput<F, PK>) => Effect.Effect<R, ValidationError | WriteError, Requires>
   /** The record with this primary key, or `NotFound`. */
   readonly read: (
-    id: IdOf<F, PK>
-  ) => Effect.Effect<RecordOf<F, TS>, NotFound | ValidationError | DatabaseError, SqlClient.SqlClient>
+    id: IdOf<F, PK>,
+    options?: ReadOptions
+  ) => Effect.Effect<R, NotFound | ValidationError | DatabaseError, Requires>
   /** The record with this primary key, if any. */
   readonly find: (
-    id: IdOf<F, PK>
-  ) => Effect.Effect<Option.Option<RecordOf<F, TS>>, ValidationError | DatabaseError, SqlClient.SqlClient>
-  /** Applies a partial update and returns the updated record; bumps `updatedAt`. */
-  readonly update: (
     id: IdOf<F, PK>,
-    patch: Patch<F, PK>
-  ) => Effect.Effect<RecordOf<F, TS>, NotFound | ValidationError | WriteError, SqlClient.SqlClient>
-  /** Deletes by primary key; `deleted` says whether a row was there. */
-  readonly delete: (
-    id: IdOf<F, PK>
-  ) => Effect.Effect<{ readonly deleted: boolean }, ValidationError | WriteError, SqlClient.SqlClient>
-  /** Records matching a filter, ordered and paged. */
-  readonly list: (
-    query?: ListQuery<RecordOf<F, TS>>
-  ) => Effect.Effect<
-    { readonly records: ReadonlyArray<RecordOf<F, TS>> },
-    InvalidFilter | ValidationError | DatabaseError,
-    SqlClient.SqlClient
-  >
+    options?: ReadOptions
+  ) => Effect.Effect<Option.Option<R>, ValidationError | DatabaseError, Requires>
+  /** Records matching a filter, ordered, paged (offset or cursor), optionally projected and counted. */
+  readonly list: <const Q extends ListQuery<R> = {}>(
+    query?: Q
+  ) => Effect.Effect<ListResult<R, Q>, InvalidFilter | InvalidCursor | ValidationError | DatabaseError, Requires>
+  /** The first record matching a filter (in `orderBy` order, then by primary key). */
+  readonly findFirst: (
+    where?: Filter<R>,
+    options?: { readonly orderBy?: OrderBy<R> } & ReadOptions
+  ) => Effect.Effect<Option.Option<R>, InvalidFilter | ValidationError | DatabaseError, Requires>
   /** Number of records matching a filter. */
   readonly count: (
-    where?: Filter<RecordOf<F, TS>>
-  ) => Effect.Effect<number, InvalidFilter | DatabaseError, SqlClient.SqlClient>
+    where?: Filter<R>,
+    options?: ReadOptions
+  ) => Effect.Effect<number, InvalidFilter | DatabaseError, Requires>
+  /** Inserts any number of rows atomically (chunked under the database's parameter limit). */
+  readonly bulkCreate: <O extends BulkCreateOptions = {}>(
+    rows: Iterable<CreateInput<F, PK>>,
+    options?: O
+  ) => Effect.Effect<
+    O extends { readonly returnRecords: true } ? { readonly inserted: number; readonly records: ReadonlyArray<R> }
+      : { readonly inserted: number },
+    ValidationError | WriteError,
+    Requires
+  >
+}
+
+/**
+ * The nodes that change or remove records (absent on append-only models).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MutationNodes<F extends Fields, PK extends keyof F & string, R, B extends Behaviours> {
+  /** Applies a partial update and returns the updated record; bumps `updatedAt` (and `version`). */
+  readonly update: (
+    id: IdOf<F, PK>,
+    patch: Patch<F, PK>,
+    ...options: B["versioned"] extends true ? [options?: { readonly expectedVersion?: number }] : []
+  ) => Effect.Effect<
+    R,
+    NotFound | ValidationError | WriteError | (B["versioned"] extends true ? OptimisticLockError : never),
+    Requires
+  >
+  /** Deletes by primary key (stamps `deletedAt` on soft-delete models); `deleted` says whether a row was there. */
+  readonly delete: (id: IdOf<F, PK>) => Effect.Effect<{ readonly deleted: boolean }, ValidationError | WriteError, Requires>
   /**
-   * Inserts `{ ...where, ...create }`, or applies `update` to the record matching `where`.
+   * Inserts `{ ...create, ...where }`, or applies `update` to the record matching `where`.
    * The keys of `where` must be the primary key or a unique constraint.
    */
   readonly upsert: <W extends Partial<Row<F>>>(args: {
@@ -220,36 +314,21 @@ export interface Model<
     readonly create: Types.Simplify<Omit<CreateInput<F, PK>, keyof W> & Partial<CreateInput<F, PK>>>
     readonly update?: Patch<F, PK>
   }) => Effect.Effect<
-    { readonly record: RecordOf<F, TS>; readonly created: boolean },
+    { readonly record: R; readonly created: boolean },
     ConflictTargetError | ValidationError | InvalidFilter | WriteError,
-    SqlClient.SqlClient
-  >
-  /** Inserts any number of rows atomically (chunked under the database's parameter limit). */
-  readonly bulkCreate: <O extends BulkCreateOptions = {}>(
-    rows: Iterable<CreateInput<F, PK>>,
-    options?: O
-  ) => Effect.Effect<
-    O extends { readonly returnRecords: true }
-      ? { readonly inserted: number; readonly records: ReadonlyArray<RecordOf<F, TS>> }
-      : { readonly inserted: number },
-    ValidationError | WriteError,
-    SqlClient.SqlClient
+    Requires
   >
   /** Applies a patch to every record matching the filter; an empty filter needs `confirm`. */
   readonly bulkUpdate: (
-    where: Filter<RecordOf<F, TS>>,
+    where: Filter<R>,
     patch: Patch<F, PK>,
     options?: BulkOptions
-  ) => Effect.Effect<
-    { readonly updated: number },
-    UnsafeOperation | InvalidFilter | ValidationError | WriteError,
-    SqlClient.SqlClient
-  >
+  ) => Effect.Effect<{ readonly updated: number }, UnsafeOperation | InvalidFilter | ValidationError | WriteError, Requires>
   /** Deletes every record matching the filter; an empty filter needs `confirm`. */
   readonly bulkDelete: (
-    where: Filter<RecordOf<F, TS>>,
+    where: Filter<R>,
     options?: BulkOptions
-  ) => Effect.Effect<{ readonly deleted: number }, UnsafeOperation | InvalidFilter | WriteError, SqlClient.SqlClient>
+  ) => Effect.Effect<{ readonly deleted: number }, UnsafeOperation | InvalidFilter | WriteError, Requires>
   /**
    * Inserts or updates rows by a conflict target (default: the primary key). Duplicate keys
    * inside one input: the last row wins. Reports exact counts.
@@ -260,9 +339,49 @@ export interface Model<
   ) => Effect.Effect<
     { readonly inserted: number; readonly updated: number },
     ConflictTargetError | ValidationError | WriteError,
-    SqlClient.SqlClient
+    Requires
   >
 }
+
+/**
+ * `restore`, on soft-delete models.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RestoreNode<F extends Fields, PK extends keyof F & string> {
+  /** Clears `deletedAt`; `restored` says whether a deleted row was there. */
+  readonly restore: (id: IdOf<F, PK>) => Effect.Effect<{ readonly restored: boolean }, ValidationError | WriteError, Requires>
+}
+
+/**
+ * A model and its generated nodes. The nodes present follow the model's behaviours:
+ * append-only models have no mutation nodes; soft-delete models have `restore`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Model<
+  Name extends string,
+  F extends Fields,
+  PK extends keyof F & string,
+  B extends Behaviours
+> =
+  & {
+    readonly name: Name
+    /** Table name. */
+    readonly table: string
+    readonly fields: F
+    readonly primaryKey: PK
+    /** The model's row schema (the declared fields). */
+    readonly schema: Schema.Struct<F>
+    /** Columns, in table order (managed columns last). */
+    readonly columns: ReadonlyArray<Column.Column>
+    readonly behaviours: B
+  }
+  & ReadNodes<F, PK, RecordOf<F, B>>
+  & (B["appendOnly"] extends true ? {} : MutationNodes<F, PK, RecordOf<F, B>, B>)
+  & (B["softDelete"] extends true ? (B["appendOnly"] extends true ? {} : RestoreNode<F, PK>) : {})
 
 /**
  * Any model.
@@ -305,17 +424,18 @@ export const make = <
   const Name extends string,
   F extends Fields,
   PK extends keyof F & string = "id" & keyof F,
-  TS extends boolean = true
+  const O extends Options<F, PK> = {}
 >(
   name: Name,
   schema: { readonly fields: F } | F,
-  options: Options<F, PK> & { readonly timestamps?: TS } = {}
-): Model<Name, F, PK, TS> => {
+  options?: O & Options<F, PK>
+): Model<Name, F, PK, BehavioursOf<O>> => {
   const fields = (Schema.isSchema(schema) || "fields" in schema && typeof schema.fields === "object"
     ? (schema as { readonly fields: F }).fields
     : schema) as F
-  const def = core.makeDef(name, fields, options)
+  const def = core.makeDef(name, fields, options ?? {})
   const generated = nodes.make(def)
+  const { update, delete: del, upsert, bulkUpdate, bulkDelete, bulkUpsert, restore, ...reads } = generated
   const model = {
     name,
     table: def.table,
@@ -323,10 +443,19 @@ export const make = <
     primaryKey: def.pk.field as PK,
     schema: def.schema as unknown as Schema.Struct<F>,
     columns: def.columns,
+    behaviours: {
+      timestamps: def.timestamps,
+      softDelete: def.softDelete,
+      versioned: def.versioned,
+      appendOnly: def.appendOnly
+    },
     [DefKey]: def,
-    ...generated
+    ...reads,
+    // append-only models do not have the mutating nodes at all, at run time as in their type
+    ...(def.appendOnly ? {} : { update, delete: del, upsert, bulkUpdate, bulkDelete, bulkUpsert }),
+    ...(def.softDelete && !def.appendOnly ? { restore } : {})
   }
-  return model as unknown as Model<Name, F, PK, TS>
+  return model as unknown as Model<Name, F, PK, BehavioursOf<O>>
 }
 
 /**

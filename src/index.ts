@@ -14,4 +14,6 @@ export * as Dialect from "./Dialect.js"
 /** @since 0.1.0 */
 export * as Errors from "./Errors.js"
 /** @since 0.1.0 */
+export * as Filter from "./Filter.js"
+/** @since 0.1.0 */
 export * as Model from "./Model.js"

@@ -8,6 +8,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Effect, Either, Option, ParseResult, Schema, SchemaAST as AST } from "effect"
 import * as Column from "../Column.js"
 import * as Dialect from "../Dialect.js"
+import * as Filter from "../Filter.js"
 import {
   DatabaseError,
   ForeignKeyViolation,
@@ -29,6 +30,9 @@ export interface DefOptions {
   readonly unique?: ReadonlyArray<string | FieldList> | undefined
   readonly indexes?: ReadonlyArray<string | FieldList> | undefined
   readonly timestamps?: boolean | undefined
+  readonly softDelete?: boolean | undefined
+  readonly versioned?: boolean | undefined
+  readonly appendOnly?: boolean | undefined
 }
 
 interface CompiledColumn {
@@ -47,7 +51,12 @@ interface Compiled {
   readonly pk: CompiledColumn
   readonly selectList: string
   readonly selectById: string
+  /** `selectById` that skips soft-deleted rows (same as selectById on other models). */
+  readonly selectLiveById: string
   readonly deleteById: string
+  /** `deleted_at IS NULL` on soft-delete models. */
+  readonly live: string | undefined
+  readonly filterField: (name: string) => Filter.FieldInfo | undefined
   readonly uniques: ReadonlyArray<{ readonly name: string; readonly fields: FieldList; readonly columns: FieldList }>
   readonly constraintFields: ReadonlyMap<string, FieldList>
   readonly ddl: (server: Dialect.ServerInfo) => ReadonlyArray<string>
@@ -67,6 +76,9 @@ export interface Def {
   readonly pk: Column.Column
   readonly autoIncrement: boolean
   readonly timestamps: boolean
+  readonly softDelete: boolean
+  readonly versioned: boolean
+  readonly appendOnly: boolean
   readonly managed: ReadonlySet<string>
   readonly uniqueSets: ReadonlyArray<FieldList>
   readonly indexSets: ReadonlyArray<FieldList>
@@ -88,12 +100,17 @@ export const makeDef = (name: string, fields: Schema.Struct.Fields, options: Def
     assertIdentifier(`field of ${name}`, c.field)
     assertIdentifier(`column of ${name}`, c.name)
   }
-  const managedColumns = timestamps
-    ? [Column.timestampColumn("createdAt", "created_at"), Column.timestampColumn("updatedAt", "updated_at")]
-    : []
+  const datetime: Column.Kind = { _tag: "datetime" }
+  const managedColumns = [
+    ...(timestamps
+      ? [Column.managedColumn("createdAt", "created_at", datetime), Column.managedColumn("updatedAt", "updated_at", datetime)]
+      : []),
+    ...(options.softDelete === true ? [Column.managedColumn("deletedAt", "deleted_at", datetime, true)] : []),
+    ...(options.versioned === true ? [Column.managedColumn("version", "version", { _tag: "integer" })] : [])
+  ]
   for (const m of managedColumns) {
     if (userColumns.some((c) => c.field === m.field || c.name === m.name)) {
-      throw new TypeError(`effect-dataflow: ${name}.${m.field} is managed by the library when timestamps are on`)
+      throw new TypeError(`effect-dataflow: ${name}.${m.field} is managed by the library (timestamps, softDelete, versioned)`)
     }
   }
   const columns = [...userColumns, ...managedColumns]
@@ -134,7 +151,14 @@ export const makeDef = (name: string, fields: Schema.Struct.Fields, options: Def
     const is = Schema.is(Schema.typeSchema(Schema.Struct({ [c.field]: fields[c.field]! })))
     isValue.set(c.field, (u) => is({ [c.field]: u }))
   }
-  for (const m of managedColumns) isValue.set(m.field, (u) => u instanceof Date && !Number.isNaN(u.getTime()))
+  for (const m of managedColumns) {
+    isValue.set(
+      m.field,
+      m.kind._tag === "integer"
+        ? (u) => Number.isSafeInteger(u)
+        : (u) => u instanceof Date && !Number.isNaN(u.getTime())
+    )
+  }
   return {
     name,
     table,
@@ -146,6 +170,9 @@ export const makeDef = (name: string, fields: Schema.Struct.Fields, options: Def
     pk,
     autoIncrement,
     timestamps,
+    softDelete: options.softDelete === true,
+    versioned: options.versioned === true,
+    appendOnly: options.appendOnly === true,
     managed: new Set(managedColumns.map((c) => c.field)),
     uniqueSets: sets(options.unique, "unique"),
     indexSets: sets(options.indexes, "indexes"),
@@ -191,6 +218,15 @@ const compile = (def: Def, dialect: Dialect.Dialect): Compiled => {
   constraintFields.set(`${def.table}_pkey`, [def.pk.field])
   const keyed = new Set([def.pk.name, ...uniques.flatMap((u) => u.columns), ...indexes.flatMap((i) => i.columns)])
   const insertTexts = new Map<string, string>()
+  const deletedAt = byField.get("deletedAt")
+  const live = def.softDelete && deletedAt !== undefined ? `${deletedAt.quoted} IS NULL` : undefined
+  const selectById = `SELECT ${selectList} FROM ${table} WHERE ${pk.quoted} = ${p1}`
+  const filterFields = new Map(all.map((c) => [c.column.field, {
+    quoted: c.quoted,
+    kind: c.column.kind,
+    toDb: c.toDb,
+    isValue: def.isValue.get(c.column.field)!
+  }]))
   return {
     dialect,
     table,
@@ -198,7 +234,10 @@ const compile = (def: Def, dialect: Dialect.Dialect): Compiled => {
     byField,
     pk,
     selectList,
-    selectById: `SELECT ${selectList} FROM ${table} WHERE ${pk.quoted} = ${p1}`,
+    selectById,
+    selectLiveById: live === undefined ? selectById : `${selectById} AND ${live}`,
+    live,
+    filterField: (name) => filterFields.get(name),
     deleteById: `DELETE FROM ${table} WHERE ${pk.quoted} = ${p1}`,
     uniques,
     constraintFields,
@@ -382,52 +421,39 @@ export const checkId = (def: Def, id: unknown, operation: string): ValidationErr
   def.isValue.get(def.pk.field)!(id) ? undefined : validation(def, operation, def.pk.field, "not a valid primary key")
 
 // ---------------------------------------------------------------------------
-// Filters (equality; the full query language builds on this)
+// Filters
 // ---------------------------------------------------------------------------
 
-/** @internal */
+/**
+ * Compiles a filter (plus the soft-delete scope) into a WHERE clause, pushing values onto
+ * `params`. `condition` is undefined when the filter itself has no condition.
+ * @internal
+ */
 export const compileWhere = (
   def: Def,
   c: Compiled,
   where: unknown,
   operation: string,
-  params: Array<unknown>
-): Either.Either<ReadonlyArray<string>, InvalidFilter> => {
-  if (where === undefined) return Either.right([])
-  const invalid = (path: string, reason: string) =>
-    Either.left(new InvalidFilter({ model: def.name, operation, path, reason }))
-  if (!isObject(where)) return invalid("", "a filter must be an object")
-  const clauses: Array<string> = []
-  for (const key of Object.keys(where)) {
-    const col = c.byField.get(key)
-    if (col === undefined) return invalid(key, "unknown field")
-    const value = where[key]
-    if (value === undefined) continue
-    if (value === null) {
-      clauses.push(`${col.quoted} IS NULL`)
-      continue
+  params: Array<unknown>,
+  includeDeleted = false
+): Either.Either<{ readonly sql: string; readonly condition: string | undefined }, InvalidFilter> =>
+  Either.map(
+    Filter.compile({ model: def.name, operation, dialect: c.dialect, field: c.filterField }, where, params),
+    (condition) => {
+      const scope = includeDeleted ? undefined : c.live
+      const parts = [condition, scope].filter((p): p is string => p !== undefined)
+      return { sql: parts.length === 0 ? "" : ` WHERE ${parts.join(" AND ")}`, condition }
     }
-    if (!def.isValue.get(key)!(value) || Column.storageCheck(col.column.kind, value) !== undefined) {
-      return invalid(key, "value does not match the field's type")
-    }
-    params.push(col.toDb(value))
-    clauses.push(`${col.quoted} = ${c.dialect.placeholder(params.length)}`)
-  }
-  return Either.right(clauses)
-}
-
-/** @internal */
-export const whereText = (clauses: ReadonlyArray<string>) =>
-  clauses.length === 0 ? "" : ` WHERE ${clauses.join(" AND ")}`
+  )
 
 // ---------------------------------------------------------------------------
 // Execution helpers
 // ---------------------------------------------------------------------------
 
 /** @internal */
-export const decodeRow = (c: Compiled, row: Row): Row => {
+export const decodeRow = (c: Compiled, row: Row, columns: ReadonlyArray<CompiledColumn> = c.all): Row => {
   const out: Row = {}
-  for (const col of c.all) {
+  for (const col of columns) {
     const raw = row[col.column.name]
     if (raw === null || raw === undefined) {
       if (col.column.nullable || !col.column.optional) out[col.column.field] = null

@@ -5,108 +5,316 @@
 import type { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
 import { Effect, Either, Option } from "effect"
-import type { DatabaseError } from "../Errors.js"
-import { ConflictTargetError, NotFound, UnsafeOperation, ValidationError } from "../Errors.js"
-import type { Context, Def, WriteFailure } from "./core.js"
 import {
-  checkId,
-  compileWhere,
-  context,
-  decodeRow,
-  encodeRow,
-  nowDate,
-  prepareCreate,
-  preparePatch,
-  whereText,
-  writeError
-} from "./core.js"
+  ConflictTargetError,
+  InvalidCursor,
+  NotFound,
+  OptimisticLockError,
+  UnsafeOperation,
+  ValidationError
+} from "../Errors.js"
+import type { Context, Def, WriteFailure } from "./core.js"
+import { checkId, compileWhere, context, decodeRow, encodeRow, nowDate, prepareCreate, preparePatch, writeError } from "./core.js"
+import * as Cursor from "./cursor.js"
 
 type Row = Record<string, unknown>
-type Eff<A, E> = Effect.Effect<A, E, SqlClient.SqlClient>
+type Eff<A, E = unknown> = Effect.Effect<A, E, SqlClient.SqlClient>
 
 /** @internal */
-export interface ListQuery {
+export interface ReadOptions {
+  readonly includeDeleted?: boolean
+}
+
+/** @internal */
+export interface ListQuery extends ReadOptions {
   readonly where?: unknown
   readonly orderBy?: ReadonlyArray<string>
   readonly limit?: number
   readonly offset?: number
+  readonly cursor?: string
+  readonly select?: ReadonlyArray<string>
+  readonly total?: boolean
+}
+
+/** @internal */
+export interface ListResult {
+  readonly records: ReadonlyArray<Row>
+  readonly nextCursor?: string
+  readonly total?: number
 }
 
 /** @internal */
 export interface Nodes {
-  readonly create: (input: unknown) => Eff<Row, unknown>
-  readonly read: (id: unknown) => Eff<Row, unknown>
-  readonly find: (id: unknown) => Eff<Option.Option<Row>, unknown>
-  readonly update: (id: unknown, patch: unknown) => Eff<Row, unknown>
-  readonly delete: (id: unknown) => Eff<{ readonly deleted: boolean }, unknown>
-  readonly list: (query?: ListQuery) => Eff<{ readonly records: ReadonlyArray<Row> }, unknown>
-  readonly count: (where?: unknown) => Eff<number, unknown>
-  readonly upsert: (args: { readonly where: unknown; readonly create?: unknown; readonly update?: unknown }) => Eff<
-    { readonly record: Row; readonly created: boolean },
-    unknown
-  >
+  readonly create: (input: unknown) => Eff<Row>
+  readonly read: (id: unknown, options?: ReadOptions) => Eff<Row>
+  readonly find: (id: unknown, options?: ReadOptions) => Eff<Option.Option<Row>>
+  readonly list: (query?: ListQuery) => Eff<ListResult>
+  readonly findFirst: (where?: unknown, options?: Omit<ListQuery, "where" | "limit" | "cursor">) => Eff<Option.Option<Row>>
+  readonly count: (where?: unknown, options?: ReadOptions) => Eff<number>
   readonly bulkCreate: (
     rows: Iterable<unknown>,
     options?: { readonly returnRecords?: boolean }
-  ) => Eff<{ readonly inserted: number; readonly records?: ReadonlyArray<Row> }, unknown>
+  ) => Eff<{ readonly inserted: number; readonly records?: ReadonlyArray<Row> }>
+  readonly update: (id: unknown, patch: unknown, options?: { readonly expectedVersion?: number }) => Eff<Row>
+  readonly delete: (id: unknown) => Eff<{ readonly deleted: boolean }>
+  readonly restore: (id: unknown) => Eff<{ readonly restored: boolean }>
+  readonly upsert: (args: { readonly where: unknown; readonly create?: unknown; readonly update?: unknown }) => Eff<
+    { readonly record: Row; readonly created: boolean }
+  >
   readonly bulkUpdate: (
     where: unknown,
     patch: unknown,
     options?: { readonly confirm?: boolean }
-  ) => Eff<{ readonly updated: number }, unknown>
-  readonly bulkDelete: (where: unknown, options?: { readonly confirm?: boolean }) => Eff<{ readonly deleted: number }, unknown>
+  ) => Eff<{ readonly updated: number }>
+  readonly bulkDelete: (where: unknown, options?: { readonly confirm?: boolean }) => Eff<{ readonly deleted: number }>
   readonly bulkUpsert: (
     rows: Iterable<unknown>,
     options?: { readonly conflictOn?: ReadonlyArray<string> }
-  ) => Eff<{ readonly inserted: number; readonly updated: number }, unknown>
+  ) => Eff<{ readonly inserted: number; readonly updated: number }>
 }
 
 const MAX_ROWS_PER_STATEMENT = 1000
 
 /** @internal */
 export const make = (def: Def): Nodes => {
-  const span = (node: string, extra?: Record<string, unknown>) =>
+  const span = (node: string) =>
     Effect.withSpan(`dataflow.${def.name}.${node}`, {
       kind: "client",
       captureStackTrace: false,
-      attributes: { "dataflow.model": def.name, "dataflow.node": node, "db.collection.name": def.table, ...extra }
+      attributes: { "dataflow.model": def.name, "dataflow.node": node, "db.collection.name": def.table }
     })
   const pk = def.pk.field
   const idOf = (id: unknown): string | number => (typeof id === "number" ? id : String(id))
-
   const fail = <E>(e: E) => Effect.fail(e)
+  const invalid = (operation: string, path: string, reason: string) =>
+    new ValidationError({ model: def.name, operation, path, reason })
 
-  /** Stamps the managed timestamps on a validated create record. */
-  const stamp = (record: Row, now: Date): Row =>
-    def.timestamps ? { ...record, createdAt: now, updatedAt: now } : record
+  /** Stamps managed fields on a validated create record. */
+  const stamp = (record: Row, now: Date): Row => {
+    const out: Row = { ...record }
+    if (def.timestamps) {
+      out.createdAt = now
+      out.updatedAt = now
+    }
+    if (def.softDelete) out.deletedAt = null
+    if (def.versioned) out.version = 1
+    return out
+  }
 
-  const selectOne = (ctx: Context, id: unknown) =>
-    Effect.map(ctx.query(ctx.c.selectById, [ctx.c.pk.toDb(id)]), (rows) =>
-      rows.length === 0 ? Option.none<Row>() : Option.some(decodeRow(ctx.c, rows[0]!)))
+  /** Maps the SqlError a transaction adds (BEGIN/COMMIT/savepoints), keeping domain errors. */
+  const mapSqlError = (ctx: Context, operation: string) =>
+  <A, E>(self: Effect.Effect<A, E | SqlError, SqlClient.SqlClient>): Effect.Effect<A, E | WriteFailure, SqlClient.SqlClient> =>
+    Effect.catchIf(
+      self,
+      (e): e is SqlError => e instanceof SqlError,
+      (e) => Effect.fail(writeError(def, ctx.c, operation)(e))
+    )
 
-  const insertableColumns = (ctx: Context, record: Row) =>
-    def.autoIncrement && record[pk] === undefined ? ctx.c.all.filter((c) => c !== ctx.c.pk) : ctx.c.all
+  const selectOne = (ctx: Context, id: unknown, includeDeleted = false) =>
+    Effect.map(
+      ctx.query(includeDeleted ? ctx.c.selectById : ctx.c.selectLiveById, [ctx.c.pk.toDb(id)]),
+      (rows) => (rows.length === 0 ? Option.none<Row>() : Option.some(decodeRow(ctx.c, rows[0]!)))
+    )
+
+  const insertColumns = (ctx: Context, explicitKey: boolean) =>
+    explicitKey ? ctx.c.all : ctx.c.all.filter((c) => c !== ctx.c.pk)
+  const hasKey = (record: Row) => !(def.autoIncrement && record[pk] === undefined)
 
   /** Inserts one validated, stamped record and returns it as stored. */
-  const insertOne = (ctx: Context, record: Row, operation: string): Eff<Row, WriteFailure> => {
-    const columns = insertableColumns(ctx, record)
+  const insertOne = (ctx: Context, record: Row): Eff<Row, SqlError> => {
+    const columns = insertColumns(ctx, hasKey(record))
     const params: Array<unknown> = []
     encodeRow(columns, record, params)
     if (ctx.c.dialect.supportsReturning) {
-      return ctx.query(ctx.c.insertText(columns, 1, true), params).pipe(
-        Effect.map((rows) => decodeRow(ctx.c, rows[0]!)),
-        Effect.mapError(writeError(def, ctx.c, operation))
-      )
+      return Effect.map(ctx.query(ctx.c.insertText(columns, 1, true), params), (rows) => decodeRow(ctx.c, rows[0]!))
     }
     return ctx.raw(ctx.c.insertText(columns, 1, false), params).pipe(
-      Effect.flatMap((raw) => {
-        const id = record[pk] ?? ctx.c.pk.fromDb(ctx.c.dialect.insertId(raw))
-        return selectOne(ctx, id)
-      }),
-      Effect.map(Option.getOrThrow),
-      Effect.mapError(writeError(def, ctx.c, operation))
+      Effect.flatMap((raw) => selectOne(ctx, record[pk] ?? ctx.c.pk.fromDb(ctx.c.dialect.insertId(raw)), true)),
+      Effect.map(Option.getOrThrow)
     )
   }
+
+  /** SET list for a validated patch plus the managed updatedAt / version. */
+  const setClause = (ctx: Context, patch: Row, now: Date, params: Array<unknown>) => {
+    const sets: Array<string> = []
+    const set = (field: string, value: unknown) => {
+      const col = ctx.c.byField.get(field)!
+      params.push(col.toDb(value))
+      sets.push(`${col.quoted} = ${ctx.c.dialect.placeholder(params.length)}`)
+    }
+    for (const key of Object.keys(patch)) set(key, patch[key])
+    if (def.timestamps) set("updatedAt", now)
+    if (def.versioned) {
+      const v = ctx.c.byField.get("version")!.quoted
+      sets.push(`${v} = ${ctx.c.table}.${v} + 1`)
+    }
+    return sets
+  }
+
+  // -------------------------------------------------------------------------
+  // reads
+  // -------------------------------------------------------------------------
+
+  const find: Nodes["find"] = (id, options = {}) =>
+    Effect.gen(function*() {
+      const bad = checkId(def, id, "find")
+      if (bad !== undefined) return yield* fail(bad)
+      const ctx = yield* context(def, "find")
+      return yield* mapSqlError(ctx, "find")(selectOne(ctx, id, options.includeDeleted === true))
+    }).pipe(span("find"))
+
+  const read: Nodes["read"] = (id, options = {}) =>
+    Effect.gen(function*() {
+      const bad = checkId(def, id, "read")
+      if (bad !== undefined) return yield* fail(bad)
+      const ctx = yield* context(def, "read")
+      const found = yield* mapSqlError(ctx, "read")(selectOne(ctx, id, options.includeDeleted === true))
+      if (Option.isNone(found)) return yield* fail(new NotFound({ model: def.name, operation: "read", id: idOf(id) }))
+      return found.value
+    }).pipe(span("read"))
+
+  interface OrderTerm {
+    readonly field: string
+    readonly quoted: string
+    readonly direction: "asc" | "desc"
+  }
+
+  const orderTerms = (ctx: Context, orderBy: ReadonlyArray<string> | undefined, operation: string) => {
+    const terms: Array<OrderTerm> = []
+    if (orderBy !== undefined && !Array.isArray(orderBy)) {
+      return Either.left(invalid(operation, "orderBy", "expected an array of field names"))
+    }
+    for (const entry of orderBy ?? []) {
+      const desc = typeof entry === "string" && entry.startsWith("-")
+      const field = typeof entry === "string" ? (desc ? entry.slice(1) : entry) : ""
+      const col = ctx.c.byField.get(field)
+      if (col === undefined) return Either.left(invalid(operation, "orderBy", `unknown field ${JSON.stringify(field)}`))
+      if (col.column.kind._tag === "json") return Either.left(invalid(operation, "orderBy", `cannot sort by JSON field ${field}`))
+      if (terms.some((t) => t.field === field)) continue
+      terms.push({ field, quoted: col.quoted, direction: desc ? "desc" : "asc" })
+    }
+    // the primary key breaks ties, so pages are stable
+    if (!terms.some((t) => t.field === pk)) terms.push({ field: pk, quoted: ctx.c.pk.quoted, direction: "asc" })
+    return Either.right(terms)
+  }
+
+  const checkPaging = (value: number | undefined, name: string, operation: string) =>
+    value === undefined || (Number.isSafeInteger(value) && value >= 0)
+      ? undefined
+      : invalid(operation, name, "must be a non-negative integer")
+
+  /** `(a, b, pk) > (…)` for any mix of directions and NULLs, matching the ORDER BY. */
+  const keysetCondition = (ctx: Context, terms: ReadonlyArray<OrderTerm>, values: ReadonlyArray<unknown>, params: Array<unknown>) => {
+    const bind = (field: string, v: unknown) => {
+      params.push(ctx.c.byField.get(field)!.toDb(v))
+      return ctx.c.dialect.placeholder(params.length)
+    }
+    const ors: Array<string> = []
+    for (let i = 0; i < terms.length; i++) {
+      const t = terms[i]!
+      const v = values[i]
+      // NULL sorts first ascending and last descending
+      const after = v === null
+        ? (t.direction === "asc" ? `${t.quoted} IS NOT NULL` : undefined)
+        : t.direction === "asc"
+        ? `${t.quoted} > ${bind(t.field, v)}`
+        : `(${t.quoted} < ${bind(t.field, v)} OR ${t.quoted} IS NULL)`
+      if (after !== undefined) {
+        const eqs = terms.slice(0, i).map((e, j) =>
+          values[j] === null ? `${e.quoted} IS NULL` : `${e.quoted} = ${bind(e.field, values[j])}`
+        )
+        ors.push(eqs.length === 0 ? after : `(${[...eqs, after].join(" AND ")})`)
+      }
+    }
+    return ors.length === 0 ? "1=0" : `(${ors.join(" OR ")})`
+  }
+
+  const list: Nodes["list"] = (query = {}) =>
+    Effect.gen(function*() {
+      const operation = "list"
+      const badPage = checkPaging(query.limit, "limit", operation) ?? checkPaging(query.offset, "offset", operation)
+      if (badPage !== undefined) return yield* fail(badPage)
+      if (query.cursor !== undefined && query.offset !== undefined) {
+        return yield* fail(invalid(operation, "offset", "cannot be combined with a cursor"))
+      }
+      const ctx = yield* context(def, operation)
+      const terms = orderTerms(ctx, query.orderBy, operation)
+      if (Either.isLeft(terms)) return yield* fail(terms.left)
+      const selected = query.select
+      if (selected !== undefined) {
+        const unknown = Array.isArray(selected) ? selected.find((f) => !ctx.c.byField.has(f)) : "select"
+        if (unknown !== undefined) return yield* fail(invalid(operation, "select", `unknown field ${JSON.stringify(unknown)}`))
+      }
+      const params: Array<unknown> = []
+      const where = compileWhere(def, ctx.c, query.where, operation, params, query.includeDeleted === true)
+      if (Either.isLeft(where)) return yield* fail(where.left)
+      const countParams = [...params]
+      const orderSignature = terms.right.map((t) => `${t.direction === "desc" ? "-" : ""}${t.field}`).join(",")
+      let whereSql = where.right.sql
+      if (query.cursor !== undefined) {
+        const decoded = Cursor.decode(query.cursor, def.name, orderSignature)
+        if (Either.isLeft(decoded)) {
+          return yield* fail(new InvalidCursor({ model: def.name, operation, reason: decoded.left }))
+        }
+        const values = decoded.right
+        const typed = terms.right.every((t, i) => values[i] === null ? ctx.c.byField.get(t.field)!.column.nullable || t.field === "deletedAt" : def.isValue.get(t.field)!(values[i]))
+        if (values.length !== terms.right.length || !typed) {
+          return yield* fail(new InvalidCursor({ model: def.name, operation, reason: "values do not match the ordering" }))
+        }
+        const keyset = keysetCondition(ctx, terms.right, values, params)
+        whereSql = whereSql === "" ? ` WHERE ${keyset}` : `${whereSql} AND ${keyset}`
+      }
+      const columns = selected === undefined
+        ? ctx.c.all
+        : ctx.c.all.filter((c) => selected.includes(c.column.field) || terms.right.some((t) => t.field === c.column.field))
+      const order = ` ORDER BY ${terms.right.map((t) => ctx.c.dialect.orderTerm(t.quoted, t.direction)).join(", ")}`
+      const fetch = query.limit === undefined ? undefined : query.limit + 1
+      const selectList = selected === undefined ? ctx.c.selectList : columns.map((c) => ctx.c.dialect.selectExpr(c.column)).join(", ")
+      const text = `SELECT ${selectList} FROM ${ctx.c.table}${whereSql}${order}${ctx.c.dialect.limitOffset(fetch, query.offset)}`
+      const run = Effect.gen(function*() {
+        const rows = yield* ctx.query(text, params)
+        const more = query.limit !== undefined && rows.length > query.limit
+        const page = more ? rows.slice(0, query.limit) : rows
+        const full = page.map((r) => decodeRow(ctx.c, r, columns))
+        const last = full[full.length - 1]
+        const nextCursor = more && last !== undefined
+          ? Cursor.encode(def.name, orderSignature, terms.right.map((t) => last[t.field] ?? null))
+          : undefined
+        const records = selected === undefined ? full : full.map((r) => pick(r, selected))
+        const total = query.total === true
+          ? Number((yield* ctx.query(`SELECT COUNT(*) AS n FROM ${ctx.c.table}${where.right.sql}`, countParams))[0]?.n ?? 0)
+          : undefined
+        return {
+          records,
+          ...(nextCursor === undefined ? {} : { nextCursor }),
+          ...(total === undefined ? {} : { total })
+        }
+      })
+      return yield* mapSqlError(ctx, operation)(run)
+    }).pipe(span("list"))
+
+  const pick = (record: Row, fields: ReadonlyArray<string>): Row => {
+    const out: Row = {}
+    for (const f of fields) if (f in record) out[f] = record[f]
+    return out
+  }
+
+  const findFirst: Nodes["findFirst"] = (where, options = {}) =>
+    Effect.map(list({ ...options, where, limit: 1 }), (r) => Option.fromNullable(r.records[0]))
+
+  const count: Nodes["count"] = (whereInput, options = {}) =>
+    Effect.gen(function*() {
+      const ctx = yield* context(def, "count")
+      const params: Array<unknown> = []
+      const where = compileWhere(def, ctx.c, whereInput, "count", params, options.includeDeleted === true)
+      if (Either.isLeft(where)) return yield* fail(where.left)
+      const rows = yield* mapSqlError(ctx, "count")(ctx.query(`SELECT COUNT(*) AS n FROM ${ctx.c.table}${where.right.sql}`, params))
+      return Number(rows[0]?.n ?? 0)
+    }).pipe(span("count"))
+
+  // -------------------------------------------------------------------------
+  // create
+  // -------------------------------------------------------------------------
 
   const create: Nodes["create"] = (input) =>
     Effect.gen(function*() {
@@ -114,215 +322,8 @@ export const make = (def: Def): Nodes => {
       if (Either.isLeft(record)) return yield* fail(record.left)
       const ctx = yield* context(def, "create")
       const now = yield* nowDate
-      return yield* insertOne(ctx, stamp(record.right, now), "create")
+      return yield* mapSqlError(ctx, "create")(insertOne(ctx, stamp(record.right, now)))
     }).pipe(span("create"))
-
-  const find: Nodes["find"] = (id) =>
-    Effect.gen(function*() {
-      const invalid = checkId(def, id, "find")
-      if (invalid !== undefined) return yield* fail(invalid)
-      const ctx = yield* context(def, "find")
-      return yield* selectOne(ctx, id).pipe(Effect.mapError(writeError(def, ctx.c, "find")))
-    }).pipe(span("find"))
-
-  const read: Nodes["read"] = (id) =>
-    Effect.gen(function*() {
-      const invalid = checkId(def, id, "read")
-      if (invalid !== undefined) return yield* fail(invalid)
-      const ctx = yield* context(def, "read")
-      const found = yield* selectOne(ctx, id).pipe(Effect.mapError(writeError(def, ctx.c, "read")))
-      if (Option.isNone(found)) return yield* fail(new NotFound({ model: def.name, operation: "read", id: idOf(id) }))
-      return found.value
-    }).pipe(span("read"))
-
-  /** SET list for a validated patch, plus the bumped updatedAt. */
-  const setClause = (ctx: Context, patch: Row, now: Date, params: Array<unknown>) => {
-    const sets: Array<string> = []
-    for (const key of Object.keys(patch)) {
-      const col = ctx.c.byField.get(key)!
-      params.push(col.toDb(patch[key]))
-      sets.push(`${col.quoted} = ${ctx.c.dialect.placeholder(params.length)}`)
-    }
-    if (def.timestamps) {
-      const col = ctx.c.byField.get("updatedAt")!
-      params.push(col.toDb(now))
-      sets.push(`${col.quoted} = ${ctx.c.dialect.placeholder(params.length)}`)
-    }
-    return sets
-  }
-
-  const updateById = (ctx: Context, id: unknown, patch: Row, operation: string): Eff<Option.Option<Row>, WriteFailure> =>
-    Effect.gen(function*() {
-      const now = yield* nowDate
-      const params: Array<unknown> = []
-      const sets = setClause(ctx, patch, now, params)
-      if (sets.length === 0) return yield* selectOne(ctx, id)
-      params.push(ctx.c.pk.toDb(id))
-      const text = `UPDATE ${ctx.c.table} SET ${sets.join(", ")} WHERE ${ctx.c.pk.quoted} = ${
-        ctx.c.dialect.placeholder(params.length)
-      }`
-      if (ctx.c.dialect.supportsReturning) {
-        const rows = yield* ctx.query(`${text} RETURNING ${ctx.c.selectList}`, params)
-        return rows.length === 0 ? Option.none() : Option.some(decodeRow(ctx.c, rows[0]!))
-      }
-      // no RETURNING on MySQL: write and read back in one transaction
-      return yield* ctx.sql.withTransaction(Effect.zipRight(ctx.raw(text, params), selectOne(ctx, id)))
-    }).pipe(Effect.mapError(writeError(def, ctx.c, operation)))
-
-  const update: Nodes["update"] = (id, patchInput) =>
-    Effect.gen(function*() {
-      const invalid = checkId(def, id, "update")
-      if (invalid !== undefined) return yield* fail(invalid)
-      const patch = preparePatch(def, patchInput, "update")
-      if (Either.isLeft(patch)) return yield* fail(patch.left)
-      const ctx = yield* context(def, "update")
-      const updated = yield* updateById(ctx, id, patch.right, "update")
-      if (Option.isNone(updated)) {
-        return yield* fail(new NotFound({ model: def.name, operation: "update", id: idOf(id) }))
-      }
-      return updated.value
-    }).pipe(span("update"))
-
-  const del: Nodes["delete"] = (id) =>
-    Effect.gen(function*() {
-      const invalid = checkId(def, id, "delete")
-      if (invalid !== undefined) return yield* fail(invalid)
-      const ctx = yield* context(def, "delete")
-      const raw = yield* ctx.raw(ctx.c.deleteById, [ctx.c.pk.toDb(id)]).pipe(
-        Effect.mapError(writeError(def, ctx.c, "delete"))
-      )
-      return { deleted: ctx.c.dialect.affectedRows(raw) > 0 }
-    }).pipe(span("delete"))
-
-  const orderClause = (ctx: Context, orderBy: ReadonlyArray<string> | undefined, operation: string) => {
-    const terms: Array<string> = []
-    let hasPk = false
-    for (const entry of orderBy ?? []) {
-      const desc = typeof entry === "string" && entry.startsWith("-")
-      const field = typeof entry === "string" ? (desc ? entry.slice(1) : entry) : ""
-      const col = ctx.c.byField.get(field)
-      if (col === undefined) {
-        return Either.left(new ValidationError({ model: def.name, operation, path: "orderBy", reason: `unknown field ${JSON.stringify(field)}` }))
-      }
-      if (col === ctx.c.pk) hasPk = true
-      terms.push(ctx.c.dialect.orderTerm(col.quoted, desc ? "desc" : "asc"))
-    }
-    // the primary key breaks ties, so pages are stable
-    if (!hasPk) terms.push(ctx.c.dialect.orderTerm(ctx.c.pk.quoted, "asc"))
-    return Either.right(` ORDER BY ${terms.join(", ")}`)
-  }
-
-  const checkPaging = (value: number | undefined, name: string, operation: string) =>
-    value === undefined || (Number.isSafeInteger(value) && value >= 0)
-      ? undefined
-      : new ValidationError({ model: def.name, operation, path: name, reason: "must be a non-negative integer" })
-
-  const list: Nodes["list"] = (query = {}) =>
-    Effect.gen(function*() {
-      const badPage = checkPaging(query.limit, "limit", "list") ?? checkPaging(query.offset, "offset", "list")
-      if (badPage !== undefined) return yield* fail(badPage)
-      const ctx = yield* context(def, "list")
-      const params: Array<unknown> = []
-      const where = compileWhere(def, ctx.c, query.where, "list", params)
-      if (Either.isLeft(where)) return yield* fail(where.left)
-      const order = orderClause(ctx, query.orderBy, "list")
-      if (Either.isLeft(order)) return yield* fail(order.left)
-      const text = `SELECT ${ctx.c.selectList} FROM ${ctx.c.table}${whereText(where.right)}${order.right}${
-        ctx.c.dialect.limitOffset(query.limit, query.offset)
-      }`
-      const rows = yield* ctx.query(text, params).pipe(Effect.mapError(writeError(def, ctx.c, "list")))
-      return { records: rows.map((r) => decodeRow(ctx.c, r)) }
-    }).pipe(span("list"))
-
-  const count: Nodes["count"] = (whereInput) =>
-    Effect.gen(function*() {
-      const ctx = yield* context(def, "count")
-      const params: Array<unknown> = []
-      const where = compileWhere(def, ctx.c, whereInput, "count", params)
-      if (Either.isLeft(where)) return yield* fail(where.left)
-      const rows = yield* ctx.query(`SELECT COUNT(*) AS n FROM ${ctx.c.table}${whereText(where.right)}`, params).pipe(
-        Effect.mapError(writeError(def, ctx.c, "count"))
-      )
-      return Number(rows[0]?.n ?? 0)
-    }).pipe(span("count"))
-
-  /** The conflict target must be the primary key or a declared unique constraint, exactly. */
-  const conflictTarget = (fields: ReadonlyArray<string>, operation: string) => {
-    const unknown = fields.find((f) => !def.byField.has(f))
-    if (unknown !== undefined) {
-      return Either.left(
-        new ConflictTargetError({ model: def.name, operation, columns: [...fields], reason: `names unknown field ${unknown}` })
-      )
-    }
-    const same = (set: ReadonlyArray<string>) => set.length === fields.length && set.every((f) => fields.includes(f))
-    if (fields.length === 0 || !(same([pk]) || def.uniqueSets.some(same))) {
-      return Either.left(
-        new ConflictTargetError({
-          model: def.name,
-          operation,
-          columns: [...fields],
-          reason: "is not the primary key or a unique constraint of the model"
-        })
-      )
-    }
-    return Either.right(fields)
-  }
-
-  const upsert: Nodes["upsert"] = (args) =>
-    Effect.gen(function*() {
-      const whereInput = args.where
-      if (typeof whereInput !== "object" || whereInput === null) {
-        return yield* fail(new ValidationError({ model: def.name, operation: "upsert", path: "where", reason: "expected an object" }))
-      }
-      const where = whereInput as Row
-      const target = conflictTarget(Object.keys(where), "upsert")
-      if (Either.isLeft(target)) return yield* fail(target.left)
-      for (const f of target.right) {
-        if (where[f] === null || where[f] === undefined) {
-          return yield* fail(new ValidationError({ model: def.name, operation: "upsert", path: `where.${f}`, reason: "a conflict key needs a value" }))
-        }
-      }
-      const created = prepareCreate(def, { ...(args.create as Row | undefined), ...where }, "upsert")
-      if (Either.isLeft(created)) return yield* fail(created.left)
-      const patch = preparePatch(def, args.update ?? {}, "upsert")
-      if (Either.isLeft(patch)) return yield* fail(patch.left)
-      const ctx = yield* context(def, "upsert")
-      const now = yield* nowDate
-      const record = stamp(created.right, now)
-      const { dialect } = ctx.c
-      if (dialect.upsertReportsCreated) {
-        const columns = insertableColumns(ctx, record)
-        const params: Array<unknown> = []
-        encodeRow(columns, record, params)
-        const sets = setClause(ctx, patch.right, now, params)
-        const conflict = target.right.map((f) => ctx.c.byField.get(f)!.quoted)
-        if (sets.length === 0) sets.push(`${conflict[0]} = EXCLUDED.${conflict[0]}`)
-        const text = `${ctx.c.insertText(columns, 1, false)} ON CONFLICT (${conflict.join(", ")}) DO UPDATE SET ${
-          sets.join(", ")
-        } RETURNING ${ctx.c.selectList}, (xmax = 0) AS "__created"`
-        const rows = yield* ctx.query(text, params).pipe(Effect.mapError(writeError(def, ctx.c, "upsert")))
-        return { record: decodeRow(ctx.c, rows[0]!), created: rows[0]!.__created === true }
-      }
-      // read-then-write in one transaction; the locking read makes it atomic on MySQL,
-      // SQLite's single writer makes it atomic there
-      const params: Array<unknown> = []
-      const clauses = compileWhere(def, ctx.c, where, "upsert", params)
-      if (Either.isLeft(clauses)) return yield* fail(clauses.left)
-      const lookup = `SELECT ${ctx.c.pk.quoted} AS id FROM ${ctx.c.table}${whereText(clauses.right)}${
-        dialect.limitOffset(1, undefined)
-      }${dialect.lockingRead}`
-      return yield* ctx.sql.withTransaction(
-        Effect.gen(function*() {
-          const existing = yield* ctx.query(lookup, params)
-          if (existing.length > 0) {
-            const id = ctx.c.pk.fromDb(existing[0]!.id)
-            const updated = yield* updateById(ctx, id, patch.right, "upsert")
-            return { record: Option.getOrThrow(updated), created: false }
-          }
-          return { record: yield* insertOne(ctx, record, "upsert"), created: true }
-        })
-      ).pipe(mapTxError(ctx, "upsert"))
-    }).pipe(span("upsert"))
 
   /** Validates every row before anything is written; the error names the row. */
   const prepareRows = (rows: Iterable<unknown>, operation: string) => {
@@ -340,43 +341,14 @@ export const make = (def: Def): Nodes => {
   const rowsPerStatement = (ctx: Context, columns: number) =>
     Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(ctx.c.dialect.maxParams / columns)))
 
-  /** Inserts records in chunks; returns the stored records when asked. */
-  const insertMany = (ctx: Context, records: ReadonlyArray<Row>, returning: boolean, operation: string) =>
-    Effect.gen(function*() {
-      const out: Array<Row | undefined> = returning ? new Array(records.length) : []
-      const useReturning = returning && ctx.c.dialect.supportsReturning
-      for (const { columns, explicit, indices } of byColumnList(ctx, records)) {
-        const size = rowsPerStatement(ctx, columns.length)
-        for (let start = 0; start < indices.length; start += size) {
-          const chunk = indices.slice(start, start + size)
-          const params: Array<unknown> = []
-          for (const i of chunk) encodeRow(columns, records[i]!, params)
-          const text = ctx.c.insertText(columns, chunk.length, useReturning)
-          if (useReturning) {
-            const rows = yield* ctx.query(text, params)
-            rows.forEach((r, k) => (out[chunk[k]!] = decodeRow(ctx.c, r)))
-          } else {
-            const raw = yield* ctx.raw(text, params)
-            if (returning) {
-              const first = ctx.c.dialect.insertId(raw)
-              const ids = chunk.map((i, k) => explicit ? records[i]![pk] : Number(first) + k)
-              const found = yield* selectByIds(ctx, ids)
-              chunk.forEach((i, k) => (out[i] = found.get(String(ids[k]))))
-            }
-          }
-        }
-      }
-      return out as ReadonlyArray<Row>
-    }).pipe(Effect.mapError(writeError(def, ctx.c, operation)))
-
   /** Rows with and without an explicit generated key are inserted with different column lists. */
   const byColumnList = (ctx: Context, records: ReadonlyArray<Row>) => {
     const withKey: Array<number> = []
     const withoutKey: Array<number> = []
-    records.forEach((r, i) => (def.autoIncrement && r[pk] === undefined ? withoutKey : withKey).push(i))
+    records.forEach((r, i) => (hasKey(r) ? withKey : withoutKey).push(i))
     return [
-      { columns: ctx.c.all, explicit: true, indices: withKey },
-      { columns: ctx.c.all.filter((c) => c !== ctx.c.pk), explicit: false, indices: withoutKey }
+      { columns: insertColumns(ctx, true), explicit: true, indices: withKey },
+      { columns: insertColumns(ctx, false), explicit: false, indices: withoutKey }
     ].filter((g) => g.indices.length > 0)
   }
 
@@ -399,52 +371,260 @@ export const make = (def: Def): Nodes => {
       return found
     })
 
+  /** Inserts records in chunks; returns the stored records when asked. */
+  const insertMany = (ctx: Context, records: ReadonlyArray<Row>, returning: boolean) =>
+    Effect.gen(function*() {
+      const out: Array<Row | undefined> = returning ? new Array(records.length) : []
+      const useReturning = returning && ctx.c.dialect.supportsReturning
+      for (const { columns, explicit, indices } of byColumnList(ctx, records)) {
+        const size = rowsPerStatement(ctx, columns.length)
+        for (let start = 0; start < indices.length; start += size) {
+          const chunk = indices.slice(start, start + size)
+          const params: Array<unknown> = []
+          for (const i of chunk) encodeRow(columns, records[i]!, params)
+          const text = ctx.c.insertText(columns, chunk.length, useReturning)
+          if (useReturning) {
+            const rows = yield* ctx.query(text, params)
+            rows.forEach((r, k) => (out[chunk[k]!] = decodeRow(ctx.c, r)))
+          } else {
+            const raw = yield* ctx.raw(text, params)
+            if (returning) {
+              // MySQL hands out consecutive AUTO_INCREMENT values to one multi-row INSERT
+              const first = Number(ctx.c.dialect.insertId(raw))
+              const ids = chunk.map((i, k) => (explicit ? records[i]![pk] : first + k))
+              const found = yield* selectByIds(ctx, ids)
+              chunk.forEach((i, k) => (out[i] = found.get(String(ids[k]))))
+            }
+          }
+        }
+      }
+      return out as ReadonlyArray<Row>
+    })
+
   const bulkCreate: Nodes["bulkCreate"] = (rows, options = {}) =>
     Effect.gen(function*() {
       const prepared = prepareRows(rows, "bulkCreate")
       if (Either.isLeft(prepared)) return yield* fail(prepared.left)
       yield* Effect.annotateCurrentSpan("dataflow.rows", prepared.right.length)
-      if (prepared.right.length === 0) return options.returnRecords === true ? { inserted: 0, records: [] } : { inserted: 0 }
+      const returning = options.returnRecords === true
+      if (prepared.right.length === 0) return returning ? { inserted: 0, records: [] } : { inserted: 0 }
       const ctx = yield* context(def, "bulkCreate")
       const now = yield* nowDate
       const records = prepared.right.map((r) => stamp(r, now))
-      const stored = yield* ctx.sql.withTransaction(insertMany(ctx, records, options.returnRecords === true, "bulkCreate"))
-        .pipe(mapTxError(ctx, "bulkCreate"))
-      return options.returnRecords === true ? { inserted: records.length, records: stored } : { inserted: records.length }
+      const stored = yield* mapSqlError(ctx, "bulkCreate")(ctx.sql.withTransaction(insertMany(ctx, records, returning)))
+      return returning ? { inserted: records.length, records: stored } : { inserted: records.length }
     }).pipe(span("bulkCreate"))
 
-  /** Maps the SqlError a transaction adds (BEGIN/COMMIT), keeping the domain errors inside. */
-  const mapTxError = (ctx: Context, operation: string) =>
-  <A, E>(self: Effect.Effect<A, E | SqlError, SqlClient.SqlClient>) =>
-    Effect.catchIf(self, (e): e is SqlError => e instanceof SqlError, (e) => Effect.fail(writeError(def, ctx.c, operation)(e)))
+  // -------------------------------------------------------------------------
+  // mutations
+  // -------------------------------------------------------------------------
 
-  const guardEmpty = (where: unknown, confirm: boolean | undefined, operation: string) => {
-    const empty = where === undefined || where === null ||
-      (typeof where === "object" && Object.values(where).every((v) => v === undefined))
-    return empty && confirm !== true
+  /**
+   * Updates one live row by key (and expected version); returns the updated row, or none
+   * when no row matched.
+   */
+  const updateById = (ctx: Context, id: unknown, patch: Row, expectedVersion?: number): Eff<Option.Option<Row>, SqlError> =>
+    Effect.gen(function*() {
+      const now = yield* nowDate
+      const params: Array<unknown> = []
+      const sets = setClause(ctx, patch, now, params)
+      if (sets.length === 0) return yield* selectOne(ctx, id)
+      params.push(ctx.c.pk.toDb(id))
+      const conditions = [`${ctx.c.pk.quoted} = ${ctx.c.dialect.placeholder(params.length)}`]
+      if (ctx.c.live !== undefined) conditions.push(ctx.c.live)
+      if (expectedVersion !== undefined) {
+        params.push(expectedVersion)
+        conditions.push(`${ctx.c.byField.get("version")!.quoted} = ${ctx.c.dialect.placeholder(params.length)}`)
+      }
+      const text = `UPDATE ${ctx.c.table} SET ${sets.join(", ")} WHERE ${conditions.join(" AND ")}`
+      if (ctx.c.dialect.supportsReturning) {
+        const rows = yield* ctx.query(`${text} RETURNING ${ctx.c.selectList}`, params)
+        return rows.length === 0 ? Option.none() : Option.some(decodeRow(ctx.c, rows[0]!))
+      }
+      // no RETURNING on MySQL: write and read back in one transaction; the client reports
+      // matched rows, so 0 means no row matched
+      return yield* ctx.sql.withTransaction(Effect.gen(function*() {
+        const raw = yield* ctx.raw(text, params)
+        if (ctx.c.dialect.affectedRows(raw) === 0) return Option.none<Row>()
+        return yield* selectOne(ctx, id)
+      }))
+    })
+
+  const update: Nodes["update"] = (id, patchInput, options = {}) =>
+    Effect.gen(function*() {
+      const operation = "update"
+      const bad = checkId(def, id, operation)
+      if (bad !== undefined) return yield* fail(bad)
+      const expected = options.expectedVersion
+      if (expected !== undefined && (!def.versioned || !Number.isSafeInteger(expected))) {
+        return yield* fail(invalid(operation, "expectedVersion", def.versioned ? "must be an integer" : "the model is not versioned"))
+      }
+      const patch = preparePatch(def, patchInput, operation)
+      if (Either.isLeft(patch)) return yield* fail(patch.left)
+      const ctx = yield* context(def, operation)
+      const updated = yield* mapSqlError(ctx, operation)(updateById(ctx, id, patch.right, expected))
+      if (Option.isSome(updated)) return updated.value
+      if (expected !== undefined) {
+        const exists = yield* mapSqlError(ctx, operation)(selectOne(ctx, id))
+        if (Option.isSome(exists)) {
+          return yield* fail(new OptimisticLockError({ model: def.name, operation, id: idOf(id), expectedVersion: expected }))
+        }
+      }
+      return yield* fail(new NotFound({ model: def.name, operation, id: idOf(id) }))
+    }).pipe(span("update"))
+
+  const del: Nodes["delete"] = (id) =>
+    Effect.gen(function*() {
+      const bad = checkId(def, id, "delete")
+      if (bad !== undefined) return yield* fail(bad)
+      const ctx = yield* context(def, "delete")
+      const now = yield* nowDate
+      const text = def.softDelete ? softDeleteText(ctx, `${ctx.c.pk.quoted} = ${ctx.c.dialect.placeholder(2)}`) : ctx.c.deleteById
+      const params = def.softDelete ? [ctx.c.byField.get("deletedAt")!.toDb(now), ctx.c.pk.toDb(id)] : [ctx.c.pk.toDb(id)]
+      const raw = yield* mapSqlError(ctx, "delete")(ctx.raw(text, params))
+      return { deleted: ctx.c.dialect.affectedRows(raw) > 0 }
+    }).pipe(span("delete"))
+
+  /** `UPDATE … SET deleted_at = $1 WHERE <condition> AND deleted_at IS NULL`. */
+  const softDeleteText = (ctx: Context, condition: string | undefined) =>
+    `UPDATE ${ctx.c.table} SET ${ctx.c.byField.get("deletedAt")!.quoted} = ${ctx.c.dialect.placeholder(1)} WHERE ${
+      condition === undefined ? "" : `${condition} AND `
+    }${ctx.c.live}`
+
+  const restore: Nodes["restore"] = (id) =>
+    Effect.gen(function*() {
+      const bad = checkId(def, id, "restore")
+      if (bad !== undefined) return yield* fail(bad)
+      const ctx = yield* context(def, "restore")
+      const deletedAt = ctx.c.byField.get("deletedAt")!.quoted
+      const raw = yield* mapSqlError(ctx, "restore")(ctx.raw(
+        `UPDATE ${ctx.c.table} SET ${deletedAt} = NULL WHERE ${ctx.c.pk.quoted} = ${ctx.c.dialect.placeholder(1)} AND ${deletedAt} IS NOT NULL`,
+        [ctx.c.pk.toDb(id)]
+      ))
+      return { restored: ctx.c.dialect.affectedRows(raw) > 0 }
+    }).pipe(span("restore"))
+
+  /** The conflict target must be the primary key or a declared unique constraint, exactly. */
+  const conflictTarget = (fields: ReadonlyArray<string>, operation: string) => {
+    const unknown = fields.find((f) => !def.byField.has(f))
+    const same = (set: ReadonlyArray<string>) => set.length === fields.length && set.every((f) => fields.includes(f))
+    if (unknown !== undefined || fields.length === 0 || !(same([pk]) || def.uniqueSets.some(same))) {
+      return Either.left(
+        new ConflictTargetError({
+          model: def.name,
+          operation,
+          columns: [...fields],
+          reason: unknown !== undefined
+            ? `names unknown field ${unknown}`
+            : "is not the primary key or a unique constraint of the model"
+        })
+      )
+    }
+    return Either.right(fields)
+  }
+
+  const upsert: Nodes["upsert"] = (args) =>
+    Effect.gen(function*() {
+      const operation = "upsert"
+      if (typeof args !== "object" || args === null || typeof args.where !== "object" || args.where === null) {
+        return yield* fail(invalid(operation, "where", "expected an object"))
+      }
+      // `where` names the conflict target: plain values or { $eq: value }
+      const where: Row = {}
+      for (const [k, v] of Object.entries(args.where as Row)) {
+        const value = typeof v === "object" && v !== null && Object.keys(v).length === 1 && "$eq" in v ? (v as Row).$eq : v
+        if (value === null || value === undefined) return yield* fail(invalid(operation, `where.${k}`, "a conflict key needs a value"))
+        where[k] = value
+      }
+      const target = conflictTarget(Object.keys(where), operation)
+      if (Either.isLeft(target)) return yield* fail(target.left)
+      const created = prepareCreate(def, { ...(args.create as Row | undefined), ...where }, operation)
+      if (Either.isLeft(created)) return yield* fail(created.left)
+      const patch = preparePatch(def, args.update ?? {}, operation)
+      if (Either.isLeft(patch)) return yield* fail(patch.left)
+      const ctx = yield* context(def, operation)
+      const now = yield* nowDate
+      const record = stamp(created.right, now)
+      const { dialect } = ctx.c
+      if (dialect.upsertReportsCreated && !def.softDelete) {
+        const columns = insertColumns(ctx, hasKey(record))
+        const params: Array<unknown> = []
+        encodeRow(columns, record, params)
+        const sets = setClause(ctx, patch.right, now, params)
+        const conflict = target.right.map((f) => ctx.c.byField.get(f)!.quoted)
+        if (sets.length === 0) sets.push(`${conflict[0]} = EXCLUDED.${conflict[0]}`)
+        const text = `${ctx.c.insertText(columns, 1, false)} ON CONFLICT (${conflict.join(", ")}) DO UPDATE SET ${
+          sets.join(", ")
+        } RETURNING ${ctx.c.selectList}, (xmax = 0) AS "__created"`
+        const rows = yield* mapSqlError(ctx, operation)(ctx.query(text, params))
+        return { record: decodeRow(ctx.c, rows[0]!), created: rows[0]!.__created === true }
+      }
+      // read-then-write in one transaction: the locking read makes it atomic on MySQL and
+      // PostgreSQL, SQLite's single writer makes it atomic there. A soft-deleted match is
+      // replaced by the new record (reported as created).
+      const params: Array<unknown> = []
+      const clauses = compileWhere(def, ctx.c, where, operation, params, true)
+      if (Either.isLeft(clauses)) return yield* fail(clauses.left)
+      const deletedAt = ctx.c.byField.get("deletedAt")
+      const lookup = `SELECT ${ctx.c.pk.quoted} AS id${deletedAt === undefined ? "" : `, ${deletedAt.quoted} AS deleted`} FROM ${
+        ctx.c.table
+      }${clauses.right.sql}${dialect.limitOffset(1, undefined)}${dialect.lockingRead}`
+      return yield* mapSqlError(ctx, operation)(ctx.sql.withTransaction(
+        Effect.gen(function*() {
+          const existing = yield* ctx.query(lookup, params)
+          if (existing.length === 0) return { record: yield* insertOne(ctx, record), created: true }
+          const id = ctx.c.pk.fromDb(existing[0]!.id)
+          if (existing[0]!.deleted !== null && existing[0]!.deleted !== undefined) {
+            // revive: the whole new record replaces the deleted one
+            const { [pk]: _key, ...replacement } = record
+            const params: Array<unknown> = []
+            const sets: Array<string> = []
+            for (const [field, value] of Object.entries(replacement)) {
+              const col = ctx.c.byField.get(field)!
+              params.push(col.toDb(value))
+              sets.push(`${col.quoted} = ${dialect.placeholder(params.length)}`)
+            }
+            for (const col of ctx.c.all) {
+              if (col !== ctx.c.pk && !(col.column.field in replacement)) sets.push(`${col.quoted} = NULL`)
+            }
+            params.push(ctx.c.pk.toDb(id))
+            yield* ctx.raw(
+              `UPDATE ${ctx.c.table} SET ${sets.join(", ")} WHERE ${ctx.c.pk.quoted} = ${dialect.placeholder(params.length)}`,
+              params
+            )
+            return { record: Option.getOrThrow(yield* selectOne(ctx, id)), created: true }
+          }
+          const updated = yield* updateById(ctx, id, patch.right)
+          return { record: Option.getOrThrow(updated), created: false }
+        })
+      ))
+    }).pipe(span("upsert"))
+
+  const guardEmpty = (condition: string | undefined, confirm: boolean | undefined, operation: string) =>
+    condition === undefined && confirm !== true
       ? new UnsafeOperation({
         model: def.name,
         operation,
         reason: "an empty filter would touch every row; pass { confirm: true } to do that"
       })
       : undefined
-  }
 
   const bulkUpdate: Nodes["bulkUpdate"] = (whereInput, patchInput, options = {}) =>
     Effect.gen(function*() {
-      const unsafe = guardEmpty(whereInput, options.confirm, "bulkUpdate")
-      if (unsafe !== undefined) return yield* fail(unsafe)
-      const patch = preparePatch(def, patchInput, "bulkUpdate")
+      const operation = "bulkUpdate"
+      const patch = preparePatch(def, patchInput, operation)
       if (Either.isLeft(patch)) return yield* fail(patch.left)
-      const ctx = yield* context(def, "bulkUpdate")
+      const ctx = yield* context(def, operation)
       const now = yield* nowDate
       const params: Array<unknown> = []
       const sets = setClause(ctx, patch.right, now, params)
-      const where = compileWhere(def, ctx.c, whereInput ?? undefined, "bulkUpdate", params)
+      const where = compileWhere(def, ctx.c, whereInput, operation, params)
       if (Either.isLeft(where)) return yield* fail(where.left)
+      const unsafe = guardEmpty(where.right.condition, options.confirm, operation)
+      if (unsafe !== undefined) return yield* fail(unsafe)
       if (sets.length === 0) return { updated: 0 }
-      const raw = yield* ctx.raw(`UPDATE ${ctx.c.table} SET ${sets.join(", ")}${whereText(where.right)}`, params).pipe(
-        Effect.mapError(writeError(def, ctx.c, "bulkUpdate"))
+      const raw = yield* mapSqlError(ctx, operation)(
+        ctx.raw(`UPDATE ${ctx.c.table} SET ${sets.join(", ")}${where.right.sql}`, params)
       )
       const updated = ctx.c.dialect.affectedRows(raw)
       yield* Effect.annotateCurrentSpan("dataflow.rows", updated)
@@ -453,15 +633,18 @@ export const make = (def: Def): Nodes => {
 
   const bulkDelete: Nodes["bulkDelete"] = (whereInput, options = {}) =>
     Effect.gen(function*() {
-      const unsafe = guardEmpty(whereInput, options.confirm, "bulkDelete")
-      if (unsafe !== undefined) return yield* fail(unsafe)
-      const ctx = yield* context(def, "bulkDelete")
+      const operation = "bulkDelete"
+      const ctx = yield* context(def, operation)
       const params: Array<unknown> = []
-      const where = compileWhere(def, ctx.c, whereInput ?? undefined, "bulkDelete", params)
+      if (def.softDelete) params.push(ctx.c.byField.get("deletedAt")!.toDb(yield* nowDate))
+      const where = compileWhere(def, ctx.c, whereInput, operation, params, def.softDelete)
       if (Either.isLeft(where)) return yield* fail(where.left)
-      const raw = yield* ctx.raw(`DELETE FROM ${ctx.c.table}${whereText(where.right)}`, params).pipe(
-        Effect.mapError(writeError(def, ctx.c, "bulkDelete"))
-      )
+      const unsafe = guardEmpty(where.right.condition, options.confirm, operation)
+      if (unsafe !== undefined) return yield* fail(unsafe)
+      const text = def.softDelete
+        ? softDeleteText(ctx, where.right.condition)
+        : `DELETE FROM ${ctx.c.table}${where.right.sql}`
+      const raw = yield* mapSqlError(ctx, operation)(ctx.raw(text, params))
       const deleted = ctx.c.dialect.affectedRows(raw)
       yield* Effect.annotateCurrentSpan("dataflow.rows", deleted)
       return { deleted }
@@ -469,9 +652,10 @@ export const make = (def: Def): Nodes => {
 
   const bulkUpsert: Nodes["bulkUpsert"] = (rows, options = {}) =>
     Effect.gen(function*() {
-      const target = conflictTarget(options.conflictOn ?? [pk], "bulkUpsert")
+      const operation = "bulkUpsert"
+      const target = conflictTarget(options.conflictOn ?? [pk], operation)
       if (Either.isLeft(target)) return yield* fail(target.left)
-      const prepared = prepareRows(rows, "bulkUpsert")
+      const prepared = prepareRows(rows, operation)
       if (Either.isLeft(prepared)) return yield* fail(prepared.left)
       const keys = target.right
       // last row wins for duplicate keys inside one input
@@ -480,7 +664,9 @@ export const make = (def: Def): Nodes => {
         const r = prepared.right[i]!
         const missing = keys.find((k) => r[k] === undefined || r[k] === null)
         if (missing !== undefined) {
-          return yield* fail(new ValidationError({ model: def.name, operation: "bulkUpsert", path: missing, rowIndex: i, reason: "a conflict key needs a value" }))
+          return yield* fail(
+            new ValidationError({ model: def.name, operation, path: missing, rowIndex: i, reason: "a conflict key needs a value" })
+          )
         }
         const key = JSON.stringify(keys.map((k) => String(r[k])))
         byKey.delete(key)
@@ -489,36 +675,39 @@ export const make = (def: Def): Nodes => {
       const unique = [...byKey.values()]
       yield* Effect.annotateCurrentSpan("dataflow.rows", unique.length)
       if (unique.length === 0) return { inserted: 0, updated: 0 }
-      const ctx = yield* context(def, "bulkUpsert")
+      const ctx = yield* context(def, operation)
       const now = yield* nowDate
       const records = unique.map((r) => stamp(r, now))
       const { dialect } = ctx.c
       const keyCols = keys.map((k) => ctx.c.byField.get(k)!)
-      // on conflict: every column but the keys, the primary key and createdAt takes the new value
+      // on conflict: every column but the keys, the primary key and createdAt takes the new
+      // value (a soft-deleted row comes back to life); the version is bumped
       const updateCols = ctx.c.all.filter((c) =>
-        !keyCols.includes(c) && c !== ctx.c.pk && c.column.field !== "createdAt"
+        !keyCols.includes(c) && c !== ctx.c.pk && c.column.field !== "createdAt" && c.column.field !== "version"
       ).map((c) => c.column.name)
       const conflictNames = keyCols.map((c) => c.column.name)
+      const exactFromStatement = dialect.upsertReportsCreated && !def.softDelete
       const work = Effect.gen(function*() {
         let existing = 0
-        if (!dialect.upsertReportsCreated) {
+        if (!exactFromStatement) {
           const size = rowsPerStatement(ctx, keyCols.length)
           for (let start = 0; start < records.length; start += size) {
             const chunk = records.slice(start, start + size)
             const params: Array<unknown> = []
-            let n = 0
             const tuples = chunk.map((r) => {
-              for (const c of keyCols) params.push(c.toDb(r[c.column.field]))
-              return `(${keyCols.map(() => dialect.placeholder(++n)).join(", ")})`
+              const marks = keyCols.map((c) => {
+                params.push(c.toDb(r[c.column.field]))
+                return dialect.placeholder(params.length)
+              })
+              return keyCols.length === 1 ? marks[0]! : `(${marks.join(", ")})`
             })
             const lhs = keyCols.length === 1 ? keyCols[0]!.quoted : `(${keyCols.map((c) => c.quoted).join(", ")})`
+            const live = ctx.c.live === undefined ? "" : ` AND ${ctx.c.live}`
             const found = yield* ctx.query(
-              `SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM ${ctx.c.table} WHERE ${lhs} IN (${
-                tuples.join(", ")
-              })${dialect.lockingRead}) AS existing_rows`,
+              `SELECT ${ctx.c.pk.quoted} AS k FROM ${ctx.c.table} WHERE ${lhs} IN (${tuples.join(", ")})${live}${dialect.lockingRead}`,
               params
             )
-            existing += Number(found[0]?.n ?? 0)
+            existing += found.length
           }
         }
         let inserted = 0
@@ -529,8 +718,13 @@ export const make = (def: Def): Nodes => {
             const params: Array<unknown> = []
             for (const i of chunk) encodeRow(columns, records[i]!, params)
             const text = ctx.c.insertText(columns, chunk.length, false) +
-              dialect.upsertFromInserted(conflictNames, updateCols)
-            if (dialect.upsertReportsCreated) {
+              dialect.upsertFromInserted(
+                ctx.c.table,
+                conflictNames,
+                updateCols,
+                def.versioned ? ctx.c.byField.get("version")!.column.name : undefined
+              )
+            if (exactFromStatement) {
               const out = yield* ctx.query(`${text} RETURNING (xmax = 0) AS "__created"`, params)
               inserted += out.filter((r) => r.__created === true).length
             } else {
@@ -538,14 +732,27 @@ export const make = (def: Def): Nodes => {
             }
           }
         }
-        return dialect.upsertReportsCreated
+        return exactFromStatement
           ? { inserted, updated: records.length - inserted }
           : { inserted: records.length - existing, updated: existing }
       })
-      return yield* ctx.sql.withTransaction(work).pipe(Effect.mapError(writeError(def, ctx.c, "bulkUpsert")))
+      return yield* mapSqlError(ctx, operation)(ctx.sql.withTransaction(work))
     }).pipe(span("bulkUpsert"))
 
-  return { create, read, find, update, delete: del, list, count, upsert, bulkCreate, bulkUpdate, bulkDelete, bulkUpsert }
+  return {
+    create,
+    read,
+    find,
+    list,
+    findFirst,
+    count,
+    bulkCreate,
+    update,
+    delete: del,
+    restore,
+    upsert,
+    bulkUpdate,
+    bulkDelete,
+    bulkUpsert
+  }
 }
-
-export type { DatabaseError }

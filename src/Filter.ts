@@ -1,0 +1,270 @@
+/**
+ * The filter language of `list`, `count`, `findFirst`, `bulkUpdate` and `bulkDelete`:
+ * a typed object per model, validated against the model before any SQL runs, compiled to a
+ * bound-parameter SQL expression that gives the same answer on every database.
+ *
+ * ```ts
+ * { age: { $gte: 18, $lt: 65 }, status: "active", $or: [{ name: { $startsWith: "A" } }, { vip: true }] }
+ * ```
+ *
+ * @since 0.1.0
+ */
+import type { BigDecimal } from "effect"
+import { Either } from "effect"
+import type { Kind } from "./Column.js"
+import { storageCheck } from "./Column.js"
+import type { Dialect } from "./Dialect.js"
+import { InvalidFilter } from "./Errors.js"
+
+/**
+ * Operators every scalar field has. `$ne` and `$nin` also match NULL (a NULL is not equal to
+ * the value), on every database.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Comparison<V> {
+  readonly $eq?: V | null
+  readonly $ne?: V | null
+  readonly $gt?: V
+  readonly $gte?: V
+  readonly $lt?: V
+  readonly $lte?: V
+  readonly $in?: ReadonlyArray<V>
+  readonly $nin?: ReadonlyArray<V>
+  /** `true`: the field is NULL; `false`: it is not. */
+  readonly $null?: boolean
+}
+
+/**
+ * Operators of text fields. `$like` / `$ilike` take SQL patterns (`%` any run, `_` one
+ * character, `\` escapes the next character); `$ilike` ignores the case of ASCII letters.
+ * `$startsWith`, `$endsWith` and `$contains` match their text literally, case-sensitively.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TextOperators {
+  readonly $like?: string
+  readonly $ilike?: string
+  readonly $startsWith?: string
+  readonly $endsWith?: string
+  readonly $contains?: string
+}
+
+type Scalar = string | number | boolean | bigint | Date | BigDecimal.BigDecimal
+
+/**
+ * The condition on one field: a value (equality; `null` means IS NULL) or operators. JSON
+ * fields only support NULL checks.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type FieldFilter<V> = [NonNullable<V>] extends [Scalar] ?
+    | NonNullable<V>
+    | (null extends V ? null : never)
+    | (Comparison<NonNullable<V>> & ([NonNullable<V>] extends [string] ? TextOperators : {}))
+  : null | { readonly $null?: boolean }
+
+/**
+ * A filter over a record type: field conditions (all must hold) and the logical operators
+ * `$and`, `$or`, `$not`, nested to any depth. `$and: []` matches every row, `$or: []` none.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Filter<R> =
+  & { readonly [K in keyof R]?: FieldFilter<R[K]> }
+  & {
+    readonly $and?: ReadonlyArray<Filter<R>>
+    readonly $or?: ReadonlyArray<Filter<R>>
+    readonly $not?: Filter<R>
+  }
+
+/** What the compiler needs to know about a field. @internal */
+export interface FieldInfo {
+  readonly quoted: string
+  readonly kind: Kind
+  readonly toDb: (value: unknown) => unknown
+  readonly isValue: (u: unknown) => boolean
+}
+
+/** @internal */
+export interface Target {
+  readonly model: string
+  readonly operation: string
+  readonly dialect: Dialect
+  readonly field: (name: string) => FieldInfo | undefined
+}
+
+type PatternToken = { readonly _tag: "any" } | { readonly _tag: "one" } | { readonly _tag: "text"; readonly value: string }
+
+/** Reads a SQL LIKE pattern with `\` as the escape character. @internal */
+export const parsePattern = (pattern: string): ReadonlyArray<PatternToken> => {
+  const tokens: Array<PatternToken> = []
+  const chars = Array.from(pattern)
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i]!
+    if (ch === "\\" && i + 1 < chars.length) tokens.push({ _tag: "text", value: chars[++i]! })
+    else if (ch === "%") tokens.push({ _tag: "any" })
+    else if (ch === "_") tokens.push({ _tag: "one" })
+    else tokens.push({ _tag: "text", value: ch })
+  }
+  return tokens
+}
+
+const literal = (text: string): ReadonlyArray<PatternToken> => Array.from(text).map((value) => ({ _tag: "text", value }))
+
+const isPlainObject = (u: unknown): u is Record<string, unknown> =>
+  typeof u === "object" && u !== null && !Array.isArray(u) && Object.getPrototypeOf(u) === Object.prototype
+
+const isOperatorObject = (u: unknown): u is Record<string, unknown> =>
+  isPlainObject(u) && Object.keys(u).length > 0 && Object.keys(u).every((k) => k.startsWith("$"))
+
+const comparisonOps = new Set(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$null"])
+const textOps = new Set(["$like", "$ilike", "$startsWith", "$endsWith", "$contains"])
+const textKinds = new Set(["string", "enum"])
+
+/**
+ * Compiles a filter to a SQL boolean expression, pushing bound values onto `params`. Returns
+ * `undefined` for a filter with no condition. Every rejection names its path.
+ * @internal
+ */
+export const compile = (
+  target: Target,
+  filter: unknown,
+  params: Array<unknown>
+): Either.Either<string | undefined, InvalidFilter> => {
+  const { dialect } = target
+  const placeholder = (value: unknown) => {
+    params.push(value)
+    return dialect.placeholder(params.length)
+  }
+  const fail = (path: string, reason: string): never => {
+    throw new InvalidFilter({ model: target.model, operation: target.operation, path, reason })
+  }
+  const join = (path: string, key: string) => (path === "" ? key : `${path}.${key}`)
+
+  const value = (info: FieldInfo, v: unknown, path: string): unknown => {
+    if (v === null || v === undefined) return fail(path, "expected a value, not null")
+    if (!info.isValue(v) || storageCheck(info.kind, v) !== undefined) {
+      return fail(path, "value does not match the field's type")
+    }
+    return info.toDb(v)
+  }
+
+  const group = (path: string, list: unknown, joiner: " AND " | " OR "): string | undefined => {
+    if (!Array.isArray(list)) return fail(path, "expected an array of filters")
+    const parts: Array<string> = []
+    for (let i = 0; i < list.length; i++) {
+      const part = node(list[i], `${path}[${i}]`)
+      // an empty sub-filter is TRUE: it decides an OR, and vanishes from an AND
+      if (part === undefined) {
+        if (joiner === " OR ") return undefined
+        continue
+      }
+      parts.push(part)
+    }
+    if (parts.length === 0) return joiner === " OR " ? "1=0" : undefined
+    return parts.length === 1 ? parts[0]! : `(${parts.join(joiner)})`
+  }
+
+  const field = (info: FieldInfo, cond: unknown, path: string): string | undefined => {
+    const q = info.quoted
+    if (cond === undefined) return undefined
+    if (cond === null) return `${q} IS NULL`
+    if (!isOperatorObject(cond)) {
+      if (info.kind._tag === "json") return fail(path, "JSON fields only support null checks ({ $null: boolean })")
+      return `${q} = ${placeholder(value(info, cond, path))}`
+    }
+    const parts: Array<string> = []
+    for (const [op, operand] of Object.entries(cond)) {
+      const at = join(path, op)
+      if (operand === undefined) continue
+      if (info.kind._tag === "json" && op !== "$null") {
+        return fail(at, "JSON fields only support null checks ({ $null: boolean })")
+      }
+      if (textOps.has(op)) {
+        if (!textKinds.has(info.kind._tag)) return fail(at, "text operators apply to text fields only")
+        if (typeof operand !== "string") return fail(at, "expected a string")
+        const tokens = op === "$like" || op === "$ilike"
+          ? parsePattern(operand)
+          : op === "$startsWith"
+          ? [...literal(operand), { _tag: "any" } as const]
+          : op === "$endsWith"
+          ? [{ _tag: "any" } as const, ...literal(operand)]
+          : [{ _tag: "any" } as const, ...literal(operand), { _tag: "any" } as const]
+        const insensitive = op === "$ilike"
+        parts.push(dialect.like(q, placeholder(dialect.likePattern(tokens, insensitive)), insensitive))
+        continue
+      }
+      if (!comparisonOps.has(op)) return fail(at, "unknown operator")
+      switch (op) {
+        case "$null":
+          if (typeof operand !== "boolean") return fail(at, "expected a boolean")
+          parts.push(operand ? `${q} IS NULL` : `${q} IS NOT NULL`)
+          break
+        case "$eq":
+          parts.push(operand === null ? `${q} IS NULL` : `${q} = ${placeholder(value(info, operand, at))}`)
+          break
+        case "$ne":
+          parts.push(
+            operand === null
+              ? `${q} IS NOT NULL`
+              : `(${q} <> ${placeholder(value(info, operand, at))} OR ${q} IS NULL)`
+          )
+          break
+        case "$in":
+        case "$nin": {
+          if (!Array.isArray(operand)) return fail(at, "expected an array")
+          const marks = operand.map((v, i) => placeholder(value(info, v, `${at}[${i}]`)))
+          if (op === "$in") parts.push(marks.length === 0 ? "1=0" : `${q} IN (${marks.join(", ")})`)
+          else if (marks.length > 0) parts.push(`(${q} NOT IN (${marks.join(", ")}) OR ${q} IS NULL)`)
+          break
+        }
+        default: {
+          const sqlOp = op === "$gt" ? ">" : op === "$gte" ? ">=" : op === "$lt" ? "<" : "<="
+          parts.push(`${q} ${sqlOp} ${placeholder(value(info, operand, at))}`)
+        }
+      }
+    }
+    if (parts.length === 0) return undefined
+    return parts.length === 1 ? parts[0]! : `(${parts.join(" AND ")})`
+  }
+
+  const node = (f: unknown, path: string): string | undefined => {
+    if (f === undefined) return undefined
+    if (!isPlainObject(f)) return fail(path, "a filter must be an object")
+    const parts: Array<string> = []
+    for (const [key, cond] of Object.entries(f)) {
+      if (cond === undefined) continue
+      const at = join(path, key)
+      let part: string | undefined
+      if (key === "$and") part = group(at, cond, " AND ")
+      else if (key === "$or") part = group(at, cond, " OR ")
+      else if (key === "$not") {
+        const inner = node(cond, at)
+        // two-valued logic: a comparison with NULL counts as false before it is negated
+        part = inner === undefined ? "1=0" : `NOT COALESCE(${inner}, FALSE)`
+      } else if (key.startsWith("$")) return fail(at, "unknown operator")
+      else {
+        const info = target.field(key)
+        if (info === undefined) return fail(at, "unknown field")
+        part = field(info, cond, at)
+      }
+      if (part !== undefined) parts.push(part)
+    }
+    if (parts.length === 0) return undefined
+    return parts.length === 1 ? parts[0]! : `(${parts.join(" AND ")})`
+  }
+
+  try {
+    return Either.right(node(filter, ""))
+  } catch (error) {
+    if (error instanceof InvalidFilter) return Either.left(error)
+    throw error
+  }
+}
+
+export type { PatternToken }
