@@ -248,6 +248,12 @@ export const storageCheck = (kind: Kind, value: unknown): string | undefined => 
       return typeof value === "bigint" && (value < minInt64 || value > maxInt64)
         ? "bigint must fit in a signed 64-bit integer"
         : undefined
+    case "decimal": {
+      if (!BigDecimal.isBigDecimal(value)) return undefined
+      const d = BigDecimal.normalize(value)
+      const exponent = (d.value < 0n ? -d.value : d.value).toString().length - d.scale
+      return Math.abs(exponent) > 40000 ? "decimal exponent out of range" : undefined
+    }
     default:
       return undefined
   }
@@ -269,3 +275,38 @@ export const formatDecimal = (n: BigDecimal.BigDecimal): string => {
 /** @internal */
 export const parseDecimal = (raw: unknown): BigDecimal.BigDecimal =>
   BigDecimal.normalize(BigDecimal.unsafeFromString(String(raw)))
+
+/**
+ * Decimals as text whose byte order is their numeric order, for SQLite (which has no exact
+ * decimal type): `B` for zero; `C` + 5-digit biased exponent + digits for positives; `A` +
+ * inverted exponent + nines' complement digits + `~` for negatives. Plain decimal text (a
+ * table written by someone else) is still read.
+ * @internal
+ */
+export const sortableDecimal = {
+  encode: (n: BigDecimal.BigDecimal): string => {
+    const d = BigDecimal.normalize(n)
+    if (d.value === 0n) return "B"
+    const negative = d.value < 0n
+    const digits = (negative ? -d.value : d.value).toString()
+    const exponent = digits.length - d.scale
+    if (!negative) return `C${String(exponent + 50000).padStart(5, "0")}${digits}`
+    const complement = Array.from(digits, (c) => String(9 - Number(c))).join("")
+    return `A${String(49999 - exponent).padStart(5, "0")}${complement}~`
+  },
+  decode: (raw: unknown): BigDecimal.BigDecimal => {
+    const text = String(raw)
+    const tag = text[0]
+    if (tag === "B" && text.length === 1) return BigDecimal.make(0n, 0)
+    if ((tag === "C" || tag === "A") && /^[AC]\d{5}\d+~?$/.test(text)) {
+      const biased = Number(text.slice(1, 6))
+      if (tag === "C") {
+        const digits = text.slice(6)
+        return BigDecimal.normalize(BigDecimal.make(BigInt(digits), digits.length - (biased - 50000)))
+      }
+      const digits = Array.from(text.slice(6, -1), (c) => String(9 - Number(c))).join("")
+      return BigDecimal.normalize(BigDecimal.make(-BigInt(digits), digits.length - (49999 - biased)))
+    }
+    return parseDecimal(raw)
+  }
+}

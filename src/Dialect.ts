@@ -7,7 +7,7 @@
  */
 import type { SqlClient } from "@effect/sql"
 import type { Column, Kind } from "./Column.js"
-import { formatDecimal, parseDecimal } from "./Column.js"
+import { formatDecimal, parseDecimal, sortableDecimal } from "./Column.js"
 import type { BigDecimal } from "effect"
 import type { PatternToken } from "./Filter.js"
 
@@ -202,7 +202,8 @@ const sqliteCodec = (kind: Kind): Codec => {
     case "bigint":
       return { toDb: (v) => v, fromDb: (raw) => BigInt(raw as number | bigint | string) }
     case "decimal":
-      return decimalCodec
+      // no exact decimal type: order-preserving text, so comparisons and sorting are numeric
+      return { toDb: (v) => sortableDecimal.encode(v as BigDecimal.BigDecimal), fromDb: sortableDecimal.decode }
     case "json":
       return parseJsonIfText
     case "string":

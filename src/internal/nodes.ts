@@ -213,18 +213,18 @@ export const make = (def: Def): Nodes => {
     for (let i = 0; i < terms.length; i++) {
       const t = terms[i]!
       const v = values[i]
-      // NULL sorts first ascending and last descending
+      // NULL sorts first ascending and last descending: nothing sorts after a NULL descending
+      if (v === null && t.direction === "desc") continue
+      // placeholders may be positional: bind in the order the text reads
+      const eqs = terms.slice(0, i).map((e, j) =>
+        values[j] === null ? `${e.quoted} IS NULL` : `${e.quoted} = ${bind(e.field, values[j])}`
+      )
       const after = v === null
-        ? (t.direction === "asc" ? `${t.quoted} IS NOT NULL` : undefined)
+        ? `${t.quoted} IS NOT NULL`
         : t.direction === "asc"
         ? `${t.quoted} > ${bind(t.field, v)}`
         : `(${t.quoted} < ${bind(t.field, v)} OR ${t.quoted} IS NULL)`
-      if (after !== undefined) {
-        const eqs = terms.slice(0, i).map((e, j) =>
-          values[j] === null ? `${e.quoted} IS NULL` : `${e.quoted} = ${bind(e.field, values[j])}`
-        )
-        ors.push(eqs.length === 0 ? after : `(${[...eqs, after].join(" AND ")})`)
-      }
+      ors.push(eqs.length === 0 ? after : `(${[...eqs, after].join(" AND ")})`)
     }
     return ors.length === 0 ? "1=0" : `(${ors.join(" OR ")})`
   }
