@@ -6,12 +6,10 @@
  */
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { MysqlClient } from "@effect/sql-mysql2"
-import { PgClient } from "@effect/sql-pg"
-import { SqliteClient } from "@effect/sql-sqlite-node"
-import type { ConfigError } from "effect"
-import { Config, ConfigError as CE, Effect, Layer, Redacted } from "effect"
-import type { DatabaseError } from "./Errors.js"
+import type { Config, ConfigError } from "effect"
+import { Effect, Layer } from "effect"
+import * as internalLayer from "./internal/layer.js"
+import type { ConfigurationError, DatabaseError } from "./Errors.js"
 import { SchemaPolicy } from "./internal/client.js"
 import * as core from "./internal/core.js"
 import type * as Model from "./Model.js"
@@ -34,7 +32,7 @@ export {
  * @since 0.1.0
  * @category constants
  */
-export const defaultFilename = "dataflow.sqlite"
+export const defaultFilename: string = internalLayer.defaultFilename
 
 /**
  * Where a URL points.
@@ -42,10 +40,7 @@ export const defaultFilename = "dataflow.sqlite"
  * @since 0.1.0
  * @category models
  */
-export type Target =
-  | { readonly _tag: "sqlite"; readonly filename: string }
-  | { readonly _tag: "pg"; readonly url: string }
-  | { readonly _tag: "mysql"; readonly url: string }
+export type Target = internalLayer.Target
 
 /**
  * Reads a connection URL: `postgres://…` / `postgresql://…`, `mysql://…` / `mariadb://…`,
@@ -55,19 +50,7 @@ export type Target =
  * @since 0.1.0
  * @category parsing
  */
-export const parseUrl = (url: string | undefined): Target | undefined => {
-  if (url === undefined || url === "") return { _tag: "sqlite", filename: defaultFilename }
-  if (/^postgres(ql)?:\/\//i.test(url)) return { _tag: "pg", url }
-  if (/^mysql:\/\//i.test(url)) return { _tag: "mysql", url }
-  if (/^mariadb:\/\//i.test(url)) return { _tag: "mysql", url: url.replace(/^mariadb:/i, "mysql:") }
-  if (/^sqlite:/i.test(url)) {
-    const rest = url.slice("sqlite:".length).replace(/^\/\//, "")
-    return { _tag: "sqlite", filename: rest === "" ? defaultFilename : rest }
-  }
-  if (/^file:/i.test(url)) return { _tag: "sqlite", filename: url.slice("file:".length).replace(/^\/\//, "") }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return undefined
-  return { _tag: "sqlite", filename: url }
-}
+export const parseUrl: (url: string | undefined) => Target | undefined = internalLayer.parseUrl
 
 /**
  * A database layer picked from a URL (see {@link parseUrl}); with no URL, an embedded SQLite
@@ -84,26 +67,9 @@ export const parseUrl = (url: string | undefined): Target | undefined => {
  * @since 0.1.0
  * @category layers
  */
-export const layer = (
-  options: { readonly url?: string | undefined } = {}
-): Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError> => {
-  const target = parseUrl(options.url)
-  if (target === undefined) {
-    return Layer.fail(
-      CE.InvalidData([], `unsupported database URL scheme in ${JSON.stringify(redactUrl(options.url ?? ""))}`)
-    )
-  }
-  const generic = <E>(driver: Layer.Layer<SqlClient.SqlClient, E>) =>
-    Layer.effect(SqlClient.SqlClient, SqlClient.SqlClient).pipe(Layer.provide(driver))
-  switch (target._tag) {
-    case "pg":
-      return generic(PgClient.layer({ url: Redacted.make(target.url) }))
-    case "mysql":
-      return generic(MysqlClient.layer({ url: Redacted.make(target.url) }))
-    case "sqlite":
-      return generic(SqliteClient.layer({ filename: target.filename }))
-  }
-}
+export const layer: (
+  options?: { readonly url?: string | undefined }
+) => Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError> = internalLayer.fromUrl
 
 /**
  * {@link layer} with the URL read from configuration (for example `Config.string("DATABASE_URL")`).
@@ -111,12 +77,9 @@ export const layer = (
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (
+export const layerConfig: (
   url: Config.Config<string | undefined>
-): Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError> =>
-  Layer.unwrapEffect(Effect.map(url, (u) => layer({ url: u })))
-
-const redactUrl = (url: string) => url.replace(/\/\/[^@/]*@/, "//***@")
+) => Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError> = internalLayer.fromConfig
 
 /**
  * A layer that sets the schema policy: `"existing"` switches automatic DDL off.
@@ -134,29 +97,32 @@ export const schemaPolicy = (policy: "auto" | "existing"): Layer.Layer<never> =>
  * @since 0.1.0
  * @category schema
  */
-export const migrate = (
-  models: ReadonlyArray<Model.Any>
-): Effect.Effect<void, DatabaseError, SqlClient.SqlClient> =>
-  Effect.forEach(models, (m) => core.migrate(defOf(m)), { discard: true })
+export const migrate = <const M extends ReadonlyArray<Model.Any>>(
+  models: M
+): Effect.Effect<void, DatabaseError | ConfigurationError, Model.Requirements<M[number]>> =>
+  Effect.forEach(models, (m) => core.migrate(defOf(m)), { discard: true }) as Effect.Effect<
+    void,
+    DatabaseError | ConfigurationError,
+    Model.Requirements<M[number]>
+  >
 
-/**
- * Runs an effect in a transaction: every node inside, of any model, joins it. Nested calls
- * are savepoints: an inner failure rolls back only the inner work.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { DataFlow } from "effect-dataflow"
- *
- * declare const transfer: Effect.Effect<void>
- * const atomic = transfer.pipe(DataFlow.transaction)
- * ```
- *
- * @since 0.1.0
- * @category transactions
- */
-export const transaction = <A, E, R>(
-  self: Effect.Effect<A, E, R>
-): Effect.Effect<A, E | SqlError, R | SqlClient.SqlClient> =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) => sql.withTransaction(self))
+export {
+  /**
+   * Declares a named database instance (see `Instance.Instance`).
+   *
+   * @since 0.1.0
+   * @category instances
+   */
+  Instance
+} from "./Instance.js"
 
+export {
+  /**
+   * Runs an effect in a transaction of the default `SqlClient` (see `Transaction.transaction`):
+   * nested calls are savepoints, `isolation` and a `retry` schedule are options.
+   *
+   * @since 0.1.0
+   * @category transactions
+   */
+  transaction
+} from "./Transaction.js"

@@ -55,6 +55,10 @@ export interface TableSpec {
   readonly indexes: ReadonlyArray<{ readonly name: string; readonly columns: ReadonlyArray<string> }>
   /** Columns that take part in a key or index (MySQL cannot index TEXT). */
   readonly keyed: ReadonlySet<string>
+  /** The schema (PostgreSQL) / database (MySQL) holding the table, created when missing. */
+  readonly schema: string | undefined
+  /** Tenant-scoped tables with an application key: the key is unique per tenant. */
+  readonly tenantColumn: string | undefined
 }
 
 /**
@@ -140,6 +144,9 @@ const likeEscaped = (tokens: ReadonlyArray<PatternToken>) =>
 /** GLOB is SQLite's case-sensitive matcher; its metacharacters are escaped with brackets. */
 const globEscaped = (tokens: ReadonlyArray<PatternToken>) =>
   tokens.map((t) => t._tag === "any" ? "*" : t._tag === "one" ? "?" : /[*?[]/.test(t.value) ? `[${t.value}]` : t.value).join("")
+
+const primaryKeyColumns = (spec: TableSpec): ReadonlyArray<string> =>
+  spec.tenantColumn === undefined ? [spec.primaryKey.name] : [spec.tenantColumn, spec.primaryKey.name]
 
 /** `ON CONFLICT (…) DO UPDATE SET c = excluded.c, …` (SQLite and PostgreSQL). */
 const onConflict = (
@@ -256,7 +263,7 @@ export const sqlite: Dialect = {
         checkClause(c, doubleQuote, sqlLiteral)
       }`
     })
-    if (!spec.autoIncrement) defs.push(`PRIMARY KEY (${doubleQuote(spec.primaryKey.name)})`)
+    if (!spec.autoIncrement) defs.push(`PRIMARY KEY (${primaryKeyColumns(spec).map(doubleQuote).join(", ")})`)
     for (const u of spec.uniques) {
       defs.push(`CONSTRAINT ${doubleQuote(u.name)} UNIQUE (${u.columns.map(doubleQuote).join(", ")})`)
     }
@@ -385,16 +392,16 @@ export const pg: Dialect = {
         checkClause(c, doubleQuote, sqlLiteral)
       }`
     })
-    if (!spec.autoIncrement) defs.push(`PRIMARY KEY (${doubleQuote(spec.primaryKey.name)})`)
+    if (!spec.autoIncrement) defs.push(`PRIMARY KEY (${primaryKeyColumns(spec).map(doubleQuote).join(", ")})`)
     for (const u of spec.uniques) {
       defs.push(`CONSTRAINT ${doubleQuote(u.name)} UNIQUE (${u.columns.map(doubleQuote).join(", ")})`)
     }
+    const table = spec.schema === undefined ? doubleQuote(spec.table) : `${doubleQuote(spec.schema)}.${doubleQuote(spec.table)}`
     return [
-      `CREATE TABLE IF NOT EXISTS ${doubleQuote(spec.table)} (${defs.join(", ")})`,
+      ...(spec.schema === undefined ? [] : [`CREATE SCHEMA IF NOT EXISTS ${doubleQuote(spec.schema)}`]),
+      `CREATE TABLE IF NOT EXISTS ${table} (${defs.join(", ")})`,
       ...spec.indexes.map((i) =>
-        `CREATE INDEX IF NOT EXISTS ${doubleQuote(i.name)} ON ${doubleQuote(spec.table)} (${
-          i.columns.map(doubleQuote).join(", ")
-        })`
+        `CREATE INDEX IF NOT EXISTS ${doubleQuote(i.name)} ON ${table} (${i.columns.map(doubleQuote).join(", ")})`
       )
     ]
   },
@@ -530,17 +537,19 @@ export const mysql: Dialect = {
         checkClause(c, backtick, sqlLiteral)
       }`
     })
-    if (!spec.autoIncrement) defs.push(`PRIMARY KEY (${backtick(spec.primaryKey.name)})`)
+    if (!spec.autoIncrement) defs.push(`PRIMARY KEY (${primaryKeyColumns(spec).map(backtick).join(", ")})`)
     for (const u of spec.uniques) {
       defs.push(`CONSTRAINT ${backtick(u.name)} UNIQUE (${u.columns.map(backtick).join(", ")})`)
     }
     for (const i of spec.indexes) defs.push(`INDEX ${backtick(i.name)} (${i.columns.map(backtick).join(", ")})`)
     // binary, no-pad collation: comparisons, uniqueness and ordering match SQLite and PostgreSQL "C"
     const collation = server.mariadb ? "utf8mb4_nopad_bin" : "utf8mb4_0900_bin"
+    const table = spec.schema === undefined ? backtick(spec.table) : `${backtick(spec.schema)}.${backtick(spec.table)}`
     return [
-      `CREATE TABLE IF NOT EXISTS ${backtick(spec.table)} (${
-        defs.join(", ")
-      }) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${collation}`
+      ...(spec.schema === undefined
+        ? []
+        : [`CREATE DATABASE IF NOT EXISTS ${backtick(spec.schema)} CHARACTER SET utf8mb4 COLLATE ${collation}`]),
+      `CREATE TABLE IF NOT EXISTS ${table} (${defs.join(", ")}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${collation}`
     ]
   },
   affectedRows: (raw) => Number((raw as { affectedRows?: number }).affectedRows ?? 0),

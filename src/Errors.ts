@@ -217,3 +217,35 @@ export class InvalidCursor extends Schema.TaggedError<InvalidCursor>()("InvalidC
     return `${this.model}.${this.operation}: invalid cursor: ${this.reason}`
   }
 }
+
+/**
+ * A tenant id that is not valid: 1–48 characters of lowercase letters, digits and `_`,
+ * starting with a letter or digit.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidTenantId extends Schema.TaggedError<InvalidTenantId>()("InvalidTenantId", {
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `invalid tenant id: ${this.reason}`
+  }
+}
+
+/**
+ * The database setup cannot do what the model asks (for example the `schema` tenancy strategy
+ * on SQLite, which has no schemas).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ConfigurationError extends Schema.TaggedError<ConfigurationError>()("ConfigurationError", {
+  model: Schema.String,
+  operation: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.model}.${this.operation}: ${this.reason}`
+  }
+}

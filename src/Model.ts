@@ -22,6 +22,8 @@ import type {
   WriteError
 } from "./Errors.js"
 import type { Filter } from "./Filter.js"
+import type { Binding } from "./internal/client.js"
+import type * as Tenant from "./Tenant.js"
 import * as core from "./internal/core.js"
 import * as nodes from "./internal/nodes.js"
 
@@ -83,6 +85,7 @@ export interface Behaviours {
   readonly softDelete: boolean
   readonly versioned: boolean
   readonly appendOnly: boolean
+  readonly tenantScoped: boolean
 }
 
 /**
@@ -96,6 +99,28 @@ export type BehavioursOf<O> = {
   readonly softDelete: O extends { readonly softDelete: true } ? true : false
   readonly versioned: O extends { readonly versioned: true } ? true : false
   readonly appendOnly: O extends { readonly appendOnly: true } ? true : false
+  readonly tenantScoped: O extends { readonly tenantScoped: true } ? true : false
+}
+
+/**
+ * What a model's nodes require: the default `SqlClient`, or the instance the model is bound to;
+ * plus the current tenant on tenant-scoped models.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RequirementsOf<O> =
+  | (O extends { readonly instance: Effect.Effect<Binding, never, infer I> } ? I : SqlClient.SqlClient)
+  | (O extends { readonly tenantScoped: true } ? Tenant.CurrentTenant : never)
+
+/**
+ * The tenant column, present on tenant-scoped models.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TenantScoped {
+  readonly tenantId: string
 }
 
 /**
@@ -109,6 +134,7 @@ export type RecordOf<F extends Fields, B extends Behaviours> = Types.Simplify<
   & (B["timestamps"] extends true ? Timestamps : {})
   & (B["softDelete"] extends true ? SoftDeleted : {})
   & (B["versioned"] extends true ? Versioned : {})
+  & (B["tenantScoped"] extends true ? TenantScoped : {})
 >
 
 type Constructor<F extends Fields> = Schema.Struct.Constructor<F>
@@ -237,9 +263,12 @@ export interface Options<F extends Fields, PK extends keyof F & string> {
   readonly versioned?: boolean
   /** Only create, read, find, list, findFirst, count and bulkCreate exist on the model. */
   readonly appendOnly?: boolean
+  /** Records belong to a tenant: the nodes require `Tenant.CurrentTenant`. */
+  readonly tenantScoped?: boolean
+  /** Bind the model to a database instance (`DataFlow.Instance`): the nodes require it instead of `SqlClient`. */
+  readonly instance?: Effect.Effect<Binding, never, unknown> & { readonly key: string }
 }
 
-type Requires = SqlClient.SqlClient
 
 /**
  * The nodes every model has: creating and reading.
@@ -247,7 +276,7 @@ type Requires = SqlClient.SqlClient
  * @since 0.1.0
  * @category models
  */
-export interface ReadNodes<F extends Fields, PK extends keyof F & string, R> {
+export interface ReadNodes<F extends Fields, PK extends keyof F & string, R, Requires> {
   /** Inserts one record; returns it as stored (generated id, timestamps). */
   readonly create: (input: CreateInput<F, PK>) => Effect.Effect<R, ValidationError | WriteError, Requires>
   /** The record with this primary key, or `NotFound`. */
@@ -292,7 +321,7 @@ export interface ReadNodes<F extends Fields, PK extends keyof F & string, R> {
  * @since 0.1.0
  * @category models
  */
-export interface MutationNodes<F extends Fields, PK extends keyof F & string, R, B extends Behaviours> {
+export interface MutationNodes<F extends Fields, PK extends keyof F & string, R, B extends Behaviours, Requires> {
   /** Applies a partial update and returns the updated record; bumps `updatedAt` (and `version`). */
   readonly update: (
     id: IdOf<F, PK>,
@@ -349,7 +378,7 @@ export interface MutationNodes<F extends Fields, PK extends keyof F & string, R,
  * @since 0.1.0
  * @category models
  */
-export interface RestoreNode<F extends Fields, PK extends keyof F & string> {
+export interface RestoreNode<F extends Fields, PK extends keyof F & string, Requires> {
   /** Clears `deletedAt`; `restored` says whether a deleted row was there. */
   readonly restore: (id: IdOf<F, PK>) => Effect.Effect<{ readonly restored: boolean }, ValidationError | WriteError, Requires>
 }
@@ -365,7 +394,8 @@ export type Model<
   Name extends string,
   F extends Fields,
   PK extends keyof F & string,
-  B extends Behaviours
+  B extends Behaviours,
+  Requires = SqlClient.SqlClient
 > =
   & {
     readonly name: Name
@@ -378,10 +408,12 @@ export type Model<
     /** Columns, in table order (managed columns last). */
     readonly columns: ReadonlyArray<Column.Column>
     readonly behaviours: B
+    /** Type-level only: what the nodes require. */
+    readonly "~requirements"?: Requires
   }
-  & ReadNodes<F, PK, RecordOf<F, B>>
-  & (B["appendOnly"] extends true ? {} : MutationNodes<F, PK, RecordOf<F, B>, B>)
-  & (B["softDelete"] extends true ? (B["appendOnly"] extends true ? {} : RestoreNode<F, PK>) : {})
+  & ReadNodes<F, PK, RecordOf<F, B>, Requires>
+  & (B["appendOnly"] extends true ? {} : MutationNodes<F, PK, RecordOf<F, B>, B, Requires>)
+  & (B["softDelete"] extends true ? (B["appendOnly"] extends true ? {} : RestoreNode<F, PK, Requires>) : {})
 
 /**
  * Any model.
@@ -393,7 +425,16 @@ export interface Any {
   readonly name: string
   readonly table: string
   readonly columns: ReadonlyArray<Column.Column>
+  readonly "~requirements"?: unknown
 }
+
+/**
+ * What a model's nodes require.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Requirements<M extends Any> = M extends { readonly "~requirements"?: infer R } ? R : never
 
 /** @internal */
 export const defOf = (model: Any): core.Def => (model as unknown as { readonly [DefKey]: core.Def })[DefKey]
@@ -429,11 +470,11 @@ export const make = <
   name: Name,
   schema: { readonly fields: F } | F,
   options?: O & Options<F, PK>
-): Model<Name, F, PK, BehavioursOf<O>> => {
+): Model<Name, F, PK, BehavioursOf<O>, RequirementsOf<O>> => {
   const fields = (Schema.isSchema(schema) || "fields" in schema && typeof schema.fields === "object"
     ? (schema as { readonly fields: F }).fields
     : schema) as F
-  const def = core.makeDef(name, fields, options ?? {})
+  const def = core.makeDef(name, fields, (options ?? {}) as core.DefOptions)
   const generated = nodes.make(def)
   const { update, delete: del, upsert, bulkUpdate, bulkDelete, bulkUpsert, restore, ...reads } = generated
   const model = {
@@ -447,7 +488,8 @@ export const make = <
       timestamps: def.timestamps,
       softDelete: def.softDelete,
       versioned: def.versioned,
-      appendOnly: def.appendOnly
+      appendOnly: def.appendOnly,
+      tenantScoped: def.tenantScoped
     },
     [DefKey]: def,
     ...reads,
@@ -455,7 +497,7 @@ export const make = <
     ...(def.appendOnly ? {} : { update, delete: del, upsert, bulkUpdate, bulkDelete, bulkUpsert }),
     ...(def.softDelete && !def.appendOnly ? { restore } : {})
   }
-  return model as unknown as Model<Name, F, PK, BehavioursOf<O>>
+  return model as unknown as Model<Name, F, PK, BehavioursOf<O>, RequirementsOf<O>>
 }
 
 /**

@@ -16,4 +16,10 @@ export * as Errors from "./Errors.js"
 /** @since 0.1.0 */
 export * as Filter from "./Filter.js"
 /** @since 0.1.0 */
+export * as Instance from "./Instance.js"
+/** @since 0.1.0 */
 export * as Model from "./Model.js"
+/** @since 0.1.0 */
+export * as Tenant from "./Tenant.js"
+/** @since 0.1.0 */
+export * as Transaction from "./Transaction.js"

@@ -4,6 +4,7 @@
  * @internal
  */
 import { SqlClient } from "@effect/sql"
+import type { Scope } from "effect"
 import { Context, Deferred, Effect, Exit, FiberId, Option } from "effect"
 import * as Dialect from "../Dialect.js"
 
@@ -93,4 +94,49 @@ export const ensure = <E>(
       )
     })
   })
+}
+
+/**
+ * The client whose transaction the current fiber runs in, set by `DataFlow.transaction` and by
+ * the nodes' own transactions. A statement of another client must not use that connection.
+ * @internal
+ */
+export class TransactionOwner extends Context.Tag("effect-dataflow/Transaction/Owner")<
+  TransactionOwner,
+  SqlClient.SqlClient
+>() {}
+
+/** Is the ambient transaction connection someone else's? @internal */
+export const isForeignTransaction = (ctx: Context.Context<never>, sql: SqlClient.SqlClient): boolean => {
+  if (!Context.getOption(ctx, SqlClient.TransactionConnection).pipe(Option.isSome)) return false
+  const owner = Context.getOption(ctx, TransactionOwner)
+  if (Option.isSome(owner)) return owner.value !== sql
+  // a transaction started with the client's own withTransaction belongs to the ambient client
+  const ambient = Context.getOption(ctx, SqlClient.SqlClient)
+  return Option.isNone(ambient) || ambient.value !== sql
+}
+
+/**
+ * Runs a statement of `sql` on its own connection: off the ambient transaction when that
+ * transaction belongs to another client (two instances never share a connection).
+ * @internal
+ */
+export const onOwnConnection = (sql: SqlClient.SqlClient) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  Effect.withFiberRuntime<A, E, R>((fiber) =>
+    isForeignTransaction(fiber.currentContext as Context.Context<never>, sql) ? outsideTransaction(self) : self
+  )
+
+/** A transaction of `sql`, nested (savepoint) when the ambient one is its own. @internal */
+export const ownTransaction = (sql: SqlClient.SqlClient) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  onOwnConnection(sql)(sql.withTransaction(Effect.provideService(self, TransactionOwner, sql)))
+
+/**
+ * Where a model's statements go: a client (fixed, or per tenant) and how tenants are kept
+ * apart on it.
+ * @internal
+ */
+export interface Binding {
+  readonly name: string
+  readonly tenancy: "row" | "schema" | "database"
+  readonly client: (tenant: string | undefined) => Effect.Effect<SqlClient.SqlClient, unknown, Scope.Scope>
 }

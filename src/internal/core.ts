@@ -10,6 +10,7 @@ import * as Column from "../Column.js"
 import * as Dialect from "../Dialect.js"
 import * as Filter from "../Filter.js"
 import {
+  ConfigurationError,
   DatabaseError,
   ForeignKeyViolation,
   InvalidFilter,
@@ -17,7 +18,9 @@ import {
   UniqueViolation,
   ValidationError
 } from "../Errors.js"
-import { ensure, stateOf } from "./client.js"
+import type { Binding } from "./client.js"
+import { ensure, onOwnConnection, ownTransaction, stateOf } from "./client.js"
+import * as Tenant from "../Tenant.js"
 import { assertIdentifier, snakeCase, tableName } from "./naming.js"
 
 type Row = Record<string, unknown>
@@ -33,6 +36,8 @@ export interface DefOptions {
   readonly softDelete?: boolean | undefined
   readonly versioned?: boolean | undefined
   readonly appendOnly?: boolean | undefined
+  readonly tenantScoped?: boolean | undefined
+  readonly instance?: Effect.Effect<Binding, never, unknown> | undefined
 }
 
 interface CompiledColumn {
@@ -56,6 +61,8 @@ interface Compiled {
   readonly deleteById: string
   /** `deleted_at IS NULL` on soft-delete models. */
   readonly live: string | undefined
+  /** The quoted tenant column on tenant-scoped models. */
+  readonly tenantColumn: string | undefined
   readonly filterField: (name: string) => Filter.FieldInfo | undefined
   readonly uniques: ReadonlyArray<{ readonly name: string; readonly fields: FieldList; readonly columns: FieldList }>
   readonly constraintFields: ReadonlyMap<string, FieldList>
@@ -79,6 +86,8 @@ export interface Def {
   readonly softDelete: boolean
   readonly versioned: boolean
   readonly appendOnly: boolean
+  readonly tenantScoped: boolean
+  readonly instance: Effect.Effect<Binding, never, unknown> | undefined
   readonly managed: ReadonlySet<string>
   readonly uniqueSets: ReadonlyArray<FieldList>
   readonly indexSets: ReadonlyArray<FieldList>
@@ -106,7 +115,10 @@ export const makeDef = (name: string, fields: Schema.Struct.Fields, options: Def
       ? [Column.managedColumn("createdAt", "created_at", datetime), Column.managedColumn("updatedAt", "updated_at", datetime)]
       : []),
     ...(options.softDelete === true ? [Column.managedColumn("deletedAt", "deleted_at", datetime, true)] : []),
-    ...(options.versioned === true ? [Column.managedColumn("version", "version", { _tag: "integer" })] : [])
+    ...(options.versioned === true ? [Column.managedColumn("version", "version", { _tag: "integer" })] : []),
+    ...(options.tenantScoped === true
+      ? [Column.managedColumn("tenantId", "tenant_id", { _tag: "string", maxLength: 48 })]
+      : [])
   ]
   for (const m of managedColumns) {
     if (userColumns.some((c) => c.field === m.field || c.name === m.name)) {
@@ -156,6 +168,8 @@ export const makeDef = (name: string, fields: Schema.Struct.Fields, options: Def
       m.field,
       m.kind._tag === "integer"
         ? (u) => Number.isSafeInteger(u)
+        : m.kind._tag === "string"
+        ? (u) => typeof u === "string"
         : (u) => u instanceof Date && !Number.isNaN(u.getTime())
     )
   }
@@ -173,6 +187,8 @@ export const makeDef = (name: string, fields: Schema.Struct.Fields, options: Def
     softDelete: options.softDelete === true,
     versioned: options.versioned === true,
     appendOnly: options.appendOnly === true,
+    tenantScoped: options.tenantScoped === true,
+    instance: options.instance,
     managed: new Set(managedColumns.map((c) => c.field)),
     uniqueSets: sets(options.unique, "unique"),
     indexSets: sets(options.indexes, "indexes"),
@@ -187,7 +203,7 @@ export const makeDef = (name: string, fields: Schema.Struct.Fields, options: Def
 // Compilation per dialect
 // ---------------------------------------------------------------------------
 
-const compile = (def: Def, dialect: Dialect.Dialect): Compiled => {
+const compile = (def: Def, dialect: Dialect.Dialect, schema: string | undefined): Compiled => {
   const q = dialect.quote
   const all = def.columns.map((column): CompiledColumn => {
     const codec = dialect.codec(column.kind)
@@ -201,16 +217,18 @@ const compile = (def: Def, dialect: Dialect.Dialect): Compiled => {
   })
   const byField = new Map(all.map((c) => [c.column.field, c]))
   const pk = byField.get(def.pk.field)!
-  const table = q(def.table)
+  const table = schema === undefined ? q(def.table) : `${q(schema)}.${q(def.table)}`
   const selectList = all.map((c) => dialect.selectExpr(c.column)).join(", ")
   const p1 = dialect.placeholder(1)
   const colOf = (f: string) => def.byField.get(f)!.name
+  // tenant-scoped: uniqueness (and so upsert targets) is per tenant
+  const scoped = (fields: FieldList): FieldList => (def.tenantScoped ? ["tenantId", ...fields] : fields)
   const uniques = def.uniqueSets.map((fields) => {
-    const columns = fields.map(colOf)
-    return { name: Dialect.constraintName(dialect, "uq", def.table, columns), fields, columns }
+    const columns = scoped(fields).map(colOf)
+    return { name: Dialect.constraintName(dialect, "uq", def.table, columns), fields: scoped(fields), columns }
   })
   const indexes = def.indexSets.map((fields) => {
-    const columns = fields.map(colOf)
+    const columns = scoped(fields).map(colOf)
     return { name: Dialect.constraintName(dialect, "ix", def.table, columns), columns }
   })
   const constraintFields = new Map<string, FieldList>(uniques.map((u) => [u.name, u.fields]))
@@ -220,7 +238,11 @@ const compile = (def: Def, dialect: Dialect.Dialect): Compiled => {
   const insertTexts = new Map<string, string>()
   const deletedAt = byField.get("deletedAt")
   const live = def.softDelete && deletedAt !== undefined ? `${deletedAt.quoted} IS NULL` : undefined
-  const selectById = `SELECT ${selectList} FROM ${table} WHERE ${pk.quoted} = ${p1}`
+  // tenant-scoped: the tenant is always the second parameter of the by-id statements
+  const tenantCol = byField.get("tenantId")
+  const tenantColumn = def.tenantScoped && tenantCol !== undefined ? tenantCol.quoted : undefined
+  const byId = `${pk.quoted} = ${p1}${tenantColumn === undefined ? "" : ` AND ${tenantColumn} = ${dialect.placeholder(2)}`}`
+  const selectById = `SELECT ${selectList} FROM ${table} WHERE ${byId}`
   const filterFields = new Map(all.map((c) => [c.column.field, {
     quoted: c.quoted,
     kind: c.column.kind,
@@ -237,8 +259,9 @@ const compile = (def: Def, dialect: Dialect.Dialect): Compiled => {
     selectById,
     selectLiveById: live === undefined ? selectById : `${selectById} AND ${live}`,
     live,
+    tenantColumn,
     filterField: (name) => filterFields.get(name),
-    deleteById: `DELETE FROM ${table} WHERE ${pk.quoted} = ${p1}`,
+    deleteById: `DELETE FROM ${table} WHERE ${byId}`,
     uniques,
     constraintFields,
     ddl: (server) =>
@@ -248,6 +271,8 @@ const compile = (def: Def, dialect: Dialect.Dialect): Compiled => {
         primaryKey: def.pk,
         autoIncrement: def.autoIncrement,
         uniques: uniques.map((u) => ({ name: u.name, columns: u.columns })),
+        schema,
+        tenantColumn: def.tenantScoped && !def.autoIncrement ? "tenant_id" : undefined,
         indexes,
         keyed
       }, server),
@@ -271,11 +296,12 @@ const compile = (def: Def, dialect: Dialect.Dialect): Compiled => {
 }
 
 /** @internal */
-export const compiledFor = (def: Def, dialect: Dialect.Dialect): Compiled => {
-  let c = def.compiled.get(dialect.name)
+export const compiledFor = (def: Def, dialect: Dialect.Dialect, schema?: string): Compiled => {
+  const key = schema === undefined ? dialect.name : `${dialect.name}:${schema}`
+  let c = def.compiled.get(key)
   if (c === undefined) {
-    c = compile(def, dialect)
-    def.compiled.set(dialect.name, c)
+    c = compile(def, dialect, schema)
+    def.compiled.set(key, c)
   }
   return c
 }
@@ -435,13 +461,17 @@ export const compileWhere = (
   where: unknown,
   operation: string,
   params: Array<unknown>,
-  includeDeleted = false
+  includeDeleted: boolean,
+  tenant: string | undefined
 ): Either.Either<{ readonly sql: string; readonly condition: string | undefined }, InvalidFilter> =>
   Either.map(
     Filter.compile({ model: def.name, operation, dialect: c.dialect, field: c.filterField }, where, params),
     (condition) => {
-      const scope = includeDeleted ? undefined : c.live
-      const parts = [condition, scope].filter((p): p is string => p !== undefined)
+      const parts = [condition, includeDeleted ? undefined : c.live].filter((p): p is string => p !== undefined)
+      if (c.tenantColumn !== undefined) {
+        params.push(tenant)
+        parts.push(`${c.tenantColumn} = ${c.dialect.placeholder(params.length)}`)
+      }
       return { sql: parts.length === 0 ? "" : ` WHERE ${parts.join(" AND ")}`, condition }
     }
   )
@@ -473,25 +503,61 @@ export const encodeRow = (columns: ReadonlyArray<CompiledColumn>, record: Row, i
 export interface Context {
   readonly sql: SqlClient.SqlClient
   readonly c: Compiled
+  /** The current tenant of a tenant-scoped model. */
+  readonly tenant: string | undefined
   readonly query: (text: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<Row>, SqlError>
   readonly raw: (text: string, params: ReadonlyArray<unknown>) => Effect.Effect<unknown, SqlError>
+  /** A transaction on this client (a savepoint when already inside one of its own). */
+  readonly transaction: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError, R>
 }
 
-/** Resolves the client, its compiled statements, and ensures the table. @internal */
-export const context = (def: Def, operation: string): Effect.Effect<Context, DatabaseError, SqlClient.SqlClient> =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) => {
+/** Models on the default `SqlClient`. @internal */
+const defaultBinding: Effect.Effect<Binding, never, SqlClient.SqlClient> = Effect.map(
+  Effect.all([SqlClient.SqlClient, Tenant.Tenancy]),
+  ([sql, tenancy]) => ({ name: "default", tenancy, client: () => Effect.succeed(sql) })
+)
+
+/**
+ * Resolves the client (default, instance, or the tenant's own), the tenant, the compiled
+ * statements for the dialect (and tenant schema), and ensures the table.
+ * @internal
+ */
+export const context = (def: Def, operation: string): Effect.Effect<Context, DatabaseError | ConfigurationError, unknown> =>
+  Effect.gen(function*() {
+    const binding = def.instance === undefined ? yield* defaultBinding : yield* def.instance
+    const tenant = def.tenantScoped ? yield* Tenant.CurrentTenant : undefined
+    const sql = yield* Effect.mapError(
+      binding.client(tenant),
+      (cause) => cause instanceof ConfigurationError || cause instanceof DatabaseError
+        ? cause
+        : new DatabaseError({ model: def.name, operation, retryable: false, cause })
+    )
     const state = stateOf(sql)
-    const c = compiledFor(def, state.dialect)
-    const query = c.safeIntegers
-      ? (text: string, params: ReadonlyArray<unknown>) =>
-        Effect.provideService(sql.unsafe<Row>(text, params).withoutTransform, SqlClient.SafeIntegers, true)
-      : (text: string, params: ReadonlyArray<unknown>) => sql.unsafe<Row>(text, params).withoutTransform
-    const raw = c.safeIntegers
-      ? (text: string, params: ReadonlyArray<unknown>) =>
-        Effect.provideService(sql.unsafe(text, params).raw, SqlClient.SafeIntegers, true)
-      : (text: string, params: ReadonlyArray<unknown>) => sql.unsafe(text, params).raw
-    const ctx: Context = { sql, c, query, raw }
-    return Effect.as(ensure(sql, state, def.table, c.ddl, databaseError(def, state.dialect, operation)), ctx)
+    let schema: string | undefined
+    if (binding.tenancy === "schema" && tenant !== undefined) {
+      if (state.dialect.name === "sqlite") {
+        return yield* new ConfigurationError({
+          model: def.name,
+          operation,
+          reason: "the schema tenancy strategy needs PostgreSQL or MySQL; SQLite has no schemas"
+        })
+      }
+      schema = Tenant.schemaName(tenant)
+    }
+    const c = compiledFor(def, state.dialect, schema)
+    const own = onOwnConnection(sql)
+    const withInts = <A, E>(self: Effect.Effect<A, E>) =>
+      c.safeIntegers ? Effect.provideService(self, SqlClient.SafeIntegers, true) : self
+    const ctx: Context = {
+      sql,
+      c,
+      tenant,
+      query: (text, params) => own(withInts(sql.unsafe<Row>(text, params).withoutTransform)),
+      raw: (text, params) => own(withInts(sql.unsafe(text, params).raw)),
+      transaction: ownTransaction(sql)
+    }
+    yield* own(ensure(sql, state, schema === undefined ? def.table : `${schema}.${def.table}`, c.ddl, databaseError(def, state.dialect, operation)))
+    return ctx
   })
 
 /** Eagerly creates a model's table on the current client. @internal */

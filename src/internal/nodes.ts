@@ -2,7 +2,6 @@
  * The generated nodes, written once over a model's metadata.
  * @internal
  */
-import type { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
 import { Effect, Either, Option } from "effect"
 import {
@@ -18,7 +17,8 @@ import { checkId, compileWhere, context, decodeRow, encodeRow, nowDate, prepareC
 import * as Cursor from "./cursor.js"
 
 type Row = Record<string, unknown>
-type Eff<A, E = unknown> = Effect.Effect<A, E, SqlClient.SqlClient>
+// requirements are the model's (SqlClient or an instance, and the tenant): typed in Model.ts
+type Eff<A, E = unknown> = Effect.Effect<A, E, unknown>
 
 /** @internal */
 export interface ReadOptions {
@@ -77,12 +77,15 @@ const MAX_ROWS_PER_STATEMENT = 1000
 
 /** @internal */
 export const make = (def: Def): Nodes => {
-  const span = (node: string) =>
+  const withSpan = (node: string) =>
     Effect.withSpan(`dataflow.${def.name}.${node}`, {
       kind: "client",
       captureStackTrace: false,
       attributes: { "dataflow.model": def.name, "dataflow.node": node, "db.collection.name": def.table }
     })
+  // an instance may hand out a client per tenant, held for the duration of the node
+  const span = (node: string) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
+    def.instance === undefined ? withSpan(node)(self) : withSpan(node)(Effect.scoped(self))
   const pk = def.pk.field
   const idOf = (id: unknown): string | number => (typeof id === "number" ? id : String(id))
   const fail = <E>(e: E) => Effect.fail(e)
@@ -90,8 +93,9 @@ export const make = (def: Def): Nodes => {
     new ValidationError({ model: def.name, operation, path, reason })
 
   /** Stamps managed fields on a validated create record. */
-  const stamp = (record: Row, now: Date): Row => {
+  const stamp = (record: Row, now: Date, tenant: string | undefined): Row => {
     const out: Row = { ...record }
+    if (def.tenantScoped) out.tenantId = tenant
     if (def.timestamps) {
       out.createdAt = now
       out.updatedAt = now
@@ -103,16 +107,20 @@ export const make = (def: Def): Nodes => {
 
   /** Maps the SqlError a transaction adds (BEGIN/COMMIT/savepoints), keeping domain errors. */
   const mapSqlError = (ctx: Context, operation: string) =>
-  <A, E>(self: Effect.Effect<A, E | SqlError, SqlClient.SqlClient>): Effect.Effect<A, E | WriteFailure, SqlClient.SqlClient> =>
+  <A, E, R>(self: Effect.Effect<A, E | SqlError, R>): Effect.Effect<A, E | WriteFailure, R> =>
     Effect.catchIf(
       self,
       (e): e is SqlError => e instanceof SqlError,
       (e) => Effect.fail(writeError(def, ctx.c, operation)(e))
     )
 
+  /** Parameters of the by-id statements: the key, then the tenant on tenant-scoped models. */
+  const idParams = (ctx: Context, id: unknown): ReadonlyArray<unknown> =>
+    ctx.tenant === undefined ? [ctx.c.pk.toDb(id)] : [ctx.c.pk.toDb(id), ctx.tenant]
+
   const selectOne = (ctx: Context, id: unknown, includeDeleted = false) =>
     Effect.map(
-      ctx.query(includeDeleted ? ctx.c.selectById : ctx.c.selectLiveById, [ctx.c.pk.toDb(id)]),
+      ctx.query(includeDeleted ? ctx.c.selectById : ctx.c.selectLiveById, idParams(ctx, id)),
       (rows) => (rows.length === 0 ? Option.none<Row>() : Option.some(decodeRow(ctx.c, rows[0]!)))
     )
 
@@ -246,7 +254,7 @@ export const make = (def: Def): Nodes => {
         if (unknown !== undefined) return yield* fail(invalid(operation, "select", `unknown field ${JSON.stringify(unknown)}`))
       }
       const params: Array<unknown> = []
-      const where = compileWhere(def, ctx.c, query.where, operation, params, query.includeDeleted === true)
+      const where = compileWhere(def, ctx.c, query.where, operation, params, query.includeDeleted === true, ctx.tenant)
       if (Either.isLeft(where)) return yield* fail(where.left)
       const countParams = [...params]
       const orderSignature = terms.right.map((t) => `${t.direction === "desc" ? "-" : ""}${t.field}`).join(",")
@@ -306,7 +314,7 @@ export const make = (def: Def): Nodes => {
     Effect.gen(function*() {
       const ctx = yield* context(def, "count")
       const params: Array<unknown> = []
-      const where = compileWhere(def, ctx.c, whereInput, "count", params, options.includeDeleted === true)
+      const where = compileWhere(def, ctx.c, whereInput, "count", params, options.includeDeleted === true, ctx.tenant)
       if (Either.isLeft(where)) return yield* fail(where.left)
       const rows = yield* mapSqlError(ctx, "count")(ctx.query(`SELECT COUNT(*) AS n FROM ${ctx.c.table}${where.right.sql}`, params))
       return Number(rows[0]?.n ?? 0)
@@ -322,7 +330,7 @@ export const make = (def: Def): Nodes => {
       if (Either.isLeft(record)) return yield* fail(record.left)
       const ctx = yield* context(def, "create")
       const now = yield* nowDate
-      return yield* mapSqlError(ctx, "create")(insertOne(ctx, stamp(record.right, now)))
+      return yield* mapSqlError(ctx, "create")(insertOne(ctx, stamp(record.right, now, ctx.tenant)))
     }).pipe(span("create"))
 
   /** Validates every row before anything is written; the error names the row. */
@@ -410,8 +418,8 @@ export const make = (def: Def): Nodes => {
       if (prepared.right.length === 0) return returning ? { inserted: 0, records: [] } : { inserted: 0 }
       const ctx = yield* context(def, "bulkCreate")
       const now = yield* nowDate
-      const records = prepared.right.map((r) => stamp(r, now))
-      const stored = yield* mapSqlError(ctx, "bulkCreate")(ctx.sql.withTransaction(insertMany(ctx, records, returning)))
+      const records = prepared.right.map((r) => stamp(r, now, ctx.tenant))
+      const stored = yield* mapSqlError(ctx, "bulkCreate")(ctx.transaction(insertMany(ctx, records, returning)))
       return returning ? { inserted: records.length, records: stored } : { inserted: records.length }
     }).pipe(span("bulkCreate"))
 
@@ -436,6 +444,10 @@ export const make = (def: Def): Nodes => {
         params.push(expectedVersion)
         conditions.push(`${ctx.c.byField.get("version")!.quoted} = ${ctx.c.dialect.placeholder(params.length)}`)
       }
+      if (ctx.c.tenantColumn !== undefined) {
+        params.push(ctx.tenant)
+        conditions.push(`${ctx.c.tenantColumn} = ${ctx.c.dialect.placeholder(params.length)}`)
+      }
       const text = `UPDATE ${ctx.c.table} SET ${sets.join(", ")} WHERE ${conditions.join(" AND ")}`
       if (ctx.c.dialect.supportsReturning) {
         const rows = yield* ctx.query(`${text} RETURNING ${ctx.c.selectList}`, params)
@@ -443,7 +455,7 @@ export const make = (def: Def): Nodes => {
       }
       // no RETURNING on MySQL: write and read back in one transaction; the client reports
       // matched rows, so 0 means no row matched
-      return yield* ctx.sql.withTransaction(Effect.gen(function*() {
+      return yield* ctx.transaction(Effect.gen(function*() {
         const raw = yield* ctx.raw(text, params)
         if (ctx.c.dialect.affectedRows(raw) === 0) return Option.none<Row>()
         return yield* selectOne(ctx, id)
@@ -479,17 +491,17 @@ export const make = (def: Def): Nodes => {
       if (bad !== undefined) return yield* fail(bad)
       const ctx = yield* context(def, "delete")
       const now = yield* nowDate
-      const text = def.softDelete ? softDeleteText(ctx, `${ctx.c.pk.quoted} = ${ctx.c.dialect.placeholder(2)}`) : ctx.c.deleteById
-      const params = def.softDelete ? [ctx.c.byField.get("deletedAt")!.toDb(now), ctx.c.pk.toDb(id)] : [ctx.c.pk.toDb(id)]
+      const { dialect } = ctx.c
+      const tenant = ctx.c.tenantColumn === undefined ? "" : ` AND ${ctx.c.tenantColumn} = ${dialect.placeholder(3)}`
+      const text = def.softDelete
+        ? `UPDATE ${ctx.c.table} SET ${ctx.c.byField.get("deletedAt")!.quoted} = ${dialect.placeholder(1)} WHERE ${ctx.c.pk.quoted} = ${
+          dialect.placeholder(2)
+        }${tenant} AND ${ctx.c.live}`
+        : ctx.c.deleteById
+      const params = def.softDelete ? [ctx.c.byField.get("deletedAt")!.toDb(now), ...idParams(ctx, id)] : idParams(ctx, id)
       const raw = yield* mapSqlError(ctx, "delete")(ctx.raw(text, params))
       return { deleted: ctx.c.dialect.affectedRows(raw) > 0 }
     }).pipe(span("delete"))
-
-  /** `UPDATE … SET deleted_at = $1 WHERE <condition> AND deleted_at IS NULL`. */
-  const softDeleteText = (ctx: Context, condition: string | undefined) =>
-    `UPDATE ${ctx.c.table} SET ${ctx.c.byField.get("deletedAt")!.quoted} = ${ctx.c.dialect.placeholder(1)} WHERE ${
-      condition === undefined ? "" : `${condition} AND `
-    }${ctx.c.live}`
 
   const restore: Nodes["restore"] = (id) =>
     Effect.gen(function*() {
@@ -497,9 +509,12 @@ export const make = (def: Def): Nodes => {
       if (bad !== undefined) return yield* fail(bad)
       const ctx = yield* context(def, "restore")
       const deletedAt = ctx.c.byField.get("deletedAt")!.quoted
+      const tenant = ctx.c.tenantColumn === undefined ? "" : ` AND ${ctx.c.tenantColumn} = ${ctx.c.dialect.placeholder(2)}`
       const raw = yield* mapSqlError(ctx, "restore")(ctx.raw(
-        `UPDATE ${ctx.c.table} SET ${deletedAt} = NULL WHERE ${ctx.c.pk.quoted} = ${ctx.c.dialect.placeholder(1)} AND ${deletedAt} IS NOT NULL`,
-        [ctx.c.pk.toDb(id)]
+        `UPDATE ${ctx.c.table} SET ${deletedAt} = NULL WHERE ${ctx.c.pk.quoted} = ${
+          ctx.c.dialect.placeholder(1)
+        }${tenant} AND ${deletedAt} IS NOT NULL`,
+        idParams(ctx, id)
       ))
       return { restored: ctx.c.dialect.affectedRows(raw) > 0 }
     }).pipe(span("restore"))
@@ -508,6 +523,16 @@ export const make = (def: Def): Nodes => {
   const conflictTarget = (fields: ReadonlyArray<string>, operation: string) => {
     const unknown = fields.find((f) => !def.byField.has(f))
     const same = (set: ReadonlyArray<string>) => set.length === fields.length && set.every((f) => fields.includes(f))
+    if (def.tenantScoped && def.autoIncrement && same([pk])) {
+      return Either.left(
+        new ConflictTargetError({
+          model: def.name,
+          operation,
+          columns: [...fields],
+          reason: "is a generated key, global across tenants; upsert tenant-scoped records by a unique constraint"
+        })
+      )
+    }
     if (unknown !== undefined || fields.length === 0 || !(same([pk]) || def.uniqueSets.some(same))) {
       return Either.left(
         new ConflictTargetError({
@@ -521,6 +546,22 @@ export const make = (def: Def): Nodes => {
       )
     }
     return Either.right(fields)
+  }
+
+  /** The columns of an ON CONFLICT target: per tenant on tenant-scoped models. */
+  const conflictFields = (fields: ReadonlyArray<string>) => (def.tenantScoped ? ["tenantId", ...fields] : fields)
+
+  /** A tenant-scoped model's generated keys are global: upserts must not name one. */
+  const explicitGeneratedKey = (rows: ReadonlyArray<Row>, operation: string) => {
+    if (!(def.tenantScoped && def.autoIncrement)) return undefined
+    const i = rows.findIndex((r) => r[pk] !== undefined)
+    return i < 0 ? undefined : new ValidationError({
+      model: def.name,
+      operation,
+      path: pk,
+      rowIndex: i,
+      reason: "a generated key cannot be given when upserting tenant-scoped records"
+    })
   }
 
   const upsert: Nodes["upsert"] = (args) =>
@@ -540,18 +581,20 @@ export const make = (def: Def): Nodes => {
       if (Either.isLeft(target)) return yield* fail(target.left)
       const created = prepareCreate(def, { ...(args.create as Row | undefined), ...where }, operation)
       if (Either.isLeft(created)) return yield* fail(created.left)
+      const generated = explicitGeneratedKey([created.right], operation)
+      if (generated !== undefined) return yield* fail(generated)
       const patch = preparePatch(def, args.update ?? {}, operation)
       if (Either.isLeft(patch)) return yield* fail(patch.left)
       const ctx = yield* context(def, operation)
       const now = yield* nowDate
-      const record = stamp(created.right, now)
+      const record = stamp(created.right, now, ctx.tenant)
       const { dialect } = ctx.c
       if (dialect.upsertReportsCreated && !def.softDelete) {
         const columns = insertColumns(ctx, hasKey(record))
         const params: Array<unknown> = []
         encodeRow(columns, record, params)
         const sets = setClause(ctx, patch.right, now, params)
-        const conflict = target.right.map((f) => ctx.c.byField.get(f)!.quoted)
+        const conflict = conflictFields(target.right).map((f) => ctx.c.byField.get(f)!.quoted)
         if (sets.length === 0) sets.push(`${conflict[0]} = EXCLUDED.${conflict[0]}`)
         const text = `${ctx.c.insertText(columns, 1, false)} ON CONFLICT (${conflict.join(", ")}) DO UPDATE SET ${
           sets.join(", ")
@@ -563,13 +606,13 @@ export const make = (def: Def): Nodes => {
       // PostgreSQL, SQLite's single writer makes it atomic there. A soft-deleted match is
       // replaced by the new record (reported as created).
       const params: Array<unknown> = []
-      const clauses = compileWhere(def, ctx.c, where, operation, params, true)
+      const clauses = compileWhere(def, ctx.c, where, operation, params, true, ctx.tenant)
       if (Either.isLeft(clauses)) return yield* fail(clauses.left)
       const deletedAt = ctx.c.byField.get("deletedAt")
       const lookup = `SELECT ${ctx.c.pk.quoted} AS id${deletedAt === undefined ? "" : `, ${deletedAt.quoted} AS deleted`} FROM ${
         ctx.c.table
       }${clauses.right.sql}${dialect.limitOffset(1, undefined)}${dialect.lockingRead}`
-      return yield* mapSqlError(ctx, operation)(ctx.sql.withTransaction(
+      return yield* mapSqlError(ctx, operation)(ctx.transaction(
         Effect.gen(function*() {
           const existing = yield* ctx.query(lookup, params)
           if (existing.length === 0) return { record: yield* insertOne(ctx, record), created: true }
@@ -618,7 +661,7 @@ export const make = (def: Def): Nodes => {
       const now = yield* nowDate
       const params: Array<unknown> = []
       const sets = setClause(ctx, patch.right, now, params)
-      const where = compileWhere(def, ctx.c, whereInput, operation, params)
+      const where = compileWhere(def, ctx.c, whereInput, operation, params, false, ctx.tenant)
       if (Either.isLeft(where)) return yield* fail(where.left)
       const unsafe = guardEmpty(where.right.condition, options.confirm, operation)
       if (unsafe !== undefined) return yield* fail(unsafe)
@@ -637,12 +680,12 @@ export const make = (def: Def): Nodes => {
       const ctx = yield* context(def, operation)
       const params: Array<unknown> = []
       if (def.softDelete) params.push(ctx.c.byField.get("deletedAt")!.toDb(yield* nowDate))
-      const where = compileWhere(def, ctx.c, whereInput, operation, params, def.softDelete)
+      const where = compileWhere(def, ctx.c, whereInput, operation, params, false, ctx.tenant)
       if (Either.isLeft(where)) return yield* fail(where.left)
       const unsafe = guardEmpty(where.right.condition, options.confirm, operation)
       if (unsafe !== undefined) return yield* fail(unsafe)
       const text = def.softDelete
-        ? softDeleteText(ctx, where.right.condition)
+        ? `UPDATE ${ctx.c.table} SET ${ctx.c.byField.get("deletedAt")!.quoted} = ${ctx.c.dialect.placeholder(1)}${where.right.sql}`
         : `DELETE FROM ${ctx.c.table}${where.right.sql}`
       const raw = yield* mapSqlError(ctx, operation)(ctx.raw(text, params))
       const deleted = ctx.c.dialect.affectedRows(raw)
@@ -657,6 +700,8 @@ export const make = (def: Def): Nodes => {
       if (Either.isLeft(target)) return yield* fail(target.left)
       const prepared = prepareRows(rows, operation)
       if (Either.isLeft(prepared)) return yield* fail(prepared.left)
+      const generated = explicitGeneratedKey(prepared.right, operation)
+      if (generated !== undefined) return yield* fail(generated)
       const keys = target.right
       // last row wins for duplicate keys inside one input
       const byKey = new Map<string, Row>()
@@ -677,9 +722,9 @@ export const make = (def: Def): Nodes => {
       if (unique.length === 0) return { inserted: 0, updated: 0 }
       const ctx = yield* context(def, operation)
       const now = yield* nowDate
-      const records = unique.map((r) => stamp(r, now))
+      const records = unique.map((r) => stamp(r, now, ctx.tenant))
       const { dialect } = ctx.c
-      const keyCols = keys.map((k) => ctx.c.byField.get(k)!)
+      const keyCols = conflictFields(keys).map((k) => ctx.c.byField.get(k)!)
       // on conflict: every column but the keys, the primary key and createdAt takes the new
       // value (a soft-deleted row comes back to life); the version is bumped
       const updateCols = ctx.c.all.filter((c) =>
@@ -736,7 +781,7 @@ export const make = (def: Def): Nodes => {
           ? { inserted, updated: records.length - inserted }
           : { inserted: records.length - existing, updated: existing }
       })
-      return yield* mapSqlError(ctx, operation)(ctx.sql.withTransaction(work))
+      return yield* mapSqlError(ctx, operation)(ctx.transaction(work))
     }).pipe(span("bulkUpsert"))
 
   return {

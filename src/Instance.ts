@@ -1,0 +1,169 @@
+/**
+ * Named database instances. A model bound to an instance has nodes that require the
+ * instance's tag instead of the generic `SqlClient`, so the type shows which database each
+ * effect touches; two instances never share a connection or a transaction.
+ *
+ * @since 0.1.0
+ */
+import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import type { ConfigError, Duration } from "effect"
+import { Context, Effect, Function, Layer, RcMap } from "effect"
+import * as DataFlowLayer from "./internal/layer.js"
+import { ConfigurationError, DatabaseError } from "./Errors.js"
+import type { Binding } from "./internal/client.js"
+import * as Tenant from "./Tenant.js"
+import * as Transaction from "./Transaction.js"
+
+/**
+ * Declares an instance: `class Analytics extends DataFlow.Instance<Analytics>()("Analytics") {}`.
+ * Bind models with `Model.make(…, { instance: Analytics })` and provide it with
+ * `Analytics.layer(clientLayer)`, `Analytics.layerUrl({ url })` or `Analytics.layerPerTenant(f)`.
+ *
+ * @example
+ * ```ts
+ * import { SqliteClient } from "@effect/sql-sqlite-node"
+ * import { Schema } from "effect"
+ * import { DataFlow, Model } from "effect-dataflow"
+ *
+ * class Analytics extends DataFlow.Instance<Analytics>()("Analytics") {}
+ * const Event = Model.make("Event", Schema.Struct({ id: Schema.Int, kind: Schema.String }), { instance: Analytics })
+ * // Event.create(…): Effect<…, …, Analytics>
+ * const AnalyticsLive = Analytics.layer(SqliteClient.layer({ filename: "analytics.db" }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export interface InstanceClass<Self, Name extends string>
+  extends Context.TagClass<Self, `effect-dataflow/Instance/${Name}`, Binding>
+{
+  readonly instanceName: Name
+  /** The instance on a client layer (`PgClient.layer(…)`, `SqliteClient.layer(…)`, …). */
+  layer<E, R>(
+    client: Layer.Layer<SqlClient.SqlClient, E, R>,
+    options?: { readonly tenancy?: "row" | "schema" }
+  ): Layer.Layer<Self, E, R>
+  /** The instance on a URL, like `DataFlow.layer({ url })`. */
+  layerUrl(
+    options: { readonly url?: string | undefined; readonly tenancy?: "row" | "schema" }
+  ): Layer.Layer<Self, SqlError | ConfigError.ConfigError>
+  /**
+   * The `database` tenancy strategy: one client per tenant, built on first use from
+   * `make(tenantId)`, shared while in use and closed after `idleTimeToLive` (default one
+   * minute) without use.
+   */
+  layerPerTenant<E>(
+    make: (tenant: string) => Layer.Layer<SqlClient.SqlClient, E>,
+    options?: { readonly idleTimeToLive?: Duration.DurationInput }
+  ): Layer.Layer<Self>
+  /**
+   * A transaction on this instance; models of other instances inside it run outside it.
+   * On a per-tenant instance it is the current tenant's database.
+   */
+  readonly transaction: {
+    (options?: Transaction.Options): <A, E, R>(
+      self: Effect.Effect<A, E, R>
+    ) => Effect.Effect<A, E | DatabaseError | ConfigurationError, R | Self>
+    <A, E, R>(
+      self: Effect.Effect<A, E, R>,
+      options?: Transaction.Options
+    ): Effect.Effect<A, E | DatabaseError | ConfigurationError, R | Self>
+  }
+}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const Instance = <Self>() => <const Name extends string>(name: Name): InstanceClass<Self, Name> => {
+  const Base = Context.Tag(`effect-dataflow/Instance/${name}`)<Self, Binding>()
+  return class InstanceTag extends Base {
+    static readonly instanceName: Name = name
+
+    /** The instance on a client layer (`PgClient.layer(…)`, `SqliteClient.layer(…)`, …). */
+    static layer<E, R>(
+      client: Layer.Layer<SqlClient.SqlClient, E, R>,
+      options: { readonly tenancy?: "row" | "schema" } = {}
+    ): Layer.Layer<Self, E, R> {
+      return Layer.effect(
+        Base,
+        Effect.map(SqlClient.SqlClient, (sql): Binding => ({
+          name,
+          tenancy: options.tenancy ?? "row",
+          client: () => Effect.succeed(sql)
+        }))
+      ).pipe(Layer.provide(client))
+    }
+
+    /** The instance on a URL, like `DataFlow.layer({ url })`. */
+    static layerUrl(
+      options: { readonly url?: string | undefined; readonly tenancy?: "row" | "schema" }
+    ): Layer.Layer<Self, SqlError | ConfigError.ConfigError> {
+      return InstanceTag.layer(DataFlowLayer.fromUrl(options), options.tenancy === undefined ? {} : { tenancy: options.tenancy })
+    }
+
+    /**
+     * The `database` tenancy strategy: one client per tenant, built on first use from
+     * `make(tenantId)`, shared while in use and closed after `idleTimeToLive` (default one
+     * minute) without use.
+     */
+    static layerPerTenant<E>(
+      make: (tenant: string) => Layer.Layer<SqlClient.SqlClient, E>,
+      options: { readonly idleTimeToLive?: Duration.DurationInput } = {}
+    ): Layer.Layer<Self> {
+      return Layer.scoped(
+        Base,
+        Effect.map(
+          RcMap.make({
+            lookup: (tenant: string) => Effect.map(Layer.build(make(tenant)), Context.get(SqlClient.SqlClient)),
+            idleTimeToLive: options.idleTimeToLive ?? "1 minute"
+          }),
+          (clients): Binding => ({
+            name,
+            tenancy: "database",
+            client: (tenant) =>
+              tenant === undefined
+                ? Effect.fail(
+                  new ConfigurationError({
+                    model: name,
+                    operation: "connect",
+                    reason: "a database per tenant serves tenant-scoped models only"
+                  })
+                )
+                : RcMap.get(clients, tenant)
+          })
+        )
+      )
+    }
+
+    /**
+     * A transaction on this instance; models of other instances inside it run outside it.
+     * On a per-tenant instance it is the current tenant's database.
+     */
+    static transaction: {
+      (options?: Transaction.Options): <A, E, R>(
+        self: Effect.Effect<A, E, R>
+      ) => Effect.Effect<A, E | DatabaseError | ConfigurationError, R | Self>
+      <A, E, R>(
+        self: Effect.Effect<A, E, R>,
+        options?: Transaction.Options
+      ): Effect.Effect<A, E | DatabaseError | ConfigurationError, R | Self>
+    } = Function.dual(
+      (args) => Effect.isEffect(args[0]),
+      <A, E, R>(self: Effect.Effect<A, E, R>, options: Transaction.Options = {}) =>
+        Effect.scoped(Effect.gen(function*() {
+          const binding = yield* Base
+          const tenant = yield* Effect.serviceOption(Tenant.CurrentTenant)
+          const sql = yield* Effect.mapError(
+            binding.client(tenant._tag === "Some" ? tenant.value : undefined),
+            (cause) =>
+              cause instanceof ConfigurationError
+                ? cause
+                : new DatabaseError({ model: name, operation: "connect", retryable: false, cause })
+          )
+          return yield* Transaction.run(sql, self, options)
+        }))
+    )
+  } as unknown as InstanceClass<Self, Name>
+}
