@@ -11,7 +11,7 @@ import type { Schedule, Scope } from "effect"
 import { Context, Effect, Exit, Function } from "effect"
 import * as Dialect from "./Dialect.js"
 import { DatabaseError } from "./Errors.js"
-import { isForeignTransaction, outsideTransaction, TransactionOwner } from "./internal/client.js"
+import { inOwnTransaction, outsideTransaction, TransactionOwner } from "./internal/client.js"
 
 /**
  * Isolation levels. Honoured by PostgreSQL and MySQL/MariaDB; SQLite transactions are always
@@ -76,7 +76,7 @@ export const run = <A, E, R>(
   const nestedOrNew = Effect.withFiberRuntime<A, E | DatabaseError, R>((fiber) => {
     const ctx = fiber.currentContext as Context.Context<never>
     const current = Context.getOption(ctx, SqlClient.TransactionConnection)
-    return current._tag === "Some" && !isForeignTransaction(ctx, sql)
+    return current._tag === "Some" && inOwnTransaction(ctx, sql)
       ? scope(sql, dialect, self, options, current.value)
       : outsideTransaction(scope(sql, dialect, self, options, undefined))
   })

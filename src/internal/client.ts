@@ -126,9 +126,9 @@ export const onOwnConnection = (sql: SqlClient.SqlClient) => <A, E, R>(self: Eff
     isForeignTransaction(fiber.currentContext as Context.Context<never>, sql) ? outsideTransaction(self) : self
   )
 
-/** A transaction of `sql`, nested (savepoint) when the ambient one is its own. @internal */
-export const ownTransaction = (sql: SqlClient.SqlClient) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
-  onOwnConnection(sql)(sql.withTransaction(Effect.provideService(self, TransactionOwner, sql)))
+/** Is the fiber inside a transaction of `sql`? @internal */
+export const inOwnTransaction = (ctx: Context.Context<never>, sql: SqlClient.SqlClient): boolean =>
+  Option.isSome(Context.getOption(ctx, SqlClient.TransactionConnection)) && !isForeignTransaction(ctx, sql)
 
 /**
  * Where a model's statements go: a client (fixed, or per tenant) and how tenants are kept

@@ -5,6 +5,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
+import type { Context as EffectContext } from "effect"
 import { Clock, Effect, Either, Option, ParseResult, Schema, SchemaAST as AST } from "effect"
 import * as Column from "../Column.js"
 import * as Dialect from "../Dialect.js"
@@ -19,7 +20,8 @@ import {
   ValidationError
 } from "../Errors.js"
 import type { Binding } from "./client.js"
-import { ensure, onOwnConnection, ownTransaction, stateOf } from "./client.js"
+import { ensure, inOwnTransaction, onOwnConnection, stateOf } from "./client.js"
+import * as Transaction from "../Transaction.js"
 import * as Tenant from "../Tenant.js"
 import { assertIdentifier, snakeCase, tableName } from "./naming.js"
 
@@ -508,7 +510,9 @@ export interface Context {
   readonly query: (text: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<Row>, SqlError>
   readonly raw: (text: string, params: ReadonlyArray<unknown>) => Effect.Effect<unknown, SqlError>
   /** A transaction on this client (a savepoint when already inside one of its own). */
-  readonly transaction: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | SqlError, R>
+  readonly transaction: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | DatabaseError, R>
+  /** Runs in a transaction of this client: the current one if there is one, else a new one. */
+  readonly atomic: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | DatabaseError, R>
 }
 
 /** Models on the default `SqlClient`. @internal */
@@ -554,7 +558,11 @@ export const context = (def: Def, operation: string): Effect.Effect<Context, Dat
       tenant,
       query: (text, params) => own(withInts(sql.unsafe<Row>(text, params).withoutTransform)),
       raw: (text, params) => own(withInts(sql.unsafe(text, params).raw)),
-      transaction: ownTransaction(sql)
+      transaction: (self) => Transaction.run(sql, self, {}),
+      atomic: (self) =>
+        Effect.withFiberRuntime((fiber) =>
+          inOwnTransaction(fiber.currentContext as EffectContext.Context<never>, sql) ? self : Transaction.run(sql, self, {})
+        )
     }
     yield* own(ensure(sql, state, schema === undefined ? def.table : `${schema}.${def.table}`, c.ddl, databaseError(def, state.dialect, operation)))
     return ctx

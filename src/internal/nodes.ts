@@ -6,6 +6,7 @@ import { SqlError } from "@effect/sql/SqlError"
 import { Effect, Either, Option } from "effect"
 import {
   ConflictTargetError,
+  DatabaseError,
   InvalidCursor,
   NotFound,
   OptimisticLockError,
@@ -431,7 +432,12 @@ export const make = (def: Def): Nodes => {
    * Updates one live row by key (and expected version); returns the updated row, or none
    * when no row matched.
    */
-  const updateById = (ctx: Context, id: unknown, patch: Row, expectedVersion?: number): Eff<Option.Option<Row>, SqlError> =>
+  const updateById = (
+    ctx: Context,
+    id: unknown,
+    patch: Row,
+    expectedVersion?: number
+  ): Eff<Option.Option<Row>, SqlError | DatabaseError> =>
     Effect.gen(function*() {
       const now = yield* nowDate
       const params: Array<unknown> = []
@@ -455,7 +461,7 @@ export const make = (def: Def): Nodes => {
       }
       // no RETURNING on MySQL: write and read back in one transaction; the client reports
       // matched rows, so 0 means no row matched
-      return yield* ctx.transaction(Effect.gen(function*() {
+      return yield* ctx.atomic(Effect.gen(function*() {
         const raw = yield* ctx.raw(text, params)
         if (ctx.c.dialect.affectedRows(raw) === 0) return Option.none<Row>()
         return yield* selectOne(ctx, id)

@@ -29,15 +29,13 @@ export const probe = async (which: "pg" | "mysql"): Promise<true | string> => {
 
 /** Drops every schema (PostgreSQL) / database (MySQL) a run created. */
 export const dropRunObjects = async (runId: string, which: { pg: boolean; mysql: boolean }) => {
-  const prefix = `df_${runId}_`
+  const prefixes = [`df_${runId}_`, `tenant_df_${runId}_`]
+  const ours = (name: string) => prefixes.some((p) => name.startsWith(p))
   if (which.pg) {
     const client = new pg.Client({ connectionString: pgUrl })
     await client.connect()
-    const { rows } = await client.query<{ nspname: string }>(
-      "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)",
-      [prefix]
-    )
-    for (const r of rows) await client.query(`DROP SCHEMA "${r.nspname}" CASCADE`)
+    const { rows } = await client.query<{ nspname: string }>("SELECT nspname FROM pg_namespace")
+    for (const r of rows) if (ours(r.nspname)) await client.query(`DROP SCHEMA "${r.nspname}" CASCADE`)
     await client.end()
   }
   if (which.mysql) {
@@ -45,7 +43,7 @@ export const dropRunObjects = async (runId: string, which: { pg: boolean; mysql:
     const [rows] = await conn.query("SHOW DATABASES")
     for (const r of rows as Array<Record<string, string>>) {
       const name = Object.values(r)[0]!
-      if (name.startsWith(prefix)) await conn.query(`DROP DATABASE \`${name}\``)
+      if (ours(name)) await conn.query(`DROP DATABASE \`${name}\``)
     }
     await conn.end()
   }
