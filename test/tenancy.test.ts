@@ -1,0 +1,152 @@
+import { describe, expect, it } from "@effect/vitest"
+import { SqlClient } from "@effect/sql"
+import { SqliteClient } from "@effect/sql-sqlite-node"
+import { Effect, Either, Option, Schema } from "effect"
+import { inject } from "vitest"
+import { DataFlow, Model, Tenant } from "../src/index.js"
+import * as Db from "./support/db.js"
+import { forEachDatabase, uniqueTable } from "./support/db.js"
+
+const fields = Schema.Struct({ id: Schema.Int, slug: Schema.String, title: Schema.String })
+const makePage = () => Model.make("Page", fields, { table: uniqueTable("pages"), unique: ["slug"], tenantScoped: true })
+
+/** Tenant ids unique to this run, so schema/database names never collide between runs. */
+const tenantId = (name: string) => `df_${inject("runId")}_${name}`
+
+describe("tenant ids", () => {
+  it("are validated", () => {
+    expect(Either.isRight(Tenant.validate("acme_1"))).toBe(true)
+    for (const bad of ["", "Acme", "a-b", "a b", "x".repeat(49), "_a", "a;drop"]) {
+      expect(Either.isLeft(Tenant.validate(bad))).toBe(true)
+    }
+  })
+
+  it.effect("Tenant.with fails with a typed error for a malformed id", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(Effect.void.pipe(Tenant.with("Bad Id")))
+      expect(error._tag).toBe("InvalidTenantId")
+    }))
+
+  it("a tenant-scoped node needs a tenant to compile", () => {
+    const Page = makePage()
+    const run = (_: Effect.Effect<unknown, unknown, never>) => undefined
+    const program = Page.count()
+    // @ts-expect-error CurrentTenant (and SqlClient) are not provided
+    run(program.pipe(Effect.provide(Db.sqlite.layer("x"))))
+    run(program.pipe(Tenant.with("acme"), Effect.provide(Db.sqlite.layer("x")), Effect.orDie))
+  })
+})
+
+forEachDatabase("tenancy row", (it, db) => {
+  it.effect("every node is scoped to the current tenant", () =>
+    Effect.gen(function*() {
+      const Page = makePage()
+      const acme = Tenant.with("acme")
+      const globex = Tenant.with("globex")
+      const a = yield* Page.create({ slug: "home", title: "Acme home" }).pipe(acme)
+      const g = yield* Page.create({ slug: "home", title: "Globex home" }).pipe(globex)
+      expect(a.tenantId).toBe("acme")
+      expect(g.tenantId).toBe("globex")
+      // the same natural key in two tenants; duplicates inside one tenant still fail
+      expect((yield* Effect.flip(Page.create({ slug: "home", title: "x" }).pipe(acme)))._tag).toBe("UniqueViolation")
+      // cross-tenant access by primary key is a missing row
+      expect((yield* Effect.flip(Page.read(g.id).pipe(acme)))._tag).toBe("NotFound")
+      expect(Option.isNone(yield* Page.find(g.id).pipe(acme))).toBe(true)
+      expect((yield* Effect.flip(Page.update(g.id, { title: "hijack" }).pipe(acme)))._tag).toBe("NotFound")
+      expect(yield* Page.delete(g.id).pipe(acme)).toEqual({ deleted: false })
+      expect((yield* Page.read(g.id).pipe(globex)).title).toBe("Globex home")
+      // filters, counts and bulk nodes see only the tenant's rows
+      yield* Page.bulkCreate([{ slug: "a", title: "t" }, { slug: "b", title: "t" }]).pipe(acme)
+      expect(yield* Page.count().pipe(acme)).toBe(3)
+      expect(yield* Page.count().pipe(globex)).toBe(1)
+      expect((yield* Page.list({ where: { slug: "home" } }).pipe(globex)).records.map((p) => p.title)).toEqual(["Globex home"])
+      expect(yield* Page.bulkUpdate({}, { title: "all" }, { confirm: true }).pipe(acme)).toEqual({ updated: 3 })
+      expect((yield* Page.read(g.id).pipe(globex)).title).toBe("Globex home")
+      // upsert targets include the tenant
+      const up = yield* Page.upsert({ where: { slug: "home" }, create: { title: "new" }, update: { title: "upd" } }).pipe(globex)
+      expect(up).toMatchObject({ created: false, record: { id: g.id, title: "upd" } })
+      const fresh = yield* Page.upsert({ where: { slug: "c" }, create: { title: "c" } }).pipe(globex)
+      expect(fresh.created).toBe(true)
+      expect(yield* Page.bulkUpsert([{ slug: "home", title: "h" }, { slug: "z", title: "z" }], { conflictOn: ["slug"] }).pipe(acme))
+        .toEqual({ inserted: 1, updated: 1 })
+      expect(yield* Page.bulkDelete({ slug: { $in: ["home", "c"] } }).pipe(globex)).toEqual({ deleted: 2 })
+      expect(yield* Page.count().pipe(acme)).toBe(4)
+      // a generated key is global: upserting tenant rows by it is refused
+      expect((yield* Effect.flip(Page.upsert({ where: { id: a.id }, create: { slug: "q", title: "q" } }).pipe(acme)))._tag)
+        .toBe("ConflictTargetError")
+      // no stored row lacks a tenant
+      const sql = yield* SqlClient.SqlClient
+      const q = (s: string) => (db.name === "mysql" ? `\`${s}\`` : `"${s}"`)
+      const orphans = yield* sql.unsafe<{ n: number | string }>(
+        `SELECT COUNT(*) AS n FROM ${q(Page.table)} WHERE ${q("tenant_id")} IS NULL`
+      ).withoutTransform
+      expect(Number(orphans[0]!.n)).toBe(0)
+    }))
+
+  it.effect("string keys are per tenant", () =>
+    Effect.gen(function*() {
+      const Doc = Model.make("Doc", Schema.Struct({ id: Schema.String, body: Schema.String }), {
+        table: uniqueTable("docs"),
+        tenantScoped: true
+      })
+      yield* Doc.create({ id: "readme", body: "acme" }).pipe(Tenant.with("acme"))
+      yield* Doc.create({ id: "readme", body: "globex" }).pipe(Tenant.with("globex"))
+      expect((yield* Doc.read("readme").pipe(Tenant.with("acme"))).body).toBe("acme")
+      expect(yield* Doc.bulkUpsert([{ id: "readme", body: "g2" }]).pipe(Tenant.with("globex"))).toEqual({ inserted: 0, updated: 1 })
+      expect((yield* Doc.read("readme").pipe(Tenant.with("acme"))).body).toBe("acme")
+    }))
+})
+
+forEachDatabase("tenancy schema", (it, db) => {
+  it.effect("a schema (PostgreSQL) or database (MySQL) per tenant; SQLite refuses", () =>
+    Effect.gen(function*() {
+      const Page = makePage()
+      const one = tenantId("one")
+      const two = tenantId("two")
+      const program = Effect.gen(function*() {
+        yield* Page.create({ slug: "home", title: "one" }).pipe(Tenant.with(one))
+        yield* Page.create({ slug: "home", title: "two" }).pipe(Tenant.with(two))
+        return [
+          (yield* Page.list().pipe(Tenant.with(one))).records.map((p) => p.title),
+          (yield* Page.list().pipe(Tenant.with(two))).records.map((p) => p.title)
+        ]
+      }).pipe(Effect.provide(Tenant.strategy("schema")))
+      if (db.name === "sqlite") {
+        const error = yield* Effect.flip(program)
+        expect(error._tag).toBe("ConfigurationError")
+        return
+      }
+      expect(yield* program).toEqual([["one"], ["two"]])
+      const sql = yield* SqlClient.SqlClient
+      const q = (s: string) => (db.name === "mysql" ? `\`${s}\`` : `"${s}"`)
+      const rows = yield* sql.unsafe<{ n: number | string }>(
+        `SELECT COUNT(*) AS n FROM ${q(`tenant_${one}`)}.${q(Page.table)}`
+      ).withoutTransform
+      expect(Number(rows[0]!.n)).toBe(1)
+    }))
+})
+
+describe("tenancy database", () => {
+  class Tenants extends DataFlow.Instance<Tenants>()("Tenants") {}
+  const Page = Model.make("Page", fields, { unique: ["slug"], tenantScoped: true, instance: Tenants })
+  const built: Array<string> = []
+  const TenantsLive = Tenants.layerPerTenant((tenant) => {
+    built.push(tenant)
+    return SqliteClient.layer({ filename: ":memory:" })
+  })
+
+  it.effect("one database per tenant, built on demand and cached", () =>
+    Effect.gen(function*() {
+      yield* Page.create({ slug: "home", title: "acme" }).pipe(Tenant.with("acme"))
+      yield* Page.create({ slug: "home", title: "globex" }).pipe(Tenant.with("globex"))
+      yield* Page.create({ slug: "about", title: "acme" }).pipe(Tenant.with("acme"))
+      expect(yield* Page.count().pipe(Tenant.with("acme"))).toBe(2)
+      expect(yield* Page.count().pipe(Tenant.with("globex"))).toBe(1)
+      expect(built.sort()).toEqual(["acme", "globex"])
+      const inTx = yield* Effect.gen(function*() {
+        yield* Page.create({ slug: "tx", title: "t" })
+        return yield* Page.count()
+      }).pipe(Tenants.transaction(), Tenant.with("acme"))
+      expect(inTx).toBe(3)
+    }).pipe(Effect.provide(TenantsLive)))
+})
