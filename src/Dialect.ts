@@ -507,9 +507,13 @@ export const mysql: Dialect = {
   quote: backtick,
   placeholder: () => "?",
   codec: mysqlCodec,
+  // dates through DATE_FORMAT (the driver's time zone never applies); JSON as text (the
+  // driver would parse some JSON values itself, making a bare JSON string ambiguous)
   selectExpr: (c) =>
     c.kind._tag === "datetime"
       ? `DATE_FORMAT(${backtick(c.name)}, '%Y-%m-%d %H:%i:%s.%f') AS ${backtick(c.name)}`
+      : c.kind._tag === "json"
+      ? `CAST(${backtick(c.name)} AS CHAR) AS ${backtick(c.name)}`
       : backtick(c.name),
   orderTerm: (q, d) => `${q} ${d === "asc" ? "ASC" : "DESC"}`,
   // binary collation: LIKE is case-sensitive; LOWER on both sides for the insensitive form
