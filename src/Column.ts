@@ -172,6 +172,29 @@ const analyzeType = (
 
 const plain = (kind: Kind): Analysis => ({ kind, nullable: false, optional: false })
 
+const fieldAst = (field: Schema.Struct.Field): AST.AST => {
+  if (!Schema.isPropertySignature(field)) return field.ast
+  const ast = field.ast
+  return ast._tag === "PropertySignatureDeclaration" ? ast.type : ast.from.type
+}
+
+/**
+ * The column annotation declared on a field's own schema. `AST.typeAST` drops the annotations
+ * of a transformation (`Schema.BigDecimal.pipe(annotate(…))`, `Schema.Date.pipe(annotate(…))`),
+ * so they are read before the type side is taken; the outermost annotation wins.
+ */
+const declaredAnnotation = (ast: AST.AST): ColumnAnnotation | undefined => {
+  const inner = ast._tag === "Transformation"
+    ? declaredAnnotation(ast.to)
+    : ast._tag === "Refinement"
+    ? declaredAnnotation(ast.from)
+    : ast._tag === "Union"
+    ? ast.types.map(declaredAnnotation).find((a) => a !== undefined)
+    : undefined
+  const own = getColumnAnnotation(ast)
+  return own === undefined ? inner : { ...inner, ...own }
+}
+
 /**
  * Reads the columns of a struct's fields.
  * @internal
@@ -183,7 +206,7 @@ export const fromFields = (
   const typeAst = AST.typeAST(Schema.Struct(fields).ast)
   return AST.getPropertySignatures(typeAst).map((ps): Column => {
     const field = String(ps.name)
-    const psAnnotation = getColumnAnnotation(ps) ?? {}
+    const psAnnotation = { ...declaredAnnotation(fieldAst(fields[field]!)), ...getColumnAnnotation(ps) }
     const analysis = analyzeType(ps.type, { maxLength: undefined, integer: false, annotation: psAnnotation })
     const annotation = { ...getColumnAnnotation(ps.type), ...psAnnotation }
     // model fields need no services: a model is declared without requirements
@@ -220,6 +243,7 @@ export const managedColumn = (field: string, name: string, kind: Kind, nullable 
 export const minDate = Date.UTC(1000, 0, 1)
 /** @internal */
 export const maxDate = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 const minInt64 = -(2n ** 63n)
 const maxInt64 = 2n ** 63n - 1n
 
@@ -232,9 +256,11 @@ const maxInt64 = 2n ** 63n - 1n
 export const storageCheck = (kind: Kind, value: unknown): string | undefined => {
   switch (kind._tag) {
     case "string":
-      return typeof value === "string" && value.includes("\u0000")
-        ? "text cannot contain the NUL character (U+0000)"
-        : undefined
+    case "enum":
+      if (typeof value !== "string") return undefined
+      if (value.includes("\u0000")) return "text cannot contain the NUL character (U+0000)"
+      // a lone surrogate cannot be encoded: every driver would store U+FFFD instead
+      return loneSurrogate.test(value) ? "text must be well-formed Unicode (no lone surrogates)" : undefined
     case "float":
     case "integer":
       return typeof value === "number" && !Number.isFinite(value) ? "number must be finite" : undefined

@@ -92,6 +92,12 @@ export interface Dialect {
   readonly like: (quoted: string, param: string, caseInsensitive: boolean) => string
   /** The bound pattern value for parsed pattern tokens. */
   readonly likePattern: (tokens: ReadonlyArray<PatternToken>, caseInsensitive: boolean) => string
+  /**
+   * Literal prefix / suffix / substring tests without a pattern, where the dialect's pattern
+   * matcher is unfit (SQLite's has length limits and folds U+FFFE/U+FFFF); `bind` binds the
+   * needle once per call, in text order.
+   */
+  readonly literalMatch?: (kind: "start" | "end" | "contains", quoted: string, bind: () => string) => string
   readonly limitOffset: (limit: number | undefined, offset: number | undefined) => string
   /** `ON CONFLICT … DO UPDATE SET …` or `ON DUPLICATE KEY UPDATE …`, taking values from the inserted row. */
   readonly upsertFromInserted: (
@@ -251,6 +257,12 @@ export const sqlite: Dialect = {
   // SQLite's LIKE ignores ASCII case: GLOB is the case-sensitive match
   like: (q, param, ci) => (ci ? `${q} LIKE ${param} ESCAPE '!'` : `${q} GLOB ${param}`),
   likePattern: (tokens, ci) => (ci ? likeEscaped(tokens) : globEscaped(tokens)),
+  literalMatch: (kind, q, bind) =>
+    kind === "contains"
+      ? `instr(${q}, ${bind()}) > 0`
+      : kind === "start"
+      ? `substr(${q}, 1, length(${bind()})) = ${bind()}`
+      : `(length(${q}) >= length(${bind()}) AND substr(${q}, length(${q}) - length(${bind()}) + 1) = ${bind()})`,
   limitOffset: (limit, offset) =>
     limit === undefined && offset === undefined
       ? ""

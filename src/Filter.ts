@@ -122,6 +122,27 @@ const isPlainObject = (u: unknown): u is Record<string, unknown> =>
 const isOperatorObject = (u: unknown): u is Record<string, unknown> =>
   isPlainObject(u) && Object.keys(u).length > 0 && Object.keys(u).every((k) => k.startsWith("$"))
 
+/**
+ * Limits that keep every filter inside what all three databases accept (SQLite's expression
+ * depth and pattern length, the bound-parameter limits): beyond them a filter is an
+ * `InvalidFilter`, never a database error.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const limits = {
+  /** Nesting of `$and` / `$or` / `$not`. */
+  depth: 32,
+  /** Field conditions in one filter. */
+  conditions: 500,
+  /** Values in one `$in` / `$nin`. */
+  list: 10_000,
+  /** Bound values in one filter. */
+  values: 20_000,
+  /** Characters in a `$like` / `$ilike` pattern. */
+  pattern: 10_000
+} as const
+
 const comparisonOps = new Set(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$null"])
 const textOps = new Set(["$like", "$ilike", "$startsWith", "$endsWith", "$contains"])
 const textKinds = new Set(["string", "enum"])
@@ -154,20 +175,33 @@ export const compile = (
     return info.toDb(v)
   }
 
-  const group = (path: string, list: unknown, joiner: " AND " | " OR "): string | undefined => {
+  const group = (path: string, list: unknown, joiner: " AND " | " OR ", depth: number): string | undefined => {
     if (!Array.isArray(list)) return fail(path, "expected an array of filters")
+    const mark = params.length
     const parts: Array<string> = []
+    let alwaysTrue = false
+    // every alternative is validated, even after one that is always true
     for (let i = 0; i < list.length; i++) {
-      const part = node(list[i], `${path}[${i}]`)
-      // an empty sub-filter is TRUE: it decides an OR, and vanishes from an AND
-      if (part === undefined) {
-        if (joiner === " OR ") return undefined
-        continue
-      }
-      parts.push(part)
+      const part = node(list[i], `${path}[${i}]`, depth + 1)
+      if (part === undefined) alwaysTrue = true
+      else parts.push(part)
     }
-    if (parts.length === 0) return joiner === " OR " ? "1=0" : undefined
+    if (joiner === " OR ") {
+      if (alwaysTrue) {
+        // an empty sub-filter is TRUE and decides the OR: drop what the others bound
+        params.length = mark
+        return undefined
+      }
+      if (parts.length === 0) return "1=0"
+    }
+    if (parts.length === 0) return undefined
     return parts.length === 1 ? parts[0]! : `(${parts.join(joiner)})`
+  }
+
+  let conditions = 0
+  const counted = (path: string, sql: string) => {
+    if (++conditions > limits.conditions) fail(path, `a filter may hold at most ${limits.conditions} conditions`)
+    return sql
   }
 
   const field = (info: FieldInfo, cond: unknown, path: string): string | undefined => {
@@ -188,6 +222,16 @@ export const compile = (
       if (textOps.has(op)) {
         if (!textKinds.has(info.kind._tag)) return fail(at, "text operators apply to text fields only")
         if (typeof operand !== "string") return fail(at, "expected a string")
+        const bad = storageCheck({ _tag: "string", maxLength: undefined }, operand)
+        if (bad !== undefined) return fail(at, bad)
+        if ((op === "$like" || op === "$ilike") && operand.length > limits.pattern) {
+          return fail(at, `patterns are limited to ${limits.pattern} characters`)
+        }
+        const literalOp = op === "$startsWith" ? "start" : op === "$endsWith" ? "end" : op === "$contains" ? "contains" : undefined
+        if (literalOp !== undefined && dialect.literalMatch !== undefined) {
+          parts.push(dialect.literalMatch(literalOp, q, () => placeholder(operand)))
+          continue
+        }
         const tokens = op === "$like" || op === "$ilike"
           ? parsePattern(operand)
           : op === "$startsWith"
@@ -218,6 +262,7 @@ export const compile = (
         case "$in":
         case "$nin": {
           if (!Array.isArray(operand)) return fail(at, "expected an array")
+          if (operand.length > limits.list) return fail(at, `lists are limited to ${limits.list} values`)
           const marks = operand.map((v, i) => placeholder(value(info, v, `${at}[${i}]`)))
           if (op === "$in") parts.push(marks.length === 0 ? "1=0" : `${q} IN (${marks.join(", ")})`)
           else if (marks.length > 0) parts.push(`(${q} NOT IN (${marks.join(", ")}) OR ${q} IS NULL)`)
@@ -233,18 +278,19 @@ export const compile = (
     return parts.length === 1 ? parts[0]! : `(${parts.join(" AND ")})`
   }
 
-  const node = (f: unknown, path: string): string | undefined => {
+  const node = (f: unknown, path: string, depth: number): string | undefined => {
     if (f === undefined) return undefined
+    if (depth > limits.depth) return fail(path, `filters nest at most ${limits.depth} levels deep`)
     if (!isPlainObject(f)) return fail(path, "a filter must be an object")
     const parts: Array<string> = []
     for (const [key, cond] of Object.entries(f)) {
       if (cond === undefined) continue
       const at = join(path, key)
       let part: string | undefined
-      if (key === "$and") part = group(at, cond, " AND ")
-      else if (key === "$or") part = group(at, cond, " OR ")
+      if (key === "$and") part = group(at, cond, " AND ", depth)
+      else if (key === "$or") part = group(at, cond, " OR ", depth)
       else if (key === "$not") {
-        const inner = node(cond, at)
+        const inner = node(cond, at, depth + 1)
         // two-valued logic: a comparison with NULL counts as false before it is negated
         part = inner === undefined ? "1=0" : `NOT COALESCE(${inner}, FALSE)`
       } else if (key.startsWith("$")) return fail(at, "unknown operator")
@@ -252,6 +298,7 @@ export const compile = (
         const info = target.field(key)
         if (info === undefined) return fail(at, "unknown field")
         part = field(info, cond, at)
+        if (part !== undefined) counted(at, part)
       }
       if (part !== undefined) parts.push(part)
     }
@@ -260,7 +307,9 @@ export const compile = (
   }
 
   try {
-    return Either.right(node(filter, ""))
+    const sql = node(filter, "", 0)
+    if (params.length > limits.values) return Either.left(new InvalidFilter({ model: target.model, operation: target.operation, path: "", reason: `a filter may bind at most ${limits.values} values` }))
+    return Either.right(sql)
   } catch (error) {
     if (error instanceof InvalidFilter) return Either.left(error)
     throw error
