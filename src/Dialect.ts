@@ -584,7 +584,9 @@ export const mysql: Dialect = {
       case "ER_ROW_IS_REFERENCED":
       case "ER_ROW_IS_REFERENCED_2": {
         const m = /CONSTRAINT `([^`]*)`/.exec(message)
-        return { kind: "foreignKey", code, constraint: m?.[1], columns: [], retryable: false }
+        const cols = /FOREIGN KEY \(([^)]*)\)/.exec(message)
+        const columns = cols === null ? [] : cols[1]!.split(",").map((c) => c.trim().replace(/^`|`$/g, ""))
+        return { kind: "foreignKey", code, constraint: m?.[1], columns, retryable: false }
       }
       case "ER_BAD_NULL_ERROR":
       case "ER_NO_DEFAULT_FOR_FIELD": {

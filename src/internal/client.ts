@@ -24,6 +24,8 @@ export interface ClientState {
   readonly dialect: Dialect.Dialect
   readonly ready: Map<string, true | Deferred.Deferred<void, unknown>>
   server: Dialect.ServerInfo | undefined
+  /** Bumped when SQLite statements must be prepared afresh (see core.context). */
+  generation: number
 }
 
 const states = new WeakMap<SqlClient.SqlClient, ClientState>()
@@ -32,7 +34,7 @@ const states = new WeakMap<SqlClient.SqlClient, ClientState>()
 export const stateOf = (sql: SqlClient.SqlClient): ClientState => {
   let state = states.get(sql)
   if (state === undefined) {
-    state = { dialect: Dialect.fromClient(sql), ready: new Map(), server: undefined }
+    state = { dialect: Dialect.fromClient(sql), ready: new Map(), server: undefined, generation: 0 }
     states.set(sql, state)
   }
   return state
@@ -67,32 +69,35 @@ export const ensure = <E>(
 ): Effect.Effect<void, E> => {
   const entry = state.ready.get(key)
   if (entry === true) return Effect.void
-  return Effect.flatMap(SchemaPolicy, (policy): Effect.Effect<void, E> => {
-    if (policy === "existing") return Effect.void
+  const run = serverInfo(sql, state).pipe(
+    Effect.flatMap((server) =>
+      Effect.forEach(ddl(server), (statement) => sql.unsafe(statement).withoutTransform, { discard: true })
+    ),
+    Effect.mapError(mapError)
+  )
+  // decided synchronously, so two fibers can never both start the DDL
+  return Effect.withFiberRuntime<void, E>((fiber) => {
+    const ctx = fiber.currentContext
+    if (Context.get(ctx, SchemaPolicy) === "existing") return Effect.void
     const current = state.ready.get(key)
     if (current === true) return Effect.void
+    // SQLite has one connection: inside a transaction the DDL must run on it (waiting for
+    // another fiber's DDL would wait for this very connection), and it may be rolled back
+    // with the transaction, so it is not remembered as done. CREATE … IF NOT EXISTS repeats safely.
+    if (Option.isSome(Context.getOption(ctx, SqlClient.TransactionConnection)) && !state.dialect.ddlOutsideTransaction) {
+      return run
+    }
     if (current !== undefined) return Deferred.await(current).pipe(Effect.mapError(mapError))
-    const run = serverInfo(sql, state).pipe(
-      Effect.flatMap((server) =>
-        Effect.forEach(ddl(server), (statement) => sql.unsafe(statement).withoutTransform, { discard: true })
-      ),
-      Effect.mapError(mapError)
+    const deferred = Deferred.unsafeMake<void, unknown>(FiberId.none)
+    state.ready.set(key, deferred)
+    return outsideTransaction(run).pipe(
+      Effect.onExit((exit) => {
+        if (Exit.isSuccess(exit)) state.ready.set(key, true)
+        else state.ready.delete(key)
+        return Deferred.done(deferred, exit)
+      }),
+      Effect.uninterruptible
     )
-    return Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (tx) => {
-      // SQLite has one connection: inside a transaction the DDL must run on it, and may be
-      // rolled back with it, so it is not remembered as done.
-      if (Option.isSome(tx) && !state.dialect.ddlOutsideTransaction) return run
-      const deferred = Deferred.unsafeMake<void, unknown>(FiberId.none)
-      state.ready.set(key, deferred)
-      return outsideTransaction(run).pipe(
-        Effect.onExit((exit) => {
-          if (Exit.isSuccess(exit)) state.ready.set(key, true)
-          else state.ready.delete(key)
-          return Deferred.done(deferred, exit)
-        }),
-        Effect.uninterruptible
-      )
-    })
   })
 }
 

@@ -515,6 +515,12 @@ export interface Context {
   readonly atomic: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | DatabaseError, R>
 }
 
+const withGeneration = (state: { readonly generation: number }, text: string) =>
+  state.generation === 0 ? text : `${text} /* ${state.generation} */`
+
+const isMissingTable = (e: SqlError) =>
+  e.cause instanceof Error && /no such table/.test(e.cause.message)
+
 /** Models on the default `SqlClient`. @internal */
 const defaultBinding: Effect.Effect<Binding, never, SqlClient.SqlClient> = Effect.map(
   Effect.all([SqlClient.SqlClient, Tenant.Tenancy]),
@@ -552,12 +558,22 @@ export const context = (def: Def, operation: string): Effect.Effect<Context, Dat
     const own = onOwnConnection(sql)
     const withInts = <A, E>(self: Effect.Effect<A, E>) =>
       c.safeIntegers ? Effect.provideService(self, SqlClient.SafeIntegers, true) : self
+    // @effect/sql-sqlite-node caches a failed prepare (a table that did not exist yet) for
+    // minutes. After such a failure the client's statements get a new comment suffix, so they
+    // are prepared afresh once the table exists.
+    const fresh = state.dialect.name === "sqlite"
+      ? <A>(run: (text: string) => Effect.Effect<A, SqlError>, text: string) =>
+        Effect.catchIf(run(withGeneration(state, text)), isMissingTable, () => {
+          state.generation++
+          return run(withGeneration(state, text))
+        })
+      : <A>(run: (text: string) => Effect.Effect<A, SqlError>, text: string) => run(text)
     const ctx: Context = {
       sql,
       c,
       tenant,
-      query: (text, params) => own(withInts(sql.unsafe<Row>(text, params).withoutTransform)),
-      raw: (text, params) => own(withInts(sql.unsafe(text, params).raw)),
+      query: (text, params) => own(withInts(fresh((t) => sql.unsafe<Row>(t, params).withoutTransform, text))),
+      raw: (text, params) => own(withInts(fresh((t) => sql.unsafe(t, params).raw, text))),
       transaction: (self) => Transaction.run(sql, self, {}),
       atomic: (self) =>
         Effect.withFiberRuntime((fiber) =>

@@ -48,7 +48,9 @@ export const parseUrl = (url: string | undefined): Target | undefined => {
     return { _tag: "sqlite", filename: rest === "" ? defaultFilename : rest }
   }
   if (/^file:/i.test(url)) return { _tag: "sqlite", filename: url.slice("file:".length).replace(/^\/\//, "") }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return undefined
+  // any other scheme (or a known one without "//", a likely typo) is refused rather than
+  // read as a file name; a single letter before ":" is a Windows drive
+  if (/^[a-z][a-z0-9+.-]+:/i.test(url)) return undefined
   return { _tag: "sqlite", filename: url }
 }
 
