@@ -258,9 +258,10 @@ export const storageCheck = (kind: Kind, value: unknown): string | undefined => 
     case "string":
     case "enum":
       if (typeof value !== "string") return undefined
-      if (value.includes("\u0000")) return "text cannot contain the NUL character (U+0000)"
-      // a lone surrogate cannot be encoded: every driver would store U+FFFD instead
-      return loneSurrogate.test(value) ? "text must be well-formed Unicode (no lone surrogates)" : undefined
+      if (kind._tag === "string" && kind.maxLength !== undefined && value.length > kind.maxLength) {
+        return `text is longer than the column's ${kind.maxLength} characters`
+      }
+      return textCheck(value)
     case "float":
     case "integer":
       return typeof value === "number" && !Number.isFinite(value) ? "number must be finite" : undefined
@@ -277,12 +278,42 @@ export const storageCheck = (kind: Kind, value: unknown): string | undefined => 
     case "decimal": {
       if (!BigDecimal.isBigDecimal(value)) return undefined
       const d = BigDecimal.normalize(value)
-      const exponent = (d.value < 0n ? -d.value : d.value).toString().length - d.scale
-      return Math.abs(exponent) > 40000 ? "decimal exponent out of range" : undefined
+      // the column's DECIMAL(p, s) (default 65, 30, MySQL's widest) on every database, so a
+      // value is never rounded on one and refused on another
+      const precision = kind.precision ?? 65
+      const scale = kind.scale ?? (kind.precision === undefined ? 30 : 0)
+      const digits = (d.value < 0n ? -d.value : d.value).toString().length
+      const fraction = Math.max(0, d.scale)
+      const integer = Math.max(0, digits - d.scale)
+      if (fraction > scale) return `decimal has more than ${scale} digits after the point`
+      return integer > precision - scale ? `decimal has more than ${precision - scale} digits before the point` : undefined
     }
     default:
       return undefined
   }
+}
+
+const textCheck = (value: string): string | undefined => {
+  if (value.includes("\u0000")) return "text cannot contain the NUL character (U+0000)"
+  // a lone surrogate cannot be encoded: every driver would store U+FFFD instead
+  return loneSurrogate.test(value) ? "text must be well-formed Unicode (no lone surrogates)" : undefined
+}
+
+/**
+ * Checks an encoded JSON value: finite numbers, storable text (PostgreSQL refuses NUL in
+ * JSON, a non-finite number would come back as null).
+ * @internal
+ */
+export const jsonCheck = (value: unknown, depth = 0): string | undefined => {
+  if (depth > 256) return "JSON nests too deep"
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : "JSON numbers must be finite"
+  if (typeof value === "string") return textCheck(value)
+  if (typeof value !== "object" || value === null) return undefined
+  for (const [k, v] of Object.entries(value)) {
+    const bad = textCheck(k) ?? jsonCheck(v, depth + 1)
+    if (bad !== undefined) return bad
+  }
+  return undefined
 }
 
 /**

@@ -106,7 +106,17 @@ export const makeDef = (name: string, fields: Schema.Struct.Fields, options: Def
   assertIdentifier("model name", name)
   const table = assertIdentifier("table name", options.table ?? tableName(name))
   const timestamps = options.timestamps ?? true
-  const userColumns = Column.fromFields(fields, snakeCase)
+  // text that takes part in a key or index is at most 255 characters unless declared
+  // otherwise: MySQL cannot index longer unbounded text, and the limit holds everywhere
+  const keyedFields = new Set([
+    options.primaryKey ?? "id",
+    ...[...(options.unique ?? []), ...(options.indexes ?? [])].flatMap((e) => (typeof e === "string" ? [e] : e))
+  ])
+  const userColumns = Column.fromFields(fields, snakeCase).map((c): Column.Column =>
+    c.kind._tag === "string" && c.kind.maxLength === undefined && keyedFields.has(c.field)
+      ? { ...c, kind: { _tag: "string", maxLength: 255 } }
+      : c
+  )
   for (const c of userColumns) {
     assertIdentifier(`field of ${name}`, c.field)
     assertIdentifier(`column of ${name}`, c.name)
@@ -385,7 +395,7 @@ const checkStorage = (def: Def, record: Row, operation: string, rowIndex?: numbe
   for (const c of def.userColumns) {
     const v = record[c.field]
     if (v === undefined || v === null) continue
-    const reason = Column.storageCheck(c.kind, v)
+    const reason = c.kind._tag === "json" ? Column.jsonCheck(c.jsonEncode(v)) : Column.storageCheck(c.kind, v)
     if (reason !== undefined) return validation(def, operation, c.field, reason, rowIndex)
   }
   return undefined

@@ -3,6 +3,7 @@
  * @internal
  */
 import { SqlError } from "@effect/sql/SqlError"
+import type { Context as EffectContext } from "effect"
 import { Effect, Either, Option } from "effect"
 import {
   ConflictTargetError,
@@ -15,6 +16,7 @@ import {
 } from "../Errors.js"
 import type { Context, Def, WriteFailure } from "./core.js"
 import { checkId, compileWhere, context, decodeRow, encodeRow, nowDate, prepareCreate, preparePatch, writeError } from "./core.js"
+import { inOwnTransaction } from "./client.js"
 import * as Cursor from "./cursor.js"
 
 type Row = Record<string, unknown>
@@ -618,7 +620,7 @@ export const make = (def: Def): Nodes => {
       const lookup = `SELECT ${ctx.c.pk.quoted} AS id${deletedAt === undefined ? "" : `, ${deletedAt.quoted} AS deleted`} FROM ${
         ctx.c.table
       }${clauses.right.sql}${dialect.limitOffset(1, undefined)}${dialect.lockingRead}`
-      return yield* mapSqlError(ctx, operation)(ctx.transaction(
+      return yield* retryDeadlocks(ctx, mapSqlError(ctx, operation)(ctx.transaction(
         Effect.gen(function*() {
           const existing = yield* ctx.query(lookup, params)
           if (existing.length === 0) return { record: yield* insertOne(ctx, record), created: true }
@@ -646,8 +648,21 @@ export const make = (def: Def): Nodes => {
           const updated = yield* updateById(ctx, id, patch.right)
           return { record: Option.getOrThrow(updated), created: false }
         })
-      ))
+      )))
     }).pipe(span("upsert"))
+
+  /**
+   * A locking read followed by an insert can deadlock with a concurrent one (MySQL gap locks).
+   * When the node owns its transaction, the loser simply runs again — it then sees the winner's
+   * row; inside a caller's transaction the retryable error goes to the caller.
+   */
+  const retryDeadlocks = <A, E, R>(ctx: Context, self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.withFiberRuntime((fiber) =>
+      inOwnTransaction(fiber.currentContext as EffectContext.Context<never>, ctx.sql)
+        ? self
+        // no delay (and so no dependence on the Clock): the retry blocks on the winner's locks
+        : Effect.retry(self, { times: 8, while: (e) => e instanceof DatabaseError && e.retryable })
+    )
 
   const guardEmpty = (condition: string | undefined, confirm: boolean | undefined, operation: string) =>
     condition === undefined && confirm !== true
@@ -787,7 +802,7 @@ export const make = (def: Def): Nodes => {
           ? { inserted, updated: records.length - inserted }
           : { inserted: records.length - existing, updated: existing }
       })
-      return yield* mapSqlError(ctx, operation)(ctx.transaction(work))
+      return yield* retryDeadlocks(ctx, mapSqlError(ctx, operation)(ctx.transaction(work)))
     }).pipe(span("bulkUpsert"))
 
   return {
