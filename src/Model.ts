@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import type { SqlClient } from "@effect/sql"
-import type { Effect, Option, Types } from "effect"
+import type { Effect, Option, Stream, Types } from "effect"
 import { Schema } from "effect"
 import type * as Column from "./Column.js"
 import type {
@@ -226,9 +226,11 @@ export type ListResult<R, Q> = Types.Simplify<
  * @since 0.1.0
  * @category models
  */
-export interface BulkCreateOptions {
+export interface BulkCreateOptions<E = never, R = never> {
   /** Also return the stored records (ids and timestamps filled). */
   readonly returnRecords?: boolean
+  /** Called after every written chunk with the number of rows written so far. */
+  readonly onProgress?: (inserted: number) => Effect.Effect<void, E, R>
 }
 
 /**
@@ -303,15 +305,25 @@ export interface ReadNodes<F extends Fields, PK extends keyof F & string, R, Req
     where?: Filter<R>,
     options?: ReadOptions
   ) => Effect.Effect<number, InvalidFilter | DatabaseError, Requires>
-  /** Inserts any number of rows atomically (chunked under the database's parameter limit). */
-  readonly bulkCreate: <O extends BulkCreateOptions = {}>(
-    rows: Iterable<CreateInput<F, PK>>,
-    options?: O
+  /**
+   * Inserts any number of rows atomically, from an array, any `Iterable` or a `Stream`: rows are
+   * validated and written chunk by chunk (under the database's parameter limit) in one
+   * transaction, so memory stays flat and a bad row anywhere writes nothing.
+   */
+  readonly bulkCreate: <
+    O extends { readonly returnRecords?: boolean } = {},
+    SE = never,
+    SR = never,
+    PE = never,
+    PR = never
+  >(
+    rows: Iterable<CreateInput<F, PK>> | Stream.Stream<CreateInput<F, PK>, SE, SR>,
+    options?: O & BulkCreateOptions<PE, PR>
   ) => Effect.Effect<
     O extends { readonly returnRecords: true } ? { readonly inserted: number; readonly records: ReadonlyArray<R> }
       : { readonly inserted: number },
-    ValidationError | WriteError,
-    Requires
+    ValidationError | WriteError | SE | PE,
+    Requires | SR | PR
   >
 }
 

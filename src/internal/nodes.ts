@@ -4,7 +4,7 @@
  */
 import { SqlError } from "@effect/sql/SqlError"
 import type { Context as EffectContext } from "effect"
-import { Effect, Either, Option } from "effect"
+import { Chunk, Effect, Either, Option, Stream } from "effect"
 import {
   ConflictTargetError,
   DatabaseError,
@@ -55,8 +55,11 @@ export interface Nodes {
   readonly findFirst: (where?: unknown, options?: Omit<ListQuery, "where" | "limit" | "cursor">) => Eff<Option.Option<Row>>
   readonly count: (where?: unknown, options?: ReadOptions) => Eff<number>
   readonly bulkCreate: (
-    rows: Iterable<unknown>,
-    options?: { readonly returnRecords?: boolean }
+    rows: Iterable<unknown> | Stream.Stream<unknown, unknown, unknown>,
+    options?: {
+      readonly returnRecords?: boolean
+      readonly onProgress?: (inserted: number) => Effect.Effect<void, unknown, unknown>
+    }
   ) => Eff<{ readonly inserted: number; readonly records?: ReadonlyArray<Row> }>
   readonly update: (id: unknown, patch: unknown, options?: { readonly expectedVersion?: number }) => Eff<Row>
   readonly delete: (id: unknown) => Eff<{ readonly deleted: boolean }>
@@ -414,16 +417,49 @@ export const make = (def: Def): Nodes => {
 
   const bulkCreate: Nodes["bulkCreate"] = (rows, options = {}) =>
     Effect.gen(function*() {
-      const prepared = prepareRows(rows, "bulkCreate")
-      if (Either.isLeft(prepared)) return yield* fail(prepared.left)
-      yield* Effect.annotateCurrentSpan("dataflow.rows", prepared.right.length)
       const returning = options.returnRecords === true
-      if (prepared.right.length === 0) return returning ? { inserted: 0, records: [] } : { inserted: 0 }
+      const empty = returning ? { inserted: 0, records: [] } : { inserted: 0 }
+      if (Array.isArray(rows) && rows.length === 0) {
+        yield* Effect.annotateCurrentSpan("dataflow.rows", 0)
+        return empty
+      }
       const ctx = yield* context(def, "bulkCreate")
       const now = yield* nowDate
-      const records = prepared.right.map((r) => stamp(r, now, ctx.tenant))
-      const stored = yield* mapSqlError(ctx, "bulkCreate")(ctx.transaction(insertMany(ctx, records, returning)))
-      return returning ? { inserted: records.length, records: stored } : { inserted: records.length }
+      // rows are validated and written chunk by chunk inside one transaction: memory stays
+      // flat for any number of rows, and a bad row anywhere rolls back everything
+      const size = rowsPerStatement(ctx, ctx.c.all.length)
+      const stored: Array<Row> = []
+      let inserted = 0
+      const writeChunk = (chunk: ReadonlyArray<unknown>) =>
+        Effect.gen(function*() {
+          const records: Array<Row> = []
+          for (const row of chunk) {
+            const prepared = prepareCreate(def, row, "bulkCreate", inserted + records.length)
+            if (Either.isLeft(prepared)) return yield* fail(prepared.left)
+            records.push(stamp(prepared.right, now, ctx.tenant))
+          }
+          const out = yield* insertMany(ctx, records, returning)
+          if (returning) for (const r of out) stored.push(r)
+          inserted += records.length
+          if (options.onProgress !== undefined) yield* options.onProgress(inserted)
+        })
+      const work = Stream.StreamTypeId in (rows as object)
+        ? Stream.runForEachChunk(Stream.rechunk(rows as Stream.Stream<unknown, unknown, unknown>, size), (chunk) =>
+          writeChunk(Chunk.toReadonlyArray(chunk)))
+        : Effect.gen(function*() {
+          let chunk: Array<unknown> = []
+          for (const row of rows as Iterable<unknown>) {
+            chunk.push(row)
+            if (chunk.length === size) {
+              yield* writeChunk(chunk)
+              chunk = []
+            }
+          }
+          if (chunk.length > 0) yield* writeChunk(chunk)
+        })
+      yield* mapSqlError(ctx, "bulkCreate")(ctx.transaction(work))
+      yield* Effect.annotateCurrentSpan("dataflow.rows", inserted)
+      return returning ? { inserted, records: stored } : { inserted }
     }).pipe(span("bulkCreate"))
 
   // -------------------------------------------------------------------------
