@@ -236,7 +236,8 @@ export const managedColumn = (field: string, name: string, kind: Kind, nullable 
   nullable,
   optional: false,
   jsonEncode: (v) => v,
-  jsonDecode: (v) => v
+  // managed values arriving as JSON (a filter from an HTTP query): ISO dates
+  jsonDecode: kind._tag === "datetime" ? (v) => (typeof v === "string" ? new Date(v) : v) : (v) => v
 })
 
 /** Earliest and latest instants every database stores exactly (MySQL DATETIME's range). @internal */

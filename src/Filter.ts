@@ -317,3 +317,70 @@ export const compile = (
 }
 
 export type { PatternToken }
+
+const valueOps = new Set(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte"])
+
+/**
+ * Turns an untyped filter (for example parsed from JSON, where dates, bigints and decimals are
+ * strings) into a typed one: every value is decoded with its field's own schema. Keys are not
+ * judged here — `compile` rejects unknown fields and operators with their path.
+ * @internal
+ */
+export const decodeValues = (
+  target: { readonly model: string; readonly operation: string },
+  decodeField: (field: string) => ((encoded: unknown) => unknown) | undefined,
+  filter: unknown
+): Either.Either<unknown, InvalidFilter> => {
+  const fail = (path: string): never => {
+    throw new InvalidFilter({ model: target.model, operation: target.operation, path, reason: "value does not match the field's type" })
+  }
+  const decodeAt = (decode: (encoded: unknown) => unknown, v: unknown, path: string) => {
+    if (v === null) return null
+    try {
+      return decode(v)
+    } catch {
+      return fail(path)
+    }
+  }
+  const walk = (f: unknown, path: string, depth: number): unknown => {
+    if (!isPlainObject(f) || depth > limits.depth) return f
+    const out: Record<string, unknown> = {}
+    for (const [key, cond] of Object.entries(f)) {
+      const at = path === "" ? key : `${path}.${key}`
+      if (key === "$and" || key === "$or") {
+        out[key] = Array.isArray(cond) ? cond.map((c, i) => walk(c, `${at}[${i}]`, depth + 1)) : cond
+        continue
+      }
+      if (key === "$not") {
+        out[key] = walk(cond, at, depth + 1)
+        continue
+      }
+      const decode = decodeField(key)
+      if (decode === undefined) {
+        out[key] = cond
+        continue
+      }
+      if (!isOperatorObject(cond)) {
+        out[key] = cond === undefined ? cond : decodeAt(decode, cond, at)
+        continue
+      }
+      const ops: Record<string, unknown> = {}
+      for (const [op, operand] of Object.entries(cond)) {
+        const opAt = `${at}.${op}`
+        ops[op] = valueOps.has(op)
+          ? decodeAt(decode, operand, opAt)
+          : (op === "$in" || op === "$nin") && Array.isArray(operand)
+          ? operand.map((v, i) => decodeAt(decode, v, `${opAt}[${i}]`))
+          : operand
+      }
+      out[key] = ops
+    }
+    return out
+  }
+  try {
+    return Either.right(walk(filter, "", 0))
+  } catch (error) {
+    if (error instanceof InvalidFilter) return Either.left(error)
+    throw error
+  }
+}

@@ -7,8 +7,8 @@
  * @since 0.1.0
  */
 import type { SqlClient } from "@effect/sql"
-import type { Effect, Option, Stream, Types } from "effect"
-import { Schema } from "effect"
+import type { Option, Stream, Types } from "effect"
+import { Effect, ParseResult, Schema } from "effect"
 import type * as Column from "./Column.js"
 import type {
   ConflictTargetError,
@@ -457,7 +457,7 @@ const DefKey = Symbol.for("effect-dataflow/Model/Def")
  *
  * @example
  * ```ts
- * import { Schema } from "effect"
+ * import { Effect as E, ParseResult, Schema } from "effect"
  * import { Model } from "effect-dataflow"
  *
  * const User = Model.make("User", Schema.Struct({
@@ -554,3 +554,55 @@ export const UlidId = Schema.String.pipe(
   Schema.propertySignature,
   Schema.withConstructorDefault(() => ulid())
 )
+
+/**
+ * Decodes an untyped filter — for example one parsed from a JSON query string, where dates,
+ * bigints and decimals arrive as strings — into the model's typed filter, using each field's
+ * own schema, and validates it against the model. Fails with `InvalidFilter` naming the path.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Model } from "effect-dataflow"
+ *
+ * declare const User: Model.Any
+ * const where = Model.decodeFilter(User, JSON.parse('{"createdAt":{"$gte":"2024-01-01T00:00:00Z"}}'))
+ * ```
+ *
+ * @since 0.1.0
+ * @category filters
+ */
+export const decodeFilter = <M extends Any>(
+  model: M,
+  input: unknown
+): Effect.Effect<FilterOf<M>, InvalidFilter> => core.decodeFilter(defOf(model), input) as Effect.Effect<FilterOf<M>, InvalidFilter>
+
+/**
+ * A Schema from an untyped filter (JSON) to the model's typed filter; see {@link decodeFilter}.
+ *
+ * @since 0.1.0
+ * @category filters
+ */
+export const filterSchema = <M extends Any>(model: M): Schema.Schema<FilterOf<M>, unknown> =>
+  Schema.transformOrFail(
+    Schema.Unknown,
+    Schema.declare((u): u is FilterOf<M> => typeof u === "object" && u !== null, { identifier: `${model.name}Filter` }),
+    {
+      strict: true,
+      decode: (u, _, ast) =>
+        core.decodeFilter(defOf(model), u).pipe(
+          Effect.mapError((e) => new ParseResult.Type(ast, u, e.message))
+        ) as Effect.Effect<FilterOf<M>, ParseResult.ParseIssue>,
+      encode: (f) => ParseResult.succeed(f as unknown)
+    }
+  )
+
+/**
+ * The filter type of a model.
+ *
+ * @since 0.1.0
+ * @category filters
+ */
+export type FilterOf<M> = M extends { readonly read: (...args: ReadonlyArray<never>) => Effect.Effect<infer R, infer _E, infer _C> }
+  ? Filter<R>
+  : Filter<Record<string, unknown>>

@@ -229,3 +229,25 @@ forEachDatabase("query", (it) => {
       expect(Audit.bulkDelete).toBeUndefined()
     }))
 })
+
+forEachDatabase("query from JSON", (it) => {
+  it.effect("an untyped filter is decoded with each field's schema and validated", () =>
+    Effect.gen(function*() {
+      const M = Item()
+      yield* M.bulkCreate(rows)
+      const json = JSON.parse(JSON.stringify({
+        at: { $gte: "2024-01-01T00:00:00.000Z" },
+        big: { $in: [String(2n ** 60n), "0"] },
+        price: { $lt: "50" },
+        $or: [{ kind: "a" }, { qty: { $gt: 10 } }]
+      }))
+      const where = yield* Model.decodeFilter(M, json)
+      expect((yield* M.list({ where })).records.map((r) => r.name)).toEqual(["apple"])
+      const viaSchema = yield* Schema.decodeUnknown(Model.filterSchema(M))({ createdAt: { $lte: "9999-01-01T00:00:00.000Z" } })
+      expect(yield* M.count(viaSchema)).toBe(4)
+      const bad = yield* Effect.flip(Model.decodeFilter(M, { $or: [{ at: { $gt: "not a date" } }] }))
+      expect(bad).toMatchObject({ _tag: "InvalidFilter", path: "$or[0].at.$gt" })
+      const unknown = yield* Effect.flip(Model.decodeFilter(M, { nope: 1 }))
+      expect(unknown).toMatchObject({ _tag: "InvalidFilter", path: "nope" })
+    }))
+})

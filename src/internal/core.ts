@@ -601,3 +601,34 @@ export const migrate = (def: Def) => Effect.asVoid(context(def, "migrate"))
 export const nowDate = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 
 export { Option }
+
+/** Decodes and validates an untyped filter against a model. @internal */
+export const decodeFilter = (def: Def, input: unknown): Effect.Effect<unknown, InvalidFilter> => {
+  // the field's own schema first; for a field whose encoded side is not JSON (DateFromSelf,
+  // BigIntFromSelf, BigDecimalFromSelf) the standard JSON forms: ISO text, digits, decimal text
+  const standard: Partial<Record<Column.Kind["_tag"], (u: unknown) => unknown>> = {
+    datetime: Schema.decodeUnknownSync(Schema.Date),
+    bigint: Schema.decodeUnknownSync(Schema.BigInt),
+    decimal: Schema.decodeUnknownSync(Schema.BigDecimal)
+  }
+  const decoders = new Map(def.columns.map((c) => {
+    const fallback = standard[c.kind._tag]
+    return [c.field, (u: unknown) => {
+      try {
+        return c.jsonDecode(u)
+      } catch (error) {
+        if (fallback === undefined || typeof u !== "string") throw error
+        return fallback(u)
+      }
+    }] as const
+  }))
+  const decoded = Filter.decodeValues({ model: def.name, operation: "decodeFilter" }, (f) => decoders.get(f), input)
+  if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
+  // validation only: compile against any dialect and drop the SQL
+  const validated = Filter.compile(
+    { model: def.name, operation: "decodeFilter", dialect: Dialect.sqlite, field: compiledFor(def, Dialect.sqlite).filterField },
+    decoded.right,
+    []
+  )
+  return Either.isLeft(validated) ? Effect.fail(validated.left) : Effect.succeed(decoded.right)
+}
