@@ -1,0 +1,73 @@
+/**
+ * Checks the premise of the comparison: the hand-written statements (bench/sql.ts) are the
+ * ones the generated nodes send. Each operation runs once through the nodes and once
+ * hand-written, on a SqlClient that records every statement text it is given; the two lists
+ * must be equal. A difference is reported (stderr and the report), not fatal: the library's
+ * SQL may change, and then bench/sql.ts must follow.
+ */
+import { SqlClient } from "@effect/sql"
+import type { Effect } from "effect"
+import { Effect as E } from "effect"
+import { DataFlow } from "../src/index.js"
+import { handWrittenOps, nodeOps } from "./impl/effect.js"
+import { Items, makeItems, Writes } from "./model.js"
+import type { EffectOps } from "./ops.js"
+import { CHUNK } from "./sql.js"
+import type { Target } from "./targets.js"
+
+const recording = (sql: SqlClient.SqlClient, log: Array<string>): SqlClient.SqlClient =>
+  new Proxy(sql, {
+    get: (target, prop) =>
+      prop === "unsafe"
+        ? (text: string, params?: ReadonlyArray<unknown>) => {
+          log.push(text)
+          return target.unsafe(text, params)
+        }
+        : Reflect.get(target, prop, target)
+  })
+
+type Probe = (ops: EffectOps) => Effect.Effect<unknown, unknown, SqlClient.SqlClient>
+
+export const checkStatements = async (target: Target, itemId: number): Promise<Array<string>> => {
+  const sql = await target.rt.runPromise(SqlClient.SqlClient)
+  // one row more than a statement holds: the chunking is checked too
+  const rows = makeItems("check", CHUNK + 1)
+  const probes: ReadonlyArray<readonly [string, Probe]> = [
+    ["create", (ops) => ops.create(makeItems("check-one", 1)[0]!)],
+    ["read", (ops) => ops.read(itemId)],
+    ["list", (ops) => ops.list("c1")],
+    ["count", (ops) => ops.count("c1")],
+    ["update", (ops) => ops.update(itemId, { name: "checked", qty: 1 })],
+    ["bulkCreate", (ops) => ops.bulkCreate(rows)],
+    ["bulkUpdate", (ops) => ops.bulkUpdate("c1", 2)],
+    ["bulkUpsert", (ops) => ops.bulkUpsert(rows)],
+    ["bulkDelete", (ops) => ops.bulkDelete("c1")]
+  ]
+  const run = async (ops: EffectOps, probe: Probe) => {
+    const log: Array<string> = []
+    const client = recording(sql, log)
+    await target.rt.runPromise(
+      E.zipRight(DataFlow.migrate([Items, Writes]), E.sync(() => void log.splice(0))).pipe(
+        E.zipRight(probe(ops)),
+        E.provideService(SqlClient.SqlClient, client)
+      )
+    )
+    return log
+  }
+  const hand = handWrittenOps(target.stmts)
+  const differences: Array<string> = []
+  for (const [name, probe] of probes) {
+    await target.resetWrites()
+    const fromNodes = await run(nodeOps, probe)
+    await target.resetWrites()
+    const byHand = await run(hand, probe)
+    const same = fromNodes.length === byHand.length && fromNodes.every((t, i) => t === byHand[i])
+    if (!same) {
+      const show = (texts: ReadonlyArray<string>) =>
+        JSON.stringify(texts.map((t) => (t.length > 300 ? `${t.slice(0, 300)}… (${t.length} chars)` : t)))
+      differences.push(`${name}: the nodes sent ${show(fromNodes)}, the hand-written code ${show(byHand)}`)
+    }
+  }
+  await target.resetWrites()
+  return differences
+}

@@ -1,0 +1,136 @@
+/**
+ * Kysely, written the way its documentation shows, on the tables the library created: the
+ * single-row workloads and bulkCreate. Kysely returns driver rows, so they go through the
+ * same hand-written row mapper as the raw-driver rows. Lists fetch limit + 1 rows, as the
+ * nodes do, and sort as the nodes sort.
+ */
+import type Database from "better-sqlite3"
+import type { ColumnType, Generated } from "kysely"
+import { Kysely, PostgresDialect, SqliteDialect } from "kysely"
+import type pg from "pg"
+import type { NewItem } from "../model.js"
+import { LIST_LIMIT } from "../model.js"
+import type { PromiseOps } from "../ops.js"
+import type { SqlRow, Statements } from "../sql.js"
+import { chunks } from "../sql.js"
+
+interface SqliteItemTable {
+  readonly id: Generated<number>
+  readonly sku: string
+  readonly name: string
+  readonly category: string
+  readonly price: number
+  readonly qty: number
+  readonly active: number
+  readonly created_at: string
+  readonly updated_at: string
+}
+
+interface PgItemTable {
+  /** BIGINT: node-postgres returns it as text. */
+  readonly id: ColumnType<string, never, never>
+  readonly sku: string
+  readonly name: string
+  readonly category: string
+  readonly price: number
+  readonly qty: ColumnType<string, number, number>
+  readonly active: boolean
+  readonly created_at: ColumnType<Date, string, string>
+  readonly updated_at: ColumnType<Date, string, string>
+}
+
+interface SqliteDb {
+  readonly bench_items: SqliteItemTable
+  readonly bench_writes: SqliteItemTable
+}
+
+interface PgDb {
+  readonly bench_items: PgItemTable
+  readonly bench_writes: PgItemTable
+}
+
+export interface KyselyPeer {
+  readonly ops: PromiseOps
+  readonly close: () => Promise<void>
+}
+
+export const kyselySqliteOps = (database: Database.Database, s: Statements): KyselyPeer => {
+  const db = new Kysely<SqliteDb>({ dialect: new SqliteDialect({ database }) })
+  const values = (r: NewItem, now: string) => ({ ...r, active: r.active ? 1 : 0, created_at: now, updated_at: now })
+  const decode = (row: object) => s.decode(row as SqlRow)
+  return {
+    ops: {
+      create: async (row) =>
+        decode(await db.insertInto("bench_writes").values(values(row, new Date().toISOString())).returningAll()
+          .executeTakeFirstOrThrow()),
+      read: async (id) => {
+        const row = await db.selectFrom("bench_items").selectAll().where("id", "=", id).executeTakeFirst()
+        return row === undefined ? undefined : decode(row)
+      },
+      list: async (category) =>
+        (await db.selectFrom("bench_items").selectAll().where("category", "=", category).orderBy("price", "desc")
+          .orderBy("id", "asc").limit(LIST_LIMIT + 1).execute()).slice(0, LIST_LIMIT).map(decode),
+      count: async (category) =>
+        Number(
+          (await db.selectFrom("bench_items").select((eb) => eb.fn.countAll().as("n")).where("category", "=", category)
+            .executeTakeFirstOrThrow()).n
+        ),
+      update: async (id, patch) =>
+        decode(
+          await db.updateTable("bench_items").set({ ...patch, updated_at: new Date().toISOString() }).where("id", "=", id)
+            .returningAll().executeTakeFirstOrThrow()
+        ),
+      bulkCreate: async (rows) => {
+        const now = new Date().toISOString()
+        await db.transaction().execute(async (trx) => {
+          for (const chunk of chunks(rows)) {
+            await trx.insertInto("bench_writes").values(chunk.map((r) => values(r, now))).execute()
+          }
+        })
+        return rows.length
+      }
+    },
+    close: () => db.destroy()
+  }
+}
+
+export const kyselyPgOps = (pool: pg.Pool, s: Statements): KyselyPeer => {
+  const db = new Kysely<PgDb>({ dialect: new PostgresDialect({ pool }) })
+  const values = (r: NewItem, now: string) => ({ ...r, created_at: now, updated_at: now })
+  const decode = (row: object) => s.decode(row as SqlRow)
+  return {
+    ops: {
+      create: async (row) =>
+        decode(await db.insertInto("bench_writes").values(values(row, new Date().toISOString())).returningAll()
+          .executeTakeFirstOrThrow()),
+      read: async (id) => {
+        const row = await db.selectFrom("bench_items").selectAll().where("id", "=", String(id)).executeTakeFirst()
+        return row === undefined ? undefined : decode(row)
+      },
+      list: async (category) =>
+        (await db.selectFrom("bench_items").selectAll().where("category", "=", category)
+          .orderBy("price", (ob) => ob.desc().nullsLast()).orderBy("id", (ob) => ob.asc().nullsFirst()).limit(LIST_LIMIT + 1)
+          .execute()).slice(0, LIST_LIMIT).map(decode),
+      count: async (category) =>
+        Number(
+          (await db.selectFrom("bench_items").select((eb) => eb.fn.countAll().as("n")).where("category", "=", category)
+            .executeTakeFirstOrThrow()).n
+        ),
+      update: async (id, patch) =>
+        decode(
+          await db.updateTable("bench_items").set({ ...patch, updated_at: new Date().toISOString() })
+            .where("id", "=", String(id)).returningAll().executeTakeFirstOrThrow()
+        ),
+      bulkCreate: async (rows) => {
+        const now = new Date().toISOString()
+        await db.transaction().execute(async (trx) => {
+          for (const chunk of chunks(rows)) {
+            await trx.insertInto("bench_writes").values(chunk.map((r) => values(r, now))).execute()
+          }
+        })
+        return rows.length
+      }
+    },
+    close: () => db.destroy()
+  }
+}

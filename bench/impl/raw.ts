@@ -1,0 +1,203 @@
+/**
+ * The raw drivers: the same statements straight on better-sqlite3, pg and mysql2 (the
+ * physical limit). Each gets its own connection.
+ */
+import type Database from "better-sqlite3"
+import type { Connection as MysqlConnection } from "mysql2/promise"
+import type pg from "pg"
+import type { Item, NewItem } from "../model.js"
+import { LIST_LIMIT } from "../model.js"
+import type { PromiseOps, UpsertResult } from "../ops.js"
+import type { SqlRow, Statements } from "../sql.js"
+import { chunks } from "../sql.js"
+
+const items = "bench_items" as const
+const writes = "bench_writes" as const
+
+/** better-sqlite3, statements prepared once and cached by text (as @effect/sql-sqlite-node does). */
+export const sqliteRawOps = (db: Database.Database, s: Statements): Required<PromiseOps> => {
+  const cache = new Map<string, Database.Statement>()
+  const prep = (text: string) => {
+    let st = cache.get(text)
+    if (st === undefined) {
+      st = db.prepare(text)
+      cache.set(text, st)
+    }
+    return st
+  }
+  const all = (text: string, params: ReadonlyArray<unknown>) => prep(text).all(...params) as Array<SqlRow>
+  const run = (text: string, params: ReadonlyArray<unknown>) => prep(text).run(...params)
+  const tx = <A>(f: () => A): A => db.transaction(f)()
+  return {
+    create: async (row) => {
+      const params: Array<unknown> = []
+      s.encode(row, new Date(), params)
+      return s.decode(all(s.insert(writes, 1, true), params)[0]!)
+    },
+    read: async (id) => {
+      const rows = all(s.selectById(items), [id])
+      return rows.length === 0 ? undefined : s.decode(rows[0]!)
+    },
+    list: async (category) => all(s.list(items), [category]).slice(0, LIST_LIMIT).map(s.decode),
+    count: async (category) => Number(all(s.count(items), [category])[0]?.n ?? 0),
+    update: async (id, patch) => s.decode(all(s.update(items), [patch.name, patch.qty, s.encodeDate(new Date()), id])[0]!),
+    bulkCreate: async (rows) => {
+      const now = new Date()
+      tx(() => {
+        for (const chunk of chunks(rows)) {
+          const params: Array<unknown> = []
+          for (const r of chunk) s.encode(r, now, params)
+          run(s.insert(writes, chunk.length, false), params)
+        }
+      })
+      return rows.length
+    },
+    bulkUpdate: async (category, qty) => run(s.bulkUpdate(writes), [qty, s.encodeDate(new Date()), category]).changes,
+    bulkDelete: async (category) => run(s.bulkDelete(writes), [category]).changes,
+    bulkUpsert: async (rows) => {
+      const now = new Date()
+      return tx((): UpsertResult => {
+        const parts = chunks(rows)
+        let existing = 0
+        for (const chunk of parts) {
+          existing += all(s.existing(writes, chunk.length), chunk.map((r) => r.sku)).length
+        }
+        for (const chunk of parts) {
+          const params: Array<unknown> = []
+          for (const r of chunk) s.encode(r, now, params)
+          run(s.upsert(writes, chunk.length), params)
+        }
+        return { inserted: rows.length - existing, updated: existing }
+      })
+    }
+  }
+}
+
+/** node-postgres on one dedicated client. */
+export const pgRawOps = (client: pg.Client, s: Statements): Required<PromiseOps> => {
+  const rows = async (text: string, params: ReadonlyArray<unknown>) =>
+    (await client.query<SqlRow>(text, params as Array<unknown>)).rows
+  const tx = async <A>(f: () => Promise<A>): Promise<A> => {
+    await client.query("BEGIN")
+    try {
+      const a = await f()
+      await client.query("COMMIT")
+      return a
+    } catch (e) {
+      await client.query("ROLLBACK")
+      throw e
+    }
+  }
+  return {
+    create: async (row) => {
+      const params: Array<unknown> = []
+      s.encode(row, new Date(), params)
+      return s.decode((await rows(s.insert(writes, 1, true), params))[0]!)
+    },
+    read: async (id) => {
+      const found = await rows(s.selectById(items), [id])
+      return found.length === 0 ? undefined : s.decode(found[0]!)
+    },
+    list: async (category) => (await rows(s.list(items), [category])).slice(0, LIST_LIMIT).map(s.decode),
+    count: async (category) => Number((await rows(s.count(items), [category]))[0]?.n ?? 0),
+    update: async (id, patch) =>
+      s.decode((await rows(s.update(items), [patch.name, patch.qty, s.encodeDate(new Date()), id]))[0]!),
+    bulkCreate: async (input) => {
+      const now = new Date()
+      await tx(async () => {
+        for (const chunk of chunks(input)) {
+          const params: Array<unknown> = []
+          for (const r of chunk) s.encode(r, now, params)
+          await client.query(s.insert(writes, chunk.length, false), params)
+        }
+      })
+      return input.length
+    },
+    bulkUpdate: async (category, qty) =>
+      s.affected(await client.query(s.bulkUpdate(writes), [qty, s.encodeDate(new Date()), category])),
+    bulkDelete: async (category) => s.affected(await client.query(s.bulkDelete(writes), [category])),
+    bulkUpsert: async (input) => {
+      const now = new Date()
+      return tx(async () => {
+        let inserted = 0
+        for (const chunk of chunks(input)) {
+          const params: Array<unknown> = []
+          for (const r of chunk) s.encode(r, now, params)
+          for (const r of await rows(s.upsert(writes, chunk.length), params)) if (r.__created === true) inserted++
+        }
+        return { inserted, updated: input.length - inserted }
+      })
+    }
+  }
+}
+
+/** mysql2 on one dedicated connection, prepared statements (`execute`, as @effect/sql-mysql2 does). */
+export const mysqlRawOps = (conn: MysqlConnection, s: Statements): Required<PromiseOps> => {
+  const exec = async (text: string, params: ReadonlyArray<unknown>): Promise<unknown> => {
+    const [result] = await conn.execute(text, params as Array<string | number | boolean | null>)
+    return result
+  }
+  const rows = async (text: string, params: ReadonlyArray<unknown>) => (await exec(text, params)) as Array<SqlRow>
+  const tx = async <A>(f: () => Promise<A>): Promise<A> => {
+    await conn.query("BEGIN")
+    try {
+      const a = await f()
+      await conn.query("COMMIT")
+      return a
+    } catch (e) {
+      await conn.query("ROLLBACK")
+      throw e
+    }
+  }
+  const readBack = async (id: number, table: typeof items | typeof writes): Promise<Item> =>
+    s.decode((await rows(s.selectById(table), [id]))[0]!)
+  return {
+    create: async (row: NewItem) => {
+      const params: Array<unknown> = []
+      s.encode(row, new Date(), params)
+      const raw = await exec(s.insert(writes, 1, false), params)
+      return readBack(s.insertId(raw), writes)
+    },
+    read: async (id) => {
+      const found = await rows(s.selectById(items), [id])
+      return found.length === 0 ? undefined : s.decode(found[0]!)
+    },
+    list: async (category) => (await rows(s.list(items), [category])).slice(0, LIST_LIMIT).map(s.decode),
+    count: async (category) => Number((await rows(s.count(items), [category]))[0]?.n ?? 0),
+    update: (id, patch) =>
+      tx(async () => {
+        await exec(s.update(items), [patch.name, patch.qty, s.encodeDate(new Date()), id])
+        return readBack(id, items)
+      }),
+    bulkCreate: async (input) => {
+      const now = new Date()
+      await tx(async () => {
+        for (const chunk of chunks(input)) {
+          const params: Array<unknown> = []
+          for (const r of chunk) s.encode(r, now, params)
+          await exec(s.insert(writes, chunk.length, false), params)
+        }
+      })
+      return input.length
+    },
+    bulkUpdate: async (category, qty) =>
+      s.affected(await exec(s.bulkUpdate(writes), [qty, s.encodeDate(new Date()), category])),
+    bulkDelete: async (category) => s.affected(await exec(s.bulkDelete(writes), [category])),
+    bulkUpsert: async (input) => {
+      const now = new Date()
+      return tx(async () => {
+        const parts = chunks(input)
+        let existing = 0
+        for (const chunk of parts) {
+          existing += (await rows(s.existing(writes, chunk.length), chunk.map((r) => r.sku))).length
+        }
+        for (const chunk of parts) {
+          const params: Array<unknown> = []
+          for (const r of chunk) s.encode(r, now, params)
+          await exec(s.upsert(writes, chunk.length), params)
+        }
+        return { inserted: input.length - existing, updated: existing }
+      })
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * What every implementation provides: the same operations, as Promises (raw driver, peers,
+ * and Effect implementations run with one `runPromise` per operation) or as Effects.
+ * Read, list, count and update work on `bench_items`; create and the bulk operations on
+ * `bench_writes`.
+ */
+import type { SqlClient } from "@effect/sql"
+import type { Effect, ManagedRuntime } from "effect"
+import type { Item, ItemPatch, NewItem } from "./model.js"
+
+export interface UpsertResult {
+  readonly inserted: number
+  readonly updated: number
+}
+
+export interface PromiseOps {
+  readonly create: (row: NewItem) => Promise<Item>
+  readonly read: (id: number) => Promise<Item | undefined>
+  readonly list: (category: string) => Promise<ReadonlyArray<Item>>
+  readonly count: (category: string) => Promise<number>
+  readonly update: (id: number, patch: ItemPatch) => Promise<Item>
+  readonly bulkCreate: (rows: ReadonlyArray<NewItem>) => Promise<number>
+  /** Absent for the peers (Drizzle, Kysely), which run the single-row workloads and bulkCreate only. */
+  readonly bulkUpdate?: (category: string, qty: number) => Promise<number>
+  readonly bulkDelete?: (category: string) => Promise<number>
+  readonly bulkUpsert?: (rows: ReadonlyArray<NewItem>) => Promise<UpsertResult>
+}
+
+type Eff<A> = Effect.Effect<A, unknown, SqlClient.SqlClient>
+
+export interface EffectOps {
+  readonly create: (row: NewItem) => Eff<Item>
+  readonly read: (id: number) => Eff<Item | undefined>
+  readonly list: (category: string) => Eff<ReadonlyArray<Item>>
+  readonly count: (category: string) => Eff<number>
+  readonly update: (id: number, patch: ItemPatch) => Eff<Item>
+  readonly bulkCreate: (rows: ReadonlyArray<NewItem>) => Eff<number>
+  readonly bulkUpdate: (category: string, qty: number) => Eff<number>
+  readonly bulkDelete: (category: string) => Eff<number>
+  readonly bulkUpsert: (rows: ReadonlyArray<NewItem>) => Eff<UpsertResult>
+}
+
+export type Runtime = ManagedRuntime.ManagedRuntime<SqlClient.SqlClient, unknown>
+
+/** Effect operations run with one `runPromise` each. */
+export const perOperation = (ops: EffectOps, rt: Runtime): Required<PromiseOps> => ({
+  create: (row) => rt.runPromise(ops.create(row)),
+  read: (id) => rt.runPromise(ops.read(id)),
+  list: (category) => rt.runPromise(ops.list(category)),
+  count: (category) => rt.runPromise(ops.count(category)),
+  update: (id, patch) => rt.runPromise(ops.update(id, patch)),
+  bulkCreate: (rows) => rt.runPromise(ops.bulkCreate(rows)),
+  bulkUpdate: (category, qty) => rt.runPromise(ops.bulkUpdate(category, qty)),
+  bulkDelete: (category) => rt.runPromise(ops.bulkDelete(category)),
+  bulkUpsert: (rows) => rt.runPromise(ops.bulkUpsert(rows))
+})

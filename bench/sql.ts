@@ -1,0 +1,158 @@
+/**
+ * The statements the generated nodes send for the benchmark's model, written out by hand per
+ * dialect, with the same value encoding and a hand-written row mapper. The hand-written
+ * `@effect/sql` rows and the raw-driver rows both use these, so every row of a table runs
+ * the same SQL (checked against the nodes' own statements by `bench/check-sql.ts`).
+ */
+import type { DbName } from "./config.js"
+import type { Item, NewItem, TableName } from "./model.js"
+import { LIST_LIMIT } from "./model.js"
+
+/** Rows per multi-row statement; the nodes use min(1000, maxParams / columns), 1000 here. */
+export const CHUNK = 1000
+
+const columns = ["id", "sku", "name", "category", "price", "qty", "active", "created_at", "updated_at"] as const
+/** Insert columns: the generated id is left out. */
+const insertColumns = columns.slice(1)
+/** ON CONFLICT (sku): every column but the key, the primary key and created_at takes the new value. */
+const upsertColumns = ["name", "category", "price", "qty", "active", "updated_at"] as const
+
+export type SqlRow = Record<string, unknown>
+
+export interface Statements {
+  readonly dialect: DbName
+  readonly returning: boolean
+  readonly insert: (table: string, rows: number, returning: boolean) => string
+  /** Copies a template table's rows into `table` (untimed seeding). */
+  readonly copyFrom: (table: TableName, template: string) => string
+  /** An empty table with the insert columns of bench_writes (a template). */
+  readonly createTemplate: (template: string) => string
+  readonly selectById: (table: TableName) => string
+  readonly list: (table: TableName) => string
+  readonly count: (table: TableName) => string
+  /** UPDATE … SET name, qty, updated_at WHERE id (RETURNING the row where supported). */
+  readonly update: (table: TableName) => string
+  /** UPDATE … SET qty, updated_at WHERE category. */
+  readonly bulkUpdate: (table: TableName) => string
+  readonly bulkDelete: (table: TableName) => string
+  /** Multi-row insert with ON CONFLICT (sku) DO UPDATE / ON DUPLICATE KEY UPDATE. */
+  readonly upsert: (table: TableName, rows: number) => string
+  /** Selects the keys of a chunk that already exist (SQLite, MySQL: they cannot tell inserted from updated). */
+  readonly existing: (table: TableName, keys: number) => string
+  /** Appends the insert parameters of one row. */
+  readonly encode: (row: NewItem, now: Date, into: Array<unknown>) => void
+  readonly encodeDate: (d: Date) => unknown
+  readonly decode: (row: SqlRow) => Item
+  /** Rows changed by a write, from the driver's raw result. */
+  readonly affected: (raw: unknown) => number
+  /** Generated id of an insert, from the driver's raw result (MySQL). */
+  readonly insertId: (raw: unknown) => number
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, "0")
+const mysqlDatetime = (d: Date) =>
+  `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${
+    pad(d.getUTCMinutes())
+  }:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`
+
+const noNegativeZero = (v: number) => (Object.is(v, -0) ? 0 : v)
+
+export const statements = (dialect: DbName): Statements => {
+  const q = dialect === "mysql" ? (id: string) => `\`${id}\`` : (id: string) => `"${id}"`
+  const p = dialect === "pg" ? (n: number) => `$${n}` : () => "?"
+  const selectList = columns.map((c) =>
+    dialect === "mysql" && (c === "created_at" || c === "updated_at")
+      ? `DATE_FORMAT(${q(c)}, '%Y-%m-%d %H:%i:%s.%f') AS ${q(c)}`
+      : q(c)
+  ).join(", ")
+  const order = dialect === "pg"
+    ? `${q("price")} DESC NULLS LAST, ${q("id")} ASC NULLS FIRST`
+    : `${q("price")} DESC, ${q("id")} ASC`
+  const returning = dialect !== "mysql"
+  const insertTexts = new Map<string, string>()
+  const insert = (table: string, rows: number, withReturning: boolean) => {
+    const key = `${table}:${rows}:${withReturning}`
+    let text = insertTexts.get(key)
+    if (text === undefined) {
+      let n = 0
+      const tuples: Array<string> = []
+      for (let i = 0; i < rows; i++) tuples.push(`(${insertColumns.map(() => p(++n)).join(", ")})`)
+      text = `INSERT INTO ${q(table)} (${insertColumns.map(q).join(", ")}) VALUES ${tuples.join(", ")}${
+        withReturning ? ` RETURNING ${selectList}` : ""
+      }`
+      insertTexts.set(key, text)
+    }
+    return text
+  }
+  const conflict = dialect === "mysql"
+    ? ` ON DUPLICATE KEY UPDATE ${upsertColumns.map((c) => `${q(c)} = VALUES(${q(c)})`).join(", ")}`
+    : ` ON CONFLICT (${q("sku")}) DO UPDATE SET ${upsertColumns.map((c) => `${q(c)} = excluded.${q(c)}`).join(", ")}`
+  const encodeDate = dialect === "mysql" ? mysqlDatetime : (d: Date) => d.toISOString()
+  const encodeBool = dialect === "pg" ? (b: boolean) => b : (b: boolean) => (b ? 1 : 0)
+  const decodeDate = dialect === "pg"
+    ? (raw: unknown) => (raw instanceof Date ? raw : new Date(String(raw)))
+    : dialect === "mysql"
+    ? (raw: unknown) => new Date(`${String(raw).replace(" ", "T").slice(0, 23)}Z`)
+    : (raw: unknown) => new Date(String(raw))
+  const decodeBool = dialect === "pg" ? (raw: unknown) => raw === true : (raw: unknown) => raw === 1 || raw === true
+  return {
+    dialect,
+    returning,
+    insert,
+    copyFrom: (table, template) =>
+      `INSERT INTO ${q(table)} (${insertColumns.map(q).join(", ")}) SELECT ${insertColumns.map(q).join(", ")} FROM ${q(template)}`,
+    createTemplate: (template) =>
+      `CREATE TABLE ${q(template)} AS SELECT ${insertColumns.map(q).join(", ")} FROM ${q("bench_writes")} WHERE 1 = 0`,
+    selectById: (table) => `SELECT ${selectList} FROM ${q(table)} WHERE ${q("id")} = ${p(1)}`,
+    // the nodes fetch one row more than the limit, to know whether there is a next page
+    list: (table) =>
+      `SELECT ${selectList} FROM ${q(table)} WHERE ${q("category")} = ${p(1)} ORDER BY ${order} LIMIT ${LIST_LIMIT + 1}`,
+    count: (table) => `SELECT COUNT(*) AS n FROM ${q(table)} WHERE ${q("category")} = ${p(1)}`,
+    update: (table) =>
+      `UPDATE ${q(table)} SET ${q("name")} = ${p(1)}, ${q("qty")} = ${p(2)}, ${q("updated_at")} = ${p(3)} WHERE ${
+        q("id")
+      } = ${p(4)}${returning ? ` RETURNING ${selectList}` : ""}`,
+    bulkUpdate: (table) =>
+      `UPDATE ${q(table)} SET ${q("qty")} = ${p(1)}, ${q("updated_at")} = ${p(2)} WHERE ${q("category")} = ${p(3)}`,
+    bulkDelete: (table) => `DELETE FROM ${q(table)} WHERE ${q("category")} = ${p(1)}`,
+    upsert: (table, rows) =>
+      `${insert(table, rows, false)}${conflict}${dialect === "pg" ? ` RETURNING (xmax = 0) AS "__created"` : ""}`,
+    existing: (table, keys) => {
+      const marks: Array<string> = []
+      for (let i = 1; i <= keys; i++) marks.push(p(i))
+      return `SELECT ${q("id")} AS k FROM ${q(table)} WHERE ${q("sku")} IN (${marks.join(", ")})${
+        dialect === "mysql" ? " FOR UPDATE" : ""
+      }`
+    },
+    encode: (row, now, into) => {
+      const d = encodeDate(now)
+      into.push(row.sku, row.name, row.category, noNegativeZero(row.price), row.qty, encodeBool(row.active), d, d)
+    },
+    encodeDate,
+    decode: (row) => ({
+      id: Number(row.id),
+      sku: row.sku as string,
+      name: row.name as string,
+      category: row.category as string,
+      price: Number(row.price),
+      qty: Number(row.qty),
+      active: decodeBool(row.active),
+      createdAt: decodeDate(row.created_at),
+      updatedAt: decodeDate(row.updated_at)
+    }),
+    affected: dialect === "pg"
+      ? (raw) => Number((raw as { rowCount?: number | null }).rowCount ?? 0)
+      : dialect === "mysql"
+      ? (raw) => Number((raw as { affectedRows?: number }).affectedRows ?? 0)
+      : (raw) => Number((raw as { changes?: number }).changes ?? 0),
+    insertId: (raw) => Number((raw as { insertId?: unknown; lastInsertRowid?: unknown }).insertId ??
+      (raw as { lastInsertRowid?: unknown }).lastInsertRowid)
+  }
+}
+
+/** Splits rows into statement-sized chunks. */
+export const chunks = <A>(rows: ReadonlyArray<A>, size = CHUNK): Array<ReadonlyArray<A>> => {
+  const out: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size))
+  return out
+}
