@@ -87,7 +87,8 @@ export interface Dialect {
   readonly codec: (kind: Kind) => Codec
   /** Expression that selects a column so its codec can read it (aliased to the column name). */
   readonly selectExpr: (column: Column) => string
-  readonly orderTerm: (quoted: string, direction: "asc" | "desc") => string
+  /** One ORDER BY term; NULL sorts first ascending and last descending on every database. */
+  readonly orderTerm: (quoted: string, direction: "asc" | "desc", nullable: boolean) => string
   /** A pattern match of a text column against a bound pattern (see {@link likePattern}). */
   readonly like: (quoted: string, param: string, caseInsensitive: boolean) => string
   /** The bound pattern value for parsed pattern tokens. */
@@ -388,7 +389,10 @@ export const pg: Dialect = {
   codec: pgCodec,
   selectExpr: (c) => doubleQuote(c.name),
   // SQLite and MySQL sort NULL as the smallest value; PostgreSQL is told to do the same
-  orderTerm: (q, d) => (d === "asc" ? `${q} ASC NULLS FIRST` : `${q} DESC NULLS LAST`),
+  // NULLS FIRST/LAST only where NULL can occur: on a NOT NULL column it would stop PostgreSQL
+  // from walking an index in order
+  orderTerm: (q, d, nullable) =>
+    d === "asc" ? `${q} ASC${nullable ? " NULLS FIRST" : ""}` : `${q} DESC${nullable ? " NULLS LAST" : ""}`,
   // columns are COLLATE "C": LIKE is case-sensitive, ILIKE folds ASCII letters
   like: (q, param, ci) => `${q} ${ci ? "ILIKE" : "LIKE"} ${param} ESCAPE '!'`,
   likePattern: (tokens) => likeEscaped(tokens),

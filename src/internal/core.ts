@@ -6,7 +6,7 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Context as EffectContext } from "effect"
-import { Clock, Effect, Either, Option, ParseResult, Schema, SchemaAST as AST } from "effect"
+import { Clock, Context, Effect, Either, Option, ParseResult, Schema, SchemaAST as AST } from "effect"
 import * as Column from "../Column.js"
 import * as Dialect from "../Dialect.js"
 import * as Filter from "../Filter.js"
@@ -96,6 +96,8 @@ export interface Def {
   readonly validateCreate: (u: unknown) => Either.Either<Row, ParseResult.ParseIssue>
   readonly validatePatch: (u: unknown) => Either.Either<Row, ParseResult.ParseIssue>
   readonly isValue: ReadonlyMap<string, (u: unknown) => boolean>
+  /** Some field has a constructor default to apply on create. */
+  readonly hasDefaults: boolean
   readonly compiled: Map<string, Compiled>
 }
 
@@ -170,11 +172,43 @@ export const makeDef = (name: string, fields: Schema.Struct.Fields, options: Def
     Schema.partialWith(Schema.typeSchema(Schema.Struct(patchFields)), { exact: true }),
     parseOptions
   )
+  // one compiled type guard per field (the property's type side, refinements included)
+  const typeProps = new Map(
+    AST.getPropertySignatures(AST.typeAST(Schema.Struct(fields).ast)).map((ps) => [String(ps.name), ps] as const)
+  )
   const isValue = new Map<string, (u: unknown) => boolean>()
   for (const c of userColumns) {
-    const is = Schema.is(Schema.typeSchema(Schema.Struct({ [c.field]: fields[c.field]! })))
-    isValue.set(c.field, (u) => is({ [c.field]: u }))
+    const ps = typeProps.get(c.field)!
+    const is = Schema.is(Schema.make(ps.type))
+    isValue.set(c.field, is)
   }
+  // the fast path of validation: known keys, required keys present, every value passes its
+  // guard; anything else takes the full Schema validation, which also words the error
+  const guards = userColumns.map((c) => ({
+    field: c.field,
+    required: !typeProps.get(c.field)!.isOptional && !(autoIncrement && c.field === pkField),
+    is: isValue.get(c.field)!
+  }))
+  const known = new Set(userColumns.map((c) => c.field))
+  const quickCheck = (u: Row, partial: boolean): boolean => {
+    for (const key in u) if (!known.has(key)) return false
+    for (const g of guards) {
+      const v = u[g.field]
+      if (v === undefined && !(g.field in u)) {
+        if (g.required && !partial) return false
+        continue
+      }
+      if (partial && g.field === pkField) return false
+      if (!g.is(v)) return false
+    }
+    return true
+  }
+  const hasDefaults = Object.values(fields).some((f) =>
+    Schema.isPropertySignature(f) &&
+    (f.ast._tag === "PropertySignatureDeclaration"
+      ? f.ast.defaultValue !== undefined
+      : f.ast.to.defaultValue !== undefined)
+  )
   for (const m of managedColumns) {
     isValue.set(
       m.field,
@@ -204,8 +238,11 @@ export const makeDef = (name: string, fields: Schema.Struct.Fields, options: Def
     managed: new Set(managedColumns.map((c) => c.field)),
     uniqueSets: sets(options.unique, "unique"),
     indexSets: sets(options.indexes, "indexes"),
-    validateCreate: (u) => Either.map(validateCreate(u), (r) => r as Row),
-    validatePatch: (u) => Either.map(validatePatch(u), (r) => r as Row),
+    validateCreate: (u) =>
+      quickCheck(u as Row, false) ? Either.right({ ...(u as Row) }) : Either.map(validateCreate(u), (r) => r as Row),
+    validatePatch: (u) =>
+      quickCheck(u as Row, true) ? Either.right({ ...(u as Row) }) : Either.map(validatePatch(u), (r) => r as Row),
+    hasDefaults,
     isValue,
     compiled: new Map()
   }
@@ -418,11 +455,13 @@ export const prepareCreate = (
   if (!isObject(input)) return Either.left(validation(def, operation, "", "expected an object", rowIndex))
   const managed = rejectManaged(def, input, operation, rowIndex)
   if (managed !== undefined) return Either.left(managed)
-  let withDefaults: Row
-  try {
-    withDefaults = def.schema.make(input as never, { disableValidation: true }) as Row
-  } catch {
-    withDefaults = input
+  let withDefaults: Row = input
+  if (def.hasDefaults) {
+    try {
+      withDefaults = def.schema.make(input as never, { disableValidation: true }) as Row
+    } catch {
+      withDefaults = input
+    }
   }
   if (def.autoIncrement && withDefaults[def.pk.field] === undefined) {
     const { [def.pk.field]: _, ...rest } = withDefaults
@@ -512,7 +551,7 @@ export const encodeRow = (columns: ReadonlyArray<CompiledColumn>, record: Row, i
 }
 
 /** @internal */
-export interface Context {
+export interface NodeContext {
   readonly sql: SqlClient.SqlClient
   readonly c: Compiled
   /** The current tenant of a tenant-scoped model. */
@@ -531,68 +570,106 @@ const withGeneration = (state: { readonly generation: number }, text: string) =>
 const isMissingTable = (e: SqlError) =>
   e.cause instanceof Error && /no such table/.test(e.cause.message)
 
-/** Models on the default `SqlClient`. @internal */
-const defaultBinding: Effect.Effect<Binding, never, SqlClient.SqlClient> = Effect.map(
-  Effect.all([SqlClient.SqlClient, Tenant.Tenancy]),
-  ([sql, tenancy]) => ({ name: "default", tenancy, client: () => Effect.succeed(sql) })
-)
-
 /**
  * Resolves the client (default, instance, or the tenant's own), the tenant, the compiled
  * statements for the dialect (and tenant schema), and ensures the table.
  * @internal
  */
-export const context = (def: Def, operation: string): Effect.Effect<Context, DatabaseError | ConfigurationError, unknown> =>
-  Effect.gen(function*() {
-    const binding = def.instance === undefined ? yield* defaultBinding : yield* def.instance
-    const tenant = def.tenantScoped ? yield* Tenant.CurrentTenant : undefined
-    const sql = yield* Effect.mapError(
-      binding.client(tenant),
-      (cause) => cause instanceof ConfigurationError || cause instanceof DatabaseError
-        ? cause
-        : new DatabaseError({ model: def.name, operation, retryable: false, cause })
+export const context = (def: Def, operation: string): Effect.Effect<NodeContext, DatabaseError | ConfigurationError, unknown> =>
+  Effect.withFiberRuntime((fiber) => {
+    // services are read synchronously: a node call costs no extra Effect steps here
+    const services = fiber.currentContext
+    const tenant = def.tenantScoped ? Context.unsafeGet(services, Tenant.CurrentTenant) : undefined
+    if (def.instance === undefined) {
+      const sql = Context.unsafeGet(services, SqlClient.SqlClient)
+      return contextOn(def, operation, sql, Context.get(services, Tenant.Tenancy), tenant)
+    }
+    const binding = Context.unsafeGet(services, def.instance as unknown as Context.Tag<unknown, Binding>)
+    return Effect.flatMap(
+      Effect.mapError(
+        binding.client(tenant),
+        (cause) =>
+          cause instanceof ConfigurationError || cause instanceof DatabaseError
+            ? cause
+            : new DatabaseError({ model: def.name, operation, retryable: false, cause })
+      ),
+      (sql) => contextOn(def, operation, sql, binding.tenancy, tenant)
     )
-    const state = stateOf(sql)
-    let schema: string | undefined
-    if (binding.tenancy === "schema" && tenant !== undefined) {
-      if (state.dialect.name === "sqlite") {
-        return yield* new ConfigurationError({
+  })
+
+/** The per-client part of a NodeContext, built once per model, client and tenant schema. */
+const baseContexts = new WeakMap<Def, WeakMap<SqlClient.SqlClient, Map<string, NodeContext>>>()
+
+const contextOn = (
+  def: Def,
+  operation: string,
+  sql: SqlClient.SqlClient,
+  tenancy: "row" | "schema" | "database",
+  tenant: string | undefined
+): Effect.Effect<NodeContext, DatabaseError | ConfigurationError> => {
+  const state = stateOf(sql)
+  let schema: string | undefined
+  if (tenancy === "schema" && tenant !== undefined) {
+    if (state.dialect.name === "sqlite") {
+      return Effect.fail(
+        new ConfigurationError({
           model: def.name,
           operation,
           reason: "the schema tenancy strategy needs PostgreSQL or MySQL; SQLite has no schemas"
         })
-      }
-      schema = Tenant.schemaName(tenant)
+      )
     }
-    const c = compiledFor(def, state.dialect, schema)
-    const own = onOwnConnection(sql)
-    const withInts = <A, E>(self: Effect.Effect<A, E>) =>
-      c.safeIntegers ? Effect.provideService(self, SqlClient.SafeIntegers, true) : self
-    // @effect/sql-sqlite-node caches a failed prepare (a table that did not exist yet) for
-    // minutes. After such a failure the client's statements get a new comment suffix, so they
-    // are prepared afresh once the table exists.
-    const fresh = state.dialect.name === "sqlite"
-      ? <A>(run: (text: string) => Effect.Effect<A, SqlError>, text: string) =>
-        Effect.catchIf(run(withGeneration(state, text)), isMissingTable, () => {
-          state.generation++
-          return run(withGeneration(state, text))
-        })
-      : <A>(run: (text: string) => Effect.Effect<A, SqlError>, text: string) => run(text)
-    const ctx: Context = {
-      sql,
-      c,
-      tenant,
-      query: (text, params) => own(withInts(fresh((t) => sql.unsafe<Row>(t, params).withoutTransform, text))),
-      raw: (text, params) => own(withInts(fresh((t) => sql.unsafe(t, params).raw, text))),
-      transaction: (self) => Transaction.run(sql, self, {}),
-      atomic: (self) =>
-        Effect.withFiberRuntime((fiber) =>
-          inOwnTransaction(fiber.currentContext as EffectContext.Context<never>, sql) ? self : Transaction.run(sql, self, {})
-        )
-    }
-    yield* own(ensure(sql, state, schema === undefined ? def.table : `${schema}.${def.table}`, c.ddl, databaseError(def, state.dialect, operation)))
-    return ctx
-  })
+    schema = Tenant.schemaName(tenant)
+  }
+  let byClient = baseContexts.get(def)
+  if (byClient === undefined) baseContexts.set(def, byClient = new WeakMap())
+  let bySchema = byClient.get(sql)
+  if (bySchema === undefined) byClient.set(sql, bySchema = new Map())
+  const key = schema ?? ""
+  let base = bySchema.get(key)
+  if (base === undefined) bySchema.set(key, base = makeBase(def, sql, state, schema))
+  const ctx = tenant === undefined ? base : { ...base, tenant }
+  const table = schema === undefined ? def.table : `${schema}.${def.table}`
+  if (state.ready.get(table) === true) return Effect.succeed(ctx)
+  return Effect.as(
+    onOwnConnection(sql)(ensure(sql, state, table, base.c.ddl, databaseError(def, state.dialect, operation))),
+    ctx
+  )
+}
+
+const makeBase = (
+  def: Def,
+  sql: SqlClient.SqlClient,
+  state: ReturnType<typeof stateOf>,
+  schema: string | undefined
+): NodeContext => {
+  const c = compiledFor(def, state.dialect, schema)
+  const own = onOwnConnection(sql)
+  const withInts = <A, E>(self: Effect.Effect<A, E>) =>
+    c.safeIntegers ? Effect.provideService(self, SqlClient.SafeIntegers, true) : self
+  // @effect/sql-sqlite-node caches a failed prepare (a table that did not exist yet) for
+  // minutes. After such a failure the client's statements get a new comment suffix, so they
+  // are prepared afresh once the table exists.
+  const fresh = state.dialect.name === "sqlite"
+    ? <A>(run: (text: string) => Effect.Effect<A, SqlError>, text: string) =>
+      Effect.catchIf(run(withGeneration(state, text)), isMissingTable, () => {
+        state.generation++
+        return run(withGeneration(state, text))
+      })
+    : <A>(run: (text: string) => Effect.Effect<A, SqlError>, text: string) => run(text)
+  return {
+    sql,
+    c,
+    tenant: undefined,
+    query: (text, params) => own(withInts(fresh((t) => sql.unsafe<Row>(t, params).withoutTransform, text))),
+    raw: (text, params) => own(withInts(fresh((t) => sql.unsafe(t, params).raw, text))),
+    transaction: (self) => Transaction.run(sql, self, {}),
+    atomic: (self) =>
+      Effect.withFiberRuntime((fiber) =>
+        inOwnTransaction(fiber.currentContext as EffectContext.Context<never>, sql) ? self : Transaction.run(sql, self, {})
+      )
+  }
+}
 
 /** Eagerly creates a model's table on the current client. @internal */
 export const migrate = (def: Def) => Effect.asVoid(context(def, "migrate"))

@@ -14,7 +14,7 @@ import {
   UnsafeOperation,
   ValidationError
 } from "../Errors.js"
-import type { Context, Def, WriteFailure } from "./core.js"
+import type { NodeContext, Def, WriteFailure } from "./core.js"
 import { checkId, compileWhere, context, decodeRow, encodeRow, nowDate, prepareCreate, preparePatch, writeError } from "./core.js"
 import { inOwnTransaction } from "./client.js"
 import * as Cursor from "./cursor.js"
@@ -100,7 +100,8 @@ export const make = (def: Def): Nodes => {
 
   /** Stamps managed fields on a validated create record. */
   const stamp = (record: Row, now: Date, tenant: string | undefined): Row => {
-    const out: Row = { ...record }
+    // records come fresh from validation: stamped in place
+    const out = record
     if (def.tenantScoped) out.tenantId = tenant
     if (def.timestamps) {
       out.createdAt = now
@@ -112,7 +113,7 @@ export const make = (def: Def): Nodes => {
   }
 
   /** Maps the SqlError a transaction adds (BEGIN/COMMIT/savepoints), keeping domain errors. */
-  const mapSqlError = (ctx: Context, operation: string) =>
+  const mapSqlError = (ctx: NodeContext, operation: string) =>
   <A, E, R>(self: Effect.Effect<A, E | SqlError, R>): Effect.Effect<A, E | WriteFailure, R> =>
     Effect.catchIf(
       self,
@@ -121,21 +122,21 @@ export const make = (def: Def): Nodes => {
     )
 
   /** Parameters of the by-id statements: the key, then the tenant on tenant-scoped models. */
-  const idParams = (ctx: Context, id: unknown): ReadonlyArray<unknown> =>
+  const idParams = (ctx: NodeContext, id: unknown): ReadonlyArray<unknown> =>
     ctx.tenant === undefined ? [ctx.c.pk.toDb(id)] : [ctx.c.pk.toDb(id), ctx.tenant]
 
-  const selectOne = (ctx: Context, id: unknown, includeDeleted = false) =>
+  const selectOne = (ctx: NodeContext, id: unknown, includeDeleted = false) =>
     Effect.map(
       ctx.query(includeDeleted ? ctx.c.selectById : ctx.c.selectLiveById, idParams(ctx, id)),
       (rows) => (rows.length === 0 ? Option.none<Row>() : Option.some(decodeRow(ctx.c, rows[0]!)))
     )
 
-  const insertColumns = (ctx: Context, explicitKey: boolean) =>
+  const insertColumns = (ctx: NodeContext, explicitKey: boolean) =>
     explicitKey ? ctx.c.all : ctx.c.all.filter((c) => c !== ctx.c.pk)
   const hasKey = (record: Row) => !(def.autoIncrement && record[pk] === undefined)
 
   /** Inserts one validated, stamped record and returns it as stored. */
-  const insertOne = (ctx: Context, record: Row): Eff<Row, SqlError> => {
+  const insertOne = (ctx: NodeContext, record: Row): Eff<Row, SqlError> => {
     const columns = insertColumns(ctx, hasKey(record))
     const params: Array<unknown> = []
     encodeRow(columns, record, params)
@@ -149,7 +150,7 @@ export const make = (def: Def): Nodes => {
   }
 
   /** SET list for a validated patch plus the managed updatedAt / version. */
-  const setClause = (ctx: Context, patch: Row, now: Date, params: Array<unknown>) => {
+  const setClause = (ctx: NodeContext, patch: Row, now: Date, params: Array<unknown>) => {
     const sets: Array<string> = []
     const set = (field: string, value: unknown) => {
       const col = ctx.c.byField.get(field)!
@@ -191,9 +192,10 @@ export const make = (def: Def): Nodes => {
     readonly field: string
     readonly quoted: string
     readonly direction: "asc" | "desc"
+    readonly nullable: boolean
   }
 
-  const orderTerms = (ctx: Context, orderBy: ReadonlyArray<string> | undefined, operation: string) => {
+  const orderTerms = (ctx: NodeContext, orderBy: ReadonlyArray<string> | undefined, operation: string) => {
     const terms: Array<OrderTerm> = []
     if (orderBy !== undefined && !Array.isArray(orderBy)) {
       return Either.left(invalid(operation, "orderBy", "expected an array of field names"))
@@ -205,10 +207,15 @@ export const make = (def: Def): Nodes => {
       if (col === undefined) return Either.left(invalid(operation, "orderBy", `unknown field ${JSON.stringify(field)}`))
       if (col.column.kind._tag === "json") return Either.left(invalid(operation, "orderBy", `cannot sort by JSON field ${field}`))
       if (terms.some((t) => t.field === field)) continue
-      terms.push({ field, quoted: col.quoted, direction: desc ? "desc" : "asc" })
+      terms.push({
+        field,
+        quoted: col.quoted,
+        direction: desc ? "desc" : "asc",
+        nullable: col.column.nullable || col.column.optional
+      })
     }
     // the primary key breaks ties, so pages are stable
-    if (!terms.some((t) => t.field === pk)) terms.push({ field: pk, quoted: ctx.c.pk.quoted, direction: "asc" })
+    if (!terms.some((t) => t.field === pk)) terms.push({ field: pk, quoted: ctx.c.pk.quoted, direction: "asc", nullable: false })
     return Either.right(terms)
   }
 
@@ -218,7 +225,7 @@ export const make = (def: Def): Nodes => {
       : invalid(operation, name, "must be a non-negative integer")
 
   /** `(a, b, pk) > (…)` for any mix of directions and NULLs, matching the ORDER BY. */
-  const keysetCondition = (ctx: Context, terms: ReadonlyArray<OrderTerm>, values: ReadonlyArray<unknown>, params: Array<unknown>) => {
+  const keysetCondition = (ctx: NodeContext, terms: ReadonlyArray<OrderTerm>, values: ReadonlyArray<unknown>, params: Array<unknown>) => {
     const bind = (field: string, v: unknown) => {
       params.push(ctx.c.byField.get(field)!.toDb(v))
       return ctx.c.dialect.placeholder(params.length)
@@ -281,7 +288,7 @@ export const make = (def: Def): Nodes => {
       const columns = selected === undefined
         ? ctx.c.all
         : ctx.c.all.filter((c) => selected.includes(c.column.field) || terms.right.some((t) => t.field === c.column.field))
-      const order = ` ORDER BY ${terms.right.map((t) => ctx.c.dialect.orderTerm(t.quoted, t.direction)).join(", ")}`
+      const order = ` ORDER BY ${terms.right.map((t) => ctx.c.dialect.orderTerm(t.quoted, t.direction, t.nullable)).join(", ")}`
       const fetch = query.limit === undefined ? undefined : query.limit + 1
       const selectList = selected === undefined ? ctx.c.selectList : columns.map((c) => ctx.c.dialect.selectExpr(c.column)).join(", ")
       const text = `SELECT ${selectList} FROM ${ctx.c.table}${whereSql}${order}${ctx.c.dialect.limitOffset(fetch, query.offset)}`
@@ -352,11 +359,11 @@ export const make = (def: Def): Nodes => {
     return Either.right(out)
   }
 
-  const rowsPerStatement = (ctx: Context, columns: number) =>
+  const rowsPerStatement = (ctx: NodeContext, columns: number) =>
     Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(ctx.c.dialect.maxParams / columns)))
 
   /** Rows with and without an explicit generated key are inserted with different column lists. */
-  const byColumnList = (ctx: Context, records: ReadonlyArray<Row>) => {
+  const byColumnList = (ctx: NodeContext, records: ReadonlyArray<Row>) => {
     const withKey: Array<number> = []
     const withoutKey: Array<number> = []
     records.forEach((r, i) => (hasKey(r) ? withKey : withoutKey).push(i))
@@ -366,7 +373,7 @@ export const make = (def: Def): Nodes => {
     ].filter((g) => g.indices.length > 0)
   }
 
-  const selectByIds = (ctx: Context, ids: ReadonlyArray<unknown>) =>
+  const selectByIds = (ctx: NodeContext, ids: ReadonlyArray<unknown>) =>
     Effect.gen(function*() {
       const found = new Map<string, Row>()
       const size = rowsPerStatement(ctx, 1)
@@ -386,7 +393,7 @@ export const make = (def: Def): Nodes => {
     })
 
   /** Inserts records in chunks; returns the stored records when asked. */
-  const insertMany = (ctx: Context, records: ReadonlyArray<Row>, returning: boolean) =>
+  const insertMany = (ctx: NodeContext, records: ReadonlyArray<Row>, returning: boolean) =>
     Effect.gen(function*() {
       const out: Array<Row | undefined> = returning ? new Array(records.length) : []
       const useReturning = returning && ctx.c.dialect.supportsReturning
@@ -471,7 +478,7 @@ export const make = (def: Def): Nodes => {
    * when no row matched.
    */
   const updateById = (
-    ctx: Context,
+    ctx: NodeContext,
     id: unknown,
     patch: Row,
     expectedVersion?: number
@@ -692,7 +699,7 @@ export const make = (def: Def): Nodes => {
    * When the node owns its transaction, the loser simply runs again — it then sees the winner's
    * row; inside a caller's transaction the retryable error goes to the caller.
    */
-  const retryDeadlocks = <A, E, R>(ctx: Context, self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  const retryDeadlocks = <A, E, R>(ctx: NodeContext, self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.withFiberRuntime((fiber) =>
       inOwnTransaction(fiber.currentContext as EffectContext.Context<never>, ctx.sql)
         ? self
