@@ -10,10 +10,28 @@ import type { Config, ConfigError } from "effect"
 import { Effect, Layer } from "effect"
 import * as internalLayer from "./internal/layer.js"
 import type { ConfigurationError, DatabaseError } from "./Errors.js"
-import { SchemaPolicy } from "./internal/client.js"
+import { NodeSpans, SchemaPolicy } from "./internal/client.js"
 import * as core from "./internal/core.js"
 import type * as Model from "./Model.js"
 import { defOf } from "./Model.js"
+
+export {
+  /**
+   * Whether each node call opens its own span; on by default (see {@link nodeSpans}).
+   *
+   * @since 0.1.0
+   * @category tracing
+   */
+  NodeSpans
+}
+
+/**
+ * A layer that switches the per-node spans on or off (`@effect/sql`'s statement spans stay).
+ *
+ * @since 0.1.0
+ * @category tracing
+ */
+export const nodeSpans = (enabled: boolean): Layer.Layer<never> => Layer.succeed(NodeSpans, enabled)
 
 export {
   /**

@@ -19,6 +19,18 @@ export class SchemaPolicy extends Context.Reference<SchemaPolicy>()("effect-data
   defaultValue: (): "auto" | "existing" => "auto"
 }) {}
 
+/**
+ * Whether each node call opens its own span (`dataflow.<Model>.<node>`); on by default. The
+ * span is most of a node's own cost on an in-process database; switch it off where every
+ * microsecond counts and the statement spans of `@effect/sql` are enough.
+ *
+ * @since 0.1.0
+ * @category tracing
+ */
+export class NodeSpans extends Context.Reference<NodeSpans>()("effect-dataflow/NodeSpans", {
+  defaultValue: (): boolean => true
+}) {}
+
 /** @internal */
 export interface ClientState {
   readonly dialect: Dialect.Dialect

@@ -4,7 +4,8 @@
  */
 import { SqlError } from "@effect/sql/SqlError"
 import type { Context as EffectContext } from "effect"
-import { Chunk, Effect, Either, Option, Stream } from "effect"
+import type { Tracer } from "effect"
+import { Chunk, Context, Effect, Either, Option, Stream } from "effect"
 import {
   ConflictTargetError,
   DatabaseError,
@@ -16,7 +17,7 @@ import {
 } from "../Errors.js"
 import type { NodeContext, Def, WriteFailure } from "./core.js"
 import { checkId, compileWhere, context, decodeRow, encodeRow, nowDate, prepareCreate, preparePatch, writeError } from "./core.js"
-import { inOwnTransaction } from "./client.js"
+import { inOwnTransaction, NodeSpans } from "./client.js"
 import * as Cursor from "./cursor.js"
 
 type Row = Record<string, unknown>
@@ -83,15 +84,26 @@ const MAX_ROWS_PER_STATEMENT = 1000
 
 /** @internal */
 export const make = (def: Def): Nodes => {
-  const withSpan = (node: string) =>
-    Effect.withSpan(`dataflow.${def.name}.${node}`, {
-      kind: "client",
-      captureStackTrace: false,
-      attributes: { "dataflow.model": def.name, "dataflow.node": node, "db.collection.name": def.table }
-    })
+  // one span per node call, its options built once per node
+  const spanOptions = new Map<string, Tracer.SpanOptions>()
+  const withSpan = <A, E, R>(node: string, self: Effect.Effect<A, E, R>) => {
+    let options = spanOptions.get(node)
+    if (options === undefined) {
+      options = {
+        kind: "client",
+        captureStackTrace: false,
+        attributes: { "dataflow.model": def.name, "dataflow.node": node, "db.collection.name": def.table }
+      }
+      spanOptions.set(node, options)
+    }
+    const traced = Effect.withSpan(self, `dataflow.${def.name}.${node}`, options)
+    return Effect.withFiberRuntime<A, E, R>((fiber) =>
+      Context.get(fiber.currentContext as Context.Context<never>, NodeSpans) ? traced : self
+    )
+  }
   // an instance may hand out a client per tenant, held for the duration of the node
   const span = (node: string) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
-    def.instance === undefined ? withSpan(node)(self) : withSpan(node)(Effect.scoped(self))
+    def.instance === undefined ? withSpan(node, self) : withSpan(node, Effect.scoped(self))
   const pk = def.pk.field
   const idOf = (id: unknown): string | number => (typeof id === "number" ? id : String(id))
   const fail = <E>(e: E) => Effect.fail(e)
@@ -170,23 +182,27 @@ export const make = (def: Def): Nodes => {
   // reads
   // -------------------------------------------------------------------------
 
+  // read and find are the hottest nodes: plain combinators, no generator
+  const findRow = (id: unknown, operation: string, includeDeleted: boolean): Eff<Option.Option<Row>> => {
+    const bad = checkId(def, id, operation)
+    if (bad !== undefined) return Effect.fail(bad)
+    return Effect.flatMap(
+      context(def, operation),
+      (ctx) => mapSqlError(ctx, operation)(selectOne(ctx, id, includeDeleted))
+    )
+  }
+
   const find: Nodes["find"] = (id, options = {}) =>
-    Effect.gen(function*() {
-      const bad = checkId(def, id, "find")
-      if (bad !== undefined) return yield* fail(bad)
-      const ctx = yield* context(def, "find")
-      return yield* mapSqlError(ctx, "find")(selectOne(ctx, id, options.includeDeleted === true))
-    }).pipe(span("find"))
+    findRow(id, "find", options.includeDeleted === true).pipe(span("find"))
 
   const read: Nodes["read"] = (id, options = {}) =>
-    Effect.gen(function*() {
-      const bad = checkId(def, id, "read")
-      if (bad !== undefined) return yield* fail(bad)
-      const ctx = yield* context(def, "read")
-      const found = yield* mapSqlError(ctx, "read")(selectOne(ctx, id, options.includeDeleted === true))
-      if (Option.isNone(found)) return yield* fail(new NotFound({ model: def.name, operation: "read", id: idOf(id) }))
-      return found.value
-    }).pipe(span("read"))
+    Effect.flatMap(
+      findRow(id, "read", options.includeDeleted === true),
+      (found) =>
+        Option.isNone(found)
+          ? Effect.fail(new NotFound({ model: def.name, operation: "read", id: idOf(id) }))
+          : Effect.succeed(found.value)
+    ).pipe(span("read"))
 
   interface OrderTerm {
     readonly field: string
