@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { Effect, Either, Option, Schema } from "effect"
+import { Effect, Either, Layer, Option, Schema, TestClock } from "effect"
 import { inject } from "vitest"
 import { DataFlow, Model, Tenant } from "../src/index.js"
 import * as Db from "./support/db.js"
@@ -149,4 +149,34 @@ describe("tenancy database", () => {
       }).pipe(Tenants.transaction(), Tenant.with("acme"))
       expect(inTx).toBe(3)
     }).pipe(Effect.provide(TenantsLive)))
+})
+
+describe("tenancy database: idle clients are closed", () => {
+  class Idle extends DataFlow.Instance<Idle>()("Idle") {}
+  const Note = Model.make("Note", Schema.Struct({ id: Schema.Int, body: Schema.String }), { tenantScoped: true, instance: Idle })
+  let built = 0
+  let closed = 0
+  const IdleLive = Idle.layerPerTenant(
+    () => {
+      built++
+      return Layer.merge(
+        Layer.effect(SqlClient.SqlClient, SqlClient.SqlClient).pipe(Layer.provide(SqliteClient.layer({ filename: ":memory:" }))),
+        Layer.scopedDiscard(Effect.addFinalizer(() => Effect.sync(() => closed++)))
+      )
+    },
+    { idleTimeToLive: "1 minute" }
+  )
+
+  it.effect("a tenant's client is reused while in use and closed after the idle time", () =>
+    Effect.gen(function*() {
+      yield* Note.create({ body: "a" }).pipe(Tenant.with("acme"))
+      yield* Note.create({ body: "b" }).pipe(Tenant.with("acme"))
+      expect(built).toBe(1)
+      expect(closed).toBe(0)
+      yield* TestClock.adjust("2 minutes")
+      expect(closed).toBe(1)
+      // a fresh in-memory database after the old one was closed
+      expect(yield* Note.count().pipe(Tenant.with("acme"))).toBe(0)
+      expect(built).toBe(2)
+    }).pipe(Effect.provide(IdleLive)))
 })
