@@ -11,7 +11,7 @@ import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import type { ConfigError } from "effect"
 import { Effect, Layer, Redacted } from "effect"
-import { describe, inject } from "vitest"
+import { describe, inject, it } from "vitest"
 import { mysqlUrl, pgUrl } from "./servers.js"
 
 export type DbName = "sqlite" | "pg" | "mysql"
@@ -86,7 +86,10 @@ export const forEachDatabase = (
 ) => {
   for (const db of databases) {
     if (!db.available) {
-      describe.skip(`${suite} [${db.name}] (server not reachable)`, () => {})
+      // only outside CI: under CI=true the global setup has already failed the run
+      describe.skipIf(true)(`${suite} [${db.name}] (server not reachable)`, () => {
+        it(`needs ${db.name}`, () => {})
+      })
       continue
     }
     effectLayer(db.layer(suite), { timeout: 60_000 })(`${suite} [${db.name}]`, (it) => body(it, db))
