@@ -108,6 +108,12 @@ export interface Dialect {
     increment: string | undefined
   ) => string
   readonly createTable: (spec: TableSpec, server: ServerInfo) => ReadonlyArray<string>
+  /**
+   * Array type of a column kind, where a whole column can be bound as one array parameter
+   * (`INSERT … SELECT * FROM UNNEST($1::text[], …)`: any number of rows, one parameter per
+   * column). PostgreSQL only.
+   */
+  readonly arrayType?: (kind: Kind) => string
   readonly affectedRows: (raw: unknown) => number
   readonly insertId: (raw: unknown) => unknown
   readonly classify: (cause: unknown) => Failure
@@ -406,6 +412,26 @@ export const pg: Dialect = {
   lockingRead: " FOR UPDATE",
   quote: doubleQuote,
   placeholder: (n) => `$${n}`,
+  arrayType: (kind) => {
+    switch (kind._tag) {
+      case "string":
+      case "enum":
+        return "text[]"
+      case "integer":
+      case "bigint":
+        return "int8[]"
+      case "float":
+        return "float8[]"
+      case "boolean":
+        return "bool[]"
+      case "datetime":
+        return "timestamptz[]"
+      case "decimal":
+        return "numeric[]"
+      case "json":
+        return "jsonb[]"
+    }
+  },
   codec: pgCodec,
   selectExpr: (c) => doubleQuote(c.name),
   // SQLite and MySQL sort NULL as the smallest value; PostgreSQL is told to do the same

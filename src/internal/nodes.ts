@@ -413,7 +413,19 @@ export const make = (def: Def): Nodes => {
     Effect.gen(function*() {
       const out: Array<Row | undefined> = returning ? new Array(records.length) : []
       const useReturning = returning && ctx.c.dialect.supportsReturning
+      const { arrayType } = ctx.c.dialect
       for (const { columns, explicit, indices } of byColumnList(ctx, records)) {
+        if (!returning && arrayType !== undefined) {
+          // one array parameter per column: one statement for the whole chunk
+          const params = columns.map((col) => indices.map((i) => col.toDb(records[i]![col.column.field])))
+          yield* ctx.raw(
+            `INSERT INTO ${ctx.c.table} (${columns.map((c) => c.quoted).join(", ")}) SELECT * FROM UNNEST(${
+              columns.map((c, k) => `${ctx.c.dialect.placeholder(k + 1)}::${arrayType(c.column.kind)}`).join(", ")
+            })`,
+            params
+          )
+          continue
+        }
         const size = rowsPerStatement(ctx, columns.length)
         for (let start = 0; start < indices.length; start += size) {
           const chunk = indices.slice(start, start + size)
@@ -450,7 +462,10 @@ export const make = (def: Def): Nodes => {
       const now = yield* nowDate
       // rows are validated and written chunk by chunk inside one transaction: memory stays
       // flat for any number of rows, and a bad row anywhere rolls back everything
-      const size = rowsPerStatement(ctx, ctx.c.all.length)
+      // chunks of at most 1000 rows a statement; 10,000 where a chunk is one UNNEST statement
+      const size = ctx.c.dialect.arrayType !== undefined && !returning
+        ? 10_000
+        : rowsPerStatement(ctx, ctx.c.all.length)
       const stored: Array<Row> = []
       let inserted = 0
       const writeChunk = (chunk: ReadonlyArray<unknown>) =>
