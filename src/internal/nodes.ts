@@ -408,22 +408,22 @@ export const make = (def: Def): Nodes => {
       return found
     })
 
+  /** `INSERT … SELECT * FROM UNNEST($1::type[], …)`: one array parameter per column. */
+  const unnestInsertText = (ctx: NodeContext, columns: ReadonlyArray<NodeContext["c"]["all"][number]>) =>
+    `INSERT INTO ${ctx.c.table} (${columns.map((c) => c.quoted).join(", ")}) SELECT * FROM UNNEST(${
+      columns.map((c, k) => `${ctx.c.dialect.placeholder(k + 1)}::${ctx.c.dialect.arrayType!(c.column.kind)}`).join(", ")
+    })`
+
   /** Inserts records in chunks; returns the stored records when asked. */
   const insertMany = (ctx: NodeContext, records: ReadonlyArray<Row>, returning: boolean) =>
     Effect.gen(function*() {
       const out: Array<Row | undefined> = returning ? new Array(records.length) : []
       const useReturning = returning && ctx.c.dialect.supportsReturning
-      const { arrayType } = ctx.c.dialect
       for (const { columns, explicit, indices } of byColumnList(ctx, records)) {
-        if (!returning && arrayType !== undefined) {
+        if (!returning && ctx.c.dialect.arrayType !== undefined) {
           // one array parameter per column: one statement for the whole chunk
           const params = columns.map((col) => indices.map((i) => col.toDb(records[i]![col.column.field])))
-          yield* ctx.raw(
-            `INSERT INTO ${ctx.c.table} (${columns.map((c) => c.quoted).join(", ")}) SELECT * FROM UNNEST(${
-              columns.map((c, k) => `${ctx.c.dialect.placeholder(k + 1)}::${arrayType(c.column.kind)}`).join(", ")
-            })`,
-            params
-          )
+          yield* ctx.raw(unnestInsertText(ctx, columns), params)
           continue
         }
         const size = rowsPerStatement(ctx, columns.length)
@@ -852,12 +852,14 @@ export const make = (def: Def): Nodes => {
         }
         let inserted = 0
         for (const { columns, indices } of byColumnList(ctx, records)) {
-          const size = rowsPerStatement(ctx, columns.length)
+          const arrays = dialect.arrayType !== undefined
+          const size = arrays ? 10_000 : rowsPerStatement(ctx, columns.length)
           for (let start = 0; start < indices.length; start += size) {
             const chunk = indices.slice(start, start + size)
-            const params: Array<unknown> = []
-            for (const i of chunk) encodeRow(columns, records[i]!, params)
-            const text = ctx.c.insertText(columns, chunk.length, false) +
+            let params: Array<unknown> = []
+            if (arrays) params = columns.map((col) => chunk.map((i) => col.toDb(records[i]![col.column.field])))
+            else for (const i of chunk) encodeRow(columns, records[i]!, params)
+            const text = (arrays ? unnestInsertText(ctx, columns) : ctx.c.insertText(columns, chunk.length, false)) +
               dialect.upsertFromInserted(
                 ctx.c.table,
                 conflictNames,
