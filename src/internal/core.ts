@@ -103,6 +103,41 @@ export interface Def {
 
 const parseOptions: AST.ParseOptions = { errors: "first", onExcessProperty: "error" }
 
+/**
+ * A plain predicate for the common field types (the same answer as `Schema.is`, without
+ * running the parser on every value of every row); undefined for anything else.
+ */
+const fastGuard = (ast: AST.AST): ((u: unknown) => boolean) | undefined => {
+  switch (ast._tag) {
+    case "StringKeyword":
+      return (u) => typeof u === "string"
+    case "NumberKeyword":
+      return (u) => typeof u === "number"
+    case "BooleanKeyword":
+      return (u) => typeof u === "boolean"
+    case "BigIntKeyword":
+      return (u) => typeof u === "bigint"
+    case "Literal": {
+      const literal = ast.literal
+      return (u) => u === literal
+    }
+    case "UndefinedKeyword":
+      return (u) => u === undefined
+    case "Refinement":
+      return ast.annotations[AST.SchemaIdAnnotationId] === Schema.IntSchemaId && ast.from._tag === "NumberKeyword"
+        ? (u) => Number.isSafeInteger(u)
+        : undefined
+    case "Union": {
+      const members = ast.types.map(fastGuard)
+      if (members.some((m) => m === undefined)) return undefined
+      const guards = members as ReadonlyArray<(u: unknown) => boolean>
+      return (u) => guards.some((g) => g(u))
+    }
+    default:
+      return undefined
+  }
+}
+
 /** @internal */
 export const makeDef = (name: string, fields: Schema.Struct.Fields, options: DefOptions): Def => {
   assertIdentifier("model name", name)
@@ -179,8 +214,7 @@ export const makeDef = (name: string, fields: Schema.Struct.Fields, options: Def
   const isValue = new Map<string, (u: unknown) => boolean>()
   for (const c of userColumns) {
     const ps = typeProps.get(c.field)!
-    const is = Schema.is(Schema.make(ps.type))
-    isValue.set(c.field, is)
+    isValue.set(c.field, fastGuard(ps.type) ?? Schema.is(Schema.make(ps.type)))
   }
   // the fast path of validation: known keys, required keys present, every value passes its
   // guard; anything else takes the full Schema validation, which also words the error
@@ -252,12 +286,32 @@ export const makeDef = (name: string, fields: Schema.Struct.Fields, options: Def
 // Compilation per dialect
 // ---------------------------------------------------------------------------
 
+/**
+ * Remembers the last date encoded: a bulk write stamps every row with the same instant. Keyed
+ * by the time value, not the object, since a Date can be changed in place.
+ */
+const memoLast = (f: (v: unknown) => unknown) => {
+  let lastTime = NaN
+  let lastOut: unknown = null
+  return (v: unknown) => {
+    if (!(v instanceof Date)) return f(v)
+    const time = v.getTime()
+    if (time !== lastTime) {
+      lastOut = f(v)
+      lastTime = time
+    }
+    return lastOut
+  }
+}
+
 const compile = (def: Def, dialect: Dialect.Dialect, schema: string | undefined): Compiled => {
   const q = dialect.quote
   const all = def.columns.map((column): CompiledColumn => {
     const codec = dialect.codec(column.kind)
     const toDb = column.kind._tag === "json"
       ? (v: unknown) => (v === null || v === undefined ? null : codec.toDb(column.jsonEncode(v)))
+      : column.kind._tag === "datetime"
+      ? memoLast((v: unknown) => (v === null || v === undefined ? null : codec.toDb(v)))
       : (v: unknown) => (v === null || v === undefined ? null : codec.toDb(v))
     const fromDb = column.kind._tag === "json"
       ? (raw: unknown) => column.jsonDecode(codec.fromDb(raw))
