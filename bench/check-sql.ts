@@ -12,7 +12,6 @@ import { DataFlow } from "../src/index.js"
 import { handWrittenOps, nodeOps } from "./impl/effect.js"
 import { Items, makeItems, Writes } from "./model.js"
 import type { EffectOps } from "./ops.js"
-import { CHUNK } from "./sql.js"
 import type { Target } from "./targets.js"
 
 const recording = (sql: SqlClient.SqlClient, log: Array<string>): SqlClient.SqlClient =>
@@ -31,7 +30,7 @@ type Probe = (ops: EffectOps) => Effect.Effect<unknown, unknown, SqlClient.SqlCl
 export const checkStatements = async (target: Target, itemId: number): Promise<Array<string>> => {
   const sql = await target.rt.runPromise(SqlClient.SqlClient)
   // one row more than a statement holds: the chunking is checked too
-  const rows = makeItems("check", CHUNK + 1)
+  const rows = makeItems("check", target.stmts.bulkChunk + 1)
   const probes: ReadonlyArray<readonly [string, Probe]> = [
     ["create", (ops) => ops.create(makeItems("check-one", 1)[0]!)],
     ["read", (ops) => ops.read(itemId)],

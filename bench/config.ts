@@ -27,6 +27,11 @@ export interface Config {
   readonly rounds: number
   /** Rows in the table that read, list, count and update work on. */
   readonly seedRows: number
+  /**
+   * Rows of "bulkCreate streamed from a generator" (the nodes only, once per database per
+   * run, with the process's peak RSS); 0 leaves it out.
+   */
+  readonly stream: number
   readonly databases: ReadonlyArray<DbName>
   /** Add Drizzle ORM and Kysely rows (SQLite and PostgreSQL). */
   readonly peers: boolean
@@ -37,8 +42,8 @@ export interface Config {
 }
 
 const presets = {
-  tiny: { n: 10, budgetMs: 0, warmup: 5, bulk: [500], rounds: 3, seedRows: 1_000 },
-  full: { n: 2_000, budgetMs: 250, warmup: 50, bulk: [10_000, 100_000], rounds: 5, seedRows: 20_000 }
+  tiny: { n: 10, budgetMs: 0, warmup: 5, bulk: [500], rounds: 3, seedRows: 1_000, stream: 20_000 },
+  full: { n: 2_000, budgetMs: 250, warmup: 50, bulk: [10_000, 100_000], rounds: 5, seedRows: 20_000, stream: 1_000_000 }
 } as const
 
 export const usage = `Usage: npm run bench -- [options]
@@ -54,6 +59,8 @@ export const usage = `Usage: npm run bench -- [options]
   --bulk-all           run bulkUpdate, bulkDelete and bulkUpsert at every --bulk size
   --rounds R           timed rounds, medians reported (full: 5, tiny: 3)
   --seed-rows S        rows in the read/list/count/update table (full: 20000, tiny: 1000)
+  --stream S           rows of "bulkCreate streamed from a generator", run once per database
+                       with the process's peak RSS (full: 1000000, tiny: 20000; 0 = leave out)
   --db sqlite,pg,mysql databases to run (default: all; a server that does not answer is skipped)
   --no-peers           leave out Drizzle ORM and Kysely
   --no-write           print only; do not write bench/results/<date>-<size>.md
@@ -78,6 +85,7 @@ export const parseArgs = (argv: ReadonlyArray<string>): Config | "help" => {
     bulk?: ReadonlyArray<number>
     rounds?: number
     seedRows?: number
+    stream?: number
   } = {}
   let databases: ReadonlyArray<DbName> = ["sqlite", "pg", "mysql"]
   let peers = true
@@ -117,6 +125,11 @@ export const parseArgs = (argv: ReadonlyArray<string>): Config | "help" => {
       case "--seed-rows":
         overrides.seedRows = positiveInt(flag, value())
         break
+      case "--stream": {
+        const raw = value()
+        overrides.stream = raw === "0" ? 0 : positiveInt(flag, raw)
+        break
+      }
       case "--db": {
         const list = (value() ?? "").split(",").map((d) => d.trim())
         for (const d of list) {
@@ -150,6 +163,7 @@ export const parseArgs = (argv: ReadonlyArray<string>): Config | "help" => {
     rounds: overrides.rounds ?? preset.rounds,
     // list returns up to 100 rows of one of 10 categories: keep at least 100 rows per category
     seedRows: Math.max(seedRows, 1_000),
+    stream: overrides.stream ?? preset.stream,
     databases,
     peers,
     write,

@@ -3,16 +3,20 @@
  * round, workload by workload, each implementation in turn (the order rotates every round).
  * Only the workload's loop is timed; resets and seeding happen outside it.
  */
+import { Effect } from "effect"
+import { DataFlow } from "../src/index.js"
 import type { Config } from "./config.js"
 import { checkStatements } from "./check-sql.js"
 import { handWrittenOps, nodeOps } from "./impl/effect.js"
 import { makeItems } from "./model.js"
 import type { PromiseOps } from "./ops.js"
 import { perOperation } from "./ops.js"
+import type { StreamResult } from "./stream.js"
+import { runStreamed } from "./stream.js"
 import type { Target } from "./targets.js"
 import type { RoundPlan, SingleKey, Sizes, Workload } from "./workloads.js"
 import { median } from "./report.js"
-import { makeWorkloads, singleKeys } from "./workloads.js"
+import { isSingle, makeWorkloads, singleKeys } from "./workloads.js"
 
 export type Family = "raw" | "effect-sql" | "nodes" | "peer"
 export type Mode = "promise" | "runPromise" | "oneEffect"
@@ -38,6 +42,8 @@ export interface DbResult {
   readonly seconds: number
   /** Where the hand-written statements differ from the nodes' (empty: the same). */
   readonly sqlDifferences: ReadonlyArray<string>
+  /** bulkCreate streamed from a generator (absent with --stream 0). */
+  readonly streamed: StreamResult | undefined
 }
 
 export const makeRunners = (target: Target): Array<Runner> => {
@@ -53,8 +59,10 @@ export const makeRunners = (target: Target): Array<Runner> => {
     applies,
     run: (plan) => plan.promise(ops)
   })
+  const bulkCreateOnly = (w: Workload) => w.op === "bulkCreate"
   return [
     promiseRunner(`raw ${target.rawName}`, "raw", target.raw, all),
+    ...target.rawBulkCreates.map((v) => promiseRunner(v.label, "raw", { ...target.raw, bulkCreate: v.bulkCreate }, bulkCreateOnly)),
     {
       label: "@effect/sql hand-written, one Effect",
       family: "effect-sql",
@@ -69,6 +77,14 @@ export const makeRunners = (target: Target): Array<Runner> => {
       mode: "oneEffect",
       applies: all,
       run: (plan) => target.rt.runPromise(plan.effect(nodeOps))
+    },
+    {
+      label: "effect-dataflow nodes, one Effect, node spans off",
+      family: "nodes",
+      mode: "oneEffect",
+      applies: isSingle,
+      // the layer an application adds to its runtime; the nodes read the setting per call
+      run: (plan) => target.rt.runPromise(Effect.provide(plan.effect(nodeOps), DataFlow.nodeSpans(false)))
     },
     promiseRunner("effect-dataflow nodes, runPromise per op", "nodes", nodesPerOp, multi),
     ...target.peers.map((p) => promiseRunner(p.name, "peer", p.ops, (w: Workload) => w.peers))
@@ -118,6 +134,18 @@ export const runDatabase = async (target: Target, config: Config): Promise<DbRes
   const sqlDifferences = await checkStatements(target, ids[0]!)
   for (const d of sqlDifferences) log(`[${target.name}] WARNING: statements differ: ${d}`)
 
+  // once per run, in a fresh child process (see bench/stream.ts)
+  let streamed: StreamResult | undefined
+  if (config.stream > 0) {
+    log(`[${target.name}] bulkCreate streamed from a generator: ${config.stream} rows`)
+    streamed = await runStreamed(target, config.stream)
+    log(
+      `[${target.name}]   ${streamed.seconds.toFixed(1)} s, ${Math.round(streamed.rowsPerSecond)} rows/s, peak RSS +${
+        (streamed.peakRssMb - streamed.baselineRssMb).toFixed(0)
+      } MB`
+    )
+  }
+
   // warm-up, untimed: every runner through every workload, small; when the single-row
   // workloads are sized by time, a second pass over them measures their speed
   const warmSizes: Sizes = {
@@ -166,5 +194,5 @@ export const runDatabase = async (target: Target, config: Config): Promise<DbRes
       log(`[${target.name}]   ${w.key}: ${((performance.now() - workloadStart) / 1000).toFixed(1)} s`)
     }
   }
-  return { target, runners, results, seconds: (performance.now() - started) / 1000, sqlDifferences }
+  return { target, runners, results, seconds: (performance.now() - started) / 1000, sqlDifferences, streamed }
 }

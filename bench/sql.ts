@@ -10,10 +10,29 @@ import { LIST_LIMIT } from "./model.js"
 
 /** Rows per multi-row statement; the nodes use min(1000, maxParams / columns), 1000 here. */
 export const CHUNK = 1000
+/** Rows per UNNEST statement: the nodes' bulkCreate / bulkUpsert chunk on PostgreSQL. */
+export const UNNEST_CHUNK = 10_000
 
-const columns = ["id", "sku", "name", "category", "price", "qty", "active", "created_at", "updated_at"] as const
+/** One statement of a bulk write: its text and parameters. */
+export interface Bound {
+  readonly text: string
+  readonly params: Array<unknown>
+}
+
 /** Insert columns: the generated id is left out. */
-const insertColumns = columns.slice(1)
+const insertColumns = ["sku", "name", "category", "price", "qty", "active", "created_at", "updated_at"] as const
+const columns = ["id", ...insertColumns] as const
+/** PostgreSQL element types of the insert columns, for the UNNEST insert. */
+const pgArrayTypes: Record<(typeof insertColumns)[number], string> = {
+  sku: "text",
+  name: "text",
+  category: "text",
+  price: "float8",
+  qty: "int8",
+  active: "bool",
+  created_at: "timestamptz",
+  updated_at: "timestamptz"
+}
 /** ON CONFLICT (sku): every column but the key, the primary key and created_at takes the new value. */
 const upsertColumns = ["name", "category", "price", "qty", "active", "updated_at"] as const
 
@@ -35,8 +54,24 @@ export interface Statements {
   /** UPDATE … SET qty, updated_at WHERE category. */
   readonly bulkUpdate: (table: TableName) => string
   readonly bulkDelete: (table: TableName) => string
-  /** Multi-row insert with ON CONFLICT (sku) DO UPDATE / ON DUPLICATE KEY UPDATE. */
-  readonly upsert: (table: TableName, rows: number) => string
+  /**
+   * Rows per statement of the nodes' bulkCreate and bulkUpsert: PostgreSQL binds each column
+   * as one array (`INSERT … SELECT * FROM UNNEST($1::text[], …)`, UNNEST_CHUNK rows), the
+   * others write multi-row `INSERT … VALUES` of CHUNK rows.
+   */
+  readonly bulkChunk: number
+  /** How the nodes' bulkCreate writes, for the report. */
+  readonly bulkMethod: string
+  /** The nodes' bulkCreate statement for one chunk (at most `bulkChunk` rows). */
+  readonly bulkInsert: (table: TableName, rows: ReadonlyArray<NewItem>, now: Date) => Bound
+  /** Multi-row `INSERT … VALUES` for one chunk (at most CHUNK rows), on every dialect. */
+  readonly valuesInsert: (table: string, rows: ReadonlyArray<NewItem>, now: Date) => Bound
+  /**
+   * The nodes' bulkUpsert statement for one chunk (at most `bulkChunk` rows): the bulk insert
+   * with ON CONFLICT (sku) DO UPDATE / ON DUPLICATE KEY UPDATE (PostgreSQL: RETURNING whether
+   * each row was inserted).
+   */
+  readonly bulkUpsert: (table: TableName, rows: ReadonlyArray<NewItem>, now: Date) => Bound
   /** Selects the keys of a chunk that already exist (SQLite, MySQL: they cannot tell inserted from updated). */
   readonly existing: (table: TableName, keys: number) => string
   /** Appends the insert parameters of one row. */
@@ -65,9 +100,8 @@ export const statements = (dialect: DbName): Statements => {
       ? `DATE_FORMAT(${q(c)}, '%Y-%m-%d %H:%i:%s.%f') AS ${q(c)}`
       : q(c)
   ).join(", ")
-  const order = dialect === "pg"
-    ? `${q("price")} DESC NULLS LAST, ${q("id")} ASC NULLS FIRST`
-    : `${q("price")} DESC, ${q("id")} ASC`
+  // no NULLS FIRST / LAST on PostgreSQL: the nodes add it to nullable columns only
+  const order = `${q("price")} DESC, ${q("id")} ASC`
   const returning = dialect !== "mysql"
   const insertTexts = new Map<string, string>()
   const insert = (table: string, rows: number, withReturning: boolean) => {
@@ -89,6 +123,49 @@ export const statements = (dialect: DbName): Statements => {
     : ` ON CONFLICT (${q("sku")}) DO UPDATE SET ${upsertColumns.map((c) => `${q(c)} = excluded.${q(c)}`).join(", ")}`
   const encodeDate = dialect === "mysql" ? mysqlDatetime : (d: Date) => d.toISOString()
   const encodeBool = dialect === "pg" ? (b: boolean) => b : (b: boolean) => (b ? 1 : 0)
+  const encode = (row: NewItem, now: Date, into: Array<unknown>) => {
+    const d = encodeDate(now)
+    into.push(row.sku, row.name, row.category, noNegativeZero(row.price), row.qty, encodeBool(row.active), d, d)
+  }
+  const valuesInsert = (table: string, rows: ReadonlyArray<NewItem>, now: Date): Bound => {
+    const params: Array<unknown> = []
+    for (const r of rows) encode(r, now, params)
+    return { text: insert(table, rows.length, false), params }
+  }
+  const unnestTexts = new Map<string, string>()
+  const unnestText = (table: string) => {
+    let text = unnestTexts.get(table)
+    if (text === undefined) {
+      text = `INSERT INTO ${q(table)} (${insertColumns.map(q).join(", ")}) SELECT * FROM UNNEST(${
+        insertColumns.map((c, i) => `${p(i + 1)}::${pgArrayTypes[c]}[]`).join(", ")
+      })`
+      unnestTexts.set(table, text)
+    }
+    return text
+  }
+  /** The insert parameters of `rows` as one array per column (the same values as `encode`). */
+  const unnestInsert = (table: string, rows: ReadonlyArray<NewItem>, now: Date): Bound => {
+    const n = rows.length
+    const sku = new Array<unknown>(n)
+    const name = new Array<unknown>(n)
+    const category = new Array<unknown>(n)
+    const price = new Array<unknown>(n)
+    const qty = new Array<unknown>(n)
+    const active = new Array<unknown>(n)
+    const stamp = new Array<unknown>(n).fill(encodeDate(now))
+    for (let i = 0; i < n; i++) {
+      const r = rows[i]!
+      sku[i] = r.sku
+      name[i] = r.name
+      category[i] = r.category
+      price[i] = noNegativeZero(r.price)
+      qty[i] = r.qty
+      active[i] = encodeBool(r.active)
+    }
+    // created_at and updated_at: the same values
+    return { text: unnestText(table), params: [sku, name, category, price, qty, active, stamp, stamp] }
+  }
+  const bulkInsert = dialect === "pg" ? unnestInsert : valuesInsert
   const decodeDate = dialect === "pg"
     ? (raw: unknown) => (raw instanceof Date ? raw : new Date(String(raw)))
     : dialect === "mysql"
@@ -115,8 +192,16 @@ export const statements = (dialect: DbName): Statements => {
     bulkUpdate: (table) =>
       `UPDATE ${q(table)} SET ${q("qty")} = ${p(1)}, ${q("updated_at")} = ${p(2)} WHERE ${q("category")} = ${p(3)}`,
     bulkDelete: (table) => `DELETE FROM ${q(table)} WHERE ${q("category")} = ${p(1)}`,
-    upsert: (table, rows) =>
-      `${insert(table, rows, false)}${conflict}${dialect === "pg" ? ` RETURNING (xmax = 0) AS "__created"` : ""}`,
+    bulkChunk: dialect === "pg" ? UNNEST_CHUNK : CHUNK,
+    bulkMethod: dialect === "pg"
+      ? `INSERT … SELECT * FROM UNNEST, ${UNNEST_CHUNK.toLocaleString("en-US")}-row chunks`
+      : `multi-row INSERT … VALUES, ${CHUNK.toLocaleString("en-US")}-row chunks`,
+    bulkInsert,
+    valuesInsert,
+    bulkUpsert: (table, rows, now) => {
+      const b = bulkInsert(table, rows, now)
+      return { text: `${b.text}${conflict}${dialect === "pg" ? ` RETURNING (xmax = 0) AS "__created"` : ""}`, params: b.params }
+    },
     existing: (table, keys) => {
       const marks: Array<string> = []
       for (let i = 1; i <= keys; i++) marks.push(p(i))
@@ -124,10 +209,7 @@ export const statements = (dialect: DbName): Statements => {
         dialect === "mysql" ? " FOR UPDATE" : ""
       }`
     },
-    encode: (row, now, into) => {
-      const d = encodeDate(now)
-      into.push(row.sku, row.name, row.category, noNegativeZero(row.price), row.qty, encodeBool(row.active), d, d)
-    },
+    encode,
     encodeDate,
     decode: (row) => ({
       id: Number(row.id),

@@ -16,17 +16,23 @@ import { DataFlow } from "../src/index.js"
 import type { Config, DbName } from "./config.js"
 import { drizzlePgOps, drizzleSqliteOps } from "./impl/drizzle.js"
 import { kyselyPgOps, kyselySqliteOps } from "./impl/kysely.js"
-import { mysqlRawOps, pgRawOps, sqliteRawOps } from "./impl/raw.js"
+import { mysqlRawOps, pgRawOps, pgValuesBulkCreate, sqliteRawOps } from "./impl/raw.js"
 import type { NewItem, TableName } from "./model.js"
 import { Items, Writes } from "./model.js"
 import type { PromiseOps, Runtime } from "./ops.js"
 import type { SqlRow, Statements } from "./sql.js"
-import { chunks, statements } from "./sql.js"
+import { CHUNK, chunks, statements } from "./sql.js"
 import { versionOf } from "./versions.js"
 
 export interface Peer {
   readonly name: string
   readonly ops: PromiseOps
+}
+
+/** Another way to bulk-insert on the raw driver, measured next to the raw row (the nodes' statements). */
+export interface RawBulkCreate {
+  readonly label: string
+  readonly bulkCreate: (rows: ReadonlyArray<NewItem>) => Promise<number>
 }
 
 export interface Target {
@@ -35,9 +41,13 @@ export interface Target {
   /** Lines for the report: server version, connection setup. */
   readonly details: ReadonlyArray<string>
   readonly rt: Runtime
+  /** What `rt` was opened on (`DataFlow.layer({ url })`): a file path for SQLite. */
+  readonly url: string
   readonly stmts: Statements
   readonly rawName: string
   readonly raw: Required<PromiseOps>
+  /** Raw-driver alternatives for bulkCreate (PostgreSQL: multi-row VALUES next to the nodes' UNNEST). */
+  readonly rawBulkCreates: ReadonlyArray<RawBulkCreate>
   readonly peers: ReadonlyArray<Peer>
   /** Empties bench_writes (untimed). */
   readonly resetWrites: () => Promise<void>
@@ -49,6 +59,8 @@ export interface Target {
    */
   readonly fillWrites: (name: string, rows: () => ReadonlyArray<NewItem>) => Promise<void>
   readonly itemIds: () => Promise<Array<number>>
+  /** Rows in bench_writes (untimed check). */
+  readonly countWrites: () => Promise<number>
   readonly close: () => Promise<void>
 }
 
@@ -82,9 +94,8 @@ const insertRows = async (admin: Admin, s: Statements, table: string, rows: Read
   const now = new Date()
   await admin.exec("BEGIN")
   for (const chunk of chunks(rows)) {
-    const params: Array<unknown> = []
-    for (const r of chunk) s.encode(r, now, params)
-    await admin.exec(s.insert(table, chunk.length, false), params)
+    const b = s.valuesInsert(table, chunk, now)
+    await admin.exec(b.text, b.params)
   }
   await admin.exec("COMMIT")
 }
@@ -119,6 +130,9 @@ const itemIds = (admin: Admin, s: Statements) => async () =>
   (await admin.rows(`SELECT id FROM ${s.dialect === "mysql" ? "`bench_items`" : `"bench_items"`} ORDER BY id`)).map((r) =>
     Number(r.id)
   )
+
+const countWrites = (admin: Admin, s: Statements) => async () =>
+  Number((await admin.rows(`SELECT COUNT(*) AS n FROM ${s.dialect === "mysql" ? "`bench_writes`" : `"bench_writes"`}`))[0]?.n)
 
 const startRuntime = async (url: string): Promise<Runtime> => {
   const rt: Runtime = ManagedRuntime.make(DataFlow.layer({ url }))
@@ -171,14 +185,17 @@ export const openSqlite = async (config: Config): Promise<Target> => {
         }, synchronous=${String(synchronous)} (driver defaults); each implementation has its own connection`
       ],
       rt,
+      url: file,
       stmts: s,
       rawName: "better-sqlite3",
       raw: sqliteRawOps(rawDb, s),
+      rawBulkCreates: [],
       peers,
       resetWrites,
       seed: seedWith(admin, s, checkpoint),
       fillWrites: fillWith(admin, s, resetWrites, checkpoint),
       itemIds: itemIds(admin, s),
+      countWrites: countWrites(admin, s),
       close: cleanup.run
     }
   } catch (error) {
@@ -255,14 +272,20 @@ export const openPg = async (config: Config): Promise<Target> => {
         `@effect/sql-pg pool (DataFlow.layer defaults) for the Effect rows; one pg.Client for the raw row; a pg.Pool (max 4) each for Drizzle and Kysely`
       ],
       rt,
+      url,
       stmts: s,
       rawName: "pg",
       raw: pgRawOps(client, s),
+      rawBulkCreates: [{
+        label: `raw pg, multi-row INSERT … VALUES (${CHUNK.toLocaleString("en-US")}-row chunks)`,
+        bulkCreate: pgValuesBulkCreate(client, s)
+      }],
       peers,
       resetWrites: pgReset,
       seed: seedWith(admin, s, (table) => client.query(`VACUUM ANALYZE "${table}"`)),
       fillWrites: fillWith(admin, s, pgReset, (table) => client.query(`ANALYZE "${table}"`)),
       itemIds: itemIds(admin, s),
+      countWrites: countWrites(admin, s),
       close: cleanup.run
     }
   } catch (error) {
@@ -305,14 +328,17 @@ export const openMysql = async (config: Config): Promise<Target> => {
         `@effect/sql-mysql2 pool (DataFlow.layer defaults) for the Effect rows; one mysql2 connection (execute, prepared) for the raw row`
       ],
       rt,
+      url,
       stmts: s,
       rawName: "mysql2",
       raw: mysqlRawOps(conn, s),
+      rawBulkCreates: [],
       peers: [],
       resetWrites: mysqlReset,
       seed: seedWith(admin, s, mysqlAnalyze),
       fillWrites: fillWith(admin, s, mysqlReset, mysqlAnalyze),
       itemIds: itemIds(admin, s),
+      countWrites: countWrites(admin, s),
       close: cleanup.run
     }
   } catch (error) {

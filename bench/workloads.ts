@@ -23,6 +23,8 @@ export interface RoundPlan {
 
 export interface Workload {
   readonly key: string
+  /** The operation it measures (several workloads can measure one operation at different sizes). */
+  readonly op: Op
   readonly title: string
   readonly unit: "ops/s" | "rows/s"
   /** Operations (ops/s) or rows (rows/s) per timed run. */
@@ -36,6 +38,8 @@ export interface Workload {
 
 export type SingleKey = "create" | "read" | "list" | "count" | "update"
 export const singleKeys: ReadonlyArray<SingleKey> = ["create", "read", "list", "count", "update"]
+export type Op = SingleKey | "bulkCreate" | "bulkUpdate" | "bulkUpsert" | "bulkDelete"
+export const isSingle = (w: Workload): boolean => (singleKeys as ReadonlyArray<string>).includes(w.op)
 
 export interface Sizes {
   /** Operations per run of each single-row workload. */
@@ -65,6 +69,7 @@ export const makeWorkloads = (target: Target, sizes: Sizes, itemIds: ReadonlyArr
 
   const create = (n: number): Workload => ({
     key: "create",
+    op: "create",
     title: `create × ${n} (one row each, autocommit)`,
     unit: "ops/s",
     amount: n,
@@ -92,6 +97,7 @@ export const makeWorkloads = (target: Target, sizes: Sizes, itemIds: ReadonlyArr
 
   const read = (n: number): Workload => ({
     key: "read",
+    op: "read",
     title: `read by id × ${n}`,
     unit: "ops/s",
     amount: n,
@@ -119,6 +125,7 @@ export const makeWorkloads = (target: Target, sizes: Sizes, itemIds: ReadonlyArr
 
   const list = (n: number): Workload => ({
     key: "list",
+    op: "list",
     title: `list × ${n} (category = ?, order by price desc, limit ${LIST_LIMIT})`,
     unit: "ops/s",
     amount: n,
@@ -146,6 +153,7 @@ export const makeWorkloads = (target: Target, sizes: Sizes, itemIds: ReadonlyArr
 
   const count = (n: number): Workload => ({
     key: "count",
+    op: "count",
     title: `count × ${n} (category = ?)`,
     unit: "ops/s",
     amount: n,
@@ -173,6 +181,7 @@ export const makeWorkloads = (target: Target, sizes: Sizes, itemIds: ReadonlyArr
 
   const update = (n: number): Workload => ({
     key: "update",
+    op: "update",
     title: `update by id × ${n} (2 fields + updatedAt, returns the row)`,
     unit: "ops/s",
     amount: n,
@@ -201,6 +210,7 @@ export const makeWorkloads = (target: Target, sizes: Sizes, itemIds: ReadonlyArr
 
   const bulkCreate = (b: number, i: number): Workload => ({
     key: `bulkCreate-${b}`,
+    op: "bulkCreate",
     title: `bulkCreate of ${b.toLocaleString("en-US")} rows (one transaction)`,
     unit: "rows/s",
     amount: b,
@@ -223,6 +233,7 @@ export const makeWorkloads = (target: Target, sizes: Sizes, itemIds: ReadonlyArr
 
   const bulkUpdate = (b: number): Workload => ({
     key: `bulkUpdate-${b}`,
+    op: "bulkUpdate",
     title: `bulkUpdate by filter: ${CATEGORIES} × (category = ?) over ${b.toLocaleString("en-US")} rows`,
     unit: "rows/s",
     amount: b,
@@ -247,6 +258,7 @@ export const makeWorkloads = (target: Target, sizes: Sizes, itemIds: ReadonlyArr
 
   const bulkDelete = (b: number): Workload => ({
     key: `bulkDelete-${b}`,
+    op: "bulkDelete",
     title: `bulkDelete by filter: ${CATEGORIES} × (category = ?) over ${b.toLocaleString("en-US")} rows`,
     unit: "rows/s",
     amount: b,
@@ -271,6 +283,7 @@ export const makeWorkloads = (target: Target, sizes: Sizes, itemIds: ReadonlyArr
 
   const bulkUpsert = (b: number): Workload => ({
     key: `bulkUpsert-${b}`,
+    op: "bulkUpsert",
     title: `bulkUpsert of ${b.toLocaleString("en-US")} rows on sku, half of them existing (one transaction)`,
     unit: "rows/s",
     amount: b,

@@ -70,10 +70,9 @@ export const handWrittenOps = (s: Statements): EffectOps => {
       withSql((sql) => {
         const now = new Date()
         return sql.withTransaction(
-          Effect.forEach(chunks(rows), (chunk) => {
-            const params: Array<unknown> = []
-            for (const r of chunk) s.encode(r, now, params)
-            return sql.unsafe(s.insert(writes, chunk.length, false), params).raw
+          Effect.forEach(chunks(rows, s.bulkChunk), (chunk) => {
+            const b = s.bulkInsert(writes, chunk, now)
+            return sql.unsafe(b.text, b.params).raw
           }, { discard: true })
         ).pipe(Effect.as(rows.length))
       }),
@@ -85,24 +84,22 @@ export const handWrittenOps = (s: Statements): EffectOps => {
     bulkUpsert: (rows) =>
       withSql((sql) => {
         const now = new Date()
-        const parts = chunks(rows)
         return sql.withTransaction(Effect.gen(function*() {
           let existing = 0
           if (s.dialect !== "pg") {
-            for (const chunk of parts) {
+            for (const chunk of chunks(rows)) {
               const found = yield* sql.unsafe(s.existing(writes, chunk.length), chunk.map((r) => r.sku))
               existing += found.length
             }
           }
           let inserted = 0
-          for (const chunk of parts) {
-            const params: Array<unknown> = []
-            for (const r of chunk) s.encode(r, now, params)
+          for (const chunk of chunks(rows, s.bulkChunk)) {
+            const b = s.bulkUpsert(writes, chunk, now)
             if (s.dialect === "pg") {
-              const out = yield* sql.unsafe<{ __created: unknown }>(s.upsert(writes, chunk.length), params)
+              const out = yield* sql.unsafe<{ __created: unknown }>(b.text, b.params)
               for (const r of out) if (r.__created === true) inserted++
             } else {
-              yield* sql.unsafe(s.upsert(writes, chunk.length), params).raw
+              yield* sql.unsafe(b.text, b.params).raw
             }
           }
           return s.dialect === "pg"
