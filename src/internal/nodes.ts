@@ -82,6 +82,9 @@ export interface Nodes {
 
 const MAX_ROWS_PER_STATEMENT = 1000
 
+/** The tracer Effect runs with when none is installed. */
+const builtInTracer = Effect.runSync(Effect.tracer)
+
 /** @internal */
 export const make = (def: Def): Nodes => {
   // one span per node call, its options built once per node
@@ -97,8 +100,15 @@ export const make = (def: Def): Nodes => {
       spanOptions.set(node, options)
     }
     const traced = Effect.withSpan(self, `dataflow.${def.name}.${node}`, options)
-    return Effect.withFiberRuntime<A, E, R>((fiber) =>
-      Context.get(fiber.currentContext as Context.Context<never>, NodeSpans) ? traced : self
+    // Effect's built-in tracer records nothing anyone can read from outside the node, so the
+    // span (most of a node's own cost on SQLite) is only made when a real tracer is installed
+    // (OpenTelemetry, DevTools, a test's recording tracer)
+    return Effect.tracerWith((tracer) =>
+      tracer === builtInTracer
+        ? self
+        : Effect.withFiberRuntime<A, E, R>((fiber) =>
+          Context.get(fiber.currentContext as Context.Context<never>, NodeSpans) ? traced : self
+        )
     )
   }
   // an instance may hand out a client per tenant, held for the duration of the node
