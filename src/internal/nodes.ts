@@ -518,36 +518,65 @@ export const make = (def: Def): Nodes => {
    * Updates one live row by key (and expected version); returns the updated row, or none
    * when no row matched.
    */
+  /** UPDATE texts by patch shape: the SET list and conditions depend only on the keys. */
+  const updateTexts = new WeakMap<object, Map<string, string>>()
+  const updateText = (ctx: NodeContext, keys: ReadonlyArray<string>, versioned: boolean): string | undefined => {
+    let byShape = updateTexts.get(ctx.c)
+    if (byShape === undefined) updateTexts.set(ctx.c, byShape = new Map())
+    const shape = `${versioned ? "v" : ""}|${keys.join(",")}`
+    let text = byShape.get(shape)
+    if (text === undefined) {
+      const { dialect } = ctx.c
+      let n = 0
+      const sets = keys.map((k) => `${ctx.c.byField.get(k)!.quoted} = ${dialect.placeholder(++n)}`)
+      if (def.timestamps) sets.push(`${ctx.c.byField.get("updatedAt")!.quoted} = ${dialect.placeholder(++n)}`)
+      if (def.versioned) {
+        const v = ctx.c.byField.get("version")!.quoted
+        sets.push(`${v} = ${ctx.c.table}.${v} + 1`)
+      }
+      if (sets.length === 0) return undefined
+      const conditions = [`${ctx.c.pk.quoted} = ${dialect.placeholder(++n)}`]
+      if (ctx.c.live !== undefined) conditions.push(ctx.c.live)
+      if (versioned) conditions.push(`${ctx.c.byField.get("version")!.quoted} = ${dialect.placeholder(++n)}`)
+      if (ctx.c.tenantColumn !== undefined) conditions.push(`${ctx.c.tenantColumn} = ${dialect.placeholder(++n)}`)
+      text = `UPDATE ${ctx.c.table} SET ${sets.join(", ")} WHERE ${conditions.join(" AND ")}${
+        dialect.supportsReturning ? ` RETURNING ${ctx.c.selectList}` : ""
+      }`
+      if (byShape.size < 256) byShape.set(shape, text)
+    }
+    return text
+  }
+
+  /**
+   * Updates one live row by key (and expected version); returns the updated row, or none
+   * when no row matched.
+   */
   const updateById = (
     ctx: NodeContext,
     id: unknown,
     patch: Row,
     expectedVersion?: number
   ): Eff<Option.Option<Row>, SqlError | DatabaseError> =>
-    Effect.gen(function*() {
-      const now = yield* nowDate
+    Effect.flatMap(nowDate, (now) => {
+      const keys = Object.keys(patch)
+      const text = updateText(ctx, keys, expectedVersion !== undefined)
+      if (text === undefined) return selectOne(ctx, id)
+      // parameters in the order of the text: SET values, updatedAt, key, version, tenant
       const params: Array<unknown> = []
-      const sets = setClause(ctx, patch, now, params)
-      if (sets.length === 0) return yield* selectOne(ctx, id)
+      for (const k of keys) params.push(ctx.c.byField.get(k)!.toDb(patch[k]))
+      if (def.timestamps) params.push(ctx.c.byField.get("updatedAt")!.toDb(now))
       params.push(ctx.c.pk.toDb(id))
-      const conditions = [`${ctx.c.pk.quoted} = ${ctx.c.dialect.placeholder(params.length)}`]
-      if (ctx.c.live !== undefined) conditions.push(ctx.c.live)
-      if (expectedVersion !== undefined) {
-        params.push(expectedVersion)
-        conditions.push(`${ctx.c.byField.get("version")!.quoted} = ${ctx.c.dialect.placeholder(params.length)}`)
-      }
-      if (ctx.c.tenantColumn !== undefined) {
-        params.push(ctx.tenant)
-        conditions.push(`${ctx.c.tenantColumn} = ${ctx.c.dialect.placeholder(params.length)}`)
-      }
-      const text = `UPDATE ${ctx.c.table} SET ${sets.join(", ")} WHERE ${conditions.join(" AND ")}`
+      if (expectedVersion !== undefined) params.push(expectedVersion)
+      if (ctx.c.tenantColumn !== undefined) params.push(ctx.tenant)
       if (ctx.c.dialect.supportsReturning) {
-        const rows = yield* ctx.query(`${text} RETURNING ${ctx.c.selectList}`, params)
-        return rows.length === 0 ? Option.none() : Option.some(decodeRow(ctx.c, rows[0]!))
+        return Effect.map(
+          ctx.query(text, params),
+          (rows) => (rows.length === 0 ? Option.none() : Option.some(decodeRow(ctx.c, rows[0]!)))
+        )
       }
       // no RETURNING on MySQL: write and read back in one transaction; the client reports
       // matched rows, so 0 means no row matched
-      return yield* ctx.atomic(Effect.gen(function*() {
+      return ctx.atomic(Effect.gen(function*() {
         const raw = yield* ctx.raw(text, params)
         if (ctx.c.dialect.affectedRows(raw) === 0) return Option.none<Row>()
         return yield* selectOne(ctx, id)
