@@ -17,6 +17,8 @@ import { BigDecimal, Cause, Effect, Exit, Schema } from "effect"
 import type { Filter } from "../src/Filter.js"
 import { Model } from "../src/index.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
+import { mix, rngOf } from "./support/random.js"
+import type { Rng } from "./support/random.js"
 
 // ---------------------------------------------------------------------------
 // seeds and random numbers
@@ -25,46 +27,6 @@ import { forEachDatabase, uniqueTable } from "./support/db.js"
 const BASE_SEED = process.env.DATAFLOW_SEED === undefined ? 0x5eed_2024 : Number(process.env.DATAFLOW_SEED)
 const DATA_SETS = 30
 const CASES_PER_DATA_SET = 10
-
-/** Mixes numbers into one 32-bit seed (murmur3 finaliser per step). */
-const mix = (...parts: ReadonlyArray<number>): number => {
-  let h = 0x9e3779b9
-  for (const p of parts) {
-    h = Math.imul(h ^ (p >>> 0), 0x85ebca6b)
-    h ^= h >>> 13
-    h = Math.imul(h, 0xc2b2ae35)
-    h ^= h >>> 16
-  }
-  return h >>> 0
-}
-
-interface Rng {
-  /** Uniform in [0, 1). */
-  readonly next: () => number
-  /** Integer in [lo, hi]. */
-  readonly int: (lo: number, hi: number) => number
-  readonly chance: (p: number) => boolean
-  readonly pick: <A>(items: ReadonlyArray<A>) => A
-}
-
-/** mulberry32 */
-const rngOf = (seed: number): Rng => {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1))
-  return {
-    next,
-    int,
-    chance: (p) => next() < p,
-    pick: (items) => items[Math.floor(next() * items.length)]!
-  }
-}
 
 // ---------------------------------------------------------------------------
 // the model

@@ -19,23 +19,10 @@ import { Cause, Effect, Exit, Option, Schema } from "effect"
 import type { Filter } from "../src/Filter.js"
 import { Filter as FilterModule, Model } from "../src/index.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
+import { rngOf } from "./support/random.js"
+import type { Rng } from "./support/random.js"
 
 const SEED = process.env.DATAFLOW_SEED === undefined ? 0xf022_2024 : Number(process.env.DATAFLOW_SEED)
-
-/** mulberry32 */
-const rngOf = (seed: number) => {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1))
-  return { next, int, pick: <A>(items: ReadonlyArray<A>): A => items[Math.floor(next() * items.length)]! }
-}
-type Rng = ReturnType<typeof rngOf>
 
 // ---------------------------------------------------------------------------
 // the model and its rows

@@ -40,6 +40,8 @@ import type { Filter } from "../src/Filter.js"
 import { DataFlow, Instance, Model, Tenant } from "../src/index.js"
 import * as Db from "./support/db.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
+import { mix, rngOf } from "./support/random.js"
+import type { Rng } from "./support/random.js"
 import { mysqlUrl, pgUrl } from "./support/servers.js"
 
 // ---------------------------------------------------------------------------
@@ -55,38 +57,6 @@ const FULL_CHECK_EVERY = 16
 /** Share of steps that run one operation of each of several tenants concurrently. */
 const PARALLEL_SHARE = 0.12
 
-/** Mixes numbers into one 32-bit seed (murmur3 finaliser per step). */
-const mix = (...parts: ReadonlyArray<number>): number => {
-  let h = 0x9e3779b9
-  for (const p of parts) {
-    h = Math.imul(h ^ (p >>> 0), 0x85ebca6b)
-    h ^= h >>> 13
-    h = Math.imul(h, 0xc2b2ae35)
-    h ^= h >>> 16
-  }
-  return h >>> 0
-}
-
-interface Rng {
-  readonly next: () => number
-  readonly int: (lo: number, hi: number) => number
-  readonly chance: (p: number) => boolean
-  readonly pick: <A>(items: ReadonlyArray<A>) => A
-}
-
-/** mulberry32 */
-const rngOf = (seed: number): Rng => {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1))
-  return { next, int, chance: (p) => next() < p, pick: (items) => items[Math.floor(next() * items.length)]! }
-}
 
 // ---------------------------------------------------------------------------
 // the model and the reference
