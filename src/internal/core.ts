@@ -70,6 +70,7 @@ interface Compiled {
   readonly constraintFields: ReadonlyMap<string, FieldList>
   readonly ddl: (server: Dialect.ServerInfo) => ReadonlyArray<string>
   readonly safeIntegers: boolean
+  readonly decodePlan: DecodePlan
   readonly insertText: (columns: ReadonlyArray<CompiledColumn>, rows: number, returning: boolean) => string
 }
 
@@ -380,6 +381,7 @@ const compile = (def: Def, dialect: Dialect.Dialect, schema: string | undefined)
         keyed
       }, server),
     safeIntegers: dialect.name === "sqlite" && def.columns.some((c) => c.kind._tag === "bigint"),
+    decodePlan: decodePlanOf(all),
     insertText: (columns, rows, returning) => {
       const key = `${columns.length}:${rows}:${returning}:${columns.map((c) => c.column.field).join(",")}`
       let text = insertTexts.get(key)
@@ -586,18 +588,38 @@ export const compileWhere = (
 // ---------------------------------------------------------------------------
 
 /** @internal */
-export const decodeRow = (c: Compiled, row: Row, columns: ReadonlyArray<CompiledColumn> = c.all): Row => {
+export const decodeRow = (c: Compiled, row: Row): Row => decodeWith(c.decodePlan, row)
+
+/** Decodes a row with a plan (see {@link decodePlanOf}). @internal */
+export const decodeWith = (plan: DecodePlan, row: Row): Row => {
   const out: Row = {}
-  for (const col of columns) {
-    const raw = row[col.column.name]
+  for (let i = 0; i < plan.names.length; i++) {
+    const raw = row[plan.names[i]!]
     if (raw === null || raw === undefined) {
-      if (col.column.nullable || !col.column.optional) out[col.column.field] = null
+      if (plan.nullOut[i]) out[plan.fields[i]!] = null
       continue
     }
-    out[col.column.field] = col.fromDb(raw)
+    out[plan.fields[i]!] = plan.fromDb[i]!(raw)
   }
   return out
 }
+
+/** Flat arrays for decoding rows: no property chains per value. @internal */
+export interface DecodePlan {
+  readonly names: ReadonlyArray<string>
+  readonly fields: ReadonlyArray<string>
+  readonly fromDb: ReadonlyArray<(raw: unknown) => unknown>
+  /** NULL reads as null (nullable or required); otherwise as an absent key (optional). */
+  readonly nullOut: ReadonlyArray<boolean>
+}
+
+/** @internal */
+export const decodePlanOf = (columns: ReadonlyArray<CompiledColumn>): DecodePlan => ({
+  names: columns.map((c) => c.column.name),
+  fields: columns.map((c) => c.column.field),
+  fromDb: columns.map((c) => c.fromDb),
+  nullOut: columns.map((c) => c.column.nullable || !c.column.optional)
+})
 
 /** @internal */
 export const encodeRow = (columns: ReadonlyArray<CompiledColumn>, record: Row, into: Array<unknown>) => {

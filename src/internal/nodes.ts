@@ -16,7 +16,19 @@ import {
   ValidationError
 } from "../Errors.js"
 import type { NodeContext, Def, WriteFailure } from "./core.js"
-import { checkId, compileWhere, context, decodeRow, encodeRow, nowDate, prepareCreate, preparePatch, writeError } from "./core.js"
+import {
+  checkId,
+  compileWhere,
+  context,
+  decodePlanOf,
+  decodeRow,
+  decodeWith,
+  encodeRow,
+  nowDate,
+  prepareCreate,
+  preparePatch,
+  writeError
+} from "./core.js"
 import { inOwnTransaction, NodeSpans } from "./client.js"
 import * as Cursor from "./cursor.js"
 
@@ -322,7 +334,8 @@ export const make = (def: Def): Nodes => {
         const rows = yield* ctx.query(text, params)
         const more = query.limit !== undefined && rows.length > query.limit
         const page = more ? rows.slice(0, query.limit) : rows
-        const full = page.map((r) => decodeRow(ctx.c, r, columns))
+        const plan = columns === ctx.c.all ? ctx.c.decodePlan : decodePlanOf(columns)
+        const full = page.map((r) => decodeWith(plan, r))
         const last = full[full.length - 1]
         const nextCursor = more && last !== undefined
           ? Cursor.encode(def.name, orderSignature, terms.right.map((t) => last[t.field] ?? null))
