@@ -19,6 +19,7 @@ import { Model } from "../src/index.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 import { mix, rngOf } from "./support/random.js"
 import type { Rng } from "./support/random.js"
+import { compareCodePoints, likeMatcher } from "./support/reference.js"
 
 // ---------------------------------------------------------------------------
 // seeds and random numbers
@@ -70,20 +71,6 @@ const makeModel = () => Model.make("Diff", Schema.Struct(Fields), { table: uniqu
 // the reference semantics
 // ---------------------------------------------------------------------------
 
-/** Compares strings by Unicode code point (not UTF-16 code unit). */
-const compareCodePoints = (a: string, b: string): number => {
-  let i = 0
-  let j = 0
-  while (i < a.length && j < b.length) {
-    const ca = a.codePointAt(i)!
-    const cb = b.codePointAt(j)!
-    if (ca !== cb) return ca < cb ? -1 : 1
-    i += ca > 0xffff ? 2 : 1
-    j += cb > 0xffff ? 2 : 1
-  }
-  return i < a.length ? 1 : j < b.length ? -1 : 0
-}
-
 const sign = (n: number) => (n < 0 ? -1 : n > 0 ? 1 : 0)
 
 /** Total order of two non-NULL values of one kind. */
@@ -104,41 +91,6 @@ const compareValues = (kind: Kind, a: Value, b: Value): number => {
     case "enum":
       return compareCodePoints(a as string, b as string)
   }
-}
-
-type PatternToken = { readonly t: "any" } | { readonly t: "one" } | { readonly t: "lit"; readonly c: string }
-
-/** `%` any run, `_` one code point, `\x` a literal x (a trailing lone `\` is itself). */
-const parseLike = (pattern: string): ReadonlyArray<PatternToken> => {
-  const cps = Array.from(pattern)
-  const out: Array<PatternToken> = []
-  for (let i = 0; i < cps.length; i++) {
-    const c = cps[i]!
-    if (c === "\\" && i + 1 < cps.length) out.push({ t: "lit", c: cps[++i]! })
-    else if (c === "%") out.push({ t: "any" })
-    else if (c === "_") out.push({ t: "one" })
-    else out.push({ t: "lit", c })
-  }
-  return out
-}
-
-const foldAscii = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase())
-
-const likeMatch = (pattern: ReadonlyArray<PatternToken>, text: string, insensitive: boolean): boolean => {
-  const cps = Array.from(insensitive ? foldAscii(text) : text)
-  const toks = insensitive ? pattern.map((t) => (t.t === "lit" ? { t: "lit" as const, c: foldAscii(t.c) } : t)) : pattern
-  // reach[j]: the first i tokens can consume exactly j code points
-  let reach = new Array<boolean>(cps.length + 1).fill(false)
-  reach[0] = true
-  for (const tok of toks) {
-    const next = new Array<boolean>(cps.length + 1).fill(false)
-    for (let j = 0; j <= cps.length; j++) {
-      if (tok.t === "any") next[j] = reach[j]! || (j > 0 && next[j - 1]!)
-      else if (j > 0 && reach[j - 1]!) next[j] = tok.t === "one" || tok.c === cps[j - 1]
-    }
-    reach = next
-  }
-  return reach[cps.length]!
 }
 
 type Operand = Value | null | boolean | ReadonlyArray<Value>
@@ -178,9 +130,9 @@ const evalOp = (kind: Kind, v: Value | null, op: string, operand: Operand): bool
     case "$null":
       return operand === true ? v === null : v !== null
     case "$like":
-      return v !== null && likeMatch(parseLike(operand as string), v as string, false)
+      return v !== null && likeMatcher(operand as string, false)(v as string)
     case "$ilike":
-      return v !== null && likeMatch(parseLike(operand as string), v as string, true)
+      return v !== null && likeMatcher(operand as string, true)(v as string)
     case "$startsWith":
       return v !== null && (v as string).startsWith(operand as string)
     case "$endsWith":

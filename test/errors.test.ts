@@ -7,10 +7,11 @@
  */
 import { expect } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Cause, Deferred, Effect, Exit, Fiber, Option, Schema, TestServices, Tracer } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Option, Schema, TestServices } from "effect"
 import { DataFlow, Model } from "../src/index.js"
 import type { DbName } from "./support/db.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
+import { recordingTracer } from "./support/tracer.js"
 
 // ---------------------------------------------------------------------------
 // helpers
@@ -57,43 +58,14 @@ const expectNoValues = (error: { readonly message: string }, values: ReadonlyArr
   }
 }
 
-/** A tracer that only records the text of every SQL statement run under it. */
+/** A tracer that records the text of every SQL statement run under it. */
 const statementRecorder = (onStatement: (text: string) => void = () => {}) => {
   const statements: Array<string> = []
-  const tracer = Tracer.make({
-    span: (name, parent, context, links, startTime, kind) => {
-      let status: Tracer.SpanStatus = { _tag: "Started", startTime }
-      const attributes = new Map<string, unknown>()
-      const span: Tracer.Span = {
-        _tag: "Span",
-        name,
-        spanId: crypto.randomUUID(),
-        traceId: Option.isSome(parent) ? parent.value.traceId : crypto.randomUUID(),
-        parent,
-        context,
-        get status() {
-          return status
-        },
-        attributes,
-        links: [...links],
-        sampled: true,
-        kind,
-        end: (endTime, exit) => {
-          status = { _tag: "Ended", startTime, endTime, exit }
-        },
-        attribute: (key, value) => {
-          attributes.set(key, value)
-          if (name === "sql.execute" && key === "db.query.text" && typeof value === "string") {
-            statements.push(value)
-            onStatement(value)
-          }
-        },
-        event: () => {},
-        addLinks: () => {}
-      }
-      return span
-    },
-    context: (f) => f()
+  const { tracer } = recordingTracer((span, key, value) => {
+    if (span === "sql.execute" && key === "db.query.text" && typeof value === "string") {
+      statements.push(value)
+      onStatement(value)
+    }
   })
   return { statements, tracer }
 }

@@ -7,56 +7,15 @@ import { expect } from "@effect/vitest"
 import { Cause, Effect, Exit, Option, Schema, Tracer } from "effect"
 import { Model } from "../src/index.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
+import type { RecordedSpan } from "./support/tracer.js"
+import { recordingTracer } from "./support/tracer.js"
 
 // ---------------------------------------------------------------------------
 // a tracer that records everything
 // ---------------------------------------------------------------------------
 
-interface RecordedSpan extends Tracer.Span {
-  readonly events: ReadonlyArray<readonly [name: string, attributes: Record<string, unknown>]>
-}
-
 const makeRecorder = () => {
-  const spans: Array<RecordedSpan> = []
-  const tracer = Tracer.make({
-    span: (name, parent, context, links, startTime, kind) => {
-      let status: Tracer.SpanStatus = { _tag: "Started", startTime }
-      const attributes = new Map<string, unknown>()
-      const events: Array<readonly [string, Record<string, unknown>]> = []
-      const linkList: Array<Tracer.SpanLink> = [...links]
-      const span: RecordedSpan = {
-        _tag: "Span",
-        name,
-        spanId: crypto.randomUUID(),
-        traceId: Option.isSome(parent) ? parent.value.traceId : crypto.randomUUID(),
-        parent,
-        context,
-        get status() {
-          return status
-        },
-        attributes,
-        events,
-        links: linkList,
-        sampled: true,
-        kind,
-        end: (endTime, exit) => {
-          status = { _tag: "Ended", startTime, endTime, exit }
-        },
-        attribute: (key, value) => {
-          attributes.set(key, value)
-        },
-        event: (eventName, _time, eventAttributes) => {
-          events.push([eventName, eventAttributes ?? {}])
-        },
-        addLinks: (more) => {
-          linkList.push(...more)
-        }
-      }
-      spans.push(span)
-      return span
-    },
-    context: (f) => f()
-  })
+  const { tracer, spans } = recordingTracer()
   /** Runs an effect under the recorder, returning what it produced and the spans it opened. */
   const record = <A, E, R>(self: Effect.Effect<A, E, R>) =>
     Effect.gen(function*() {
