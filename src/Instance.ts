@@ -8,10 +8,11 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { ConfigError, Duration } from "effect"
-import { Context, Effect, Function, Layer, RcMap } from "effect"
+import { Context, Effect, Function, Layer, Option, RcMap } from "effect"
 import * as DataFlowLayer from "./internal/layer.js"
 import { ConfigurationError, DatabaseError } from "./Errors.js"
 import type { Binding } from "./internal/client.js"
+import { connect } from "./internal/client.js"
 import * as Tenant from "./Tenant.js"
 import * as Transaction from "./Transaction.js"
 
@@ -78,14 +79,14 @@ export interface InstanceClass<Self, Name extends string>
  */
 export const Instance = <Self>() => <const Name extends string>(name: Name): InstanceClass<Self, Name> => {
   const Base = Context.Tag(`effect-dataflow/Instance/${name}`)<Self, Binding>()
+  // signatures and docs live on InstanceClass
   return class InstanceTag extends Base {
-    static readonly instanceName: Name = name
+    static readonly instanceName = name
 
-    /** The instance on a client layer (`PgClient.layer(…)`, `SqliteClient.layer(…)`, …). */
     static layer<E, R>(
       client: Layer.Layer<SqlClient.SqlClient, E, R>,
       options: { readonly tenancy?: "row" | "schema" } = {}
-    ): Layer.Layer<Self, E, R> {
+    ) {
       return Layer.effect(
         Base,
         Effect.map(SqlClient.SqlClient, (sql): Binding => ({
@@ -96,22 +97,14 @@ export const Instance = <Self>() => <const Name extends string>(name: Name): Ins
       ).pipe(Layer.provide(client))
     }
 
-    /** The instance on a URL, like `DataFlow.layer({ url })`. */
-    static layerUrl(
-      options: { readonly url?: string | undefined; readonly tenancy?: "row" | "schema" }
-    ): Layer.Layer<Self, SqlError | ConfigError.ConfigError> {
+    static layerUrl(options: { readonly url?: string | undefined; readonly tenancy?: "row" | "schema" }) {
       return InstanceTag.layer(DataFlowLayer.fromUrl(options), options.tenancy === undefined ? {} : { tenancy: options.tenancy })
     }
 
-    /**
-     * The `database` tenancy strategy: one client per tenant, built on first use from
-     * `make(tenantId)`, shared while in use and closed after `idleTimeToLive` (default one
-     * minute) without use.
-     */
     static layerPerTenant<E>(
       make: (tenant: string) => Layer.Layer<SqlClient.SqlClient, E>,
       options: { readonly idleTimeToLive?: Duration.DurationInput } = {}
-    ): Layer.Layer<Self> {
+    ) {
       return Layer.scoped(
         Base,
         Effect.map(
@@ -137,31 +130,13 @@ export const Instance = <Self>() => <const Name extends string>(name: Name): Ins
       )
     }
 
-    /**
-     * A transaction on this instance; models of other instances inside it run outside it.
-     * On a per-tenant instance it is the current tenant's database.
-     */
-    static transaction: {
-      (options?: Transaction.Options): <A, E, R>(
-        self: Effect.Effect<A, E, R>
-      ) => Effect.Effect<A, E | DatabaseError | ConfigurationError, R | Self>
-      <A, E, R>(
-        self: Effect.Effect<A, E, R>,
-        options?: Transaction.Options
-      ): Effect.Effect<A, E | DatabaseError | ConfigurationError, R | Self>
-    } = Function.dual(
+    static transaction = Function.dual(
       (args) => Effect.isEffect(args[0]),
       <A, E, R>(self: Effect.Effect<A, E, R>, options: Transaction.Options = {}) =>
         Effect.scoped(Effect.gen(function*() {
           const binding = yield* Base
           const tenant = yield* Effect.serviceOption(Tenant.CurrentTenant)
-          const sql = yield* Effect.mapError(
-            binding.client(tenant._tag === "Some" ? tenant.value : undefined),
-            (cause) =>
-              cause instanceof ConfigurationError
-                ? cause
-                : new DatabaseError({ model: name, operation: "connect", retryable: false, cause })
-          )
+          const sql = yield* connect(binding, Option.getOrUndefined(tenant), name, "connect")
           return yield* Transaction.run(sql, self, options)
         }))
     )

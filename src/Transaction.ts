@@ -11,7 +11,7 @@ import type { Schedule, Scope } from "effect"
 import { Context, Effect, Exit, Function } from "effect"
 import * as Dialect from "./Dialect.js"
 import { DatabaseError } from "./Errors.js"
-import { inOwnTransaction, outsideTransaction, TransactionOwner } from "./internal/client.js"
+import { inOwnTransaction, outsideTransaction, toDatabaseError, TransactionOwner } from "./internal/client.js"
 
 /**
  * Isolation levels. Honoured by PostgreSQL and MySQL/MariaDB; SQLite transactions are always
@@ -42,16 +42,8 @@ const isolationSql: Record<Isolation, string> = {
   "serializable": "SERIALIZABLE"
 }
 
-const classifyCause = (dialect: Dialect.Dialect, operation: string, error: SqlError) => {
-  const f = dialect.classify(error.cause)
-  return new DatabaseError({
-    model: "DataFlow",
-    operation,
-    retryable: f.retryable,
-    cause: error.cause ?? error,
-    ...(f.code === undefined ? {} : { code: f.code })
-  })
-}
+const classifyCause = (dialect: Dialect.Dialect, operation: string, error: SqlError) =>
+  toDatabaseError(dialect, "DataFlow", operation, error)
 
 /** A retryable failure anywhere in the transaction: a node's DatabaseError or a raw SqlError. */
 const retryable = (dialect: Dialect.Dialect) => (error: unknown): boolean =>

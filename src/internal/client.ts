@@ -7,6 +7,7 @@ import { SqlClient } from "@effect/sql"
 import type { Scope } from "effect"
 import { Context, Deferred, Effect, Exit, FiberId, Option } from "effect"
 import * as Dialect from "../Dialect.js"
+import { ConfigurationError, DatabaseError } from "../Errors.js"
 
 /**
  * When tables may be created. `"auto"`: missing tables are created on first use (and by
@@ -157,3 +158,32 @@ export interface Binding {
   readonly tenancy: "row" | "schema" | "database"
   readonly client: (tenant: string | undefined) => Effect.Effect<SqlClient.SqlClient, unknown, Scope.Scope>
 }
+
+/**
+ * A driver failure as a DatabaseError: classified (code, retryable), the driver error kept.
+ * `error` may be an SqlError (its cause is the driver error) or the driver error itself.
+ * @internal
+ */
+export const toDatabaseError = (dialect: Dialect.Dialect, model: string, operation: string, error: unknown) => {
+  const cause = typeof error === "object" && error !== null && "cause" in error && error.cause !== undefined
+    ? error.cause
+    : error
+  const f = dialect.classify(cause)
+  return new DatabaseError({
+    model,
+    operation,
+    retryable: f.retryable,
+    cause,
+    ...(f.code === undefined ? {} : { code: f.code })
+  })
+}
+
+/** The binding's client for a tenant, its failures typed. @internal */
+export const connect = (binding: Binding, tenant: string | undefined, model: string, operation: string) =>
+  Effect.mapError(
+    binding.client(tenant),
+    (cause) =>
+      cause instanceof ConfigurationError || cause instanceof DatabaseError
+        ? cause
+        : new DatabaseError({ model, operation, retryable: false, cause })
+  )

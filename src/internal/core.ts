@@ -6,7 +6,7 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Context as EffectContext } from "effect"
-import { Clock, Context, Effect, Either, Option, ParseResult, Schema, SchemaAST as AST } from "effect"
+import { Clock, Context, Effect, Either, ParseResult, Schema, SchemaAST as AST } from "effect"
 import * as Column from "../Column.js"
 import * as Dialect from "../Dialect.js"
 import * as Filter from "../Filter.js"
@@ -20,7 +20,7 @@ import {
   ValidationError
 } from "../Errors.js"
 import type { Binding } from "./client.js"
-import { ensure, inOwnTransaction, onOwnConnection, stateOf } from "./client.js"
+import { connect, ensure, inOwnTransaction, onOwnConnection, stateOf, toDatabaseError } from "./client.js"
 import * as Transaction from "../Transaction.js"
 import * as Tenant from "../Tenant.js"
 import { assertIdentifier, snakeCase, tableName } from "./naming.js"
@@ -453,26 +453,8 @@ export const writeError = (def: Def, c: Compiled, operation: string, rowIndex?: 
     case "notNull":
       return new NotNullViolation({ ...base, columns })
     case "other":
-      return new DatabaseError({
-        ...base,
-        retryable: f.retryable,
-        cause: error.cause ?? error,
-        ...(f.code === undefined ? {} : { code: f.code })
-      })
+      return toDatabaseError(c.dialect, def.name, operation, error)
   }
-}
-
-/** @internal */
-export const databaseError = (def: Def, dialect: Dialect.Dialect, operation: string) => (error: unknown) => {
-  const cause = typeof error === "object" && error !== null && "cause" in error ? error.cause : error
-  const f = dialect.classify(cause)
-  return new DatabaseError({
-    model: def.name,
-    operation,
-    retryable: f.retryable,
-    cause,
-    ...(f.code === undefined ? {} : { code: f.code })
-  })
 }
 
 // ---------------------------------------------------------------------------
@@ -662,13 +644,7 @@ export const context = (def: Def, operation: string): Effect.Effect<NodeContext,
     }
     const binding = Context.unsafeGet(services, def.instance as unknown as Context.Tag<unknown, Binding>)
     return Effect.flatMap(
-      Effect.mapError(
-        binding.client(tenant),
-        (cause) =>
-          cause instanceof ConfigurationError || cause instanceof DatabaseError
-            ? cause
-            : new DatabaseError({ model: def.name, operation, retryable: false, cause })
-      ),
+      connect(binding, tenant, def.name, operation),
       (sql) => contextOn(def, operation, sql, binding.tenancy, tenant)
     )
   })
@@ -708,7 +684,7 @@ const contextOn = (
   const table = schema === undefined ? def.table : `${schema}.${def.table}`
   if (state.ready.get(table) === true) return Effect.succeed(ctx)
   return Effect.as(
-    onOwnConnection(sql)(ensure(sql, state, table, base.c.ddl, databaseError(def, state.dialect, operation))),
+    onOwnConnection(sql)(ensure(sql, state, table, base.c.ddl, (e) => toDatabaseError(state.dialect, def.name, operation, e))),
     ctx
   )
 }
@@ -753,7 +729,6 @@ export const migrate = (def: Def) => Effect.asVoid(context(def, "migrate"))
 /** @internal */
 export const nowDate = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 
-export { Option }
 
 /** Decodes and validates an untyped filter against a model. @internal */
 export const decodeFilter = (def: Def, input: unknown): Effect.Effect<unknown, InvalidFilter> => {
