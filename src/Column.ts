@@ -294,10 +294,16 @@ export const storageCheck = (kind: Kind, value: unknown): string | undefined => 
   }
 }
 
+/** `String.prototype.isWellFormed` (Node.js 20+), the regular expression elsewhere. */
+const wellFormed: (value: string) => boolean =
+  typeof (String.prototype as { readonly isWellFormed?: unknown }).isWellFormed === "function"
+    ? (value) => (value as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (value) => !loneSurrogate.test(value)
+
 const textCheck = (value: string): string | undefined => {
   if (value.includes("\u0000")) return "text cannot contain the NUL character (U+0000)"
   // a lone surrogate cannot be encoded: every driver would store U+FFFD instead
-  return loneSurrogate.test(value) ? "text must be well-formed Unicode (no lone surrogates)" : undefined
+  return wellFormed(value) ? undefined : "text must be well-formed Unicode (no lone surrogates)"
 }
 
 /**

@@ -3,10 +3,14 @@
  * dialect, and the generated nodes.
  * @internal
  */
-import { SqlClient } from "@effect/sql"
+import { SqlClient, Statement } from "@effect/sql"
+import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
+import { MysqlClient } from "@effect/sql-mysql2"
+import { PgClient } from "@effect/sql-pg"
+import { SqliteClient } from "@effect/sql-sqlite-node"
 import type { Context as EffectContext } from "effect"
-import { Clock, Context, Effect, Either, ParseResult, Schema, SchemaAST as AST } from "effect"
+import { Clock, Context, Effect, Either, Option, ParseResult, Schema, SchemaAST as AST } from "effect"
 import * as Column from "../Column.js"
 import * as Dialect from "../Dialect.js"
 import * as Filter from "../Filter.js"
@@ -20,7 +24,16 @@ import {
   ValidationError
 } from "../Errors.js"
 import type { Binding } from "./client.js"
-import { connect, ensure, inOwnTransaction, onOwnConnection, stateOf, toDatabaseError } from "./client.js"
+import {
+  connect,
+  ensure,
+  inOwnTransaction,
+  isForeignTransaction,
+  onOwnConnection,
+  outsideTransaction,
+  stateOf,
+  toDatabaseError
+} from "./client.js"
 import * as Transaction from "../Transaction.js"
 import * as Tenant from "../Tenant.js"
 import { assertIdentifier, snakeCase, tableName } from "./naming.js"
@@ -72,6 +85,97 @@ interface Compiled {
   readonly safeIntegers: boolean
   readonly decodePlan: DecodePlan
   readonly insertText: (columns: ReadonlyArray<CompiledColumn>, rows: number, returning: boolean) => string
+  /** The insert columns of a new record without an explicit generated key, in statement order. */
+  readonly newColumns: ReadonlyArray<CompiledColumn>
+  /**
+   * Validates a create input and appends its statement parameters (managed fields stamped) in
+   * `newColumns` order, in one pass and without building a record. False (nothing appended)
+   * when the row needs the full path: it is invalid (the full path words the error), names its
+   * generated key, or the model has constructor defaults (then this is undefined).
+   */
+  readonly encodeNew: NewRowEncoder | undefined
+}
+
+/** @internal */
+export type NewRowEncoder = (row: unknown, now: Date, tenant: string | undefined, into: Array<unknown>) => boolean
+
+const USER = 0
+const NOW = 1
+const NULL = 2
+const ONE = 3
+const TENANT = 4
+
+const newRowEncoder = (def: Def, columns: ReadonlyArray<CompiledColumn>): NewRowEncoder => {
+  const guards = new Map(def.createGuards.map((g) => [g.field, g]))
+  const n = columns.length
+  const fields = columns.map((c) => c.column.field)
+  const roles = columns.map((c) => {
+    switch (c.column.field) {
+      case "createdAt":
+      case "updatedAt":
+        return def.managed.has(c.column.field) ? NOW : USER
+      case "deletedAt":
+        return def.managed.has("deletedAt") ? NULL : USER
+      case "version":
+        return def.managed.has("version") ? ONE : USER
+      case "tenantId":
+        return def.managed.has("tenantId") ? TENANT : USER
+      default:
+        return USER
+    }
+  })
+  const required = fields.map((f) => guards.get(f)?.required === true)
+  const is = fields.map((f) => guards.get(f)?.is ?? (() => false))
+  const checks = columns.map((c): (v: unknown) => string | undefined => {
+    const column = c.column
+    return column.kind._tag === "json"
+      ? (v) => Column.jsonCheck(column.jsonEncode(v))
+      : (v) => Column.storageCheck(column.kind, v)
+  })
+  const toDb = columns.map((c) => c.toDb)
+  const userFields = new Set(def.userColumns.map((c) => c.field))
+  const pkField = def.pk.field
+  const autoIncrement = def.autoIncrement
+  return (u, now, tenant, into) => {
+    if (typeof u !== "object" || u === null || Array.isArray(u)) return false
+    const row = u as Row
+    for (const key in row) if (!userFields.has(key)) return false
+    if (autoIncrement && row[pkField] !== undefined) return false
+    const start = into.length
+    for (let i = 0; i < n; i++) {
+      switch (roles[i]) {
+        case USER: {
+          const v = row[fields[i]!]
+          if (v === undefined) {
+            if (required[i] || fields[i]! in row) {
+              into.length = start
+              return false
+            }
+            into.push(null)
+          } else if (is[i]!(v) && (v === null || checks[i]!(v) === undefined)) {
+            into.push(toDb[i]!(v))
+          } else {
+            into.length = start
+            return false
+          }
+          break
+        }
+        case NOW:
+          into.push(toDb[i]!(now))
+          break
+        case NULL:
+          into.push(null)
+          break
+        case ONE:
+          into.push(toDb[i]!(1))
+          break
+        case TENANT:
+          into.push(toDb[i]!(tenant))
+          break
+      }
+    }
+    return true
+  }
 }
 
 /** @internal */
@@ -99,6 +203,8 @@ export interface Def {
   readonly isValue: ReadonlyMap<string, (u: unknown) => boolean>
   /** Some field has a constructor default to apply on create. */
   readonly hasDefaults: boolean
+  /** Per user field: required on create, and its type guard. */
+  readonly createGuards: ReadonlyArray<{ readonly field: string; readonly required: boolean; readonly is: (u: unknown) => boolean }>
   readonly compiled: Map<string, Compiled>
 }
 
@@ -124,10 +230,16 @@ const fastGuard = (ast: AST.AST): ((u: unknown) => boolean) | undefined => {
     }
     case "UndefinedKeyword":
       return (u) => u === undefined
-    case "Refinement":
-      return ast.annotations[AST.SchemaIdAnnotationId] === Schema.IntSchemaId && ast.from._tag === "NumberKeyword"
-        ? (u) => Number.isSafeInteger(u)
-        : undefined
+    case "Refinement": {
+      if (ast.annotations[AST.SchemaIdAnnotationId] === Schema.IntSchemaId && ast.from._tag === "NumberKeyword") {
+        return (u) => Number.isSafeInteger(u)
+      }
+      // maxLength, pattern, positive, …: the refinement's own predicate over the guarded value
+      const from = fastGuard(ast.from)
+      if (from === undefined) return undefined
+      const refinement = ast
+      return (u) => from(u) && Option.isNone(refinement.filter(u, parseOptions, refinement))
+    }
     case "Union": {
       const members = ast.types.map(fastGuard)
       if (members.some((m) => m === undefined)) return undefined
@@ -278,6 +390,7 @@ export const makeDef = (name: string, fields: Schema.Struct.Fields, options: Def
     validatePatch: (u) =>
       quickCheck(u as Row, true) ? Either.right({ ...(u as Row) }) : Either.map(validatePatch(u), (r) => r as Row),
     hasDefaults,
+    createGuards: guards,
     isValue,
     compiled: new Map()
   }
@@ -323,6 +436,7 @@ const compile = (def: Def, dialect: Dialect.Dialect, schema: string | undefined)
   const pk = byField.get(def.pk.field)!
   const table = schema === undefined ? q(def.table) : `${q(schema)}.${q(def.table)}`
   const selectList = all.map((c) => dialect.selectExpr(c.column)).join(", ")
+  const newColumns = def.autoIncrement ? all.filter((c) => c !== pk) : all
   const p1 = dialect.placeholder(1)
   const colOf = (f: string) => def.byField.get(f)!.name
   // tenant-scoped: uniqueness (and so upsert targets) is per tenant
@@ -381,6 +495,8 @@ const compile = (def: Def, dialect: Dialect.Dialect, schema: string | undefined)
         keyed
       }, server),
     safeIntegers: dialect.name === "sqlite" && def.columns.some((c) => c.kind._tag === "bigint"),
+    newColumns,
+    encodeNew: def.hasDefaults ? undefined : newRowEncoder(def, newColumns),
     decodePlan: decodePlanOf(all),
     insertText: (columns, rows, returning) => {
       const key = `${columns.length}:${rows}:${returning}:${columns.map((c) => c.column.field).join(",")}`
@@ -689,6 +805,24 @@ const contextOn = (
   )
 }
 
+/** The tracer Effect runs with when none is installed: its spans are never seen. */
+const builtInTracer = Effect.runSync(Effect.tracer)
+
+/** Clients whose connection acquirer needs no Scope (it hands out a connection, or waits for one). */
+const scopeFreeAcquirer = (sql: SqlClient.SqlClient): boolean =>
+  SqliteClient.TypeId in sql || MysqlClient.TypeId in sql || PgClient.TypeId in sql
+
+/**
+ * The connection acquirer behind a client's statements (`@effect/sql` keeps it on every
+ * statement it makes): the transaction's connection when there is one, else the client's.
+ * Undefined for clients this library does not know, whose acquirer may need a Scope.
+ */
+const acquirerOf = (sql: SqlClient.SqlClient): Effect.Effect<Connection, SqlError> | undefined => {
+  if (!scopeFreeAcquirer(sql)) return undefined
+  const acquirer: unknown = (sql.unsafe("SELECT 1") as unknown as { readonly acquirer?: unknown }).acquirer
+  return Effect.isEffect(acquirer) ? acquirer as Effect.Effect<Connection, SqlError> : undefined
+}
+
 const makeBase = (
   def: Def,
   sql: SqlClient.SqlClient,
@@ -696,9 +830,7 @@ const makeBase = (
   schema: string | undefined
 ): NodeContext => {
   const c = compiledFor(def, state.dialect, schema)
-  const own = onOwnConnection(sql)
-  const withInts = <A, E>(self: Effect.Effect<A, E>) =>
-    c.safeIntegers ? Effect.provideService(self, SqlClient.SafeIntegers, true) : self
+  const acquirer = acquirerOf(sql)
   // @effect/sql-sqlite-node caches a failed prepare (a table that did not exist yet) for
   // minutes. After such a failure the client's statements get a new comment suffix, so they
   // are prepared afresh once the table exists.
@@ -709,12 +841,42 @@ const makeBase = (
         return run(withGeneration(state, text))
       })
     : <A>(run: (text: string) => Effect.Effect<A, SqlError>, text: string) => run(text)
+  const viaStatement = <A>(text: string, params: ReadonlyArray<unknown>, raw: boolean) =>
+    fresh(
+      (t) => (raw ? sql.unsafe(t, params).raw : sql.unsafe<Row>(t, params).withoutTransform) as Effect.Effect<A, SqlError>,
+      text
+    )
+  const onConnection = <A>(text: string, params: ReadonlyArray<unknown>, raw: boolean) =>
+    fresh(
+      (t) =>
+        Effect.flatMap(acquirer!, (conn) =>
+          (raw ? conn.executeRaw(t, params) : conn.execute(t, params, undefined)) as Effect.Effect<A, SqlError>),
+      text
+    )
+  /**
+   * Runs one statement. `@effect/sql`'s statement pipeline opens a span, reads the statement
+   * transformer and opens a Scope for every statement; when no tracer would record the span
+   * and no transformer is set, the statement goes straight to the connection the pipeline
+   * would have picked (the transaction's, else the client's): the same SQL on the same
+   * connection, for a third of the cost on SQLite.
+   */
+  const run = <A>(text: string, params: ReadonlyArray<unknown>, raw: boolean): Effect.Effect<A, SqlError> =>
+    Effect.withFiberRuntime<A, SqlError>((fiber) => {
+      const services = fiber.currentContext as EffectContext.Context<never>
+      // another client's transaction: this statement runs off its connection
+      const foreign = isForeignTransaction(services, sql)
+      const direct = acquirer !== undefined && !foreign && fiber.currentTracer === builtInTracer &&
+        Option.isNone(fiber.getFiberRef(Statement.currentTransformer))
+      const self = direct ? onConnection<A>(text, params, raw) : viaStatement<A>(text, params, raw)
+      const scoped = foreign ? outsideTransaction(self) : self
+      return c.safeIntegers ? Effect.provideService(scoped, SqlClient.SafeIntegers, true) : scoped
+    })
   return {
     sql,
     c,
     tenant: undefined,
-    query: (text, params) => own(withInts(fresh((t) => sql.unsafe<Row>(t, params).withoutTransform, text))),
-    raw: (text, params) => own(withInts(fresh((t) => sql.unsafe(t, params).raw, text))),
+    query: (text, params) => run<ReadonlyArray<Row>>(text, params, false),
+    raw: (text, params) => run<unknown>(text, params, true),
     transaction: (self) => Transaction.run(sql, self, {}),
     atomic: (self) =>
       Effect.withFiberRuntime((fiber) =>

@@ -437,6 +437,23 @@ export const make = (def: Def): Nodes => {
       columns.map((c, k) => `${ctx.c.dialect.placeholder(k + 1)}::${ctx.c.dialect.arrayType!(c.column.kind)}`).join(", ")
     })`
 
+  /**
+   * Inserts rows encoded by `encodeNew` (row-major parameters in `newColumns` order) with one
+   * statement: the caller's chunk fits one (see bulkCreate).
+   */
+  const insertEncoded = (ctx: NodeContext, params: ReadonlyArray<unknown>, rows: number) => {
+    const columns = ctx.c.newColumns
+    if (ctx.c.dialect.arrayType === undefined) return ctx.raw(ctx.c.insertText(columns, rows, false), params)
+    // one array per column
+    const width = columns.length
+    const arrays = columns.map((_, k) => {
+      const values = new Array<unknown>(rows)
+      for (let r = 0; r < rows; r++) values[r] = params[r * width + k]
+      return values
+    })
+    return ctx.raw(unnestInsertText(ctx, columns), arrays)
+  }
+
   /** Inserts records in chunks; returns the stored records when asked. */
   const insertMany = (ctx: NodeContext, records: ReadonlyArray<Row>, returning: boolean) =>
     Effect.gen(function*() {
@@ -493,6 +510,20 @@ export const make = (def: Def): Nodes => {
       let inserted = 0
       const writeChunk = (chunk: ReadonlyArray<unknown>) =>
         Effect.gen(function*() {
+          // the common case: every row valid, none naming its generated key — validated and
+          // encoded in one pass, no records built
+          const encode = ctx.c.encodeNew
+          if (!returning && encode !== undefined) {
+            const params: Array<unknown> = []
+            let encoded = 0
+            while (encoded < chunk.length && encode(chunk[encoded], now, ctx.tenant, params)) encoded++
+            if (encoded === chunk.length) {
+              yield* insertEncoded(ctx, params, encoded)
+              inserted += encoded
+              if (options.onProgress !== undefined) yield* options.onProgress(inserted)
+              return
+            }
+          }
           const records: Array<Row> = []
           for (const row of chunk) {
             const prepared = prepareCreate(def, row, "bulkCreate", inserted + records.length)
