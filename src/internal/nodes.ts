@@ -282,7 +282,9 @@ export const make = (def: Def): Nodes => {
         ? `${t.quoted} IS NOT NULL`
         : t.direction === "asc"
         ? `${t.quoted} > ${bind(t.field, v)}`
-        : `(${t.quoted} < ${bind(t.field, v)} OR ${t.quoted} IS NULL)`
+        : t.nullable
+        ? `(${t.quoted} < ${bind(t.field, v)} OR ${t.quoted} IS NULL)`
+        : `${t.quoted} < ${bind(t.field, v)}`
       ors.push(eqs.length === 0 ? after : `(${[...eqs, after].join(" AND ")})`)
     }
     return ors.length === 0 ? "1=0" : `(${ors.join(" OR ")})`

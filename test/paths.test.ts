@@ -1,0 +1,129 @@
+/**
+ * The nodes' fast paths against their general ones:
+ * - statements go straight to the connection unless a tracer records spans or a statement
+ *   transformer is set; then they take `@effect/sql`'s statement pipeline (spans, transformer);
+ * - bulkCreate validates and encodes rows in one pass (no records) unless it must return
+ *   records or a row needs the full path (an explicit generated key, an invalid row): both
+ *   store the same rows, managed fields included.
+ */
+import { expect } from "@effect/vitest"
+import { SqlClient, Statement } from "@effect/sql"
+import { Effect, Schema, TestClock } from "effect"
+import { Model, Tenant } from "../src/index.js"
+import { forEachDatabase, uniqueTable } from "./support/db.js"
+import { recordingTracer } from "./support/tracer.js"
+
+const fields = {
+  id: Schema.Int,
+  sku: Schema.String.pipe(Schema.maxLength(40)),
+  label: Schema.NullOr(Schema.String),
+  note: Schema.optional(Schema.String),
+  qty: Schema.Int,
+  meta: Schema.Struct({ tags: Schema.Array(Schema.String) })
+}
+
+const rows = (prefix: string, n: number) =>
+  Array.from({ length: n }, (_, i) => ({
+    sku: `${prefix}-${i}`,
+    label: i % 3 === 0 ? null : `label ${i}`,
+    ...(i % 2 === 0 ? { note: `note ${i}` } : {}),
+    qty: i,
+    meta: { tags: i % 4 === 0 ? [] : [`t${i}`] }
+  }))
+
+/** Stored records without the generated key, in insertion order. */
+const stored = <R extends { readonly id: number }>(records: ReadonlyArray<R>) =>
+  records.map(({ id: _, ...rest }) => rest)
+
+forEachDatabase("fast paths", (it) => {
+  it.effect("statements take @effect/sql's pipeline when a statement transformer is set", () =>
+    Effect.gen(function*() {
+      const Thing = Model.make("Thing", fields, { table: uniqueTable("things"), timestamps: false })
+      const created = yield* Thing.create(rows("a", 1)[0]!)
+      const seen: Array<string> = []
+      const read = yield* Thing.read(created.id).pipe(
+        Statement.withTransformer((statement, _sql, _refs, _span) =>
+          Effect.sync(() => {
+            seen.push(statement.compile()[0])
+            return statement
+          })
+        )
+      )
+      expect(read).toEqual(created)
+      expect(seen).toHaveLength(1)
+      expect(seen[0]).toMatch(/^SELECT .* WHERE /)
+    }))
+
+  it.effect("statements open @effect/sql's sql.execute spans under a recording tracer", () =>
+    Effect.gen(function*() {
+      const Thing = Model.make("Thing", fields, { table: uniqueTable("things"), timestamps: false })
+      const created = yield* Thing.create(rows("a", 1)[0]!)
+      const { spans, tracer } = recordingTracer()
+      yield* Thing.read(created.id).pipe(Effect.withTracer(tracer))
+      yield* Thing.count({ qty: 0 }).pipe(Effect.withTracer(tracer))
+      const statements = spans.filter((s) => s.name === "sql.execute")
+      expect(statements).toHaveLength(2)
+      for (const s of statements) expect(s.attributes.get("db.query.text")).toMatch(/^SELECT /)
+    }))
+
+  it.effect("bulkCreate stores the same rows on its fast path and with returned records", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(Date.UTC(2025, 4, 6, 7, 8, 9, 123))
+      const make = () =>
+        Model.make("Ledger", fields, {
+          table: uniqueTable("ledgers"),
+          unique: ["sku"],
+          softDelete: true,
+          versioned: true,
+          tenantScoped: true
+        })
+      const Fast = make()
+      const Slow = make()
+      const input = rows("r", 1500)
+      const program = Effect.gen(function*() {
+        expect(yield* Fast.bulkCreate(input)).toEqual({ inserted: 1500 })
+        const returned = yield* Slow.bulkCreate(input, { returnRecords: true })
+        expect(returned.inserted).toBe(1500)
+        const fast = (yield* Fast.list({ orderBy: ["id"] })).records
+        const slow = (yield* Slow.list({ orderBy: ["id"] })).records
+        expect(stored(fast)).toEqual(stored(slow))
+        expect(stored(slow)).toEqual(stored(returned.records ?? []))
+        expect(fast[0]).toMatchObject({
+          version: 1,
+          createdAt: new Date(Date.UTC(2025, 4, 6, 7, 8, 9, 123)),
+          updatedAt: new Date(Date.UTC(2025, 4, 6, 7, 8, 9, 123))
+        })
+        expect(fast[0]).not.toHaveProperty("deletedAt", expect.anything())
+      })
+      yield* program.pipe(Tenant.with("acme"))
+      // the tenant column was written: another tenant sees nothing
+      expect(yield* Fast.count().pipe(Tenant.with("globex"))).toBe(0)
+    }))
+
+  it.effect("bulkCreate: rows naming their generated key and rows without it, in one call", () =>
+    Effect.gen(function*() {
+      const Thing = Model.make("Thing", fields, { table: uniqueTable("things"), timestamps: false })
+      const input: Array<ReturnType<typeof rows>[number] & { readonly id?: number }> = rows("k", 6).map((r, i) =>
+        i % 2 === 0 ? { ...r, id: 1000 + i } : r
+      )
+      expect(yield* Thing.bulkCreate(input)).toEqual({ inserted: 6 })
+      const all = (yield* Thing.list({ orderBy: ["sku"] })).records
+      expect(all.map((r) => r.sku)).toEqual(input.map((r) => r.sku))
+      expect(all.filter((_, i) => i % 2 === 0).map((r) => r.id)).toEqual([1000, 1002, 1004])
+      expect(stored(all)).toEqual(input.map(({ id: _, ...r }) => r))
+    }))
+
+  it.effect("bulkCreate: a bad row late in a chunk fails naming it; nothing is written", () =>
+    Effect.gen(function*() {
+      const Thing = Model.make("Thing", fields, { table: uniqueTable("things"), timestamps: false })
+      const input: Array<unknown> = rows("b", 1200)
+      input[1100] = { ...rows("b", 1)[0], qty: 1.5 }
+      const error = yield* Effect.flip(Thing.bulkCreate(input as never))
+      expect(error).toMatchObject({ _tag: "ValidationError", operation: "bulkCreate", path: "qty", rowIndex: 1100 })
+      const excess = yield* Effect.flip(Thing.bulkCreate([...rows("c", 3), { ...rows("c", 1)[0], extra: 1 }] as never))
+      expect(excess).toMatchObject({ _tag: "ValidationError", rowIndex: 3 })
+      const sql = yield* SqlClient.SqlClient
+      expect(yield* Thing.count()).toBe(0)
+      expect(sql).toBeDefined()
+    }))
+})
