@@ -32,6 +32,8 @@ export interface Config {
    * run, with the process's peak RSS); 0 leaves it out.
    */
   readonly stream: number
+  /** Rows of the keyset walk's table, walked whole once per timed run; 0 leaves it out. */
+  readonly walk: number
   readonly databases: ReadonlyArray<DbName>
   /** Add Drizzle ORM and Kysely rows (SQLite and PostgreSQL). */
   readonly peers: boolean
@@ -42,8 +44,17 @@ export interface Config {
 }
 
 const presets = {
-  tiny: { n: 10, budgetMs: 0, warmup: 5, bulk: [500], rounds: 3, seedRows: 1_000, stream: 20_000 },
-  full: { n: 2_000, budgetMs: 250, warmup: 50, bulk: [10_000, 100_000], rounds: 5, seedRows: 20_000, stream: 1_000_000 }
+  tiny: { n: 10, budgetMs: 0, warmup: 5, bulk: [500], rounds: 3, seedRows: 1_000, stream: 20_000, walk: 2_000 },
+  full: {
+    n: 2_000,
+    budgetMs: 250,
+    warmup: 50,
+    bulk: [10_000, 100_000],
+    rounds: 5,
+    seedRows: 20_000,
+    stream: 1_000_000,
+    walk: 100_000
+  }
 } as const
 
 export const usage = `Usage: npm run bench -- [options]
@@ -61,6 +72,9 @@ export const usage = `Usage: npm run bench -- [options]
   --seed-rows S        rows in the read/list/count/update table (full: 20000, tiny: 1000)
   --stream S           rows of "bulkCreate streamed from a generator", run once per database
                        with the process's peak RSS (full: 1000000, tiny: 20000; 0 = leave out)
+  --walk W             rows of the keyset walk: a table of W rows walked whole, page by page
+                       (1000 rows a page, price desc, id) in every timed run (full: 100000,
+                       tiny: 2000; 0 = leave out)
   --db sqlite,pg,mysql databases to run (default: all; a server that does not answer is skipped)
   --no-peers           leave out Drizzle ORM and Kysely
   --no-write           print only; do not write bench/results/<date>-<size>.md
@@ -86,6 +100,7 @@ export const parseArgs = (argv: ReadonlyArray<string>): Config | "help" => {
     rounds?: number
     seedRows?: number
     stream?: number
+    walk?: number
   } = {}
   let databases: ReadonlyArray<DbName> = ["sqlite", "pg", "mysql"]
   let peers = true
@@ -130,6 +145,11 @@ export const parseArgs = (argv: ReadonlyArray<string>): Config | "help" => {
         overrides.stream = raw === "0" ? 0 : positiveInt(flag, raw)
         break
       }
+      case "--walk": {
+        const raw = value()
+        overrides.walk = raw === "0" ? 0 : positiveInt(flag, raw)
+        break
+      }
       case "--db": {
         const list = (value() ?? "").split(",").map((d) => d.trim())
         for (const d of list) {
@@ -164,6 +184,7 @@ export const parseArgs = (argv: ReadonlyArray<string>): Config | "help" => {
     // list returns up to 100 rows of one of 10 categories: keep at least 100 rows per category
     seedRows: Math.max(seedRows, 1_000),
     stream: overrides.stream ?? preset.stream,
+    walk: overrides.walk ?? preset.walk,
     databases,
     peers,
     write,

@@ -8,7 +8,7 @@ import { DataFlow } from "../src/index.js"
 import type { Config } from "./config.js"
 import { checkStatements } from "./check-sql.js"
 import { handWrittenOps, nodeOps } from "./impl/effect.js"
-import { makeItems } from "./model.js"
+import { makeItems, makeWalkItems } from "./model.js"
 import type { PromiseOps } from "./ops.js"
 import { perOperation } from "./ops.js"
 import type { StreamResult } from "./stream.js"
@@ -129,6 +129,10 @@ export const runDatabase = async (target: Target, config: Config): Promise<DbRes
   const started = performance.now()
   log(`[${target.name}] seeding ${config.seedRows} rows`)
   await target.seed("bench_items", makeItems("seed", config.seedRows))
+  if (config.walk > 0) {
+    log(`[${target.name}] seeding ${config.walk} rows to walk`)
+    await target.seed("bench_walk", makeWalkItems(config.walk))
+  }
   const ids = await target.itemIds()
   const runners = makeRunners(target)
   const sqlDifferences = await checkStatements(target, ids[0]!)
@@ -152,7 +156,10 @@ export const runDatabase = async (target: Target, config: Config): Promise<DbRes
     n: { create: config.warmup, read: config.warmup, list: config.warmup, count: config.warmup, update: config.warmup },
     bulk: [Math.min(config.bulk[0]!, 2_000)],
     bulkAll: false,
-    seedRows: config.seedRows
+    seedRows: config.seedRows,
+    // the first two pages
+    walk: config.walk,
+    walkPages: 2
   }
   const msPerOp = new Map<SingleKey, Array<number>>()
   const passes = config.budgetMs === 0 ? 1 : 2
@@ -173,7 +180,11 @@ export const runDatabase = async (target: Target, config: Config): Promise<DbRes
   }
   const n = countsFrom(config, msPerOp)
   log(`[${target.name}] operations per run: ${singleKeys.map((k) => `${k} ${n[k]}`).join(", ")}`)
-  const workloads = makeWorkloads(target, { n, bulk: config.bulk, bulkAll: config.bulkAll, seedRows: config.seedRows }, ids)
+  const workloads = makeWorkloads(
+    target,
+    { n, bulk: config.bulk, bulkAll: config.bulkAll, seedRows: config.seedRows, walk: config.walk },
+    ids
+  )
 
   const results: Array<WorkloadResult> = workloads.map((workload) => ({ workload, samples: new Map() }))
   for (let round = 1; round <= config.rounds; round++) {

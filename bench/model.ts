@@ -1,7 +1,8 @@
 /**
- * The benchmark's model and its data. Two tables of the same shape: `bench_items` is seeded
+ * The benchmark's model and its data. Three tables of the same shape: `bench_items` is seeded
  * once and serves read / list / count / update (its size never changes); `bench_writes` is
- * emptied (and seeded when a workload needs it) before every timed run of a write workload.
+ * emptied (and seeded when a workload needs it) before every timed run of a write workload;
+ * `bench_walk` is seeded once and only read, page by page, by the keyset walk.
  */
 import { Schema } from "effect"
 import { Model } from "../src/index.js"
@@ -20,8 +21,9 @@ const options = { unique: ["sku"], indexes: [["category", "price"]] } as const
 
 export const Items = Model.make("BenchItem", Schema.Struct(fields), { ...options, table: "bench_items" })
 export const Writes = Model.make("BenchWrite", Schema.Struct(fields), { ...options, table: "bench_writes" })
+export const Walk = Model.make("BenchWalk", Schema.Struct(fields), { ...options, table: "bench_walk" })
 
-export type TableName = "bench_items" | "bench_writes"
+export type TableName = "bench_items" | "bench_writes" | "bench_walk"
 
 /** Input of a create: what every implementation inserts. */
 export interface NewItem {
@@ -48,6 +50,14 @@ export interface ItemPatch {
 
 export const CATEGORIES = 10
 export const LIST_LIMIT = 100
+/** Rows per page of the keyset walk. */
+export const WALK_PAGE = 1000
+/**
+ * Distinct prices in `bench_walk`. Few, so that most prices repeat and the primary-key
+ * tie-break decides where a page ends; prime, so that page boundaries (every WALK_PAGE rows)
+ * fall inside a run of equal prices rather than between two.
+ */
+export const WALK_PRICES = 317
 export const categoryOf = (i: number) => `c${((i % CATEGORIES) + CATEGORIES) % CATEGORIES}`
 
 /** A small deterministic PRNG (mulberry32), so every runner of a round gets the same inputs. */
@@ -77,3 +87,13 @@ export const makeItems = (prefix: string, count: number, start = 0): Array<NewIt
   for (let i = start; i < start + count; i++) out.push(makeItem(prefix, i))
   return out
 }
+
+/**
+ * Row `i` of `bench_walk`: row `i` of set "w" with one of WALK_PRICES distinct prices instead
+ * (`makeItem`'s prices are all distinct up to 100,000 rows). Multiples of 0.25: exact in
+ * binary, so the price compared for equality in the keyset condition is the stored one on
+ * every database.
+ */
+export const makeWalkItem = (i: number): NewItem => ({ ...makeItem("w", i), price: (((i * 7919) % WALK_PRICES) + 1) / 4 })
+
+export const makeWalkItems = (count: number): Array<NewItem> => Array.from({ length: count }, (_, i) => makeWalkItem(i))

@@ -5,6 +5,7 @@
  */
 import type { Config } from "./config.js"
 import type { DbResult, Runner } from "./harness.js"
+import { WALK_PAGE, WALK_PRICES } from "./model.js"
 import type { Workload } from "./workloads.js"
 import { load, machine, ownVersion, packages, versionOf } from "./versions.js"
 import { isSingle } from "./workloads.js"
@@ -267,6 +268,9 @@ export const render = (
     config.stream > 0
       ? `- bulkCreate streamed from a generator: ${config.stream.toLocaleString("en-US")} rows, the nodes only, once per database (not per round), in a fresh child process so that its peak RSS is its own`
       : "- bulkCreate streamed from a generator: left out (`--stream 0`)",
+    config.walk > 0
+      ? `- keyset walk: a table of ${config.walk.toLocaleString("en-US")} rows (${WALK_PRICES} distinct prices), seeded once, walked whole in every timed run in pages of ${WALK_PAGE.toLocaleString("en-US")} rows; the warm-up walks the first two pages`
+      : "- keyset walk: left out (`--walk 0`)",
     "",
     "## How to read the tables",
     "",
@@ -281,6 +285,8 @@ export const render = (
     "  are the same there and only one row is shown (\"single runPromise\").",
     "- Every implementation sends the same statements (the nodes' own SQL; the peers as close as their API",
     "  allows) and returns the same records; a check value (rows found, rows changed) must agree between them.",
+    "- **walk**: each page is one operation (\"runPromise per op\": one `runPromise` per page); the nodes follow their",
+    "  opaque `nextCursor`, the others pass the last row's (price, id). Check value: the rows walked, all in order.",
     "- **node spans off**: the nodes run with the layer `DataFlow.nodeSpans(false)` (no per-node span; the",
     "  `@effect/sql` statement spans stay); single-row workloads only.",
     "- PostgreSQL bulkCreate has two raw-driver rows: the nodes' statements (`INSERT … SELECT * FROM UNNEST($1::text[], …)`,",

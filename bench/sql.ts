@@ -6,7 +6,8 @@
  */
 import type { DbName } from "./config.js"
 import type { Item, NewItem, TableName } from "./model.js"
-import { LIST_LIMIT } from "./model.js"
+import { LIST_LIMIT, WALK_PAGE } from "./model.js"
+import type { WalkKey, WalkPage } from "./ops.js"
 
 /** Rows per multi-row statement; the nodes use min(1000, maxParams / columns), 1000 here. */
 export const CHUNK = 1000
@@ -49,6 +50,17 @@ export interface Statements {
   readonly selectById: (table: TableName) => string
   readonly list: (table: TableName) => string
   readonly count: (table: TableName) => string
+  /** The first page of the keyset walk: no keyset condition. */
+  readonly walkFirst: (table: TableName) => string
+  /**
+   * Every further page of the keyset walk: the rows after the previous page's last one in
+   * `price DESC, id ASC` order. Parameters: its price, its price again, its id.
+   */
+  readonly walkNext: (table: TableName) => string
+  /** The parameters of `walkNext` after the row with this sort key, in the nodes' order. */
+  readonly walkParams: (after: WalkKey) => Array<unknown>
+  /** A page from the rows of `walkFirst` / `walkNext`: the nodes know there is a next page from the extra row. */
+  readonly walkPage: (rows: ReadonlyArray<SqlRow>) => WalkPage
   /** UPDATE … SET name, qty, updated_at WHERE id (RETURNING the row where supported). */
   readonly update: (table: TableName) => string
   /** UPDATE … SET qty, updated_at WHERE category. */
@@ -172,6 +184,17 @@ export const statements = (dialect: DbName): Statements => {
     ? (raw: unknown) => new Date(`${String(raw).replace(" ", "T").slice(0, 23)}Z`)
     : (raw: unknown) => new Date(String(raw))
   const decodeBool = dialect === "pg" ? (raw: unknown) => raw === true : (raw: unknown) => raw === 1 || raw === true
+  const decode = (row: SqlRow): Item => ({
+    id: Number(row.id),
+    sku: row.sku as string,
+    name: row.name as string,
+    category: row.category as string,
+    price: Number(row.price),
+    qty: Number(row.qty),
+    active: decodeBool(row.active),
+    createdAt: decodeDate(row.created_at),
+    updatedAt: decodeDate(row.updated_at)
+  })
   return {
     dialect,
     returning,
@@ -185,6 +208,15 @@ export const statements = (dialect: DbName): Statements => {
     list: (table) =>
       `SELECT ${selectList} FROM ${q(table)} WHERE ${q("category")} = ${p(1)} ORDER BY ${order} LIMIT ${LIST_LIMIT + 1}`,
     count: (table) => `SELECT COUNT(*) AS n FROM ${q(table)} WHERE ${q("category")} = ${p(1)}`,
+    // the nodes' list with a cursor (`orderBy: ["-price"]`, price NOT NULL), over-fetching one row as well
+    walkFirst: (table) => `SELECT ${selectList} FROM ${q(table)} ORDER BY ${order} LIMIT ${WALK_PAGE + 1}`,
+    // with the redundant leading bound the nodes add (an index on price could serve a range)
+    walkNext: (table) =>
+      `SELECT ${selectList} FROM ${q(table)} WHERE ${q("price")} <= ${p(1)} AND (${q("price")} < ${p(2)} OR (${
+        q("price")
+      } = ${p(3)} AND ${q("id")} > ${p(4)})) ORDER BY ${order} LIMIT ${WALK_PAGE + 1}`,
+    walkParams: (after) => [after.price, after.price, after.price, after.id],
+    walkPage: (rows) => walkPageOf(rows, decode),
     update: (table) =>
       `UPDATE ${q(table)} SET ${q("name")} = ${p(1)}, ${q("qty")} = ${p(2)}, ${q("updated_at")} = ${p(3)} WHERE ${
         q("id")
@@ -211,17 +243,7 @@ export const statements = (dialect: DbName): Statements => {
     },
     encode,
     encodeDate,
-    decode: (row) => ({
-      id: Number(row.id),
-      sku: row.sku as string,
-      name: row.name as string,
-      category: row.category as string,
-      price: Number(row.price),
-      qty: Number(row.qty),
-      active: decodeBool(row.active),
-      createdAt: decodeDate(row.created_at),
-      updatedAt: decodeDate(row.updated_at)
-    }),
+    decode,
     affected: dialect === "pg"
       ? (raw) => Number((raw as { rowCount?: number | null }).rowCount ?? 0)
       : dialect === "mysql"
@@ -230,6 +252,17 @@ export const statements = (dialect: DbName): Statements => {
     insertId: (raw) => Number((raw as { insertId?: unknown; lastInsertRowid?: unknown }).insertId ??
       (raw as { lastInsertRowid?: unknown }).lastInsertRowid)
   }
+}
+
+/**
+ * A page of the keyset walk from the rows a page statement returned (at most WALK_PAGE + 1):
+ * the first WALK_PAGE, and when there was one more, the sort key of the last of them.
+ */
+export const walkPageOf = <R>(rows: ReadonlyArray<R>, decode: (row: R) => Item): WalkPage => {
+  const more = rows.length > WALK_PAGE
+  const records = (more ? rows.slice(0, WALK_PAGE) : rows).map(decode)
+  const last = records[records.length - 1]
+  return { records, next: more && last !== undefined ? { price: last.price, id: last.id } : undefined }
 }
 
 /** Splits rows into statement-sized chunks. */

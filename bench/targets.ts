@@ -18,7 +18,7 @@ import { drizzlePgOps, drizzleSqliteOps } from "./impl/drizzle.js"
 import { kyselyPgOps, kyselySqliteOps } from "./impl/kysely.js"
 import { mysqlRawOps, pgRawOps, pgValuesBulkCreate, sqliteRawOps } from "./impl/raw.js"
 import type { NewItem, TableName } from "./model.js"
-import { Items, Writes } from "./model.js"
+import { Items, Walk, Writes } from "./model.js"
 import type { PromiseOps, Runtime } from "./ops.js"
 import type { SqlRow, Statements } from "./sql.js"
 import { CHUNK, chunks, statements } from "./sql.js"
@@ -137,7 +137,7 @@ const countWrites = (admin: Admin, s: Statements) => async () =>
 const startRuntime = async (url: string): Promise<Runtime> => {
   const rt: Runtime = ManagedRuntime.make(DataFlow.layer({ url }))
   // creates the tables with the library's own DDL (and so warms up the client)
-  await rt.runPromise(DataFlow.migrate([Items, Writes]))
+  await rt.runPromise(DataFlow.migrate([Items, Writes, Walk]))
   return rt
 }
 

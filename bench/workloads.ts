@@ -9,8 +9,8 @@
 import type { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import type { ItemPatch, NewItem } from "./model.js"
-import { CATEGORIES, categoryOf, LIST_LIMIT, makeItems, prng } from "./model.js"
-import type { EffectOps, PromiseOps } from "./ops.js"
+import { CATEGORIES, categoryOf, LIST_LIMIT, makeItems, prng, WALK_PAGE } from "./model.js"
+import type { EffectOps, PromiseOps, WalkCursor, WalkPage } from "./ops.js"
 import type { Target } from "./targets.js"
 
 export interface RoundPlan {
@@ -38,7 +38,7 @@ export interface Workload {
 
 export type SingleKey = "create" | "read" | "list" | "count" | "update"
 export const singleKeys: ReadonlyArray<SingleKey> = ["create", "read", "list", "count", "update"]
-export type Op = SingleKey | "bulkCreate" | "bulkUpdate" | "bulkUpsert" | "bulkDelete"
+export type Op = SingleKey | "bulkCreate" | "bulkUpdate" | "bulkUpsert" | "bulkDelete" | "walk"
 export const isSingle = (w: Workload): boolean => (singleKeys as ReadonlyArray<string>).includes(w.op)
 
 export interface Sizes {
@@ -48,10 +48,37 @@ export interface Sizes {
   /** bulkUpdate, bulkDelete and bulkUpsert at every bulk size, not only the first. */
   readonly bulkAll: boolean
   readonly seedRows: number
+  /** Rows in bench_walk, walked whole by the keyset walk; 0 leaves the workload out. */
+  readonly walk: number
+  /** Stop the walk after this many pages (the warm-up); absent: walk to the end. */
+  readonly walkPages?: number
 }
 
 const missing = (op: string): never => {
   throw new Error(`this implementation has no ${op}`)
+}
+
+/**
+ * Counts the rows of a walk and checks their order on the way: every row must come strictly
+ * after the one before in `price DESC, id ASC` order (so no row twice, none out of place).
+ * The result is the number of rows walked, or -1 when the order was broken.
+ */
+class WalkTally {
+  rows = 0
+  ordered = true
+  price = Infinity
+  id = -Infinity
+  add(page: WalkPage) {
+    for (const r of page.records) {
+      if (r.price > this.price || (r.price === this.price && r.id <= this.id)) this.ordered = false
+      this.price = r.price
+      this.id = r.id
+    }
+    this.rows += page.records.length
+  }
+  result() {
+    return this.ordered ? this.rows : -1
+  }
 }
 
 export const makeWorkloads = (target: Target, sizes: Sizes, itemIds: ReadonlyArray<number>): Array<Workload> => {
@@ -303,6 +330,55 @@ export const makeWorkloads = (target: Target, sizes: Sizes, itemIds: ReadonlyArr
     }
   })
 
+  /** Walks bench_walk page by page (each page one operation), following each page's cursor until there is none. */
+  const walk = (rows: number, maxPages: number | undefined): Workload => {
+    const walked = maxPages === undefined ? rows : Math.min(rows, maxPages * WALK_PAGE)
+    return {
+      key: "walk",
+      op: "walk",
+      title: `walk ${rows.toLocaleString("en-US")} rows with keyset pagination (pages of ${
+        WALK_PAGE.toLocaleString("en-US")
+      }, order by price desc, id)${walked === rows ? "" : `, first ${walked.toLocaleString("en-US")} rows`}`,
+      unit: "rows/s",
+      amount: walked,
+      singleOp: false,
+      peers: true,
+      plan: () => {
+        const more = (tally: WalkTally, next: WalkCursor | undefined, pages: number): next is WalkCursor =>
+          next !== undefined && (maxPages === undefined || pages < maxPages) && tally.rows < rows + WALK_PAGE
+        return {
+          before: noop,
+          promise: async (ops) => {
+            const tally = new WalkTally()
+            let next: WalkCursor | undefined
+            let pages = 0
+            do {
+              const page = await ops.walkPage(next)
+              tally.add(page)
+              next = page.next
+              pages++
+            } while (more(tally, next, pages))
+            return tally.result()
+          },
+          effect: (ops) =>
+            Effect.gen(function*() {
+              const tally = new WalkTally()
+              let next: WalkCursor | undefined
+              let pages = 0
+              do {
+                const page = yield* ops.walkPage(next)
+                tally.add(page)
+                next = page.next
+                pages++
+              } while (more(tally, next, pages))
+              return tally.result()
+            }),
+          expected: walked
+        }
+      }
+    }
+  }
+
   const other = sizes.bulkAll ? sizes.bulk : sizes.bulk.slice(0, 1)
   return [
     create(sizes.n.create),
@@ -313,6 +389,7 @@ export const makeWorkloads = (target: Target, sizes: Sizes, itemIds: ReadonlyArr
     ...sizes.bulk.map(bulkCreate),
     ...other.map(bulkUpdate),
     ...other.map(bulkUpsert),
-    ...other.map(bulkDelete)
+    ...other.map(bulkDelete),
+    ...(sizes.walk > 0 ? [walk(sizes.walk, sizes.walkPages)] : [])
   ]
 }

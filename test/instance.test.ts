@@ -31,7 +31,7 @@ describe("instances", () => {
       Analytics.layer(SqliteClient.layer({ filename: ":memory:" })),
       Db.sqlite.layer("instances_default")
     )
-    it.effect(`[${db.name}] two instances never share a connection or a transaction`, () =>
+    it.effect(`[${db.label}] two instances never share a connection or a transaction`, () =>
       Effect.gen(function*() {
         yield* DataFlow.migrate([Order, Event, Plain])
         const exit = yield* Effect.exit(

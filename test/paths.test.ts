@@ -8,8 +8,8 @@
  */
 import { expect } from "@effect/vitest"
 import { SqlClient, Statement } from "@effect/sql"
-import { Effect, Schema, TestClock } from "effect"
-import { Model, Tenant } from "../src/index.js"
+import { Deferred, Effect, Exit, Fiber, Schema, TestClock } from "effect"
+import { DataFlow, Model, Tenant } from "../src/index.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 import { recordingTracer } from "./support/tracer.js"
 
@@ -64,6 +64,28 @@ forEachDatabase("fast paths", (it) => {
       const statements = spans.filter((s) => s.name === "sql.execute")
       expect(statements).toHaveLength(2)
       for (const s of statements) expect(s.attributes.get("db.query.text")).toMatch(/^SELECT /)
+    }))
+
+  it.effect("a statement outside waits for another fiber's transaction and is not part of it", () =>
+    Effect.gen(function*() {
+      const Thing = Model.make("Thing", fields, { table: uniqueTable("things"), timestamps: false })
+      const [first, second] = rows("w", 2)
+      yield* DataFlow.migrate([Thing])
+      const started = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      const inside = yield* Effect.fork(DataFlow.transaction(Effect.gen(function*() {
+        yield* Thing.create(first!)
+        yield* Deferred.succeed(started, undefined)
+        yield* Deferred.await(release)
+        return yield* Effect.fail("roll back" as const)
+      })))
+      yield* Deferred.await(started)
+      const outside = yield* Effect.fork(Thing.create(second!))
+      for (let i = 0; i < 50; i++) yield* Effect.yieldNow()
+      yield* Deferred.succeed(release, undefined)
+      expect(Exit.isFailure(yield* Fiber.await(inside))).toBe(true)
+      const written = yield* Fiber.join(outside)
+      expect((yield* Thing.list()).records).toEqual([written])
     }))
 
   it.effect("bulkCreate stores the same rows on its fast path and with returned records", () =>

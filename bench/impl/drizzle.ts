@@ -1,20 +1,23 @@
 /**
  * Drizzle ORM, written the way its documentation shows, on the tables the library created:
- * the single-row workloads and bulkCreate. Same statements as the nodes where Drizzle can say
- * them: on PostgreSQL the list is sorted `DESC NULLS LAST` as the nodes sort, and every list
- * fetches limit + 1 rows as the nodes do (to know whether a next page exists).
+ * the single-row workloads, bulkCreate and the keyset walk. Same statements as the nodes where
+ * Drizzle can say them (the nodes write no NULLS FIRST / LAST for NOT NULL columns), and every
+ * list and page fetches limit + 1 rows as the nodes do (to know whether a next page
+ * exists). The walk is Drizzle's cursor-based pagination guide with two cursor columns
+ * (`where(and(lte(price, p), or(lt(price, p), and(eq(price, p), gt(id, i)))))`, with the bound the nodes add).
  */
 import type Database from "better-sqlite3"
-import { asc, count, desc, eq, sql } from "drizzle-orm"
+import { and, asc, count, desc, eq, gt, lt, lte, or } from "drizzle-orm"
 import { drizzle as drizzleSqlite } from "drizzle-orm/better-sqlite3"
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres"
 import * as pgCore from "drizzle-orm/pg-core"
 import * as sqliteCore from "drizzle-orm/sqlite-core"
 import type pg from "pg"
 import type { Item } from "../model.js"
-import { LIST_LIMIT } from "../model.js"
+import { LIST_LIMIT, WALK_PAGE } from "../model.js"
 import type { PromiseOps } from "../ops.js"
-import { chunks } from "../sql.js"
+import { walkKey } from "../ops.js"
+import { chunks, walkPageOf } from "../sql.js"
 
 /** ISO-8601 text, the way the library stores datetimes on SQLite. */
 const isoDate = sqliteCore.customType<{ data: Date; driverData: string }>({
@@ -53,6 +56,7 @@ export const drizzleSqliteOps = (client: Database.Database): PromiseOps => {
   const db = drizzleSqlite({ client })
   const items = sqliteTable("bench_items")
   const writes = sqliteTable("bench_writes")
+  const walk = sqliteTable("bench_walk")
   return {
     create: async (row) => {
       const now = new Date()
@@ -73,6 +77,17 @@ export const drizzleSqliteOps = (client: Database.Database): PromiseOps => {
         }
       })
       return rows.length
+    },
+    walkPage: async (cursor) => {
+      const after = cursor === undefined ? undefined : walkKey(cursor)
+      const rows = db.select().from(walk)
+        .where(
+          after === undefined
+            ? undefined
+            : and(lte(walk.price, after.price), or(lt(walk.price, after.price), and(eq(walk.price, after.price), gt(walk.id, after.id))))
+        )
+        .orderBy(desc(walk.price), asc(walk.id)).limit(WALK_PAGE + 1).all()
+      return walkPageOf(rows, (r) => r)
     }
   }
 }
@@ -81,6 +96,7 @@ export const drizzlePgOps = (pool: pg.Pool): PromiseOps => {
   const db = drizzlePg({ client: pool })
   const items = pgTable("bench_items")
   const writes = pgTable("bench_writes")
+  const walk = pgTable("bench_walk")
   return {
     create: async (row) => {
       const now = new Date()
@@ -90,7 +106,7 @@ export const drizzlePgOps = (pool: pg.Pool): PromiseOps => {
     read: async (id) => (await db.select().from(items).where(eq(items.id, id)))[0],
     list: async (category) =>
       (await db.select().from(items).where(eq(items.category, category))
-        .orderBy(sql`${items.price} desc nulls last`, sql`${items.id} asc nulls first`).limit(LIST_LIMIT + 1))
+        .orderBy(desc(items.price), asc(items.id)).limit(LIST_LIMIT + 1))
         .slice(0, LIST_LIMIT),
     count: async (category) => (await db.select({ n: count() }).from(items).where(eq(items.category, category)))[0]?.n ?? 0,
     update: async (id, patch) => {
@@ -105,6 +121,17 @@ export const drizzlePgOps = (pool: pg.Pool): PromiseOps => {
         }
       })
       return rows.length
+    },
+    walkPage: async (cursor) => {
+      const after = cursor === undefined ? undefined : walkKey(cursor)
+      const rows = await db.select().from(walk)
+        .where(
+          after === undefined
+            ? undefined
+            : and(lte(walk.price, after.price), or(lt(walk.price, after.price), and(eq(walk.price, after.price), gt(walk.id, after.id))))
+        )
+        .orderBy(desc(walk.price), asc(walk.id)).limit(WALK_PAGE + 1)
+      return walkPageOf(rows, (r) => r)
     }
   }
 }

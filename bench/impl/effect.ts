@@ -4,11 +4,18 @@
  */
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
-import { Items, Writes } from "../model.js"
-import { LIST_LIMIT } from "../model.js"
-import type { EffectOps } from "../ops.js"
+import { Items, Walk, Writes } from "../model.js"
+import { LIST_LIMIT, WALK_PAGE } from "../model.js"
+import type { EffectOps, WalkCursor } from "../ops.js"
+import { walkKey } from "../ops.js"
 import type { SqlRow, Statements } from "../sql.js"
 import { chunks } from "../sql.js"
+
+/** The cursor a nodes page was given (the hand-written implementations pass sort keys instead). */
+const nodesCursor = (cursor: WalkCursor): string => {
+  if (typeof cursor !== "string") throw new Error("a sort key given to the nodes' walk")
+  return cursor
+}
 
 /** The generated nodes. */
 export const nodeOps: EffectOps = {
@@ -19,6 +26,15 @@ export const nodeOps: EffectOps = {
   count: (category) => Items.count({ category }),
   update: (id, patch) => Items.update(id, patch),
   bulkCreate: (rows) => Effect.map(Writes.bulkCreate(rows), (r) => r.inserted),
+  walkPage: (cursor) =>
+    Effect.map(
+      Walk.list({
+        orderBy: ["-price"],
+        limit: WALK_PAGE,
+        ...(cursor === undefined ? {} : { cursor: nodesCursor(cursor) })
+      }),
+      (r) => ({ records: r.records, next: r.nextCursor })
+    ),
   bulkUpdate: (category, qty) => Effect.map(Writes.bulkUpdate({ category }, { qty }), (r) => r.updated),
   bulkDelete: (category) => Effect.map(Writes.bulkDelete({ category }), (r) => r.deleted),
   bulkUpsert: (rows) => Writes.bulkUpsert(rows, { conflictOn: ["sku"] })
@@ -35,6 +51,8 @@ export const handWrittenOps = (s: Statements): EffectOps => {
   const updateText = s.update(items)
   const bulkUpdateText = s.bulkUpdate(writes)
   const bulkDeleteText = s.bulkDelete(writes)
+  const walkFirstText = s.walkFirst("bench_walk")
+  const walkNextText = s.walkNext("bench_walk")
   const withSql = <A, E>(f: (sql: SqlClient.SqlClient) => Effect.Effect<A, E>) => Effect.flatMap(SqlClient.SqlClient, f)
   const first = (rows: ReadonlyArray<SqlRow>) => s.decode(rows[0]!)
 
@@ -76,6 +94,15 @@ export const handWrittenOps = (s: Statements): EffectOps => {
           }, { discard: true })
         ).pipe(Effect.as(rows.length))
       }),
+    walkPage: (cursor) =>
+      withSql((sql) =>
+        Effect.map(
+          cursor === undefined
+            ? sql.unsafe<SqlRow>(walkFirstText, [])
+            : sql.unsafe<SqlRow>(walkNextText, s.walkParams(walkKey(cursor))),
+          s.walkPage
+        )
+      ),
     bulkUpdate: (category, qty) =>
       withSql((sql) =>
         Effect.map(sql.unsafe(bulkUpdateText, [qty, s.encodeDate(new Date()), category]).raw, s.affected)

@@ -1,18 +1,20 @@
 /**
  * Kysely, written the way its documentation shows, on the tables the library created: the
- * single-row workloads and bulkCreate. Kysely returns driver rows, so they go through the
- * same hand-written row mapper as the raw-driver rows. Lists fetch limit + 1 rows, as the
- * nodes do, and sort as the nodes sort.
+ * single-row workloads, bulkCreate and the keyset walk. Kysely returns driver rows, so they go
+ * through the same hand-written row mapper as the raw-driver rows. Lists and pages fetch
+ * limit + 1 rows, as the nodes do, and sort as the nodes sort. The walk's keyset condition is
+ * an expression-builder `or` / `and` (`eb.or([eb("price", "<", p), eb.and([…])])`).
  */
 import type Database from "better-sqlite3"
 import type { ColumnType, Generated } from "kysely"
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely"
 import type pg from "pg"
 import type { NewItem } from "../model.js"
-import { LIST_LIMIT } from "../model.js"
+import { LIST_LIMIT, WALK_PAGE } from "../model.js"
 import type { PromiseOps } from "../ops.js"
+import { walkKey } from "../ops.js"
 import type { SqlRow, Statements } from "../sql.js"
-import { chunks } from "../sql.js"
+import { chunks, walkPageOf } from "../sql.js"
 
 interface SqliteItemTable {
   readonly id: Generated<number>
@@ -42,11 +44,13 @@ interface PgItemTable {
 interface SqliteDb {
   readonly bench_items: SqliteItemTable
   readonly bench_writes: SqliteItemTable
+  readonly bench_walk: SqliteItemTable
 }
 
 interface PgDb {
   readonly bench_items: PgItemTable
   readonly bench_writes: PgItemTable
+  readonly bench_walk: PgItemTable
 }
 
 export interface KyselyPeer {
@@ -88,6 +92,16 @@ export const kyselySqliteOps = (database: Database.Database, s: Statements): Kys
           }
         })
         return rows.length
+      },
+      walkPage: async (cursor) => {
+        let query = db.selectFrom("bench_walk").selectAll()
+        if (cursor !== undefined) {
+          const after = walkKey(cursor)
+          query = query.where((eb) =>
+            eb.and([eb("price", "<=", after.price), eb.or([eb("price", "<", after.price), eb.and([eb("price", "=", after.price), eb("id", ">", after.id)])])])
+          )
+        }
+        return walkPageOf(await query.orderBy("price", "desc").orderBy("id", "asc").limit(WALK_PAGE + 1).execute(), decode)
       }
     },
     close: () => db.destroy()
@@ -109,7 +123,7 @@ export const kyselyPgOps = (pool: pg.Pool, s: Statements): KyselyPeer => {
       },
       list: async (category) =>
         (await db.selectFrom("bench_items").selectAll().where("category", "=", category)
-          .orderBy("price", (ob) => ob.desc().nullsLast()).orderBy("id", (ob) => ob.asc().nullsFirst()).limit(LIST_LIMIT + 1)
+          .orderBy("price", "desc").orderBy("id", "asc").limit(LIST_LIMIT + 1)
           .execute()).slice(0, LIST_LIMIT).map(decode),
       count: async (category) =>
         Number(
@@ -129,6 +143,16 @@ export const kyselyPgOps = (pool: pg.Pool, s: Statements): KyselyPeer => {
           }
         })
         return rows.length
+      },
+      walkPage: async (cursor) => {
+        let query = db.selectFrom("bench_walk").selectAll()
+        if (cursor !== undefined) {
+          const after = walkKey(cursor)
+          query = query.where((eb) =>
+            eb.and([eb("price", "<=", after.price), eb.or([eb("price", "<", after.price), eb.and([eb("price", "=", after.price), eb("id", ">", String(after.id))])])])
+          )
+        }
+        return walkPageOf(await query.orderBy("price", "desc").orderBy("id", "asc").limit(WALK_PAGE + 1).execute(), decode)
       }
     },
     close: () => db.destroy()

@@ -8,11 +8,13 @@ import type pg from "pg"
 import type { Item, NewItem } from "../model.js"
 import { LIST_LIMIT } from "../model.js"
 import type { PromiseOps, UpsertResult } from "../ops.js"
+import { walkKey } from "../ops.js"
 import type { SqlRow, Statements } from "../sql.js"
 import { CHUNK, chunks } from "../sql.js"
 
 const items = "bench_items" as const
 const writes = "bench_writes" as const
+const walk = "bench_walk" as const
 
 /** better-sqlite3, statements prepared once and cached by text (as @effect/sql-sqlite-node does). */
 export const sqliteRawOps = (db: Database.Database, s: Statements): Required<PromiseOps> => {
@@ -51,6 +53,8 @@ export const sqliteRawOps = (db: Database.Database, s: Statements): Required<Pro
       })
       return rows.length
     },
+    walkPage: async (cursor) =>
+      s.walkPage(cursor === undefined ? all(s.walkFirst(walk), []) : all(s.walkNext(walk), s.walkParams(walkKey(cursor)))),
     bulkUpdate: async (category, qty) => run(s.bulkUpdate(writes), [qty, s.encodeDate(new Date()), category]).changes,
     bulkDelete: async (category) => run(s.bulkDelete(writes), [category]).changes,
     bulkUpsert: async (rows) => {
@@ -111,6 +115,10 @@ export const pgRawOps = (client: pg.Client, s: Statements): Required<PromiseOps>
       })
       return input.length
     },
+    walkPage: async (cursor) =>
+      s.walkPage(
+        cursor === undefined ? await rows(s.walkFirst(walk), []) : await rows(s.walkNext(walk), s.walkParams(walkKey(cursor)))
+      ),
     bulkUpdate: async (category, qty) =>
       s.affected(await client.query(s.bulkUpdate(writes), [qty, s.encodeDate(new Date()), category])),
     bulkDelete: async (category) => s.affected(await client.query(s.bulkDelete(writes), [category])),
@@ -196,6 +204,10 @@ export const mysqlRawOps = (conn: MysqlConnection, s: Statements): Required<Prom
       })
       return input.length
     },
+    walkPage: async (cursor) =>
+      s.walkPage(
+        cursor === undefined ? await rows(s.walkFirst(walk), []) : await rows(s.walkNext(walk), s.walkParams(walkKey(cursor)))
+      ),
     bulkUpdate: async (category, qty) =>
       s.affected(await exec(s.bulkUpdate(writes), [qty, s.encodeDate(new Date()), category])),
     bulkDelete: async (category) => s.affected(await exec(s.bulkDelete(writes), [category])),

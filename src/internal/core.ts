@@ -37,6 +37,7 @@ import {
 import * as Transaction from "../Transaction.js"
 import * as Tenant from "../Tenant.js"
 import { assertIdentifier, snakeCase, tableName } from "./naming.js"
+import * as Sqlite from "./sqlite.js"
 
 type Row = Record<string, unknown>
 type FieldList = ReadonlyArray<string>
@@ -810,7 +811,8 @@ const builtInTracer = Effect.runSync(Effect.tracer)
 
 /** Clients whose connection acquirer needs no Scope (it hands out a connection, or waits for one). */
 const scopeFreeAcquirer = (sql: SqlClient.SqlClient): boolean =>
-  SqliteClient.TypeId in sql || MysqlClient.TypeId in sql || PgClient.TypeId in sql
+  Sqlite.directOf(sql) !== undefined || SqliteClient.TypeId in sql || MysqlClient.TypeId in sql ||
+  PgClient.TypeId in sql
 
 /**
  * The connection acquirer behind a client's statements (`@effect/sql` keeps it on every
@@ -831,6 +833,7 @@ const makeBase = (
 ): NodeContext => {
   const c = compiledFor(def, state.dialect, schema)
   const acquirer = acquirerOf(sql)
+  const lite = Sqlite.directOf(sql)
   // @effect/sql-sqlite-node caches a failed prepare (a table that did not exist yet) for
   // minutes. After such a failure the client's statements get a new comment suffix, so they
   // are prepared afresh once the table exists.
@@ -867,6 +870,11 @@ const makeBase = (
       const foreign = isForeignTransaction(services, sql)
       const direct = acquirer !== undefined && !foreign && fiber.currentTracer === builtInTracer &&
         Option.isNone(fiber.getFiberRef(Statement.currentTransformer))
+      // the library's own SQLite client: run now, unless another fiber's transaction holds
+      // the connection (then wait for it like any statement)
+      if (direct && lite !== undefined && (lite.free() || Context.getOption(services, SqlClient.TransactionConnection)._tag === "Some")) {
+        return lite.run(text, params, raw, c.safeIntegers) as Effect.Effect<A, SqlError>
+      }
       const self = direct ? onConnection<A>(text, params, raw) : viaStatement<A>(text, params, raw)
       const scoped = foreign ? outsideTransaction(self) : self
       return c.safeIntegers ? Effect.provideService(scoped, SqlClient.SafeIntegers, true) : scoped

@@ -6,7 +6,7 @@ import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { MysqlClient } from "@effect/sql-mysql2"
 import { PgClient } from "@effect/sql-pg"
-import { SqliteClient } from "@effect/sql-sqlite-node"
+import * as Sqlite from "./sqlite.js"
 import type { ConfigError } from "effect"
 import type { Config } from "effect"
 import { ConfigError as CE, Effect, Layer, Redacted } from "effect"
@@ -86,7 +86,7 @@ export const fromUrl = (
     case "mysql":
       return generic(MysqlClient.layer({ url: Redacted.make(target.url) }))
     case "sqlite":
-      return generic(SqliteClient.layer({ filename: target.filename }))
+      return Sqlite.layer({ filename: target.filename })
   }
 }
 

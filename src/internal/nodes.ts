@@ -268,6 +268,12 @@ export const make = (def: Def): Nodes => {
       params.push(ctx.c.byField.get(field)!.toDb(v))
       return ctx.c.dialect.placeholder(params.length)
     }
+    // a redundant bound on the first sort field, read first: with an index on it, the
+    // database scans a range instead of every row before the page
+    const first = terms[0]!
+    const lead = terms.length > 1 && !first.nullable && values[0] !== null
+      ? `${first.quoted} ${first.direction === "asc" ? ">=" : "<="} ${bind(first.field, values[0])} AND `
+      : ""
     const ors: Array<string> = []
     for (let i = 0; i < terms.length; i++) {
       const t = terms[i]!
@@ -287,7 +293,7 @@ export const make = (def: Def): Nodes => {
         : `${t.quoted} < ${bind(t.field, v)}`
       ors.push(eqs.length === 0 ? after : `(${[...eqs, after].join(" AND ")})`)
     }
-    return ors.length === 0 ? "1=0" : `(${ors.join(" OR ")})`
+    return ors.length === 0 ? "1=0" : `${lead}(${ors.join(" OR ")})`
   }
 
   const list: Nodes["list"] = (query = {}) =>

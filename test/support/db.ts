@@ -12,12 +12,15 @@ import { SqliteClient } from "@effect/sql-sqlite-node"
 import type { ConfigError } from "effect"
 import { Effect, Layer, Redacted } from "effect"
 import { describe, inject, it } from "vitest"
+import { DataFlow } from "../../src/index.js"
 import { mysqlUrl, pgUrl } from "./servers.js"
 
 export type DbName = "sqlite" | "pg" | "mysql"
 
 export interface TestDb {
   readonly name: DbName
+  /** The suite label: the database, and the client when it is not the default one. */
+  readonly label: string
   readonly available: boolean
   /** A fresh client on a private schema/database named after the run and `tag`. */
   readonly layer: (tag: string) => Layer.Layer<SqlClient.SqlClient, SqlError.SqlError | ConfigError.ConfigError>
@@ -34,14 +37,25 @@ const withDatabase = (url: string, database: string) => {
 const generic = <E>(driver: Layer.Layer<SqlClient.SqlClient, E>) =>
   Layer.effect(SqlClient.SqlClient, SqlClient.SqlClient).pipe(Layer.provide(driver))
 
+/** SQLite through the library's own client (what `DataFlow.layer` opens). */
 export const sqlite: TestDb = {
   name: "sqlite",
+  label: "sqlite",
+  available: true,
+  layer: () => DataFlow.layer({ url: "sqlite::memory:" })
+}
+
+/** SQLite through `@effect/sql-sqlite-node`'s client: any `@effect/sql` client must work. */
+export const sqliteNode: TestDb = {
+  name: "sqlite",
+  label: "sqlite, @effect/sql-sqlite-node",
   available: true,
   layer: () => generic(SqliteClient.layer({ filename: ":memory:" }))
 }
 
 export const pg: TestDb = {
   name: "pg",
+  label: "pg",
   get available() {
     return inject("pgAvailable")
   },
@@ -58,6 +72,7 @@ export const pg: TestDb = {
 
 export const mysql: TestDb = {
   name: "mysql",
+  label: "mysql",
   get available() {
     return inject("mysqlAvailable")
   },
@@ -73,7 +88,7 @@ export const mysql: TestDb = {
   }
 }
 
-export const databases: ReadonlyArray<TestDb> = [sqlite, pg, mysql]
+export const databases: ReadonlyArray<TestDb> = [sqlite, sqliteNode, pg, mysql]
 
 /**
  * Runs the same suite against every database, each on its own schema/database. A server
@@ -87,12 +102,12 @@ export const forEachDatabase = (
   for (const db of databases) {
     if (!db.available) {
       // only outside CI: under CI=true the global setup has already failed the run
-      describe.skipIf(true)(`${suite} [${db.name}] (server not reachable)`, () => {
+      describe.skipIf(true)(`${suite} [${db.label}] (server not reachable)`, () => {
         it(`needs ${db.name}`, () => {})
       })
       continue
     }
-    effectLayer(db.layer(suite), { timeout: 60_000 })(`${suite} [${db.name}]`, (it) => body(it, db))
+    effectLayer(db.layer(suite), { timeout: 60_000 })(`${suite} [${db.label}]`, (it) => body(it, db))
   }
 }
 

@@ -1,0 +1,179 @@
+/**
+ * The embedded SQLite client of `DataFlow.layer`: `@effect/sql`'s client over one
+ * better-sqlite3 connection, built the way `@effect/sql-sqlite-node` builds it (same compiler,
+ * WAL, one connection that a transaction holds until it ends, the same span attributes and
+ * errors), with two differences measured in bench/ (docs/performance.md):
+ *
+ * - prepared statements live in a plain map (200, oldest out first) instead of an Effect
+ *   Cache with a time to live, which cost about 2 µs a statement and also remembered a
+ *   failed prepare (a table that did not exist yet) for ten minutes;
+ * - the nodes run their statements synchronously on the connection when no transaction
+ *   holds it or when they run inside that transaction ({@link directOf}); the general path
+ *   waits for the connection on a semaphore (about 5 µs a statement).
+ *
+ * Any other `@effect/sql` SQLite client works in its place; it just takes the general path.
+ * @internal
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import { SqlClient, Statement } from "@effect/sql"
+import type { Connection } from "@effect/sql/SqlConnection"
+import { SqlError } from "@effect/sql/SqlError"
+import Sqlite from "better-sqlite3"
+import { Context, Effect, Layer, Scope } from "effect"
+
+/** A synchronous way to the connection, for the nodes. @internal */
+export interface Direct {
+  /** No transaction is open on the connection. */
+  readonly free: () => boolean
+  /** Runs one statement now: rows for a reader, the driver's result for `raw`, else `[]`. */
+  readonly run: (
+    text: string,
+    params: ReadonlyArray<unknown>,
+    raw: boolean,
+    safeIntegers: boolean
+  ) => Effect.Effect<unknown, SqlError>
+}
+
+const directs = new WeakMap<SqlClient.SqlClient, Direct>()
+
+/** The synchronous path of a client made here; undefined for any other client. @internal */
+export const directOf = (sql: SqlClient.SqlClient): Direct | undefined => directs.get(sql)
+
+const CACHE_SIZE = 200
+
+/** @internal */
+export const make = (options: {
+  readonly filename: string
+}): Effect.Effect<SqlClient.SqlClient, SqlError, Scope.Scope | Reactivity.Reactivity> =>
+  Effect.gen(function*() {
+    const db = yield* Effect.acquireRelease(
+      Effect.try({
+        try: () => {
+          const db = new Sqlite(options.filename)
+          try {
+            db.pragma("journal_mode = WAL")
+          } catch (error) {
+            db.close()
+            throw error
+          }
+          return db
+        },
+        catch: (cause) => new SqlError({ cause, message: "Failed to open database" })
+      }),
+      (db) => Effect.sync(() => db.close())
+    )
+
+    const cache = new Map<string, Sqlite.Statement>()
+    const prepare = (text: string): Sqlite.Statement => {
+      let statement = cache.get(text)
+      if (statement === undefined) {
+        // a failure throws before anything is remembered
+        statement = db.prepare(text)
+        cache.set(text, statement)
+        if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!)
+      }
+      return statement
+    }
+
+    /** Runs a prepared statement; throws the driver's error. */
+    const runSync = (
+      statement: Sqlite.Statement,
+      params: ReadonlyArray<unknown>,
+      raw: boolean,
+      safeIntegers: boolean
+    ): unknown => {
+      statement.safeIntegers(safeIntegers)
+      if (statement.reader) return statement.all(...params)
+      const result = statement.run(...params)
+      return raw ? result : []
+    }
+
+    const execute = (
+      text: string,
+      params: ReadonlyArray<unknown>,
+      raw: boolean,
+      safeIntegers: boolean,
+      prepared = true
+    ): Effect.Effect<unknown, SqlError> => {
+      let statement: Sqlite.Statement
+      try {
+        statement = prepared ? prepare(text) : db.prepare(text)
+      } catch (cause) {
+        return Effect.fail(new SqlError({ cause, message: "Failed to prepare statement " }))
+      }
+      try {
+        return Effect.succeed(runSync(statement, params, raw, safeIntegers))
+      } catch (cause) {
+        return Effect.fail(new SqlError({ cause, message: "Failed to execute statement" }))
+      }
+    }
+
+    /** Reads `SqlClient.SafeIntegers` from the fiber, as `@effect/sql-sqlite-node` does. */
+    const withSafeIntegers = <A>(f: (safeIntegers: boolean) => Effect.Effect<A, SqlError>) =>
+      Effect.withFiberRuntime<A, SqlError>((fiber) => f(Context.get(fiber.currentContext, SqlClient.SafeIntegers)))
+
+    const connection: Connection = {
+      execute: (text, params, transformRows) =>
+        withSafeIntegers((safe) => {
+          const rows = execute(text, params, false, safe) as Effect.Effect<ReadonlyArray<never>, SqlError>
+          return transformRows === undefined ? rows : Effect.map(rows, transformRows)
+        }),
+      executeRaw: (text, params) =>
+        withSafeIntegers((safe) => execute(text, params, true, safe) as Effect.Effect<ReadonlyArray<never>, SqlError>),
+      executeValues: (text, params) =>
+        withSafeIntegers((safe) =>
+          Effect.try({
+            try: () => {
+              const statement = prepare(text)
+              statement.safeIntegers(safe)
+              if (!statement.reader) {
+                statement.run(...params)
+                return []
+              }
+              statement.raw(true)
+              try {
+                return statement.all(...params) as ReadonlyArray<ReadonlyArray<unknown>>
+              } finally {
+                statement.raw(false)
+              }
+            },
+            catch: (cause) => new SqlError({ cause, message: "Failed to execute statement" })
+          })
+        ),
+      executeUnprepared: (text, params, transformRows) =>
+        withSafeIntegers((safe) => {
+          const rows = execute(text, params ?? [], false, safe, false) as Effect.Effect<ReadonlyArray<never>, SqlError>
+          return transformRows === undefined ? rows : Effect.map(rows, transformRows)
+        }),
+      executeStream: () => Effect.dieMessage("executeStream not implemented") as never
+    }
+
+    // one connection: a transaction holds it until it ends; a statement outside waits for it
+    const semaphore = yield* Effect.makeSemaphore(1)
+    const acquirer = semaphore.withPermits(1)(Effect.succeed(connection))
+    const transactionAcquirer = Effect.uninterruptibleMask((restore) =>
+      Effect.as(
+        Effect.zipRight(
+          restore(semaphore.take(1)),
+          Effect.tap(Effect.scope, (scope) => Scope.addFinalizer(scope, semaphore.release(1)))
+        ),
+        connection
+      )
+    )
+
+    const client = yield* SqlClient.make({
+      acquirer,
+      transactionAcquirer,
+      compiler: Statement.makeCompilerSqlite(),
+      spanAttributes: [["db.system.name", "sqlite"]]
+    })
+    directs.set(client, {
+      free: () => !db.inTransaction,
+      run: (text, params, raw, safeIntegers) => execute(text, params, raw, safeIntegers)
+    })
+    return client
+  })
+
+/** @internal */
+export const layer = (options: { readonly filename: string }): Layer.Layer<SqlClient.SqlClient, SqlError> =>
+  Layer.scoped(SqlClient.SqlClient, make(options)).pipe(Layer.provide(Reactivity.layer))
