@@ -122,6 +122,40 @@ forEachDatabase("fast paths", (it) => {
       expect(yield* Fast.count().pipe(Tenant.with("globex"))).toBe(0)
     }))
 
+  it.effect("bulkUpsert: the one-pass path and the record path (a constructor default) agree", () =>
+    Effect.gen(function*() {
+      const options = { unique: ["sku"], softDelete: true, versioned: true, tenantScoped: true } as const
+      const Fast = Model.make("Stock", fields, { ...options, table: uniqueTable("stocks") })
+      const Slow = Model.make("Stock", {
+        ...fields,
+        origin: Schema.String.pipe(Schema.propertySignature, Schema.withConstructorDefault(() => "default"))
+      }, { ...options, table: uniqueTable("stocks") })
+      const first = rows("u", 1200)
+      // half of them exist, one was deleted (it comes back), and a key repeats (the last wins)
+      const second = [...rows("u", 2400).slice(600), { ...rows("u", 1)[0]!, sku: "u-700", qty: -7 }]
+      const run = <M extends typeof Fast | typeof Slow>(M: M) =>
+        Effect.gen(function*() {
+          yield* TestClock.setTime(Date.UTC(2025, 0, 1))
+          expect(yield* (M as typeof Fast).bulkUpsert(first, { conflictOn: ["sku"] })).toEqual({ inserted: 1200, updated: 0 })
+          const gone = (yield* (M as typeof Fast).findFirst({ sku: "u-650" })).pipe((o) => o._tag === "Some" ? o.value : undefined)
+          yield* (M as typeof Fast).delete(gone!.id)
+          yield* TestClock.setTime(Date.UTC(2025, 0, 2))
+          const result = yield* (M as typeof Fast).bulkUpsert(second, { conflictOn: ["sku"] })
+          const { records } = yield* (M as typeof Fast).list({ orderBy: ["sku"] })
+          return { result, records: records.map(({ id: _, origin: __, ...r }: Record<string, unknown>) => r) }
+        }).pipe(Tenant.with("acme"))
+      const fast = yield* run(Fast)
+      const slow = yield* run(Slow)
+      // the deleted row comes back: counted as inserted (it was not there)
+      expect(fast.result).toEqual({ inserted: 1201, updated: 599 })
+      expect(slow.result).toEqual(fast.result)
+      expect(fast.records).toEqual(slow.records)
+      expect(fast.records).toHaveLength(2400)
+      const repeated = fast.records.find((r) => r.sku === "u-700")
+      expect(repeated).toMatchObject({ qty: -7, version: 2, createdAt: new Date(Date.UTC(2025, 0, 1)), updatedAt: new Date(Date.UTC(2025, 0, 2)) })
+      expect(fast.records.find((r) => r.sku === "u-650")).toMatchObject({ version: 2 })
+    }))
+
   it.effect("bulkCreate: rows naming their generated key and rows without it, in one call", () =>
     Effect.gen(function*() {
       const Thing = Model.make("Thing", fields, { table: uniqueTable("things"), timestamps: false })

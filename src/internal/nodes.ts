@@ -879,38 +879,95 @@ export const make = (def: Def): Nodes => {
       return { deleted }
     }).pipe(span("bulkDelete"))
 
+  /** One row of a bulkUpsert, ready to write: its insert columns and parameters, its key. */
+  interface UpsertRow {
+    readonly columns: ReadonlyArray<NodeContext["c"]["all"][number]>
+    readonly params: ReadonlyArray<unknown>
+    /** The conflict key's values as the row gives them (duplicates in one input: last wins). */
+    readonly key: ReadonlyArray<unknown>
+  }
+
+  /**
+   * Validates and encodes upsert rows: in one pass without records when every row allows it,
+   * else through records (constructor defaults, explicit generated keys, the error of a bad row).
+   */
+  const prepareUpsertRows = (
+    ctx: NodeContext,
+    rows: Iterable<unknown>,
+    keys: ReadonlyArray<string>,
+    now: Date,
+    operation: string
+  ): Either.Either<ReadonlyArray<UpsertRow>, ValidationError> => {
+    const input = Array.isArray(rows) ? rows : [...rows]
+    const keyOf = (row: Row, rowIndex: number) => {
+      const key: Array<unknown> = []
+      for (const k of keys) {
+        const v = row[k]
+        if (v === undefined || v === null) {
+          return new ValidationError({ model: def.name, operation, path: k, rowIndex, reason: "a conflict key needs a value" })
+        }
+        key.push(v)
+      }
+      return key
+    }
+    const encode = ctx.c.encodeNew
+    if (encode !== undefined) {
+      const out: Array<UpsertRow> = []
+      for (let i = 0; i < input.length; i++) {
+        const params: Array<unknown> = []
+        if (!encode(input[i], now, ctx.tenant, params)) break
+        const key = keyOf(input[i] as Row, i)
+        if (key instanceof ValidationError) return Either.left(key)
+        out.push({ columns: ctx.c.newColumns, params, key })
+      }
+      if (out.length === input.length) return Either.right(out)
+    }
+    const prepared = prepareRows(input, operation)
+    if (Either.isLeft(prepared)) return Either.left(prepared.left)
+    const generated = explicitGeneratedKey(prepared.right, operation)
+    if (generated !== undefined) return Either.left(generated)
+    const out: Array<UpsertRow> = []
+    const withKey = insertColumns(ctx, true)
+    const withoutKey = insertColumns(ctx, false)
+    for (let i = 0; i < prepared.right.length; i++) {
+      const record = stamp(prepared.right[i]!, now, ctx.tenant)
+      const key = keyOf(record, i)
+      if (key instanceof ValidationError) return Either.left(key)
+      const columns = hasKey(record) ? withKey : withoutKey
+      const params: Array<unknown> = []
+      encodeRow(columns, record, params)
+      out.push({ columns, params, key })
+    }
+    return Either.right(out)
+  }
+
   const bulkUpsert: Nodes["bulkUpsert"] = (rows, options = {}) =>
     Effect.gen(function*() {
       const operation = "bulkUpsert"
       const target = conflictTarget(options.conflictOn ?? [pk], operation)
       if (Either.isLeft(target)) return yield* fail(target.left)
-      const prepared = prepareRows(rows, operation)
-      if (Either.isLeft(prepared)) return yield* fail(prepared.left)
-      const generated = explicitGeneratedKey(prepared.right, operation)
-      if (generated !== undefined) return yield* fail(generated)
       const keys = target.right
+      const ctx = yield* context(def, operation)
+      const now = yield* nowDate
+      const prepared = prepareUpsertRows(ctx, rows, keys, now, operation)
+      if (Either.isLeft(prepared)) return yield* fail(prepared.left)
       // last row wins for duplicate keys inside one input
-      const byKey = new Map<string, Row>()
-      for (let i = 0; i < prepared.right.length; i++) {
-        const r = prepared.right[i]!
-        const missing = keys.find((k) => r[k] === undefined || r[k] === null)
-        if (missing !== undefined) {
-          return yield* fail(
-            new ValidationError({ model: def.name, operation, path: missing, rowIndex: i, reason: "a conflict key needs a value" })
-          )
-        }
-        const key = JSON.stringify(keys.map((k) => String(r[k])))
+      const byKey = new Map<unknown, UpsertRow>()
+      for (const r of prepared.right) {
+        const key = keys.length === 1 && typeof r.key[0] !== "object" ? r.key[0] : JSON.stringify(r.key.map(String))
         byKey.delete(key)
         byKey.set(key, r)
       }
       const unique = [...byKey.values()]
       yield* Effect.annotateCurrentSpan("dataflow.rows", unique.length)
       if (unique.length === 0) return { inserted: 0, updated: 0 }
-      const ctx = yield* context(def, operation)
-      const now = yield* nowDate
-      const records = unique.map((r) => stamp(r, now, ctx.tenant))
       const { dialect } = ctx.c
       const keyCols = conflictFields(keys).map((k) => ctx.c.byField.get(k)!)
+      /** The conflict key of a row as statement parameters, in `keyCols` order. */
+      const keyParams = (r: UpsertRow, into: Array<unknown>) => {
+        if (def.tenantScoped) into.push(ctx.c.byField.get("tenantId")!.toDb(ctx.tenant))
+        for (let k = 0; k < keys.length; k++) into.push(ctx.c.byField.get(keys[k]!)!.toDb(r.key[k]))
+      }
       // on conflict: every column but the keys, the primary key and createdAt takes the new
       // value (a soft-deleted row comes back to life); the version is bumped
       const updateCols = ctx.c.all.filter((c) =>
@@ -922,18 +979,17 @@ export const make = (def: Def): Nodes => {
         let existing = 0
         if (!exactFromStatement) {
           const size = rowsPerStatement(ctx, keyCols.length)
-          for (let start = 0; start < records.length; start += size) {
-            const chunk = records.slice(start, start + size)
+          const lhs = keyCols.length === 1 ? keyCols[0]!.quoted : `(${keyCols.map((c) => c.quoted).join(", ")})`
+          const live = ctx.c.live === undefined ? "" : ` AND ${ctx.c.live}`
+          for (let start = 0; start < unique.length; start += size) {
+            const chunk = unique.slice(start, start + size)
             const params: Array<unknown> = []
             const tuples = chunk.map((r) => {
-              const marks = keyCols.map((c) => {
-                params.push(c.toDb(r[c.column.field]))
-                return dialect.placeholder(params.length)
-              })
+              const from = params.length
+              keyParams(r, params)
+              const marks = keyCols.map((_, k) => dialect.placeholder(from + k + 1))
               return keyCols.length === 1 ? marks[0]! : `(${marks.join(", ")})`
             })
-            const lhs = keyCols.length === 1 ? keyCols[0]!.quoted : `(${keyCols.map((c) => c.quoted).join(", ")})`
-            const live = ctx.c.live === undefined ? "" : ` AND ${ctx.c.live}`
             const found = yield* ctx.query(
               `SELECT ${ctx.c.pk.quoted} AS k FROM ${ctx.c.table} WHERE ${lhs} IN (${tuples.join(", ")})${live}${dialect.lockingRead}`,
               params
@@ -942,21 +998,24 @@ export const make = (def: Def): Nodes => {
           }
         }
         let inserted = 0
-        for (const { columns, indices } of byColumnList(ctx, records)) {
+        const upsertClause = dialect.upsertFromInserted(
+          ctx.c.table,
+          conflictNames,
+          updateCols,
+          def.versioned ? ctx.c.byField.get("version")!.column.name : undefined
+        )
+        // one group per insert column list (rows naming a generated key or not)
+        for (const columns of new Set(unique.map((r) => r.columns))) {
+          const group = unique.filter((r) => r.columns === columns)
           const arrays = dialect.arrayType !== undefined
           const size = arrays ? 10_000 : rowsPerStatement(ctx, columns.length)
-          for (let start = 0; start < indices.length; start += size) {
-            const chunk = indices.slice(start, start + size)
+          for (let start = 0; start < group.length; start += size) {
+            const chunk = group.slice(start, start + size)
             let params: Array<unknown> = []
-            if (arrays) params = columns.map((col) => chunk.map((i) => col.toDb(records[i]![col.column.field])))
-            else for (const i of chunk) encodeRow(columns, records[i]!, params)
+            if (arrays) params = columns.map((_, k) => chunk.map((r) => r.params[k]))
+            else for (const r of chunk) for (const v of r.params) params.push(v)
             const text = (arrays ? unnestInsertText(ctx, columns) : ctx.c.insertText(columns, chunk.length, false)) +
-              dialect.upsertFromInserted(
-                ctx.c.table,
-                conflictNames,
-                updateCols,
-                def.versioned ? ctx.c.byField.get("version")!.column.name : undefined
-              )
+              upsertClause
             if (exactFromStatement) {
               const out = yield* ctx.query(`${text} RETURNING (xmax = 0) AS "__created"`, params)
               inserted += out.filter((r) => r.__created === true).length
@@ -966,8 +1025,8 @@ export const make = (def: Def): Nodes => {
           }
         }
         return exactFromStatement
-          ? { inserted, updated: records.length - inserted }
-          : { inserted: records.length - existing, updated: existing }
+          ? { inserted, updated: unique.length - inserted }
+          : { inserted: unique.length - existing, updated: existing }
       })
       return yield* retryDeadlocks(ctx, mapSqlError(ctx, operation)(ctx.transaction(work)))
     }).pipe(span("bulkUpsert"))
