@@ -132,6 +132,48 @@ export interface ServerInfo {
 const doubleQuote = (id: string) => `"${id.replace(/"/g, "\"\"")}"`
 const backtick = (id: string) => `\`${id.replace(/`/g, "``")}\``
 
+/** The number in `text` at [from, to), or -1 when a character is not a digit. */
+const digitsAt = (text: string, from: number, to: number): number => {
+  let n = 0
+  for (let i = from; i < to; i++) {
+    const d = text.charCodeAt(i) - 48
+    if (d < 0 || d > 9) return -1
+    n = n * 10 + d
+  }
+  return n
+}
+
+/**
+ * Reads the UTC timestamps the library writes, without the general date parser:
+ * `2024-01-02T03:04:05.678Z` (SQLite) and `2024-01-02 03:04:05.678000` (MySQL's DATE_FORMAT,
+ * digits below the millisecond dropped). Undefined for anything else (the caller's parser
+ * decides then).
+ */
+const parseUtc = (raw: unknown): Date | undefined => {
+  if (typeof raw !== "string" || raw.length < 23) return undefined
+  const sep = raw.charCodeAt(10)
+  if (
+    raw.charCodeAt(4) !== 45 || raw.charCodeAt(7) !== 45 || (sep !== 84 && sep !== 32) ||
+    raw.charCodeAt(13) !== 58 || raw.charCodeAt(16) !== 58 || raw.charCodeAt(19) !== 46
+  ) return undefined
+  // after the milliseconds: "Z" (ISO) or more fraction digits (MySQL)
+  const rest = raw.length === 24 && raw.charCodeAt(23) === 90 ? -2 : digitsAt(raw, 23, raw.length)
+  if (rest === -1 || (rest === -2) !== (sep === 84)) return undefined
+  const year = digitsAt(raw, 0, 4)
+  const month = digitsAt(raw, 5, 7)
+  const day = digitsAt(raw, 8, 10)
+  const hour = digitsAt(raw, 11, 13)
+  const minute = digitsAt(raw, 14, 16)
+  const second = digitsAt(raw, 17, 19)
+  const ms = digitsAt(raw, 20, 23)
+  if (
+    year < 1000 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 ||
+    minute > 59 || second < 0 || second > 59 || ms < 0
+  ) return undefined
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms))
+  return date.getUTCDate() === day ? date : undefined
+}
+
 const toNumber = (raw: unknown) => (typeof raw === "number" ? raw : Number(raw))
 const noNegativeZero = (v: unknown) => (Object.is(v, -0) ? 0 : v)
 const decimalCodec: Codec = {
@@ -244,7 +286,7 @@ const sqliteCodec = (kind: Kind): Codec => {
     case "boolean":
       return { toDb: (v) => (v ? 1 : 0), fromDb: (raw) => raw === 1 || raw === 1n || raw === true }
     case "datetime":
-      return { toDb: (v) => (v as Date).toISOString(), fromDb: (raw) => new Date(raw as string) }
+      return { toDb: (v) => (v as Date).toISOString(), fromDb: (raw) => parseUtc(raw) ?? new Date(raw as string) }
     case "bigint":
       return { toDb: (v) => v, fromDb: (raw) => BigInt(raw as number | bigint | string) }
     case "decimal":
@@ -509,7 +551,9 @@ const mysqlCodec = (kind: Kind): Codec => {
         toDb: (v) => mysqlDatetime(v as Date),
         // selected through DATE_FORMAT, so the driver's time zone setting never applies
         fromDb: (raw) =>
-          raw instanceof Date ? raw : new Date(`${String(raw).replace(" ", "T").slice(0, 23)}Z`)
+          raw instanceof Date
+            ? raw
+            : parseUtc(raw) ?? new Date(`${String(raw).replace(" ", "T").slice(0, 23)}Z`)
       }
     case "bigint":
       return { toDb: (v) => String(v), fromDb: (raw) => BigInt(raw as string | number) }

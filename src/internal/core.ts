@@ -690,7 +690,10 @@ export const compileWhere = (
 export const decodeRow = (c: Compiled, row: Row): Row => decodeWith(c.decodePlan, row)
 
 /** Decodes a row with a plan (see {@link decodePlanOf}). @internal */
-export const decodeWith = (plan: DecodePlan, row: Row): Row => {
+export const decodeWith = (plan: DecodePlan, row: Row): Row => plan.decode(row)
+
+/** The plan's loop, for a plan that cannot be compiled. */
+const decodeLoop = (plan: Omit<DecodePlan, "decode">, row: Row): Row => {
   const out: Row = {}
   for (let i = 0; i < plan.names.length; i++) {
     const raw = row[plan.names[i]!]
@@ -710,15 +713,49 @@ export interface DecodePlan {
   readonly fromDb: ReadonlyArray<(raw: unknown) => unknown>
   /** NULL reads as null (nullable or required); otherwise as an absent key (optional). */
   readonly nullOut: ReadonlyArray<boolean>
+  /** The plan as one function building the record as an object literal. */
+  readonly decode: (row: Row) => Row
+}
+
+/**
+ * Compiles a plan into one function that reads each column once and builds the record as an
+ * object literal (one shape for every record of a model, no keyed stores). The source is made
+ * only of validated identifiers quoted with JSON.stringify and indices into `fromDb`; where code
+ * cannot be generated (a runtime that forbids it, a field named `__proto__`) the loop is used.
+ */
+const compileDecoder = (plan: Omit<DecodePlan, "decode">): ((row: Row) => Row) => {
+  const loop = (row: Row) => decodeLoop(plan, row)
+  if (plan.fields.includes("__proto__")) return loop
+  const reads: Array<string> = []
+  const literal: Array<string> = []
+  const optional: Array<string> = []
+  plan.names.forEach((name, i) => {
+    const field = JSON.stringify(plan.fields[i])
+    reads.push(`const v${i} = row[${JSON.stringify(name)}];`)
+    const value = `f[${i}](v${i})`
+    if (plan.nullOut[i]) literal.push(`${field}: v${i} === null || v${i} === undefined ? null : ${value}`)
+    else optional.push(`if (v${i} !== null && v${i} !== undefined) out[${field}] = ${value};`)
+  })
+  try {
+    const source = `"use strict"; return function decode(row) { ${reads.join(" ")} const out = { ${
+      literal.join(", ")
+    } }; ${optional.join(" ")} return out; }`
+    return new Function("f", source)(plan.fromDb) as (row: Row) => Row
+  } catch {
+    return loop
+  }
 }
 
 /** @internal */
-export const decodePlanOf = (columns: ReadonlyArray<CompiledColumn>): DecodePlan => ({
-  names: columns.map((c) => c.column.name),
-  fields: columns.map((c) => c.column.field),
-  fromDb: columns.map((c) => c.fromDb),
-  nullOut: columns.map((c) => c.column.nullable || !c.column.optional)
-})
+export const decodePlanOf = (columns: ReadonlyArray<CompiledColumn>): DecodePlan => {
+  const plan = {
+    names: columns.map((c) => c.column.name),
+    fields: columns.map((c) => c.column.field),
+    fromDb: columns.map((c) => c.fromDb),
+    nullOut: columns.map((c) => c.column.nullable || !c.column.optional)
+  }
+  return { ...plan, decode: compileDecoder(plan) }
+}
 
 /** @internal */
 export const encodeRow = (columns: ReadonlyArray<CompiledColumn>, record: Row, into: Array<unknown>) => {
