@@ -35,7 +35,37 @@ const rows = (prefix: string, n: number) =>
 const stored = <R extends { readonly id: number }>(records: ReadonlyArray<R>) =>
   records.map(({ id: _, ...rest }) => rest)
 
-forEachDatabase("fast paths", (it) => {
+forEachDatabase("fast paths", (it, db) => {
+  // DataFlow.layer's PostgreSQL client: the nodes' statements are named prepared statements
+  if (db.label === "pg") {
+    it.effect("a statement used twice is a named prepared statement of the connection", () =>
+      Effect.gen(function*() {
+        const Thing = Model.make("Thing", fields, { table: uniqueTable("things"), timestamps: false })
+        const created = yield* Thing.create(rows("p", 1)[0]!)
+        const sql = yield* SqlClient.SqlClient
+        const prepared = yield* Effect.gen(function*() {
+          yield* Thing.read(created.id)
+          expect(yield* Thing.read(created.id)).toEqual(created)
+          return yield* sql.unsafe<{ name: string; statement: string }>(
+            "SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'dataflow\\_%'"
+          ).withoutTransform
+        }).pipe(DataFlow.transaction())
+        expect(prepared.some((p) => p.statement.startsWith("SELECT") && p.statement.includes("WHERE"))).toBe(true)
+      }))
+
+    it.effect("past 500 prepared texts, statements still run (unprepared)", () =>
+      Effect.gen(function*() {
+        const Thing = Model.make("Thing", fields, { table: uniqueTable("things"), timestamps: false })
+        yield* Thing.bulkCreate(rows("q", 10))
+        // a different text per list length, each used twice
+        for (let n = 1; n <= 520; n++) {
+          const qty = Array.from({ length: n }, (_, i) => i)
+          expect(yield* Thing.count({ qty: { $in: qty } })).toBe(Math.min(n, 10))
+          expect(yield* Thing.count({ qty: { $in: qty } })).toBe(Math.min(n, 10))
+        }
+      }), 60_000)
+  }
+
   it.effect("statements take @effect/sql's pipeline when a statement transformer is set", () =>
     Effect.gen(function*() {
       const Thing = Model.make("Thing", fields, { table: uniqueTable("things"), timestamps: false })

@@ -37,6 +37,7 @@ import {
 import * as Transaction from "../Transaction.js"
 import * as Tenant from "../Tenant.js"
 import { assertIdentifier, snakeCase, tableName } from "./naming.js"
+import * as Pg from "./pg.js"
 import * as Sqlite from "./sqlite.js"
 
 type Row = Record<string, unknown>
@@ -871,6 +872,7 @@ const makeBase = (
   const c = compiledFor(def, state.dialect, schema)
   const acquirer = acquirerOf(sql)
   const lite = Sqlite.directOf(sql)
+  const prepared = Pg.directOf(sql)
   // @effect/sql-sqlite-node caches a failed prepare (a table that did not exist yet) for
   // minutes. After such a failure the client's statements get a new comment suffix, so they
   // are prepared afresh once the table exists.
@@ -911,6 +913,14 @@ const makeBase = (
       // the connection (then wait for it like any statement)
       if (direct && lite !== undefined && (lite.free() || Context.getOption(services, SqlClient.TransactionConnection)._tag === "Some")) {
         return lite.run(text, params, raw, c.safeIntegers) as Effect.Effect<A, SqlError>
+      }
+      // the library's own PostgreSQL client: as a named prepared statement
+      if (direct && prepared !== undefined) {
+        const transaction = Context.getOption(services, SqlClient.TransactionConnection)
+        return prepared.run(text, params, raw, transaction._tag === "Some" ? transaction.value[0] : undefined) as Effect.Effect<
+          A,
+          SqlError
+        >
       }
       const self = direct ? onConnection<A>(text, params, raw) : viaStatement<A>(text, params, raw)
       const scoped = foreign ? outsideTransaction(self) : self

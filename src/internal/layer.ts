@@ -5,7 +5,7 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { MysqlClient } from "@effect/sql-mysql2"
-import { PgClient } from "@effect/sql-pg"
+import * as Pg from "./pg.js"
 import * as Sqlite from "./sqlite.js"
 import type { ConfigError } from "effect"
 import type { Config } from "effect"
@@ -82,7 +82,7 @@ export const fromUrl = (
     Layer.effect(SqlClient.SqlClient, SqlClient.SqlClient).pipe(Layer.provide(driver))
   switch (target._tag) {
     case "pg":
-      return generic(PgClient.layer({ url: Redacted.make(target.url) }))
+      return Pg.layer({ url: target.url })
     case "mysql":
       return generic(MysqlClient.layer({ url: Redacted.make(target.url) }))
     case "sqlite":

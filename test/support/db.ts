@@ -53,21 +53,41 @@ export const sqliteNode: TestDb = {
   layer: () => generic(SqliteClient.layer({ filename: ":memory:" }))
 }
 
+/**
+ * A PostgreSQL layer on this run's schema named after `tag` (and `variant`: each client has
+ * its own tables), from a URL to a client layer.
+ */
+const pgOn = (
+  variant: string,
+  client: (url: string) => Layer.Layer<SqlClient.SqlClient, SqlError.SqlError | ConfigError.ConfigError>
+) =>
+(tag: string) => {
+  const schema = privateName(`${tag}${variant}`)
+  const u = new URL(pgUrl)
+  u.searchParams.set("options", `-c search_path=${schema}`)
+  return Layer.effectDiscard(
+    Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`))
+  ).pipe(Layer.provideMerge(client(u.toString())))
+}
+
+/** PostgreSQL through the library's own client (what `DataFlow.layer` opens: prepared statements). */
 export const pg: TestDb = {
   name: "pg",
   label: "pg",
   get available() {
     return inject("pgAvailable")
   },
-  layer: (tag) => {
-    const schema = privateName(tag)
-    const u = new URL(pgUrl)
-    u.searchParams.set("options", `-c search_path=${schema}`)
-    const client = PgClient.layer({ url: Redacted.make(u.toString()), maxConnections: 8 })
-    return Layer.effectDiscard(
-      Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`))
-    ).pipe(Layer.provideMerge(generic(client)))
-  }
+  layer: pgOn("", (url) => DataFlow.layer({ url }))
+}
+
+/** PostgreSQL through `PgClient.layer`: any `@effect/sql` client must work. */
+export const pgClient: TestDb = {
+  name: "pg",
+  label: "pg, PgClient.layer",
+  get available() {
+    return inject("pgAvailable")
+  },
+  layer: pgOn("_pgclient", (url) => generic(PgClient.layer({ url: Redacted.make(url), maxConnections: 8 })))
 }
 
 export const mysql: TestDb = {
@@ -88,7 +108,7 @@ export const mysql: TestDb = {
   }
 }
 
-export const databases: ReadonlyArray<TestDb> = [sqlite, sqliteNode, pg, mysql]
+export const databases: ReadonlyArray<TestDb> = [sqlite, sqliteNode, pg, pgClient, mysql]
 
 /**
  * Runs the same suite against every database, each on its own schema/database. A server
