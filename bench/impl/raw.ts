@@ -86,10 +86,24 @@ const pgTransaction = (client: pg.Client) => async <A>(f: () => Promise<A>): Pro
   }
 }
 
-/** node-postgres on one dedicated client. */
+/**
+ * A statement as a named prepared statement (one name per text): PostgreSQL parses and plans
+ * it once per connection, as the nodes' statements on `DataFlow.layer`'s client.
+ */
+const preparedQuery = () => {
+  const names = new Map<string, string>()
+  return (text: string, params: ReadonlyArray<unknown>): pg.QueryConfig => {
+    let name = names.get(text)
+    if (name === undefined) names.set(text, name = `raw_${names.size + 1}`)
+    return { name, text, values: params as Array<unknown> }
+  }
+}
+
+/** node-postgres on one dedicated client, every statement prepared. */
 export const pgRawOps = (client: pg.Client, s: Statements): Required<PromiseOps> => {
+  const prepared = preparedQuery()
   const rows = async (text: string, params: ReadonlyArray<unknown>) =>
-    (await client.query<SqlRow>(text, params as Array<unknown>)).rows
+    (await client.query<SqlRow>(prepared(text, params))).rows
   const tx = pgTransaction(client)
   return {
     create: async (row) => {
@@ -110,7 +124,7 @@ export const pgRawOps = (client: pg.Client, s: Statements): Required<PromiseOps>
       await tx(async () => {
         for (const chunk of chunks(input, s.bulkChunk)) {
           const b = s.bulkInsert(writes, chunk, now)
-          await client.query(b.text, b.params)
+          await client.query(prepared(b.text, b.params))
         }
       })
       return input.length
@@ -120,8 +134,8 @@ export const pgRawOps = (client: pg.Client, s: Statements): Required<PromiseOps>
         cursor === undefined ? await rows(s.walkFirst(walk), []) : await rows(s.walkNext(walk), s.walkParams(walkKey(cursor)))
       ),
     bulkUpdate: async (category, qty) =>
-      s.affected(await client.query(s.bulkUpdate(writes), [qty, s.encodeDate(new Date()), category])),
-    bulkDelete: async (category) => s.affected(await client.query(s.bulkDelete(writes), [category])),
+      s.affected(await client.query(prepared(s.bulkUpdate(writes), [qty, s.encodeDate(new Date()), category]))),
+    bulkDelete: async (category) => s.affected(await client.query(prepared(s.bulkDelete(writes), [category]))),
     bulkUpsert: async (input) => {
       const now = new Date()
       return tx(async () => {
@@ -143,13 +157,14 @@ export const pgRawOps = (client: pg.Client, s: Statements): Required<PromiseOps>
  */
 export const pgValuesBulkCreate = (client: pg.Client, s: Statements) => {
   const tx = pgTransaction(client)
+  const prepared = preparedQuery()
   return (input: ReadonlyArray<NewItem>): Promise<number> => {
     const now = new Date()
     return tx(async () => {
       let inserted = 0
       for (const chunk of chunks(input, CHUNK)) {
         const b = s.valuesInsert(writes, chunk, now)
-        inserted += s.affected(await client.query(b.text, b.params))
+        inserted += s.affected(await client.query(prepared(b.text, b.params)))
       }
       return inserted
     })
