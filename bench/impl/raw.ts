@@ -90,9 +90,14 @@ const pgTransaction = (client: pg.Client) => async <A>(f: () => Promise<A>): Pro
  * A statement as a named prepared statement (one name per text): PostgreSQL parses and plans
  * it once per connection, as the nodes' statements on `DataFlow.layer`'s client.
  */
-const preparedQuery = () => {
-  const names = new Map<string, string>()
+const preparedNames = new WeakMap<pg.Client, Map<string, string>>()
+const preparedQuery = (client: pg.Client) => {
+  // one name per text on the client: its statements are prepared per connection
+  let names = preparedNames.get(client)
+  if (names === undefined) preparedNames.set(client, names = new Map())
+  const named = names
   return (text: string, params: ReadonlyArray<unknown>): pg.QueryConfig => {
+    const names = named
     let name = names.get(text)
     if (name === undefined) names.set(text, name = `raw_${names.size + 1}`)
     return { name, text, values: params as Array<unknown> }
@@ -101,7 +106,7 @@ const preparedQuery = () => {
 
 /** node-postgres on one dedicated client, every statement prepared. */
 export const pgRawOps = (client: pg.Client, s: Statements): Required<PromiseOps> => {
-  const prepared = preparedQuery()
+  const prepared = preparedQuery(client)
   const rows = async (text: string, params: ReadonlyArray<unknown>) =>
     (await client.query<SqlRow>(prepared(text, params))).rows
   const tx = pgTransaction(client)
@@ -157,7 +162,7 @@ export const pgRawOps = (client: pg.Client, s: Statements): Required<PromiseOps>
  */
 export const pgValuesBulkCreate = (client: pg.Client, s: Statements) => {
   const tx = pgTransaction(client)
-  const prepared = preparedQuery()
+  const prepared = preparedQuery(client)
   return (input: ReadonlyArray<NewItem>): Promise<number> => {
     const now = new Date()
     return tx(async () => {
