@@ -52,6 +52,37 @@ forEachDatabase("fast paths", (it, db) => {
         }).pipe(DataFlow.transaction())
         expect(prepared.some((p) => p.statement.startsWith("SELECT") && p.statement.includes("WHERE"))).toBe(true)
       }))
+  }
+
+  // on DataFlow.layer's client and on PgClient.layer alike
+  if (db.name === "pg") {
+    it.effect("an interrupted statement is cancelled on the server, not applied later", () =>
+      Effect.gen(function*() {
+        const table = uniqueTable("things")
+        const Thing = Model.make("Thing", fields, { table, timestamps: false })
+        const created = yield* Thing.create(rows("i", 1)[0]!)
+        const sql = yield* SqlClient.SqlClient
+        const locked = yield* Deferred.make<void>()
+        const release = yield* Deferred.make<void>()
+        // another transaction holds the row
+        const locker = yield* Effect.fork(DataFlow.transaction(Effect.gen(function*() {
+          yield* Thing.update(created.id, { qty: 1 })
+          yield* Deferred.succeed(locked, undefined)
+          yield* Deferred.await(release)
+        })))
+        yield* Deferred.await(locked)
+        const blocked = yield* Effect.fork(Thing.update(created.id, { qty: 2 }))
+        const waiting = sql.unsafe<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1",
+          [`UPDATE "${table}"%`]
+        ).withoutTransform.pipe(Effect.map((r) => r[0]!.n))
+        while ((yield* waiting) === 0) yield* Effect.yieldNow()
+        yield* Fiber.interrupt(blocked)
+        while ((yield* waiting) > 0) yield* Effect.yieldNow()
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(locker)
+        expect((yield* Thing.read(created.id)).qty).toBe(1)
+      }))
 
     it.effect("past 500 prepared texts, statements still run (unprepared)", () =>
       Effect.gen(function*() {
