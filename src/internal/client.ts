@@ -4,6 +4,8 @@
  * @internal
  */
 import { SqlClient } from "@effect/sql"
+import type { Connection } from "@effect/sql/SqlConnection"
+import type { SqlError } from "@effect/sql/SqlError"
 import type { Scope } from "effect"
 import { Context, Deferred, Effect, Exit, FiberId, Option } from "effect"
 import * as Dialect from "../Dialect.js"
@@ -42,6 +44,40 @@ export interface ClientState {
 }
 
 const states = new WeakMap<SqlClient.SqlClient, ClientState>()
+
+/** The tracer Effect runs with when none is installed: it records nothing anyone can read. @internal */
+export const builtInTracer = Effect.runSync(Effect.tracer)
+
+/**
+ * How the nodes run a statement on a client the library made itself (`DataFlow.layer`'s SQLite
+ * and PostgreSQL clients), instead of through `@effect/sql`'s statement pipeline.
+ * @internal
+ */
+export interface DirectPath {
+  /**
+   * Runs one statement (on `transaction`, the fiber's transaction connection of this client,
+   * when there is one): rows, or the driver's result for `raw`. Undefined when it cannot run
+   * now (the connection is held by another fiber's transaction): the caller takes the general
+   * path, which waits for it.
+   */
+  readonly run: (
+    text: string,
+    params: ReadonlyArray<unknown>,
+    raw: boolean,
+    safeIntegers: boolean,
+    transaction: Connection | undefined
+  ) => Effect.Effect<unknown, SqlError> | undefined
+}
+
+const directPaths = new WeakMap<SqlClient.SqlClient, DirectPath>()
+
+/** @internal */
+export const setDirectPath = (sql: SqlClient.SqlClient, path: DirectPath): void => {
+  directPaths.set(sql, path)
+}
+
+/** The direct path of a client made by the library; undefined for any other client. @internal */
+export const directPathOf = (sql: SqlClient.SqlClient): DirectPath | undefined => directPaths.get(sql)
 
 /** @internal */
 export const stateOf = (sql: SqlClient.SqlClient): ClientState => {

@@ -25,7 +25,9 @@ import {
 } from "../Errors.js"
 import type { Binding } from "./client.js"
 import {
+  builtInTracer,
   connect,
+  directPathOf,
   ensure,
   inOwnTransaction,
   isForeignTransaction,
@@ -37,8 +39,6 @@ import {
 import * as Transaction from "../Transaction.js"
 import * as Tenant from "../Tenant.js"
 import { assertIdentifier, snakeCase, tableName } from "./naming.js"
-import * as Pg from "./pg.js"
-import * as Sqlite from "./sqlite.js"
 
 type Row = Record<string, unknown>
 type FieldList = ReadonlyArray<string>
@@ -844,12 +844,9 @@ const contextOn = (
   )
 }
 
-/** The tracer Effect runs with when none is installed: its spans are never seen. */
-const builtInTracer = Effect.runSync(Effect.tracer)
-
 /** Clients whose connection acquirer needs no Scope (it hands out a connection, or waits for one). */
 const scopeFreeAcquirer = (sql: SqlClient.SqlClient): boolean =>
-  Sqlite.directOf(sql) !== undefined || SqliteClient.TypeId in sql || MysqlClient.TypeId in sql ||
+  directPathOf(sql) !== undefined || SqliteClient.TypeId in sql || MysqlClient.TypeId in sql ||
   PgClient.TypeId in sql
 
 /**
@@ -871,8 +868,7 @@ const makeBase = (
 ): NodeContext => {
   const c = compiledFor(def, state.dialect, schema)
   const acquirer = acquirerOf(sql)
-  const lite = Sqlite.directOf(sql)
-  const prepared = Pg.directOf(sql)
+  const own = directPathOf(sql)
   // @effect/sql-sqlite-node caches a failed prepare (a table that did not exist yet) for
   // minutes. After such a failure the client's statements get a new comment suffix, so they
   // are prepared afresh once the table exists.
@@ -909,18 +905,18 @@ const makeBase = (
       const foreign = isForeignTransaction(services, sql)
       const direct = acquirer !== undefined && !foreign && fiber.currentTracer === builtInTracer &&
         Option.isNone(fiber.getFiberRef(Statement.currentTransformer))
-      // the library's own SQLite client: run now, unless another fiber's transaction holds
-      // the connection (then wait for it like any statement)
-      if (direct && lite !== undefined && (lite.free() || Context.getOption(services, SqlClient.TransactionConnection)._tag === "Some")) {
-        return lite.run(text, params, raw, c.safeIntegers) as Effect.Effect<A, SqlError>
-      }
-      // the library's own PostgreSQL client: as a named prepared statement
-      if (direct && prepared !== undefined) {
+      // a client the library made: its own way to the connection (synchronous on SQLite,
+      // prepared statements on PostgreSQL) unless it has to wait for it
+      if (direct && own !== undefined) {
         const transaction = Context.getOption(services, SqlClient.TransactionConnection)
-        return prepared.run(text, params, raw, transaction._tag === "Some" ? transaction.value[0] : undefined) as Effect.Effect<
-          A,
-          SqlError
-        >
+        const now = own.run(
+          text,
+          params,
+          raw,
+          c.safeIntegers,
+          Option.isSome(transaction) ? transaction.value[0] : undefined
+        )
+        if (now !== undefined) return now as Effect.Effect<A, SqlError>
       }
       const self = direct ? onConnection<A>(text, params, raw) : viaStatement<A>(text, params, raw)
       const scoped = foreign ? outsideTransaction(self) : self

@@ -29,7 +29,7 @@ import {
   preparePatch,
   writeError
 } from "./core.js"
-import { inOwnTransaction, NodeSpans } from "./client.js"
+import { builtInTracer, inOwnTransaction, NodeSpans } from "./client.js"
 import * as Cursor from "./cursor.js"
 
 type Row = Record<string, unknown>
@@ -94,8 +94,6 @@ export interface Nodes {
 
 const MAX_ROWS_PER_STATEMENT = 1000
 
-/** The tracer Effect runs with when none is installed. */
-const builtInTracer = Effect.runSync(Effect.tracer)
 
 /** @internal */
 export const make = (def: Def): Nodes => {
@@ -446,20 +444,24 @@ export const make = (def: Def): Nodes => {
     })`
 
   /**
-   * Inserts rows encoded by `encodeNew` (row-major parameters in `newColumns` order) with one
-   * statement: the caller's chunk fits one (see bulkCreate).
+   * The INSERT (no RETURNING) of `rows` rows in `columns`, from their encoded values row after
+   * row: multi-row VALUES, or where the dialect binds arrays one array parameter per column
+   * (`INSERT … SELECT * FROM UNNEST`).
    */
-  const insertEncoded = (ctx: NodeContext, params: ReadonlyArray<unknown>, rows: number) => {
-    const columns = ctx.c.newColumns
-    if (ctx.c.dialect.arrayType === undefined) return ctx.raw(ctx.c.insertText(columns, rows, false), params)
-    // one array per column
+  const insertStatement = (
+    ctx: NodeContext,
+    columns: ReadonlyArray<NodeContext["c"]["all"][number]>,
+    values: ReadonlyArray<unknown>,
+    rows: number
+  ): { readonly text: string; readonly params: ReadonlyArray<unknown> } => {
+    if (ctx.c.dialect.arrayType === undefined) return { text: ctx.c.insertText(columns, rows, false), params: values }
     const width = columns.length
     const arrays = columns.map((_, k) => {
-      const values = new Array<unknown>(rows)
-      for (let r = 0; r < rows; r++) values[r] = params[r * width + k]
-      return values
+      const column = new Array<unknown>(rows)
+      for (let r = 0; r < rows; r++) column[r] = values[r * width + k]
+      return column
     })
-    return ctx.raw(unnestInsertText(ctx, columns), arrays)
+    return { text: unnestInsertText(ctx, columns), params: arrays }
   }
 
   /** Inserts records in chunks; returns the stored records when asked. */
@@ -470,8 +472,10 @@ export const make = (def: Def): Nodes => {
       for (const { columns, explicit, indices } of byColumnList(ctx, records)) {
         if (!returning && ctx.c.dialect.arrayType !== undefined) {
           // one array parameter per column: one statement for the whole chunk
-          const params = columns.map((col) => indices.map((i) => col.toDb(records[i]![col.column.field])))
-          yield* ctx.raw(unnestInsertText(ctx, columns), params)
+          const values: Array<unknown> = []
+          for (const i of indices) encodeRow(columns, records[i]!, values)
+          const insert = insertStatement(ctx, columns, values, indices.length)
+          yield* ctx.raw(insert.text, insert.params)
           continue
         }
         const size = rowsPerStatement(ctx, columns.length)
@@ -526,7 +530,8 @@ export const make = (def: Def): Nodes => {
             let encoded = 0
             while (encoded < chunk.length && encode(chunk[encoded], now, ctx.tenant, params)) encoded++
             if (encoded === chunk.length) {
-              yield* insertEncoded(ctx, params, encoded)
+              const insert = insertStatement(ctx, ctx.c.newColumns, params, encoded)
+              yield* ctx.raw(insert.text, insert.params)
               inserted += encoded
               if (options.onProgress !== undefined) yield* options.onProgress(inserted)
               return
@@ -964,9 +969,11 @@ export const make = (def: Def): Nodes => {
       const { dialect } = ctx.c
       const keyCols = conflictFields(keys).map((k) => ctx.c.byField.get(k)!)
       /** The conflict key of a row as statement parameters, in `keyCols` order. */
+      const tenantKey = def.tenantScoped ? ctx.c.byField.get("tenantId")!.toDb(ctx.tenant) : undefined
+      const keyColumns = keys.map((k) => ctx.c.byField.get(k)!)
       const keyParams = (r: UpsertRow, into: Array<unknown>) => {
-        if (def.tenantScoped) into.push(ctx.c.byField.get("tenantId")!.toDb(ctx.tenant))
-        for (let k = 0; k < keys.length; k++) into.push(ctx.c.byField.get(keys[k]!)!.toDb(r.key[k]))
+        if (def.tenantScoped) into.push(tenantKey)
+        for (let k = 0; k < keyColumns.length; k++) into.push(keyColumns[k]!.toDb(r.key[k]))
       }
       // on conflict: every column but the keys, the primary key and createdAt takes the new
       // value (a soft-deleted row comes back to life); the version is bumped
@@ -1007,15 +1014,14 @@ export const make = (def: Def): Nodes => {
         // one group per insert column list (rows naming a generated key or not)
         for (const columns of new Set(unique.map((r) => r.columns))) {
           const group = unique.filter((r) => r.columns === columns)
-          const arrays = dialect.arrayType !== undefined
-          const size = arrays ? 10_000 : rowsPerStatement(ctx, columns.length)
+          const size = dialect.arrayType !== undefined ? 10_000 : rowsPerStatement(ctx, columns.length)
           for (let start = 0; start < group.length; start += size) {
             const chunk = group.slice(start, start + size)
-            let params: Array<unknown> = []
-            if (arrays) params = columns.map((_, k) => chunk.map((r) => r.params[k]))
-            else for (const r of chunk) for (const v of r.params) params.push(v)
-            const text = (arrays ? unnestInsertText(ctx, columns) : ctx.c.insertText(columns, chunk.length, false)) +
-              upsertClause
+            const values: Array<unknown> = []
+            for (const r of chunk) for (const v of r.params) values.push(v)
+            const insert = insertStatement(ctx, columns, values, chunk.length)
+            const text = insert.text + upsertClause
+            const params = insert.params
             if (exactFromStatement) {
               const out = yield* ctx.query(`${text} RETURNING (xmax = 0) AS "__created"`, params)
               inserted += out.filter((r) => r.__created === true).length

@@ -12,31 +12,12 @@
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
 import { SqlClient } from "@effect/sql"
-import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
 import type { Scope } from "effect"
 import { Duration, Effect, Layer } from "effect"
 import Pg from "pg"
-
-/** How the nodes run a statement on a client made here. @internal */
-export interface Direct {
-  /**
-   * Runs one statement: on the transaction's connection when `transaction` is given, else on a
-   * connection of the pool for this statement. Rows, or the driver's result for `raw`.
-   */
-  readonly run: (
-    text: string,
-    params: ReadonlyArray<unknown>,
-    raw: boolean,
-    transaction: Connection | undefined
-  ) => Effect.Effect<unknown, SqlError>
-}
-
-const directs = new WeakMap<SqlClient.SqlClient, Direct>()
-
-/** The prepared-statement path of a client made here; undefined for any other client. @internal */
-export const directOf = (sql: SqlClient.SqlClient): Direct | undefined => directs.get(sql)
+import { setDirectPath } from "./client.js"
 
 const MAX_NAMED = 500
 const MAX_SEEN = 1000
@@ -150,8 +131,8 @@ export const make = (options: {
         })
       })
 
-    directs.set(client, {
-      run: (text, params, raw, transaction) => {
+    setDirectPath(client, {
+      run: (text, params, raw, _safeIntegers, transaction) => {
         if (transaction === undefined) return onPool(config(text, params), raw)
         // `@effect/sql-pg` keeps a transaction's pg client on its connection
         const held = (transaction as unknown as { readonly pg?: Pg.ClientBase }).pg

@@ -8,7 +8,7 @@
  *   Cache with a time to live, which cost about 2 µs a statement and also remembered a
  *   failed prepare (a table that did not exist yet) for ten minutes;
  * - the nodes run their statements synchronously on the connection when no transaction
- *   holds it or when they run inside that transaction ({@link directOf}); the general path
+ *   holds it or when they run inside that transaction (its `DirectPath`); the general path
  *   waits for the connection on a semaphore (about 5 µs a statement).
  *
  * Any other `@effect/sql` SQLite client works in its place; it just takes the general path.
@@ -20,24 +20,7 @@ import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import Sqlite from "better-sqlite3"
 import { Context, Effect, Layer, Scope } from "effect"
-
-/** A synchronous way to the connection, for the nodes. @internal */
-export interface Direct {
-  /** No transaction is open on the connection. */
-  readonly free: () => boolean
-  /** Runs one statement now: rows for a reader, the driver's result for `raw`, else `[]`. */
-  readonly run: (
-    text: string,
-    params: ReadonlyArray<unknown>,
-    raw: boolean,
-    safeIntegers: boolean
-  ) => Effect.Effect<unknown, SqlError>
-}
-
-const directs = new WeakMap<SqlClient.SqlClient, Direct>()
-
-/** The synchronous path of a client made here; undefined for any other client. @internal */
-export const directOf = (sql: SqlClient.SqlClient): Direct | undefined => directs.get(sql)
+import { setDirectPath } from "./client.js"
 
 const CACHE_SIZE = 200
 
@@ -167,9 +150,9 @@ export const make = (options: {
       compiler: Statement.makeCompilerSqlite(),
       spanAttributes: [["db.system.name", "sqlite"]]
     })
-    directs.set(client, {
-      free: () => !db.inTransaction,
-      run: (text, params, raw, safeIntegers) => execute(text, params, raw, safeIntegers)
+    setDirectPath(client, {
+      run: (text, params, raw, safeIntegers, transaction) =>
+        transaction !== undefined || !db.inTransaction ? execute(text, params, raw, safeIntegers) : undefined
     })
     return client
   })
