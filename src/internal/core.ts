@@ -688,10 +688,7 @@ export const compileWhere = (
 // ---------------------------------------------------------------------------
 
 /** @internal */
-export const decodeRow = (c: Compiled, row: Row): Row => decodeWith(c.decodePlan, row)
-
-/** Decodes a row with a plan (see {@link decodePlanOf}). @internal */
-export const decodeWith = (plan: DecodePlan, row: Row): Row => plan.decode(row)
+export const decodeRow = (c: Compiled, row: Row): Row => c.decodePlan.decode(row)
 
 /** The plan's loop, for a plan that cannot be compiled. */
 const decodeLoop = (plan: Omit<DecodePlan, "decode">, row: Row): Row => {

@@ -22,7 +22,6 @@ import {
   context,
   decodePlanOf,
   decodeRow,
-  decodeWith,
   encodeRow,
   nowDate,
   prepareCreate,
@@ -341,7 +340,7 @@ export const make = (def: Def): Nodes => {
         const more = query.limit !== undefined && rows.length > query.limit
         const page = more ? rows.slice(0, query.limit) : rows
         const plan = columns === ctx.c.all ? ctx.c.decodePlan : decodePlanOf(columns)
-        const full = page.map((r) => decodeWith(plan, r))
+        const full = page.map(plan.decode)
         const last = full[full.length - 1]
         const nextCursor = more && last !== undefined
           ? Cursor.encode(def.name, orderSignature, terms.right.map((t) => last[t.field] ?? null))
