@@ -9,7 +9,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import type { Config, ConfigError } from "effect"
 import { Effect, Layer } from "effect"
 import * as internalLayer from "./internal/layer.js"
-import type { ConfigurationError, DatabaseError } from "./Errors.js"
+import type { ConfigurationError, DatabaseError, DriverNotInstalled } from "./Errors.js"
 import { NodeSpans, SchemaPolicy } from "./internal/client.js"
 import * as core from "./internal/core.js"
 import type * as Model from "./Model.js"
@@ -87,7 +87,7 @@ export const parseUrl: (url: string | undefined) => Target | undefined = interna
  */
 export const layer: (
   options?: { readonly url?: string | undefined }
-) => Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError> = internalLayer.fromUrl
+) => Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError | DriverNotInstalled> = internalLayer.fromUrl
 
 /**
  * {@link layer} with the URL read from configuration (for example `Config.string("DATABASE_URL")`).
@@ -97,7 +97,7 @@ export const layer: (
  */
 export const layerConfig: (
   url: Config.Config<string | undefined>
-) => Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError> = internalLayer.fromConfig
+) => Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError | DriverNotInstalled> = internalLayer.fromConfig
 
 /**
  * A layer that sets the schema policy: `"existing"` switches automatic DDL off.

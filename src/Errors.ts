@@ -249,3 +249,24 @@ export class ConfigurationError extends Schema.TaggedError<ConfigurationError>()
     return `${this.model}.${this.operation}: ${this.reason}`
   }
 }
+
+/**
+ * A database URL names a database whose driver package is not installed. The message says
+ * what to install (`npm install pg @effect/sql-pg`, `npm install mysql2`, `npm install better-sqlite3`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DriverNotInstalled extends Schema.TaggedError<DriverNotInstalled>()("DriverNotInstalled", {
+  /** The database the URL names. */
+  database: Schema.String,
+  /** The packages to install. */
+  packages: Schema.Array(Schema.String),
+  cause: Schema.Unknown
+}) {
+  override get message(): string {
+    return `${this.database} needs the package${this.packages.length > 1 ? "s" : ""} ${this.packages.join(" and ")}: npm install ${
+      this.packages.join(" ")
+    }`
+  }
+}

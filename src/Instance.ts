@@ -10,6 +10,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import type { ConfigError, Duration } from "effect"
 import { Context, Effect, Function, Layer, Option, RcMap } from "effect"
 import * as DataFlowLayer from "./internal/layer.js"
+import type { DriverNotInstalled } from "./Errors.js"
 import { ConfigurationError, DatabaseError } from "./Errors.js"
 import type { Binding } from "./internal/client.js"
 import { connect } from "./internal/client.js"
@@ -48,7 +49,7 @@ export interface InstanceClass<Self, Name extends string>
   /** The instance on a URL, like `DataFlow.layer({ url })`. */
   layerUrl(
     options: { readonly url?: string | undefined; readonly tenancy?: "row" | "schema" }
-  ): Layer.Layer<Self, SqlError | ConfigError.ConfigError>
+  ): Layer.Layer<Self, SqlError | ConfigError.ConfigError | DriverNotInstalled>
   /**
    * The `database` tenancy strategy: one client per tenant, built on first use from
    * `make(tenantId)`, shared while in use and closed after `idleTimeToLive` (default one

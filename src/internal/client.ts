@@ -1,7 +1,7 @@
 /**
  * Per-client state: the client's dialect, which tables it has ensured, facts about the
  * server. Held in a WeakMap keyed by the client, so it lives exactly as long as the client.
- * @internal
+ * (Internal module: not part of the public API.)
  */
 import { SqlClient } from "@effect/sql"
 import type { Connection } from "@effect/sql/SqlConnection"
@@ -186,8 +186,10 @@ export const inOwnTransaction = (ctx: Context.Context<never>, sql: SqlClient.Sql
 
 /**
  * Where a model's statements go: a client (fixed, or per tenant) and how tenants are kept
- * apart on it.
- * @internal
+ * apart on it. The service behind a `DataFlow.Instance` tag.
+ *
+ * @since 0.1.0
+ * @category instances
  */
 export interface Binding {
   readonly name: string

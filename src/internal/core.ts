@@ -1,14 +1,10 @@
 /**
  * The model engine: metadata derived once per model, SQL compiled once per model and
  * dialect, and the generated nodes.
- * @internal
+ * (Internal module: not part of the public API.)
  */
 import { SqlClient, Statement } from "@effect/sql"
-import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
-import { MysqlClient } from "@effect/sql-mysql2"
-import { PgClient } from "@effect/sql-pg"
-import { SqliteClient } from "@effect/sql-sqlite-node"
 import type { Context as EffectContext } from "effect"
 import { Clock, Context, Effect, Either, Option, ParseResult, Schema, SchemaAST as AST } from "effect"
 import * as Column from "../Column.js"
@@ -841,22 +837,6 @@ const contextOn = (
   )
 }
 
-/** Clients whose connection acquirer needs no Scope (it hands out a connection, or waits for one). */
-const scopeFreeAcquirer = (sql: SqlClient.SqlClient): boolean =>
-  directPathOf(sql) !== undefined || SqliteClient.TypeId in sql || MysqlClient.TypeId in sql ||
-  PgClient.TypeId in sql
-
-/**
- * The connection acquirer behind a client's statements (`@effect/sql` keeps it on every
- * statement it makes): the transaction's connection when there is one, else the client's.
- * Undefined for clients this library does not know, whose acquirer may need a Scope.
- */
-const acquirerOf = (sql: SqlClient.SqlClient): Effect.Effect<Connection, SqlError> | undefined => {
-  if (!scopeFreeAcquirer(sql)) return undefined
-  const acquirer: unknown = (sql.unsafe("SELECT 1") as unknown as { readonly acquirer?: unknown }).acquirer
-  return Effect.isEffect(acquirer) ? acquirer as Effect.Effect<Connection, SqlError> : undefined
-}
-
 const makeBase = (
   def: Def,
   sql: SqlClient.SqlClient,
@@ -864,7 +844,6 @@ const makeBase = (
   schema: string | undefined
 ): NodeContext => {
   const c = compiledFor(def, state.dialect, schema)
-  const acquirer = acquirerOf(sql)
   const own = directPathOf(sql)
   // @effect/sql-sqlite-node caches a failed prepare (a table that did not exist yet) for
   // minutes. After such a failure the client's statements get a new comment suffix, so they
@@ -881,13 +860,6 @@ const makeBase = (
       (t) => (raw ? sql.unsafe(t, params).raw : sql.unsafe<Row>(t, params).withoutTransform) as Effect.Effect<A, SqlError>,
       text
     )
-  const onConnection = <A>(text: string, params: ReadonlyArray<unknown>, raw: boolean) =>
-    fresh(
-      (t) =>
-        Effect.flatMap(acquirer!, (conn) =>
-          (raw ? conn.executeRaw(t, params) : conn.execute(t, params, undefined)) as Effect.Effect<A, SqlError>),
-      text
-    )
   /**
    * Runs one statement. `@effect/sql`'s statement pipeline opens a span, reads the statement
    * transformer and opens a Scope for every statement; when no tracer would record the span
@@ -900,11 +872,12 @@ const makeBase = (
       const services = fiber.currentContext as EffectContext.Context<never>
       // another client's transaction: this statement runs off its connection
       const foreign = isForeignTransaction(services, sql)
-      const direct = acquirer !== undefined && !foreign && fiber.currentTracer === builtInTracer &&
-        Option.isNone(fiber.getFiberRef(Statement.currentTransformer))
       // a client the library made: its own way to the connection (synchronous on SQLite,
-      // prepared statements on PostgreSQL) unless it has to wait for it
-      if (direct && own !== undefined) {
+      // prepared statements on PostgreSQL, cancellable on MySQL) unless it has to wait for it
+      if (
+        own !== undefined && !foreign && fiber.currentTracer === builtInTracer &&
+        Option.isNone(fiber.getFiberRef(Statement.currentTransformer))
+      ) {
         const transaction = Context.getOption(services, SqlClient.TransactionConnection)
         const now = own.run(
           text,
@@ -915,7 +888,7 @@ const makeBase = (
         )
         if (now !== undefined) return now as Effect.Effect<A, SqlError>
       }
-      const self = direct ? onConnection<A>(text, params, raw) : viaStatement<A>(text, params, raw)
+      const self = viaStatement<A>(text, params, raw)
       const scoped = foreign ? outsideTransaction(self) : self
       return c.safeIntegers ? Effect.provideService(scoped, SqlClient.SafeIntegers, true) : scoped
     })

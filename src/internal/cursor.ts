@@ -1,7 +1,7 @@
 /**
  * Opaque keyset cursors: base64url JSON of the model, the ordering and the last row's sort
  * values (tagged so dates, bigints and decimals survive).
- * @internal
+ * (Internal module: not part of the public API.)
  */
 import { BigDecimal, Either } from "effect"
 import { formatDecimal, parseDecimal } from "../Column.js"

@@ -1,15 +1,13 @@
 /**
  * Database layers from URLs.
- * @internal
+ * (Internal module: not part of the public API.)
  */
-import { SqlClient } from "@effect/sql"
+import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { MysqlClient } from "@effect/sql-mysql2"
-import * as Pg from "./pg.js"
-import * as Sqlite from "./sqlite.js"
 import type { ConfigError } from "effect"
 import type { Config } from "effect"
-import { ConfigError as CE, Effect, Layer, Redacted } from "effect"
+import { ConfigError as CE, Effect, Layer } from "effect"
+import { DriverNotInstalled } from "../Errors.js"
 
 /**
  * The embedded SQLite file used when no URL is given.
@@ -71,24 +69,43 @@ export const parseUrl = (url: string | undefined): Target | undefined => {
  */
 export const fromUrl = (
   options: { readonly url?: string | undefined } = {}
-): Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError> => {
+): Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError | DriverNotInstalled> => {
   const target = parseUrl(options.url)
   if (target === undefined) {
     return Layer.fail(
       CE.InvalidData([], `unsupported database URL scheme in ${JSON.stringify(redactUrl(options.url ?? ""))}`)
     )
   }
-  const generic = <E>(driver: Layer.Layer<SqlClient.SqlClient, E>) =>
-    Layer.effect(SqlClient.SqlClient, SqlClient.SqlClient).pipe(Layer.provide(driver))
+  // each driver is loaded only when a URL asks for it: an application installs the drivers
+  // of the databases it uses, nothing else
   switch (target._tag) {
     case "pg":
-      return Pg.layer({ url: target.url })
+      return Layer.unwrapEffect(
+        Effect.map(load("PostgreSQL", ["pg", "@effect/sql-pg"], () => import("./pg.js")), (m) => m.layer({ url: target.url }))
+      )
     case "mysql":
-      return generic(MysqlClient.layer({ url: Redacted.make(target.url) }))
+      return Layer.unwrapEffect(
+        Effect.map(load("MySQL", ["mysql2"], () => import("./mysql.js")), (m) => m.layer({ url: target.url }))
+      )
     case "sqlite":
-      return Sqlite.layer({ filename: target.filename })
+      return Layer.unwrapEffect(
+        Effect.map(
+          load("SQLite", ["better-sqlite3"], () => import("./sqlite.js")),
+          (m) => m.layer({ filename: target.filename })
+        )
+      )
   }
 }
+
+/**
+ * Imports the module of a driver; a driver package that is not installed (or whose native
+ * part failed to build) is a `DriverNotInstalled` naming what to install.
+ */
+const load = <M>(database: string, packages: ReadonlyArray<string>, module: () => Promise<M>) =>
+  Effect.tryPromise({
+    try: module,
+    catch: (cause) => new DriverNotInstalled({ database, packages: [...packages], cause })
+  })
 
 /**
  * {@link layer} with the URL read from configuration (for example `Config.string("DATABASE_URL")`).
@@ -98,7 +115,7 @@ export const fromUrl = (
  */
 export const fromConfig = (
   url: Config.Config<string | undefined>
-): Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError> =>
+): Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError | DriverNotInstalled> =>
   Layer.unwrapEffect(Effect.map(url, (u) => fromUrl({ url: u })))
 
 const redactUrl = (url: string) => url.replace(/\/\/[^@/]*@/, "//***@")

@@ -1,6 +1,6 @@
 /**
  * The generated nodes, written once over a model's metadata.
- * @internal
+ * (Internal module: not part of the public API.)
  */
 import { SqlError } from "@effect/sql/SqlError"
 import type { Context as EffectContext } from "effect"

@@ -8,7 +8,7 @@
  *
  * A statement text is prepared from its second use on, at most 500 texts per pool: a filter of
  * every shape would otherwise leave a prepared statement per shape on every connection.
- * @internal
+ * (Internal module: not part of the public API.)
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
 import { SqlClient } from "@effect/sql"

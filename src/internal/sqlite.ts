@@ -12,7 +12,7 @@
  *   waits for the connection on a semaphore (about 5 µs a statement).
  *
  * Any other `@effect/sql` SQLite client works in its place; it just takes the general path.
- * @internal
+ * (Internal module: not part of the public API.)
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
 import { SqlClient, Statement } from "@effect/sql"

@@ -13,6 +13,7 @@ import type { ConfigError } from "effect"
 import { Effect, Layer, Redacted } from "effect"
 import { describe, inject, it } from "vitest"
 import { DataFlow } from "../../src/index.js"
+import type { DriverNotInstalled } from "../../src/Errors.js"
 import { mysqlUrl, pgUrl } from "./servers.js"
 
 export type DbName = "sqlite" | "pg" | "mysql"
@@ -23,8 +24,10 @@ export interface TestDb {
   readonly label: string
   readonly available: boolean
   /** A fresh client on a private schema/database named after the run and `tag`. */
-  readonly layer: (tag: string) => Layer.Layer<SqlClient.SqlClient, SqlError.SqlError | ConfigError.ConfigError>
+  readonly layer: (tag: string) => Layer.Layer<SqlClient.SqlClient, LayerError>
 }
+
+type LayerError = SqlError.SqlError | ConfigError.ConfigError | DriverNotInstalled
 
 const privateName = (tag: string) => `df_${inject("runId")}_${tag.toLowerCase().replace(/[^a-z0-9]+/g, "_")}`
 
@@ -59,7 +62,7 @@ export const sqliteNode: TestDb = {
  */
 const pgOn = (
   variant: string,
-  client: (url: string) => Layer.Layer<SqlClient.SqlClient, SqlError.SqlError | ConfigError.ConfigError>
+  client: (url: string) => Layer.Layer<SqlClient.SqlClient, LayerError>
 ) =>
 (tag: string) => {
   const schema = privateName(`${tag}${variant}`)
@@ -90,25 +93,40 @@ export const pgClient: TestDb = {
   layer: pgOn("_pgclient", (url) => generic(PgClient.layer({ url: Redacted.make(url), maxConnections: 8 })))
 }
 
+/**
+ * A MySQL/MariaDB layer on this run's database named after `tag` (and `variant`: each client
+ * has its own tables), from a URL to a client layer.
+ */
+const mysqlOn = (variant: string, client: (url: string) => Layer.Layer<SqlClient.SqlClient, LayerError>) => (tag: string) => {
+  const database = privateName(`${tag}${variant}`)
+  const create = Effect.gen(function*() {
+    const sql = yield* MysqlClient.MysqlClient
+    yield* sql.unsafe(`CREATE DATABASE IF NOT EXISTS \`${database}\``)
+  }).pipe(Effect.provide(MysqlClient.layer({ url: Redacted.make(mysqlUrl) })))
+  return Layer.unwrapEffect(Effect.as(create, client(withDatabase(mysqlUrl, database))))
+}
+
+/** MySQL/MariaDB through the library's own client (what `DataFlow.layer` opens). */
 export const mysql: TestDb = {
   name: "mysql",
   label: "mysql",
   get available() {
     return inject("mysqlAvailable")
   },
-  layer: (tag) => {
-    const database = privateName(tag)
-    const create = Effect.gen(function*() {
-      const sql = yield* MysqlClient.MysqlClient
-      yield* sql.unsafe(`CREATE DATABASE IF NOT EXISTS \`${database}\``)
-    }).pipe(Effect.provide(MysqlClient.layer({ url: Redacted.make(mysqlUrl) })))
-    return Layer.unwrapEffect(
-      Effect.as(create, generic(MysqlClient.layer({ url: Redacted.make(withDatabase(mysqlUrl, database)), maxConnections: 8 })))
-    )
-  }
+  layer: mysqlOn("", (url) => DataFlow.layer({ url }))
 }
 
-export const databases: ReadonlyArray<TestDb> = [sqlite, sqliteNode, pg, pgClient, mysql]
+/** MySQL/MariaDB through `MysqlClient.layer`: any `@effect/sql` client must work. */
+export const mysqlClient: TestDb = {
+  name: "mysql",
+  label: "mysql, MysqlClient.layer",
+  get available() {
+    return inject("mysqlAvailable")
+  },
+  layer: mysqlOn("_mysqlclient", (url) => generic(MysqlClient.layer({ url: Redacted.make(url), maxConnections: 8 })))
+}
+
+export const databases: ReadonlyArray<TestDb> = [sqlite, sqliteNode, pg, pgClient, mysql, mysqlClient]
 
 /**
  * Runs the same suite against every database, each on its own schema/database. A server

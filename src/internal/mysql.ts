@@ -1,0 +1,268 @@
+/**
+ * The MySQL/MariaDB client of `DataFlow.layer`: `@effect/sql`'s client over a `mysql2` pool the
+ * library holds. What it adds to `@effect/sql-mysql2`'s client (measured and tested in
+ * test/reliability.test.ts):
+ *
+ * - an interrupted statement is cancelled on the server (`KILL QUERY` sent on a connection of
+ *   its own), and its connection is handed back only once the statement has ended: a node
+ *   that timed out has either not happened or is rolled back, and a transaction's ROLLBACK
+ *   never queues behind a statement still blocked on a lock;
+ * - each connection keeps at most `maxPreparedStatements` server-side prepared statements
+ *   (least recently used closed first), so filters of every shape cannot exhaust the server's
+ *   `max_prepared_stmt_count`;
+ * - waiting for a pool connection is interruptible and bounded (`acquireTimeout`);
+ * - a connection that failed fatally is destroyed, never handed out again;
+ * - the nodes run their statements without `@effect/sql`'s statement pipeline (its
+ *   `DirectPath`), as on the library's SQLite and PostgreSQL clients.
+ * (Internal module: not part of the public API.)
+ */
+import * as Reactivity from "@effect/experimental/Reactivity"
+import { SqlClient, Statement } from "@effect/sql"
+import type { Connection } from "@effect/sql/SqlConnection"
+import { SqlError } from "@effect/sql/SqlError"
+import type { Scope } from "effect"
+import { Chunk, Duration, Effect, Layer, Option, Stream } from "effect"
+import Mysql from "mysql2"
+import { setDirectPath } from "./client.js"
+
+/** @internal */
+export interface Options {
+  readonly url: string
+  /** Connections in the pool (default 10). */
+  readonly maxConnections?: number | undefined
+  /** Longest wait for a pool connection before a statement fails (retryable); default: no limit. */
+  readonly acquireTimeout?: Duration.DurationInput | undefined
+  /** Server-side prepared statements kept per connection (default 256). */
+  readonly maxPreparedStatements?: number | undefined
+}
+
+type Mode = "rows" | "raw" | "values" | "unprepared"
+
+const failed = (cause: unknown, message = "Failed to execute statement") => new SqlError({ cause, message })
+
+/** The error of a wait for a pool connection that took longer than `acquireTimeout`. @internal */
+export const poolTimeout = (ms: number) =>
+  Object.assign(new Error(`timed out after ${ms} ms waiting for a connection of the pool`), { code: "POOL_TIMEOUT" })
+
+const isFatal = (error: unknown) =>
+  typeof error === "object" && error !== null && (error as { readonly fatal?: unknown }).fatal === true
+
+const compiler = Statement.makeCompiler({
+  dialect: "mysql",
+  placeholder: () => "?",
+  onIdentifier: Statement.defaultEscape("`"),
+  onCustom: () => ["", []],
+  onRecordUpdate: () => ["", []]
+})
+
+/** @internal */
+export const make = (options: Options): Effect.Effect<SqlClient.SqlClient, SqlError, Scope.Scope | Reactivity.Reactivity> =>
+  Effect.gen(function*() {
+    const pool = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const pool = Mysql.createPool({
+          uri: options.url,
+          connectionLimit: options.maxConnections ?? 10,
+          maxPreparedStatements: options.maxPreparedStatements ?? 256,
+          supportBigNumbers: true,
+          waitForConnections: true
+        })
+        // an idle connection's error is reported to the statement that next uses it
+        pool.on("connection", (conn) => conn.on("error", () => {}))
+        return pool
+      }),
+      (pool) => Effect.async<void>((resume) => pool.end(() => resume(Effect.void))).pipe(Effect.timeoutOption(1000))
+    )
+    // fail the layer, not the first statement, when the server cannot be reached
+    yield* Effect.async<void, SqlError>((resume) => {
+      pool.query("SELECT 1", (error) => resume(error ? Effect.fail(failed(error, "MysqlClient: Failed to connect")) : Effect.void))
+    }).pipe(
+      Effect.timeoutFail({
+        duration: Duration.seconds(5),
+        onTimeout: () => failed(new Error("Connection timed out"), "MysqlClient: Connection timed out")
+      })
+    )
+
+    // KILL QUERY goes on a connection outside the pool: the pool may be full of blocked statements
+    let killer: Mysql.Connection | undefined
+    yield* Effect.addFinalizer(() => Effect.sync(() => killer?.destroy()))
+    const killQuery = (threadId: number | null): Promise<void> =>
+      new Promise((resolve) => {
+        if (threadId === null) return resolve()
+        if (killer === undefined) {
+          killer = Mysql.createConnection({ uri: options.url })
+          killer.on("error", () => {
+            killer = undefined
+          })
+        }
+        killer.query(`KILL QUERY ${Number(threadId)}`, () => resolve())
+      })
+
+    const acquireMs = options.acquireTimeout === undefined ? undefined : Duration.toMillis(options.acquireTimeout)
+
+    const send = (
+      conn: Mysql.PoolConnection,
+      text: string,
+      params: ReadonlyArray<unknown>,
+      mode: Mode,
+      done: (error: unknown, result: unknown) => void
+    ) => {
+      const values = params as Array<unknown>
+      if (mode === "unprepared") conn.query({ sql: text, values }, (error, result) => done(error, result))
+      else conn.execute({ sql: text, values, rowsAsArray: mode === "values" }, (error, result) => done(error, result))
+    }
+
+    const result = (mode: Mode, raw: unknown) => (mode === "raw" ? raw : Array.isArray(raw) ? raw : [])
+
+    /**
+     * One statement on a connection: held by the caller (a transaction's), or taken from the
+     * pool for this statement. On interruption: no longer waiting for a connection, or the
+     * statement is killed on the server and the interruption completes once it has ended.
+     */
+    const run = (held: Mysql.PoolConnection | undefined, text: string, params: ReadonlyArray<unknown>, mode: Mode) =>
+      Effect.async<unknown, SqlError>((resume) => {
+        let state: "waiting" | "running" | "done" | "abandoned" = "waiting"
+        let conn: Mysql.PoolConnection | undefined
+        let killing: Promise<void> | undefined
+        let ended: () => void = () => {}
+        const end = new Promise<void>((resolve) => (ended = resolve))
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const start = (c: Mysql.PoolConnection) => {
+          conn = c
+          state = "running"
+          send(c, text, params, mode, (error, raw) => {
+            state = "done"
+            if (held === undefined) {
+              const giveBack = () => (isFatal(error) ? c.destroy() : c.release())
+              if (killing === undefined) giveBack()
+              else killing.then(giveBack, giveBack)
+            }
+            ended()
+            resume(error ? Effect.fail(failed(error)) : Effect.succeed(result(mode, raw)))
+          })
+        }
+        if (held !== undefined) start(held)
+        else {
+          if (acquireMs !== undefined) {
+            timer = setTimeout(() => {
+              if (state !== "waiting") return
+              state = "abandoned"
+              resume(Effect.fail(failed(poolTimeout(acquireMs), "Failed to acquire connection")))
+            }, acquireMs)
+          }
+          pool.getConnection((error, c) => {
+            if (timer !== undefined) clearTimeout(timer)
+            if (state === "abandoned") return c?.release()
+            if (error || c === undefined) {
+              state = "done"
+              return resume(Effect.fail(failed(error ?? new Error("no connection"), "Failed to acquire connection")))
+            }
+            start(c)
+          })
+        }
+        return Effect.suspend(() => {
+          if (state === "waiting") {
+            state = "abandoned"
+            if (timer !== undefined) clearTimeout(timer)
+            return Effect.void
+          }
+          if (state !== "running") return Effect.void
+          killing = killQuery(conn!.threadId)
+          const k = killing
+          return Effect.promise(() => k.then(() => end)).pipe(Effect.timeoutOption(10_000), Effect.asVoid)
+        })
+      })
+
+    /** A pool connection for a transaction, waited for like a statement's. */
+    const reserve = Effect.acquireRelease(
+      Effect.async<Mysql.PoolConnection, SqlError>((resume) => {
+        let state: "waiting" | "done" | "abandoned" = "waiting"
+        const timer = acquireMs === undefined ? undefined : setTimeout(() => {
+          if (state !== "waiting") return
+          state = "abandoned"
+          resume(Effect.fail(failed(poolTimeout(acquireMs), "Failed to acquire connection")))
+        }, acquireMs)
+        pool.getConnection((error, c) => {
+          if (timer !== undefined) clearTimeout(timer)
+          if (state === "abandoned") return c?.release()
+          state = "done"
+          resume(
+            error || c === undefined
+              ? Effect.fail(failed(error ?? new Error("no connection"), "Failed to acquire connection"))
+              : Effect.succeed(c)
+          )
+        })
+        return Effect.sync(() => {
+          if (state === "waiting") state = "abandoned"
+          if (timer !== undefined) clearTimeout(timer)
+        })
+      }),
+      (c) => Effect.sync(() => c.release())
+    )
+
+    const stream = (held: Mysql.PoolConnection | undefined, text: string, params: ReadonlyArray<unknown>) =>
+      Stream.unwrapScoped(Effect.map(
+        held === undefined ? reserve : Effect.succeed(held),
+        (c) =>
+          Stream.suspend(() => {
+            const rows = c.query({ sql: text, values: params as Array<unknown> }).stream({ objectMode: true })
+            return Stream.fromAsyncIterable(
+              rows as AsyncIterable<unknown>,
+              (cause) => failed(cause, "Failed to stream statement")
+            ).pipe(
+              Stream.ensuring(Effect.sync(() => rows.destroy()))
+            )
+          })
+      ))
+
+    /** The connections this client made, by the `Connection` the transaction holds. */
+    const heldBy = new WeakMap<Connection, Mysql.PoolConnection>()
+
+    const connectionOf = (held: Mysql.PoolConnection | undefined): Connection => {
+      const connection: Connection = {
+        execute: (text, params, transformRows) => {
+          const rows = run(held, text, params, "rows") as Effect.Effect<ReadonlyArray<never>, SqlError>
+          return transformRows === undefined ? rows : Effect.map(rows, transformRows)
+        },
+        executeRaw: (text, params) => run(held, text, params, "raw"),
+        executeValues: (text, params) =>
+          run(held, text, params, "values") as Effect.Effect<ReadonlyArray<ReadonlyArray<unknown>>, SqlError>,
+        executeUnprepared: (text, params, transformRows) => {
+          const rows = run(held, text, params ?? [], "unprepared") as Effect.Effect<ReadonlyArray<never>, SqlError>
+          return transformRows === undefined ? rows : Effect.map(rows, transformRows)
+        },
+        executeStream: (text, params, transformRows) => {
+          const rows = stream(held, text, params) as Stream.Stream<never, SqlError>
+          return transformRows === undefined
+            ? rows
+            : Stream.mapChunks(rows, (chunk) => Chunk.unsafeFromArray(transformRows(Chunk.toReadonlyArray(chunk))))
+        }
+      }
+      if (held !== undefined) heldBy.set(connection, held)
+      return connection
+    }
+
+    const client = yield* SqlClient.make({
+      acquirer: Effect.succeed(connectionOf(undefined)),
+      transactionAcquirer: Effect.map(reserve, connectionOf),
+      compiler,
+      spanAttributes: [["db.system.name", "mysql"]]
+    })
+    setDirectPath(client, {
+      run: (text, params, raw, _safeIntegers, transaction) => {
+        const mode = raw ? "raw" : "rows"
+        if (transaction === undefined) return run(undefined, text, params, mode)
+        const held = Option.fromNullable(heldBy.get(transaction))
+        return Option.isSome(held)
+          ? run(held.value, text, params, mode)
+          : raw
+          ? transaction.executeRaw(text, params)
+          : transaction.execute(text, params, undefined)
+      }
+    })
+    return client
+  })
+
+/** @internal */
+export const layer = (options: Options): Layer.Layer<SqlClient.SqlClient, SqlError> =>
+  Layer.scoped(SqlClient.SqlClient, make(options)).pipe(Layer.provide(Reactivity.layer))
