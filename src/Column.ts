@@ -324,6 +324,25 @@ export const jsonCheck = (value: unknown, depth = 0): string | undefined => {
 }
 
 /**
+ * Checks a JSON field's value as the caller gave it, then as it will be stored: a key named
+ * `__proto__` (which `JSON.parse` makes, and which schemas and objects drop or turn into a
+ * prototype) is refused rather than lost.
+ * @internal
+ */
+export const jsonValueCheck = (column: Column, value: unknown): string | undefined =>
+  protoKeyCheck(value, 0) ?? jsonCheck(column.jsonEncode(value))
+
+const protoKeyCheck = (value: unknown, depth: number): string | undefined => {
+  if (typeof value !== "object" || value === null || depth > 256) return undefined
+  if (Object.prototype.hasOwnProperty.call(value, "__proto__")) return "JSON keys named __proto__ cannot be stored"
+  for (const v of Object.values(value)) {
+    const bad = protoKeyCheck(v, depth + 1)
+    if (bad !== undefined) return bad
+  }
+  return undefined
+}
+
+/**
  * A BigDecimal as plain decimal text (never scientific notation), normalised.
  * @internal
  */

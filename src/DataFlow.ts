@@ -7,10 +7,10 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Config, ConfigError } from "effect"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Redacted } from "effect"
 import * as internalLayer from "./internal/layer.js"
 import type { ConfigurationError, DatabaseError, DriverNotInstalled } from "./Errors.js"
-import { NodeSpans, SchemaPolicy } from "./internal/client.js"
+import { CursorKey, NodeSpans, SchemaPolicy } from "./internal/client.js"
 import * as core from "./internal/core.js"
 import type * as Model from "./Model.js"
 import { defOf } from "./Model.js"
@@ -24,6 +24,37 @@ export {
    */
   NodeSpans
 }
+
+export {
+  /**
+   * The key that signs keyset cursors; see {@link cursorKey}.
+   *
+   * @since 0.1.0
+   * @category cursors
+   */
+  CursorKey
+}
+
+/**
+ * A layer that signs every keyset cursor `list` hands out (HMAC-SHA-256 with `key`) and refuses,
+ * with `InvalidCursor`, any cursor it did not sign — before reading anything in it. Cursors
+ * travel through URLs; without a key they are still checked value by value, as filters are.
+ *
+ * @example
+ * ```ts
+ * import { Config, Effect, Layer, Redacted } from "effect"
+ * import { DataFlow } from "effect-dataflow"
+ *
+ * const CursorKeyLive = Layer.unwrapEffect(
+ *   Effect.map(Config.redacted("CURSOR_KEY"), (key) => DataFlow.cursorKey(key))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category cursors
+ */
+export const cursorKey = (key: string | Redacted.Redacted<string>): Layer.Layer<never> =>
+  Layer.succeed(CursorKey, Redacted.isRedacted(key) ? Redacted.value(key) : key)
 
 /**
  * A layer that switches the per-node spans on or off (`@effect/sql`'s statement spans stay).

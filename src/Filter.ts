@@ -86,6 +86,8 @@ export type Filter<R> =
 export interface FieldInfo {
   readonly quoted: string
   readonly kind: Kind
+  /** NULL can occur in the column (`IS NULL` tests are constant otherwise). */
+  readonly nullable: boolean
   readonly toDb: (value: unknown) => unknown
   readonly isValue: (u: unknown) => boolean
 }
@@ -147,9 +149,14 @@ const comparisonOps = new Set(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in"
 const textOps = new Set(["$like", "$ilike", "$startsWith", "$endsWith", "$contains"])
 const textKinds = new Set(["string", "enum"])
 
+/** The condition no row meets. @internal */
+export const never = "1=0"
+
 /**
  * Compiles a filter to a SQL boolean expression, pushing bound values onto `params`. Returns
- * `undefined` for a filter with no condition. Every rejection names its path.
+ * `undefined` for a filter that every row meets (constants folded: `{ $not: { $or: [] } }`,
+ * `$null: false` on a column that is never NULL), {@link never} for one that no row meets.
+ * Every rejection names its path.
  * @internal
  */
 export const compile = (
@@ -175,44 +182,49 @@ export const compile = (
     return info.toDb(v)
   }
 
+  /**
+   * Joins parts with AND or OR, folding constants: `undefined` is TRUE, {@link never} FALSE.
+   * A part that decides the whole (FALSE in an AND, TRUE in an OR) drops what the others bound
+   * (everything bound since `mark`), so a filter that means "every row" compiles to no condition
+   * at all, however it is written (`{ $not: { $or: [] } }`).
+   */
+  const joinParts = (parts: ReadonlyArray<string | undefined>, joiner: " AND " | " OR ", mark: number) => {
+    const decides = joiner === " AND " ? never : undefined
+    if (parts.some((p) => p === decides)) {
+      params.length = mark
+      return decides
+    }
+    const rest = parts.filter((p): p is string => p !== undefined && p !== never)
+    if (rest.length === 0) return joiner === " AND " ? undefined : never
+    return rest.length === 1 ? rest[0]! : `(${rest.join(joiner)})`
+  }
+
   const group = (path: string, list: unknown, joiner: " AND " | " OR ", depth: number): string | undefined => {
     if (!Array.isArray(list)) return fail(path, "expected an array of filters")
     const mark = params.length
-    const parts: Array<string> = []
-    let alwaysTrue = false
-    // every alternative is validated, even after one that is always true
-    for (let i = 0; i < list.length; i++) {
-      const part = node(list[i], `${path}[${i}]`, depth + 1)
-      if (part === undefined) alwaysTrue = true
-      else parts.push(part)
-    }
-    if (joiner === " OR ") {
-      if (alwaysTrue) {
-        // an empty sub-filter is TRUE and decides the OR: drop what the others bound
-        params.length = mark
-        return undefined
-      }
-      if (parts.length === 0) return "1=0"
-    }
-    if (parts.length === 0) return undefined
-    return parts.length === 1 ? parts[0]! : `(${parts.join(joiner)})`
+    // every alternative is validated, even after one that decides the result
+    const parts = list.map((f, i) => node(f, `${path}[${i}]`, depth + 1))
+    return joinParts(parts, joiner, mark)
   }
 
   let conditions = 0
-  const counted = (path: string, sql: string) => {
+  const counted = (path: string) => {
     if (++conditions > limits.conditions) fail(path, `a filter may hold at most ${limits.conditions} conditions`)
-    return sql
   }
 
   const field = (info: FieldInfo, cond: unknown, path: string): string | undefined => {
     const q = info.quoted
+    // on a column that is never NULL, NULL tests are constants
+    const isNull = info.nullable ? `${q} IS NULL` : never
+    const isNotNull = info.nullable ? `${q} IS NOT NULL` : undefined
     if (cond === undefined) return undefined
-    if (cond === null) return `${q} IS NULL`
+    if (cond === null) return isNull
     if (!isOperatorObject(cond)) {
       if (info.kind._tag === "json") return fail(path, "JSON fields only support null checks ({ $null: boolean })")
       return `${q} = ${placeholder(value(info, cond, path))}`
     }
-    const parts: Array<string> = []
+    const mark = params.length
+    const parts: Array<string | undefined> = []
     for (const [op, operand] of Object.entries(cond)) {
       const at = join(path, op)
       if (operand === undefined) continue
@@ -247,25 +259,29 @@ export const compile = (
       switch (op) {
         case "$null":
           if (typeof operand !== "boolean") return fail(at, "expected a boolean")
-          parts.push(operand ? `${q} IS NULL` : `${q} IS NOT NULL`)
+          parts.push(operand ? isNull : isNotNull)
           break
         case "$eq":
-          parts.push(operand === null ? `${q} IS NULL` : `${q} = ${placeholder(value(info, operand, at))}`)
+          parts.push(operand === null ? isNull : `${q} = ${placeholder(value(info, operand, at))}`)
           break
-        case "$ne":
-          parts.push(
-            operand === null
-              ? `${q} IS NOT NULL`
-              : `(${q} <> ${placeholder(value(info, operand, at))} OR ${q} IS NULL)`
-          )
+        case "$ne": {
+          if (operand === null) {
+            parts.push(isNotNull)
+            break
+          }
+          const mark = placeholder(value(info, operand, at))
+          parts.push(info.nullable ? `(${q} <> ${mark} OR ${q} IS NULL)` : `${q} <> ${mark}`)
           break
+        }
         case "$in":
         case "$nin": {
           if (!Array.isArray(operand)) return fail(at, "expected an array")
           if (operand.length > limits.list) return fail(at, `lists are limited to ${limits.list} values`)
           const marks = operand.map((v, i) => placeholder(value(info, v, `${at}[${i}]`)))
-          if (op === "$in") parts.push(marks.length === 0 ? "1=0" : `${q} IN (${marks.join(", ")})`)
-          else if (marks.length > 0) parts.push(`(${q} NOT IN (${marks.join(", ")}) OR ${q} IS NULL)`)
+          if (op === "$in") parts.push(marks.length === 0 ? never : `${q} IN (${marks.join(", ")})`)
+          else if (marks.length > 0) {
+            parts.push(info.nullable ? `(${q} NOT IN (${marks.join(", ")}) OR ${q} IS NULL)` : `${q} NOT IN (${marks.join(", ")})`)
+          }
           break
         }
         default: {
@@ -274,36 +290,33 @@ export const compile = (
         }
       }
     }
-    if (parts.length === 0) return undefined
-    return parts.length === 1 ? parts[0]! : `(${parts.join(" AND ")})`
+    return joinParts(parts, " AND ", mark)
   }
 
   const node = (f: unknown, path: string, depth: number): string | undefined => {
     if (f === undefined) return undefined
     if (depth > limits.depth) return fail(path, `filters nest at most ${limits.depth} levels deep`)
     if (!isPlainObject(f)) return fail(path, "a filter must be an object")
-    const parts: Array<string> = []
+    const mark = params.length
+    const parts: Array<string | undefined> = []
     for (const [key, cond] of Object.entries(f)) {
       if (cond === undefined) continue
       const at = join(path, key)
-      let part: string | undefined
-      if (key === "$and") part = group(at, cond, " AND ", depth)
-      else if (key === "$or") part = group(at, cond, " OR ", depth)
+      if (key === "$and") parts.push(group(at, cond, " AND ", depth))
+      else if (key === "$or") parts.push(group(at, cond, " OR ", depth))
       else if (key === "$not") {
         const inner = node(cond, at, depth + 1)
         // two-valued logic: a comparison with NULL counts as false before it is negated
-        part = inner === undefined ? "1=0" : `NOT COALESCE(${inner}, FALSE)`
+        parts.push(inner === undefined ? never : inner === never ? undefined : `NOT COALESCE(${inner}, FALSE)`)
       } else if (key.startsWith("$")) return fail(at, "unknown operator")
       else {
         const info = target.field(key)
         if (info === undefined) return fail(at, "unknown field")
-        part = field(info, cond, at)
-        if (part !== undefined) counted(at, part)
+        counted(at)
+        parts.push(field(info, cond, at))
       }
-      if (part !== undefined) parts.push(part)
     }
-    if (parts.length === 0) return undefined
-    return parts.length === 1 ? parts[0]! : `(${parts.join(" AND ")})`
+    return joinParts(parts, " AND ", mark)
   }
 
   try {
@@ -319,6 +332,14 @@ export const compile = (
 export type { PatternToken }
 
 const valueOps = new Set(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte"])
+
+/**
+ * Sets an own property: `o["__proto__"] = x` on a plain object would set its prototype and
+ * drop the key, silently changing what a filter says.
+ */
+const setOwn = (o: Record<string, unknown>, key: string, value: unknown) => {
+  Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true })
+}
 
 /**
  * Turns an untyped filter (for example parsed from JSON, where dates, bigints and decimals are
@@ -348,32 +369,32 @@ export const decodeValues = (
     for (const [key, cond] of Object.entries(f)) {
       const at = path === "" ? key : `${path}.${key}`
       if (key === "$and" || key === "$or") {
-        out[key] = Array.isArray(cond) ? cond.map((c, i) => walk(c, `${at}[${i}]`, depth + 1)) : cond
+        setOwn(out, key, Array.isArray(cond) ? cond.map((c, i) => walk(c, `${at}[${i}]`, depth + 1)) : cond)
         continue
       }
       if (key === "$not") {
-        out[key] = walk(cond, at, depth + 1)
+        setOwn(out, key, walk(cond, at, depth + 1))
         continue
       }
       const decode = decodeField(key)
       if (decode === undefined) {
-        out[key] = cond
+        setOwn(out, key, cond)
         continue
       }
       if (!isOperatorObject(cond)) {
-        out[key] = cond === undefined ? cond : decodeAt(decode, cond, at)
+        setOwn(out, key, cond === undefined ? cond : decodeAt(decode, cond, at))
         continue
       }
       const ops: Record<string, unknown> = {}
       for (const [op, operand] of Object.entries(cond)) {
         const opAt = `${at}.${op}`
-        ops[op] = valueOps.has(op)
+        setOwn(ops, op, valueOps.has(op)
           ? decodeAt(decode, operand, opAt)
           : (op === "$in" || op === "$nin") && Array.isArray(operand)
           ? operand.map((v, i) => decodeAt(decode, v, `${opAt}[${i}]`))
-          : operand
+          : operand)
       }
-      out[key] = ops
+      setOwn(out, key, ops)
     }
     return out
   }

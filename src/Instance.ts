@@ -14,6 +14,7 @@ import type { DriverNotInstalled } from "./Errors.js"
 import { ConfigurationError, DatabaseError } from "./Errors.js"
 import type { Binding } from "./internal/client.js"
 import { connect } from "./internal/client.js"
+import { uncheckedTenant } from "./internal/core.js"
 import * as Tenant from "./Tenant.js"
 import * as Transaction from "./Transaction.js"
 
@@ -137,6 +138,7 @@ export const Instance = <Self>() => <const Name extends string>(name: Name): Ins
         Effect.scoped(Effect.gen(function*() {
           const binding = yield* Base
           const tenant = yield* Effect.serviceOption(Tenant.CurrentTenant)
+          if (tenant._tag === "Some" && !Tenant.isTenantId(tenant.value)) return yield* Effect.die(uncheckedTenant())
           const sql = yield* connect(binding, Option.getOrUndefined(tenant), name, "connect")
           return yield* Transaction.run(sql, self, options)
         }))

@@ -11,8 +11,19 @@
  *
  * @since 0.1.0
  */
+import type { Brand } from "effect"
 import { Context, Effect, Either, Function, Layer } from "effect"
 import { InvalidTenantId } from "./Errors.js"
+
+/**
+ * A tenant id that has been checked (see {@link validate}): the only kind of value
+ * {@link CurrentTenant} holds, so `Effect.provideService(CurrentTenant, "…")` with an unchecked
+ * string does not compile. Make one with {@link make}, {@link with} or {@link layer}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type TenantId = string & Brand.Brand<"effect-dataflow/TenantId">
 
 /**
  * The tenant the current effect acts for.
@@ -20,7 +31,7 @@ import { InvalidTenantId } from "./Errors.js"
  * @since 0.1.0
  * @category tags
  */
-export class CurrentTenant extends Context.Tag("effect-dataflow/Tenant/CurrentTenant")<CurrentTenant, string>() {}
+export class CurrentTenant extends Context.Tag("effect-dataflow/Tenant/CurrentTenant")<CurrentTenant, TenantId>() {}
 
 /**
  * How tenants are separated.
@@ -49,14 +60,30 @@ const pattern = /^[a-z0-9][a-z0-9_]{0,47}$/
  * @since 0.1.0
  * @category validation
  */
-export const validate = (id: string): Either.Either<string, InvalidTenantId> =>
-  typeof id === "string" && pattern.test(id)
+export const validate = (id: string): Either.Either<TenantId, InvalidTenantId> =>
+  isTenantId(id)
     ? Either.right(id)
     : Either.left(
       new InvalidTenantId({
         reason: "expected 1-48 characters of lowercase letters, digits and _, starting with a letter or digit"
       })
     )
+
+/**
+ * Whether a value is a valid tenant id.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const isTenantId = (u: unknown): u is TenantId => typeof u === "string" && pattern.test(u)
+
+/**
+ * A checked tenant id, or `InvalidTenantId`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (id: string): Effect.Effect<TenantId, InvalidTenantId> => validate(id)
 
 /**
  * Provides the current tenant.

@@ -34,6 +34,17 @@ export class NodeSpans extends Context.Reference<NodeSpans>()("effect-dataflow/N
   defaultValue: (): boolean => true
 }) {}
 
+/**
+ * The key that signs keyset cursors (`DataFlow.cursorKey`); unset by default. With a key, a
+ * cursor the application did not make is an `InvalidCursor` before any of it is read.
+ *
+ * @since 0.1.0
+ * @category cursors
+ */
+export class CursorKey extends Context.Reference<CursorKey>()("effect-dataflow/CursorKey", {
+  defaultValue: (): string | undefined => undefined
+}) {}
+
 /** @internal */
 export interface ClientState {
   readonly dialect: Dialect.Dialect

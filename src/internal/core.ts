@@ -15,6 +15,7 @@ import {
   DatabaseError,
   ForeignKeyViolation,
   InvalidFilter,
+  InvalidTenantId,
   NotNullViolation,
   UniqueViolation,
   ValidationError
@@ -127,7 +128,7 @@ const newRowEncoder = (def: Def, columns: ReadonlyArray<CompiledColumn>): NewRow
   const checks = columns.map((c): (v: unknown) => string | undefined => {
     const column = c.column
     return column.kind._tag === "json"
-      ? (v) => Column.jsonCheck(column.jsonEncode(v))
+      ? (v) => Column.jsonValueCheck(column, v)
       : (v) => Column.storageCheck(column.kind, v)
   })
   const toDb = columns.map((c) => c.toDb)
@@ -266,6 +267,7 @@ export const makeDef = (name: string, fields: Schema.Struct.Fields, options: Def
       : c
   )
   for (const c of userColumns) {
+    if (c.field === "__proto__") throw new TypeError(`effect-dataflow: ${name} cannot have a field named __proto__`)
     assertIdentifier(`field of ${name}`, c.field)
     assertIdentifier(`column of ${name}`, c.name)
   }
@@ -462,6 +464,7 @@ const compile = (def: Def, dialect: Dialect.Dialect, schema: string | undefined)
   const filterFields = new Map(all.map((c) => [c.column.field, {
     quoted: c.quoted,
     kind: c.column.kind,
+    nullable: c.column.nullable || c.column.optional,
     toDb: c.toDb,
     isValue: def.isValue.get(c.column.field)!
   }]))
@@ -584,13 +587,17 @@ const checkStorage = (def: Def, record: Row, operation: string, rowIndex?: numbe
   for (const c of def.userColumns) {
     const v = record[c.field]
     if (v === undefined || v === null) continue
-    const reason = c.kind._tag === "json" ? Column.jsonCheck(c.jsonEncode(v)) : Column.storageCheck(c.kind, v)
+    const reason = c.kind._tag === "json" ? Column.jsonValueCheck(c, v) : Column.storageCheck(c.kind, v)
     if (reason !== undefined) return validation(def, operation, c.field, reason, rowIndex)
   }
   return undefined
 }
 
 const rejectManaged = (def: Def, input: Row, operation: string, rowIndex?: number) => {
+  // an own "__proto__" key (from JSON.parse) is no field of any model; schemas would drop it
+  if (Object.prototype.hasOwnProperty.call(input, "__proto__")) {
+    return validation(def, operation, "__proto__", "is not a field of the model", rowIndex)
+  }
   for (const f of def.managed) {
     if (f in input) return validation(def, operation, f, "is managed by the library and cannot be written", rowIndex)
   }
@@ -607,6 +614,13 @@ export const prepareCreate = (
   if (!isObject(input)) return Either.left(validation(def, operation, "", "expected an object", rowIndex))
   const managed = rejectManaged(def, input, operation, rowIndex)
   if (managed !== undefined) return Either.left(managed)
+  // generated keys are shared by every tenant: accepting one from a tenant would tell it
+  // (through a UniqueViolation) which keys other tenants have
+  if (def.tenantScoped && def.autoIncrement && input[def.pk.field] !== undefined) {
+    return Either.left(
+      validation(def, operation, def.pk.field, "a generated key cannot be given on a tenant-scoped model (keys are shared by all tenants)", rowIndex)
+    )
+  }
   let withDefaults: Row = input
   if (def.hasDefaults) {
     try {
@@ -645,9 +659,26 @@ export const preparePatch = (def: Def, patch: unknown, operation: string): Eithe
   return storage === undefined ? Either.right(validated.right) : Either.left(storage)
 }
 
+/**
+ * Why a value cannot stand for a field in a statement (a key, a filter operand, a cursor
+ * value): not of the field's type, or not storable exactly on every database (the checks a
+ * written value gets). Undefined when it can.
+ * @internal
+ */
+export const valueProblem = (def: Def, field: string, value: unknown): string | undefined => {
+  const column = def.byField.get(field)
+  if (column === undefined) return "unknown field"
+  if (!def.isValue.get(field)!(value)) return "value does not match the field's type"
+  return column.kind._tag === "json" ? Column.jsonValueCheck(column, value) : Column.storageCheck(column.kind, value)
+}
+
 /** @internal */
-export const checkId = (def: Def, id: unknown, operation: string): ValidationError | undefined =>
-  def.isValue.get(def.pk.field)!(id) ? undefined : validation(def, operation, def.pk.field, "not a valid primary key")
+export const checkId = (def: Def, id: unknown, operation: string): ValidationError | undefined => {
+  const problem = valueProblem(def, def.pk.field, id)
+  return problem === undefined
+    ? undefined
+    : validation(def, operation, def.pk.field, problem === "value does not match the field's type" ? "not a valid primary key" : problem)
+}
 
 // ---------------------------------------------------------------------------
 // Filters
@@ -786,6 +817,8 @@ export const context = (def: Def, operation: string): Effect.Effect<NodeContext,
     // services are read synchronously: a node call costs no extra Effect steps here
     const services = fiber.currentContext
     const tenant = def.tenantScoped ? Context.unsafeGet(services, Tenant.CurrentTenant) : undefined
+    // a value put there with a cast never reaches a statement or a schema name
+    if (tenant !== undefined && !Tenant.isTenantId(tenant)) return Effect.die(uncheckedTenant())
     if (def.instance === undefined) {
       const sql = Context.unsafeGet(services, SqlClient.SqlClient)
       return contextOn(def, operation, sql, Context.get(services, Tenant.Tenancy), tenant)
@@ -796,6 +829,10 @@ export const context = (def: Def, operation: string): Effect.Effect<NodeContext,
       (sql) => contextOn(def, operation, sql, binding.tenancy, tenant)
     )
   })
+
+/** @internal */
+export const uncheckedTenant = () =>
+  new InvalidTenantId({ reason: "Tenant.CurrentTenant holds a value that was not checked (provide it with Tenant.with, Tenant.layer or Tenant.make)" })
 
 /** The per-client part of a NodeContext, built once per model, client and tenant schema. */
 const baseContexts = new WeakMap<Def, WeakMap<SqlClient.SqlClient, Map<string, NodeContext>>>()

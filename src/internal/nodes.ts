@@ -26,9 +26,10 @@ import {
   nowDate,
   prepareCreate,
   preparePatch,
+  valueProblem,
   writeError
 } from "./core.js"
-import { builtInTracer, inOwnTransaction, NodeSpans } from "./client.js"
+import { builtInTracer, CursorKey, inOwnTransaction, NodeSpans } from "./client.js"
 import * as Cursor from "./cursor.js"
 
 type Row = Record<string, unknown>
@@ -315,14 +316,20 @@ export const make = (def: Def): Nodes => {
       const countParams = [...params]
       const orderSignature = terms.right.map((t) => `${t.direction === "desc" ? "-" : ""}${t.field}`).join(",")
       let whereSql = where.right.sql
+      const cursorKey = yield* CursorKey
       if (query.cursor !== undefined) {
-        const decoded = Cursor.decode(query.cursor, def.name, orderSignature)
+        const decoded = Cursor.decode(query.cursor, def.name, orderSignature, cursorKey)
         if (Either.isLeft(decoded)) {
           return yield* fail(new InvalidCursor({ model: def.name, operation, reason: decoded.left }))
         }
         const values = decoded.right
-        const typed = terms.right.every((t, i) => values[i] === null ? ctx.c.byField.get(t.field)!.column.nullable || t.field === "deletedAt" : def.isValue.get(t.field)!(values[i]))
-        if (values.length !== terms.right.length || !typed) {
+        // every value passes the checks a filter operand gets before it is bound
+        const usable = values.length === terms.right.length && terms.right.every((t, i) =>
+          values[i] === null
+            ? ctx.c.byField.get(t.field)!.column.nullable || t.field === "deletedAt"
+            : valueProblem(def, t.field, values[i]) === undefined
+        )
+        if (!usable) {
           return yield* fail(new InvalidCursor({ model: def.name, operation, reason: "values do not match the ordering" }))
         }
         const keyset = keysetCondition(ctx, terms.right, values, params)
@@ -343,7 +350,7 @@ export const make = (def: Def): Nodes => {
         const full = page.map(plan.decode)
         const last = full[full.length - 1]
         const nextCursor = more && last !== undefined
-          ? Cursor.encode(def.name, orderSignature, terms.right.map((t) => last[t.field] ?? null))
+          ? Cursor.encode(def.name, orderSignature, terms.right.map((t) => last[t.field] ?? null), cursorKey)
           : undefined
         const records = selected === undefined ? full : full.map((r) => pick(r, selected))
         const total = query.total === true
@@ -504,6 +511,9 @@ export const make = (def: Def): Nodes => {
   const bulkCreate: Nodes["bulkCreate"] = (rows, options = {}) =>
     Effect.gen(function*() {
       const returning = options.returnRecords === true
+      if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
+        return yield* fail(invalid("bulkCreate", "onProgress", "expected a function"))
+      }
       const empty = returning ? { inserted: 0, records: [] } : { inserted: 0 }
       if (Array.isArray(rows) && rows.length === 0) {
         yield* Effect.annotateCurrentSpan("dataflow.rows", 0)
@@ -698,7 +708,7 @@ export const make = (def: Def): Nodes => {
 
   /** The conflict target must be the primary key or a declared unique constraint, exactly. */
   const conflictTarget = (fields: ReadonlyArray<string>, operation: string) => {
-    const unknown = fields.find((f) => !def.byField.has(f))
+    const unknown = fields.find((f) => typeof f !== "string" || !def.byField.has(f))
     const same = (set: ReadonlyArray<string>) => set.length === fields.length && set.every((f) => fields.includes(f))
     if (def.tenantScoped && def.autoIncrement && same([pk])) {
       return Either.left(
@@ -728,19 +738,6 @@ export const make = (def: Def): Nodes => {
   /** The columns of an ON CONFLICT target: per tenant on tenant-scoped models. */
   const conflictFields = (fields: ReadonlyArray<string>) => (def.tenantScoped ? ["tenantId", ...fields] : fields)
 
-  /** A tenant-scoped model's generated keys are global: upserts must not name one. */
-  const explicitGeneratedKey = (rows: ReadonlyArray<Row>, operation: string) => {
-    if (!(def.tenantScoped && def.autoIncrement)) return undefined
-    const i = rows.findIndex((r) => r[pk] !== undefined)
-    return i < 0 ? undefined : new ValidationError({
-      model: def.name,
-      operation,
-      path: pk,
-      rowIndex: i,
-      reason: "a generated key cannot be given when upserting tenant-scoped records"
-    })
-  }
-
   const upsert: Nodes["upsert"] = (args) =>
     Effect.gen(function*() {
       const operation = "upsert"
@@ -758,8 +755,6 @@ export const make = (def: Def): Nodes => {
       if (Either.isLeft(target)) return yield* fail(target.left)
       const created = prepareCreate(def, { ...(args.create as Row | undefined), ...where }, operation)
       if (Either.isLeft(created)) return yield* fail(created.left)
-      const generated = explicitGeneratedKey([created.right], operation)
-      if (generated !== undefined) return yield* fail(generated)
       const patch = preparePatch(def, args.update ?? {}, operation)
       if (Either.isLeft(patch)) return yield* fail(patch.left)
       const ctx = yield* context(def, operation)
@@ -928,8 +923,6 @@ export const make = (def: Def): Nodes => {
     }
     const prepared = prepareRows(input, operation)
     if (Either.isLeft(prepared)) return Either.left(prepared.left)
-    const generated = explicitGeneratedKey(prepared.right, operation)
-    if (generated !== undefined) return Either.left(generated)
     const out: Array<UpsertRow> = []
     const withKey = insertColumns(ctx, true)
     const withoutKey = insertColumns(ctx, false)
@@ -948,6 +941,9 @@ export const make = (def: Def): Nodes => {
   const bulkUpsert: Nodes["bulkUpsert"] = (rows, options = {}) =>
     Effect.gen(function*() {
       const operation = "bulkUpsert"
+      if (options.conflictOn !== undefined && !Array.isArray(options.conflictOn)) {
+        return yield* fail(invalid(operation, "conflictOn", "expected an array of field names"))
+      }
       const target = conflictTarget(options.conflictOn ?? [pk], operation)
       if (Either.isLeft(target)) return yield* fail(target.left)
       const keys = target.right
@@ -1036,20 +1032,50 @@ export const make = (def: Def): Nodes => {
       return yield* retryDeadlocks(ctx, mapSqlError(ctx, operation)(ctx.transaction(work)))
     }).pipe(span("bulkUpsert"))
 
+  // Callers without types (JSON, workflows) may pass anything: an argument that is not what
+  // the node takes is a ValidationError naming it, never a TypeError.
+  const options = <Args extends ReadonlyArray<unknown>, A>(
+    operation: string,
+    positions: ReadonlyArray<readonly [index: number, name: string]>,
+    node: (...args: Args) => Eff<A>
+  ) =>
+  (...args: Args): Eff<A> => {
+    for (const [index, name] of positions) {
+      const value = args[index]
+      if (value !== undefined && (typeof value !== "object" || value === null || Array.isArray(value))) {
+        return Effect.fail(invalid(operation, name, "expected an object"))
+      }
+    }
+    return node(...args)
+  }
+  const rowsOf = <Args extends [unknown, ...ReadonlyArray<unknown>], A>(
+    operation: string,
+    streams: boolean,
+    node: (...args: Args) => Eff<A>
+  ) =>
+  (...args: Args): Eff<A> => {
+    const rows = args[0]
+    const ok = typeof rows === "object" && rows !== null &&
+      (Symbol.iterator in rows || (streams && Stream.StreamTypeId in rows))
+    return ok
+      ? node(...args)
+      : Effect.fail(invalid(operation, "", streams ? "expected an array, an iterable or a Stream of rows" : "expected an array or an iterable of rows"))
+  }
+
   return {
     create,
-    read,
-    find,
-    list,
-    findFirst,
-    count,
-    bulkCreate,
-    update,
+    read: options("read", [[1, "options"]], read),
+    find: options("find", [[1, "options"]], find),
+    list: options("list", [[0, "query"]], list),
+    findFirst: options("findFirst", [[1, "options"]], findFirst),
+    count: options("count", [[1, "options"]], count),
+    bulkCreate: rowsOf("bulkCreate", true, options("bulkCreate", [[1, "options"]], bulkCreate)),
+    update: options("update", [[2, "options"]], update),
     delete: del,
     restore,
     upsert,
-    bulkUpdate,
-    bulkDelete,
-    bulkUpsert
+    bulkUpdate: options("bulkUpdate", [[2, "options"]], bulkUpdate),
+    bulkDelete: options("bulkDelete", [[1, "options"]], bulkDelete),
+    bulkUpsert: rowsOf("bulkUpsert", false, options("bulkUpsert", [[1, "options"]], bulkUpsert))
   }
 }
