@@ -12,7 +12,7 @@ import { SqliteClient } from "@effect/sql-sqlite-node"
 import type { Effect } from "effect"
 import { Effect as E } from "effect"
 import { DataFlow } from "../src/index.js"
-import { handWrittenOps, nodeOps } from "./impl/effect.js"
+import { handWrittenOps, nodeOps, viaSqlClient } from "./impl/effect.js"
 import { Items, makeItems, Walk, Writes } from "./model.js"
 import type { EffectOps } from "./ops.js"
 import type { Target } from "./targets.js"
@@ -71,7 +71,8 @@ export const checkStatements = async (target: Target, itemId: number): Promise<A
     )
     return log
   }
-  const hand = handWrittenOps(target.stmts)
+  // the named-statement floor (PostgreSQL) is the same code over another StatementRunner: the same texts
+  const hand = handWrittenOps(target.stmts, viaSqlClient)
   const differences: Array<string> = []
   for (const [name, probe] of probes) {
     await target.resetWrites()

@@ -7,18 +7,24 @@ import { Effect } from "effect"
 import { DataFlow } from "../src/index.js"
 import type { Config } from "./config.js"
 import { checkStatements } from "./check-sql.js"
-import { handWrittenOps, nodeOps } from "./impl/effect.js"
+import { handWrittenOps, nodeOps, viaSqlClient } from "./impl/effect.js"
 import { makeItems, makeWalkItems } from "./model.js"
-import type { PromiseOps } from "./ops.js"
+import type { EffectOps, PromiseOps } from "./ops.js"
 import { perOperation } from "./ops.js"
+import { median } from "./stats.js"
 import type { StreamResult } from "./stream.js"
 import { runStreamed } from "./stream.js"
 import type { Target } from "./targets.js"
+import type { RecordingTracer } from "./tracing.js"
+import { makeRecordingTracer } from "./tracing.js"
 import type { RoundPlan, SingleKey, Sizes, Workload } from "./workloads.js"
-import { median } from "./report.js"
 import { isSingle, makeWorkloads, singleKeys } from "./workloads.js"
 
-export type Family = "raw" | "effect-sql" | "nodes" | "peer"
+/**
+ * What a row is: the raw driver; hand-written on `@effect/sql` (`sql.unsafe`); hand-written
+ * Effect code with named prepared statements on node-postgres; the nodes; a peer library.
+ */
+export type Family = "raw" | "effect-sql" | "named-floor" | "nodes" | "peer"
 export type Mode = "promise" | "runPromise" | "oneEffect"
 
 export interface Runner {
@@ -27,7 +33,27 @@ export interface Runner {
   readonly mode: Mode
   readonly applies: (w: Workload) => boolean
   readonly run: (plan: RoundPlan) => Promise<number>
+  /** Untimed, after each run (the traced rows: check that spans were recorded, then drop them). */
+  readonly after?: (w: Workload) => void
+  /** The peer library a peer row belongs to, and which way of using it the row is. */
+  readonly library?: string
+  readonly variant?: string
+  /** How the row's bulkCreate writes, when that is not the nodes' statements. */
+  readonly bulkMethod?: string
+  /** Traced rows: spans recorded per operation, per workload key (the last run). */
+  readonly spansPerOp?: Map<string, number>
 }
+
+/** Row labels the report refers to. */
+export const HAND_ONE = "@effect/sql hand-written, one Effect"
+export const HAND_PER_OP = "@effect/sql hand-written, runPromise per op"
+export const NAMED_ONE = "hand-written Effect on pg, named prepared statements, one Effect"
+export const NAMED_PER_OP = "hand-written Effect on pg, named prepared statements, runPromise per op"
+export const NODES_ONE = "effect-dataflow nodes, one Effect"
+export const NODES_SPANS_OFF = "effect-dataflow nodes, one Effect, node spans off"
+export const NODES_PER_OP = "effect-dataflow nodes, runPromise per op"
+export const NODES_TRACED = "effect-dataflow nodes, one Effect, OpenTelemetry tracer"
+export const HAND_TRACED = "@effect/sql hand-written, one Effect, OpenTelemetry tracer"
 
 export interface WorkloadResult {
   readonly workload: Workload
@@ -46,10 +72,34 @@ export interface DbResult {
   readonly streamed: StreamResult | undefined
 }
 
+/**
+ * A row run with a recording OpenTelemetry tracer installed (one Effect, single-row
+ * workloads). After each run it checks that every operation recorded spans (else the row
+ * would not measure tracing) and drops them.
+ */
+const tracedRunner = (label: string, family: Family, tracer: RecordingTracer, effect: (plan: RoundPlan) => Promise<number>): Runner => {
+  const spansPerOp = new Map<string, number>()
+  return {
+    label,
+    family,
+    mode: "oneEffect",
+    applies: isSingle,
+    run: effect,
+    after: (w) => {
+      const spans = tracer.recorded()
+      tracer.clear()
+      if (spans < w.amount) throw new Error(`"${label}" recorded ${spans} spans for ${w.amount} operations of ${w.key}`)
+      spansPerOp.set(w.key, spans / w.amount)
+    },
+    spansPerOp
+  }
+}
+
 export const makeRunners = (target: Target): Array<Runner> => {
-  const hand = handWrittenOps(target.stmts)
+  const hand = handWrittenOps(target.stmts, viaSqlClient)
   const handPerOp = perOperation(hand, target.rt)
   const nodesPerOp = perOperation(nodeOps, target.rt)
+  const tracer = makeRecordingTracer()
   const all = () => true
   const multi = (w: Workload) => !w.singleOp
   const promiseRunner = (label: string, family: Family, ops: PromiseOps, applies: (w: Workload) => boolean): Runner => ({
@@ -59,35 +109,42 @@ export const makeRunners = (target: Target): Array<Runner> => {
     applies,
     run: (plan) => plan.promise(ops)
   })
+  const oneEffect = (label: string, family: Family, ops: EffectOps, applies: (w: Workload) => boolean): Runner => ({
+    label,
+    family,
+    mode: "oneEffect",
+    applies,
+    run: (plan) => target.rt.runPromise(plan.effect(ops))
+  })
   const bulkCreateOnly = (w: Workload) => w.op === "bulkCreate"
+  const named = target.preparedFloor === undefined ? undefined : handWrittenOps(target.stmts, target.preparedFloor)
   return [
     promiseRunner(`raw ${target.rawName}`, "raw", target.raw, all),
     ...target.rawBulkCreates.map((v) => promiseRunner(v.label, "raw", { ...target.raw, bulkCreate: v.bulkCreate }, bulkCreateOnly)),
+    oneEffect(HAND_ONE, "effect-sql", hand, all),
+    promiseRunner(HAND_PER_OP, "effect-sql", handPerOp, multi),
+    ...(named === undefined ? [] : [
+      oneEffect(NAMED_ONE, "named-floor", named, all),
+      promiseRunner(NAMED_PER_OP, "named-floor", perOperation(named, target.rt), multi)
+    ]),
+    oneEffect(NODES_ONE, "nodes", nodeOps, all),
     {
-      label: "@effect/sql hand-written, one Effect",
-      family: "effect-sql",
-      mode: "oneEffect",
-      applies: all,
-      run: (plan) => target.rt.runPromise(plan.effect(hand))
-    },
-    promiseRunner("@effect/sql hand-written, runPromise per op", "effect-sql", handPerOp, multi),
-    {
-      label: "effect-dataflow nodes, one Effect",
-      family: "nodes",
-      mode: "oneEffect",
-      applies: all,
-      run: (plan) => target.rt.runPromise(plan.effect(nodeOps))
-    },
-    {
-      label: "effect-dataflow nodes, one Effect, node spans off",
+      label: NODES_SPANS_OFF,
       family: "nodes",
       mode: "oneEffect",
       applies: isSingle,
       // the layer an application adds to its runtime; the nodes read the setting per call
       run: (plan) => target.rt.runPromise(Effect.provide(plan.effect(nodeOps), DataFlow.nodeSpans(false)))
     },
-    promiseRunner("effect-dataflow nodes, runPromise per op", "nodes", nodesPerOp, multi),
-    ...target.peers.map((p) => promiseRunner(p.name, "peer", p.ops, (w: Workload) => w.peers))
+    promiseRunner(NODES_PER_OP, "nodes", nodesPerOp, multi),
+    tracedRunner(NODES_TRACED, "nodes", tracer, (plan) => target.rt.runPromise(tracer.traced(plan.effect(nodeOps)))),
+    tracedRunner(HAND_TRACED, "effect-sql", tracer, (plan) => target.rt.runPromise(tracer.traced(plan.effect(hand)))),
+    ...target.peers.map((p): Runner => ({
+      ...promiseRunner(p.name, "peer", p.ops, p.applies),
+      library: p.library,
+      variant: p.variant,
+      ...(p.bulkMethod === undefined ? {} : { bulkMethod: p.bulkMethod })
+    }))
   ]
 }
 
@@ -104,6 +161,7 @@ const execute = async (target: Target, w: Workload, runner: Runner, plan: RoundP
       `[${target.name}] ${w.key}: "${runner.label}" returned check value ${check}, expected ${plan.expected}`
     )
   }
+  runner.after?.(w)
   return ms
 }
 

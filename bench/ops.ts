@@ -52,7 +52,8 @@ export interface PromiseOps {
   readonly bulkUpsert?: (rows: ReadonlyArray<NewItem>) => Promise<UpsertResult>
 }
 
-type Eff<A> = Effect.Effect<A, unknown, SqlClient.SqlClient>
+/** An operation of an Effect implementation (the hand-written ones on node-postgres need no SqlClient). */
+export type Eff<A> = Effect.Effect<A, unknown, SqlClient.SqlClient>
 
 export interface EffectOps {
   readonly create: (row: NewItem) => Eff<Item>

@@ -16,7 +16,7 @@ import type { Skipped } from "./report.js"
 import { render } from "./report.js"
 import type { Target } from "./targets.js"
 import { openMysql, openPg, openSqlite, probe, runId } from "./targets.js"
-import { load } from "./versions.js"
+import { commit, fmtLoad, load } from "./versions.js"
 
 const titles: Record<DbName, string> = { sqlite: "SQLite", pg: "PostgreSQL", mysql: "MariaDB / MySQL" }
 const openers: Record<DbName, (config: Config) => Promise<Target>> = { sqlite: openSqlite, pg: openPg, mysql: openMysql }
@@ -41,12 +41,12 @@ const main = async () => {
   }
   const config = parsed
   const started = new Date()
-  const loadAtStart = load().one
+  const loadAtStart = load()
   const t0 = performance.now()
   process.stderr.write(
     `[bench] run ${runId}: size ${config.label}, n=${config.n}, bulk=${config.bulk.join(",")}, rounds=${config.rounds}, load ${
-      loadAtStart.toFixed(2)
-    }\n`
+      fmtLoad(loadAtStart)
+    }, commit ${commit()}\n`
   )
 
   const results: Array<DbResult> = []

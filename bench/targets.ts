@@ -14,19 +14,44 @@ import pg from "pg"
 import { ManagedRuntime } from "effect"
 import { DataFlow } from "../src/index.js"
 import type { Config, DbName } from "./config.js"
-import { drizzlePgOps, drizzleSqliteOps } from "./impl/drizzle.js"
+import type { StatementRunner } from "./impl/effect.js"
+import { pgNamedStatements } from "./impl/effect.js"
+import {
+  drizzlePgOps,
+  drizzlePgPreparedOps,
+  drizzlePgUnnestBulkCreate,
+  drizzleSqliteOps,
+  drizzleSqlitePreparedOps
+} from "./impl/drizzle.js"
 import { kyselyPgOps, kyselySqliteOps } from "./impl/kysely.js"
 import { mysqlRawOps, pgRawOps, pgValuesBulkCreate, sqliteRawOps } from "./impl/raw.js"
 import type { NewItem, TableName } from "./model.js"
 import { Items, Walk, Writes } from "./model.js"
 import type { PromiseOps, Runtime } from "./ops.js"
 import type { SqlRow, Statements } from "./sql.js"
-import { CHUNK, chunks, statements } from "./sql.js"
+import { CHUNK, chunks, statements, UNNEST_CHUNK } from "./sql.js"
 import { versionOf } from "./versions.js"
+import type { Workload } from "./workloads.js"
 
+/** One row of a peer library: a way of using it (query builder, prepared statements, …). */
 export interface Peer {
   readonly name: string
+  /** The library ("drizzle-orm", "kysely"): the verdict compares the nodes with each library's fastest row. */
+  readonly library: string
   readonly ops: PromiseOps
+  /** Which way of using the library this row is, in a few words ("query builder", "prepared"). */
+  readonly variant: string
+  readonly applies: (w: Workload) => boolean
+  /** How its bulkCreate writes (shown in the bulkCreate rows). */
+  readonly bulkMethod?: string
+}
+
+const peerWorkloads = (w: Workload) => w.peers
+const noBulkCreate = (w: Workload) => w.peers && w.op !== "bulkCreate"
+const peerBulkCreate = (w: Workload) => w.peers && w.op === "bulkCreate"
+const rowsText = (n: number) => n.toLocaleString("en-US")
+const noPeerBulkCreate = async (): Promise<number> => {
+  throw new Error("this peer row has no bulkCreate")
 }
 
 /** Another way to bulk-insert on the raw driver, measured next to the raw row (the nodes' statements). */
@@ -48,6 +73,12 @@ export interface Target {
   readonly raw: Required<PromiseOps>
   /** Raw-driver alternatives for bulkCreate (PostgreSQL: multi-row VALUES next to the nodes' UNNEST). */
   readonly rawBulkCreates: ReadonlyArray<RawBulkCreate>
+  /**
+   * A second hand-written floor that prepares its statements like the nodes (PostgreSQL:
+   * named prepared statements on its own pg pool); absent where the `@effect/sql` floor
+   * already prepares (SQLite, MySQL).
+   */
+  readonly preparedFloor: StatementRunner | undefined
   readonly peers: ReadonlyArray<Peer>
   /** Empties bench_writes (untimed). */
   readonly resetWrites: () => Promise<void>
@@ -164,9 +195,33 @@ export const openSqlite = async (config: Config): Promise<Target> => {
     }
     const peers: Array<Peer> = []
     if (config.peers) {
-      peers.push({ name: `drizzle-orm ${versionOf("drizzle-orm")}`, ops: drizzleSqliteOps(open()) })
+      const drizzle = `drizzle-orm ${versionOf("drizzle-orm")}`
+      const kysely = `kysely ${versionOf("kysely")}`
+      peers.push({
+        name: `${drizzle}, query builder`,
+        library: "drizzle-orm",
+        variant: "query builder",
+        ops: drizzleSqliteOps(open()),
+        applies: peerWorkloads,
+        bulkMethod: `multi-row .values(), ${rowsText(CHUNK)}-row chunks`
+      })
+      peers.push({
+        name: `${drizzle}, prepared: .prepare() + sql.placeholder`,
+        library: "drizzle-orm",
+        variant: "prepared",
+        ops: drizzleSqlitePreparedOps(open()),
+        applies: peerWorkloads,
+        bulkMethod: "the prepared single-row insert, once per row"
+      })
       const k = kyselySqliteOps(open(), s)
-      peers.push({ name: `kysely ${versionOf("kysely")}`, ops: k.ops })
+      peers.push({
+        name: kysely,
+        library: "kysely",
+        variant: "query builder",
+        ops: k.ops,
+        applies: peerWorkloads,
+        bulkMethod: `multi-row .values(), ${rowsText(CHUNK)}-row chunks`
+      })
     }
     const version = (await admin.rows("SELECT sqlite_version() AS v"))[0]?.v
     const journal = rawDb.pragma("journal_mode", { simple: true })
@@ -190,6 +245,7 @@ export const openSqlite = async (config: Config): Promise<Target> => {
       rawName: "better-sqlite3",
       raw: sqliteRawOps(rawDb, s),
       rawBulkCreates: [],
+      preparedFloor: undefined,
       peers,
       resetWrites,
       seed: seedWith(admin, s, checkpoint),
@@ -248,14 +304,60 @@ export const openPg = async (config: Config): Promise<Target> => {
       exec: (text, params = []) => client.query(text, params as Array<unknown>),
       rows: async (text, params = []) => (await client.query<SqlRow>(text, params as Array<unknown>)).rows
     }
+    // the named-statement floor: a pool like the one DataFlow.layer opens (pg defaults)
+    const floorPool = new pg.Pool({ connectionString: url, application_name: "effect-dataflow-bench-floor" })
+    cleanup.push("close floor pool", () => floorPool.end())
     const peers: Array<Peer> = []
     if (config.peers) {
-      const drizzlePool = new pg.Pool({ connectionString: url, max: 4 })
-      cleanup.push("close drizzle pool", () => drizzlePool.end())
-      peers.push({ name: `drizzle-orm ${versionOf("drizzle-orm")}`, ops: drizzlePgOps(drizzlePool) })
+      const drizzle = `drizzle-orm ${versionOf("drizzle-orm")}`
+      const kysely = `kysely ${versionOf("kysely")}`
+      const pool = (what: string) => {
+        const p = new pg.Pool({ connectionString: url, max: 4 })
+        cleanup.push(`close ${what} pool`, () => p.end())
+        return p
+      }
+      const drizzleBuilder = drizzlePgOps(pool("drizzle"))
+      peers.push({
+        name: `${drizzle}, query builder`,
+        library: "drizzle-orm",
+        variant: "query builder",
+        ops: drizzleBuilder,
+        applies: peerWorkloads,
+        bulkMethod: `multi-row .values(), ${rowsText(CHUNK)}-row chunks: faster than 500, 2,000 or 8,191`
+      })
+      peers.push({
+        name: `${drizzle}, prepared: .prepare(name) + sql.placeholder`,
+        library: "drizzle-orm",
+        variant: "prepared",
+        ops: { ...drizzlePgPreparedOps(pool("drizzle prepared")), bulkCreate: noPeerBulkCreate },
+        applies: noBulkCreate
+      })
+      peers.push({
+        name: `${drizzle}, sql template`,
+        library: "drizzle-orm",
+        variant: "sql template",
+        ops: { ...drizzleBuilder, bulkCreate: drizzlePgUnnestBulkCreate(pool("drizzle sql"), s) },
+        applies: peerBulkCreate,
+        bulkMethod: `the nodes' UNNEST insert, ${rowsText(UNNEST_CHUNK)}-row chunks`
+      })
       const k = kyselyPgOps(new pg.Pool({ connectionString: url, max: 4 }), s)
       cleanup.push("close kysely", k.close)
-      peers.push({ name: `kysely ${versionOf("kysely")}`, ops: k.ops })
+      peers.push({
+        name: kysely,
+        library: "kysely",
+        variant: "query builder",
+        ops: k.ops,
+        applies: peerWorkloads,
+        bulkMethod: `multi-row .values(), ${rowsText(CHUNK)}-row chunks: faster than 500, 2,000 or 8,191`
+      })
+      peers.push({
+        name: `${kysely}, sql template`,
+        library: "kysely",
+        variant: "sql template",
+        ops: { ...k.ops, bulkCreate: k.unnestBulkCreate },
+        applies: peerBulkCreate,
+        bulkMethod: `the nodes' UNNEST insert, ${rowsText(UNNEST_CHUNK)}-row chunks`
+      })
     }
     const version = (await admin.rows("SHOW server_version"))[0]?.server_version
     const settings = await admin.rows(
@@ -269,7 +371,7 @@ export const openPg = async (config: Config): Promise<Target> => {
         `PostgreSQL ${String(version)} on ${new URL(config.pgUrl).host} (${
           settings.map((r) => `${String(r.name)}=${String(r.setting)}`).join(", ")
         }); schema ${privateName}, dropped at the end`,
-        `@effect/sql-pg pool (DataFlow.layer defaults) for the Effect rows; one pg.Client for the raw row; a pg.Pool (max 4) each for Drizzle and Kysely`
+        `@effect/sql-pg pool (DataFlow.layer defaults) for the nodes and the @effect/sql rows; a pg.Pool (pg defaults, as DataFlow.layer's) for the named-statement floor; one pg.Client for the raw row; a pg.Pool (max 4) for each Drizzle and Kysely row`
       ],
       rt,
       url,
@@ -280,6 +382,7 @@ export const openPg = async (config: Config): Promise<Target> => {
         label: `raw pg, multi-row INSERT … VALUES (${CHUNK.toLocaleString("en-US")}-row chunks)`,
         bulkCreate: pgValuesBulkCreate(client, s)
       }],
+      preparedFloor: pgNamedStatements(floorPool),
       peers,
       resetWrites: pgReset,
       seed: seedWith(admin, s, (table) => client.query(`VACUUM ANALYZE "${table}"`)),
@@ -333,6 +436,7 @@ export const openMysql = async (config: Config): Promise<Target> => {
       rawName: "mysql2",
       raw: mysqlRawOps(conn, s),
       rawBulkCreates: [],
+      preparedFloor: undefined,
       peers: [],
       resetWrites: mysqlReset,
       seed: seedWith(admin, s, mysqlAnalyze),

@@ -18,13 +18,17 @@ export const versionOf = (pkg: string): string => {
   }
 }
 
-/** Read-only git facts of the checkout: the commit and whether src/ has uncommitted changes. */
-const gitState = (): string => {
+/**
+ * The commit of the checkout (`git rev-parse --short HEAD`), with `+dirty` when files other
+ * than earlier reports in bench/results/ differ from it (changed or untracked): a report
+ * quotes the code it measured.
+ */
+export const commit = (): string => {
   try {
     const git = (...args: Array<string>) => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim()
-    const commit = git("rev-parse", "--short", "HEAD")
-    const dirty = git("status", "--porcelain", "--", "src") !== ""
-    return `commit ${commit}${dirty ? ", with uncommitted changes in src/" : ""}`
+    const hash = git("rev-parse", "--short", "HEAD")
+    const dirty = git("status", "--porcelain", "--", ".", ":(exclude)bench/results") !== ""
+    return `${hash}${dirty ? "+dirty" : ""}`
   } catch {
     return "not a git checkout"
   }
@@ -32,7 +36,7 @@ const gitState = (): string => {
 
 export const ownVersion = (): string => {
   const json = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { name?: unknown; version?: unknown }
-  return `${String(json.name)} ${String(json.version)} (${gitState()})`
+  return `${String(json.name)} ${String(json.version)} (commit ${commit()})`
 }
 
 export const packages = [
@@ -49,11 +53,15 @@ export const packages = [
   "tsx"
 ] as const
 
-/** The 1-minute load average. */
+/** The 1-, 5- and 15-minute load averages. */
 export const load = () => {
-  const [one] = loadavg()
-  return { one: one! }
+  const [one, five, fifteen] = loadavg()
+  return { one: one!, five: five!, fifteen: fifteen! }
 }
+
+export type Load = ReturnType<typeof load>
+
+export const fmtLoad = (l: Load) => `${l.one.toFixed(2)} / ${l.five.toFixed(2)} / ${l.fifteen.toFixed(2)}`
 
 export const machine = () => {
   const list = cpus()

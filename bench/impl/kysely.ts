@@ -4,17 +4,22 @@
  * through the same hand-written row mapper as the raw-driver rows. Lists and pages fetch
  * limit + 1 rows, as the nodes do, and sort as the nodes sort. The walk's keyset condition is
  * an expression-builder `or` / `and` (`eb.or([eb("price", "<", p), eb.and([…])])`).
+ *
+ * Kysely has no prepared-statement API: every call builds and compiles its query (on
+ * PostgreSQL sent unnamed). bulkCreate: `.values(rows)` of CHUNK (1,000) rows, its fastest
+ * chunk (see CHUNK); on PostgreSQL also a second row with the nodes' UNNEST insert written in
+ * Kysely's `sql` template (an array interpolated into it is one parameter).
  */
 import type Database from "better-sqlite3"
 import type { ColumnType, Generated } from "kysely"
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely"
+import { Kysely, PostgresDialect, sql, SqliteDialect } from "kysely"
 import type pg from "pg"
 import type { NewItem } from "../model.js"
 import { LIST_LIMIT, WALK_PAGE } from "../model.js"
 import type { PromiseOps } from "../ops.js"
 import { walkKey } from "../ops.js"
 import type { SqlRow, Statements } from "../sql.js"
-import { chunks, walkPageOf } from "../sql.js"
+import { chunks, UNNEST_CHUNK, walkPageOf } from "../sql.js"
 
 interface SqliteItemTable {
   readonly id: Generated<number>
@@ -56,6 +61,11 @@ interface PgDb {
 export interface KyselyPeer {
   readonly ops: PromiseOps
   readonly close: () => Promise<void>
+}
+
+export interface KyselyPgPeer extends KyselyPeer {
+  /** bulkCreate with the nodes' UNNEST statement in Kysely's `sql` template, UNNEST_CHUNK rows a statement. */
+  readonly unnestBulkCreate: (rows: ReadonlyArray<NewItem>) => Promise<number>
 }
 
 export const kyselySqliteOps = (database: Database.Database, s: Statements): KyselyPeer => {
@@ -108,7 +118,7 @@ export const kyselySqliteOps = (database: Database.Database, s: Statements): Kys
   }
 }
 
-export const kyselyPgOps = (pool: pg.Pool, s: Statements): KyselyPeer => {
+export const kyselyPgOps = (pool: pg.Pool, s: Statements): KyselyPgPeer => {
   const db = new Kysely<PgDb>({ dialect: new PostgresDialect({ pool }) })
   const values = (r: NewItem, now: string) => ({ ...r, created_at: now, updated_at: now })
   const decode = (row: object) => s.decode(row as SqlRow)
@@ -154,6 +164,21 @@ export const kyselyPgOps = (pool: pg.Pool, s: Statements): KyselyPeer => {
         }
         return walkPageOf(await query.orderBy("price", "desc").orderBy("id", "asc").limit(WALK_PAGE + 1).execute(), decode)
       }
+    },
+    unnestBulkCreate: async (rows) => {
+      const now = new Date()
+      let inserted = 0
+      await db.transaction().execute(async (trx) => {
+        for (const chunk of chunks(rows, UNNEST_CHUNK)) {
+          // the benchmark's own encoding of the rows into one array per column, as for the raw-driver row
+          const [sku, name, category, price, qty, active, createdAt, updatedAt] = s.bulkInsert("bench_writes", chunk, now).params
+          const result = await sql`INSERT INTO bench_writes (sku, name, category, price, qty, active, created_at, updated_at)
+            SELECT * FROM UNNEST(${sku}::text[], ${name}::text[], ${category}::text[], ${price}::float8[], ${qty}::int8[],
+              ${active}::bool[], ${createdAt}::timestamptz[], ${updatedAt}::timestamptz[])`.execute(trx)
+          inserted += Number(result.numAffectedRows ?? 0n)
+        }
+      })
+      return inserted
     },
     close: () => db.destroy()
   }

@@ -87,26 +87,26 @@ const pgTransaction = (client: pg.Client) => async <A>(f: () => Promise<A>): Pro
 }
 
 /**
- * A statement as a named prepared statement (one name per text): PostgreSQL parses and plans
- * it once per connection, as the nodes' statements on `DataFlow.layer`'s client.
+ * A statement as a named prepared statement (one name per text on each client or pool):
+ * PostgreSQL parses and plans it once per connection, as the nodes' statements on
+ * `DataFlow.layer`'s client. node-postgres prepares a name on a connection the first time
+ * that connection sees it.
  */
-const preparedNames = new WeakMap<pg.Client, Map<string, string>>()
-const preparedQuery = (client: pg.Client) => {
-  // one name per text on the client: its statements are prepared per connection
-  let names = preparedNames.get(client)
-  if (names === undefined) preparedNames.set(client, names = new Map())
+const preparedNames = new WeakMap<pg.ClientBase | pg.Pool, Map<string, string>>()
+export const namedStatements = (on: pg.ClientBase | pg.Pool, prefix = "raw") => {
+  let names = preparedNames.get(on)
+  if (names === undefined) preparedNames.set(on, names = new Map())
   const named = names
   return (text: string, params: ReadonlyArray<unknown>): pg.QueryConfig => {
-    const names = named
-    let name = names.get(text)
-    if (name === undefined) names.set(text, name = `raw_${names.size + 1}`)
+    let name = named.get(text)
+    if (name === undefined) named.set(text, name = `${prefix}_${named.size + 1}`)
     return { name, text, values: params as Array<unknown> }
   }
 }
 
 /** node-postgres on one dedicated client, every statement prepared. */
 export const pgRawOps = (client: pg.Client, s: Statements): Required<PromiseOps> => {
-  const prepared = preparedQuery(client)
+  const prepared = namedStatements(client)
   const rows = async (text: string, params: ReadonlyArray<unknown>) =>
     (await client.query<SqlRow>(prepared(text, params))).rows
   const tx = pgTransaction(client)
@@ -162,7 +162,7 @@ export const pgRawOps = (client: pg.Client, s: Statements): Required<PromiseOps>
  */
 export const pgValuesBulkCreate = (client: pg.Client, s: Statements) => {
   const tx = pgTransaction(client)
-  const prepared = preparedQuery(client)
+  const prepared = namedStatements(client)
   return (input: ReadonlyArray<NewItem>): Promise<number> => {
     const now = new Date()
     return tx(async () => {
