@@ -92,6 +92,15 @@ export const defaultFilename: string = internalLayer.defaultFilename
 export type Target = internalLayer.Target
 
 /**
+ * Options of {@link layer}: the URL, and the connection pool of PostgreSQL and MySQL
+ * (`max` connections, `acquireTimeout` for a free one).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type LayerOptions = internalLayer.Options
+
+/**
  * Reads a connection URL: `postgres://…` / `postgresql://…`, `mysql://…` / `mariadb://…`,
  * `sqlite:<path>`, `sqlite::memory:`, `file:<path>`, `:memory:`, or a plain file path.
  * `undefined` is the embedded default.
@@ -117,7 +126,7 @@ export const parseUrl: (url: string | undefined) => Target | undefined = interna
  * @category layers
  */
 export const layer: (
-  options?: { readonly url?: string | undefined }
+  options?: LayerOptions
 ) => Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError | DriverNotInstalled> = internalLayer.fromUrl
 
 /**

@@ -69,14 +69,21 @@ export interface TableSpec {
  */
 export interface Dialect {
   readonly name: "sqlite" | "pg" | "mysql"
+  /** The database's name in OpenTelemetry's `db.system.name` attribute. */
+  readonly systemName: "sqlite" | "postgresql" | "mysql"
   /** Longest identifier the database accepts. */
   readonly maxIdentifierLength: number
   /** Most bound parameters in one statement. */
   readonly maxParams: number
   /** INSERT / UPDATE / DELETE … RETURNING is available. */
   readonly supportsReturning: boolean
-  /** DDL must not run on a transaction's connection (it would commit it, or roll back with it). */
-  readonly ddlOutsideTransaction: boolean
+  /** DDL takes part in transactions (it commits or rolls back with them; MySQL's commits them). */
+  readonly transactionalDdl: boolean
+  /**
+   * A statement that serialises DDL on `key` until the end of the transaction it runs in,
+   * across every connection and process (PostgreSQL's advisory locks).
+   */
+  readonly ddlLock?: (key: string) => string
   /** An upsert statement can tell inserted rows from updated ones. */
   readonly upsertReportsCreated: boolean
   /** Suffix that locks the rows a SELECT reads, for read-then-write inside a transaction. */
@@ -243,11 +250,19 @@ const onConflict = (
   return ` ON CONFLICT (${conflict.map(doubleQuote).join(", ")}) DO ${sets.length === 0 ? "NOTHING" : `UPDATE SET ${sets.join(", ")}`}`
 }
 
+/** FNV-1a: a stable 32-bit hash of a text (signed, as PostgreSQL's int4). */
+const hash32 = (text: string): number => {
+  let h = 2166136261
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619)
+  return h | 0
+}
+
+/** The first key of the library's advisory locks ("df" + 1): apart from an application's own. */
+const ddlLockSpace = 0x64660001
+
 const fitIdentifier = (name: string, max: number): string => {
   if (name.length <= max) return name
-  let h = 2166136261
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619)
-  const suffix = (h >>> 0).toString(16).padStart(8, "0")
+  const suffix = (hash32(name) >>> 0).toString(16).padStart(8, "0")
   return `${name.slice(0, max - 9)}_${suffix}`
 }
 
@@ -318,10 +333,11 @@ const sqliteType = (column: Column): string => {
 /** SQLite: the embedded default. @since 0.1.0 @category dialects */
 export const sqlite: Dialect = {
   name: "sqlite",
+  systemName: "sqlite",
   maxIdentifierLength: 128,
   maxParams: 32766,
   supportsReturning: true,
-  ddlOutsideTransaction: false,
+  transactionalDdl: true,
   upsertReportsCreated: false,
   lockingRead: "",
   quote: doubleQuote,
@@ -446,10 +462,12 @@ const sqlLiteral = (v: string) => `'${v.replace(/'/g, "''")}'`
 /** PostgreSQL. @since 0.1.0 @category dialects */
 export const pg: Dialect = {
   name: "pg",
+  systemName: "postgresql",
   maxIdentifierLength: 63,
   maxParams: 65535,
   supportsReturning: true,
-  ddlOutsideTransaction: true,
+  transactionalDdl: true,
+  ddlLock: (key) => `SELECT pg_advisory_xact_lock(${ddlLockSpace}, ${hash32(key)})`,
   upsertReportsCreated: true,
   lockingRead: " FOR UPDATE",
   quote: doubleQuote,
@@ -597,10 +615,11 @@ const mysqlType = (column: Column, keyed: boolean): string => {
 /** MySQL 8 and MariaDB. Uses no RETURNING, so the same code serves both. @since 0.1.0 @category dialects */
 export const mysql: Dialect = {
   name: "mysql",
+  systemName: "mysql",
   maxIdentifierLength: 64,
   maxParams: 65535,
   supportsReturning: false,
-  ddlOutsideTransaction: true,
+  transactionalDdl: false,
   upsertReportsCreated: false,
   lockingRead: " FOR UPDATE",
   quote: backtick,

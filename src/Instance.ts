@@ -49,7 +49,7 @@ export interface InstanceClass<Self, Name extends string>
   ): Layer.Layer<Self, E, R>
   /** The instance on a URL, like `DataFlow.layer({ url })`. */
   layerUrl(
-    options: { readonly url?: string | undefined; readonly tenancy?: "row" | "schema" }
+    options: DataFlowLayer.Options & { readonly tenancy?: "row" | "schema" }
   ): Layer.Layer<Self, SqlError | ConfigError.ConfigError | DriverNotInstalled>
   /**
    * The `database` tenancy strategy: one client per tenant, built on first use from
@@ -99,7 +99,7 @@ export const Instance = <Self>() => <const Name extends string>(name: Name): Ins
       ).pipe(Layer.provide(client))
     }
 
-    static layerUrl(options: { readonly url?: string | undefined; readonly tenancy?: "row" | "schema" }) {
+    static layerUrl(options: DataFlowLayer.Options & { readonly tenancy?: "row" | "schema" }) {
       return InstanceTag.layer(DataFlowLayer.fromUrl(options), options.tenancy === undefined ? {} : { tenancy: options.tenancy })
     }
 

@@ -78,6 +78,19 @@ export interface DirectPath {
     safeIntegers: boolean,
     transaction: Connection | undefined
   ) => Effect.Effect<unknown, SqlError> | undefined
+  /**
+   * A connection of its own, outside the pool, for DDL: DDL then never waits for a pool
+   * connection that the work needing the table holds (a burst of transactions on a new
+   * table, as many as the pool has connections). Closed with its scope.
+   */
+  readonly ddlConnection?: Effect.Effect<DdlConnection, SqlError, Scope.Scope>
+  /** Facts about the server, read when the client was made. */
+  readonly server?: Dialect.ServerInfo
+}
+
+/** What DDL needs of a connection. @internal */
+export interface DdlConnection {
+  readonly executeRaw: (text: string, params: ReadonlyArray<unknown>) => Effect.Effect<unknown, SqlError>
 }
 
 const directPaths = new WeakMap<SqlClient.SqlClient, DirectPath>()
@@ -105,19 +118,53 @@ export const outsideTransaction = <A, E, R>(self: Effect.Effect<A, E, R>): Effec
   Effect.mapInputContext(self, (ctx: Context.Context<R>) =>
     Context.omit(SqlClient.TransactionConnection)(ctx) as Context.Context<R>)
 
-const serverInfo = (sql: SqlClient.SqlClient, state: ClientState) =>
-  state.server !== undefined || state.dialect.name !== "mysql"
-    ? Effect.succeed(state.server ?? { mariadb: false })
-    : sql.unsafe<{ v: string }>("SELECT VERSION() AS v").withoutTransform.pipe(
-      Effect.map((rows) => {
-        state.server = { mariadb: /mariadb/i.test(String(rows[0]?.v ?? "")) }
-        return state.server
-      })
-    )
+const serverInfo = (sql: SqlClient.SqlClient, state: ClientState): Effect.Effect<Dialect.ServerInfo, SqlError> => {
+  const known = state.server ?? directPathOf(sql)?.server
+  if (known !== undefined || state.dialect.name !== "mysql") return Effect.succeed(known ?? { mariadb: false })
+  return sql.unsafe<{ v: string }>("SELECT VERSION() AS v").withoutTransform.pipe(
+    Effect.map((rows) => {
+      state.server = { mariadb: /mariadb/i.test(String(rows[0]?.v ?? "")) }
+      return state.server
+    })
+  )
+}
+
+/** The span of one DDL statement, named and shaped as `@effect/sql`'s statement spans. */
+const traced = (dialect: Dialect.Dialect, statement: string) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  Effect.withSpan(self, "sql.execute", {
+    kind: "client",
+    captureStackTrace: false,
+    attributes: { "db.query.text": statement, "db.system.name": dialect.systemName }
+  })
+
+/**
+ * Runs DDL statements on one connection: as one transaction behind the dialect's DDL lock
+ * where there is one (PostgreSQL: an advisory lock, so that concurrent first uses — in this
+ * process or another — never race `CREATE … IF NOT EXISTS` into a duplicate-key error).
+ */
+const ddlOn = (conn: DdlConnection, dialect: Dialect.Dialect, lock: string | undefined, statements: ReadonlyArray<string>) => {
+  const run = (statement: string) => conn.executeRaw(statement, []).pipe(traced(dialect, statement))
+  if (lock === undefined) return Effect.forEach(statements, run, { discard: true })
+  return Effect.gen(function*() {
+    yield* run("BEGIN")
+    const exit = yield* Effect.exit(Effect.forEach([lock, ...statements], run, { discard: true }))
+    if (Exit.isSuccess(exit)) return yield* run("COMMIT")
+    yield* Effect.ignore(run("ROLLBACK"))
+    return yield* exit
+  })
+}
 
 /**
  * Ensures a table exists on this client, running its DDL at most once per client even when
  * many fibers need it at the same time. Under the `"existing"` policy it does nothing.
+ *
+ * DDL never waits for a connection that the work needing the table holds:
+ * - the library's own clients run it on a connection of their own, outside the pool;
+ * - inside a transaction of another client, where the database's DDL is transactional
+ *   (SQLite, PostgreSQL), it runs in that transaction (after the dialect's DDL lock) and is
+ *   not remembered as done, since it may be rolled back with the transaction;
+ * - otherwise (another client, MySQL, where DDL would commit the caller's transaction) it runs
+ *   on a connection of the pool, outside the transaction.
  * @internal
  */
 export const ensure = <E>(
@@ -129,28 +176,34 @@ export const ensure = <E>(
 ): Effect.Effect<void, E> => {
   const entry = state.ready.get(key)
   if (entry === true) return Effect.void
-  const run = serverInfo(sql, state).pipe(
-    Effect.flatMap((server) =>
-      Effect.forEach(ddl(server), (statement) => sql.unsafe(statement).withoutTransform, { discard: true })
-    ),
-    Effect.mapError(mapError)
+  const { dialect } = state
+  const lock = dialect.ddlLock?.(key)
+  const own = directPathOf(sql)?.ddlConnection
+  const oneByOne = (statements: ReadonlyArray<string>) =>
+    Effect.forEach(statements, (statement) => sql.unsafe(statement).withoutTransform, { discard: true })
+  const withStatements = (f: (statements: ReadonlyArray<string>) => Effect.Effect<unknown, SqlError>) =>
+    serverInfo(sql, state).pipe(Effect.flatMap((server) => f(ddl(server))), Effect.asVoid, Effect.mapError(mapError))
+  const outside = withStatements((statements) =>
+    own !== undefined
+      ? Effect.scoped(Effect.flatMap(own, (conn) => ddlOn(conn, dialect, lock, statements)))
+      : lock !== undefined
+      ? Effect.scoped(Effect.flatMap(sql.reserve, (conn) => ddlOn(conn, dialect, lock, statements)))
+      : oneByOne(statements)
   )
+  const inside = withStatements((statements) => oneByOne(lock === undefined ? statements : [lock, ...statements]))
   // decided synchronously, so two fibers can never both start the DDL
   return Effect.withFiberRuntime<void, E>((fiber) => {
     const ctx = fiber.currentContext
     if (Context.get(ctx, SchemaPolicy) === "existing") return Effect.void
     const current = state.ready.get(key)
     if (current === true) return Effect.void
-    // SQLite has one connection: inside a transaction the DDL must run on it (waiting for
-    // another fiber's DDL would wait for this very connection), and it may be rolled back
-    // with the transaction, so it is not remembered as done. CREATE … IF NOT EXISTS repeats safely.
-    if (Option.isSome(Context.getOption(ctx, SqlClient.TransactionConnection)) && !state.dialect.ddlOutsideTransaction) {
-      return run
+    if (own === undefined && dialect.transactionalDdl && Option.isSome(Context.getOption(ctx, SqlClient.TransactionConnection))) {
+      return inside
     }
     if (current !== undefined) return Deferred.await(current).pipe(Effect.mapError(mapError))
     const deferred = Deferred.unsafeMake<void, unknown>(FiberId.none)
     state.ready.set(key, deferred)
-    return outsideTransaction(run).pipe(
+    return outsideTransaction(outside).pipe(
       Effect.onExit((exit) => {
         if (Exit.isSuccess(exit)) state.ready.set(key, true)
         else state.ready.delete(key)

@@ -5,7 +5,7 @@
 import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { ConfigError } from "effect"
-import type { Config } from "effect"
+import type { Config, Duration } from "effect"
 import { ConfigError as CE, Effect, Layer } from "effect"
 import { DriverNotInstalled } from "../Errors.js"
 
@@ -67,8 +67,29 @@ export const parseUrl = (url: string | undefined): Target | undefined => {
  * @since 0.1.0
  * @category layers
  */
+/**
+ * Options of `DataFlow.layer`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Where the database is (see {@link parseUrl}); the embedded SQLite file when absent. */
+  readonly url?: string | undefined
+  /** The connection pool of PostgreSQL and MySQL (SQLite has one connection). */
+  readonly pool?: {
+    /** Connections at most (default 10). */
+    readonly max?: number | undefined
+    /**
+     * Longest wait for a free connection: a statement or transaction that waits longer fails
+     * with a retryable `DatabaseError` (default: no limit). The wait is always interruptible.
+     */
+    readonly acquireTimeout?: Duration.DurationInput | undefined
+  } | undefined
+}
+
 export const fromUrl = (
-  options: { readonly url?: string | undefined } = {}
+  options: Options = {}
 ): Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError | DriverNotInstalled> => {
   const target = parseUrl(options.url)
   if (target === undefined) {
@@ -76,16 +97,17 @@ export const fromUrl = (
       CE.InvalidData([], `unsupported database URL scheme in ${JSON.stringify(redactUrl(options.url ?? ""))}`)
     )
   }
+  const pool = { maxConnections: options.pool?.max, acquireTimeout: options.pool?.acquireTimeout }
   // each driver is loaded only when a URL asks for it: an application installs the drivers
   // of the databases it uses, nothing else
   switch (target._tag) {
     case "pg":
       return Layer.unwrapEffect(
-        Effect.map(load("PostgreSQL", ["pg", "@effect/sql-pg"], () => import("./pg.js")), (m) => m.layer({ url: target.url }))
+        Effect.map(load("PostgreSQL", ["pg", "@effect/sql-pg"], () => import("./pg.js")), (m) => m.layer({ url: target.url, ...pool }))
       )
     case "mysql":
       return Layer.unwrapEffect(
-        Effect.map(load("MySQL", ["mysql2"], () => import("./mysql.js")), (m) => m.layer({ url: target.url }))
+        Effect.map(load("MySQL", ["mysql2"], () => import("./mysql.js")), (m) => m.layer({ url: target.url, ...pool }))
       )
     case "sqlite":
       return Layer.unwrapEffect(

@@ -74,8 +74,13 @@ export const make = (options: Options): Effect.Effect<SqlClient.SqlClient, SqlEr
       (pool) => Effect.async<void>((resume) => pool.end(() => resume(Effect.void))).pipe(Effect.timeoutOption(1000))
     )
     // fail the layer, not the first statement, when the server cannot be reached
-    yield* Effect.async<void, SqlError>((resume) => {
-      pool.query("SELECT 1", (error) => resume(error ? Effect.fail(failed(error, "MysqlClient: Failed to connect")) : Effect.void))
+    const version = yield* Effect.async<string, SqlError>((resume) => {
+      pool.query("SELECT VERSION() AS v", (error, rows) =>
+        resume(
+          error
+            ? Effect.fail(failed(error, "MysqlClient: Failed to connect"))
+            : Effect.succeed(String((rows as Array<{ v?: unknown }>)[0]?.v ?? ""))
+        ))
     }).pipe(
       Effect.timeoutFail({
         duration: Duration.seconds(5),
@@ -248,7 +253,25 @@ export const make = (options: Options): Effect.Effect<SqlClient.SqlClient, SqlEr
       compiler,
       spanAttributes: [["db.system.name", "mysql"]]
     })
+    /** A connection of its own for DDL: it never waits for the pool (nor commits a transaction). */
+    const ddlConnection = Effect.acquireRelease(
+      Effect.async<Mysql.Connection, SqlError>((resume) => {
+        const c = Mysql.createConnection({ uri: options.url })
+        c.on("error", () => {})
+        c.connect((error) => resume(error ? Effect.fail(failed(error, "Failed to connect")) : Effect.succeed(c)))
+      }),
+      (c) => Effect.sync(() => c.destroy())
+    ).pipe(Effect.map((c) => ({
+      executeRaw: (text: string, params: ReadonlyArray<unknown>) =>
+        Effect.async<unknown, SqlError>((resume) => {
+          c.query({ sql: text, values: params as Array<unknown> }, (error, result) =>
+            resume(error ? Effect.fail(failed(error)) : Effect.succeed(result)))
+        })
+    })))
+
     setDirectPath(client, {
+      ddlConnection,
+      server: { mariadb: /mariadb/i.test(version) },
       run: (text, params, raw, _safeIntegers, transaction) => {
         const mode = raw ? "raw" : "rows"
         if (transaction === undefined) return run(undefined, text, params, mode)

@@ -43,13 +43,25 @@ const namer = () => {
 const failed = (cause: unknown, message = "Failed to execute statement") => new SqlError({ cause, message })
 
 /** @internal */
-export const make = (options: {
+export interface Options {
   readonly url: string
-}): Effect.Effect<SqlClient.SqlClient, SqlError, Scope.Scope | Reactivity.Reactivity> =>
+  /** Connections in the pool (default 10, as `pg`'s). */
+  readonly maxConnections?: number | undefined
+  /** Longest wait for a pool connection before a statement fails (retryable); default: no limit. */
+  readonly acquireTimeout?: Duration.DurationInput | undefined
+}
+
+/** @internal */
+export const make = (options: Options): Effect.Effect<SqlClient.SqlClient, SqlError, Scope.Scope | Reactivity.Reactivity> =>
   Effect.gen(function*() {
     const pool = yield* Effect.acquireRelease(
       Effect.sync(() => {
-        const pool = new Pg.Pool({ connectionString: options.url, application_name: "effect-dataflow" })
+        const pool = new Pg.Pool({
+          connectionString: options.url,
+          application_name: "effect-dataflow",
+          max: options.maxConnections ?? 10,
+          ...(options.acquireTimeout === undefined ? {} : { connectionTimeoutMillis: Duration.toMillis(options.acquireTimeout) })
+        })
         // an idle client's error is reported to the statement that next uses it
         pool.on("error", () => {})
         return pool
@@ -131,7 +143,22 @@ export const make = (options: {
         })
       })
 
+    /** A connection of its own for DDL, outside the pool. */
+    const ddlConnection = Effect.acquireRelease(
+      Effect.tryPromise({
+        try: async () => {
+          const c = new Pg.Client({ connectionString: options.url, application_name: "effect-dataflow" })
+          c.on("error", () => {})
+          await c.connect()
+          return c
+        },
+        catch: (cause) => failed(cause, "Failed to connect")
+      }),
+      (c) => Effect.promise(() => c.end().catch(() => {}))
+    ).pipe(Effect.map((c) => ({ executeRaw: (text: string, params: ReadonlyArray<unknown>) => onClient(c, { text, values: [...params] }, true) })))
+
     setDirectPath(client, {
+      ddlConnection,
       run: (text, params, raw, _safeIntegers, transaction) => {
         if (transaction === undefined) return onPool(config(text, params), raw)
         // `@effect/sql-pg` keeps a transaction's pg client on its connection
@@ -144,5 +171,5 @@ export const make = (options: {
   })
 
 /** @internal */
-export const layer = (options: { readonly url: string }): Layer.Layer<SqlClient.SqlClient, SqlError> =>
+export const layer = (options: Options): Layer.Layer<SqlClient.SqlClient, SqlError> =>
   Layer.scoped(SqlClient.SqlClient, make(options)).pipe(Layer.provide(Reactivity.layer))
