@@ -37,6 +37,11 @@ export interface Failure {
   readonly columns: ReadonlyArray<string>
   /** Running the same work again may succeed (serialization failure, deadlock, busy). */
   readonly retryable: boolean
+  /**
+   * The connection was lost (reset, refused, terminated, server shut down): whether the
+   * statement took effect is unknown, unless it ran in a transaction that did not commit.
+   */
+  readonly connectionLost: boolean
 }
 
 /**
@@ -285,8 +290,57 @@ const other = (code: string | undefined, retryable: boolean): Failure => ({
   code,
   constraint: undefined,
   columns: [],
-  retryable
+  retryable,
+  connectionLost: false
 })
+
+const constraint = (
+  kind: "unique" | "foreignKey" | "notNull",
+  code: string | undefined,
+  name: string | undefined,
+  columns: ReadonlyArray<string>
+): Failure => ({ kind, code, constraint: name, columns, retryable: false, connectionLost: false })
+
+/** Codes of a lost connection: the operating system's, the drivers', PostgreSQL's class 08 and 57P0x. */
+const lostCodes = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "PROTOCOL_CONNECTION_LOST",
+  "PROTOCOL_SEQUENCE_TIMEOUT",
+  "ER_SERVER_SHUTDOWN",
+  "57P01",
+  "57P02",
+  "57P03",
+  "08000",
+  "08001",
+  "08003",
+  "08004",
+  "08006",
+  "08007"
+])
+/** Driver messages of a lost connection that carry no code (node-postgres, mysql2). */
+const lostMessage =
+  /connection terminated|connection (is |was )?(closed|ended|lost)|not queryable|closed state|socket hang up|server closed the connection/i
+
+/**
+ * The failures every dialect shares: a lost connection, and a wait for a pool connection
+ * that took longer than the pool's acquire timeout (nothing ran: retryable).
+ */
+const shared = (code: string | undefined, message: string, cause: unknown): Failure | undefined => {
+  if (code === "POOL_TIMEOUT" || /timeout exceeded when trying to connect/i.test(message)) {
+    return other("POOL_TIMEOUT", true)
+  }
+  const fatal = typeof cause === "object" && cause !== null && (cause as { readonly fatal?: unknown }).fatal === true
+  if ((code !== undefined && lostCodes.has(code)) || lostMessage.test(message) || (fatal && code === undefined)) {
+    return { ...other(code ?? "CONNECTION_LOST", false), connectionLost: true }
+  }
+  return undefined
+}
 
 // ---------------------------------------------------------------------------
 // SQLite
@@ -385,16 +439,17 @@ export const sqlite: Dialect = {
     switch (code) {
       case "SQLITE_CONSTRAINT_PRIMARYKEY":
       case "SQLITE_CONSTRAINT_UNIQUE":
-        return { kind: "unique", code, constraint: undefined, columns: columnsOf(), retryable: false }
+        return constraint("unique", code, undefined, columnsOf())
       case "SQLITE_CONSTRAINT_FOREIGNKEY":
-        return { kind: "foreignKey", code, constraint: undefined, columns: [], retryable: false }
+        return constraint("foreignKey", code, undefined, [])
       case "SQLITE_CONSTRAINT_NOTNULL":
-        return { kind: "notNull", code, constraint: undefined, columns: columnsOf(), retryable: false }
+        return constraint("notNull", code, undefined, columnsOf())
       case "SQLITE_BUSY":
+      case "SQLITE_BUSY_SNAPSHOT":
       case "SQLITE_LOCKED":
         return other(code, true)
       default:
-        return other(code, false)
+        return shared(code, message, cause) ?? other(code, false)
     }
   }
 }
@@ -531,23 +586,18 @@ export const pg: Dialect = {
     }
     switch (code) {
       case "23505":
-        return { kind: "unique", code, constraint: e.constraint, columns: keyColumns(), retryable: false }
+        return constraint("unique", code, e.constraint, keyColumns())
       case "23503":
-        return { kind: "foreignKey", code, constraint: e.constraint, columns: keyColumns(), retryable: false }
+        return constraint("foreignKey", code, e.constraint, keyColumns())
       case "23502":
-        return {
-          kind: "notNull",
-          code,
-          constraint: undefined,
-          columns: e.column === undefined ? [] : [e.column],
-          retryable: false
-        }
+        return constraint("notNull", code, undefined, e.column === undefined ? [] : [e.column])
       case "40001":
       case "40P01":
       case "55P03":
+      case "53300":
         return other(code, true)
       default:
-        return other(code, false)
+        return shared(code, driverMessage(cause), cause) ?? other(code, false)
     }
   }
 }
@@ -677,7 +727,7 @@ export const mysql: Dialect = {
       case "ER_DUP_ENTRY": {
         const m = /for key '([^']*)'/.exec(message)
         const key = m === null ? undefined : m[1]!.split(".").pop()
-        return { kind: "unique", code, constraint: key, columns: [], retryable: false }
+        return constraint("unique", code, key, [])
       }
       case "ER_NO_REFERENCED_ROW":
       case "ER_NO_REFERENCED_ROW_2":
@@ -686,19 +736,20 @@ export const mysql: Dialect = {
         const m = /CONSTRAINT `([^`]*)`/.exec(message)
         const cols = /FOREIGN KEY \(([^)]*)\)/.exec(message)
         const columns = cols === null ? [] : cols[1]!.split(",").map((c) => c.trim().replace(/^`|`$/g, ""))
-        return { kind: "foreignKey", code, constraint: m?.[1], columns, retryable: false }
+        return constraint("foreignKey", code, m?.[1], columns)
       }
       case "ER_BAD_NULL_ERROR":
       case "ER_NO_DEFAULT_FOR_FIELD": {
         const m = /(?:Column|Field) '([^']*)'/.exec(message)
-        return { kind: "notNull", code, constraint: undefined, columns: m === null ? [] : [m[1]!], retryable: false }
+        return constraint("notNull", code, undefined, m === null ? [] : [m[1]!])
       }
       case "ER_LOCK_DEADLOCK":
       case "ER_LOCK_WAIT_TIMEOUT":
       case "ER_CHECKREAD":
+      case "ER_CON_COUNT_ERROR":
         return other(code, true)
       default:
-        return other(code, false)
+        return shared(code, message, cause) ?? other(code, false)
     }
   }
 }

@@ -166,13 +166,57 @@ export class DatabaseError extends Schema.TaggedError<DatabaseError>()("Database
   operation: Schema.String,
   /** The driver's error code (SQLSTATE, `SQLITE_*`, `ER_*`), when it gave one. */
   code: Schema.optional(Schema.String),
+  /**
+   * Running the same work again can succeed and cannot do it twice: a serialization failure,
+   * a deadlock, a lock or pool wait that timed out, a busy database — and a lost connection
+   * where nothing can have been written (a read, or a transaction that had not sent COMMIT).
+   */
   retryable: Schema.Boolean,
+  /**
+   * The connection to the server was lost. Outside a transaction a write may or may not have
+   * happened (then `retryable` is false); see `TransactionOutcomeUnknown` for COMMIT.
+   */
+  connectionLost: Schema.optional(Schema.Boolean),
   cause: Schema.Unknown
 }) {
   override get message(): string {
     return `${this.model}.${this.operation}: database error${this.code === undefined ? "" : ` ${this.code}`}${
-      this.retryable ? " (retryable)" : ""
-    }`
+      this.connectionLost === true ? " (connection lost)" : ""
+    }${this.retryable ? " (retryable)" : ""}`
+  }
+}
+
+/**
+ * The connection was lost after COMMIT was sent and before its answer came: the transaction
+ * may or may not have been committed. Not retryable as such — check the data first (or make
+ * the work idempotent).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TransactionOutcomeUnknown extends Schema.TaggedError<TransactionOutcomeUnknown>()("TransactionOutcomeUnknown", {
+  model: Schema.String,
+  operation: Schema.String,
+  cause: Schema.Unknown
+}) {
+  override get message(): string {
+    return `${this.model}.${this.operation}: the connection was lost after COMMIT was sent; the transaction may or may not have been committed`
+  }
+}
+
+/**
+ * A transaction ran past its `timeout` before COMMIT was sent: it was rolled back, nothing of
+ * it happened.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TransactionTimeout extends Schema.TaggedError<TransactionTimeout>()("TransactionTimeout", {
+  /** The timeout, in milliseconds. */
+  timeout: Schema.Number
+}) {
+  override get message(): string {
+    return `the transaction did not reach COMMIT within ${this.timeout} ms and was rolled back`
   }
 }
 
@@ -182,7 +226,12 @@ export class DatabaseError extends Schema.TaggedError<DatabaseError>()("Database
  * @since 0.1.0
  * @category errors
  */
-export type WriteError = UniqueViolation | ForeignKeyViolation | NotNullViolation | DatabaseError
+export type WriteError =
+  | UniqueViolation
+  | ForeignKeyViolation
+  | NotNullViolation
+  | DatabaseError
+  | TransactionOutcomeUnknown
 
 /**
  * An update carried an expected version that no longer matches the stored one: someone else

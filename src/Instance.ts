@@ -11,7 +11,7 @@ import type { ConfigError, Duration } from "effect"
 import { Context, Effect, Function, Layer, Option, RcMap } from "effect"
 import * as DataFlowLayer from "./internal/layer.js"
 import type { DriverNotInstalled } from "./Errors.js"
-import { ConfigurationError, DatabaseError } from "./Errors.js"
+import { ConfigurationError } from "./Errors.js"
 import type { Binding } from "./internal/client.js"
 import { connect } from "./internal/client.js"
 import { uncheckedTenant } from "./internal/core.js"
@@ -67,11 +67,11 @@ export interface InstanceClass<Self, Name extends string>
   readonly transaction: {
     (options?: Transaction.Options): <A, E, R>(
       self: Effect.Effect<A, E, R>
-    ) => Effect.Effect<A, E | DatabaseError | ConfigurationError, R | Self>
+    ) => Effect.Effect<A, E | Transaction.TransactionError | ConfigurationError, R | Self>
     <A, E, R>(
       self: Effect.Effect<A, E, R>,
       options?: Transaction.Options
-    ): Effect.Effect<A, E | DatabaseError | ConfigurationError, R | Self>
+    ): Effect.Effect<A, E | Transaction.TransactionError | ConfigurationError, R | Self>
   }
 }
 

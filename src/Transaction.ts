@@ -7,10 +7,10 @@
 import { SqlClient } from "@effect/sql"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
-import type { Schedule, Scope } from "effect"
-import { Context, Effect, Exit, Function } from "effect"
+import type { Schedule } from "effect"
+import { Cause, Clock, Context, Duration, Effect, ExecutionStrategy, Exit, Fiber, Function, Scope } from "effect"
 import * as Dialect from "./Dialect.js"
-import { DatabaseError } from "./Errors.js"
+import { DatabaseError, TransactionOutcomeUnknown, TransactionTimeout } from "./Errors.js"
 import { inOwnTransaction, outsideTransaction, toDatabaseError, TransactionOwner } from "./internal/client.js"
 
 /**
@@ -31,9 +31,17 @@ export interface Options {
   readonly isolation?: Isolation
   /**
    * Re-runs the whole transaction when it fails with a retryable database error
-   * (serialization failure, deadlock, lock timeout, busy) — and only then.
+   * (serialization failure, deadlock, lock timeout, busy, a connection lost before COMMIT) —
+   * and only then.
    */
   readonly retry?: Schedule.Schedule<unknown, DatabaseError>
+  /**
+   * The longest the transaction may take to reach COMMIT (waiting for a connection included):
+   * past it, the work is interrupted, rolled back and the transaction fails with
+   * `TransactionTimeout` — nothing of it happened. Once COMMIT is sent, its outcome is waited
+   * for. (An `Effect.timeout` around a transaction cannot tell the two apart.)
+   */
+  readonly timeout?: Duration.DurationInput
 }
 
 const isolationSql: Record<Isolation, string> = {
@@ -63,9 +71,9 @@ export const run = <A, E, R>(
   sql: SqlClient.SqlClient,
   self: Effect.Effect<A, E, R>,
   options: Options
-): Effect.Effect<A, E | DatabaseError, R> => {
+): Effect.Effect<A, E | TransactionError, R> => {
   const dialect = Dialect.fromClient(sql)
-  const nestedOrNew = Effect.withFiberRuntime<A, E | DatabaseError, R>((fiber) => {
+  const nestedOrNew = Effect.withFiberRuntime<A, E | TransactionError, R>((fiber) => {
     const ctx = fiber.currentContext as Context.Context<never>
     const current = Context.getOption(ctx, SqlClient.TransactionConnection)
     return current._tag === "Some" && inOwnTransaction(ctx, sql)
@@ -79,10 +87,46 @@ export const run = <A, E, R>(
 }
 
 /**
+ * What a transaction adds to its work's errors: a failed BEGIN/COMMIT/savepoint, a COMMIT
+ * whose outcome is unknown, a `timeout` reached before COMMIT.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type TransactionError = DatabaseError | TransactionOutcomeUnknown | TransactionTimeout
+
+/**
+ * A connection of the pool for a new transaction, waited for interruptibly: an interrupted
+ * wait returns at once, and a connection that arrives later is released (its scope is closed
+ * by then), whatever the client.
+ */
+const reserve = (sql: SqlClient.SqlClient, dialect: Dialect.Dialect) =>
+  Effect.gen(function*() {
+    const scope = yield* Effect.scope
+    const reserved = yield* Scope.fork(scope, ExecutionStrategy.sequential)
+    const waiting = yield* Effect.forkDaemon(Scope.extend(sql.reserve, reserved))
+    return yield* Effect.mapError(Fiber.join(waiting), (e) => classifyCause(dialect, "begin", e))
+  })
+
+/** A body failure that lost its connection before COMMIT was sent: nothing was written, retrying is safe. */
+const retryableLoss = <E>(error: E): E =>
+  error instanceof DatabaseError && error.connectionLost === true && !error.retryable
+    ? new DatabaseError({
+      model: error.model,
+      operation: error.operation,
+      retryable: true,
+      connectionLost: true,
+      cause: error.cause,
+      ...(error.code === undefined ? {} : { code: error.code })
+    }) as E
+    : error
+
+/**
  * One transaction scope: a new transaction, or a savepoint inside the current one. BEGIN /
  * SAVEPOINT, COMMIT / RELEASE and ROLLBACK are issued here, so each database gets its isolation
- * syntax and their failures are classified DatabaseErrors, not defects; the effect's own errors
- * pass through unchanged.
+ * syntax and their failures are classified, typed errors, not defects; the effect's own errors
+ * pass through unchanged. Waiting for a connection, BEGIN and the work are interruptible;
+ * COMMIT and ROLLBACK are not (their outcome decides what happened).
  */
 const scope = <A, E, R>(
   sql: SqlClient.SqlClient,
@@ -90,48 +134,76 @@ const scope = <A, E, R>(
   self: Effect.Effect<A, E, R>,
   options: Options,
   current: readonly [conn: Connection, depth: number] | undefined
-): Effect.Effect<A, E | DatabaseError, R> =>
+): Effect.Effect<A, E | TransactionError, R> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.scoped(
       Effect.gen(function*() {
-        const conn = current?.[0] ?? (yield* Effect.mapError(sql.reserve, (e) => classifyCause(dialect, "begin", e)))
+        const timeout = options.timeout === undefined || current !== undefined
+          ? undefined
+          : Duration.toMillis(Duration.decode(options.timeout))
+        const deadline = timeout === undefined ? undefined : (yield* Clock.currentTimeMillis) + timeout
+        /** Interruptible, and bounded by the transaction's timeout. */
+        const timed = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) =>
+          deadline === undefined ? restore(effect) : Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Effect.timeoutFail(restore(effect), {
+              duration: Math.max(0, deadline - now),
+              onTimeout: () => new TransactionTimeout({ timeout: timeout! })
+            }))
+        const conn = current?.[0] ?? (yield* timed(reserve(sql, dialect)))
         const depth = current === undefined ? 0 : current[1] + 1
         const exec = (statement: string, operation: string) =>
           Effect.mapError(conn.executeRaw(statement, []), (e) => classifyCause(dialect, operation, e))
         const savepoint = `dataflow_${depth}`
         const level = options.isolation === undefined ? undefined : isolationSql[options.isolation]
-        if (depth > 0) {
-          yield* exec(`SAVEPOINT ${savepoint}`, "savepoint")
-        } else if (dialect.name === "mysql") {
+        const begin = depth > 0
+          ? exec(`SAVEPOINT ${savepoint}`, "savepoint")
+          : dialect.name === "mysql"
           // MySQL sets the level of the *next* transaction, before it starts
-          if (level !== undefined) yield* exec(`SET TRANSACTION ISOLATION LEVEL ${level}`, "begin")
-          yield* exec("START TRANSACTION", "begin")
-        } else if (dialect.name === "pg") {
-          yield* exec(level === undefined ? "BEGIN" : `BEGIN ISOLATION LEVEL ${level}`, "begin")
-        } else {
-          yield* exec("BEGIN", "begin")
+          ? Effect.zipRight(
+            level === undefined ? Effect.void : exec(`SET TRANSACTION ISOLATION LEVEL ${level}`, "begin"),
+            exec("START TRANSACTION", "begin")
+          )
+          : dialect.name === "pg"
+          ? exec(level === undefined ? "BEGIN" : `BEGIN ISOLATION LEVEL ${level}`, "begin")
+          : exec("BEGIN", "begin")
+        const rollback = Effect.ignore(exec(depth === 0 ? "ROLLBACK" : `ROLLBACK TO SAVEPOINT ${savepoint}`, "rollback"))
+        const started = yield* Effect.exit(timed(begin))
+        if (Exit.isFailure(started)) {
+          // interrupted or failed mid-BEGIN: whatever it left open is rolled back
+          yield* rollback
+          return yield* started
         }
-        const exit = yield* Effect.exit(restore(
+        const exit = yield* Effect.exit(timed(
           self.pipe(
             Effect.provideService(SqlClient.TransactionConnection, [conn, depth] as const),
             Effect.provideService(TransactionOwner, sql),
             Effect.withSpan(depth === 0 ? "dataflow.transaction" : "dataflow.savepoint", {
               kind: "client",
               captureStackTrace: false,
-              attributes: { "dataflow.isolation": options.isolation ?? "default", "db.system.name": dialect.name }
+              attributes: { "dataflow.isolation": options.isolation ?? "default", "db.system.name": dialect.systemName }
             })
           ) as Effect.Effect<A, E, R | Scope.Scope>
         ))
         if (Exit.isSuccess(exit)) {
-          yield* exec(depth === 0 ? "COMMIT" : `RELEASE SAVEPOINT ${savepoint}`, "commit")
-          return exit.value
+          if (depth > 0) {
+            yield* exec(`RELEASE SAVEPOINT ${savepoint}`, "commit")
+            return exit.value
+          }
+          const committed = yield* Effect.exit(exec("COMMIT", "commit"))
+          if (Exit.isSuccess(committed)) return exit.value
+          const error = Cause.failureOption(committed.cause)
+          // the answer to COMMIT never came: committed or not, nobody knows
+          if (error._tag === "Some" && error.value.connectionLost === true) {
+            return yield* new TransactionOutcomeUnknown({ model: "DataFlow", operation: "commit", cause: error.value.cause })
+          }
+          return yield* committed
         }
         // the work already failed: a failing ROLLBACK (a broken connection) adds nothing to report
-        yield* Effect.ignore(exec(depth === 0 ? "ROLLBACK" : `ROLLBACK TO SAVEPOINT ${savepoint}`, "rollback"))
-        return yield* Effect.failCause(exit.cause)
+        yield* rollback
+        return yield* Effect.failCause(depth === 0 ? Cause.map(exit.cause, retryableLoss) : exit.cause)
       })
     )
-  ) as Effect.Effect<A, E | DatabaseError, R>
+  ) as Effect.Effect<A, E | TransactionError, R>
 
 /**
  * Runs an effect in a transaction of the default `SqlClient`: every node inside joins it.
@@ -152,8 +224,8 @@ const scope = <A, E, R>(
  * @category transactions
  */
 export const transaction: {
-  (options?: Options): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | DatabaseError, R | SqlClient.SqlClient>
-  <A, E, R>(self: Effect.Effect<A, E, R>, options?: Options): Effect.Effect<A, E | DatabaseError, R | SqlClient.SqlClient>
+  (options?: Options): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | TransactionError, R | SqlClient.SqlClient>
+  <A, E, R>(self: Effect.Effect<A, E, R>, options?: Options): Effect.Effect<A, E | TransactionError, R | SqlClient.SqlClient>
 } = Function.dual(
   (args) => Effect.isEffect(args[0]),
   <A, E, R>(self: Effect.Effect<A, E, R>, options: Options = {}) =>

@@ -136,7 +136,11 @@ describe("requirements and errors", () => {
       Errors.ValidationError | Errors.WriteError
     >()
     expectTypeOf<Errors.WriteError>().toEqualTypeOf<
-      Errors.UniqueViolation | Errors.ForeignKeyViolation | Errors.NotNullViolation | Errors.DatabaseError
+      | Errors.UniqueViolation
+      | Errors.ForeignKeyViolation
+      | Errors.NotNullViolation
+      | Errors.DatabaseError
+      | Errors.TransactionOutcomeUnknown
     >()
   })
 })

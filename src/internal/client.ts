@@ -274,11 +274,16 @@ export const toDatabaseError = (dialect: Dialect.Dialect, model: string, operati
   return new DatabaseError({
     model,
     operation,
-    retryable: f.retryable,
+    // a read that lost its connection changed nothing: running it again is safe
+    retryable: f.retryable || (f.connectionLost && readOperations.has(operation)),
     cause,
-    ...(f.code === undefined ? {} : { code: f.code })
+    ...(f.code === undefined ? {} : { code: f.code }),
+    ...(f.connectionLost ? { connectionLost: true } : {})
   })
 }
+
+/** Operations that write nothing (DDL is `IF NOT EXISTS`: running it again is safe too). */
+const readOperations = new Set(["read", "find", "list", "findFirst", "count", "migrate", "begin"])
 
 /** The binding's client for a tenant, its failures typed. @internal */
 export const connect = (binding: Binding, tenant: string | undefined, model: string, operation: string) =>

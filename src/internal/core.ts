@@ -796,9 +796,9 @@ export interface NodeContext {
   readonly query: (text: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<Row>, SqlError>
   readonly raw: (text: string, params: ReadonlyArray<unknown>) => Effect.Effect<unknown, SqlError>
   /** A transaction on this client (a savepoint when already inside one of its own). */
-  readonly transaction: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | DatabaseError, R>
+  readonly transaction: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | Transaction.TransactionError, R>
   /** Runs in a transaction of this client: the current one if there is one, else a new one. */
-  readonly atomic: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | DatabaseError, R>
+  readonly atomic: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | Transaction.TransactionError, R>
 }
 
 const withGeneration = (state: { readonly generation: number }, text: string) =>

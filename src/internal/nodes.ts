@@ -31,6 +31,7 @@ import {
 } from "./core.js"
 import { builtInTracer, CursorKey, inOwnTransaction, NodeSpans } from "./client.js"
 import * as Cursor from "./cursor.js"
+import type { TransactionError } from "../Transaction.js"
 
 type Row = Record<string, unknown>
 // requirements are the model's (SqlClient or an instance, and the tenant): typed in Model.ts
@@ -622,7 +623,7 @@ export const make = (def: Def): Nodes => {
     id: unknown,
     patch: Row,
     expectedVersion?: number
-  ): Eff<Option.Option<Row>, SqlError | DatabaseError> =>
+  ): Eff<Option.Option<Row>, SqlError | TransactionError> =>
     Effect.flatMap(nowDate, (now) => {
       const keys = Object.keys(patch)
       const text = updateText(ctx, keys, expectedVersion !== undefined)
