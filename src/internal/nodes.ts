@@ -5,7 +5,7 @@
 import { SqlError } from "@effect/sql/SqlError"
 import type { Context as EffectContext } from "effect"
 import type { Tracer } from "effect"
-import { Chunk, Context, Effect, Either, Option, Stream } from "effect"
+import { BigDecimal, Chunk, Context, Effect, Either, Option, Stream } from "effect"
 import {
   ConflictTargetError,
   DatabaseError,
@@ -94,6 +94,37 @@ export interface Nodes {
 }
 
 const MAX_ROWS_PER_STATEMENT = 1000
+
+/**
+ * Lets the event loop run (timers, I/O, other fibers) between the chunks of a bulk write: on a
+ * synchronous driver (SQLite) a long write would otherwise hold it for its whole length, and
+ * an interruption (a timeout) would only be seen at its end. Interrupted here, the write's
+ * transaction rolls back.
+ */
+const yieldToEventLoop = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
+
+const compareValues = (a: unknown, b: unknown): number => {
+  if (a instanceof Date && b instanceof Date) return a.getTime() - b.getTime()
+  if (BigDecimal.isBigDecimal(a) && BigDecimal.isBigDecimal(b)) return BigDecimal.Order(a, b)
+  if ((typeof a === "number" || typeof a === "bigint") && (typeof b === "number" || typeof b === "bigint")) {
+    return a < b ? -1 : a > b ? 1 : 0
+  }
+  const x = String(a)
+  const y = String(b)
+  return x < y ? -1 : x > y ? 1 : 0
+}
+
+/** A total order of conflict keys (the same in every process). */
+const compareKeys = (a: ReadonlyArray<unknown>, b: ReadonlyArray<unknown>): number => {
+  for (let i = 0; i < a.length; i++) {
+    const c = compareValues(a[i], b[i])
+    if (c !== 0) return c
+  }
+  return 0
+}
 
 
 /** @internal */
@@ -544,7 +575,7 @@ export const make = (def: Def): Nodes => {
               yield* ctx.raw(insert.text, insert.params)
               inserted += encoded
               if (options.onProgress !== undefined) yield* options.onProgress(inserted)
-              return
+              return yield* yieldToEventLoop
             }
           }
           const records: Array<Row> = []
@@ -557,6 +588,7 @@ export const make = (def: Def): Nodes => {
           if (returning) for (const r of out) stored.push(r)
           inserted += records.length
           if (options.onProgress !== undefined) yield* options.onProgress(inserted)
+          yield* yieldToEventLoop
         })
       const work = Stream.StreamTypeId in (rows as object)
         ? Stream.runForEachChunk(Stream.rechunk(rows as Stream.Stream<unknown, unknown, unknown>, size), (chunk) =>
@@ -959,7 +991,9 @@ export const make = (def: Def): Nodes => {
         byKey.delete(key)
         byKey.set(key, r)
       }
-      const unique = [...byKey.values()]
+      // one order of keys for every writer: concurrent upserts of overlapping keys then lock
+      // rows in the same order instead of deadlocking
+      const unique = [...byKey.values()].sort((a, b) => compareKeys(a.key, b.key))
       yield* Effect.annotateCurrentSpan("dataflow.rows", unique.length)
       if (unique.length === 0) return { inserted: 0, updated: 0 }
       const { dialect } = ctx.c
@@ -1012,6 +1046,7 @@ export const make = (def: Def): Nodes => {
           const group = unique.filter((r) => r.columns === columns)
           const size = dialect.arrayType !== undefined ? 10_000 : rowsPerStatement(ctx, columns.length)
           for (let start = 0; start < group.length; start += size) {
+            if (start > 0) yield* yieldToEventLoop
             const chunk = group.slice(start, start + size)
             const values: Array<unknown> = []
             for (const r of chunk) for (const v of r.params) values.push(v)

@@ -19,20 +19,65 @@ import { SqlClient, Statement } from "@effect/sql"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import Sqlite from "better-sqlite3"
-import { Context, Effect, Layer, Scope } from "effect"
+import { Context, Duration, Effect, Layer, Scope } from "effect"
 import { setDirectPath } from "./client.js"
 
 const CACHE_SIZE = 200
 
+/**
+ * The one connection, handed to waiters in the order they came: a fiber that gives it back
+ * and asks again queues behind them (Effect's semaphore lets it take the connection again
+ * first, so a reader could wait behind a stream of transactions for seconds).
+ */
+const makeFifoLock = () => {
+  let held = false
+  const queue: Array<() => void> = []
+  const release = () => {
+    const next = queue.shift()
+    if (next === undefined) held = false
+    else next() // the lock passes to the next waiter without ever being free
+  }
+  const take = Effect.async<void>((resume) => {
+    if (!held) {
+      held = true
+      return resume(Effect.void)
+    }
+    let waiting = true
+    const wake = () => {
+      waiting = false
+      resume(Effect.void)
+    }
+    queue.push(wake)
+    // interrupted while waiting: leave the queue; interrupted after the lock was handed over:
+    // hand it on
+    return Effect.sync(() => {
+      if (waiting) queue.splice(queue.indexOf(wake), 1)
+      else release()
+    })
+  })
+  return { take, release: Effect.sync(release) }
+}
+
 /** @internal */
-export const make = (options: {
+export interface Options {
   readonly filename: string
-}): Effect.Effect<SqlClient.SqlClient, SqlError, Scope.Scope | Reactivity.Reactivity> =>
+  /**
+   * How long a statement waits for a lock held by another connection (another process) before
+   * it fails with SQLITE_BUSY (retryable). The wait sleeps between attempts, so timers and
+   * interruption keep working. Default 5 seconds.
+   */
+  readonly busyTimeout?: Duration.DurationInput | undefined
+}
+
+/** @internal */
+export const make = (options: Options): Effect.Effect<SqlClient.SqlClient, SqlError, Scope.Scope | Reactivity.Reactivity> =>
   Effect.gen(function*() {
+    const busyMs = Duration.toMillis(Duration.decode(options.busyTimeout ?? "5 seconds"))
     const db = yield* Effect.acquireRelease(
       Effect.try({
         try: () => {
-          const db = new Sqlite(options.filename)
+          // no busy wait in the driver: it would block the event loop for its whole length
+          const db = new Sqlite(options.filename, { timeout: 0 })
           try {
             db.pragma("journal_mode = WAL")
           } catch (error) {
@@ -71,24 +116,47 @@ export const make = (options: {
       return raw ? result : []
     }
 
+    const isBusy = (cause: unknown) =>
+      typeof cause === "object" && cause !== null && (cause as { readonly code?: unknown }).code === "SQLITE_BUSY"
+
     const execute = (
       text: string,
       params: ReadonlyArray<unknown>,
       raw: boolean,
       safeIntegers: boolean,
-      prepared = true
+      prepared = true,
+      waited = 0
     ): Effect.Effect<unknown, SqlError> => {
       let statement: Sqlite.Statement
       try {
         statement = prepared ? prepare(text) : db.prepare(text)
       } catch (cause) {
+        if (isBusy(cause) && waited < busyMs) return retryBusy(text, params, raw, safeIntegers, prepared, waited)
         return Effect.fail(new SqlError({ cause, message: "Failed to prepare statement " }))
       }
       try {
         return Effect.succeed(runSync(statement, params, raw, safeIntegers))
       } catch (cause) {
+        // SQLITE_BUSY: the statement did not run (another connection holds the lock); try again
+        // after a short sleep, up to the busy timeout
+        if (isBusy(cause) && waited < busyMs) return retryBusy(text, params, raw, safeIntegers, prepared, waited)
         return Effect.fail(new SqlError({ cause, message: "Failed to execute statement" }))
       }
+    }
+
+    const retryBusy = (
+      text: string,
+      params: ReadonlyArray<unknown>,
+      raw: boolean,
+      safeIntegers: boolean,
+      prepared: boolean,
+      waited: number
+    ): Effect.Effect<unknown, SqlError> => {
+      const pause = Math.min(busyMs - waited, Math.max(1, Math.min(50, waited / 4)))
+      return Effect.flatMap(
+        Effect.sleep(pause),
+        () => execute(text, params, raw, safeIntegers, prepared, waited + pause)
+      )
     }
 
     /** Reads `SqlClient.SafeIntegers` from the fiber, as `@effect/sql-sqlite-node` does. */
@@ -131,14 +199,15 @@ export const make = (options: {
       executeStream: () => Effect.dieMessage("executeStream not implemented") as never
     }
 
-    // one connection: a transaction holds it until it ends; a statement outside waits for it
-    const semaphore = yield* Effect.makeSemaphore(1)
-    const acquirer = semaphore.withPermits(1)(Effect.succeed(connection))
+    // one connection: a transaction holds it until it ends; a statement outside waits for it,
+    // in turn
+    const lock = makeFifoLock()
+    const acquirer = Effect.uninterruptibleMask((restore) => Effect.as(Effect.zipRight(restore(lock.take), lock.release), connection))
     const transactionAcquirer = Effect.uninterruptibleMask((restore) =>
       Effect.as(
         Effect.zipRight(
-          restore(semaphore.take(1)),
-          Effect.tap(Effect.scope, (scope) => Scope.addFinalizer(scope, semaphore.release(1)))
+          restore(lock.take),
+          Effect.tap(Effect.scope, (scope) => Scope.addFinalizer(scope, lock.release))
         ),
         connection
       )
@@ -158,5 +227,5 @@ export const make = (options: {
   })
 
 /** @internal */
-export const layer = (options: { readonly filename: string }): Layer.Layer<SqlClient.SqlClient, SqlError> =>
+export const layer = (options: Options): Layer.Layer<SqlClient.SqlClient, SqlError> =>
   Layer.scoped(SqlClient.SqlClient, make(options)).pipe(Layer.provide(Reactivity.layer))
