@@ -8,7 +8,7 @@ import { SqlClient } from "@effect/sql"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import type { Schedule } from "effect"
-import { Cause, Clock, Context, Duration, Effect, ExecutionStrategy, Exit, Fiber, Function, Scope } from "effect"
+import { Cause, Clock, Context, Duration, Effect, Exit, Fiber, Function, Scope } from "effect"
 import * as Dialect from "./Dialect.js"
 import { DatabaseError, TransactionOutcomeUnknown, TransactionTimeout } from "./Errors.js"
 import { inOwnTransaction, outsideTransaction, toDatabaseError, TransactionOwner } from "./internal/client.js"
@@ -100,11 +100,9 @@ export type TransactionError = DatabaseError | TransactionOutcomeUnknown | Trans
  * wait returns at once, and a connection that arrives later is released (its scope is closed
  * by then), whatever the client.
  */
-const reserve = (sql: SqlClient.SqlClient, dialect: Dialect.Dialect) =>
+const reserve = (sql: SqlClient.SqlClient, dialect: Dialect.Dialect, scope: Scope.Scope) =>
   Effect.gen(function*() {
-    const scope = yield* Effect.scope
-    const reserved = yield* Scope.fork(scope, ExecutionStrategy.sequential)
-    const waiting = yield* Effect.forkDaemon(Scope.extend(sql.reserve, reserved))
+    const waiting = yield* Effect.forkDaemon(Scope.extend(sql.reserve, scope))
     return yield* Effect.mapError(Fiber.join(waiting), (e) => classifyCause(dialect, "begin", e))
   })
 
@@ -136,7 +134,9 @@ const scope = <A, E, R>(
   current: readonly [conn: Connection, depth: number] | undefined
 ): Effect.Effect<A, E | TransactionError, R> =>
   Effect.uninterruptibleMask((restore) =>
-    Effect.scoped(
+    // the connection's own scope: the work runs in the caller's context (its Scope included)
+    Effect.flatMap(Scope.make(), (connection) =>
+      Effect.onExit(
       Effect.gen(function*() {
         const timeout = options.timeout === undefined || current !== undefined
           ? undefined
@@ -149,7 +149,7 @@ const scope = <A, E, R>(
               duration: Math.max(0, deadline - now),
               onTimeout: () => new TransactionTimeout({ timeout: timeout! })
             }))
-        const conn = current?.[0] ?? (yield* timed(reserve(sql, dialect)))
+        const conn = current?.[0] ?? (yield* timed(reserve(sql, dialect, connection)))
         const depth = current === undefined ? 0 : current[1] + 1
         const exec = (statement: string, operation: string) =>
           Effect.mapError(conn.executeRaw(statement, []), (e) => classifyCause(dialect, operation, e))
@@ -182,7 +182,7 @@ const scope = <A, E, R>(
               captureStackTrace: false,
               attributes: { "dataflow.isolation": options.isolation ?? "default", "db.system.name": dialect.systemName }
             })
-          ) as Effect.Effect<A, E, R | Scope.Scope>
+          )
         ))
         if (Exit.isSuccess(exit)) {
           if (depth > 0) {
@@ -201,8 +201,9 @@ const scope = <A, E, R>(
         // the work already failed: a failing ROLLBACK (a broken connection) adds nothing to report
         yield* rollback
         return yield* Effect.failCause(depth === 0 ? Cause.map(exit.cause, retryableLoss) : exit.cause)
-      })
-    )
+      }),
+      (exit) => Scope.close(connection, exit)
+    ))
   ) as Effect.Effect<A, E | TransactionError, R>
 
 /**

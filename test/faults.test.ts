@@ -428,7 +428,7 @@ const cases = (server: ServerName) => {
   it.live("pool: waiting longer than acquireTimeout is a retryable DatabaseError, and the wait is interruptible (issue 9)", () =>
     faulty(server, "pool", ({ url }) =>
       Effect.gen(function*() {
-        const options = { url, pool: { max: 1, acquireTimeout: "400 millis" } }
+        const options: DataFlow.LayerOptions = { url, pool: { max: 1, acquireTimeout: "400 millis" } }
         const Items = Item()
         yield* Effect.gen(function*() {
           yield* DataFlow.migrate([Items])

@@ -113,7 +113,11 @@ export const make = (options: Options): Effect.Effect<SqlClient.SqlClient, SqlEr
       done: (error: unknown, result: unknown) => void
     ) => {
       const values = params as Array<unknown>
-      if (mode === "unprepared") conn.query({ sql: text, values }, (error, result) => done(error, result))
+      // a statement without parameters (BEGIN, COMMIT, DDL) gains nothing from being prepared:
+      // it goes as text, in one round trip
+      if (mode === "unprepared" || (mode === "raw" && values.length === 0)) {
+        conn.query({ sql: text, values }, (error, result) => done(error, result))
+      }
       else conn.execute({ sql: text, values, rowsAsArray: mode === "values" }, (error, result) => done(error, result))
     }
 
@@ -174,7 +178,8 @@ export const make = (options: Options): Effect.Effect<SqlClient.SqlClient, SqlEr
           if (state !== "running") return Effect.void
           killing = killQuery(conn!.threadId)
           const k = killing
-          return Effect.promise(() => k.then(() => end)).pipe(Effect.timeoutOption(10_000), Effect.asVoid)
+          // cancellers run uninterruptibly: the bound needs an interruptible wait to cut short
+          return Effect.promise(() => k.then(() => end)).pipe(Effect.interruptible, Effect.timeoutOption(10_000), Effect.asVoid)
         })
       })
 

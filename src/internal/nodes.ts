@@ -604,7 +604,8 @@ export const make = (def: Def): Nodes => {
           }
           if (chunk.length > 0) yield* writeChunk(chunk)
         })
-      yield* mapSqlError(ctx, "bulkCreate")(ctx.transaction(work))
+      // errors are classified inside the transaction, so that it sees a lost connection as one
+      yield* ctx.transaction(mapSqlError(ctx, "bulkCreate")(work))
       yield* Effect.annotateCurrentSpan("dataflow.rows", inserted)
       return returning ? { inserted, records: stored } : { inserted }
     }).pipe(span("bulkCreate"))
@@ -655,7 +656,7 @@ export const make = (def: Def): Nodes => {
     id: unknown,
     patch: Row,
     expectedVersion?: number
-  ): Eff<Option.Option<Row>, SqlError | TransactionError> =>
+  ): Eff<Option.Option<Row>, SqlError | WriteFailure | TransactionError> =>
     Effect.flatMap(nowDate, (now) => {
       const keys = Object.keys(patch)
       const text = updateText(ctx, keys, expectedVersion !== undefined)
@@ -675,11 +676,11 @@ export const make = (def: Def): Nodes => {
       }
       // no RETURNING on MySQL: write and read back in one transaction; the client reports
       // matched rows, so 0 means no row matched
-      return ctx.atomic(Effect.gen(function*() {
+      return ctx.atomic(mapSqlError(ctx, "update")(Effect.gen(function*() {
         const raw = yield* ctx.raw(text, params)
         if (ctx.c.dialect.affectedRows(raw) === 0) return Option.none<Row>()
         return yield* selectOne(ctx, id)
-      }))
+      })))
     })
 
   const update: Nodes["update"] = (id, patchInput, options = {}) =>
@@ -817,7 +818,7 @@ export const make = (def: Def): Nodes => {
       const lookup = `SELECT ${ctx.c.pk.quoted} AS id${deletedAt === undefined ? "" : `, ${deletedAt.quoted} AS deleted`} FROM ${
         ctx.c.table
       }${clauses.right.sql}${dialect.limitOffset(1, undefined)}${dialect.lockingRead}`
-      return yield* retryDeadlocks(ctx, mapSqlError(ctx, operation)(ctx.transaction(
+      return yield* retryDeadlocks(ctx, ctx.transaction(mapSqlError(ctx, operation)(
         Effect.gen(function*() {
           const existing = yield* ctx.query(lookup, params)
           if (existing.length === 0) return { record: yield* insertOne(ctx, record), created: true }
@@ -1065,7 +1066,7 @@ export const make = (def: Def): Nodes => {
           ? { inserted, updated: unique.length - inserted }
           : { inserted: unique.length - existing, updated: existing }
       })
-      return yield* retryDeadlocks(ctx, mapSqlError(ctx, operation)(ctx.transaction(work)))
+      return yield* retryDeadlocks(ctx, ctx.transaction(mapSqlError(ctx, operation)(work)))
     }).pipe(span("bulkUpsert"))
 
   // Callers without types (JSON, workflows) may pass anything: an argument that is not what

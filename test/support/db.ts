@@ -14,6 +14,8 @@ import { Effect, Layer, Redacted } from "effect"
 import { describe, inject, it } from "vitest"
 import { DataFlow } from "../../src/index.js"
 import type { DriverNotInstalled } from "../../src/Errors.js"
+import MysqlRaw from "mysql2/promise"
+import PgRaw from "pg"
 import { mysqlUrl, pgUrl } from "./servers.js"
 
 export type DbName = "sqlite" | "pg" | "mysql"
@@ -148,6 +150,29 @@ export const forEachDatabase = (
     effectLayer(db.layer(suite), { timeout: 60_000 })(`${suite} [${db.label}]`, (it) => body(it, db))
   }
 }
+
+/**
+ * A URL to this run's private schema (PostgreSQL, through `search_path`) or database (MySQL)
+ * named after `tag`, created first: for tests that open clients of their own (`DataFlow.layer`
+ * with pool options, raw drivers).
+ */
+export const privateUrl = (name: "pg" | "mysql", tag: string): Effect.Effect<string> =>
+  Effect.promise(async () => {
+    const target = privateName(tag)
+    if (name === "pg") {
+      const client = new PgRaw.Client({ connectionString: pgUrl })
+      await client.connect()
+      await client.query(`CREATE SCHEMA IF NOT EXISTS "${target}"`)
+      await client.end()
+      const u = new URL(pgUrl)
+      u.searchParams.set("options", `-c search_path=${target}`)
+      return u.toString()
+    }
+    const conn = await MysqlRaw.createConnection({ uri: mysqlUrl })
+    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${target}\``)
+    await conn.end()
+    return withDatabase(mysqlUrl, target)
+  })
 
 let counter = 0
 /** A table name no other test in this file uses. */
