@@ -86,6 +86,15 @@ export interface Options {
      */
     readonly acquireTimeout?: Duration.DurationInput | undefined
   } | undefined
+  /** SQLite settings. */
+  readonly sqlite?: {
+    /**
+     * How long a statement waits for a lock another connection (another process) holds before
+     * it fails with a retryable `DatabaseError` (SQLITE_BUSY); default 5 seconds. The wait
+     * sleeps between attempts: timers, other fibers and interruption go on meanwhile.
+     */
+    readonly busyTimeout?: Duration.DurationInput | undefined
+  } | undefined
 }
 
 export const fromUrl = (
@@ -113,7 +122,7 @@ export const fromUrl = (
       return Layer.unwrapEffect(
         Effect.map(
           load("SQLite", ["better-sqlite3"], () => import("./sqlite.js")),
-          (m) => m.layer({ filename: target.filename })
+          (m) => m.layer({ filename: target.filename, busyTimeout: options.sqlite?.busyTimeout })
         )
       )
   }
