@@ -1,15 +1,17 @@
 /**
- * Everything that differs between SQLite, PostgreSQL and MySQL/MariaDB, in one place.
- * Code above this module asks a {@link Dialect} for SQL pieces and capabilities; it never
- * branches on a database's name.
+ * Everything that differs between SQLite, PostgreSQL and MySQL/MariaDB, behind one interface:
+ * named capabilities, SQL pieces, value codecs and failure classification. Code above the
+ * dialects asks a {@link Dialect}; it never branches on a database's name. The three
+ * implementations live in `internal/dialect/`.
  *
  * @since 0.1.0
  */
 import type { SqlClient } from "@effect/sql"
 import type { Column, Kind } from "./Column.js"
-import { formatDecimal, parseDecimal, sortableDecimal } from "./Column.js"
-import type { BigDecimal } from "effect"
-import type { PatternToken } from "./Filter.js"
+import * as mysqlDialect from "./internal/dialect/mysql.js"
+import * as pgDialect from "./internal/dialect/pg.js"
+import * as sqliteDialect from "./internal/dialect/sqlite.js"
+import type { PatternToken } from "./internal/sql/pattern.js"
 
 /**
  * How a value crosses the driver boundary for one kind of column.
@@ -82,6 +84,10 @@ export interface Dialect {
   readonly maxParams: number
   /** INSERT / UPDATE / DELETE … RETURNING is available. */
   readonly supportsReturning: boolean
+  /** Tables can live in a schema of their own (PostgreSQL schemas, MySQL databases). */
+  readonly supportsSchemas: boolean
+  /** The client reads 64-bit integers as JS numbers unless told to read them exactly. */
+  readonly readsBigintsAsNumbers: boolean
   /** DDL takes part in transactions (it commits or rolls back with them; MySQL's commits them). */
   readonly transactionalDdl: boolean
   /**
@@ -89,10 +95,30 @@ export interface Dialect {
    * across every connection and process (PostgreSQL's advisory locks).
    */
   readonly ddlLock?: (key: string) => string
-  /** An upsert statement can tell inserted rows from updated ones. */
-  readonly upsertReportsCreated: boolean
   /** Suffix that locks the rows a SELECT reads, for read-then-write inside a transaction. */
   readonly lockingRead: string
+  /** The statements that begin a transaction at an isolation level (the database's default when absent). */
+  readonly begin: (isolation: "read committed" | "repeatable read" | "serializable" | undefined) => ReadonlyArray<string>
+  /**
+   * Where the database can say, in RETURNING, whether an upsert inserted a row: the expression
+   * that is true for inserted rows (PostgreSQL's `(xmax = 0)`).
+   */
+  readonly upsertInsertedFlag?: string
+  /**
+   * Where a whole column can be bound as one array parameter: how many rows one statement takes,
+   * and the INSERT for those columns (`INSERT … SELECT * FROM UNNEST($1::text[], …)`).
+   */
+  readonly arrayInsert?: {
+    readonly rows: number
+    readonly text: (table: string, columns: ReadonlyArray<{ readonly quoted: string; readonly kind: Kind }>) => string
+  }
+  /** Facts to read from the server before its first DDL (MySQL or MariaDB). */
+  readonly serverInfo?: {
+    readonly query: string
+    readonly read: (rows: ReadonlyArray<Record<string, unknown>>) => ServerInfo
+  }
+  /** A failure after which the same statement should be run once more, unprepared. */
+  readonly retryUnprepared?: (cause: unknown) => boolean
   readonly quote: (identifier: string) => string
   /** The placeholder for the n-th (1-based) parameter. */
   readonly placeholder: (n: number) => string
@@ -112,20 +138,18 @@ export interface Dialect {
    */
   readonly literalMatch?: (kind: "start" | "end" | "contains", quoted: string, bind: () => string) => string
   readonly limitOffset: (limit: number | undefined, offset: number | undefined) => string
-  /** `ON CONFLICT … DO UPDATE SET …` or `ON DUPLICATE KEY UPDATE …`, taking values from the inserted row. */
-  readonly upsertFromInserted: (
+  /**
+   * What follows an INSERT to make it an upsert: `ON CONFLICT … DO UPDATE SET c = excluded.c` or
+   * `ON DUPLICATE KEY UPDATE c = VALUES(c)`, taking `update` columns from the inserted row and
+   * incrementing `increment`.
+   */
+  readonly upsertConflict: (
     table: string,
     conflict: ReadonlyArray<string>,
     update: ReadonlyArray<string>,
     increment: string | undefined
   ) => string
   readonly createTable: (spec: TableSpec, server: ServerInfo) => ReadonlyArray<string>
-  /**
-   * Array type of a column kind, where a whole column can be bound as one array parameter
-   * (`INSERT … SELECT * FROM UNNEST($1::text[], …)`: any number of rows, one parameter per
-   * column). PostgreSQL only.
-   */
-  readonly arrayType?: (kind: Kind) => string
   readonly affectedRows: (raw: unknown) => number
   readonly insertId: (raw: unknown) => unknown
   readonly classify: (cause: unknown) => Failure
@@ -141,618 +165,29 @@ export interface ServerInfo {
   readonly mariadb: boolean
 }
 
-const doubleQuote = (id: string) => `"${id.replace(/"/g, "\"\"")}"`
-const backtick = (id: string) => `\`${id.replace(/`/g, "``")}\``
-
-/** The number in `text` at [from, to), or -1 when a character is not a digit. */
-const digitsAt = (text: string, from: number, to: number): number => {
-  let n = 0
-  for (let i = from; i < to; i++) {
-    const d = text.charCodeAt(i) - 48
-    if (d < 0 || d > 9) return -1
-    n = n * 10 + d
-  }
-  return n
-}
+/**
+ * SQLite: the embedded default.
+ *
+ * @since 0.1.0
+ * @category dialects
+ */
+export const sqlite: Dialect = sqliteDialect.sqlite
 
 /**
- * Reads the UTC timestamps the library writes, without the general date parser:
- * `2024-01-02T03:04:05.678Z` (SQLite) and `2024-01-02 03:04:05.678000` (MySQL's DATE_FORMAT,
- * digits below the millisecond dropped). Undefined for anything else (the caller's parser
- * decides then).
+ * PostgreSQL.
+ *
+ * @since 0.1.0
+ * @category dialects
  */
-const parseUtc = (raw: unknown): Date | undefined => {
-  if (typeof raw !== "string" || raw.length < 23) return undefined
-  const sep = raw.charCodeAt(10)
-  if (
-    raw.charCodeAt(4) !== 45 || raw.charCodeAt(7) !== 45 || (sep !== 84 && sep !== 32) ||
-    raw.charCodeAt(13) !== 58 || raw.charCodeAt(16) !== 58 || raw.charCodeAt(19) !== 46
-  ) return undefined
-  // after the milliseconds: "Z" (ISO) or more fraction digits (MySQL)
-  const rest = raw.length === 24 && raw.charCodeAt(23) === 90 ? -2 : digitsAt(raw, 23, raw.length)
-  if (rest === -1 || (rest === -2) !== (sep === 84)) return undefined
-  const year = digitsAt(raw, 0, 4)
-  const month = digitsAt(raw, 5, 7)
-  const day = digitsAt(raw, 8, 10)
-  const hour = digitsAt(raw, 11, 13)
-  const minute = digitsAt(raw, 14, 16)
-  const second = digitsAt(raw, 17, 19)
-  const ms = digitsAt(raw, 20, 23)
-  if (
-    year < 1000 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23 || minute < 0 ||
-    minute > 59 || second < 0 || second > 59 || ms < 0
-  ) return undefined
-  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms))
-  return date.getUTCDate() === day ? date : undefined
-}
-
-const toNumber = (raw: unknown) => (typeof raw === "number" ? raw : Number(raw))
-const noNegativeZero = (v: unknown) => (Object.is(v, -0) ? 0 : v)
-const decimalCodec: Codec = {
-  toDb: (v) => formatDecimal(v as BigDecimal.BigDecimal),
-  fromDb: parseDecimal
-}
-const stringCodec: Codec = { toDb: (v) => v, fromDb: (raw) => (typeof raw === "string" ? raw : String(raw)) }
-const parseJsonIfText: Codec = {
-  toDb: (v) => JSON.stringify(v),
-  fromDb: (raw) => (typeof raw === "string" ? JSON.parse(raw) : raw)
-}
-
-const pad = (n: number, width = 2) => String(n).padStart(width, "0")
-/** `YYYY-MM-DD HH:MM:SS.mmm` in UTC: the literal MySQL DATETIME(3) stores. */
-const mysqlDatetime = (d: Date) =>
-  `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${
-    pad(d.getUTCMinutes())
-  }:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`
-
-/** LIKE patterns use `!` as the escape character: it needs no escaping in any SQL dialect's literal. */
-const likeEscaped = (tokens: ReadonlyArray<PatternToken>) =>
-  tokens.map((t) => t._tag === "any" ? "%" : t._tag === "one" ? "_" : /[!%_]/.test(t.value) ? `!${t.value}` : t.value).join("")
-/** GLOB is SQLite's case-sensitive matcher; its metacharacters are escaped with brackets. */
-const globEscaped = (tokens: ReadonlyArray<PatternToken>) =>
-  tokens.map((t) => t._tag === "any" ? "*" : t._tag === "one" ? "?" : /[*?[]/.test(t.value) ? `[${t.value}]` : t.value).join("")
-
-/** The (qualified) table name and the column and constraint definitions of CREATE TABLE. */
-const tableDefinition = (
-  spec: TableSpec,
-  options: {
-    readonly quote: (id: string) => string
-    readonly type: (column: Column) => string
-    /** The whole definition of a generated integer primary key after its name. */
-    readonly autoIncrement: string
-    /** What a nullable column says (MySQL wants an explicit NULL). */
-    readonly nullable: string
-  }
-) => {
-  const q = options.quote
-  const defs = spec.columns.map((c) =>
-    c === spec.primaryKey && spec.autoIncrement
-      ? `${q(c.name)} ${options.autoIncrement}`
-      : `${q(c.name)} ${options.type(c)}${c.nullable || c.optional ? options.nullable : " NOT NULL"}${
-        checkClause(c, q, sqlLiteral)
-      }`
-  )
-  if (!spec.autoIncrement) defs.push(`PRIMARY KEY (${primaryKeyColumns(spec).map(q).join(", ")})`)
-  for (const u of spec.uniques) defs.push(`CONSTRAINT ${q(u.name)} UNIQUE (${u.columns.map(q).join(", ")})`)
-  const table = spec.schema === undefined ? q(spec.table) : `${q(spec.schema)}.${q(spec.table)}`
-  return { table, defs }
-}
-
-const primaryKeyColumns = (spec: TableSpec): ReadonlyArray<string> =>
-  spec.tenantColumn === undefined ? [spec.primaryKey.name] : [spec.tenantColumn, spec.primaryKey.name]
-
-/** `ON CONFLICT (…) DO UPDATE SET c = excluded.c, …` (SQLite and PostgreSQL). */
-const onConflict = (
-  table: string,
-  conflict: ReadonlyArray<string>,
-  update: ReadonlyArray<string>,
-  increment: string | undefined
-) => {
-  const sets = [
-    ...update.map((c) => `${doubleQuote(c)} = excluded.${doubleQuote(c)}`),
-    ...(increment === undefined ? [] : [`${doubleQuote(increment)} = ${table}.${doubleQuote(increment)} + 1`])
-  ]
-  return ` ON CONFLICT (${conflict.map(doubleQuote).join(", ")}) DO ${sets.length === 0 ? "NOTHING" : `UPDATE SET ${sets.join(", ")}`}`
-}
-
-/** FNV-1a: a stable 32-bit hash of a text (signed, as PostgreSQL's int4). */
-const hash32 = (text: string): number => {
-  let h = 2166136261
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619)
-  return h | 0
-}
-
-/** The first key of the library's advisory locks ("df" + 1): apart from an application's own. */
-const ddlLockSpace = 0x64660001
-
-const fitIdentifier = (name: string, max: number): string => {
-  if (name.length <= max) return name
-  const suffix = (hash32(name) >>> 0).toString(16).padStart(8, "0")
-  return `${name.slice(0, max - 9)}_${suffix}`
-}
-
-/** @internal */
-export const constraintName = (dialect: Dialect, prefix: string, table: string, columns: ReadonlyArray<string>) =>
-  fitIdentifier(`${prefix}_${table}_${columns.join("_")}`, dialect.maxIdentifierLength)
-
-const driverCode = (cause: unknown): string | undefined => {
-  if (typeof cause !== "object" || cause === null) return undefined
-  const code = (cause as { code?: unknown }).code
-  return typeof code === "string" ? code : typeof code === "number" ? String(code) : undefined
-}
-const driverMessage = (cause: unknown): string =>
-  typeof cause === "object" && cause !== null && typeof (cause as { message?: unknown }).message === "string"
-    ? (cause as { message: string }).message
-    : ""
-
-const other = (code: string | undefined, retryable: boolean): Failure => ({
-  kind: "other",
-  code,
-  constraint: undefined,
-  columns: [],
-  retryable,
-  connectionLost: false
-})
-
-const constraint = (
-  kind: "unique" | "foreignKey" | "notNull",
-  code: string | undefined,
-  name: string | undefined,
-  columns: ReadonlyArray<string>
-): Failure => ({ kind, code, constraint: name, columns, retryable: false, connectionLost: false })
-
-/** Codes of a lost connection: the operating system's, the drivers', PostgreSQL's class 08 and 57P0x. */
-const lostCodes = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "PROTOCOL_CONNECTION_LOST",
-  "PROTOCOL_SEQUENCE_TIMEOUT",
-  "ER_SERVER_SHUTDOWN",
-  "57P01",
-  "57P02",
-  "57P03",
-  "08000",
-  "08001",
-  "08003",
-  "08004",
-  "08006",
-  "08007"
-])
-/** Driver messages of a lost connection that carry no code (node-postgres, mysql2). */
-const lostMessage =
-  /connection terminated|connection (is |was )?(closed|ended|lost)|not queryable|closed state|socket hang up|server closed the connection/i
+export const pg: Dialect = pgDialect.pg
 
 /**
- * The failures every dialect shares: a lost connection, and a wait for a pool connection
- * that took longer than the pool's acquire timeout (nothing ran: retryable).
+ * MySQL 8 and MariaDB. Uses no RETURNING, so the same code serves both.
+ *
+ * @since 0.1.0
+ * @category dialects
  */
-const shared = (code: string | undefined, message: string, cause: unknown): Failure | undefined => {
-  if (code === "POOL_TIMEOUT" || /timeout exceeded when trying to connect/i.test(message)) {
-    return other("POOL_TIMEOUT", true)
-  }
-  const fatal = typeof cause === "object" && cause !== null && (cause as { readonly fatal?: unknown }).fatal === true
-  if ((code !== undefined && lostCodes.has(code)) || lostMessage.test(message) || (fatal && code === undefined)) {
-    return { ...other(code ?? "CONNECTION_LOST", false), connectionLost: true }
-  }
-  return undefined
-}
-
-// ---------------------------------------------------------------------------
-// SQLite
-// ---------------------------------------------------------------------------
-
-const sqliteCodec = (kind: Kind): Codec => {
-  switch (kind._tag) {
-    case "integer":
-      return { toDb: (v) => v, fromDb: toNumber }
-    case "float":
-      return { toDb: noNegativeZero, fromDb: toNumber }
-    case "boolean":
-      return { toDb: (v) => (v ? 1 : 0), fromDb: (raw) => raw === 1 || raw === 1n || raw === true }
-    case "datetime":
-      return { toDb: (v) => (v as Date).toISOString(), fromDb: (raw) => parseUtc(raw) ?? new Date(raw as string) }
-    case "bigint":
-      return { toDb: (v) => v, fromDb: (raw) => BigInt(raw as number | bigint | string) }
-    case "decimal":
-      // no exact decimal type: order-preserving text, so comparisons and sorting are numeric
-      return { toDb: (v) => sortableDecimal.encode(v as BigDecimal.BigDecimal), fromDb: sortableDecimal.decode }
-    case "json":
-      return parseJsonIfText
-    case "string":
-    case "enum":
-      return stringCodec
-  }
-}
-
-const sqliteType = (column: Column): string => {
-  const k = column.kind
-  switch (k._tag) {
-    case "integer":
-    case "bigint":
-      return "INTEGER"
-    case "float":
-      return "REAL"
-    case "boolean":
-      return "INTEGER"
-    default:
-      return "TEXT"
-  }
-}
-
-/** SQLite: the embedded default. @since 0.1.0 @category dialects */
-export const sqlite: Dialect = {
-  name: "sqlite",
-  systemName: "sqlite",
-  maxIdentifierLength: 128,
-  maxParams: 32766,
-  supportsReturning: true,
-  transactionalDdl: true,
-  upsertReportsCreated: false,
-  lockingRead: "",
-  quote: doubleQuote,
-  placeholder: () => "?",
-  codec: sqliteCodec,
-  selectExpr: (c) => doubleQuote(c.name),
-  orderTerm: (q, d) => `${q} ${d === "asc" ? "ASC" : "DESC"}`,
-  // SQLite's LIKE ignores ASCII case: GLOB is the case-sensitive match
-  like: (q, param, ci) => (ci ? `${q} LIKE ${param} ESCAPE '!'` : `${q} GLOB ${param}`),
-  likePattern: (tokens, ci) => (ci ? likeEscaped(tokens) : globEscaped(tokens)),
-  literalMatch: (kind, q, bind) =>
-    kind === "contains"
-      ? `instr(${q}, ${bind()}) > 0`
-      : kind === "start"
-      ? `substr(${q}, 1, length(${bind()})) = ${bind()}`
-      : `(length(${q}) >= length(${bind()}) AND substr(${q}, length(${q}) - length(${bind()}) + 1) = ${bind()})`,
-  limitOffset: (limit, offset) =>
-    limit === undefined && offset === undefined
-      ? ""
-      : ` LIMIT ${limit ?? -1}${offset === undefined ? "" : ` OFFSET ${offset}`}`,
-  upsertFromInserted: (table, conflict, update, increment) => onConflict(table, conflict, update, increment),
-  createTable: (spec) => {
-    const { table, defs } = tableDefinition(spec, {
-      quote: doubleQuote,
-      type: sqliteType,
-      autoIncrement: "INTEGER PRIMARY KEY AUTOINCREMENT",
-      nullable: ""
-    })
-    return [
-      `CREATE TABLE IF NOT EXISTS ${table} (${defs.join(", ")})`,
-      ...spec.indexes.map((i) =>
-        `CREATE INDEX IF NOT EXISTS ${doubleQuote(i.name)} ON ${table} (${i.columns.map(doubleQuote).join(", ")})`
-      )
-    ]
-  },
-  affectedRows: (raw) => Number((raw as { changes?: number }).changes ?? 0),
-  insertId: (raw) => (raw as { lastInsertRowid?: unknown }).lastInsertRowid,
-  classify: (cause) => {
-    const code = driverCode(cause)
-    const message = driverMessage(cause)
-    const columnsOf = () => {
-      const m = /constraint failed: (.*)$/.exec(message)
-      return m === null ? [] : m[1]!.split(",").map((s) => s.trim().split(".").pop()!)
-    }
-    switch (code) {
-      case "SQLITE_CONSTRAINT_PRIMARYKEY":
-      case "SQLITE_CONSTRAINT_UNIQUE":
-        return constraint("unique", code, undefined, columnsOf())
-      case "SQLITE_CONSTRAINT_FOREIGNKEY":
-        return constraint("foreignKey", code, undefined, [])
-      case "SQLITE_CONSTRAINT_NOTNULL":
-        return constraint("notNull", code, undefined, columnsOf())
-      case "SQLITE_BUSY":
-      case "SQLITE_BUSY_SNAPSHOT":
-      case "SQLITE_LOCKED":
-        return other(code, true)
-      default:
-        return shared(code, message, cause) ?? other(code, false)
-    }
-  }
-}
-
-const checkClause = (column: Column, quote: (s: string) => string, literal: (s: string) => string): string =>
-  column.kind._tag === "enum"
-    ? ` CHECK (${quote(column.name)} IN (${column.kind.values.map(literal).join(", ")}))`
-    : ""
-
-// ---------------------------------------------------------------------------
-// PostgreSQL
-// ---------------------------------------------------------------------------
-
-const pgCodec = (kind: Kind): Codec => {
-  switch (kind._tag) {
-    case "integer":
-      return { toDb: (v) => v, fromDb: toNumber }
-    case "float":
-      return { toDb: noNegativeZero, fromDb: toNumber }
-    case "boolean":
-      return { toDb: (v) => v, fromDb: (raw) => raw === true || raw === "t" || raw === "true" }
-    case "datetime":
-      return {
-        toDb: (v) => (v as Date).toISOString(),
-        fromDb: (raw) => (raw instanceof Date ? raw : new Date(raw as string))
-      }
-    case "bigint":
-      return { toDb: (v) => String(v), fromDb: (raw) => BigInt(raw as string) }
-    case "decimal":
-      return decimalCodec
-    case "json":
-      // node-postgres parses json/jsonb itself: a JSON string value arrives as a JS string
-      return { toDb: (v) => JSON.stringify(v), fromDb: (raw) => raw }
-    case "string":
-    case "enum":
-      return stringCodec
-  }
-}
-
-const pgType = (column: Column): string => {
-  const k = column.kind
-  switch (k._tag) {
-    case "string":
-      return `${k.maxLength !== undefined ? `VARCHAR(${k.maxLength})` : "TEXT"} COLLATE "C"`
-    case "enum":
-      return `TEXT COLLATE "C"`
-    case "integer":
-    case "bigint":
-      return "BIGINT"
-    case "float":
-      return "DOUBLE PRECISION"
-    case "boolean":
-      return "BOOLEAN"
-    case "datetime":
-      return "TIMESTAMPTZ(3)"
-    case "decimal":
-      return k.precision !== undefined ? `NUMERIC(${k.precision}, ${k.scale ?? 0})` : "NUMERIC"
-    case "json":
-      return "JSONB"
-  }
-}
-
-const sqlLiteral = (v: string) => `'${v.replace(/'/g, "''")}'`
-
-/** PostgreSQL. @since 0.1.0 @category dialects */
-export const pg: Dialect = {
-  name: "pg",
-  systemName: "postgresql",
-  maxIdentifierLength: 63,
-  maxParams: 65535,
-  supportsReturning: true,
-  transactionalDdl: true,
-  ddlLock: (key) => `SELECT pg_advisory_xact_lock(${ddlLockSpace}, ${hash32(key)})`,
-  upsertReportsCreated: true,
-  lockingRead: " FOR UPDATE",
-  quote: doubleQuote,
-  placeholder: (n) => `$${n}`,
-  arrayType: (kind) => {
-    switch (kind._tag) {
-      case "string":
-      case "enum":
-        return "text[]"
-      case "integer":
-      case "bigint":
-        return "int8[]"
-      case "float":
-        return "float8[]"
-      case "boolean":
-        return "bool[]"
-      case "datetime":
-        return "timestamptz[]"
-      case "decimal":
-        return "numeric[]"
-      case "json":
-        return "jsonb[]"
-    }
-  },
-  codec: pgCodec,
-  selectExpr: (c) => doubleQuote(c.name),
-  // SQLite and MySQL sort NULL as the smallest value; PostgreSQL is told to do the same
-  // NULLS FIRST/LAST only where NULL can occur: on a NOT NULL column it would stop PostgreSQL
-  // from walking an index in order
-  orderTerm: (q, d, nullable) =>
-    d === "asc" ? `${q} ASC${nullable ? " NULLS FIRST" : ""}` : `${q} DESC${nullable ? " NULLS LAST" : ""}`,
-  // columns are COLLATE "C": LIKE is case-sensitive, ILIKE folds ASCII letters
-  like: (q, param, ci) => `${q} ${ci ? "ILIKE" : "LIKE"} ${param} ESCAPE '!'`,
-  likePattern: (tokens) => likeEscaped(tokens),
-  limitOffset: (limit, offset) =>
-    `${limit === undefined ? "" : ` LIMIT ${limit}`}${offset === undefined ? "" : ` OFFSET ${offset}`}`,
-  upsertFromInserted: (table, conflict, update, increment) => onConflict(table, conflict, update, increment),
-  createTable: (spec) => {
-    const { table, defs } = tableDefinition(spec, {
-      quote: doubleQuote,
-      type: pgType,
-      autoIncrement: "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
-      nullable: ""
-    })
-    return [
-      ...(spec.schema === undefined ? [] : [`CREATE SCHEMA IF NOT EXISTS ${doubleQuote(spec.schema)}`]),
-      `CREATE TABLE IF NOT EXISTS ${table} (${defs.join(", ")})`,
-      ...spec.indexes.map((i) =>
-        `CREATE INDEX IF NOT EXISTS ${doubleQuote(i.name)} ON ${table} (${i.columns.map(doubleQuote).join(", ")})`
-      )
-    ]
-  },
-  affectedRows: (raw) => Number((raw as { rowCount?: number | null }).rowCount ?? 0),
-  insertId: () => undefined,
-  classify: (cause) => {
-    const code = driverCode(cause)
-    const e = cause as { constraint?: string; column?: string; detail?: string }
-    const keyColumns = () => {
-      const m = /^Key \(([^)]*)\)=/.exec(e.detail ?? "")
-      return m === null ? [] : m[1]!.split(",").map((s) => s.trim().replace(/^"|"$/g, ""))
-    }
-    switch (code) {
-      case "23505":
-        return constraint("unique", code, e.constraint, keyColumns())
-      case "23503":
-        return constraint("foreignKey", code, e.constraint, keyColumns())
-      case "23502":
-        return constraint("notNull", code, undefined, e.column === undefined ? [] : [e.column])
-      case "40001":
-      case "40P01":
-      case "55P03":
-      case "53300":
-        return other(code, true)
-      default:
-        return shared(code, driverMessage(cause), cause) ?? other(code, false)
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------
-// MySQL / MariaDB
-// ---------------------------------------------------------------------------
-
-const mysqlCodec = (kind: Kind): Codec => {
-  switch (kind._tag) {
-    case "integer":
-      return { toDb: (v) => v, fromDb: toNumber }
-    case "float":
-      return { toDb: noNegativeZero, fromDb: toNumber }
-    case "boolean":
-      return { toDb: (v) => (v ? 1 : 0), fromDb: (raw) => raw === 1 || raw === "1" || raw === true }
-    case "datetime":
-      return {
-        toDb: (v) => mysqlDatetime(v as Date),
-        // selected through DATE_FORMAT, so the driver's time zone setting never applies
-        fromDb: (raw) =>
-          raw instanceof Date
-            ? raw
-            : parseUtc(raw) ?? new Date(`${String(raw).replace(" ", "T").slice(0, 23)}Z`)
-      }
-    case "bigint":
-      return { toDb: (v) => String(v), fromDb: (raw) => BigInt(raw as string | number) }
-    case "decimal":
-      return decimalCodec
-    case "json":
-      return parseJsonIfText
-    case "string":
-    case "enum":
-      return stringCodec
-  }
-}
-
-const mysqlType = (column: Column, keyed: boolean): string => {
-  const k = column.kind
-  switch (k._tag) {
-    case "string":
-      return k.maxLength !== undefined && k.maxLength <= 16383
-        ? `VARCHAR(${k.maxLength})`
-        : keyed
-        ? "VARCHAR(255)"
-        : "LONGTEXT"
-    case "enum":
-      return `VARCHAR(${Math.max(1, ...k.values.map((v) => v.length))})`
-    case "integer":
-    case "bigint":
-      return "BIGINT"
-    case "float":
-      return "DOUBLE"
-    case "boolean":
-      return "BOOLEAN"
-    case "datetime":
-      return "DATETIME(3)"
-    case "decimal":
-      return k.precision !== undefined ? `DECIMAL(${k.precision}, ${k.scale ?? 0})` : "DECIMAL(65, 30)"
-    case "json":
-      return "JSON"
-  }
-}
-
-/** MySQL 8 and MariaDB. Uses no RETURNING, so the same code serves both. @since 0.1.0 @category dialects */
-export const mysql: Dialect = {
-  name: "mysql",
-  systemName: "mysql",
-  maxIdentifierLength: 64,
-  maxParams: 65535,
-  supportsReturning: false,
-  transactionalDdl: false,
-  upsertReportsCreated: false,
-  lockingRead: " FOR UPDATE",
-  quote: backtick,
-  placeholder: () => "?",
-  codec: mysqlCodec,
-  // dates through DATE_FORMAT (the driver's time zone never applies); JSON as text (the
-  // driver would parse some JSON values itself, making a bare JSON string ambiguous)
-  selectExpr: (c) =>
-    c.kind._tag === "datetime"
-      ? `DATE_FORMAT(${backtick(c.name)}, '%Y-%m-%d %H:%i:%s.%f') AS ${backtick(c.name)}`
-      : c.kind._tag === "json"
-      ? `CAST(${backtick(c.name)} AS CHAR) AS ${backtick(c.name)}`
-      : backtick(c.name),
-  orderTerm: (q, d) => `${q} ${d === "asc" ? "ASC" : "DESC"}`,
-  // binary collation: LIKE is case-sensitive; LOWER on both sides for the insensitive form
-  like: (q, param, ci) => (ci ? `LOWER(${q}) LIKE LOWER(${param}) ESCAPE '!'` : `${q} LIKE ${param} ESCAPE '!'`),
-  likePattern: (tokens) => likeEscaped(tokens),
-  limitOffset: (limit, offset) =>
-    limit === undefined && offset === undefined
-      ? ""
-      : ` LIMIT ${limit ?? "18446744073709551615"}${offset === undefined ? "" : ` OFFSET ${offset}`}`,
-  upsertFromInserted: (_table, conflict, update, increment) => {
-    const set = [
-      ...(update.length === 0 && increment === undefined ? [conflict[0]!] : update).map((c) =>
-        `${backtick(c)} = VALUES(${backtick(c)})`
-      ),
-      ...(increment === undefined ? [] : [`${backtick(increment)} = ${backtick(increment)} + 1`])
-    ]
-    return ` ON DUPLICATE KEY UPDATE ${set.join(", ")}`
-  },
-  createTable: (spec, server) => {
-    const { table, defs } = tableDefinition(spec, {
-      quote: backtick,
-      type: (c) => mysqlType(c, spec.keyed.has(c.name)),
-      autoIncrement: "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
-      nullable: " NULL"
-    })
-    // MySQL declares indexes inside CREATE TABLE (it has no CREATE INDEX IF NOT EXISTS)
-    for (const i of spec.indexes) defs.push(`INDEX ${backtick(i.name)} (${i.columns.map(backtick).join(", ")})`)
-    // binary, no-pad collation: comparisons, uniqueness and ordering match SQLite and PostgreSQL "C"
-    const collation = server.mariadb ? "utf8mb4_nopad_bin" : "utf8mb4_0900_bin"
-    return [
-      ...(spec.schema === undefined
-        ? []
-        : [`CREATE DATABASE IF NOT EXISTS ${backtick(spec.schema)} CHARACTER SET utf8mb4 COLLATE ${collation}`]),
-      `CREATE TABLE IF NOT EXISTS ${table} (${defs.join(", ")}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${collation}`
-    ]
-  },
-  affectedRows: (raw) => Number((raw as { affectedRows?: number }).affectedRows ?? 0),
-  insertId: (raw) => (raw as { insertId?: unknown }).insertId,
-  classify: (cause) => {
-    const code = driverCode(cause)
-    const message = driverMessage(cause)
-    switch (code) {
-      case "ER_DUP_ENTRY": {
-        const m = /for key '([^']*)'/.exec(message)
-        const key = m === null ? undefined : m[1]!.split(".").pop()
-        return constraint("unique", code, key, [])
-      }
-      case "ER_NO_REFERENCED_ROW":
-      case "ER_NO_REFERENCED_ROW_2":
-      case "ER_ROW_IS_REFERENCED":
-      case "ER_ROW_IS_REFERENCED_2": {
-        const m = /CONSTRAINT `([^`]*)`/.exec(message)
-        const cols = /FOREIGN KEY \(([^)]*)\)/.exec(message)
-        const columns = cols === null ? [] : cols[1]!.split(",").map((c) => c.trim().replace(/^`|`$/g, ""))
-        return constraint("foreignKey", code, m?.[1], columns)
-      }
-      case "ER_BAD_NULL_ERROR":
-      case "ER_NO_DEFAULT_FOR_FIELD": {
-        const m = /(?:Column|Field) '([^']*)'/.exec(message)
-        return constraint("notNull", code, undefined, m === null ? [] : [m[1]!])
-      }
-      case "ER_LOCK_DEADLOCK":
-      case "ER_LOCK_WAIT_TIMEOUT":
-      case "ER_CHECKREAD":
-      case "ER_CON_COUNT_ERROR":
-        return other(code, true)
-      default:
-        return shared(code, message, cause) ?? other(code, false)
-    }
-  }
-}
+export const mysql: Dialect = mysqlDialect.mysql
 
 /**
  * The dialect of a client.

@@ -44,12 +44,6 @@ export interface Options {
   readonly timeout?: Duration.DurationInput
 }
 
-const isolationSql: Record<Isolation, string> = {
-  "read committed": "READ COMMITTED",
-  "repeatable read": "REPEATABLE READ",
-  "serializable": "SERIALIZABLE"
-}
-
 const classifyCause = (dialect: Dialect.Dialect, operation: string, error: SqlError) =>
   toDatabaseError(dialect, "DataFlow", operation, error)
 
@@ -154,18 +148,9 @@ const scope = <A, E, R>(
         const exec = (statement: string, operation: string) =>
           Effect.mapError(conn.executeRaw(statement, []), (e) => classifyCause(dialect, operation, e))
         const savepoint = `dataflow_${depth}`
-        const level = options.isolation === undefined ? undefined : isolationSql[options.isolation]
         const begin = depth > 0
           ? exec(`SAVEPOINT ${savepoint}`, "savepoint")
-          : dialect.name === "mysql"
-          // MySQL sets the level of the *next* transaction, before it starts
-          ? Effect.zipRight(
-            level === undefined ? Effect.void : exec(`SET TRANSACTION ISOLATION LEVEL ${level}`, "begin"),
-            exec("START TRANSACTION", "begin")
-          )
-          : dialect.name === "pg"
-          ? exec(level === undefined ? "BEGIN" : `BEGIN ISOLATION LEVEL ${level}`, "begin")
-          : exec("BEGIN", "begin")
+          : Effect.forEach(dialect.begin(options.isolation), (statement) => exec(statement, "begin"), { discard: true })
         const rollback = Effect.ignore(exec(depth === 0 ? "ROLLBACK" : `ROLLBACK TO SAVEPOINT ${savepoint}`, "rollback"))
         const started = yield* Effect.exit(timed(begin))
         if (Exit.isFailure(started)) {

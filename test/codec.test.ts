@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, FastCheck as fc } from "effect"
-import { formatDecimal, sortableDecimal } from "../src/Column.js"
+import { formatDecimal, sortableDecimal } from "../src/internal/model/storage.js"
 
 const decimal = fc.tuple(fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }), fc.integer({ min: -30, max: 30 }))
   .map(([value, scale]) => BigDecimal.make(value, scale))

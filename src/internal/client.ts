@@ -50,8 +50,6 @@ export interface ClientState {
   readonly dialect: Dialect.Dialect
   readonly ready: Map<string, true | Deferred.Deferred<void, unknown>>
   server: Dialect.ServerInfo | undefined
-  /** Bumped when SQLite statements must be prepared afresh (see core.context). */
-  generation: number
 }
 
 const states = new WeakMap<SqlClient.SqlClient, ClientState>()
@@ -107,7 +105,7 @@ export const directPathOf = (sql: SqlClient.SqlClient): DirectPath | undefined =
 export const stateOf = (sql: SqlClient.SqlClient): ClientState => {
   let state = states.get(sql)
   if (state === undefined) {
-    state = { dialect: Dialect.fromClient(sql), ready: new Map(), server: undefined, generation: 0 }
+    state = { dialect: Dialect.fromClient(sql), ready: new Map(), server: undefined }
     states.set(sql, state)
   }
   return state
@@ -120,10 +118,11 @@ export const outsideTransaction = <A, E, R>(self: Effect.Effect<A, E, R>): Effec
 
 const serverInfo = (sql: SqlClient.SqlClient, state: ClientState): Effect.Effect<Dialect.ServerInfo, SqlError> => {
   const known = state.server ?? directPathOf(sql)?.server
-  if (known !== undefined || state.dialect.name !== "mysql") return Effect.succeed(known ?? { mariadb: false })
-  return sql.unsafe<{ v: string }>("SELECT VERSION() AS v").withoutTransform.pipe(
+  const query = state.dialect.serverInfo
+  if (known !== undefined || query === undefined) return Effect.succeed(known ?? { mariadb: false })
+  return sql.unsafe<Record<string, unknown>>(query.query).withoutTransform.pipe(
     Effect.map((rows) => {
-      state.server = { mariadb: /mariadb/i.test(String(rows[0]?.v ?? "")) }
+      state.server = query.read(rows)
       return state.server
     })
   )

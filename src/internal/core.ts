@@ -7,9 +7,12 @@ import { SqlClient, Statement } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Context as EffectContext } from "effect"
 import { Clock, Context, Effect, Either, Option, ParseResult, Schema, SchemaAST as AST } from "effect"
-import * as Column from "../Column.js"
+import type * as Column from "../Column.js"
+import * as Columns from "./model/columns.js"
+import * as Storage from "./model/storage.js"
+import * as Where from "./sql/filter.js"
+import { constraintName } from "./dialect/common.js"
 import * as Dialect from "../Dialect.js"
-import * as Filter from "../Filter.js"
 import {
   ConfigurationError,
   DatabaseError,
@@ -77,7 +80,7 @@ interface Compiled {
   readonly live: string | undefined
   /** The quoted tenant column on tenant-scoped models. */
   readonly tenantColumn: string | undefined
-  readonly filterField: (name: string) => Filter.FieldInfo | undefined
+  readonly filterField: (name: string) => Where.FieldInfo | undefined
   readonly uniques: ReadonlyArray<{ readonly name: string; readonly fields: FieldList; readonly columns: FieldList }>
   readonly constraintFields: ReadonlyMap<string, FieldList>
   readonly ddl: (server: Dialect.ServerInfo) => ReadonlyArray<string>
@@ -128,8 +131,8 @@ const newRowEncoder = (def: Def, columns: ReadonlyArray<CompiledColumn>): NewRow
   const checks = columns.map((c): (v: unknown) => string | undefined => {
     const column = c.column
     return column.kind._tag === "json"
-      ? (v) => Column.jsonValueCheck(column, v)
-      : (v) => Column.storageCheck(column.kind, v)
+      ? (v) => Storage.jsonValueCheck(column, v)
+      : (v) => Storage.storageCheck(column.kind, v)
   })
   const toDb = columns.map((c) => c.toDb)
   const userFields = new Set(def.userColumns.map((c) => c.field))
@@ -261,7 +264,7 @@ export const makeDef = (name: string, fields: Schema.Struct.Fields, options: Def
     options.primaryKey ?? "id",
     ...[...(options.unique ?? []), ...(options.indexes ?? [])].flatMap((e) => (typeof e === "string" ? [e] : e))
   ])
-  const userColumns = Column.fromFields(fields, snakeCase).map((c): Column.Column =>
+  const userColumns = Columns.fromFields(fields, snakeCase).map((c): Column.Column =>
     c.kind._tag === "string" && c.kind.maxLength === undefined && keyedFields.has(c.field)
       ? { ...c, kind: { _tag: "string", maxLength: 255 } }
       : c
@@ -274,12 +277,12 @@ export const makeDef = (name: string, fields: Schema.Struct.Fields, options: Def
   const datetime: Column.Kind = { _tag: "datetime" }
   const managedColumns = [
     ...(timestamps
-      ? [Column.managedColumn("createdAt", "created_at", datetime), Column.managedColumn("updatedAt", "updated_at", datetime)]
+      ? [Columns.managedColumn("createdAt", "created_at", datetime), Columns.managedColumn("updatedAt", "updated_at", datetime)]
       : []),
-    ...(options.softDelete === true ? [Column.managedColumn("deletedAt", "deleted_at", datetime, true)] : []),
-    ...(options.versioned === true ? [Column.managedColumn("version", "version", { _tag: "integer" })] : []),
+    ...(options.softDelete === true ? [Columns.managedColumn("deletedAt", "deleted_at", datetime, true)] : []),
+    ...(options.versioned === true ? [Columns.managedColumn("version", "version", { _tag: "integer" })] : []),
     ...(options.tenantScoped === true
-      ? [Column.managedColumn("tenantId", "tenant_id", { _tag: "string", maxLength: 48 })]
+      ? [Columns.managedColumn("tenantId", "tenant_id", { _tag: "string", maxLength: 48 })]
       : [])
   ]
   for (const m of managedColumns) {
@@ -443,11 +446,11 @@ const compile = (def: Def, dialect: Dialect.Dialect, schema: string | undefined)
   const scoped = (fields: FieldList): FieldList => (def.tenantScoped ? ["tenantId", ...fields] : fields)
   const uniques = def.uniqueSets.map((fields) => {
     const columns = scoped(fields).map(colOf)
-    return { name: Dialect.constraintName(dialect, "uq", def.table, columns), fields: scoped(fields), columns }
+    return { name: constraintName(dialect, "uq", def.table, columns), fields: scoped(fields), columns }
   })
   const indexes = def.indexSets.map((fields) => {
     const columns = scoped(fields).map(colOf)
-    return { name: Dialect.constraintName(dialect, "ix", def.table, columns), columns }
+    return { name: constraintName(dialect, "ix", def.table, columns), columns }
   })
   const constraintFields = new Map<string, FieldList>(uniques.map((u) => [u.name, u.fields]))
   constraintFields.set("PRIMARY", [def.pk.field])
@@ -495,7 +498,7 @@ const compile = (def: Def, dialect: Dialect.Dialect, schema: string | undefined)
         indexes,
         keyed
       }, server),
-    safeIntegers: dialect.name === "sqlite" && def.columns.some((c) => c.kind._tag === "bigint"),
+    safeIntegers: dialect.readsBigintsAsNumbers && def.columns.some((c) => c.kind._tag === "bigint"),
     newColumns,
     encodeNew: def.hasDefaults ? undefined : newRowEncoder(def, newColumns),
     decodePlan: decodePlanOf(all),
@@ -587,7 +590,7 @@ const checkStorage = (def: Def, record: Row, operation: string, rowIndex?: numbe
   for (const c of def.userColumns) {
     const v = record[c.field]
     if (v === undefined || v === null) continue
-    const reason = c.kind._tag === "json" ? Column.jsonValueCheck(c, v) : Column.storageCheck(c.kind, v)
+    const reason = c.kind._tag === "json" ? Storage.jsonValueCheck(c, v) : Storage.storageCheck(c.kind, v)
     if (reason !== undefined) return validation(def, operation, c.field, reason, rowIndex)
   }
   return undefined
@@ -669,7 +672,7 @@ export const valueProblem = (def: Def, field: string, value: unknown): string | 
   const column = def.byField.get(field)
   if (column === undefined) return "unknown field"
   if (!def.isValue.get(field)!(value)) return "value does not match the field's type"
-  return column.kind._tag === "json" ? Column.jsonValueCheck(column, value) : Column.storageCheck(column.kind, value)
+  return column.kind._tag === "json" ? Storage.jsonValueCheck(column, value) : Storage.storageCheck(column.kind, value)
 }
 
 /** @internal */
@@ -699,7 +702,7 @@ export const compileWhere = (
   tenant: string | undefined
 ): Either.Either<{ readonly sql: string; readonly condition: string | undefined }, InvalidFilter> =>
   Either.map(
-    Filter.compile({ model: def.name, operation, dialect: c.dialect, field: c.filterField }, where, params),
+    Where.compileFilter({ model: def.name, operation, dialect: c.dialect, field: c.filterField }, where, params),
     (condition) => {
       const parts = [condition, includeDeleted ? undefined : c.live].filter((p): p is string => p !== undefined)
       if (c.tenantColumn !== undefined) {
@@ -801,12 +804,6 @@ export interface NodeContext {
   readonly atomic: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | Transaction.TransactionError, R>
 }
 
-const withGeneration = (state: { readonly generation: number }, text: string) =>
-  state.generation === 0 ? text : `${text} /* ${state.generation} */`
-
-const isMissingTable = (e: SqlError) =>
-  e.cause instanceof Error && /no such table/.test(e.cause.message)
-
 /**
  * Resolves the client (default, instance, or the tenant's own), the tenant, the compiled
  * statements for the dialect (and tenant schema), and ensures the table.
@@ -847,7 +844,7 @@ const contextOn = (
   const state = stateOf(sql)
   let schema: string | undefined
   if (tenancy === "schema" && tenant !== undefined) {
-    if (state.dialect.name === "sqlite") {
+    if (!state.dialect.supportsSchemas) {
       return Effect.fail(
         new ConfigurationError({
           model: def.name,
@@ -882,21 +879,24 @@ const makeBase = (
 ): NodeContext => {
   const c = compiledFor(def, state.dialect, schema)
   const own = directPathOf(sql)
-  // @effect/sql-sqlite-node caches a failed prepare (a table that did not exist yet) for
-  // minutes. After such a failure the client's statements get a new comment suffix, so they
-  // are prepared afresh once the table exists.
-  const fresh = state.dialect.name === "sqlite"
-    ? <A>(run: (text: string) => Effect.Effect<A, SqlError>, text: string) =>
-      Effect.catchIf(run(withGeneration(state, text)), isMissingTable, () => {
-        state.generation++
-        return run(withGeneration(state, text))
-      })
-    : <A>(run: (text: string) => Effect.Effect<A, SqlError>, text: string) => run(text)
+  // a client may remember that a statement failed to prepare (a table that did not exist
+  // yet): where the dialect says so, such a statement is run once more, unprepared
+  const retryUnprepared = state.dialect.retryUnprepared
+  const fresh = <A>(run: (unprepared: boolean) => Effect.Effect<A, SqlError>) =>
+    retryUnprepared === undefined
+      ? run(false)
+      : Effect.catchIf(
+        run(false),
+        (e) => retryUnprepared(e.cause),
+        // if the table is still missing the retry fails too (a client may even throw): the
+        // first failure is the one reported
+        (first) => Effect.catchAllCause(run(true), () => Effect.fail(first))
+      )
   const viaStatement = <A>(text: string, params: ReadonlyArray<unknown>, raw: boolean) =>
-    fresh(
-      (t) => (raw ? sql.unsafe(t, params).raw : sql.unsafe<Row>(t, params).withoutTransform) as Effect.Effect<A, SqlError>,
-      text
-    )
+    fresh((unprepared) => {
+      const statement = sql.unsafe<Row>(text, params)
+      return (unprepared ? statement.unprepared : raw ? statement.raw : statement.withoutTransform) as Effect.Effect<A, SqlError>
+    })
   /**
    * Runs one statement. `@effect/sql`'s statement pipeline opens a span, reads the statement
    * transformer and opens a Scope for every statement; when no tracer would record the span
@@ -970,10 +970,10 @@ export const decodeFilter = (def: Def, input: unknown): Effect.Effect<unknown, I
       }
     }] as const
   }))
-  const decoded = Filter.decodeValues({ model: def.name, operation: "decodeFilter" }, (f) => decoders.get(f), input)
+  const decoded = Where.decodeValues({ model: def.name, operation: "decodeFilter" }, (f) => decoders.get(f), input)
   if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
   // validation only: compile against any dialect and drop the SQL
-  const validated = Filter.compile(
+  const validated = Where.compileFilter(
     { model: def.name, operation: "decodeFilter", dialect: Dialect.sqlite, field: compiledFor(def, Dialect.sqlite).filterField },
     decoded.right,
     []

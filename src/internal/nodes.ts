@@ -475,12 +475,6 @@ export const make = (def: Def): Nodes => {
       return found
     })
 
-  /** `INSERT … SELECT * FROM UNNEST($1::type[], …)`: one array parameter per column. */
-  const unnestInsertText = (ctx: NodeContext, columns: ReadonlyArray<NodeContext["c"]["all"][number]>) =>
-    `INSERT INTO ${ctx.c.table} (${columns.map((c) => c.quoted).join(", ")}) SELECT * FROM UNNEST(${
-      columns.map((c, k) => `${ctx.c.dialect.placeholder(k + 1)}::${ctx.c.dialect.arrayType!(c.column.kind)}`).join(", ")
-    })`
-
   /**
    * The INSERT (no RETURNING) of `rows` rows in `columns`, from their encoded values row after
    * row: multi-row VALUES, or where the dialect binds arrays one array parameter per column
@@ -492,14 +486,15 @@ export const make = (def: Def): Nodes => {
     values: ReadonlyArray<unknown>,
     rows: number
   ): { readonly text: string; readonly params: ReadonlyArray<unknown> } => {
-    if (ctx.c.dialect.arrayType === undefined) return { text: ctx.c.insertText(columns, rows, false), params: values }
+    const arrayInsert = ctx.c.dialect.arrayInsert
+    if (arrayInsert === undefined) return { text: ctx.c.insertText(columns, rows, false), params: values }
     const width = columns.length
     const arrays = columns.map((_, k) => {
       const column = new Array<unknown>(rows)
       for (let r = 0; r < rows; r++) column[r] = values[r * width + k]
       return column
     })
-    return { text: unnestInsertText(ctx, columns), params: arrays }
+    return { text: arrayInsert.text(ctx.c.table, columns.map((c) => ({ quoted: c.quoted, kind: c.column.kind }))), params: arrays }
   }
 
   /** Inserts records in chunks; returns the stored records when asked. */
@@ -508,7 +503,7 @@ export const make = (def: Def): Nodes => {
       const out: Array<Row | undefined> = returning ? new Array(records.length) : []
       const useReturning = returning && ctx.c.dialect.supportsReturning
       for (const { columns, explicit, indices } of byColumnList(ctx, records)) {
-        if (!returning && ctx.c.dialect.arrayType !== undefined) {
+        if (!returning && ctx.c.dialect.arrayInsert !== undefined) {
           // one array parameter per column: one statement for the whole chunk
           const values: Array<unknown> = []
           for (const i of indices) encodeRow(columns, records[i]!, values)
@@ -556,8 +551,8 @@ export const make = (def: Def): Nodes => {
       // rows are validated and written chunk by chunk inside one transaction: memory stays
       // flat for any number of rows, and a bad row anywhere rolls back everything
       // chunks of at most 1000 rows a statement; 10,000 where a chunk is one UNNEST statement
-      const size = ctx.c.dialect.arrayType !== undefined && !returning
-        ? 10_000
+      const size = ctx.c.dialect.arrayInsert !== undefined && !returning
+        ? ctx.c.dialect.arrayInsert.rows
         : rowsPerStatement(ctx, ctx.c.all.length)
       const stored: Array<Row> = []
       let inserted = 0
@@ -795,7 +790,7 @@ export const make = (def: Def): Nodes => {
       const now = yield* nowDate
       const record = stamp(created.right, now, ctx.tenant)
       const { dialect } = ctx.c
-      if (dialect.upsertReportsCreated && !def.softDelete) {
+      if (dialect.upsertInsertedFlag !== undefined && !def.softDelete) {
         const columns = insertColumns(ctx, hasKey(record))
         const params: Array<unknown> = []
         encodeRow(columns, record, params)
@@ -804,7 +799,7 @@ export const make = (def: Def): Nodes => {
         if (sets.length === 0) sets.push(`${conflict[0]} = EXCLUDED.${conflict[0]}`)
         const text = `${ctx.c.insertText(columns, 1, false)} ON CONFLICT (${conflict.join(", ")}) DO UPDATE SET ${
           sets.join(", ")
-        } RETURNING ${ctx.c.selectList}, (xmax = 0) AS "__created"`
+        } RETURNING ${ctx.c.selectList}, ${dialect.upsertInsertedFlag} AS "__created"`
         const rows = yield* mapSqlError(ctx, operation)(ctx.query(text, params))
         return { record: decodeRow(ctx.c, rows[0]!), created: rows[0]!.__created === true }
       }
@@ -1012,7 +1007,7 @@ export const make = (def: Def): Nodes => {
         !keyCols.includes(c) && c !== ctx.c.pk && c.column.field !== "createdAt" && c.column.field !== "version"
       ).map((c) => c.column.name)
       const conflictNames = keyCols.map((c) => c.column.name)
-      const exactFromStatement = dialect.upsertReportsCreated && !def.softDelete
+      const exactFromStatement = dialect.upsertInsertedFlag !== undefined && !def.softDelete
       const work = Effect.gen(function*() {
         let existing = 0
         if (!exactFromStatement) {
@@ -1036,7 +1031,7 @@ export const make = (def: Def): Nodes => {
           }
         }
         let inserted = 0
-        const upsertClause = dialect.upsertFromInserted(
+        const upsertClause = dialect.upsertConflict(
           ctx.c.table,
           conflictNames,
           updateCols,
@@ -1045,7 +1040,7 @@ export const make = (def: Def): Nodes => {
         // one group per insert column list (rows naming a generated key or not)
         for (const columns of new Set(unique.map((r) => r.columns))) {
           const group = unique.filter((r) => r.columns === columns)
-          const size = dialect.arrayType !== undefined ? 10_000 : rowsPerStatement(ctx, columns.length)
+          const size = dialect.arrayInsert !== undefined ? dialect.arrayInsert.rows : rowsPerStatement(ctx, columns.length)
           for (let start = 0; start < group.length; start += size) {
             if (start > 0) yield* yieldToEventLoop
             const chunk = group.slice(start, start + size)
@@ -1055,7 +1050,7 @@ export const make = (def: Def): Nodes => {
             const text = insert.text + upsertClause
             const params = insert.params
             if (exactFromStatement) {
-              const out = yield* ctx.query(`${text} RETURNING (xmax = 0) AS "__created"`, params)
+              const out = yield* ctx.query(`${text} RETURNING ${ctx.c.dialect.upsertInsertedFlag} AS "__created"`, params)
               inserted += out.filter((r) => r.__created === true).length
             } else {
               yield* ctx.raw(text, params)

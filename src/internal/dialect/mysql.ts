@@ -1,0 +1,186 @@
+/**
+ * MySQL 8 and MariaDB: no RETURNING is used (MySQL has none), dates read through DATE_FORMAT
+ * so the driver's time zone never applies, binary no-pad collations, DDL outside transactions
+ * (it would commit them).
+ * (Internal module: not part of the public API.)
+ */
+import type { Column, Kind } from "../../Column.js"
+import type { Codec, Dialect } from "../../Dialect.js"
+import {
+  backtick,
+  constraint,
+  decimalCodec,
+  driverCode,
+  driverMessage,
+  isolationSql,
+  likeEscaped,
+  mysqlDatetime,
+  noNegativeZero,
+  other,
+  parseJsonIfText,
+  parseUtc,
+  shared,
+  stringCodec,
+  tableDefinition,
+  toNumber
+} from "./common.js"
+
+const mysqlCodec = (kind: Kind): Codec => {
+  switch (kind._tag) {
+    case "integer":
+      return { toDb: (v) => v, fromDb: toNumber }
+    case "float":
+      return { toDb: noNegativeZero, fromDb: toNumber }
+    case "boolean":
+      return { toDb: (v) => (v ? 1 : 0), fromDb: (raw) => raw === 1 || raw === "1" || raw === true }
+    case "datetime":
+      return {
+        toDb: (v) => mysqlDatetime(v as Date),
+        // selected through DATE_FORMAT, so the driver's time zone setting never applies
+        fromDb: (raw) =>
+          raw instanceof Date
+            ? raw
+            : parseUtc(raw) ?? new Date(`${String(raw).replace(" ", "T").slice(0, 23)}Z`)
+      }
+    case "bigint":
+      return { toDb: (v) => String(v), fromDb: (raw) => BigInt(raw as string | number) }
+    case "decimal":
+      return decimalCodec
+    case "json":
+      return parseJsonIfText
+    case "string":
+    case "enum":
+      return stringCodec
+  }
+}
+
+const mysqlType = (column: Column, keyed: boolean): string => {
+  const k = column.kind
+  switch (k._tag) {
+    case "string":
+      return k.maxLength !== undefined && k.maxLength <= 16383
+        ? `VARCHAR(${k.maxLength})`
+        : keyed
+        ? "VARCHAR(255)"
+        : "LONGTEXT"
+    case "enum":
+      return `VARCHAR(${Math.max(1, ...k.values.map((v) => v.length))})`
+    case "integer":
+    case "bigint":
+      return "BIGINT"
+    case "float":
+      return "DOUBLE"
+    case "boolean":
+      return "BOOLEAN"
+    case "datetime":
+      return "DATETIME(3)"
+    case "decimal":
+      return k.precision !== undefined ? `DECIMAL(${k.precision}, ${k.scale ?? 0})` : "DECIMAL(65, 30)"
+    case "json":
+      return "JSON"
+  }
+}
+
+/** MySQL 8 and MariaDB. Uses no RETURNING, so the same code serves both. @internal */
+export const mysql: Dialect = {
+  name: "mysql",
+  systemName: "mysql",
+  maxIdentifierLength: 64,
+  maxParams: 65535,
+  supportsReturning: false,
+  supportsSchemas: true,
+  readsBigintsAsNumbers: false,
+  transactionalDdl: false,
+  lockingRead: " FOR UPDATE",
+  // MySQL sets the level of the *next* transaction, before it starts
+  begin: (isolation) => [
+    ...(isolation === undefined ? [] : [`SET TRANSACTION ISOLATION LEVEL ${isolationSql[isolation]}`]),
+    "START TRANSACTION"
+  ],
+  // MariaDB and MySQL name their binary, no-pad collations differently
+  serverInfo: {
+    query: "SELECT VERSION() AS v",
+    read: (rows) => ({ mariadb: /mariadb/i.test(String(rows[0]?.v ?? "")) })
+  },
+  quote: backtick,
+  placeholder: () => "?",
+  codec: mysqlCodec,
+  // dates through DATE_FORMAT (the driver's time zone never applies); JSON as text (the
+  // driver would parse some JSON values itself, making a bare JSON string ambiguous)
+  selectExpr: (c) =>
+    c.kind._tag === "datetime"
+      ? `DATE_FORMAT(${backtick(c.name)}, '%Y-%m-%d %H:%i:%s.%f') AS ${backtick(c.name)}`
+      : c.kind._tag === "json"
+      ? `CAST(${backtick(c.name)} AS CHAR) AS ${backtick(c.name)}`
+      : backtick(c.name),
+  orderTerm: (q, d) => `${q} ${d === "asc" ? "ASC" : "DESC"}`,
+  // binary collation: LIKE is case-sensitive; LOWER on both sides for the insensitive form
+  like: (q, param, ci) => (ci ? `LOWER(${q}) LIKE LOWER(${param}) ESCAPE '!'` : `${q} LIKE ${param} ESCAPE '!'`),
+  likePattern: (tokens) => likeEscaped(tokens),
+  limitOffset: (limit, offset) =>
+    limit === undefined && offset === undefined
+      ? ""
+      : ` LIMIT ${limit ?? "18446744073709551615"}${offset === undefined ? "" : ` OFFSET ${offset}`}`,
+  upsertConflict: (_table, conflict, update, increment) => {
+    const set = [
+      ...(update.length === 0 && increment === undefined ? [conflict[0]!] : update).map((c) =>
+        `${backtick(c)} = VALUES(${backtick(c)})`
+      ),
+      ...(increment === undefined ? [] : [`${backtick(increment)} = ${backtick(increment)} + 1`])
+    ]
+    return ` ON DUPLICATE KEY UPDATE ${set.join(", ")}`
+  },
+  createTable: (spec, server) => {
+    const { table, defs } = tableDefinition(spec, {
+      quote: backtick,
+      type: (c) => mysqlType(c, spec.keyed.has(c.name)),
+      autoIncrement: "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY",
+      nullable: " NULL"
+    })
+    // MySQL declares indexes inside CREATE TABLE (it has no CREATE INDEX IF NOT EXISTS)
+    for (const i of spec.indexes) defs.push(`INDEX ${backtick(i.name)} (${i.columns.map(backtick).join(", ")})`)
+    // binary, no-pad collation: comparisons, uniqueness and ordering match SQLite and PostgreSQL "C"
+    const collation = server.mariadb ? "utf8mb4_nopad_bin" : "utf8mb4_0900_bin"
+    return [
+      ...(spec.schema === undefined
+        ? []
+        : [`CREATE DATABASE IF NOT EXISTS ${backtick(spec.schema)} CHARACTER SET utf8mb4 COLLATE ${collation}`]),
+      `CREATE TABLE IF NOT EXISTS ${table} (${defs.join(", ")}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${collation}`
+    ]
+  },
+  affectedRows: (raw) => Number((raw as { affectedRows?: number }).affectedRows ?? 0),
+  insertId: (raw) => (raw as { insertId?: unknown }).insertId,
+  classify: (cause) => {
+    const code = driverCode(cause)
+    const message = driverMessage(cause)
+    switch (code) {
+      case "ER_DUP_ENTRY": {
+        const m = /for key '([^']*)'/.exec(message)
+        const key = m === null ? undefined : m[1]!.split(".").pop()
+        return constraint("unique", code, key, [])
+      }
+      case "ER_NO_REFERENCED_ROW":
+      case "ER_NO_REFERENCED_ROW_2":
+      case "ER_ROW_IS_REFERENCED":
+      case "ER_ROW_IS_REFERENCED_2": {
+        const m = /CONSTRAINT `([^`]*)`/.exec(message)
+        const cols = /FOREIGN KEY \(([^)]*)\)/.exec(message)
+        const columns = cols === null ? [] : cols[1]!.split(",").map((c) => c.trim().replace(/^`|`$/g, ""))
+        return constraint("foreignKey", code, m?.[1], columns)
+      }
+      case "ER_BAD_NULL_ERROR":
+      case "ER_NO_DEFAULT_FOR_FIELD": {
+        const m = /(?:Column|Field) '([^']*)'/.exec(message)
+        return constraint("notNull", code, undefined, m === null ? [] : [m[1]!])
+      }
+      case "ER_LOCK_DEADLOCK":
+      case "ER_LOCK_WAIT_TIMEOUT":
+      case "ER_CHECKREAD":
+      case "ER_CON_COUNT_ERROR":
+        return other(code, true)
+      default:
+        return shared(code, message, cause) ?? other(code, false)
+    }
+  }
+}
+

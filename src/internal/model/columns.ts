@@ -1,0 +1,163 @@
+/**
+ * From a model field's Effect Schema to a column: its kind, nullability, optionality and JSON
+ * codec, read from the schema's AST (its type side, refinements and annotations included).
+ * (Internal module: not part of the public API.)
+ */
+import { Option, Schema, SchemaAST as AST } from "effect"
+import type { Column, ColumnAnnotation, Kind } from "../../Column.js"
+import { ColumnAnnotationId } from "../../Column.js"
+
+const getColumnAnnotation = (ast: AST.Annotated): ColumnAnnotation | undefined =>
+  Option.getOrUndefined(AST.getAnnotation<ColumnAnnotation>(ColumnAnnotationId)(ast))
+
+const typeConstructorTag = (ast: AST.AST): string | undefined => {
+  const tc = ast.annotations[AST.TypeConstructorAnnotationId] as { readonly _tag?: string } | undefined
+  return tc?._tag
+}
+
+interface Analysis {
+  readonly kind: Kind
+  readonly nullable: boolean
+  readonly optional: boolean
+}
+
+const analyzeType = (
+  ast: AST.AST,
+  hints: { maxLength?: number | undefined; integer: boolean; annotation: ColumnAnnotation }
+): Analysis => {
+  const annotation = getColumnAnnotation(ast)
+  if (annotation !== undefined) hints = { ...hints, annotation: { ...annotation, ...hints.annotation } }
+  switch (ast._tag) {
+    case "Refinement": {
+      const js = AST.getJSONSchemaAnnotation(ast).pipe(Option.getOrUndefined) as
+        | { readonly type?: string; readonly maxLength?: number }
+        | undefined
+      const maxLength = js?.maxLength !== undefined
+        ? Math.min(js.maxLength, hints.maxLength ?? Infinity)
+        : hints.maxLength
+      return analyzeType(ast.from, { ...hints, maxLength, integer: hints.integer || js?.type === "integer" })
+    }
+    case "Union": {
+      const nullable = ast.types.some((t) => AST.isLiteral(t) && t.literal === null)
+      const optional = ast.types.some(AST.isUndefinedKeyword)
+      const rest = ast.types.filter((t) => !(AST.isLiteral(t) && t.literal === null) && !AST.isUndefinedKeyword(t))
+      if (rest.length === 1) {
+        const inner = analyzeType(rest[0]!, hints)
+        return { kind: inner.kind, nullable: nullable || inner.nullable, optional: optional || inner.optional }
+      }
+      if (rest.length > 0 && rest.every((t) => AST.isLiteral(t) && typeof t.literal === "string")) {
+        const values = rest.map((t) => (t as AST.Literal).literal as string)
+        return { kind: { _tag: "enum", values }, nullable, optional }
+      }
+      return { kind: { _tag: "json" }, nullable, optional }
+    }
+    case "Literal":
+      if (typeof ast.literal === "string") return plain({ _tag: "enum", values: [ast.literal] })
+      if (typeof ast.literal === "boolean") return plain({ _tag: "boolean" })
+      if (typeof ast.literal === "number") {
+        return plain(Number.isInteger(ast.literal) ? { _tag: "integer" } : { _tag: "float" })
+      }
+      return plain({ _tag: "json" })
+    case "Enums":
+      if (ast.enums.every(([, v]) => typeof v === "string")) {
+        return plain({ _tag: "enum", values: ast.enums.map(([, v]) => v as string) })
+      }
+      return plain({ _tag: "integer" })
+    case "StringKeyword":
+    case "TemplateLiteral":
+      return plain({ _tag: "string", maxLength: hints.annotation.maxLength ?? hints.maxLength })
+    case "NumberKeyword":
+      return plain(hints.integer ? { _tag: "integer" } : { _tag: "float" })
+    case "BooleanKeyword":
+      return plain({ _tag: "boolean" })
+    case "BigIntKeyword":
+      return plain({ _tag: "bigint" })
+    case "Declaration": {
+      const tag = typeConstructorTag(ast)
+      if (tag === "Date") return plain({ _tag: "datetime" })
+      if (tag === "effect/BigDecimal") {
+        return plain({ _tag: "decimal", precision: hints.annotation.precision, scale: hints.annotation.scale })
+      }
+      throw new TypeError(`effect-dataflow: fields of type ${String(ast)} cannot be stored; use a JSON-encodable schema`)
+    }
+    case "TypeLiteral":
+    case "TupleType":
+    case "Suspend":
+    case "UnknownKeyword":
+    case "AnyKeyword":
+      return plain({ _tag: "json" })
+    default:
+      throw new TypeError(`effect-dataflow: fields of type ${String(ast)} cannot be stored`)
+  }
+}
+
+const plain = (kind: Kind): Analysis => ({ kind, nullable: false, optional: false })
+
+const fieldAst = (field: Schema.Struct.Field): AST.AST => {
+  if (!Schema.isPropertySignature(field)) return field.ast
+  const ast = field.ast
+  return ast._tag === "PropertySignatureDeclaration" ? ast.type : ast.from.type
+}
+
+/**
+ * The column annotation declared on a field's own schema. `AST.typeAST` drops the annotations
+ * of a transformation (`Schema.BigDecimal.pipe(annotate(…))`, `Schema.Date.pipe(annotate(…))`),
+ * so they are read before the type side is taken; the outermost annotation wins.
+ */
+const declaredAnnotation = (ast: AST.AST): ColumnAnnotation | undefined => {
+  const inner = ast._tag === "Transformation"
+    ? declaredAnnotation(ast.to)
+    : ast._tag === "Refinement"
+    ? declaredAnnotation(ast.from)
+    : ast._tag === "Union"
+    ? ast.types.map(declaredAnnotation).find((a) => a !== undefined)
+    : undefined
+  const own = getColumnAnnotation(ast)
+  return own === undefined ? inner : { ...inner, ...own }
+}
+
+/**
+ * Reads the columns of a struct's fields.
+ * @internal
+ */
+export const fromFields = (
+  fields: Schema.Struct.Fields,
+  columnName: (field: string) => string
+): ReadonlyArray<Column> => {
+  const typeAst = AST.typeAST(Schema.Struct(fields).ast)
+  return AST.getPropertySignatures(typeAst).map((ps): Column => {
+    const field = String(ps.name)
+    const psAnnotation = { ...declaredAnnotation(fieldAst(fields[field]!)), ...getColumnAnnotation(ps) }
+    const analysis = analyzeType(ps.type, { maxLength: undefined, integer: false, annotation: psAnnotation })
+    const annotation = { ...getColumnAnnotation(ps.type), ...psAnnotation }
+    // model fields need no services: a model is declared without requirements
+    const one = Schema.Struct({ [field]: fields[field]! }) as unknown as Schema.Schema<
+      Record<string, unknown>,
+      Record<string, unknown>
+    >
+    const encode = Schema.encodeSync(one)
+    const decode = Schema.decodeUnknownSync(one)
+    return {
+      field,
+      name: annotation.name ?? columnName(field),
+      kind: analysis.kind,
+      nullable: analysis.nullable,
+      optional: analysis.optional || ps.isOptional,
+      jsonEncode: (value) => (encode({ [field]: value }) as Record<string, unknown>)[field],
+      jsonDecode: (value) => (decode({ [field]: value }) as Record<string, unknown>)[field]
+    }
+  })
+}
+
+/** A column the library manages (timestamps, soft-delete stamp, version, tenant). @internal */
+export const managedColumn = (field: string, name: string, kind: Kind, nullable = false): Column => ({
+  field,
+  name,
+  kind,
+  nullable,
+  optional: false,
+  jsonEncode: (v) => v,
+  // managed values arriving as JSON (a filter from an HTTP query): ISO dates
+  jsonDecode: kind._tag === "datetime" ? (v) => (typeof v === "string" ? new Date(v) : v) : (v) => v
+})
+

@@ -1,0 +1,298 @@
+/**
+ * The filter language compiled to SQL: a filter (validated against the model as it is read,
+ * every rejection naming its path) becomes one boolean expression with bound values that gives
+ * the same answer on every database; constants fold, so "every row" and "no row" are known.
+ * (Internal module: not part of the public API.)
+ */
+import { Either } from "effect"
+import type { Kind } from "../../Column.js"
+import type { Dialect } from "../../Dialect.js"
+import { InvalidFilter } from "../../Errors.js"
+import { limits } from "../../Filter.js"
+import { storageCheck } from "../model/storage.js"
+import { literal, parsePattern } from "./pattern.js"
+
+/** What the compiler needs to know about a field. @internal */
+export interface FieldInfo {
+  readonly quoted: string
+  readonly kind: Kind
+  /** NULL can occur in the column (`IS NULL` tests are constant otherwise). */
+  readonly nullable: boolean
+  readonly toDb: (value: unknown) => unknown
+  readonly isValue: (u: unknown) => boolean
+}
+
+/** @internal */
+export interface Target {
+  readonly model: string
+  readonly operation: string
+  readonly dialect: Dialect
+  readonly field: (name: string) => FieldInfo | undefined
+}
+
+const isPlainObject = (u: unknown): u is Record<string, unknown> =>
+  typeof u === "object" && u !== null && !Array.isArray(u) && Object.getPrototypeOf(u) === Object.prototype
+
+const isOperatorObject = (u: unknown): u is Record<string, unknown> =>
+  isPlainObject(u) && Object.keys(u).length > 0 && Object.keys(u).every((k) => k.startsWith("$"))
+
+const comparisonOps = new Set(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$null"])
+const textOps = new Set(["$like", "$ilike", "$startsWith", "$endsWith", "$contains"])
+const textKinds = new Set(["string", "enum"])
+
+/** The condition no row meets. @internal */
+export const never = "1=0"
+
+/**
+ * Compiles a filter to a SQL boolean expression, pushing bound values onto `params`. Returns
+ * `undefined` for a filter that every row meets (constants folded: `{ $not: { $or: [] } }`,
+ * `$null: false` on a column that is never NULL), {@link never} for one that no row meets.
+ * Every rejection names its path.
+ * @internal
+ */
+export const compileFilter = (
+  target: Target,
+  filter: unknown,
+  params: Array<unknown>
+): Either.Either<string | undefined, InvalidFilter> => {
+  const { dialect } = target
+  const placeholder = (value: unknown) => {
+    params.push(value)
+    return dialect.placeholder(params.length)
+  }
+  const fail = (path: string, reason: string): never => {
+    throw new InvalidFilter({ model: target.model, operation: target.operation, path, reason })
+  }
+  const join = (path: string, key: string) => (path === "" ? key : `${path}.${key}`)
+
+  const value = (info: FieldInfo, v: unknown, path: string): unknown => {
+    if (v === null || v === undefined) return fail(path, "expected a value, not null")
+    if (!info.isValue(v) || storageCheck(info.kind, v) !== undefined) {
+      return fail(path, "value does not match the field's type")
+    }
+    return info.toDb(v)
+  }
+
+  /**
+   * Joins parts with AND or OR, folding constants: `undefined` is TRUE, {@link never} FALSE.
+   * A part that decides the whole (FALSE in an AND, TRUE in an OR) drops what the others bound
+   * (everything bound since `mark`), so a filter that means "every row" compiles to no condition
+   * at all, however it is written (`{ $not: { $or: [] } }`).
+   */
+  const joinParts = (parts: ReadonlyArray<string | undefined>, joiner: " AND " | " OR ", mark: number) => {
+    const decides = joiner === " AND " ? never : undefined
+    if (parts.some((p) => p === decides)) {
+      params.length = mark
+      return decides
+    }
+    const rest = parts.filter((p): p is string => p !== undefined && p !== never)
+    if (rest.length === 0) return joiner === " AND " ? undefined : never
+    return rest.length === 1 ? rest[0]! : `(${rest.join(joiner)})`
+  }
+
+  const group = (path: string, list: unknown, joiner: " AND " | " OR ", depth: number): string | undefined => {
+    if (!Array.isArray(list)) return fail(path, "expected an array of filters")
+    const mark = params.length
+    // every alternative is validated, even after one that decides the result
+    const parts = list.map((f, i) => node(f, `${path}[${i}]`, depth + 1))
+    return joinParts(parts, joiner, mark)
+  }
+
+  let conditions = 0
+  const counted = (path: string) => {
+    if (++conditions > limits.conditions) fail(path, `a filter may hold at most ${limits.conditions} conditions`)
+  }
+
+  const field = (info: FieldInfo, cond: unknown, path: string): string | undefined => {
+    const q = info.quoted
+    // on a column that is never NULL, NULL tests are constants
+    const isNull = info.nullable ? `${q} IS NULL` : never
+    const isNotNull = info.nullable ? `${q} IS NOT NULL` : undefined
+    if (cond === undefined) return undefined
+    if (cond === null) return isNull
+    if (!isOperatorObject(cond)) {
+      if (info.kind._tag === "json") return fail(path, "JSON fields only support null checks ({ $null: boolean })")
+      return `${q} = ${placeholder(value(info, cond, path))}`
+    }
+    const mark = params.length
+    const parts: Array<string | undefined> = []
+    for (const [op, operand] of Object.entries(cond)) {
+      const at = join(path, op)
+      if (operand === undefined) continue
+      if (info.kind._tag === "json" && op !== "$null") {
+        return fail(at, "JSON fields only support null checks ({ $null: boolean })")
+      }
+      if (textOps.has(op)) {
+        if (!textKinds.has(info.kind._tag)) return fail(at, "text operators apply to text fields only")
+        if (typeof operand !== "string") return fail(at, "expected a string")
+        const bad = storageCheck({ _tag: "string", maxLength: undefined }, operand)
+        if (bad !== undefined) return fail(at, bad)
+        if ((op === "$like" || op === "$ilike") && operand.length > limits.pattern) {
+          return fail(at, `patterns are limited to ${limits.pattern} characters`)
+        }
+        const literalOp = op === "$startsWith" ? "start" : op === "$endsWith" ? "end" : op === "$contains" ? "contains" : undefined
+        if (literalOp !== undefined && dialect.literalMatch !== undefined) {
+          parts.push(dialect.literalMatch(literalOp, q, () => placeholder(operand)))
+          continue
+        }
+        const tokens = op === "$like" || op === "$ilike"
+          ? parsePattern(operand)
+          : op === "$startsWith"
+          ? [...literal(operand), { _tag: "any" } as const]
+          : op === "$endsWith"
+          ? [{ _tag: "any" } as const, ...literal(operand)]
+          : [{ _tag: "any" } as const, ...literal(operand), { _tag: "any" } as const]
+        const insensitive = op === "$ilike"
+        parts.push(dialect.like(q, placeholder(dialect.likePattern(tokens, insensitive)), insensitive))
+        continue
+      }
+      if (!comparisonOps.has(op)) return fail(at, "unknown operator")
+      switch (op) {
+        case "$null":
+          if (typeof operand !== "boolean") return fail(at, "expected a boolean")
+          parts.push(operand ? isNull : isNotNull)
+          break
+        case "$eq":
+          parts.push(operand === null ? isNull : `${q} = ${placeholder(value(info, operand, at))}`)
+          break
+        case "$ne": {
+          if (operand === null) {
+            parts.push(isNotNull)
+            break
+          }
+          const mark = placeholder(value(info, operand, at))
+          parts.push(info.nullable ? `(${q} <> ${mark} OR ${q} IS NULL)` : `${q} <> ${mark}`)
+          break
+        }
+        case "$in":
+        case "$nin": {
+          if (!Array.isArray(operand)) return fail(at, "expected an array")
+          if (operand.length > limits.list) return fail(at, `lists are limited to ${limits.list} values`)
+          const marks = operand.map((v, i) => placeholder(value(info, v, `${at}[${i}]`)))
+          if (op === "$in") parts.push(marks.length === 0 ? never : `${q} IN (${marks.join(", ")})`)
+          else if (marks.length > 0) {
+            parts.push(info.nullable ? `(${q} NOT IN (${marks.join(", ")}) OR ${q} IS NULL)` : `${q} NOT IN (${marks.join(", ")})`)
+          }
+          break
+        }
+        default: {
+          const sqlOp = op === "$gt" ? ">" : op === "$gte" ? ">=" : op === "$lt" ? "<" : "<="
+          parts.push(`${q} ${sqlOp} ${placeholder(value(info, operand, at))}`)
+        }
+      }
+    }
+    return joinParts(parts, " AND ", mark)
+  }
+
+  const node = (f: unknown, path: string, depth: number): string | undefined => {
+    if (f === undefined) return undefined
+    if (depth > limits.depth) return fail(path, `filters nest at most ${limits.depth} levels deep`)
+    if (!isPlainObject(f)) return fail(path, "a filter must be an object")
+    const mark = params.length
+    const parts: Array<string | undefined> = []
+    for (const [key, cond] of Object.entries(f)) {
+      if (cond === undefined) continue
+      const at = join(path, key)
+      if (key === "$and") parts.push(group(at, cond, " AND ", depth))
+      else if (key === "$or") parts.push(group(at, cond, " OR ", depth))
+      else if (key === "$not") {
+        const inner = node(cond, at, depth + 1)
+        // two-valued logic: a comparison with NULL counts as false before it is negated
+        parts.push(inner === undefined ? never : inner === never ? undefined : `NOT COALESCE(${inner}, FALSE)`)
+      } else if (key.startsWith("$")) return fail(at, "unknown operator")
+      else {
+        const info = target.field(key)
+        if (info === undefined) return fail(at, "unknown field")
+        counted(at)
+        parts.push(field(info, cond, at))
+      }
+    }
+    return joinParts(parts, " AND ", mark)
+  }
+
+  try {
+    const sql = node(filter, "", 0)
+    if (params.length > limits.values) return Either.left(new InvalidFilter({ model: target.model, operation: target.operation, path: "", reason: `a filter may bind at most ${limits.values} values` }))
+    return Either.right(sql)
+  } catch (error) {
+    if (error instanceof InvalidFilter) return Either.left(error)
+    throw error
+  }
+}
+
+
+const valueOps = new Set(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte"])
+
+/**
+ * Sets an own property: `o["__proto__"] = x` on a plain object would set its prototype and
+ * drop the key, silently changing what a filter says.
+ */
+const setOwn = (o: Record<string, unknown>, key: string, value: unknown) => {
+  Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true })
+}
+
+/**
+ * Turns an untyped filter (for example parsed from JSON, where dates, bigints and decimals are
+ * strings) into a typed one: every value is decoded with its field's own schema. Keys are not
+ * judged here — `compile` rejects unknown fields and operators with their path.
+ * @internal
+ */
+export const decodeValues = (
+  target: { readonly model: string; readonly operation: string },
+  decodeField: (field: string) => ((encoded: unknown) => unknown) | undefined,
+  filter: unknown
+): Either.Either<unknown, InvalidFilter> => {
+  const fail = (path: string): never => {
+    throw new InvalidFilter({ model: target.model, operation: target.operation, path, reason: "value does not match the field's type" })
+  }
+  const decodeAt = (decode: (encoded: unknown) => unknown, v: unknown, path: string) => {
+    if (v === null) return null
+    try {
+      return decode(v)
+    } catch {
+      return fail(path)
+    }
+  }
+  const walk = (f: unknown, path: string, depth: number): unknown => {
+    if (!isPlainObject(f) || depth > limits.depth) return f
+    const out: Record<string, unknown> = {}
+    for (const [key, cond] of Object.entries(f)) {
+      const at = path === "" ? key : `${path}.${key}`
+      if (key === "$and" || key === "$or") {
+        setOwn(out, key, Array.isArray(cond) ? cond.map((c, i) => walk(c, `${at}[${i}]`, depth + 1)) : cond)
+        continue
+      }
+      if (key === "$not") {
+        setOwn(out, key, walk(cond, at, depth + 1))
+        continue
+      }
+      const decode = decodeField(key)
+      if (decode === undefined) {
+        setOwn(out, key, cond)
+        continue
+      }
+      if (!isOperatorObject(cond)) {
+        setOwn(out, key, cond === undefined ? cond : decodeAt(decode, cond, at))
+        continue
+      }
+      const ops: Record<string, unknown> = {}
+      for (const [op, operand] of Object.entries(cond)) {
+        const opAt = `${at}.${op}`
+        setOwn(ops, op, valueOps.has(op)
+          ? decodeAt(decode, operand, opAt)
+          : (op === "$in" || op === "$nin") && Array.isArray(operand)
+          ? operand.map((v, i) => decodeAt(decode, v, `${opAt}[${i}]`))
+          : operand)
+      }
+      setOwn(out, key, ops)
+    }
+    return out
+  }
+  try {
+    return Either.right(walk(filter, "", 0))
+  } catch (error) {
+    if (error instanceof InvalidFilter) return Either.left(error)
+    throw error
+  }
+}
+
