@@ -1,29 +1,22 @@
 /**
- * Zero-config wiring: a database layer from a URL, eager table creation, the schema policy,
- * and transactions over any composition of nodes.
+ * Zero-config wiring: a database layer from a URL, eager table creation, transactions over any
+ * composition of nodes, named instances, and the settings a layer changes (schema policy,
+ * node spans, cursor signing).
  *
  * @since 0.1.0
  */
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import type { Config, ConfigError } from "effect"
-import { Effect, Layer, Redacted } from "effect"
-import * as internalLayer from "./internal/layer.js"
+import type { Config, ConfigError, Duration } from "effect"
+import { Effect, Function, Layer, Redacted } from "effect"
 import type { ConfigurationError, DatabaseError, DriverNotInstalled } from "./Errors.js"
-import { CursorKey, NodeSpans, SchemaPolicy } from "./internal/client.js"
-import * as core from "./internal/core.js"
+import * as internalLayer from "./internal/client/layer.js"
+import { definitionOf } from "./internal/model/definition.js"
+import { context } from "./internal/runtime/context.js"
+import { CursorKey, NodeSpans, SchemaPolicy } from "./internal/runtime/settings.js"
+import { run } from "./internal/runtime/transaction.js"
 import type * as Model from "./Model.js"
-import { defOf } from "./Model.js"
-
-export {
-  /**
-   * Whether each node call opens its own span; on by default (see {@link nodeSpans}).
-   *
-   * @since 0.1.0
-   * @category tracing
-   */
-  NodeSpans
-}
+import type * as Transaction from "./Transaction.js"
 
 export {
   /**
@@ -32,39 +25,14 @@ export {
    * @since 0.1.0
    * @category cursors
    */
-  CursorKey
-}
-
-/**
- * A layer that signs every keyset cursor `list` hands out (HMAC-SHA-256 with `key`) and refuses,
- * with `InvalidCursor`, any cursor it did not sign — before reading anything in it. Cursors
- * travel through URLs; without a key they are still checked value by value, as filters are.
- *
- * @example
- * ```ts
- * import { Config, Effect, Layer, Redacted } from "effect"
- * import { DataFlow } from "effect-dataflow"
- *
- * const CursorKeyLive = Layer.unwrapEffect(
- *   Effect.map(Config.redacted("CURSOR_KEY"), (key) => DataFlow.cursorKey(key))
- * )
- * ```
- *
- * @since 0.1.0
- * @category cursors
- */
-export const cursorKey = (key: string | Redacted.Redacted<string>): Layer.Layer<never> =>
-  Layer.succeed(CursorKey, Redacted.isRedacted(key) ? Redacted.value(key) : key)
-
-/**
- * A layer that switches the per-node spans on or off (`@effect/sql`'s statement spans stay).
- *
- * @since 0.1.0
- * @category tracing
- */
-export const nodeSpans = (enabled: boolean): Layer.Layer<never> => Layer.succeed(NodeSpans, enabled)
-
-export {
+  CursorKey,
+  /**
+   * Whether each node call opens its own span; on by default (see {@link nodeSpans}).
+   *
+   * @since 0.1.0
+   * @category tracing
+   */
+  NodeSpans,
   /**
    * When tables may be created: `"auto"` (default) creates missing tables on first use;
    * `"existing"` never runs DDL (a database the application does not own).
@@ -73,6 +41,73 @@ export {
    * @category schema
    */
   SchemaPolicy
+}
+
+export {
+  /**
+   * Declares a named database instance: `class Analytics extends DataFlow.Instance<Analytics>()("Analytics") {}`.
+   * Models declared with `{ instance: Analytics }` require `Analytics` instead of `SqlClient`;
+   * provide it with `Analytics.layer(clientLayer)`, `Analytics.layerUrl({ url })` or
+   * `Analytics.layerPerTenant(f)`. Two instances never share a connection or a transaction.
+   *
+   * @since 0.1.0
+   * @category instances
+   */
+  Instance
+} from "./internal/runtime/instance.js"
+
+export type {
+  /**
+   * An instance class (see {@link Instance}).
+   *
+   * @since 0.1.0
+   * @category instances
+   */
+  InstanceClass
+} from "./internal/runtime/instance.js"
+
+export type {
+  /**
+   * Where a model's statements go: the service behind an instance's tag.
+   *
+   * @since 0.1.0
+   * @category instances
+   */
+  Binding
+} from "./internal/runtime/binding.js"
+
+/**
+ * Options of {@link layer}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LayerOptions {
+  /**
+   * Where the database is: `postgres://…` / `postgresql://…`, `mysql://…` / `mariadb://…`,
+   * `sqlite:<path>`, `sqlite::memory:`, `file:<path>`, `:memory:`, or a plain file path. Absent:
+   * the embedded SQLite file `dataflow.sqlite`.
+   */
+  readonly url?: string | undefined
+  /** The connection pool of PostgreSQL and MySQL (SQLite has one connection). */
+  readonly pool?: {
+    /** Connections at most (default 10). */
+    readonly max?: number | undefined
+    /**
+     * Longest wait for a free connection: a statement or transaction that waits longer fails
+     * with a retryable `DatabaseError` (default: no limit). The wait is always interruptible.
+     */
+    readonly acquireTimeout?: Duration.DurationInput | undefined
+  } | undefined
+  /** SQLite settings. */
+  readonly sqlite?: {
+    /**
+     * How long a statement waits for a lock another connection (another process) holds before
+     * it fails with a retryable `DatabaseError` (SQLITE_BUSY); default 5 seconds. The wait
+     * sleeps between attempts: timers, other fibers and interruption go on meanwhile.
+     */
+    readonly busyTimeout?: Duration.DurationInput | undefined
+  } | undefined
 }
 
 /**
@@ -89,21 +124,14 @@ export const defaultFilename: string = internalLayer.defaultFilename
  * @since 0.1.0
  * @category models
  */
-export type Target = internalLayer.Target
+export type Target =
+  | { readonly _tag: "sqlite"; readonly filename: string }
+  | { readonly _tag: "pg"; readonly url: string }
+  | { readonly _tag: "mysql"; readonly url: string }
 
 /**
- * Options of {@link layer}: the URL, and the connection pool of PostgreSQL and MySQL
- * (`max` connections, `acquireTimeout` for a free one).
- *
- * @since 0.1.0
- * @category models
- */
-export type LayerOptions = internalLayer.Options
-
-/**
- * Reads a connection URL: `postgres://…` / `postgresql://…`, `mysql://…` / `mariadb://…`,
- * `sqlite:<path>`, `sqlite::memory:`, `file:<path>`, `:memory:`, or a plain file path.
- * `undefined` is the embedded default.
+ * Reads a connection URL (see {@link LayerOptions.url}); `undefined` is the embedded default,
+ * an unknown scheme is refused (undefined).
  *
  * @since 0.1.0
  * @category parsing
@@ -111,15 +139,17 @@ export type LayerOptions = internalLayer.Options
 export const parseUrl: (url: string | undefined) => Target | undefined = internalLayer.parseUrl
 
 /**
- * A database layer picked from a URL (see {@link parseUrl}); with no URL, an embedded SQLite
- * file (`dataflow.sqlite` in the working directory). Any `@effect/sql` client layer works in
- * its place.
+ * A database layer picked from a URL; with no URL, an embedded SQLite file (`dataflow.sqlite`
+ * in the working directory). The drivers of PostgreSQL (`pg`, `@effect/sql-pg`) and MySQL
+ * (`mysql2`) are loaded only when a URL asks for them (`DriverNotInstalled` otherwise). Any
+ * `@effect/sql` client layer works in its place; the clients this layer opens let the nodes
+ * skip `@effect/sql`'s statement pipeline (see docs/performance.md).
  *
  * @example
  * ```ts
  * import { DataFlow } from "effect-dataflow"
  *
- * const Db = DataFlow.layer({ url: process.env.DATABASE_URL })
+ * const Db = DataFlow.layer({ url: process.env.DATABASE_URL, pool: { max: 20, acquireTimeout: "5 seconds" } })
  * ```
  *
  * @since 0.1.0
@@ -130,13 +160,22 @@ export const layer: (
 ) => Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError | DriverNotInstalled> = internalLayer.fromUrl
 
 /**
- * {@link layer} with the URL read from configuration (for example `Config.string("DATABASE_URL")`).
+ * {@link layer} with its options read from configuration, as the `@effect/sql` clients'
+ * `layerConfig`.
+ *
+ * @example
+ * ```ts
+ * import { Config } from "effect"
+ * import { DataFlow } from "effect-dataflow"
+ *
+ * const Db = DataFlow.layerConfig({ url: Config.string("DATABASE_URL") })
+ * ```
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig: (
-  url: Config.Config<string | undefined>
+  config: Config.Config.Wrap<LayerOptions>
 ) => Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError | DriverNotInstalled> = internalLayer.fromConfig
 
 /**
@@ -145,8 +184,36 @@ export const layerConfig: (
  * @since 0.1.0
  * @category schema
  */
-export const schemaPolicy = (policy: "auto" | "existing"): Layer.Layer<never> =>
-  Layer.succeed(SchemaPolicy, policy)
+export const schemaPolicy = (policy: "auto" | "existing"): Layer.Layer<never> => Layer.succeed(SchemaPolicy, policy)
+
+/**
+ * A layer that switches the per-node spans on or off (statement spans stay).
+ *
+ * @since 0.1.0
+ * @category tracing
+ */
+export const nodeSpans = (enabled: boolean): Layer.Layer<never> => Layer.succeed(NodeSpans, enabled)
+
+/**
+ * A layer that signs every keyset cursor `list` hands out (HMAC-SHA-256 with `key`) and refuses,
+ * with `InvalidCursor`, any cursor it did not sign — before reading anything in it. Cursors
+ * travel through URLs; without a key they are still checked value by value, as filters are.
+ *
+ * @example
+ * ```ts
+ * import { Config, Effect, Layer } from "effect"
+ * import { DataFlow } from "effect-dataflow"
+ *
+ * const CursorKeyLive = Layer.unwrapEffect(
+ *   Effect.map(Config.redacted("CURSOR_KEY"), (key) => DataFlow.cursorKey(key))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category cursors
+ */
+export const cursorKey = (key: string | Redacted.Redacted<string>): Layer.Layer<never> =>
+  Layer.succeed(CursorKey, Redacted.isRedacted(key) ? Redacted.value(key) : key)
 
 /**
  * Creates the tables of the given models now (under the `"auto"` policy), instead of on
@@ -158,29 +225,40 @@ export const schemaPolicy = (policy: "auto" | "existing"): Layer.Layer<never> =>
 export const migrate = <const M extends ReadonlyArray<Model.Any>>(
   models: M
 ): Effect.Effect<void, DatabaseError | ConfigurationError, Model.Requirements<M[number]>> =>
-  Effect.forEach(models, (m) => core.migrate(defOf(m)), { discard: true }) as Effect.Effect<
-    void,
-    DatabaseError | ConfigurationError,
-    Model.Requirements<M[number]>
-  >
+  Effect.forEach(models, (m) => Effect.scoped(context<Model.Requirements<M[number]>>(definitionOf(m), "migrate")), {
+    discard: true
+  })
 
-export {
-  /**
-   * Declares a named database instance (see `Instance.Instance`).
-   *
-   * @since 0.1.0
-   * @category instances
-   */
-  Instance
-} from "./Instance.js"
-
-export {
-  /**
-   * Runs an effect in a transaction of the default `SqlClient` (see `Transaction.transaction`):
-   * nested calls are savepoints, `isolation` and a `retry` schedule are options.
-   *
-   * @since 0.1.0
-   * @category transactions
-   */
-  transaction
-} from "./Transaction.js"
+/**
+ * Runs an effect in a transaction of the default `SqlClient`: every node inside joins it.
+ * Nested calls are savepoints: an inner failure rolls back only the inner work. Options: an
+ * isolation level, a `retry` schedule (re-runs on retryable failures only), a `timeout` before
+ * COMMIT (`TransactionTimeout`, nothing happened).
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schedule } from "effect"
+ * import { DataFlow } from "effect-dataflow"
+ *
+ * declare const transfer: Effect.Effect<void>
+ * const atomic = transfer.pipe(
+ *   DataFlow.transaction({ isolation: "serializable", retry: Schedule.recurs(10), timeout: "2 seconds" })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category transactions
+ */
+export const transaction: {
+  <O extends Transaction.Options = {}>(
+    options?: O
+  ): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | Transaction.ErrorsOf<O>, R | SqlClient.SqlClient>
+  <A, E, R, O extends Transaction.Options = {}>(
+    self: Effect.Effect<A, E, R>,
+    options?: O
+  ): Effect.Effect<A, E | Transaction.ErrorsOf<O>, R | SqlClient.SqlClient>
+} = Function.dual(
+  (args) => Effect.isEffect(args[0]),
+  <A, E, R, O extends Transaction.Options>(self: Effect.Effect<A, E, R>, options?: O) =>
+    Effect.flatMap(SqlClient.SqlClient, (sql) => run(sql, self, options ?? ({} as O)))
+)

@@ -139,16 +139,12 @@ export interface Dialect {
   readonly literalMatch?: (kind: "start" | "end" | "contains", quoted: string, bind: () => string) => string
   readonly limitOffset: (limit: number | undefined, offset: number | undefined) => string
   /**
-   * What follows an INSERT to make it an upsert: `ON CONFLICT … DO UPDATE SET c = excluded.c` or
-   * `ON DUPLICATE KEY UPDATE c = VALUES(c)`, taking `update` columns from the inserted row and
-   * incrementing `increment`.
+   * What follows an INSERT to make it an upsert on the `conflict` columns (quoted): `ON CONFLICT
+   * (…) DO UPDATE SET …` or `ON DUPLICATE KEY UPDATE …` (MySQL's conflict is any unique key).
    */
-  readonly upsertConflict: (
-    table: string,
-    conflict: ReadonlyArray<string>,
-    update: ReadonlyArray<string>,
-    increment: string | undefined
-  ) => string
+  readonly onConflictUpdate: (conflict: ReadonlyArray<string>, sets: ReadonlyArray<string>) => string
+  /** In an upsert's SET list: the value the INSERT proposed for a (quoted) column. */
+  readonly inserted: (quoted: string) => string
   readonly createTable: (spec: TableSpec, server: ServerInfo) => ReadonlyArray<string>
   readonly affectedRows: (raw: unknown) => number
   readonly insertId: (raw: unknown) => unknown

@@ -10,22 +10,14 @@ import type { SqlClient } from "@effect/sql"
 import type { Option, Stream, Types } from "effect"
 import { Effect, ParseResult, Schema } from "effect"
 import type * as Column from "./Column.js"
-import type {
-  ConflictTargetError,
-  DatabaseError,
-  InvalidCursor,
-  InvalidFilter,
-  NotFound,
-  OptimisticLockError,
-  UnsafeOperation,
-  ValidationError,
-  WriteError
-} from "./Errors.js"
+import type { ConfigurationError, InvalidFilter, OptimisticLockError } from "./Errors.js"
 import type { Filter } from "./Filter.js"
-import type { Binding } from "./internal/client.js"
+import { decodeFilter as decodeFilterOf } from "./internal/model/decode.js"
+import * as Definition from "./internal/model/definition.js"
+import * as Nodes from "./internal/nodes/index.js"
+import type { NodeErrors } from "./internal/nodes/types.js"
+import type { Binding } from "./internal/runtime/binding.js"
 import type * as Tenant from "./Tenant.js"
-import * as core from "./internal/core.js"
-import * as nodes from "./internal/nodes.js"
 
 /**
  * The fields of a model.
@@ -112,6 +104,18 @@ export type BehavioursOf<O> = {
 export type RequirementsOf<O> =
   | (O extends { readonly instance: Effect.Effect<Binding, never, infer I> } ? I : SqlClient.SqlClient)
   | (O extends { readonly tenantScoped: true } ? Tenant.CurrentTenant : never)
+
+/**
+ * The setup error a model's nodes can fail with: `ConfigurationError` where the layers decide
+ * how a model is stored (tenant-scoped models: the schema strategy on SQLite; instance models:
+ * a database per tenant for a model that is not tenant-scoped).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SetupErrorOf<O> = O extends { readonly tenantScoped: true } ? ConfigurationError
+  : O extends { readonly instance: unknown } ? ConfigurationError
+  : never
 
 /**
  * The tenant column, present on tenant-scoped models.
@@ -278,33 +282,33 @@ export interface Options<F extends Fields, PK extends keyof F & string> {
  * @since 0.1.0
  * @category models
  */
-export interface ReadNodes<F extends Fields, PK extends keyof F & string, R, Requires> {
+export interface ReadNodes<F extends Fields, PK extends keyof F & string, R, Requires, Setup = never> {
   /** Inserts one record; returns it as stored (generated id, timestamps). */
-  readonly create: (input: CreateInput<F, PK>) => Effect.Effect<R, ValidationError | WriteError, Requires>
+  readonly create: (input: CreateInput<F, PK>) => Effect.Effect<R, NodeErrors["create"] | Setup, Requires>
   /** The record with this primary key, or `NotFound`. */
   readonly read: (
     id: IdOf<F, PK>,
     options?: ReadOptions
-  ) => Effect.Effect<R, NotFound | ValidationError | DatabaseError, Requires>
+  ) => Effect.Effect<R, NodeErrors["read"] | Setup, Requires>
   /** The record with this primary key, if any. */
   readonly find: (
     id: IdOf<F, PK>,
     options?: ReadOptions
-  ) => Effect.Effect<Option.Option<R>, ValidationError | DatabaseError, Requires>
+  ) => Effect.Effect<Option.Option<R>, NodeErrors["find"] | Setup, Requires>
   /** Records matching a filter, ordered, paged (offset or cursor), optionally projected and counted. */
   readonly list: <const Q extends ListQuery<R> = {}>(
     query?: Q
-  ) => Effect.Effect<ListResult<R, Q>, InvalidFilter | InvalidCursor | ValidationError | DatabaseError, Requires>
+  ) => Effect.Effect<ListResult<R, Q>, NodeErrors["list"] | Setup, Requires>
   /** The first record matching a filter (in `orderBy` order, then by primary key). */
   readonly findFirst: (
     where?: Filter<R>,
     options?: { readonly orderBy?: OrderBy<R> } & ReadOptions
-  ) => Effect.Effect<Option.Option<R>, InvalidFilter | ValidationError | DatabaseError, Requires>
+  ) => Effect.Effect<Option.Option<R>, NodeErrors["list"] | Setup, Requires>
   /** Number of records matching a filter. */
   readonly count: (
     where?: Filter<R>,
     options?: ReadOptions
-  ) => Effect.Effect<number, InvalidFilter | DatabaseError, Requires>
+  ) => Effect.Effect<number, NodeErrors["count"] | Setup, Requires>
   /**
    * Inserts any number of rows atomically, from an array, any `Iterable` or a `Stream`: rows are
    * validated and written chunk by chunk (under the database's parameter limit) in one
@@ -322,7 +326,7 @@ export interface ReadNodes<F extends Fields, PK extends keyof F & string, R, Req
   ) => Effect.Effect<
     O extends { readonly returnRecords: true } ? { readonly inserted: number; readonly records: ReadonlyArray<R> }
       : { readonly inserted: number },
-    ValidationError | WriteError | SE | PE,
+    NodeErrors["bulkCreate"] | Setup | SE | PE,
     Requires | SR | PR
   >
 }
@@ -333,7 +337,7 @@ export interface ReadNodes<F extends Fields, PK extends keyof F & string, R, Req
  * @since 0.1.0
  * @category models
  */
-export interface MutationNodes<F extends Fields, PK extends keyof F & string, R, B extends Behaviours, Requires> {
+export interface MutationNodes<F extends Fields, PK extends keyof F & string, R, B extends Behaviours, Requires, Setup = never> {
   /** Applies a partial update and returns the updated record; bumps `updatedAt` (and `version`). */
   readonly update: (
     id: IdOf<F, PK>,
@@ -341,11 +345,11 @@ export interface MutationNodes<F extends Fields, PK extends keyof F & string, R,
     ...options: B["versioned"] extends true ? [options?: { readonly expectedVersion?: number }] : []
   ) => Effect.Effect<
     R,
-    NotFound | ValidationError | WriteError | (B["versioned"] extends true ? OptimisticLockError : never),
+    Exclude<NodeErrors["update"], B["versioned"] extends true ? never : OptimisticLockError> | Setup,
     Requires
   >
   /** Deletes by primary key (stamps `deletedAt` on soft-delete models); `deleted` says whether a row was there. */
-  readonly delete: (id: IdOf<F, PK>) => Effect.Effect<{ readonly deleted: boolean }, ValidationError | WriteError, Requires>
+  readonly delete: (id: IdOf<F, PK>) => Effect.Effect<{ readonly deleted: boolean }, NodeErrors["delete"] | Setup, Requires>
   /**
    * Inserts `{ ...create, ...where }`, or applies `update` to the record matching `where`.
    * The keys of `where` must be the primary key or a unique constraint.
@@ -356,7 +360,7 @@ export interface MutationNodes<F extends Fields, PK extends keyof F & string, R,
     readonly update?: Patch<F, PK>
   }) => Effect.Effect<
     { readonly record: R; readonly created: boolean },
-    ConflictTargetError | ValidationError | InvalidFilter | WriteError,
+    NodeErrors["upsert"] | Setup,
     Requires
   >
   /** Applies a patch to every record matching the filter; an empty filter needs `confirm`. */
@@ -364,12 +368,12 @@ export interface MutationNodes<F extends Fields, PK extends keyof F & string, R,
     where: Filter<R>,
     patch: Patch<F, PK>,
     options?: BulkOptions
-  ) => Effect.Effect<{ readonly updated: number }, UnsafeOperation | InvalidFilter | ValidationError | WriteError, Requires>
+  ) => Effect.Effect<{ readonly updated: number }, NodeErrors["bulkUpdate"] | Setup, Requires>
   /** Deletes every record matching the filter; an empty filter needs `confirm`. */
   readonly bulkDelete: (
     where: Filter<R>,
     options?: BulkOptions
-  ) => Effect.Effect<{ readonly deleted: number }, UnsafeOperation | InvalidFilter | WriteError, Requires>
+  ) => Effect.Effect<{ readonly deleted: number }, NodeErrors["bulkDelete"] | Setup, Requires>
   /**
    * Inserts or updates rows by a conflict target (default: the primary key). Duplicate keys
    * inside one input: the last row wins. Reports exact counts.
@@ -379,7 +383,7 @@ export interface MutationNodes<F extends Fields, PK extends keyof F & string, R,
     options?: { readonly conflictOn?: ReadonlyArray<keyof F & string> }
   ) => Effect.Effect<
     { readonly inserted: number; readonly updated: number },
-    ConflictTargetError | ValidationError | WriteError,
+    NodeErrors["bulkUpsert"] | Setup,
     Requires
   >
 }
@@ -390,9 +394,9 @@ export interface MutationNodes<F extends Fields, PK extends keyof F & string, R,
  * @since 0.1.0
  * @category models
  */
-export interface RestoreNode<F extends Fields, PK extends keyof F & string, Requires> {
+export interface RestoreNode<F extends Fields, PK extends keyof F & string, Requires, Setup = never> {
   /** Clears `deletedAt`; `restored` says whether a deleted row was there. */
-  readonly restore: (id: IdOf<F, PK>) => Effect.Effect<{ readonly restored: boolean }, ValidationError | WriteError, Requires>
+  readonly restore: (id: IdOf<F, PK>) => Effect.Effect<{ readonly restored: boolean }, NodeErrors["restore"] | Setup, Requires>
 }
 
 /**
@@ -407,7 +411,8 @@ export type Model<
   F extends Fields,
   PK extends keyof F & string,
   B extends Behaviours,
-  Requires = SqlClient.SqlClient
+  Requires = SqlClient.SqlClient,
+  Setup = never
 > =
   & {
     readonly name: Name
@@ -423,9 +428,9 @@ export type Model<
     /** Type-level only: what the nodes require. */
     readonly "~requirements"?: Requires
   }
-  & ReadNodes<F, PK, RecordOf<F, B>, Requires>
-  & (B["appendOnly"] extends true ? {} : MutationNodes<F, PK, RecordOf<F, B>, B, Requires>)
-  & (B["softDelete"] extends true ? (B["appendOnly"] extends true ? {} : RestoreNode<F, PK, Requires>) : {})
+  & ReadNodes<F, PK, RecordOf<F, B>, Requires, Setup>
+  & (B["appendOnly"] extends true ? {} : MutationNodes<F, PK, RecordOf<F, B>, B, Requires, Setup>)
+  & (B["softDelete"] extends true ? (B["appendOnly"] extends true ? {} : RestoreNode<F, PK, Requires, Setup>) : {})
 
 /**
  * Any model.
@@ -447,10 +452,6 @@ export interface Any {
  * @category models
  */
 export type Requirements<M extends Any> = M extends { readonly "~requirements"?: infer R } ? R : never
-
-/** @internal */
-export const defOf = (model: Any): core.Def => (model as unknown as { readonly [DefKey]: core.Def })[DefKey]
-const DefKey = Symbol.for("effect-dataflow/Model/Def")
 
 /**
  * Declares a model from an Effect Schema (`Schema.Struct` or `Schema.Class`) or from its fields.
@@ -482,34 +483,38 @@ export const make = <
   name: Name,
   schema: { readonly fields: F } | F,
   options?: O & Options<F, PK>
-): Model<Name, F, PK, BehavioursOf<O>, RequirementsOf<O>> => {
+): Model<Name, F, PK, BehavioursOf<O>, RequirementsOf<O>, SetupErrorOf<O>> => {
   const fields = (Schema.isSchema(schema) || "fields" in schema && typeof schema.fields === "object"
     ? (schema as { readonly fields: F }).fields
     : schema) as F
-  const def = core.makeDef(name, fields, (options ?? {}) as core.DefOptions)
-  const generated = nodes.make(def)
-  const { update, delete: del, upsert, bulkUpdate, bulkDelete, bulkUpsert, restore, ...reads } = generated
+  const definition = Definition.make(name, fields, (options ?? {}) as Definition.DefinitionOptions)
+  const { update, delete: del, upsert, bulkUpdate, bulkDelete, bulkUpsert, restore, ...reads } = Nodes.make<
+    RequirementsOf<O>
+  >(definition)
   const model = {
     name,
-    table: def.table,
+    table: definition.table,
     fields,
-    primaryKey: def.pk.field as PK,
-    schema: def.schema as unknown as Schema.Struct<F>,
-    columns: def.columns,
+    primaryKey: definition.pk.field as PK,
+    schema: Schema.Struct(fields),
+    columns: definition.columns,
     behaviours: {
-      timestamps: def.timestamps,
-      softDelete: def.softDelete,
-      versioned: def.versioned,
-      appendOnly: def.appendOnly,
-      tenantScoped: def.tenantScoped
+      timestamps: definition.timestamps,
+      softDelete: definition.softDelete,
+      versioned: definition.versioned,
+      appendOnly: definition.appendOnly,
+      tenantScoped: definition.tenantScoped
     },
-    [DefKey]: def,
+    [Definition.DefinitionKey]: definition,
     ...reads,
     // append-only models do not have the mutating nodes at all, at run time as in their type
-    ...(def.appendOnly ? {} : { update, delete: del, upsert, bulkUpdate, bulkDelete, bulkUpsert }),
-    ...(def.softDelete && !def.appendOnly ? { restore } : {})
+    ...(definition.appendOnly ? {} : { update, delete: del, upsert, bulkUpdate, bulkDelete, bulkUpsert }),
+    ...(definition.softDelete && !definition.appendOnly ? { restore } : {})
   }
-  return model as unknown as Model<Name, F, PK, BehavioursOf<O>, RequirementsOf<O>>
+  // The internal nodes take and return plain records and have the errors of NodeErrors (from
+  // which the public types are derived) plus ConfigurationError; the public types name the
+  // schema's record types and keep ConfigurationError where it can happen (SetupErrorOf).
+  return model as unknown as Model<Name, F, PK, BehavioursOf<O>, RequirementsOf<O>, SetupErrorOf<O>>
 }
 
 /**
@@ -575,7 +580,8 @@ export const UlidId = Schema.String.pipe(
 export const decodeFilter = <M extends Any>(
   model: M,
   input: unknown
-): Effect.Effect<FilterOf<M>, InvalidFilter> => core.decodeFilter(defOf(model), input) as Effect.Effect<FilterOf<M>, InvalidFilter>
+): Effect.Effect<FilterOf<M>, InvalidFilter> =>
+  decodeFilterOf(Definition.definitionOf(model), input) as Effect.Effect<FilterOf<M>, InvalidFilter>
 
 /**
  * A Schema from an untyped filter (JSON) to the model's typed filter; see {@link decodeFilter}.
@@ -590,7 +596,7 @@ export const filterSchema = <M extends Any>(model: M): Schema.Schema<FilterOf<M>
     {
       strict: true,
       decode: (u, _, ast) =>
-        core.decodeFilter(defOf(model), u).pipe(
+        decodeFilterOf(Definition.definitionOf(model), u).pipe(
           Effect.mapError((e) => new ParseResult.Type(ast, u, e.message))
         ) as Effect.Effect<FilterOf<M>, ParseResult.ParseIssue>,
       encode: (f) => ParseResult.succeed(f as unknown)

@@ -16,8 +16,6 @@ export * as Errors from "./Errors.js"
 /** @since 0.1.0 */
 export * as Filter from "./Filter.js"
 /** @since 0.1.0 */
-export * as Instance from "./Instance.js"
-/** @since 0.1.0 */
 export * as Model from "./Model.js"
 /** @since 0.1.0 */
 export * as Tenant from "./Tenant.js"

@@ -161,7 +161,7 @@ describe("DataFlow.layer", () => {
       yield* roundTrip
     }).pipe(
       Effect.provide(
-        DataFlow.layerConfig(Config.string("DATABASE_URL")).pipe(
+        DataFlow.layerConfig({ url: Config.string("DATABASE_URL") }).pipe(
           Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", "sqlite::memory:"]]))))
         )
       )

@@ -37,7 +37,7 @@ import { SqliteClient } from "@effect/sql-sqlite-node"
 import { Cause, Context, Effect, Exit, Layer, Option, Redacted, Schema } from "effect"
 import { inject } from "vitest"
 import type { Filter } from "../src/Filter.js"
-import { DataFlow, Instance, Model, Tenant } from "../src/index.js"
+import { DataFlow, Errors, Model, Tenant } from "../src/index.js"
 import * as Db from "./support/db.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 import { mix, rngOf } from "./support/random.js"
@@ -66,7 +66,7 @@ const fields = { id: Schema.Int, slug: Schema.String, title: Schema.String, n: S
 type F = typeof fields
 type B = Model.BehavioursOf<{ readonly tenantScoped: true }>
 type PageRecord = Model.RecordOf<F, B>
-type Page<R> = Model.Model<"PropPage", F, "id", B, R>
+type Page<R> = Model.Model<"PropPage", F, "id", B, R, Errors.ConfigurationError>
 
 /** Case variants ("home" / "Home") are distinct slugs on every database. */
 const SLUGS = ["home", "Home", "about", "blog", "news", "faq", "team", "jobs", "shop", "help", "docs", "a", "b_c", "x%"]
@@ -489,7 +489,7 @@ class MysqlTenants extends DataFlow.Instance<MysqlTenants>()("PropMysqlTenants")
  */
 const databaseConfig = <I, N extends string>(
   dialect: Dialect,
-  instance: Instance.InstanceClass<I, N>,
+  instance: DataFlow.InstanceClass<I, N>,
   client: (tenant: string) => Layer.Layer<SqlClient.SqlClient, unknown>
 ): { readonly config: Config<I>; readonly layer: Layer.Layer<I> } => {
   const clients = new Map<string, SqlClient.SqlClient>()

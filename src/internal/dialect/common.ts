@@ -120,19 +120,12 @@ export const tableDefinition = (
 export const primaryKeyColumns = (spec: TableSpec): ReadonlyArray<string> =>
   spec.tenantColumn === undefined ? [spec.primaryKey.name] : [spec.tenantColumn, spec.primaryKey.name]
 
-/** `ON CONFLICT (…) DO UPDATE SET c = excluded.c, …` (SQLite and PostgreSQL). */
-export const onConflict = (
-  table: string,
-  conflict: ReadonlyArray<string>,
-  update: ReadonlyArray<string>,
-  increment: string | undefined
-) => {
-  const sets = [
-    ...update.map((c) => `${doubleQuote(c)} = excluded.${doubleQuote(c)}`),
-    ...(increment === undefined ? [] : [`${doubleQuote(increment)} = ${table}.${doubleQuote(increment)} + 1`])
-  ]
-  return ` ON CONFLICT (${conflict.map(doubleQuote).join(", ")}) DO ${sets.length === 0 ? "NOTHING" : `UPDATE SET ${sets.join(", ")}`}`
-}
+/** `ON CONFLICT (…) DO UPDATE SET …` (SQLite and PostgreSQL). */
+export const onConflictUpdate = (conflict: ReadonlyArray<string>, sets: ReadonlyArray<string>) =>
+  ` ON CONFLICT (${conflict.join(", ")}) DO UPDATE SET ${sets.join(", ")}`
+
+/** The value a conflicting INSERT proposed for a column (SQLite and PostgreSQL). */
+export const excluded = (quoted: string) => `excluded.${quoted}`
 
 /** FNV-1a: a stable 32-bit hash of a text (signed, as PostgreSQL's int4). */
 export const hash32 = (text: string): number => {

@@ -121,15 +121,8 @@ export const mysql: Dialect = {
     limit === undefined && offset === undefined
       ? ""
       : ` LIMIT ${limit ?? "18446744073709551615"}${offset === undefined ? "" : ` OFFSET ${offset}`}`,
-  upsertConflict: (_table, conflict, update, increment) => {
-    const set = [
-      ...(update.length === 0 && increment === undefined ? [conflict[0]!] : update).map((c) =>
-        `${backtick(c)} = VALUES(${backtick(c)})`
-      ),
-      ...(increment === undefined ? [] : [`${backtick(increment)} = ${backtick(increment)} + 1`])
-    ]
-    return ` ON DUPLICATE KEY UPDATE ${set.join(", ")}`
-  },
+  onConflictUpdate: (_conflict, sets) => ` ON DUPLICATE KEY UPDATE ${sets.join(", ")}`,
+  inserted: (quoted) => `VALUES(${quoted})`,
   createTable: (spec, server) => {
     const { table, defs } = tableDefinition(spec, {
       quote: backtick,

@@ -11,13 +11,14 @@ import {
   ddlLockSpace,
   decimalCodec,
   doubleQuote,
+  excluded,
   driverCode,
   driverMessage,
   hash32,
   isolationSql,
   likeEscaped,
   noNegativeZero,
-  onConflict,
+  onConflictUpdate,
   other,
   shared,
   stringCodec,
@@ -133,7 +134,8 @@ export const pg: Dialect = {
   likePattern: (tokens) => likeEscaped(tokens),
   limitOffset: (limit, offset) =>
     `${limit === undefined ? "" : ` LIMIT ${limit}`}${offset === undefined ? "" : ` OFFSET ${offset}`}`,
-  upsertConflict: onConflict,
+  onConflictUpdate,
+  inserted: excluded,
   createTable: (spec) => {
     const { table, defs } = tableDefinition(spec, {
       quote: doubleQuote,

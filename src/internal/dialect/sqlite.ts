@@ -10,12 +10,13 @@ import { sortableDecimal } from "../model/storage.js"
 import {
   constraint,
   doubleQuote,
+  excluded,
   driverCode,
   driverMessage,
   globEscaped,
   likeEscaped,
   noNegativeZero,
-  onConflict,
+  onConflictUpdate,
   other,
   parseJsonIfText,
   parseUtc,
@@ -97,7 +98,8 @@ export const sqlite: Dialect = {
     limit === undefined && offset === undefined
       ? ""
       : ` LIMIT ${limit ?? -1}${offset === undefined ? "" : ` OFFSET ${offset}`}`,
-  upsertConflict: onConflict,
+  onConflictUpdate,
+  inserted: excluded,
   createTable: (spec) => {
     const { table, defs } = tableDefinition(spec, {
       quote: doubleQuote,

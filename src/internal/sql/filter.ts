@@ -10,6 +10,7 @@ import type { Dialect } from "../../Dialect.js"
 import { InvalidFilter } from "../../Errors.js"
 import { limits } from "../../Filter.js"
 import { storageCheck } from "../model/storage.js"
+import type { Params } from "./params.js"
 import { literal, parsePattern } from "./pattern.js"
 
 /** What the compiler needs to know about a field. @internal */
@@ -53,13 +54,11 @@ export const never = "1=0"
 export const compileFilter = (
   target: Target,
   filter: unknown,
-  params: Array<unknown>
+  params: Params
 ): Either.Either<string | undefined, InvalidFilter> => {
   const { dialect } = target
-  const placeholder = (value: unknown) => {
-    params.push(value)
-    return dialect.placeholder(params.length)
-  }
+  const start = params.mark
+  const placeholder = (value: unknown) => params.bind(value)
   const fail = (path: string, reason: string): never => {
     throw new InvalidFilter({ model: target.model, operation: target.operation, path, reason })
   }
@@ -82,7 +81,7 @@ export const compileFilter = (
   const joinParts = (parts: ReadonlyArray<string | undefined>, joiner: " AND " | " OR ", mark: number) => {
     const decides = joiner === " AND " ? never : undefined
     if (parts.some((p) => p === decides)) {
-      params.length = mark
+      params.reset(mark)
       return decides
     }
     const rest = parts.filter((p): p is string => p !== undefined && p !== never)
@@ -92,7 +91,7 @@ export const compileFilter = (
 
   const group = (path: string, list: unknown, joiner: " AND " | " OR ", depth: number): string | undefined => {
     if (!Array.isArray(list)) return fail(path, "expected an array of filters")
-    const mark = params.length
+    const mark = params.mark
     // every alternative is validated, even after one that decides the result
     const parts = list.map((f, i) => node(f, `${path}[${i}]`, depth + 1))
     return joinParts(parts, joiner, mark)
@@ -114,7 +113,7 @@ export const compileFilter = (
       if (info.kind._tag === "json") return fail(path, "JSON fields only support null checks ({ $null: boolean })")
       return `${q} = ${placeholder(value(info, cond, path))}`
     }
-    const mark = params.length
+    const mark = params.mark
     const parts: Array<string | undefined> = []
     for (const [op, operand] of Object.entries(cond)) {
       const at = join(path, op)
@@ -188,7 +187,7 @@ export const compileFilter = (
     if (f === undefined) return undefined
     if (depth > limits.depth) return fail(path, `filters nest at most ${limits.depth} levels deep`)
     if (!isPlainObject(f)) return fail(path, "a filter must be an object")
-    const mark = params.length
+    const mark = params.mark
     const parts: Array<string | undefined> = []
     for (const [key, cond] of Object.entries(f)) {
       if (cond === undefined) continue
@@ -212,7 +211,7 @@ export const compileFilter = (
 
   try {
     const sql = node(filter, "", 0)
-    if (params.length > limits.values) return Either.left(new InvalidFilter({ model: target.model, operation: target.operation, path: "", reason: `a filter may bind at most ${limits.values} values` }))
+    if (params.mark - start > limits.values) return Either.left(new InvalidFilter({ model: target.model, operation: target.operation, path: "", reason: `a filter may bind at most ${limits.values} values` }))
     return Either.right(sql)
   } catch (error) {
     if (error instanceof InvalidFilter) return Either.left(error)

@@ -20,7 +20,8 @@ import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import Sqlite from "better-sqlite3"
 import { Context, Duration, Effect, Layer, Scope } from "effect"
-import { setDirectPath } from "./client.js"
+import type { Executor } from "./executor.js"
+import { ClientExecutor } from "./executor.js"
 
 const CACHE_SIZE = 200
 
@@ -70,7 +71,9 @@ export interface Options {
 }
 
 /** @internal */
-export const make = (options: Options): Effect.Effect<SqlClient.SqlClient, SqlError, Scope.Scope | Reactivity.Reactivity> =>
+export const make = (
+  options: Options
+): Effect.Effect<{ readonly client: SqlClient.SqlClient; readonly executor: Executor }, SqlError, Scope.Scope | Reactivity.Reactivity> =>
   Effect.gen(function*() {
     const busyMs = Duration.toMillis(Duration.decode(options.busyTimeout ?? "5 seconds"))
     const db = yield* Effect.acquireRelease(
@@ -219,13 +222,18 @@ export const make = (options: Options): Effect.Effect<SqlClient.SqlClient, SqlEr
       compiler: Statement.makeCompilerSqlite(),
       spanAttributes: [["db.system.name", "sqlite"]]
     })
-    setDirectPath(client, {
-      run: (text, params, raw, safeIntegers, transaction) =>
-        transaction !== undefined || !db.inTransaction ? execute(text, params, raw, safeIntegers) : undefined
-    })
-    return client
+    const executor: Executor = {
+      client,
+      // synchronous on the one connection, unless another fiber's transaction holds it
+      run: (text, params, mode, { safeIntegers, transaction }) =>
+        transaction !== undefined || !db.inTransaction ? execute(text, params, mode === "raw", safeIntegers) : undefined
+    }
+    return { client, executor }
   })
 
-/** @internal */
-export const layer = (options: Options): Layer.Layer<SqlClient.SqlClient, SqlError> =>
-  Layer.scoped(SqlClient.SqlClient, make(options)).pipe(Layer.provide(Reactivity.layer))
+/** The client and its executor (for the nodes), from one layer. @internal */
+export const layer = (options: Options): Layer.Layer<SqlClient.SqlClient | ClientExecutor, SqlError> =>
+  Layer.scopedContext(
+    Effect.map(make(options), ({ client, executor }) =>
+      Context.make(SqlClient.SqlClient, client).pipe(Context.add(ClientExecutor, executor)))
+  ).pipe(Layer.provide(Reactivity.layer))

@@ -15,9 +15,10 @@ import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
 import type { Scope } from "effect"
-import { Duration, Effect, Layer } from "effect"
+import { Context, Duration, Effect, Layer } from "effect"
 import Pg from "pg"
-import { setDirectPath } from "./client.js"
+import type { Executor } from "./executor.js"
+import { ClientExecutor } from "./executor.js"
 
 const MAX_NAMED = 500
 const MAX_SEEN = 1000
@@ -52,7 +53,9 @@ export interface Options {
 }
 
 /** @internal */
-export const make = (options: Options): Effect.Effect<SqlClient.SqlClient, SqlError, Scope.Scope | Reactivity.Reactivity> =>
+export const make = (
+  options: Options
+): Effect.Effect<{ readonly client: SqlClient.SqlClient; readonly executor: Executor }, SqlError, Scope.Scope | Reactivity.Reactivity> =>
   Effect.gen(function*() {
     const pool = yield* Effect.acquireRelease(
       Effect.sync(() => {
@@ -157,19 +160,24 @@ export const make = (options: Options): Effect.Effect<SqlClient.SqlClient, SqlEr
       (c) => Effect.promise(() => c.end().catch(() => {}))
     ).pipe(Effect.map((c) => ({ executeRaw: (text: string, params: ReadonlyArray<unknown>) => onClient(c, { text, values: [...params] }, true) })))
 
-    setDirectPath(client, {
+    const executor: Executor = {
+      client,
       ddlConnection,
-      run: (text, params, raw, _safeIntegers, transaction) => {
+      run: (text, params, mode, { transaction }) => {
+        const raw = mode === "raw"
         if (transaction === undefined) return onPool(config(text, params), raw)
         // `@effect/sql-pg` keeps a transaction's pg client on its connection
         const held = (transaction as unknown as { readonly pg?: Pg.ClientBase }).pg
         if (held === undefined) return raw ? transaction.executeRaw(text, params) : transaction.execute(text, params, undefined)
         return onClient(held, config(text, params), raw)
       }
-    })
-    return client
+    }
+    return { client, executor }
   })
 
-/** @internal */
-export const layer = (options: Options): Layer.Layer<SqlClient.SqlClient, SqlError> =>
-  Layer.scoped(SqlClient.SqlClient, make(options)).pipe(Layer.provide(Reactivity.layer))
+/** The client and its executor (for the nodes), from one layer. @internal */
+export const layer = (options: Options): Layer.Layer<SqlClient.SqlClient | ClientExecutor, SqlError> =>
+  Layer.scopedContext(
+    Effect.map(make(options), ({ client, executor }) =>
+      Context.make(SqlClient.SqlClient, client).pipe(Context.add(ClientExecutor, executor)))
+  ).pipe(Layer.provide(Reactivity.layer))

@@ -1,22 +1,32 @@
 /**
- * Named database instances. A model bound to an instance has nodes that require the
- * instance's tag instead of the generic `SqlClient`, so the type shows which database each
- * effect touches; two instances never share a connection or a transaction.
- *
- * @since 0.1.0
+ * Named database instances (`DataFlow.Instance`). A model bound to an instance has nodes that
+ * require the instance's tag instead of the generic `SqlClient`, so the type shows which
+ * database each effect touches; two instances never share a connection or a transaction.
+ * (Internal module: `DataFlow` exports `Instance` and `InstanceClass`.)
  */
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { ConfigError, Duration } from "effect"
 import { Context, Effect, Function, Layer, Option, RcMap } from "effect"
-import * as DataFlowLayer from "./internal/layer.js"
-import type { DriverNotInstalled } from "./Errors.js"
-import { ConfigurationError } from "./Errors.js"
-import type { Binding } from "./internal/client.js"
-import { connect } from "./internal/client.js"
-import { uncheckedTenant } from "./internal/core.js"
-import * as Tenant from "./Tenant.js"
-import * as Transaction from "./Transaction.js"
+import type { LayerOptions } from "../../DataFlow.js"
+import type { DriverNotInstalled } from "../../Errors.js"
+import { ConfigurationError } from "../../Errors.js"
+import * as Tenant from "../../Tenant.js"
+import type * as Transaction from "../../Transaction.js"
+import type { Executor } from "../client/executor.js"
+import { ClientExecutor } from "../client/executor.js"
+import * as DataFlowLayer from "../client/layer.js"
+import type { Binding, Connected } from "./binding.js"
+import { connect } from "./binding.js"
+import { uncheckedTenant } from "./context.js"
+import { run } from "./transaction.js"
+
+/** A client from a built context, with the executor its layer provides (the library's own clients). */
+const connectedOf = (services: Context.Context<SqlClient.SqlClient>): Connected => {
+  const sql = Context.get(services, SqlClient.SqlClient)
+  const executor: Executor | undefined = Option.getOrUndefined(Context.getOption(services as Context.Context<never>, ClientExecutor))
+  return { sql, executor: executor?.client === sql ? executor : undefined }
+}
 
 /**
  * Declares an instance: `class Analytics extends DataFlow.Instance<Analytics>()("Analytics") {}`.
@@ -49,7 +59,7 @@ export interface InstanceClass<Self, Name extends string>
   ): Layer.Layer<Self, E, R>
   /** The instance on a URL, like `DataFlow.layer({ url })`. */
   layerUrl(
-    options: DataFlowLayer.Options & { readonly tenancy?: "row" | "schema" }
+    options: LayerOptions & { readonly tenancy?: "row" | "schema" }
   ): Layer.Layer<Self, SqlError | ConfigError.ConfigError | DriverNotInstalled>
   /**
    * The `database` tenancy strategy: one client per tenant, built on first use from
@@ -65,13 +75,13 @@ export interface InstanceClass<Self, Name extends string>
    * On a per-tenant instance it is the current tenant's database.
    */
   readonly transaction: {
-    (options?: Transaction.Options): <A, E, R>(
+    <O extends Transaction.Options = {}>(options?: O): <A, E, R>(
       self: Effect.Effect<A, E, R>
-    ) => Effect.Effect<A, E | Transaction.TransactionError | ConfigurationError, R | Self>
-    <A, E, R>(
+    ) => Effect.Effect<A, E | Transaction.ErrorsOf<O> | ConfigurationError, R | Self>
+    <A, E, R, O extends Transaction.Options = {}>(
       self: Effect.Effect<A, E, R>,
-      options?: Transaction.Options
-    ): Effect.Effect<A, E | Transaction.TransactionError | ConfigurationError, R | Self>
+      options?: O
+    ): Effect.Effect<A, E | Transaction.ErrorsOf<O> | ConfigurationError, R | Self>
   }
 }
 
@@ -91,15 +101,14 @@ export const Instance = <Self>() => <const Name extends string>(name: Name): Ins
     ) {
       return Layer.effect(
         Base,
-        Effect.map(SqlClient.SqlClient, (sql): Binding => ({
-          name,
-          tenancy: options.tenancy ?? "row",
-          client: () => Effect.succeed(sql)
-        }))
+        Effect.map(Effect.context<SqlClient.SqlClient>(), (services): Binding => {
+          const connected = connectedOf(services)
+          return { name, tenancy: options.tenancy ?? "row", client: () => Effect.succeed(connected) }
+        })
       ).pipe(Layer.provide(client))
     }
 
-    static layerUrl(options: DataFlowLayer.Options & { readonly tenancy?: "row" | "schema" }) {
+    static layerUrl(options: LayerOptions & { readonly tenancy?: "row" | "schema" }) {
       return InstanceTag.layer(DataFlowLayer.fromUrl(options), options.tenancy === undefined ? {} : { tenancy: options.tenancy })
     }
 
@@ -111,7 +120,7 @@ export const Instance = <Self>() => <const Name extends string>(name: Name): Ins
         Base,
         Effect.map(
           RcMap.make({
-            lookup: (tenant: string) => Effect.map(Layer.build(make(tenant)), Context.get(SqlClient.SqlClient)),
+            lookup: (tenant: string) => Effect.map(Layer.build(make(tenant)), connectedOf),
             idleTimeToLive: options.idleTimeToLive ?? "1 minute"
           }),
           (clients): Binding => ({
@@ -139,8 +148,8 @@ export const Instance = <Self>() => <const Name extends string>(name: Name): Ins
           const binding = yield* Base
           const tenant = yield* Effect.serviceOption(Tenant.CurrentTenant)
           if (tenant._tag === "Some" && !Tenant.isTenantId(tenant.value)) return yield* Effect.die(uncheckedTenant())
-          const sql = yield* connect(binding, Option.getOrUndefined(tenant), name, "connect")
-          return yield* Transaction.run(sql, self, options)
+          const { sql } = yield* connect(binding, Option.getOrUndefined(tenant), name, "connect")
+          return yield* run(sql, self, options)
         }))
     )
   } as unknown as InstanceClass<Self, Name>

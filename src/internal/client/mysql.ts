@@ -21,9 +21,10 @@ import { SqlClient, Statement } from "@effect/sql"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import type { Scope } from "effect"
-import { Chunk, Duration, Effect, Layer, Option, Stream } from "effect"
+import { Chunk, Context, Duration, Effect, Layer, Option, Stream } from "effect"
 import Mysql from "mysql2"
-import { setDirectPath } from "./client.js"
+import type { Executor } from "./executor.js"
+import { ClientExecutor } from "./executor.js"
 
 /** @internal */
 export interface Options {
@@ -56,7 +57,9 @@ const compiler = Statement.makeCompiler({
 })
 
 /** @internal */
-export const make = (options: Options): Effect.Effect<SqlClient.SqlClient, SqlError, Scope.Scope | Reactivity.Reactivity> =>
+export const make = (
+  options: Options
+): Effect.Effect<{ readonly client: SqlClient.SqlClient; readonly executor: Executor }, SqlError, Scope.Scope | Reactivity.Reactivity> =>
   Effect.gen(function*() {
     const pool = yield* Effect.acquireRelease(
       Effect.sync(() => {
@@ -274,23 +277,26 @@ export const make = (options: Options): Effect.Effect<SqlClient.SqlClient, SqlEr
         })
     })))
 
-    setDirectPath(client, {
+    const executor: Executor = {
+      client,
       ddlConnection,
       server: { mariadb: /mariadb/i.test(version) },
-      run: (text, params, raw, _safeIntegers, transaction) => {
-        const mode = raw ? "raw" : "rows"
+      run: (text, params, mode, { transaction }) => {
         if (transaction === undefined) return run(undefined, text, params, mode)
         const held = Option.fromNullable(heldBy.get(transaction))
         return Option.isSome(held)
           ? run(held.value, text, params, mode)
-          : raw
+          : mode === "raw"
           ? transaction.executeRaw(text, params)
           : transaction.execute(text, params, undefined)
       }
-    })
-    return client
+    }
+    return { client, executor }
   })
 
-/** @internal */
-export const layer = (options: Options): Layer.Layer<SqlClient.SqlClient, SqlError> =>
-  Layer.scoped(SqlClient.SqlClient, make(options)).pipe(Layer.provide(Reactivity.layer))
+/** The client and its executor (for the nodes), from one layer. @internal */
+export const layer = (options: Options): Layer.Layer<SqlClient.SqlClient | ClientExecutor, SqlError> =>
+  Layer.scopedContext(
+    Effect.map(make(options), ({ client, executor }) =>
+      Context.make(SqlClient.SqlClient, client).pipe(Context.add(ClientExecutor, executor)))
+  ).pipe(Layer.provide(Reactivity.layer))

@@ -11,7 +11,7 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto"
 import { BigDecimal, Either } from "effect"
-import { formatDecimal } from "./model/storage.js"
+import { formatDecimal } from "../model/storage.js"
 
 /** Longest cursor accepted (characters); real cursors are far shorter. @internal */
 export const maxLength = 8192

@@ -1,0 +1,83 @@
+/**
+ * The removing nodes: delete one record by key (a soft-delete model stamps `deletedAt`),
+ * restore a soft-deleted one, bulkDelete every record a filter matches (an always-true filter
+ * needs `confirm`).
+ * (Internal module: not part of the public API.)
+ */
+import type { Effect as E } from "effect"
+import { Effect, Either } from "effect"
+import type { ConfigurationError } from "../../Errors.js"
+import type { BulkOptions } from "../../Model.js"
+import type { ModelDefinition } from "../model/definition.js"
+import { checkId } from "../model/validate.js"
+import { context } from "../runtime/context.js"
+import { executeRaw } from "../runtime/executor.js"
+import * as Build from "../sql/builders.js"
+import type { Plan } from "../sql/params.js"
+import { Params } from "../sql/params.js"
+import { where } from "../sql/where.js"
+import { now, traced, typedErrors } from "./shared.js"
+import type { NodeErrors } from "./types.js"
+import { unconfirmed } from "./update.js"
+
+/** @internal */
+export interface DeleteNodes<R> {
+  readonly delete: (id: unknown) => E.Effect<{ readonly deleted: boolean }, NodeErrors["delete"] | ConfigurationError, R>
+  readonly restore: (id: unknown) => E.Effect<{ readonly restored: boolean }, NodeErrors["restore"] | ConfigurationError, R>
+  readonly bulkDelete: (
+    where: unknown,
+    options?: BulkOptions
+  ) => E.Effect<{ readonly deleted: number }, NodeErrors["bulkDelete"] | ConfigurationError, R>
+}
+
+/** @internal */
+export const make = <R>(def: ModelDefinition): DeleteNodes<R> => {
+  const deleteSpan = traced(def, "delete")
+  const del: DeleteNodes<R>["delete"] = (id) =>
+    deleteSpan(Effect.gen(function*() {
+      const bad = checkId(def, id, "delete")
+      if (bad !== undefined) return yield* bad
+      const ctx = yield* context<R>(def, "delete")
+      const s = ctx.statements
+      const statement: Plan<Build.StampArgs> = def.softDelete ? Build.softDeleteById(s) : Build.deleteById(s)
+      const params = statement.params({ id, tenant: ctx.tenant, now: yield* now })
+      const raw = yield* typedErrors(s, "delete")(executeRaw(ctx, statement.text, params))
+      return { deleted: s.dialect.affectedRows(raw) > 0 }
+    }))
+
+  const restoreSpan = traced(def, "restore")
+  const restore: DeleteNodes<R>["restore"] = (id) =>
+    restoreSpan(Effect.gen(function*() {
+      const bad = checkId(def, id, "restore")
+      if (bad !== undefined) return yield* bad
+      const ctx = yield* context<R>(def, "restore")
+      const s = ctx.statements
+      const statement = Build.restoreById(s)
+      const raw = yield* typedErrors(s, "restore")(executeRaw(ctx, statement.text, statement.params({ id, tenant: ctx.tenant })))
+      return { restored: s.dialect.affectedRows(raw) > 0 }
+    }))
+
+  const bulkSpan = traced(def, "bulkDelete")
+  const bulkDelete: DeleteNodes<R>["bulkDelete"] = (filter, options = {}) =>
+    bulkSpan(Effect.gen(function*() {
+      const operation = "bulkDelete"
+      const ctx = yield* context<R>(def, operation)
+      const s = ctx.statements
+      const params = new Params(s.dialect)
+      // a soft delete's stamp is bound before the WHERE clause's values
+      const stamp = def.softDelete ? params.bind(s.byField.get("deletedAt")!.toDb(yield* now)) : undefined
+      const filtered = where(s, filter, params, { operation, includeDeleted: false, tenant: ctx.tenant })
+      if (Either.isLeft(filtered)) return yield* filtered.left
+      const unsafe = unconfirmed(def, filtered.right.condition, options.confirm, operation)
+      if (unsafe !== undefined) return yield* unsafe
+      const text = stamp === undefined
+        ? Build.deleteWhere(s, filtered.right.sql)
+        : Build.softDeleteWhere(s, stamp, filtered.right.sql)
+      const raw = yield* typedErrors(s, operation)(executeRaw(ctx, text, params.values))
+      const deleted = s.dialect.affectedRows(raw)
+      yield* Effect.annotateCurrentSpan("dataflow.rows", deleted)
+      return { deleted }
+    }))
+
+  return { delete: del, restore, bulkDelete }
+}

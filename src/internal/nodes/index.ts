@@ -1,0 +1,62 @@
+/**
+ * A model's nodes, one family per file (read, create, update, delete, upsert), assembled with
+ * the guards that give untyped callers (JSON, workflows) a ValidationError naming the argument
+ * instead of a TypeError.
+ * (Internal module: not part of the public API.)
+ */
+import { Effect, Stream } from "effect"
+import type { ModelDefinition } from "../model/definition.js"
+import * as Create from "./create.js"
+import * as Delete from "./delete.js"
+import * as Read from "./read.js"
+import { invalid, withObjectArguments } from "./shared.js"
+import * as Update from "./update.js"
+import * as Upsert from "./upsert.js"
+
+/** Every node of a model; `R` is what they require. @internal */
+export interface Nodes<R>
+  extends Read.ReadNodes<R>, Create.CreateNodes<R>, Update.UpdateNodes<R>, Delete.DeleteNodes<R>, Upsert.UpsertNodes<R>
+{}
+
+/** Rows of a bulk node: an Iterable (or, where `streams`, a Stream) — never a string or null. */
+const isRows = (rows: unknown, streams: boolean): boolean =>
+  typeof rows === "object" && rows !== null && (Symbol.iterator in rows || (streams && Stream.StreamTypeId in rows))
+
+const notAnObject = (value: unknown) => value !== undefined && (typeof value !== "object" || value === null || Array.isArray(value))
+
+/** @internal */
+export const make = <R>(def: ModelDefinition): Nodes<R> => {
+  const read = Read.make<R>(def)
+  const create = Create.make<R>(def)
+  const update = Update.make<R>(def)
+  const remove = Delete.make<R>(def)
+  const upsert = Upsert.make<R>(def)
+  const bulkCreate: Nodes<R>["bulkCreate"] = (rows, options) =>
+    !isRows(rows, true)
+      ? Effect.fail(invalid(def, "bulkCreate", "", "expected an array, an iterable or a Stream of rows"))
+      : notAnObject(options)
+      ? Effect.fail(invalid(def, "bulkCreate", "options", "expected an object"))
+      : create.bulkCreate(rows, options)
+  const bulkUpsert: Nodes<R>["bulkUpsert"] = (rows, options) =>
+    !isRows(rows, false)
+      ? Effect.fail(invalid(def, "bulkUpsert", "", "expected an array or an iterable of rows"))
+      : notAnObject(options)
+      ? Effect.fail(invalid(def, "bulkUpsert", "options", "expected an object"))
+      : upsert.bulkUpsert(rows, options)
+  return {
+    read: withObjectArguments(def, "read", [[1, "options"]], read.read),
+    find: withObjectArguments(def, "find", [[1, "options"]], read.find),
+    list: withObjectArguments(def, "list", [[0, "query"]], read.list),
+    findFirst: withObjectArguments(def, "findFirst", [[1, "options"]], read.findFirst),
+    count: withObjectArguments(def, "count", [[1, "options"]], read.count),
+    create: create.create,
+    bulkCreate,
+    update: withObjectArguments(def, "update", [[2, "options"]], update.update),
+    bulkUpdate: withObjectArguments(def, "bulkUpdate", [[2, "options"]], update.bulkUpdate),
+    delete: remove.delete,
+    restore: remove.restore,
+    bulkDelete: withObjectArguments(def, "bulkDelete", [[1, "options"]], remove.bulkDelete),
+    upsert: upsert.upsert,
+    bulkUpsert
+  }
+}

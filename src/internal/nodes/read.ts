@@ -1,0 +1,215 @@
+/**
+ * The reading nodes: read, find, list (filters, order, offset and keyset pages, projection,
+ * totals), findFirst, count. Each reads: validate → context → statement → execute → decode.
+ * (Internal module: not part of the public API.)
+ */
+import type { Effect as E } from "effect"
+import { Effect, Either, Option } from "effect"
+import type { ConfigurationError } from "../../Errors.js"
+import { InvalidCursor, NotFound } from "../../Errors.js"
+import type { ListQuery, ReadOptions } from "../../Model.js"
+import type { ModelDefinition } from "../model/definition.js"
+import type { DecodePlan } from "../model/rows.js"
+import { decodePlan } from "../model/rows.js"
+import { checkId, valueProblem } from "../model/validate.js"
+import { context } from "../runtime/context.js"
+import type { NodeContext } from "../runtime/executor.js"
+import { execute } from "../runtime/executor.js"
+import { CursorKey } from "../runtime/settings.js"
+import * as Build from "../sql/builders.js"
+import * as Cursor from "../sql/cursor.js"
+import { Params } from "../sql/params.js"
+import type { OrderTerm } from "../sql/where.js"
+import { and, keyset, orderBy, where } from "../sql/where.js"
+import type { Row } from "./shared.js"
+import { idOf, invalid, traced, readErrors } from "./shared.js"
+import type { NodeErrors } from "./types.js"
+
+/** @internal */
+export interface ListResult {
+  readonly records: ReadonlyArray<Row>
+  readonly nextCursor?: string
+  readonly total?: number
+}
+
+/** @internal */
+export interface ReadNodes<R> {
+  readonly read: (id: unknown, options?: ReadOptions) => E.Effect<Row, NodeErrors["read"] | ConfigurationError, R>
+  readonly find: (id: unknown, options?: ReadOptions) => E.Effect<Option.Option<Row>, NodeErrors["find"] | ConfigurationError, R>
+  readonly list: (query?: ListQuery<Row>) => E.Effect<ListResult, NodeErrors["list"] | ConfigurationError, R>
+  readonly findFirst: (
+    where?: unknown,
+    options?: Omit<ListQuery<Row>, "where" | "limit" | "cursor" | "offset" | "total">
+  ) => E.Effect<Option.Option<Row>, NodeErrors["list"] | ConfigurationError, R>
+  readonly count: (where?: unknown, options?: ReadOptions) => E.Effect<number, NodeErrors["count"] | ConfigurationError, R>
+}
+
+const selectOne = (ctx: NodeContext, id: unknown, includeDeleted: boolean) => {
+  const statement = Build.selectById(ctx.statements, includeDeleted)
+  return Effect.map(
+    execute(ctx, statement.text, statement.params({ id, tenant: ctx.tenant })),
+    (rows) => (rows.length === 0 ? Option.none<Row>() : Option.some(ctx.statements.decode.decode(rows[0]!)))
+  )
+}
+
+/** The row with this key, if any (soft-deleted rows only with `includeDeleted`). @internal */
+export { selectOne }
+
+const checkPaging = (def: ModelDefinition, value: unknown, name: string) =>
+  value === undefined || (Number.isSafeInteger(value) && (value as number) >= 0)
+    ? undefined
+    : invalid(def, "list", name, "must be a non-negative integer")
+
+/** The order of a page: the fields asked for, then the primary key (so pages are stable). */
+const orderTerms = (ctx: NodeContext, requested: unknown): Either.Either<ReadonlyArray<OrderTerm>, ReturnType<typeof invalid>> => {
+  const s = ctx.statements
+  const def = s.definition
+  if (requested !== undefined && !Array.isArray(requested)) {
+    return Either.left(invalid(def, "list", "orderBy", "expected an array of field names"))
+  }
+  const terms: Array<OrderTerm> = []
+  for (const entry of (requested ?? []) as ReadonlyArray<unknown>) {
+    const desc = typeof entry === "string" && entry.startsWith("-")
+    const field = typeof entry === "string" ? (desc ? entry.slice(1) : entry) : ""
+    const column = s.byField.get(field)
+    if (column === undefined) return Either.left(invalid(def, "list", "orderBy", `unknown field ${JSON.stringify(field)}`))
+    if (column.column.kind._tag === "json") return Either.left(invalid(def, "list", "orderBy", `cannot sort by JSON field ${field}`))
+    if (terms.some((t) => t.column === column)) continue
+    terms.push({ column, direction: desc ? "desc" : "asc", nullable: column.column.nullable || column.column.optional })
+  }
+  if (!terms.some((t) => t.column === s.pk)) terms.push({ column: s.pk, direction: "asc", nullable: false })
+  return Either.right(terms)
+}
+
+const pick = (record: Row, fields: ReadonlyArray<string>): Row => {
+  const out: Row = {}
+  for (const f of fields) if (f in record) out[f] = record[f]
+  return out
+}
+
+/** @internal */
+export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
+  const findRow = (
+    id: unknown,
+    operation: "read" | "find",
+    includeDeleted: boolean
+  ): E.Effect<Option.Option<Row>, NodeErrors["find"] | ConfigurationError, R> => {
+    const bad = checkId(def, id, operation)
+    if (bad !== undefined) return Effect.fail(bad)
+    return Effect.flatMap(
+      context<R>(def, operation),
+      (ctx) => readErrors(ctx.statements, operation)(selectOne(ctx, id, includeDeleted))
+    )
+  }
+
+  // read and find are the hottest nodes: plain combinators, no generator
+  const findSpan = traced(def, "find")
+  const find: ReadNodes<R>["find"] = (id, options = {}) => findSpan(findRow(id, "find", options.includeDeleted === true))
+
+  const readSpan = traced(def, "read")
+  const read: ReadNodes<R>["read"] = (id, options = {}) =>
+    readSpan(Effect.flatMap(
+      findRow(id, "read", options.includeDeleted === true),
+      (found) =>
+        Option.isNone(found)
+          ? Effect.fail(new NotFound({ model: def.name, operation: "read", id: idOf(id) }))
+          : Effect.succeed(found.value)
+    ))
+
+  const listSpan = traced(def, "list")
+  const list: ReadNodes<R>["list"] = (query = {}) =>
+    listSpan(Effect.gen(function*() {
+      const operation = "list"
+      const badPage = checkPaging(def, query.limit, "limit") ?? checkPaging(def, query.offset, "offset")
+      if (badPage !== undefined) return yield* badPage
+      if (query.cursor !== undefined && query.offset !== undefined) {
+        return yield* invalid(def, operation, "offset", "cannot be combined with a cursor")
+      }
+      const ctx = yield* context<R>(def, operation)
+      const s = ctx.statements
+      const terms = orderTerms(ctx, query.orderBy)
+      if (Either.isLeft(terms)) return yield* terms.left
+      const selected = query.select as ReadonlyArray<string> | undefined
+      if (selected !== undefined) {
+        const unknown = Array.isArray(selected) ? selected.find((f) => !s.byField.has(f)) : "select"
+        if (unknown !== undefined) return yield* invalid(def, operation, "select", `unknown field ${JSON.stringify(unknown)}`)
+      }
+      const params = new Params(s.dialect)
+      const filtered = where(s, query.where, params, {
+        operation,
+        includeDeleted: query.includeDeleted === true,
+        tenant: ctx.tenant
+      })
+      if (Either.isLeft(filtered)) return yield* filtered.left
+      const countParams = [...params.values]
+      const order = terms.right.map((t) => `${t.direction === "desc" ? "-" : ""}${t.column.column.field}`).join(",")
+      const cursorKey = yield* CursorKey
+      let whereSql = filtered.right.sql
+      if (query.cursor !== undefined) {
+        const decoded = Cursor.decode(query.cursor, def.name, order, cursorKey)
+        if (Either.isLeft(decoded)) return yield* new InvalidCursor({ model: def.name, operation, reason: decoded.left })
+        const values = decoded.right
+        // every value passes the checks a filter operand gets before it is bound
+        const usable = values.length === terms.right.length && terms.right.every((t, i) =>
+          values[i] === null
+            ? t.nullable
+            : valueProblem(def, t.column.column.field, values[i]) === undefined
+        )
+        if (!usable) return yield* new InvalidCursor({ model: def.name, operation, reason: "values do not match the ordering" })
+        whereSql = and(whereSql, keyset(terms.right, values, params))
+      }
+      const columns = selected === undefined
+        ? s.columns
+        : s.columns.filter((c) => selected.includes(c.column.field) || terms.right.some((t) => t.column === c))
+      const text = Build.select(s, {
+        columns,
+        where: whereSql,
+        orderBy: orderBy(s, terms.right),
+        limit: query.limit === undefined ? undefined : query.limit + 1,
+        offset: query.offset
+      })
+      const plan: DecodePlan = columns === s.columns ? s.decode : decodePlan(columns)
+      return yield* readErrors(s, operation)(Effect.gen(function*() {
+        const rows = yield* execute(ctx, text, params.values)
+        const more = query.limit !== undefined && rows.length > query.limit
+        const page = (more ? rows.slice(0, query.limit) : rows).map(plan.decode)
+        const last = page[page.length - 1]
+        const nextCursor = more && last !== undefined
+          ? Cursor.encode(def.name, order, terms.right.map((t) => last[t.column.column.field] ?? null), cursorKey)
+          : undefined
+        const records = selected === undefined ? page : page.map((r) => pick(r, selected))
+        const total = query.total === true
+          ? Number((yield* execute(ctx, Build.count(s, filtered.right.sql), countParams))[0]?.n ?? 0)
+          : undefined
+        return {
+          records,
+          ...(nextCursor === undefined ? {} : { nextCursor }),
+          ...(total === undefined ? {} : { total })
+        }
+      }))
+    }))
+
+  const findFirst: ReadNodes<R>["findFirst"] = (filter, options = {}) =>
+    Effect.map(
+      list({ ...options, ...(filter === undefined ? {} : { where: filter as NonNullable<ListQuery<Row>["where"]> }), limit: 1 }),
+      (r) => Option.fromNullable(r.records[0])
+    )
+
+  const countSpan = traced(def, "count")
+  const count: ReadNodes<R>["count"] = (filter, options = {}) =>
+    countSpan(Effect.gen(function*() {
+      const ctx = yield* context<R>(def, "count")
+      const s = ctx.statements
+      const params = new Params(s.dialect)
+      const filtered = where(s, filter, params, {
+        operation: "count",
+        includeDeleted: options.includeDeleted === true,
+        tenant: ctx.tenant
+      })
+      if (Either.isLeft(filtered)) return yield* filtered.left
+      const rows = yield* readErrors(s, "count")(execute(ctx, Build.count(s, filtered.right.sql), params.values))
+      return Number(rows[0]?.n ?? 0)
+    }))
+
+  return { read, find, list, findFirst, count }
+}

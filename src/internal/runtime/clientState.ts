@@ -1,0 +1,32 @@
+/**
+ * What the runtime knows about each client: its dialect, its executor (the library's own
+ * clients), the tables it has ensured, facts about its server. Held in a WeakMap keyed by the
+ * client, so it lives exactly as long as the client.
+ * (Internal module: not part of the public API.)
+ */
+import type { SqlClient } from "@effect/sql"
+import type { Deferred } from "effect"
+import * as Dialect from "../../Dialect.js"
+import type { Executor } from "../client/executor.js"
+
+/** @internal */
+export interface ClientState {
+  readonly dialect: Dialect.Dialect
+  /** The client's executor, once a context has shown it (the library's own clients). */
+  executor: Executor | undefined
+  /** Tables (qualified names) whose DDL has run, or is running. */
+  readonly ready: Map<string, true | Deferred.Deferred<void, unknown>>
+  server: Dialect.ServerInfo | undefined
+}
+
+const states = new WeakMap<SqlClient.SqlClient, ClientState>()
+
+/** @internal */
+export const stateOf = (sql: SqlClient.SqlClient): ClientState => {
+  let state = states.get(sql)
+  if (state === undefined) {
+    state = { dialect: Dialect.fromClient(sql), executor: undefined, ready: new Map(), server: undefined }
+    states.set(sql, state)
+  }
+  return state
+}

@@ -1,0 +1,99 @@
+/**
+ * A node call's context: the client (the default `SqlClient`, the model's instance, or the
+ * tenant's own), the tenant, the model's statements for the client's dialect (and the tenant's
+ * schema), the client's executor, and the table ensured. Resolved synchronously from the
+ * fiber's services and cached per model, client and schema, so a call pays a few lookups.
+ * (Internal module: not part of the public API.)
+ */
+import { SqlClient } from "@effect/sql"
+import { Context, Effect, Option } from "effect"
+import { ConfigurationError, InvalidTenantId } from "../../Errors.js"
+import type { DatabaseError } from "../../Errors.js"
+import * as Tenant from "../../Tenant.js"
+import { ClientExecutor } from "../client/executor.js"
+import type { ModelDefinition } from "../model/definition.js"
+import { statementsFor } from "../sql/statements.js"
+import type { Binding, Connected } from "./binding.js"
+import { connect, onOwnConnection } from "./binding.js"
+import { stateOf } from "./clientState.js"
+import { ensure } from "./ddl.js"
+import { toDatabaseError } from "./errors.js"
+import type { NodeContext } from "./executor.js"
+
+/** @internal */
+export const uncheckedTenant = () =>
+  new InvalidTenantId({
+    reason: "Tenant.CurrentTenant holds a value that was not checked (provide it with Tenant.with, Tenant.layer or Tenant.make)"
+  })
+
+/** The part of a context that does not depend on the tenant, made once per model, client and schema. */
+const baseContexts = new WeakMap<ModelDefinition, WeakMap<SqlClient.SqlClient, Map<string, NodeContext>>>()
+
+const resolved = (
+  def: ModelDefinition,
+  operation: string,
+  connected: Connected,
+  tenancy: "row" | "schema" | "database",
+  tenant: string | undefined
+): Effect.Effect<NodeContext, DatabaseError | ConfigurationError> => {
+  const { sql } = connected
+  const state = stateOf(sql)
+  if (state.executor === undefined && connected.executor?.client === sql) state.executor = connected.executor
+  let schema: string | undefined
+  if (tenancy === "schema" && tenant !== undefined) {
+    if (!state.dialect.supportsSchemas) {
+      return Effect.fail(
+        new ConfigurationError({
+          model: def.name,
+          operation,
+          reason: "the schema tenancy strategy needs a database with schemas (PostgreSQL, MySQL); SQLite has none"
+        })
+      )
+    }
+    schema = Tenant.schemaName(tenant)
+  }
+  let byClient = baseContexts.get(def)
+  if (byClient === undefined) baseContexts.set(def, byClient = new WeakMap())
+  let bySchema = byClient.get(sql)
+  if (bySchema === undefined) byClient.set(sql, bySchema = new Map())
+  const key = schema ?? ""
+  let base = bySchema.get(key)
+  if (base === undefined) {
+    base = { sql, statements: statementsFor(def, state.dialect, schema), tenant: undefined, executor: state.executor }
+    bySchema.set(key, base)
+  }
+  const ctx = tenant === undefined ? base : { ...base, tenant }
+  const table = schema === undefined ? def.table : `${schema}.${def.table}`
+  if (state.ready.get(table) === true) return Effect.succeed(ctx)
+  const statements = base.statements
+  return Effect.as(
+    onOwnConnection(sql)(ensure(sql, state, table, statements.ddl, (e) => toDatabaseError(state.dialect, def.name, operation, e))),
+    ctx
+  )
+}
+
+/**
+ * The context of a node call. `R` is what the model's nodes require (its client or instance,
+ * and the tenant; a Scope for an instance, provided by the node): the services read here, the
+ * one place where the nodes' requirements are introduced.
+ * @internal
+ */
+export const context = <R>(def: ModelDefinition, operation: string): Effect.Effect<NodeContext, DatabaseError | ConfigurationError, R> =>
+  Effect.withFiberRuntime((fiber) => {
+    // services are read synchronously: a node call costs no extra Effect steps here
+    const services = fiber.currentContext
+    const tenant = def.tenantScoped ? Context.unsafeGet(services, Tenant.CurrentTenant) : undefined
+    // a value put there with a cast never reaches a statement or a schema name
+    if (tenant !== undefined && !Tenant.isTenantId(tenant)) return Effect.die(uncheckedTenant())
+    if (def.instance === undefined) {
+      const sql = Context.unsafeGet(services, SqlClient.SqlClient)
+      const executor = Option.getOrUndefined(Context.getOption(services, ClientExecutor))
+      return resolved(def, operation, { sql, executor }, Context.get(services, Tenant.Tenancy), tenant)
+    }
+    const binding = Context.unsafeGet(services, def.instance as unknown as Context.Tag<unknown, Binding>)
+    // the client is held for the node's whole run: the node is scoped (see nodes/shared.ts)
+    return Effect.flatMap(
+      connect(binding, tenant, def.name, operation),
+      (connected) => resolved(def, operation, connected, binding.tenancy, tenant)
+    ) as Effect.Effect<NodeContext, DatabaseError | ConfigurationError>
+  })

@@ -1,0 +1,39 @@
+/**
+ * Settings a user changes with a layer, each with a default (`Context.Reference`): the schema
+ * policy, node spans, the cursor signing key.
+ * (Internal module: not part of the public API; `DataFlow` exports them.)
+ */
+import { Context } from "effect"
+
+/**
+ * When tables may be created. `"auto"`: missing tables are created on first use (and by
+ * `DataFlow.migrate`); `"existing"`: the database belongs to someone else, never run DDL.
+ *
+ * @since 0.1.0
+ * @category schema
+ */
+export class SchemaPolicy extends Context.Reference<SchemaPolicy>()("effect-dataflow/SchemaPolicy", {
+  defaultValue: (): "auto" | "existing" => "auto"
+}) {}
+
+/**
+ * Whether each node call opens its own span (`dataflow.<Model>.<node>`) when a tracer that
+ * records spans is installed; on by default.
+ *
+ * @since 0.1.0
+ * @category tracing
+ */
+export class NodeSpans extends Context.Reference<NodeSpans>()("effect-dataflow/NodeSpans", {
+  defaultValue: (): boolean => true
+}) {}
+
+/**
+ * The key that signs keyset cursors (`DataFlow.cursorKey`); unset by default. With a key, a
+ * cursor the application did not make is an `InvalidCursor` before any of it is read.
+ *
+ * @since 0.1.0
+ * @category cursors
+ */
+export class CursorKey extends Context.Reference<CursorKey>()("effect-dataflow/CursorKey", {
+  defaultValue: (): string | undefined => undefined
+}) {}

@@ -1,0 +1,162 @@
+/**
+ * Transactions: BEGIN (at the isolation level each database wants), savepoints for nested
+ * calls, COMMIT and ROLLBACK issued here so their failures are typed and classified, a timeout
+ * before COMMIT, an interruptible wait for the connection, retries of retryable failures.
+ * (Internal module: not part of the public API.)
+ */
+import { SqlClient } from "@effect/sql"
+import type { Connection } from "@effect/sql/SqlConnection"
+import { SqlError } from "@effect/sql/SqlError"
+import type { Schedule } from "effect"
+import { Cause, Clock, Context, Duration, Effect, Exit, Fiber, Scope } from "effect"
+import * as Dialect from "../../Dialect.js"
+import { DatabaseError, TransactionOutcomeUnknown, TransactionTimeout } from "../../Errors.js"
+import type { ErrorsOf, Options, TransactionError } from "../../Transaction.js"
+import { inOwnTransaction, outsideTransaction, TransactionOwner } from "./binding.js"
+import { toDatabaseError } from "./errors.js"
+
+export type { ErrorsOf, TransactionError }
+
+const classifyCause = (dialect: Dialect.Dialect, operation: string, error: SqlError) =>
+  toDatabaseError(dialect, "DataFlow", operation, error)
+
+/** A retryable failure anywhere in the transaction: a node's DatabaseError or a raw SqlError. */
+const retryable = (dialect: Dialect.Dialect) => (error: unknown): boolean =>
+  error instanceof DatabaseError
+    ? error.retryable
+    : error instanceof SqlError
+    ? dialect.classify(error.cause).retryable
+    : false
+
+/**
+ * Runs `self` as one transaction on `sql`. BEGIN, COMMIT and ROLLBACK are issued here (not by
+ * `withTransaction`) so the isolation level can be set where each database wants it and a
+ * failed COMMIT is a typed, classified error instead of a defect.
+ * @internal
+ */
+export const run = <A, E, R, O extends Options = {}>(
+  sql: SqlClient.SqlClient,
+  self: Effect.Effect<A, E, R>,
+  options: O
+): Effect.Effect<A, E | ErrorsOf<O>, R> => {
+  const dialect = Dialect.fromClient(sql)
+  const nestedOrNew = Effect.withFiberRuntime<A, E | TransactionError, R>((fiber) => {
+    const ctx = fiber.currentContext as Context.Context<never>
+    const current = Context.getOption(ctx, SqlClient.TransactionConnection)
+    return current._tag === "Some" && inOwnTransaction(ctx, sql)
+      ? scope(sql, dialect, self, options, current.value)
+      : outsideTransaction(scope(sql, dialect, self, options, undefined))
+  })
+  const { retry } = options
+  // without a timeout option the transaction never fails with TransactionTimeout
+  return (retry === undefined
+    ? nestedOrNew
+    : Effect.retry(nestedOrNew, { schedule: retry as Schedule.Schedule<unknown, unknown>, while: retryable(dialect) })) as Effect.Effect<
+      A,
+      E | ErrorsOf<O>,
+      R
+    >
+}
+
+/**
+ * A connection of the pool for a new transaction, waited for interruptibly: an interrupted
+ * wait returns at once, and a connection that arrives later is released (its scope is closed
+ * by then), whatever the client.
+ */
+const reserve = (sql: SqlClient.SqlClient, dialect: Dialect.Dialect, scope: Scope.Scope) =>
+  Effect.gen(function*() {
+    const waiting = yield* Effect.forkDaemon(Scope.extend(sql.reserve, scope))
+    return yield* Effect.mapError(Fiber.join(waiting), (e) => classifyCause(dialect, "begin", e))
+  })
+
+/** A body failure that lost its connection before COMMIT was sent: nothing was written, retrying is safe. */
+const retryableLoss = <E>(error: E): E =>
+  error instanceof DatabaseError && error.connectionLost === true && !error.retryable
+    ? new DatabaseError({
+      model: error.model,
+      operation: error.operation,
+      retryable: true,
+      connectionLost: true,
+      cause: error.cause,
+      ...(error.code === undefined ? {} : { code: error.code })
+    }) as E
+    : error
+
+/**
+ * One transaction scope: a new transaction, or a savepoint inside the current one. BEGIN /
+ * SAVEPOINT, COMMIT / RELEASE and ROLLBACK are issued here, so each database gets its isolation
+ * syntax and their failures are classified, typed errors, not defects; the effect's own errors
+ * pass through unchanged. Waiting for a connection, BEGIN and the work are interruptible;
+ * COMMIT and ROLLBACK are not (their outcome decides what happened).
+ */
+const scope = <A, E, R>(
+  sql: SqlClient.SqlClient,
+  dialect: Dialect.Dialect,
+  self: Effect.Effect<A, E, R>,
+  options: Options,
+  current: readonly [conn: Connection, depth: number] | undefined
+): Effect.Effect<A, E | TransactionError, R> =>
+  Effect.uninterruptibleMask((restore) =>
+    // the connection's own scope: the work runs in the caller's context (its Scope included)
+    Effect.flatMap(Scope.make(), (connection) =>
+      Effect.onExit(
+      Effect.gen(function*() {
+        const timeout = options.timeout === undefined || current !== undefined
+          ? undefined
+          : Duration.toMillis(Duration.decode(options.timeout))
+        const deadline = timeout === undefined ? undefined : (yield* Clock.currentTimeMillis) + timeout
+        /** Interruptible, and bounded by the transaction's timeout. */
+        const timed = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) =>
+          deadline === undefined ? restore(effect) : Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Effect.timeoutFail(restore(effect), {
+              duration: Math.max(0, deadline - now),
+              onTimeout: () => new TransactionTimeout({ timeout: timeout! })
+            }))
+        const conn = current?.[0] ?? (yield* timed(reserve(sql, dialect, connection)))
+        const depth = current === undefined ? 0 : current[1] + 1
+        const exec = (statement: string, operation: string) =>
+          Effect.mapError(conn.executeRaw(statement, []), (e) => classifyCause(dialect, operation, e))
+        const savepoint = `dataflow_${depth}`
+        const begin = depth > 0
+          ? exec(`SAVEPOINT ${savepoint}`, "savepoint")
+          : Effect.forEach(dialect.begin(options.isolation), (statement) => exec(statement, "begin"), { discard: true })
+        const rollback = Effect.ignore(exec(depth === 0 ? "ROLLBACK" : `ROLLBACK TO SAVEPOINT ${savepoint}`, "rollback"))
+        const started = yield* Effect.exit(timed(begin))
+        if (Exit.isFailure(started)) {
+          // interrupted or failed mid-BEGIN: whatever it left open is rolled back
+          yield* rollback
+          return yield* started
+        }
+        const exit = yield* Effect.exit(timed(
+          self.pipe(
+            Effect.provideService(SqlClient.TransactionConnection, [conn, depth] as const),
+            Effect.provideService(TransactionOwner, sql),
+            Effect.withSpan(depth === 0 ? "dataflow.transaction" : "dataflow.savepoint", {
+              kind: "client",
+              captureStackTrace: false,
+              attributes: { "dataflow.isolation": options.isolation ?? "default", "db.system.name": dialect.systemName }
+            })
+          )
+        ))
+        if (Exit.isSuccess(exit)) {
+          if (depth > 0) {
+            yield* exec(`RELEASE SAVEPOINT ${savepoint}`, "commit")
+            return exit.value
+          }
+          const committed = yield* Effect.exit(exec("COMMIT", "commit"))
+          if (Exit.isSuccess(committed)) return exit.value
+          const error = Cause.failureOption(committed.cause)
+          // the answer to COMMIT never came: committed or not, nobody knows
+          if (error._tag === "Some" && error.value.connectionLost === true) {
+            return yield* new TransactionOutcomeUnknown({ model: "DataFlow", operation: "commit", cause: error.value.cause })
+          }
+          return yield* committed
+        }
+        // the work already failed: a failing ROLLBACK (a broken connection) adds nothing to report
+        yield* rollback
+        return yield* Effect.failCause(depth === 0 ? Cause.map(exit.cause, retryableLoss) : exit.cause)
+      }),
+      (exit) => Scope.close(connection, exit)
+    ))
+  ) as Effect.Effect<A, E | TransactionError, R>
+

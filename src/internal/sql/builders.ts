@@ -1,0 +1,321 @@
+/**
+ * Every statement the nodes send, as pure functions of a model's statements and the shape of
+ * the call: text and parameters, bound in text order (see `params.ts`). Texts that depend only
+ * on a shape are made once and cached on the model's statements. Nothing here runs SQL;
+ * `test/builders.test.ts` checks the text and parameter order of each, per dialect.
+ * (Internal module: not part of the public API.)
+ */
+import type { DialectColumn } from "../model/rows.js"
+import type { Params, Plan } from "./params.js"
+import { plan } from "./params.js"
+import type { ModelStatements } from "./statements.js"
+
+type Row = Record<string, unknown>
+
+/** Most rows in one multi-row VALUES statement, whatever the parameter limit allows. */
+const MAX_ROWS_PER_STATEMENT = 1000
+/** Most cached texts per model, dialect and schema. */
+const MAX_CACHED = 256
+
+const cached = <A>(s: ModelStatements, key: string, make: () => A): A => {
+  let value = s.cache.get(key) as A | undefined
+  if (value === undefined) {
+    value = make()
+    if (s.cache.size < MAX_CACHED) s.cache.set(key, value)
+  }
+  return value
+}
+
+/** A row addressed by its primary key (and the tenant, on tenant-scoped models). @internal */
+export interface Key {
+  readonly id: unknown
+  readonly tenant: string | undefined
+}
+
+/** `pk = ? [AND tenant_id = ?]`: the condition of every by-key statement. */
+const byKey = <A extends Key>(s: ModelStatements, bind: (get: (a: A) => unknown) => string): string => {
+  const key = `${s.pk.quoted} = ${bind((a) => s.pk.toDb(a.id))}`
+  const tenant = s.tenantColumn
+  return tenant === undefined ? key : `${key} AND ${tenant.quoted} = ${bind((a) => a.tenant)}`
+}
+
+const returning = (s: ModelStatements) => (s.dialect.supportsReturning ? ` RETURNING ${s.selectList}` : "")
+
+/** One row by key; soft-deleted rows only with `includeDeleted`. @internal */
+export const selectById = (s: ModelStatements, includeDeleted: boolean): Plan<Key> =>
+  cached(s, `selectById:${includeDeleted}`, () =>
+    plan<Key>(s.dialect, (bind) => {
+      const scope = includeDeleted || s.notDeleted === undefined ? "" : ` AND ${s.notDeleted}`
+      return `SELECT ${s.selectList} FROM ${s.table} WHERE ${byKey(s, bind)}${scope}`
+    }))
+
+/** Rows by keys (the caller chunks under the parameter limit). @internal */
+export const selectByIds = (s: ModelStatements, params: Params, ids: ReadonlyArray<unknown>): string =>
+  `SELECT ${s.selectList} FROM ${s.table} WHERE ${s.pk.quoted} IN (${ids.map((id) => params.bind(s.pk.toDb(id))).join(", ")})`
+
+/** Rows a VALUES insert of `columns` takes in one statement, under the dialect's parameter limit. @internal */
+export const rowsPerStatement = (s: ModelStatements, columns: number): number =>
+  Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(s.dialect.maxParams / columns)))
+
+/** `INSERT … VALUES (…), (…)` of `rows` rows of `columns`, values row after row. @internal */
+export const insertValues = (
+  s: ModelStatements,
+  columns: ReadonlyArray<DialectColumn>,
+  rows: number,
+  withReturning: boolean
+): string =>
+  cached(s, `insert:${columns.map((c) => c.column.field).join(",")}:${rows}:${withReturning}`, () => {
+    let n = 0
+    const tuple = () => `(${columns.map(() => s.dialect.placeholder(++n)).join(", ")})`
+    const values: Array<string> = []
+    for (let i = 0; i < rows; i++) values.push(tuple())
+    return `INSERT INTO ${s.table} (${columns.map((c) => c.quoted).join(", ")}) VALUES ${values.join(", ")}${
+      withReturning ? returning(s) : ""
+    }`
+  })
+
+/** How many rows one bulk INSERT of `columns` takes: an array insert's, or a VALUES statement's. @internal */
+export const rowsPerInsert = (s: ModelStatements, columns: number): number =>
+  s.dialect.arrayInsert?.rows ?? rowsPerStatement(s, columns)
+
+/**
+ * A bulk INSERT of encoded rows (`values` row after row): multi-row VALUES, or where the dialect
+ * binds arrays one array parameter per column (any number of rows in one statement).
+ * @internal
+ */
+export const insertRows = (
+  s: ModelStatements,
+  columns: ReadonlyArray<DialectColumn>,
+  values: ReadonlyArray<unknown>,
+  rows: number
+): { readonly text: string; readonly params: ReadonlyArray<unknown> } => {
+  const arrayInsert = s.dialect.arrayInsert
+  if (arrayInsert === undefined) return { text: insertValues(s, columns, rows, false), params: values }
+  const width = columns.length
+  const arrays = columns.map((_, k) => {
+    const column = new Array<unknown>(rows)
+    for (let r = 0; r < rows; r++) column[r] = values[r * width + k]
+    return column
+  })
+  const text = cached(
+    s,
+    `arrayInsert:${columns.map((c) => c.column.field).join(",")}`,
+    () => arrayInsert.text(s.table, columns.map((c) => ({ quoted: c.quoted, kind: c.column.kind })))
+  )
+  return { text, params: arrays }
+}
+
+/**
+ * The SET items of an update: the patch's fields, then the fields the library manages on
+ * update (`updatedAt` stamped, `version` + 1). The one SET builder of every update.
+ * @internal
+ */
+export const setList = (
+  s: ModelStatements,
+  keys: ReadonlyArray<string>,
+  bindField: (field: string) => string,
+  bindNow: () => string
+): Array<string> => {
+  const sets = keys.map((k) => `${s.byField.get(k)!.quoted} = ${bindField(k)}`)
+  for (const m of s.definition.managed) {
+    const q = s.byField.get(m.column.field)!.quoted
+    if (m.onUpdate === "now") sets.push(`${q} = ${bindNow()}`)
+    else if (m.onUpdate === "increment") sets.push(`${q} = ${s.table}.${q} + 1`)
+  }
+  return sets
+}
+
+/** @internal */
+export interface UpdateArgs extends Key {
+  readonly patch: Row
+  readonly now: Date
+  readonly expectedVersion: number | undefined
+}
+
+/**
+ * Updates one live row by key (and expected version) with a patch of these fields; RETURNING
+ * the row where the dialect can. Undefined when there is nothing to set.
+ * @internal
+ */
+export const updateById = (s: ModelStatements, keys: ReadonlyArray<string>, versioned: boolean): Plan<UpdateArgs> | undefined =>
+  cached(s, `updateById:${versioned}:${keys.join(",")}`, () => {
+    if (keys.length === 0 && !s.definition.managed.some((m) => m.onUpdate !== undefined)) return undefined
+    return plan<UpdateArgs>(s.dialect, (bind) => {
+      const sets = setList(
+        s,
+        keys,
+        (k) => bind((a) => s.byField.get(k)!.toDb(a.patch[k])),
+        () => bind((a) => s.byField.get("updatedAt")!.toDb(a.now))
+      )
+      const conditions = [byKey(s, bind)]
+      if (s.notDeleted !== undefined) conditions.push(s.notDeleted)
+      if (versioned) conditions.push(`${s.byField.get("version")!.quoted} = ${bind((a) => a.expectedVersion)}`)
+      return `UPDATE ${s.table} SET ${sets.join(", ")} WHERE ${conditions.join(" AND ")}${returning(s)}`
+    })
+  })
+
+/** Deletes one row by key. @internal */
+export const deleteById = (s: ModelStatements): Plan<Key> =>
+  cached(s, "deleteById", () => plan<Key>(s.dialect, (bind) => `DELETE FROM ${s.table} WHERE ${byKey(s, bind)}`))
+
+/** @internal */
+export interface StampArgs extends Key {
+  readonly now: Date
+}
+
+/** Soft-deletes one live row by key: stamps `deletedAt`. @internal */
+export const softDeleteById = (s: ModelStatements): Plan<StampArgs> =>
+  cached(s, "softDeleteById", () =>
+    plan<StampArgs>(s.dialect, (bind) => {
+      const deletedAt = s.byField.get("deletedAt")!
+      return `UPDATE ${s.table} SET ${deletedAt.quoted} = ${bind((a) => deletedAt.toDb(a.now))} WHERE ${
+        byKey(s, bind)
+      } AND ${s.notDeleted}`
+    }))
+
+/** Restores one soft-deleted row by key. @internal */
+export const restoreById = (s: ModelStatements): Plan<Key> =>
+  cached(s, "restoreById", () =>
+    plan<Key>(s.dialect, (bind) => {
+      const deletedAt = s.byField.get("deletedAt")!.quoted
+      return `UPDATE ${s.table} SET ${deletedAt} = NULL WHERE ${byKey(s, bind)} AND ${deletedAt} IS NOT NULL`
+    }))
+
+/** `SELECT COUNT(*) AS n …` under a WHERE clause. @internal */
+export const count = (s: ModelStatements, where: string): string => `SELECT COUNT(*) AS n FROM ${s.table}${where}`
+
+/** A page: the columns, under a WHERE clause, in an order, limited and offset. @internal */
+export const select = (
+  s: ModelStatements,
+  query: {
+    readonly columns: ReadonlyArray<DialectColumn>
+    readonly where: string
+    readonly orderBy: string
+    readonly limit: number | undefined
+    readonly offset: number | undefined
+  }
+): string => {
+  const list = query.columns === s.columns ? s.selectList : query.columns.map((c) => s.dialect.selectExpr(c.column)).join(", ")
+  return `SELECT ${list} FROM ${s.table}${query.where}${query.orderBy}${s.dialect.limitOffset(query.limit, query.offset)}`
+}
+
+/** `UPDATE … SET … WHERE …` of many rows (SET values bound before the WHERE clause's). @internal */
+export const updateWhere = (s: ModelStatements, sets: ReadonlyArray<string>, where: string): string =>
+  `UPDATE ${s.table} SET ${sets.join(", ")}${where}`
+
+/** `DELETE … WHERE …` of many rows. @internal */
+export const deleteWhere = (s: ModelStatements, where: string): string => `DELETE FROM ${s.table}${where}`
+
+/** Soft-deletes many rows: stamps `deletedAt` (its value bound before the WHERE clause's). @internal */
+export const softDeleteWhere = (s: ModelStatements, now: string, where: string): string =>
+  `UPDATE ${s.table} SET ${s.byField.get("deletedAt")!.quoted} = ${now}${where}`
+
+/** The conflict columns of an upsert on `fields`: per tenant on tenant-scoped models. @internal */
+export const conflictColumns = (s: ModelStatements, fields: ReadonlyArray<string>): ReadonlyArray<DialectColumn> =>
+  (s.tenantColumn === undefined ? fields : ["tenantId", ...fields]).map((f) => s.byField.get(f)!)
+
+/**
+ * One row's upsert where the database says whether it inserted (PostgreSQL): INSERT the record,
+ * on conflict apply the patch (and the managed update fields), RETURNING the row and the flag
+ * as `__created`.
+ * @internal
+ */
+export const upsertReturningFlag = (
+  s: ModelStatements,
+  params: Params,
+  input: {
+    readonly columns: ReadonlyArray<DialectColumn>
+    readonly record: Row
+    readonly conflict: ReadonlyArray<DialectColumn>
+    readonly patch: Row
+    readonly now: Date
+  }
+): string => {
+  const { dialect } = s
+  const values = input.columns.map((c) => params.bind(c.toDb(input.record[c.column.field])))
+  const sets = setList(
+    s,
+    Object.keys(input.patch),
+    (k) => params.bind(s.byField.get(k)!.toDb(input.patch[k])),
+    () => params.bind(s.byField.get("updatedAt")!.toDb(input.now))
+  )
+  const conflict = input.conflict.map((c) => c.quoted)
+  // RETURNING needs a row also when there is nothing to change: a no-op assignment
+  if (sets.length === 0) sets.push(`${conflict[0]} = ${dialect.inserted(conflict[0]!)}`)
+  return `INSERT INTO ${s.table} (${input.columns.map((c) => c.quoted).join(", ")}) VALUES (${values.join(", ")})${
+    dialect.onConflictUpdate(conflict, sets)
+  } RETURNING ${s.selectList}, ${dialect.upsertInsertedFlag} AS "__created"`
+}
+
+/**
+ * The read that starts an upsert without the flag: the key (and deletion stamp) of the row
+ * matching `where`, locked until the transaction ends.
+ * @internal
+ */
+export const lockingLookup = (s: ModelStatements, where: string): string => {
+  const deletedAt = s.byField.get("deletedAt")
+  return `SELECT ${s.pk.quoted} AS id${deletedAt === undefined ? "" : `, ${deletedAt.quoted} AS deleted`} FROM ${s.table}${where}${
+    s.dialect.limitOffset(1, undefined)
+  }${s.dialect.lockingRead}`
+}
+
+/** Brings a soft-deleted row back as `record`: every other column NULL, the key kept. @internal */
+export const revive = (s: ModelStatements, params: Params, id: unknown, record: Row): string => {
+  const sets = s.columns.filter((c) => c !== s.pk).map((c) =>
+    c.column.field in record ? `${c.quoted} = ${params.bind(c.toDb(record[c.column.field]))}` : `${c.quoted} = NULL`
+  )
+  return `UPDATE ${s.table} SET ${sets.join(", ")} WHERE ${s.pk.quoted} = ${params.bind(s.pk.toDb(id))}`
+}
+
+/**
+ * The keys of the live rows among `keys` (values of `conflict`, in order), locked: how many
+ * rows of a bulk upsert already exist, where the database cannot say.
+ * @internal
+ */
+export const existingKeys = (
+  s: ModelStatements,
+  params: Params,
+  conflict: ReadonlyArray<DialectColumn>,
+  keys: ReadonlyArray<ReadonlyArray<unknown>>
+): string => {
+  const lhs = conflict.length === 1 ? conflict[0]!.quoted : `(${conflict.map((c) => c.quoted).join(", ")})`
+  const tuples = keys.map((key) => {
+    const marks = conflict.map((c, k) => params.bind(c.toDb(key[k])))
+    return conflict.length === 1 ? marks[0]! : `(${marks.join(", ")})`
+  })
+  const live = s.notDeleted === undefined ? "" : ` AND ${s.notDeleted}`
+  return `SELECT ${s.pk.quoted} AS k FROM ${s.table} WHERE ${lhs} IN (${tuples.join(", ")})${live}${s.dialect.lockingRead}`
+}
+
+/**
+ * A bulk upsert of encoded rows: the bulk INSERT, and on conflict every column but the keys,
+ * the primary key and `createdAt` takes the new value (a soft-deleted row comes back to life),
+ * `version` + 1. With `flag`, RETURNING says which rows were inserted (`__created`).
+ * @internal
+ */
+export const upsertRows = (
+  s: ModelStatements,
+  input: {
+    readonly columns: ReadonlyArray<DialectColumn>
+    readonly values: ReadonlyArray<unknown>
+    readonly rows: number
+    readonly conflict: ReadonlyArray<DialectColumn>
+    readonly flag: boolean
+  }
+): { readonly text: string; readonly params: ReadonlyArray<unknown> } => {
+  const { dialect } = s
+  const insert = insertRows(s, input.columns, input.values, input.rows)
+  const clause = cached(s, `onConflict:${input.conflict.map((c) => c.column.field).join(",")}:${input.flag}`, () => {
+    const conflict = input.conflict.map((c) => c.quoted)
+    const sets = s.columns
+      .filter((c) =>
+        !input.conflict.includes(c) && c !== s.pk && c.column.field !== "createdAt" && c.column.field !== "version"
+      )
+      .map((c) => `${c.quoted} = ${dialect.inserted(c.quoted)}`)
+    const version = s.byField.get("version")
+    if (s.definition.versioned && version !== undefined) sets.push(`${version.quoted} = ${s.table}.${version.quoted} + 1`)
+    if (sets.length === 0) sets.push(`${conflict[0]} = ${dialect.inserted(conflict[0]!)}`)
+    return `${dialect.onConflictUpdate(conflict, sets)}${input.flag ? ` RETURNING ${dialect.upsertInsertedFlag} AS "__created"` : ""}`
+  })
+  return { text: insert.text + clause, params: insert.params }
+}
