@@ -7,16 +7,16 @@
  * @since 0.1.0
  */
 import type { SqlClient } from "@effect/sql"
-import type { Option, Stream, Types } from "effect"
+import type { Types } from "effect"
 import { Effect, ParseResult, Schema } from "effect"
 import type * as Column from "./Column.js"
-import type { ConfigurationError, InvalidFilter, OptimisticLockError } from "./Errors.js"
+import type { ConfigurationError, InvalidFilter } from "./Errors.js"
 import type { Filter } from "./Filter.js"
 import { decodeFilter as decodeFilterOf } from "./internal/model/decode.js"
 import * as Definition from "./internal/model/definition.js"
 import * as Nodes from "./internal/nodes/index.js"
-import type { NodeErrors } from "./internal/nodes/types.js"
 import type { Binding } from "./internal/runtime/binding.js"
+import type * as Node from "./Node.js"
 import type * as Tenant from "./Tenant.js"
 
 /**
@@ -175,78 +175,6 @@ export type Patch<F extends Fields, PK extends keyof F> = {
 }
 
 /**
- * Sort order: field names, `-` in front for descending. The primary key is always appended
- * as the final tie-break. NULL sorts first ascending and last descending on every database.
- *
- * @since 0.1.0
- * @category models
- */
-export type OrderBy<R> = ReadonlyArray<(keyof R & string) | `-${keyof R & string}`>
-
-/**
- * @since 0.1.0
- * @category models
- */
-export interface ReadOptions {
-  /** Soft-delete models: also see deleted records. */
-  readonly includeDeleted?: boolean
-}
-
-/**
- * @since 0.1.0
- * @category models
- */
-export interface ListQuery<R> extends ReadOptions {
-  readonly where?: Filter<R>
-  readonly orderBy?: OrderBy<R>
-  readonly limit?: number
-  readonly offset?: number
-  /** Continue after the last row of a previous page (its `nextCursor`). */
-  readonly cursor?: string
-  /** Return only these fields. */
-  readonly select?: ReadonlyArray<keyof R & string>
-  /** Also return the number of records matching `where`. */
-  readonly total?: boolean
-}
-
-/**
- * What `list` returns for a query.
- *
- * @since 0.1.0
- * @category models
- */
-export type ListResult<R, Q> = Types.Simplify<
-  & {
-    readonly records: ReadonlyArray<
-      Q extends { readonly select: ReadonlyArray<infer K extends keyof R> } ? Types.Simplify<Pick<R, K>> : R
-    >
-    /** Present when more rows follow this page (needs `limit`). */
-    readonly nextCursor?: string
-  }
-  & (Q extends { readonly total: true } ? { readonly total: number } : {})
->
-
-/**
- * @since 0.1.0
- * @category models
- */
-export interface BulkCreateOptions<E = never, R = never> {
-  /** Also return the stored records (ids and timestamps filled). */
-  readonly returnRecords?: boolean
-  /** Called after every written chunk with the number of rows written so far. */
-  readonly onProgress?: (inserted: number) => Effect.Effect<void, E, R>
-}
-
-/**
- * @since 0.1.0
- * @category models
- */
-export interface BulkOptions {
-  /** Required to run a bulk update or delete with an empty filter (every row). */
-  readonly confirm?: boolean
-}
-
-/**
  * Options of a model.
  *
  * @since 0.1.0
@@ -277,129 +205,6 @@ export interface Options<F extends Fields, PK extends keyof F & string> {
 
 
 /**
- * The nodes every model has: creating and reading.
- *
- * @since 0.1.0
- * @category models
- */
-export interface ReadNodes<F extends Fields, PK extends keyof F & string, R, Requires, Setup = never> {
-  /** Inserts one record; returns it as stored (generated id, timestamps). */
-  readonly create: (input: CreateInput<F, PK>) => Effect.Effect<R, NodeErrors["create"] | Setup, Requires>
-  /** The record with this primary key, or `NotFound`. */
-  readonly read: (
-    id: IdOf<F, PK>,
-    options?: ReadOptions
-  ) => Effect.Effect<R, NodeErrors["read"] | Setup, Requires>
-  /** The record with this primary key, if any. */
-  readonly find: (
-    id: IdOf<F, PK>,
-    options?: ReadOptions
-  ) => Effect.Effect<Option.Option<R>, NodeErrors["find"] | Setup, Requires>
-  /** Records matching a filter, ordered, paged (offset or cursor), optionally projected and counted. */
-  readonly list: <const Q extends ListQuery<R> = {}>(
-    query?: Q
-  ) => Effect.Effect<ListResult<R, Q>, NodeErrors["list"] | Setup, Requires>
-  /** The first record matching a filter (in `orderBy` order, then by primary key). */
-  readonly findFirst: (
-    where?: Filter<R>,
-    options?: { readonly orderBy?: OrderBy<R> } & ReadOptions
-  ) => Effect.Effect<Option.Option<R>, NodeErrors["list"] | Setup, Requires>
-  /** Number of records matching a filter. */
-  readonly count: (
-    where?: Filter<R>,
-    options?: ReadOptions
-  ) => Effect.Effect<number, NodeErrors["count"] | Setup, Requires>
-  /**
-   * Inserts any number of rows atomically, from an array, any `Iterable` or a `Stream`: rows are
-   * validated and written chunk by chunk (under the database's parameter limit) in one
-   * transaction, so memory stays flat and a bad row anywhere writes nothing.
-   */
-  readonly bulkCreate: <
-    O extends { readonly returnRecords?: boolean } = {},
-    SE = never,
-    SR = never,
-    PE = never,
-    PR = never
-  >(
-    rows: Iterable<CreateInput<F, PK>> | Stream.Stream<CreateInput<F, PK>, SE, SR>,
-    options?: O & BulkCreateOptions<PE, PR>
-  ) => Effect.Effect<
-    O extends { readonly returnRecords: true } ? { readonly inserted: number; readonly records: ReadonlyArray<R> }
-      : { readonly inserted: number },
-    NodeErrors["bulkCreate"] | Setup | SE | PE,
-    Requires | SR | PR
-  >
-}
-
-/**
- * The nodes that change or remove records (absent on append-only models).
- *
- * @since 0.1.0
- * @category models
- */
-export interface MutationNodes<F extends Fields, PK extends keyof F & string, R, B extends Behaviours, Requires, Setup = never> {
-  /** Applies a partial update and returns the updated record; bumps `updatedAt` (and `version`). */
-  readonly update: (
-    id: IdOf<F, PK>,
-    patch: Patch<F, PK>,
-    ...options: B["versioned"] extends true ? [options?: { readonly expectedVersion?: number }] : []
-  ) => Effect.Effect<
-    R,
-    Exclude<NodeErrors["update"], B["versioned"] extends true ? never : OptimisticLockError> | Setup,
-    Requires
-  >
-  /** Deletes by primary key (stamps `deletedAt` on soft-delete models); `deleted` says whether a row was there. */
-  readonly delete: (id: IdOf<F, PK>) => Effect.Effect<{ readonly deleted: boolean }, NodeErrors["delete"] | Setup, Requires>
-  /**
-   * Inserts `{ ...create, ...where }`, or applies `update` to the record matching `where`.
-   * The keys of `where` must be the primary key or a unique constraint.
-   */
-  readonly upsert: <W extends Partial<Row<F>>>(args: {
-    readonly where: W
-    readonly create: Types.Simplify<Omit<CreateInput<F, PK>, keyof W> & Partial<CreateInput<F, PK>>>
-    readonly update?: Patch<F, PK>
-  }) => Effect.Effect<
-    { readonly record: R; readonly created: boolean },
-    NodeErrors["upsert"] | Setup,
-    Requires
-  >
-  /** Applies a patch to every record matching the filter; an empty filter needs `confirm`. */
-  readonly bulkUpdate: (
-    where: Filter<R>,
-    patch: Patch<F, PK>,
-    options?: BulkOptions
-  ) => Effect.Effect<{ readonly updated: number }, NodeErrors["bulkUpdate"] | Setup, Requires>
-  /** Deletes every record matching the filter; an empty filter needs `confirm`. */
-  readonly bulkDelete: (
-    where: Filter<R>,
-    options?: BulkOptions
-  ) => Effect.Effect<{ readonly deleted: number }, NodeErrors["bulkDelete"] | Setup, Requires>
-  /**
-   * Inserts or updates rows by a conflict target (default: the primary key). Duplicate keys
-   * inside one input: the last row wins. Reports exact counts.
-   */
-  readonly bulkUpsert: (
-    rows: Iterable<CreateInput<F, PK>>,
-    options?: { readonly conflictOn?: ReadonlyArray<keyof F & string> }
-  ) => Effect.Effect<
-    { readonly inserted: number; readonly updated: number },
-    NodeErrors["bulkUpsert"] | Setup,
-    Requires
-  >
-}
-
-/**
- * `restore`, on soft-delete models.
- *
- * @since 0.1.0
- * @category models
- */
-export interface RestoreNode<F extends Fields, PK extends keyof F & string, Requires, Setup = never> {
-  /** Clears `deletedAt`; `restored` says whether a deleted row was there. */
-  readonly restore: (id: IdOf<F, PK>) => Effect.Effect<{ readonly restored: boolean }, NodeErrors["restore"] | Setup, Requires>
-}
-
-/**
  * A model and its generated nodes. The nodes present follow the model's behaviours:
  * append-only models have no mutation nodes; soft-delete models have `restore`.
  *
@@ -428,9 +233,20 @@ export type Model<
     /** Type-level only: what the nodes require. */
     readonly "~requirements"?: Requires
   }
-  & ReadNodes<F, PK, RecordOf<F, B>, Requires, Setup>
-  & (B["appendOnly"] extends true ? {} : MutationNodes<F, PK, RecordOf<F, B>, B, Requires, Setup>)
-  & (B["softDelete"] extends true ? (B["appendOnly"] extends true ? {} : RestoreNode<F, PK, Requires, Setup>) : {})
+  & Node.ReadNodes<IdOf<F, PK>, CreateInput<F, PK>, RecordOf<F, B>, Requires, Setup>
+  & (B["appendOnly"] extends true ? {}
+    : Node.MutationNodes<
+      IdOf<F, PK>,
+      CreateInput<F, PK>,
+      Patch<F, PK>,
+      Row<F>,
+      keyof F & string,
+      RecordOf<F, B>,
+      B["versioned"],
+      Requires,
+      Setup
+    >)
+  & (B["softDelete"] extends true ? (B["appendOnly"] extends true ? {} : Node.RestoreNode<IdOf<F, PK>, Requires, Setup>) : {})
 
 /**
  * Any model.
@@ -612,3 +428,4 @@ export const filterSchema = <M extends Any>(model: M): Schema.Schema<FilterOf<M>
 export type FilterOf<M> = M extends { readonly read: (...args: ReadonlyArray<never>) => Effect.Effect<infer R, infer _E, infer _C> }
   ? Filter<R>
   : Filter<Record<string, unknown>>
+

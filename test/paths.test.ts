@@ -1,7 +1,8 @@
 /**
  * The nodes' fast paths against their general ones:
- * - statements go straight to the connection unless a tracer records spans or a statement
- *   transformer is set; then they take `@effect/sql`'s statement pipeline (spans, transformer);
+ * - on the library's own clients (what `DataFlow.layer` opens) statements go to the client's
+ *   executor, whatever the tracer, unless a statement transformer is set; on any other client
+ *   they take `@effect/sql`'s statement pipeline (its spans, its transformer);
  * - bulkCreate validates and encodes rows in one pass (no records) unless it must return
  *   records or a row needs the full path (an explicit generated key, an invalid row): both
  *   store the same rows, managed fields included.
@@ -96,6 +97,23 @@ forEachDatabase("fast paths", (it, db) => {
         }
       }), 60_000)
   }
+
+  // which path runs, told apart through public spans: @effect/sql's pipeline names its rows
+  // statements "executeWithoutTransform", the executor of the library's clients "execute"
+  const ownClient = db.label === "sqlite" || db.label === "pg" || db.label === "mysql"
+  it.effect(`statements run on ${ownClient ? "the client's executor" : "@effect/sql's statement pipeline"} (${db.label})`, () =>
+    Effect.gen(function*() {
+      const Thing = Model.make("Thing", fields, { table: uniqueTable("things"), timestamps: false })
+      const created = yield* Thing.create(rows("a", 1)[0]!)
+      const { spans, tracer } = recordingTracer()
+      yield* Effect.all([Thing.read(created.id), Thing.create(rows("b", 1)[0]!), Thing.bulkDelete({ sku: "none" })]).pipe(
+        Effect.withTracer(tracer)
+      )
+      const operations = new Set(spans.filter((s) => s.name === "sql.execute").map((s) => s.attributes.get("db.operation.name")))
+      if (ownClient) expect([...operations].every((o) => o === "execute" || o === "executeRaw")).toBe(true)
+      else expect(operations.has("executeWithoutTransform")).toBe(true)
+      expect(operations.size).toBeGreaterThan(0)
+    }))
 
   it.effect("statements take @effect/sql's pipeline when a statement transformer is set", () =>
     Effect.gen(function*() {

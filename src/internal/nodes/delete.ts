@@ -7,7 +7,7 @@
 import type { Effect as E } from "effect"
 import { Effect, Either } from "effect"
 import type { ConfigurationError } from "../../Errors.js"
-import type { BulkOptions } from "../../Model.js"
+import type { BulkOptions } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"
 import { checkId } from "../model/validate.js"
 import { context } from "../runtime/context.js"

@@ -1,0 +1,208 @@
+/**
+ * The nodes every model has — their inputs, options and results — as types over a model's
+ * record, key and input types (`Model.Model` instantiates them for each model). Their errors
+ * come from one declaration, the one the implementation is checked against.
+ *
+ * @since 0.1.0
+ */
+import type { Effect, Option, Stream, Types } from "effect"
+import type { OptimisticLockError } from "./Errors.js"
+import type { Filter } from "./Filter.js"
+import type { NodeErrors } from "./internal/nodes/types.js"
+
+/**
+ * Sort order: field names, `-` in front for descending. The primary key is always appended
+ * as the final tie-break. NULL sorts first ascending and last descending on every database.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type OrderBy<R> = ReadonlyArray<(keyof R & string) | `-${keyof R & string}`>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ReadOptions {
+  /** Soft-delete models: also see deleted records. */
+  readonly includeDeleted?: boolean
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ListQuery<R> extends ReadOptions {
+  readonly where?: Filter<R>
+  readonly orderBy?: OrderBy<R>
+  readonly limit?: number
+  readonly offset?: number
+  /** Continue after the last row of a previous page (its `nextCursor`). */
+  readonly cursor?: string
+  /** Return only these fields. */
+  readonly select?: ReadonlyArray<keyof R & string>
+  /** Also return the number of records matching `where`. */
+  readonly total?: boolean
+}
+
+/**
+ * What `list` returns for a query.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ListResult<R, Q> = Types.Simplify<
+  & {
+    readonly records: ReadonlyArray<
+      Q extends { readonly select: ReadonlyArray<infer K extends keyof R> } ? Types.Simplify<Pick<R, K>> : R
+    >
+    /** Present when more rows follow this page (needs `limit`). */
+    readonly nextCursor?: string
+  }
+  & (Q extends { readonly total: true } ? { readonly total: number } : {})
+>
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface BulkCreateOptions<E = never, R = never> {
+  /** Also return the stored records (ids and timestamps filled). */
+  readonly returnRecords?: boolean
+  /** Called after every written chunk with the number of rows written so far. */
+  readonly onProgress?: (inserted: number) => Effect.Effect<void, E, R>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface BulkOptions {
+  /** Required to run a bulk update or delete with an empty filter (every row). */
+  readonly confirm?: boolean
+}
+
+
+/**
+ * The nodes every model has: creating and reading.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ReadNodes<Id, Input, R, Requires, Setup = never> {
+  /** Inserts one record; returns it as stored (generated id, timestamps). */
+  readonly create: (input: Input) => Effect.Effect<R, NodeErrors["create"] | Setup, Requires>
+  /** The record with this primary key, or `NotFound`. */
+  readonly read: (
+    id: Id,
+    options?: ReadOptions
+  ) => Effect.Effect<R, NodeErrors["read"] | Setup, Requires>
+  /** The record with this primary key, if any. */
+  readonly find: (
+    id: Id,
+    options?: ReadOptions
+  ) => Effect.Effect<Option.Option<R>, NodeErrors["find"] | Setup, Requires>
+  /** Records matching a filter, ordered, paged (offset or cursor), optionally projected and counted. */
+  readonly list: <const Q extends ListQuery<R> = {}>(
+    query?: Q
+  ) => Effect.Effect<ListResult<R, Q>, NodeErrors["list"] | Setup, Requires>
+  /** The first record matching a filter (in `orderBy` order, then by primary key). */
+  readonly findFirst: (
+    where?: Filter<R>,
+    options?: { readonly orderBy?: OrderBy<R> } & ReadOptions
+  ) => Effect.Effect<Option.Option<R>, NodeErrors["list"] | Setup, Requires>
+  /** Number of records matching a filter. */
+  readonly count: (
+    where?: Filter<R>,
+    options?: ReadOptions
+  ) => Effect.Effect<number, NodeErrors["count"] | Setup, Requires>
+  /**
+   * Inserts any number of rows atomically, from an array, any `Iterable` or a `Stream`: rows are
+   * validated and written chunk by chunk (under the database's parameter limit) in one
+   * transaction, so memory stays flat and a bad row anywhere writes nothing.
+   */
+  readonly bulkCreate: <
+    O extends { readonly returnRecords?: boolean } = {},
+    SE = never,
+    SR = never,
+    PE = never,
+    PR = never
+  >(
+    rows: Iterable<Input> | Stream.Stream<Input, SE, SR>,
+    options?: O & BulkCreateOptions<PE, PR>
+  ) => Effect.Effect<
+    O extends { readonly returnRecords: true } ? { readonly inserted: number; readonly records: ReadonlyArray<R> }
+      : { readonly inserted: number },
+    NodeErrors["bulkCreate"] | Setup | SE | PE,
+    Requires | SR | PR
+  >
+}
+
+/**
+ * The nodes that change or remove records (absent on append-only models).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MutationNodes<Id, Input, Patch, Row, Field extends string, R, Versioned extends boolean, Requires, Setup = never> {
+  /** Applies a partial update and returns the updated record; bumps `updatedAt` (and `version`). */
+  readonly update: (
+    id: Id,
+    patch: Patch,
+    ...options: Versioned extends true ? [options?: { readonly expectedVersion?: number }] : []
+  ) => Effect.Effect<
+    R,
+    Exclude<NodeErrors["update"], Versioned extends true ? never : OptimisticLockError> | Setup,
+    Requires
+  >
+  /** Deletes by primary key (stamps `deletedAt` on soft-delete models); `deleted` says whether a row was there. */
+  readonly delete: (id: Id) => Effect.Effect<{ readonly deleted: boolean }, NodeErrors["delete"] | Setup, Requires>
+  /**
+   * Inserts `{ ...create, ...where }`, or applies `update` to the record matching `where`.
+   * The keys of `where` must be the primary key or a unique constraint.
+   */
+  readonly upsert: <W extends Partial<Row>>(args: {
+    readonly where: W
+    readonly create: Types.Simplify<Omit<Input, keyof W> & Partial<Input>>
+    readonly update?: Patch
+  }) => Effect.Effect<
+    { readonly record: R; readonly created: boolean },
+    NodeErrors["upsert"] | Setup,
+    Requires
+  >
+  /** Applies a patch to every record matching the filter; an empty filter needs `confirm`. */
+  readonly bulkUpdate: (
+    where: Filter<R>,
+    patch: Patch,
+    options?: BulkOptions
+  ) => Effect.Effect<{ readonly updated: number }, NodeErrors["bulkUpdate"] | Setup, Requires>
+  /** Deletes every record matching the filter; an empty filter needs `confirm`. */
+  readonly bulkDelete: (
+    where: Filter<R>,
+    options?: BulkOptions
+  ) => Effect.Effect<{ readonly deleted: number }, NodeErrors["bulkDelete"] | Setup, Requires>
+  /**
+   * Inserts or updates rows by a conflict target (default: the primary key). Duplicate keys
+   * inside one input: the last row wins. Reports exact counts.
+   */
+  readonly bulkUpsert: (
+    rows: Iterable<Input>,
+    options?: { readonly conflictOn?: ReadonlyArray<Field> }
+  ) => Effect.Effect<
+    { readonly inserted: number; readonly updated: number },
+    NodeErrors["bulkUpsert"] | Setup,
+    Requires
+  >
+}
+
+/**
+ * `restore`, on soft-delete models.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RestoreNode<Id, Requires, Setup = never> {
+  /** Clears `deletedAt`; `restored` says whether a deleted row was there. */
+  readonly restore: (id: Id) => Effect.Effect<{ readonly restored: boolean }, NodeErrors["restore"] | Setup, Requires>
+}
+
