@@ -46,7 +46,7 @@ export const fromUrl = (
   switch (target._tag) {
     case "pg":
       return Layer.unwrapEffect(
-        Effect.map(load("PostgreSQL", ["pg", "@effect/sql-pg"], () => import("./pgLegacy.js")), (m) => m.layer({ url: target.url, ...pool }))
+        Effect.map(load("PostgreSQL", ["pg", "@effect/sql-pg"], () => import("./pg.js")), (m) => m.layer({ url: target.url, ...pool }))
       )
     case "mysql":
       return Layer.unwrapEffect(
