@@ -262,3 +262,104 @@ forEachDatabase("fast paths", (it, db) => {
       expect(sql).toBeDefined()
     }))
 })
+
+/**
+ * One rule for both paths: every input — valid or not, of every field type — gets the same
+ * answer from `create` (the general path: Schema validation when the quick check fails, then
+ * storage checks, stamping, record encoding), from `bulkCreate` (the one-pass encoder, which
+ * falls back to the general path to word an error) and from `bulkUpsert`: the same stored
+ * record, or the same ValidationError (path and reason).
+ */
+forEachDatabase("one rule", (it) => {
+  const Typed = () =>
+    Model.make("Typed", {
+      id: Schema.Int,
+      name: Schema.String.pipe(Schema.maxLength(8)),
+      code: Schema.optional(Schema.String),
+      count: Schema.Int,
+      ratio: Schema.NullOr(Schema.Number),
+      big: Schema.BigIntFromSelf,
+      at: Schema.DateFromSelf,
+      flag: Schema.Boolean,
+      kind: Schema.Literal("a", "b"),
+      meta: Schema.Struct({ tags: Schema.Array(Schema.String) })
+    }, { table: uniqueTable("typed"), unique: ["name"] })
+
+  const valid = {
+    name: "ok",
+    count: 1,
+    ratio: 0.5,
+    big: 5n,
+    at: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)),
+    flag: true,
+    kind: "a" as const,
+    meta: { tags: ["x"] }
+  }
+  // one change at a time to a valid row, each either valid or refused for one reason
+  const variants: ReadonlyArray<Record<string, unknown>> = [
+    {},
+    { code: "c" },
+    { ratio: null },
+    { name: "123456789" },
+    { name: "a\u0000b" },
+    { name: "a\uD800" },
+    { name: 5 },
+    { count: 1.5 },
+    { count: Number.NaN },
+    { ratio: Number.POSITIVE_INFINITY },
+    { ratio: -0 },
+    { big: 2n ** 64n },
+    { big: 5 },
+    { at: new Date(Date.UTC(10000, 0, 1)) },
+    { at: new Date(Number.NaN) },
+    { at: "2024-01-01" },
+    { flag: "yes" },
+    { kind: "c" },
+    { meta: { tags: [1] } },
+    { meta: { tags: ["a\u0000"] } },
+    { meta: JSON.parse("{\"tags\": [], \"__proto__\": 1}") },
+    { extra: 1 },
+    { createdAt: new Date() },
+    { code: undefined },
+    { count: undefined },
+    { id: 7 }
+  ]
+
+  it.effect("create, bulkCreate and bulkUpsert store or refuse every input alike", () =>
+    Effect.gen(function*() {
+      const results: Array<readonly [string, ReadonlyArray<unknown>]> = []
+      for (const [i, change] of variants.entries()) {
+        const row = { ...valid, name: `n${i}`, ...change }
+        const viaCreate = Typed()
+        const viaBulk = Typed()
+        const viaUpsert = Typed()
+        const outcome = <A>(self: Effect.Effect<A, unknown, SqlClient.SqlClient>) =>
+          Effect.map(Effect.either(self), (e) =>
+            e._tag === "Left"
+              ? { error: (e.left as { _tag?: string })._tag, path: (e.left as { path?: string }).path, reason: (e.left as { reason?: string }).reason }
+              : "stored")
+        const created = yield* outcome(viaCreate.create(row as never))
+        const bulk = yield* outcome(viaBulk.bulkCreate([row as never]))
+        const upserted = yield* outcome(viaUpsert.bulkUpsert([row as never], { conflictOn: ["name"] }))
+        const storedOf = (m: ReturnType<typeof Typed>) =>
+          Effect.map(m.list(), (r) => r.records.map(({ id: _, createdAt: _c, updatedAt: _u, ...rest }) => rest))
+        results.push([JSON.stringify(change, (_, v) => (typeof v === "bigint" ? `${v}n` : v)), [
+          created,
+          bulk,
+          upserted,
+          yield* storedOf(viaCreate),
+          yield* storedOf(viaBulk),
+          yield* storedOf(viaUpsert)
+        ]])
+      }
+      for (const [change, [created, bulk, upserted, a, b, c]] of results) {
+        expect(bulk, change).toEqual(created)
+        expect(upserted, change).toEqual(created)
+        expect(b, change).toEqual(a)
+        expect(c, change).toEqual(a)
+      }
+      // the variants really cover both answers
+      expect(results.filter(([, [created]]) => created === "stored").length).toBeGreaterThan(3)
+      expect(results.filter(([, [created]]) => created !== "stored").length).toBeGreaterThan(15)
+    }), 60_000)
+})
