@@ -7,9 +7,10 @@
  */
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import type { Config, ConfigError, Duration } from "effect"
+import type { Config, ConfigError } from "effect"
 import { Effect, Function, Layer, Redacted } from "effect"
 import type { ConfigurationError, DatabaseError, DriverNotInstalled } from "./Errors.js"
+import type { LayerOptions, Target } from "./internal/client/layer.js"
 import * as internalLayer from "./internal/client/layer.js"
 import { definitionOf } from "./internal/model/definition.js"
 import { context } from "./internal/runtime/context.js"
@@ -68,6 +69,23 @@ export type {
 
 export type {
   /**
+   * Options of {@link layer}: the URL, the pool of PostgreSQL and MySQL, SQLite's busy timeout.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  LayerOptions,
+  /**
+   * Where a URL points (see {@link parseUrl}).
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  Target
+} from "./internal/client/layer.js"
+
+export type {
+  /**
    * Where a model's statements go: the service behind an instance's tag.
    *
    * @since 0.1.0
@@ -77,57 +95,12 @@ export type {
 } from "./internal/runtime/binding.js"
 
 /**
- * Options of {@link layer}.
- *
- * @since 0.1.0
- * @category models
- */
-export interface LayerOptions {
-  /**
-   * Where the database is: `postgres://…` / `postgresql://…`, `mysql://…` / `mariadb://…`,
-   * `sqlite:<path>`, `sqlite::memory:`, `file:<path>`, `:memory:`, or a plain file path. Absent:
-   * the embedded SQLite file `dataflow.sqlite`.
-   */
-  readonly url?: string | undefined
-  /** The connection pool of PostgreSQL and MySQL (SQLite has one connection). */
-  readonly pool?: {
-    /** Connections at most (default 10). */
-    readonly max?: number | undefined
-    /**
-     * Longest wait for a free connection: a statement or transaction that waits longer fails
-     * with a retryable `DatabaseError` (default: no limit). The wait is always interruptible.
-     */
-    readonly acquireTimeout?: Duration.DurationInput | undefined
-  } | undefined
-  /** SQLite settings. */
-  readonly sqlite?: {
-    /**
-     * How long a statement waits for a lock another connection (another process) holds before
-     * it fails with a retryable `DatabaseError` (SQLITE_BUSY); default 5 seconds. The wait
-     * sleeps between attempts: timers, other fibers and interruption go on meanwhile.
-     */
-    readonly busyTimeout?: Duration.DurationInput | undefined
-  } | undefined
-}
-
-/**
  * The embedded SQLite file used when no URL is given.
  *
  * @since 0.1.0
  * @category constants
  */
 export const defaultFilename: string = internalLayer.defaultFilename
-
-/**
- * Where a URL points.
- *
- * @since 0.1.0
- * @category models
- */
-export type Target =
-  | { readonly _tag: "sqlite"; readonly filename: string }
-  | { readonly _tag: "pg"; readonly url: string }
-  | { readonly _tag: "mysql"; readonly url: string }
 
 /**
  * Reads a connection URL (see {@link LayerOptions.url}); `undefined` is the embedded default,

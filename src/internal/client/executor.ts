@@ -12,7 +12,7 @@ import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Effect, Scope } from "effect"
 import { Context } from "effect"
-import type { ServerInfo } from "../../Dialect.js"
+import type { ServerInfo } from "../dialect/dialect.js"
 
 /** What DDL needs of a connection. @internal */
 export interface DdlConnection {

@@ -4,11 +4,45 @@
  */
 import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import type { ConfigError } from "effect"
+import type { ConfigError, Duration } from "effect"
 import { Config, ConfigError as CE, Effect, Layer } from "effect"
 import { DriverNotInstalled } from "../../Errors.js"
-import type { LayerOptions, Target } from "../../DataFlow.js"
 import type { ClientExecutor } from "./executor.js"
+
+/** Options of `DataFlow.layer` (re-exported there as `LayerOptions`). */
+export interface LayerOptions {
+  /**
+   * Where the database is: `postgres://…` / `postgresql://…`, `mysql://…` / `mariadb://…`,
+   * `sqlite:<path>`, `sqlite::memory:`, `file:<path>`, `:memory:`, or a plain file path. Absent:
+   * the embedded SQLite file `dataflow.sqlite`.
+   */
+  readonly url?: string | undefined
+  /** The connection pool of PostgreSQL and MySQL (SQLite has one connection). */
+  readonly pool?: {
+    /** Connections at most (default 10). */
+    readonly max?: number | undefined
+    /**
+     * Longest wait for a free connection: a statement or transaction that waits longer fails
+     * with a retryable `DatabaseError` (default: no limit). The wait is always interruptible.
+     */
+    readonly acquireTimeout?: Duration.DurationInput | undefined
+  } | undefined
+  /** SQLite settings. */
+  readonly sqlite?: {
+    /**
+     * How long a statement waits for a lock another connection (another process) holds before
+     * it fails with a retryable `DatabaseError` (SQLITE_BUSY); default 5 seconds. The wait
+     * sleeps between attempts: timers, other fibers and interruption go on meanwhile.
+     */
+    readonly busyTimeout?: Duration.DurationInput | undefined
+  } | undefined
+}
+
+/** Where a URL points (re-exported by `DataFlow`). */
+export type Target =
+  | { readonly _tag: "sqlite"; readonly filename: string }
+  | { readonly _tag: "pg"; readonly url: string }
+  | { readonly _tag: "mysql"; readonly url: string }
 
 /** The embedded SQLite file used when no URL is given. @internal */
 export const defaultFilename = "dataflow.sqlite"

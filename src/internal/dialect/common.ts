@@ -6,9 +6,9 @@
  */
 import type { BigDecimal } from "effect"
 import type { Column } from "../../Column.js"
-import type { Codec, Dialect, Failure, TableSpec } from "../../Dialect.js"
+import type { Codec, Dialect, Failure, TableSpec } from "./dialect.js"
 import { formatDecimal, parseDecimal } from "../model/storage.js"
-import type { PatternToken } from "../sql/pattern.js"
+import type { PatternToken } from "./pattern.js"
 
 /** The SQL of each isolation level. */
 export const isolationSql = {

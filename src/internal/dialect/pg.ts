@@ -5,7 +5,7 @@
  * (Internal module: not part of the public API.)
  */
 import type { Column, Kind } from "../../Column.js"
-import type { Codec, Dialect } from "../../Dialect.js"
+import type { Codec, Dialect } from "./dialect.js"
 import {
   constraint,
   ddlLockSpace,

@@ -5,7 +5,7 @@
  */
 import type { BigDecimal } from "effect"
 import type { Column, Kind } from "../../Column.js"
-import type { Codec, Dialect } from "../../Dialect.js"
+import type { Codec, Dialect } from "./dialect.js"
 import { sortableDecimal } from "../model/storage.js"
 import {
   constraint,

@@ -4,10 +4,8 @@
  * path (fast and general) uses.
  * (Internal module: not part of the public API.)
  */
-import type { Effect } from "effect"
 import { Either, Option, ParseResult, Schema, SchemaAST as AST } from "effect"
 import type { Column, Kind } from "../../Column.js"
-import type { Binding } from "../runtime/binding.js"
 import { fromFields, managedColumn } from "./columns.js"
 import { assertIdentifier, snakeCase, tableName } from "./naming.js"
 import { jsonValueCheck, storageCheck } from "./storage.js"
@@ -26,7 +24,8 @@ export interface DefinitionOptions {
   readonly versioned?: boolean | undefined
   readonly appendOnly?: boolean | undefined
   readonly tenantScoped?: boolean | undefined
-  readonly instance?: Effect.Effect<Binding, never, unknown> | undefined
+  /** The instance tag the model is bound to (its service is a `Binding`, see runtime/context.ts). */
+  readonly instance?: object | undefined
 }
 
 /**
@@ -59,7 +58,7 @@ export interface ModelDefinition {
   readonly versioned: boolean
   readonly appendOnly: boolean
   readonly tenantScoped: boolean
-  readonly instance: Effect.Effect<Binding, never, unknown> | undefined
+  readonly instance: object | undefined
   readonly managed: ReadonlyArray<ManagedField>
   readonly managedFields: ReadonlySet<string>
   readonly uniqueSets: ReadonlyArray<FieldList>

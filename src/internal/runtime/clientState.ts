@@ -6,7 +6,8 @@
  */
 import type { SqlClient } from "@effect/sql"
 import type { Deferred } from "effect"
-import * as Dialect from "../../Dialect.js"
+import type * as Dialect from "../dialect/dialect.js"
+import { fromClient } from "../dialect/ofClient.js"
 import type { Executor } from "../client/executor.js"
 
 /** @internal */
@@ -25,7 +26,7 @@ const states = new WeakMap<SqlClient.SqlClient, ClientState>()
 export const stateOf = (sql: SqlClient.SqlClient): ClientState => {
   let state = states.get(sql)
   if (state === undefined) {
-    state = { dialect: Dialect.fromClient(sql), executor: undefined, ready: new Map(), server: undefined }
+    state = { dialect: fromClient(sql), executor: undefined, ready: new Map(), server: undefined }
     states.set(sql, state)
   }
   return state

@@ -6,7 +6,7 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Context, Deferred, Effect, Exit, FiberId, Option } from "effect"
-import type * as Dialect from "../../Dialect.js"
+import type * as Dialect from "../dialect/dialect.js"
 import type { DdlConnection } from "../client/executor.js"
 import { outsideTransaction } from "./binding.js"
 import type { ClientState } from "./clientState.js"

@@ -4,7 +4,7 @@
  * (Internal module: not part of the public API.)
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import type * as Dialect from "../../Dialect.js"
+import type * as Dialect from "../dialect/dialect.js"
 import { DatabaseError, ForeignKeyViolation, NotNullViolation, UniqueViolation } from "../../Errors.js"
 import type { ModelStatements } from "../sql/statements.js"
 

@@ -9,7 +9,8 @@ import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import type { Schedule } from "effect"
 import { Cause, Clock, Context, Duration, Effect, Exit, Fiber, Scope } from "effect"
-import * as Dialect from "../../Dialect.js"
+import type * as Dialect from "../dialect/dialect.js"
+import { fromClient } from "../dialect/ofClient.js"
 import { DatabaseError, TransactionOutcomeUnknown, TransactionTimeout } from "../../Errors.js"
 import type { ErrorsOf, Options, TransactionError } from "../../Transaction.js"
 import { inOwnTransaction, outsideTransaction, TransactionOwner } from "./binding.js"
@@ -39,7 +40,7 @@ export const run = <A, E, R, O extends Options = {}>(
   self: Effect.Effect<A, E, R>,
   options: O
 ): Effect.Effect<A, E | ErrorsOf<O>, R> => {
-  const dialect = Dialect.fromClient(sql)
+  const dialect = fromClient(sql)
   const nestedOrNew = Effect.withFiberRuntime<A, E | TransactionError, R>((fiber) => {
     const ctx = fiber.currentContext as Context.Context<never>
     const current = Context.getOption(ctx, SqlClient.TransactionConnection)

@@ -5,7 +5,7 @@
  * `test/builders.test.ts` checks the text and parameter order of each, per dialect.
  * (Internal module: not part of the public API.)
  */
-import type { DialectColumn } from "../model/rows.js"
+import type { DialectColumn } from "./rows.js"
 import type { Params, Plan } from "./params.js"
 import { plan } from "./params.js"
 import type { ModelStatements } from "./statements.js"

@@ -6,12 +6,12 @@
  */
 import { Either } from "effect"
 import type { Kind } from "../../Column.js"
-import type { Dialect } from "../../Dialect.js"
+import type { Dialect } from "../dialect/dialect.js"
 import { InvalidFilter } from "../../Errors.js"
 import { limits } from "../../Filter.js"
 import { storageCheck } from "../model/storage.js"
 import type { Params } from "./params.js"
-import { literal, parsePattern } from "./pattern.js"
+import { literal, parsePattern } from "../dialect/pattern.js"
 
 /** What the compiler needs to know about a field. @internal */
 export interface FieldInfo {

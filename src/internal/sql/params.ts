@@ -9,7 +9,7 @@
  *   updates by patch keys).
  * (Internal module: not part of the public API.)
  */
-import type { Dialect } from "../../Dialect.js"
+import type { Dialect } from "../dialect/dialect.js"
 
 /** Values bound in text order; `bind` returns the placeholder. @internal */
 export class Params {

@@ -5,11 +5,11 @@
  * and schema.
  * (Internal module: not part of the public API.)
  */
-import type { Dialect, ServerInfo } from "../../Dialect.js"
+import type { Dialect, ServerInfo } from "../dialect/dialect.js"
 import { constraintName } from "../dialect/common.js"
 import type { ModelDefinition } from "../model/definition.js"
-import type { DecodePlan, DialectColumn, NewRowEncoder } from "../model/rows.js"
-import { decodePlan, dialectColumn, newRowEncoder } from "../model/rows.js"
+import type { DecodePlan, DialectColumn, NewRowEncoder } from "./rows.js"
+import { decodePlan, dialectColumn, newRowEncoder } from "./rows.js"
 import type { FieldInfo } from "./filter.js"
 
 type FieldList = ReadonlyArray<string>

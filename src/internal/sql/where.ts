@@ -5,7 +5,7 @@
  */
 import { Either } from "effect"
 import type { InvalidFilter } from "../../Errors.js"
-import type { DialectColumn } from "../model/rows.js"
+import type { DialectColumn } from "./rows.js"
 import { compileFilter } from "./filter.js"
 import type { Params } from "./params.js"
 import type { ModelStatements } from "./statements.js"

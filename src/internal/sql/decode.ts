@@ -5,12 +5,12 @@
  */
 import { Effect, Either, Schema } from "effect"
 import type { Kind } from "../../Column.js"
-import * as Dialect from "../../Dialect.js"
+import { sqlite } from "../dialect/sqlite.js"
 import type { InvalidFilter } from "../../Errors.js"
-import { compileFilter, decodeValues } from "../sql/filter.js"
-import { Params } from "../sql/params.js"
-import { statementsFor } from "../sql/statements.js"
-import type { ModelDefinition } from "./definition.js"
+import { compileFilter, decodeValues } from "./filter.js"
+import { Params } from "./params.js"
+import { statementsFor } from "./statements.js"
+import type { ModelDefinition } from "../model/definition.js"
 
 /**
  * For a field whose encoded side is not JSON (DateFromSelf, BigIntFromSelf, BigDecimalFromSelf),
@@ -38,7 +38,7 @@ export const decodeFilter = (def: ModelDefinition, input: unknown): Effect.Effec
   const decoded = decodeValues({ model: def.name, operation: "decodeFilter" }, (f) => decoders.get(f), input)
   if (Either.isLeft(decoded)) return Effect.fail(decoded.left)
   // validation only: compile against any dialect and drop the SQL
-  const s = statementsFor(def, Dialect.sqlite)
+  const s = statementsFor(def, sqlite)
   const validated = compileFilter(
     { model: def.name, operation: "decodeFilter", dialect: s.dialect, field: s.filterField },
     decoded.right,

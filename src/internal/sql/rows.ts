@@ -5,8 +5,8 @@
  * (Internal module: not part of the public API.)
  */
 import type { Column } from "../../Column.js"
-import type { Codec, Dialect } from "../../Dialect.js"
-import type { ModelDefinition } from "./definition.js"
+import type { Codec, Dialect } from "../dialect/dialect.js"
+import type { ModelDefinition } from "../model/definition.js"
 
 type Row = Record<string, unknown>
 
