@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest"
 import type { Dialect as DialectType } from "../src/Dialect.js"
 import { Dialect, Model } from "../src/index.js"
 import { definitionOf } from "../src/internal/model/definition.js"
-import { encodeRecord } from "../src/internal/model/rows.js"
+import { encodeRecord } from "../src/internal/sql/rows.js"
 import * as Build from "../src/internal/sql/builders.js"
 import { Params } from "../src/internal/sql/params.js"
 import type { ModelStatements } from "../src/internal/sql/statements.js"
@@ -237,15 +237,15 @@ describe("selectById", () => {
 
 describe("selectByIds", () => {
   it("the keys bound in order, per dialect", () => {
-    expect(bound(lite(Post), (p) => Build.selectByIds(lite(Post), p, [1, 2, 3]))).toEqual({
+    expect(bound(lite(Post), (p) => Build.selectByIds(lite(Post), p, [1, 2, 3], undefined))).toEqual({
       text: `SELECT "id", "title", "views", "created_at", "updated_at" FROM "posts" WHERE "id" IN (?, ?, ?)`,
       params: [1, 2, 3]
     })
-    expect(bound(pg(Post), (p) => Build.selectByIds(pg(Post), p, [1, 2, 3]))).toEqual({
+    expect(bound(pg(Post), (p) => Build.selectByIds(pg(Post), p, [1, 2, 3], undefined))).toEqual({
       text: `SELECT "id", "title", "views", "created_at", "updated_at" FROM "posts" WHERE "id" IN ($1, $2, $3)`,
       params: [1, 2, 3]
     })
-    expect(bound(my(Post), (p) => Build.selectByIds(my(Post), p, [1, 2, 3]))).toEqual({
+    expect(bound(my(Post), (p) => Build.selectByIds(my(Post), p, [1, 2, 3], undefined))).toEqual({
       text: `SELECT ${POSTS.mysql} FROM \`posts\` WHERE \`id\` IN (?, ?, ?)`,
       params: [1, 2, 3]
     })
@@ -255,7 +255,7 @@ describe("selectByIds", () => {
     const s = pg(Tag)
     const params = new Params(s.dialect)
     params.bind("first")
-    expect(Build.selectByIds(s, params, ["a", "b"])).toBe(`SELECT ${TAGS.pg} FROM "tags" WHERE "slug" IN ($2, $3)`)
+    expect(Build.selectByIds(s, params, ["a", "b"], undefined)).toBe(`SELECT ${TAGS.pg} FROM "tags" WHERE "slug" IN ($2, $3)`)
     expect(params.values).toEqual(["first", "a", "b"])
   })
 
@@ -264,10 +264,11 @@ describe("selectByIds", () => {
   // same id exists in several tenants (the primary key is (tenant_id, id)), so the read returns
   // other tenants' rows too, and the caller can be handed another tenant's record (seen on
   // MySQL: tenant "alpha" inserting id "x" got back tenant "zeta"'s row "x").
-  it("BUG: selectByIds on a tenant-scoped model is not restricted to the tenant (cross-tenant read-back)", () => {
+  it("on a tenant-scoped model, only the tenant's rows (MySQL reads records back with it)", () => {
     const s = my(Entry)
-    const { text } = bound(s, (p) => Build.selectByIds(s, p, ["x"]))
-    expect(text.slice(text.indexOf(" WHERE "))).toContain("`tenant_id` = ?")
+    const { text, params } = bound(s, (p) => Build.selectByIds(s, p, ["x"], "acme"))
+    expect(text.slice(text.indexOf(" WHERE "))).toBe(" WHERE `id` IN (?) AND `tenant_id` = ?")
+    expect(params).toEqual(["x", "acme"])
   })
 })
 
@@ -676,32 +677,38 @@ describe("deleteById", () => {
 })
 
 describe("softDeleteById", () => {
-  it("stamps deletedAt on a live row; the stamp bound first", () => {
+  it("stamps deletedAt on a live row — an update: updatedAt and version move too; the stamps bound first", () => {
     const sqlite = Build.softDeleteById(lite(Note))
-    expect(sqlite.text).toBe(`UPDATE "notes" SET "deleted_at" = ? WHERE "id" = ? AND "deleted_at" IS NULL`)
-    expect(sqlite.params({ id: 5, tenant: undefined, now })).toEqual([ISO, 5])
+    expect(sqlite.text).toBe(`UPDATE "notes" SET "deleted_at" = ?, "updated_at" = ? WHERE "id" = ? AND "deleted_at" IS NULL`)
+    expect(sqlite.params({ id: 5, tenant: undefined, now })).toEqual([ISO, ISO, 5])
     const postgres = Build.softDeleteById(pg(Note))
-    expect(postgres.text).toBe(`UPDATE "notes" SET "deleted_at" = $1 WHERE "id" = $2 AND "deleted_at" IS NULL`)
-    expect(postgres.params({ id: 5, tenant: undefined, now })).toEqual([ISO, 5])
+    expect(postgres.text).toBe(`UPDATE "notes" SET "deleted_at" = $1, "updated_at" = $2 WHERE "id" = $3 AND "deleted_at" IS NULL`)
+    expect(postgres.params({ id: 5, tenant: undefined, now })).toEqual([ISO, ISO, 5])
     const mysql = Build.softDeleteById(my(Entry))
-    expect(mysql.text).toBe("UPDATE `entries` SET `deleted_at` = ? WHERE `id` = ? AND `tenant_id` = ? AND `deleted_at` IS NULL")
-    expect(mysql.params({ id: "e1", tenant: "acme", now })).toEqual([MYSQL_NOW, "e1", "acme"])
+    expect(mysql.text).toBe(
+      "UPDATE `entries` SET `deleted_at` = ?, `updated_at` = ?, `version` = `entries`.`version` + 1 WHERE `id` = ? AND `tenant_id` = ? AND `deleted_at` IS NULL"
+    )
+    expect(mysql.params({ id: "e1", tenant: "acme", now })).toEqual([MYSQL_NOW, MYSQL_NOW, "e1", "acme"])
     expect(Build.softDeleteById(pg(Entry)).text).toBe(
-      `UPDATE "entries" SET "deleted_at" = $1 WHERE "id" = $2 AND "tenant_id" = $3 AND "deleted_at" IS NULL`
+      `UPDATE "entries" SET "deleted_at" = $1, "updated_at" = $2, "version" = "entries"."version" + 1 WHERE "id" = $3 AND "tenant_id" = $4 AND "deleted_at" IS NULL`
     )
     expect(Build.softDeleteById(pg(Note))).toBe(Build.softDeleteById(pg(Note)))
   })
 })
 
 describe("restoreById", () => {
-  it("clears deletedAt of a deleted row", () => {
+  it("clears deletedAt of a deleted row — an update: updatedAt and version move too", () => {
     const sqlite = Build.restoreById(lite(Note))
-    expect(sqlite.text).toBe(`UPDATE "notes" SET "deleted_at" = NULL WHERE "id" = ? AND "deleted_at" IS NOT NULL`)
-    expect(sqlite.params({ id: 5, tenant: undefined })).toEqual([5])
-    expect(Build.restoreById(pg(Note)).text).toBe(`UPDATE "notes" SET "deleted_at" = NULL WHERE "id" = $1 AND "deleted_at" IS NOT NULL`)
+    expect(sqlite.text).toBe(`UPDATE "notes" SET "deleted_at" = NULL, "updated_at" = ? WHERE "id" = ? AND "deleted_at" IS NOT NULL`)
+    expect(sqlite.params({ id: 5, tenant: undefined, now })).toEqual([ISO, 5])
+    expect(Build.restoreById(pg(Note)).text).toBe(
+      `UPDATE "notes" SET "deleted_at" = NULL, "updated_at" = $1 WHERE "id" = $2 AND "deleted_at" IS NOT NULL`
+    )
     const mysql = Build.restoreById(my(Entry))
-    expect(mysql.text).toBe("UPDATE `entries` SET `deleted_at` = NULL WHERE `id` = ? AND `tenant_id` = ? AND `deleted_at` IS NOT NULL")
-    expect(mysql.params({ id: "e1", tenant: "acme" })).toEqual(["e1", "acme"])
+    expect(mysql.text).toBe(
+      "UPDATE `entries` SET `deleted_at` = NULL, `updated_at` = ?, `version` = `entries`.`version` + 1 WHERE `id` = ? AND `tenant_id` = ? AND `deleted_at` IS NOT NULL"
+    )
+    expect(mysql.params({ id: "e1", tenant: "acme", now })).toEqual([MYSQL_NOW, "e1", "acme"])
     expect(Build.restoreById(pg(Note))).toBe(Build.restoreById(pg(Note)))
   })
 })
@@ -1083,26 +1090,26 @@ describe("deleteWhere", () => {
   })
 })
 
-describe("softDeleteWhere", () => {
-  /** As bulkDelete writes it: the stamp bound before the WHERE clause's values. */
+describe("softDeleteSets", () => {
+  /** As bulkDelete writes it: the SET values bound before the WHERE clause's values. */
   const softDeleteWhere = (s: ModelStatements, filter: unknown, tenant?: string) =>
     bound(s, (p) => {
-      const stamp = p.bind(col(s, "deletedAt").toDb(now))
-      return Build.softDeleteWhere(s, stamp, whereSql(s, filter, p, { tenant }))
+      const sets = Build.softDeleteSets(s, p, now)
+      return Build.updateWhere(s, sets, whereSql(s, filter, p, { tenant }))
     })
 
-  it("the stamp first, live rows only", () => {
+  it("the stamps first (deletedAt, updatedAt, version), live rows only", () => {
     expect(softDeleteWhere(pg(Note), { body: "x" })).toEqual({
-      text: `UPDATE "notes" SET "deleted_at" = $1 WHERE "body" = $2 AND "deleted_at" IS NULL`,
-      params: [ISO, "x"]
+      text: `UPDATE "notes" SET "deleted_at" = $1, "updated_at" = $2 WHERE "body" = $3 AND "deleted_at" IS NULL`,
+      params: [ISO, ISO, "x"]
     })
     expect(softDeleteWhere(lite(Note), undefined)).toEqual({
-      text: `UPDATE "notes" SET "deleted_at" = ? WHERE "deleted_at" IS NULL`,
-      params: [ISO]
+      text: `UPDATE "notes" SET "deleted_at" = ?, "updated_at" = ? WHERE "deleted_at" IS NULL`,
+      params: [ISO, ISO]
     })
     expect(softDeleteWhere(my(Entry), { body: "x" }, "acme")).toEqual({
-      text: "UPDATE `entries` SET `deleted_at` = ? WHERE `body` = ? AND `deleted_at` IS NULL AND `tenant_id` = ?",
-      params: [MYSQL_NOW, "x", "acme"]
+      text: "UPDATE `entries` SET `deleted_at` = ?, `updated_at` = ?, `version` = `entries`.`version` + 1 WHERE `body` = ? AND `deleted_at` IS NULL AND `tenant_id` = ?",
+      params: [MYSQL_NOW, MYSQL_NOW, "x", "acme"]
     })
   })
 })
@@ -1250,15 +1257,15 @@ describe("revive", () => {
   const record = { body: "new", createdAt: now, updatedAt: now, deletedAt: null }
 
   it("every column but the key from the record, NULL where the record has no value", () => {
-    expect(bound(lite(Note), (p) => Build.revive(lite(Note), p, 5, record))).toEqual({
+    expect(bound(lite(Note), (p) => Build.revive(lite(Note), p, { id: 5, tenant: undefined }, record))).toEqual({
       text: `UPDATE "notes" SET "body" = ?, "tag" = NULL, "created_at" = ?, "updated_at" = ?, "deleted_at" = ? WHERE "id" = ?`,
       params: ["new", ISO, ISO, null, 5]
     })
-    expect(bound(pg(Note), (p) => Build.revive(pg(Note), p, 5, { ...record, tag: "t" }))).toEqual({
+    expect(bound(pg(Note), (p) => Build.revive(pg(Note), p, { id: 5, tenant: undefined }, { ...record, tag: "t" }))).toEqual({
       text: `UPDATE "notes" SET "body" = $1, "tag" = $2, "created_at" = $3, "updated_at" = $4, "deleted_at" = $5 WHERE "id" = $6`,
       params: ["new", "t", ISO, ISO, null, 5]
     })
-    expect(bound(my(Note), (p) => Build.revive(my(Note), p, 5, record))).toEqual({
+    expect(bound(my(Note), (p) => Build.revive(my(Note), p, { id: 5, tenant: undefined }, record))).toEqual({
       text: "UPDATE `notes` SET `body` = ?, `tag` = NULL, `created_at` = ?, `updated_at` = ?, `deleted_at` = ? WHERE `id` = ?",
       params: ["new", MYSQL_NOW, MYSQL_NOW, null, 5]
     })
@@ -1268,11 +1275,12 @@ describe("revive", () => {
   // finds the tenant's deleted row, but revive rewrites every row with that key in every
   // tenant (and sets their tenant to the current one). With another tenant holding the same
   // key, the upsert fails with a UniqueViolation on (tenant_id, id) (seen on SQLite).
-  it("BUG: revive on a tenant-scoped model addresses the row without its tenant", () => {
+  it("on a tenant-scoped model, the tenant's row only", () => {
     const s = lite(Entry)
-    const { text } = bound(s, (p) =>
-      Build.revive(s, p, "e1", { body: "b", createdAt: now, updatedAt: now, deletedAt: null, version: 1, tenantId: "acme" }))
-    expect(text.slice(text.indexOf(" WHERE "))).toContain(`"tenant_id" = ?`)
+    const { text, params } = bound(s, (p) =>
+      Build.revive(s, p, { id: "e1", tenant: "acme" }, { body: "b", createdAt: now, updatedAt: now, deletedAt: null, version: 1, tenantId: "acme" }))
+    expect(text.slice(text.indexOf(" WHERE "))).toBe(` WHERE "id" = ? AND "tenant_id" = ?`)
+    expect(params.slice(-2)).toEqual(["e1", "acme"])
   })
 })
 
@@ -1369,13 +1377,13 @@ describe("upsertRows", () => {
     expect(again.params).toEqual([["a"], ["A"], [ISO], [ISO]])
   })
 
-  it("every behaviour: the tenant and key excluded, deletedAt taken (the row revived), version + 1", () => {
+  it("every behaviour: the tenant and key excluded, a live row keeps createdAt and counts a version, a soft-deleted one comes back new", () => {
     const s = pg(Entry)
     const values = ["e1", "b", ISO, ISO, null, 1, "acme"]
     expect(Build.upsertRows(s, { columns: s.keyedColumns, values, rows: 1, conflict: Build.conflictColumns(s, ["id"]), flag: false }))
       .toEqual({
         text:
-          `INSERT INTO "entries" ("id", "body", "created_at", "updated_at", "deleted_at", "version", "tenant_id") SELECT * FROM UNNEST($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::int8[], $7::text[]) ON CONFLICT ("tenant_id", "id") DO UPDATE SET "body" = excluded."body", "updated_at" = excluded."updated_at", "deleted_at" = excluded."deleted_at", "version" = "entries"."version" + 1`,
+          `INSERT INTO "entries" ("id", "body", "created_at", "updated_at", "deleted_at", "version", "tenant_id") SELECT * FROM UNNEST($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::int8[], $7::text[]) ON CONFLICT ("tenant_id", "id") DO UPDATE SET "created_at" = CASE WHEN "entries"."deleted_at" IS NULL THEN "entries"."created_at" ELSE excluded."created_at" END, "version" = CASE WHEN "entries"."deleted_at" IS NULL THEN "entries"."version" + 1 ELSE excluded."version" END, "body" = excluded."body", "updated_at" = excluded."updated_at", "deleted_at" = excluded."deleted_at"`,
         params: [["e1"], ["b"], [ISO], [ISO], [null], [1], ["acme"]]
       })
     const mysql = my(Entry)
@@ -1390,7 +1398,7 @@ describe("upsertRows", () => {
       })
     ).toEqual({
       text:
-        "INSERT INTO `entries` (`id`, `body`, `created_at`, `updated_at`, `deleted_at`, `version`, `tenant_id`) VALUES (?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE `body` = VALUES(`body`), `updated_at` = VALUES(`updated_at`), `deleted_at` = VALUES(`deleted_at`), `version` = `entries`.`version` + 1",
+        "INSERT INTO `entries` (`id`, `body`, `created_at`, `updated_at`, `deleted_at`, `version`, `tenant_id`) VALUES (?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE `created_at` = CASE WHEN `entries`.`deleted_at` IS NULL THEN `entries`.`created_at` ELSE VALUES(`created_at`) END, `version` = CASE WHEN `entries`.`deleted_at` IS NULL THEN `entries`.`version` + 1 ELSE VALUES(`version`) END, `body` = VALUES(`body`), `updated_at` = VALUES(`updated_at`), `deleted_at` = VALUES(`deleted_at`)",
       params: myValues
     })
   })
@@ -1586,8 +1594,8 @@ describe("properties: placeholders and parameters agree", () => {
               })
               if (s.definition.softDelete) {
                 statement((p) => {
-                  const stamp = p.bind(col(s, "deletedAt").toDb(now))
-                  return Either.getOrUndefined(Either.map(filtered(p), (w) => Build.softDeleteWhere(s, stamp, w.sql)))
+                  const sets = Build.softDeleteSets(s, p, now)
+                  return Either.getOrUndefined(Either.map(filtered(p), (w) => Build.updateWhere(s, sets, w.sql)))
                 })
               }
             }
@@ -1667,10 +1675,10 @@ describe("properties: placeholders and parameters agree", () => {
               expectWellBound(dialect, Build.upsertRows(s, { columns, values, rows, conflict, flag }))
               const keys = Array.from({ length: rows }, (_, r) => conflict.map((_, k) => `${r}.${k}`))
               expectWellBound(dialect, bound(s, (p) => Build.existingKeys(s, p, conflict, keys)))
-              expectWellBound(dialect, bound(s, (p) => Build.selectByIds(s, p, keys.map((k) => k[0]))))
+              expectWellBound(dialect, bound(s, (p) => Build.selectByIds(s, p, keys.map((k) => k[0]), "acme")))
             }
             const record = Object.fromEntries(s.columns.slice(0, rows % (s.columns.length + 1)).map((c) => [c.column.field, null]))
-            expectWellBound(dialect, bound(s, (p) => Build.revive(s, p, 1, record)))
+            expectWellBound(dialect, bound(s, (p) => Build.revive(s, p, { id: 1, tenant: "acme" }, record)))
           }),
           { numRuns: 25, seed: 3 }
         )

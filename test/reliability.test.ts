@@ -5,7 +5,7 @@
  */
 import { assert, describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { BigDecimal, Cause, Context, Effect, Exit, Option, Schedule, Schema, Stream, TestServices } from "effect"
+import { BigDecimal, Cause, Context, Effect, Exit, Option, Schedule, Schema, Stream, TestClock, TestServices } from "effect"
 import { DataFlow, Errors, Model, Tenant } from "../src/index.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 
@@ -251,6 +251,64 @@ forEachDatabase("reliability", (it, db) => {
       expect(typedFilter).toMatchObject(Exit.fail({ _tag: "InvalidFilter", path: "__proto__" }))
       expect(yield* Doc.count()).toBe(0)
       expect(() => Model.make("Bad", JSON.parse("{\"__proto__\": 1}") as Schema.Struct.Fields)).toThrow()
+    }))
+
+  it.effect("records read back after a write are the tenant's own, even where another tenant has the same key", () =>
+    Effect.gen(function*() {
+      const Entry = Model.make("Entry", Schema.Struct({ id: Schema.String, body: Schema.String }), {
+        table: uniqueTable("entries"),
+        tenantScoped: true,
+        softDelete: true
+      })
+      yield* Entry.create({ id: "x", body: "zeta secret" }).pipe(Tenant.with("zeta"))
+      const written = yield* Entry.bulkCreate([{ id: "x", body: "alpha's" }], { returnRecords: true }).pipe(Tenant.with("alpha"))
+      expect(written.records.map((r) => [r.tenantId, r.body])).toEqual([["alpha", "alpha's"]])
+      // a soft-deleted row of one tenant revived by an upsert, while another tenant has the same key
+      yield* Entry.delete("x").pipe(Tenant.with("alpha"))
+      const revived = yield* Entry.upsert({ where: { id: "x" }, create: { body: "alpha again" } }).pipe(Tenant.with("alpha"))
+      expect(revived).toMatchObject({ created: true, record: { tenantId: "alpha", body: "alpha again" } })
+      expect((yield* Entry.read("x").pipe(Tenant.with("zeta"))).body).toBe("zeta secret")
+    }))
+
+  it.effect("soft delete and restore are updates (updatedAt, version); a revived row comes back new on both upserts", () =>
+    Effect.gen(function*() {
+      const make = () =>
+        Model.make("Card", Schema.Struct({ id: Schema.String, title: Schema.String }), {
+          table: uniqueTable("cards"),
+          softDelete: true,
+          versioned: true
+        })
+      const Card = make()
+      yield* TestClock.setTime(Date.UTC(2024, 0, 1))
+      const created = yield* Card.create({ id: "a", title: "t" })
+      yield* TestClock.setTime(Date.UTC(2024, 0, 2))
+      yield* Card.delete("a")
+      const deleted = yield* Card.read("a", { includeDeleted: true })
+      expect(deleted).toMatchObject({ version: 2, updatedAt: new Date(Date.UTC(2024, 0, 2)), deletedAt: new Date(Date.UTC(2024, 0, 2)) })
+      // an expectedVersion taken before the delete no longer matches
+      yield* TestClock.setTime(Date.UTC(2024, 0, 3))
+      expect((yield* Card.restore("a")).restored).toBe(true)
+      const restored = yield* Card.read("a")
+      expect(restored).toMatchObject({ version: 3, updatedAt: new Date(Date.UTC(2024, 0, 3)), deletedAt: null })
+      expect(restored.createdAt).toEqual(created.createdAt)
+      yield* Card.bulkDelete({ id: "a" })
+      expect(yield* Card.read("a", { includeDeleted: true })).toMatchObject({ version: 4 })
+      // revived by upsert and by bulkUpsert: the same new record
+      const Other = make()
+      yield* Other.create({ id: "a", title: "t" })
+      yield* Other.delete("a")
+      yield* TestClock.setTime(Date.UTC(2024, 0, 4))
+      const one = yield* Card.upsert({ where: { id: "a" }, create: { title: "back" } })
+      expect(yield* Other.bulkUpsert([{ id: "a", title: "back" }])).toEqual({ inserted: 1, updated: 0 })
+      const many = yield* Other.read("a")
+      const { id: _a, ...oneRest } = one.record
+      const { id: _b, ...manyRest } = many
+      expect(manyRest).toEqual(oneRest)
+      expect(one.record).toMatchObject({ version: 1, createdAt: new Date(Date.UTC(2024, 0, 4)), deletedAt: null })
+      // and a live row keeps its createdAt and counts a version
+      yield* TestClock.setTime(Date.UTC(2024, 0, 5))
+      expect(yield* Other.bulkUpsert([{ id: "a", title: "again" }])).toEqual({ inserted: 0, updated: 1 })
+      expect(yield* Other.read("a")).toMatchObject({ version: 2, createdAt: new Date(Date.UTC(2024, 0, 4)), title: "again" })
     }))
 
   if (db.name !== "sqlite") {

@@ -73,7 +73,7 @@ const selectByIds = (ctx: NodeContext, ids: ReadonlyArray<unknown>) =>
     const size = Build.rowsPerStatement(s, 1)
     for (let start = 0; start < ids.length; start += size) {
       const params = new Params(s.dialect)
-      const text = Build.selectByIds(s, params, ids.slice(start, start + size))
+      const text = Build.selectByIds(s, params, ids.slice(start, start + size), ctx.tenant)
       for (const row of yield* execute(ctx, text, params.values)) {
         const record = s.decode.decode(row)
         found.set(String(record[s.definition.pk.field]), record)

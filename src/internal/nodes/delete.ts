@@ -53,7 +53,8 @@ export const make = <R>(def: ModelDefinition): DeleteNodes<R> => {
       const ctx = yield* context<R>(def, "restore")
       const s = ctx.statements
       const statement = Build.restoreById(s)
-      const raw = yield* typedErrors(s, "restore")(executeRaw(ctx, statement.text, statement.params({ id, tenant: ctx.tenant })))
+      const params = statement.params({ id, tenant: ctx.tenant, now: yield* now })
+      const raw = yield* typedErrors(s, "restore")(executeRaw(ctx, statement.text, params))
       return { restored: s.dialect.affectedRows(raw) > 0 }
     }))
 
@@ -64,15 +65,15 @@ export const make = <R>(def: ModelDefinition): DeleteNodes<R> => {
       const ctx = yield* context<R>(def, operation)
       const s = ctx.statements
       const params = new Params(s.dialect)
-      // a soft delete's stamp is bound before the WHERE clause's values
-      const stamp = def.softDelete ? params.bind(s.byField.get("deletedAt")!.toDb(yield* now)) : undefined
+      // a soft delete's SET values are bound before the WHERE clause's
+      const sets = def.softDelete ? Build.softDeleteSets(s, params, yield* now) : undefined
       const filtered = where(s, filter, params, { operation, includeDeleted: false, tenant: ctx.tenant })
       if (Either.isLeft(filtered)) return yield* filtered.left
       const unsafe = unconfirmed(def, filtered.right.condition, options.confirm, operation)
       if (unsafe !== undefined) return yield* unsafe
-      const text = stamp === undefined
+      const text = sets === undefined
         ? Build.deleteWhere(s, filtered.right.sql)
-        : Build.softDeleteWhere(s, stamp, filtered.right.sql)
+        : Build.updateWhere(s, sets, filtered.right.sql)
       const raw = yield* typedErrors(s, operation)(executeRaw(ctx, text, params.values))
       const deleted = s.dialect.affectedRows(raw)
       yield* Effect.annotateCurrentSpan("dataflow.rows", deleted)

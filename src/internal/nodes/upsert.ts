@@ -199,7 +199,7 @@ export const make = <R>(def: ModelDefinition): UpsertNodes<R> => {
               // revive: the whole new record replaces the deleted one
               const { [pk]: _key, ...replacement } = record
               const revive = new Params(s.dialect)
-              yield* executeRaw(ctx, Build.revive(s, revive, id, replacement), revive.values)
+              yield* executeRaw(ctx, Build.revive(s, revive, { id, tenant: ctx.tenant }, replacement), revive.values)
               return { record: Option.getOrThrow(yield* selectOne(ctx, id, false)), created: true }
             }
             const updated = yield* updateById(ctx, id, patch.right)

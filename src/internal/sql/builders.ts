@@ -49,9 +49,15 @@ export const selectById = (s: ModelStatements, includeDeleted: boolean): Plan<Ke
       return `SELECT ${s.selectList} FROM ${s.table} WHERE ${byKey(s, bind)}${scope}`
     }))
 
-/** Rows by keys (the caller chunks under the parameter limit). @internal */
-export const selectByIds = (s: ModelStatements, params: Params, ids: ReadonlyArray<unknown>): string =>
-  `SELECT ${s.selectList} FROM ${s.table} WHERE ${s.pk.quoted} IN (${ids.map((id) => params.bind(s.pk.toDb(id))).join(", ")})`
+/** The tenant's condition on tenant-scoped models (`""` elsewhere), bound where it is written. */
+const tenantScope = (s: ModelStatements, params: Params, tenant: string | undefined): string =>
+  s.tenantColumn === undefined ? "" : ` AND ${s.tenantColumn.quoted} = ${params.bind(tenant)}`
+
+/** The tenant's rows with these keys (the caller chunks under the parameter limit). @internal */
+export const selectByIds = (s: ModelStatements, params: Params, ids: ReadonlyArray<unknown>, tenant: string | undefined): string =>
+  `SELECT ${s.selectList} FROM ${s.table} WHERE ${s.pk.quoted} IN (${ids.map((id) => params.bind(s.pk.toDb(id))).join(", ")})${
+    tenantScope(s, params, tenant)
+  }`
 
 /** Rows a VALUES insert of `columns` takes in one statement, under the dialect's parameter limit. @internal */
 export const rowsPerStatement = (s: ModelStatements, columns: number): number =>
@@ -163,22 +169,28 @@ export interface StampArgs extends Key {
   readonly now: Date
 }
 
-/** Soft-deletes one live row by key: stamps `deletedAt`. @internal */
+/**
+ * The SET items of a soft delete (`deletedAt` stamped) or a restore (`deletedAt` cleared): an
+ * update like any other, so `updatedAt` and `version` move too.
+ */
+const deletionSets = (s: ModelStatements, deletedAt: string, bindNow: () => string) =>
+  setList(s, ["deletedAt"], () => deletedAt, bindNow)
+
+/** Soft-deletes one live row by key: stamps `deletedAt` (and `updatedAt`, `version`). @internal */
 export const softDeleteById = (s: ModelStatements): Plan<StampArgs> =>
   cached(s, "softDeleteById", () =>
     plan<StampArgs>(s.dialect, (bind) => {
-      const deletedAt = s.byField.get("deletedAt")!
-      return `UPDATE ${s.table} SET ${deletedAt.quoted} = ${bind((a) => deletedAt.toDb(a.now))} WHERE ${
-        byKey(s, bind)
-      } AND ${s.notDeleted}`
+      const stamp = () => bind((a) => s.byField.get("deletedAt")!.toDb(a.now))
+      const sets = deletionSets(s, stamp(), stamp)
+      return `UPDATE ${s.table} SET ${sets.join(", ")} WHERE ${byKey(s, bind)} AND ${s.notDeleted}`
     }))
 
-/** Restores one soft-deleted row by key. @internal */
-export const restoreById = (s: ModelStatements): Plan<Key> =>
+/** Restores one soft-deleted row by key (`updatedAt` and `version` move as on any update). @internal */
+export const restoreById = (s: ModelStatements): Plan<StampArgs> =>
   cached(s, "restoreById", () =>
-    plan<Key>(s.dialect, (bind) => {
-      const deletedAt = s.byField.get("deletedAt")!.quoted
-      return `UPDATE ${s.table} SET ${deletedAt} = NULL WHERE ${byKey(s, bind)} AND ${deletedAt} IS NOT NULL`
+    plan<StampArgs>(s.dialect, (bind) => {
+      const sets = deletionSets(s, "NULL", () => bind((a) => s.byField.get("updatedAt")!.toDb(a.now)))
+      return `UPDATE ${s.table} SET ${sets.join(", ")} WHERE ${byKey(s, bind)} AND ${s.byField.get("deletedAt")!.quoted} IS NOT NULL`
     }))
 
 /** `SELECT COUNT(*) AS n …` under a WHERE clause. @internal */
@@ -206,9 +218,21 @@ export const updateWhere = (s: ModelStatements, sets: ReadonlyArray<string>, whe
 /** `DELETE … WHERE …` of many rows. @internal */
 export const deleteWhere = (s: ModelStatements, where: string): string => `DELETE FROM ${s.table}${where}`
 
-/** Soft-deletes many rows: stamps `deletedAt` (its value bound before the WHERE clause's). @internal */
-export const softDeleteWhere = (s: ModelStatements, now: string, where: string): string =>
-  `UPDATE ${s.table} SET ${s.byField.get("deletedAt")!.quoted} = ${now}${where}`
+/**
+ * Soft-deletes many rows: stamps `deletedAt` (and `updatedAt`, `version`), `now` bound before
+ * the WHERE clause's values — the caller binds the WHERE clause after this.
+ * @internal
+ */
+export const softDeleteSets = (s: ModelStatements, params: Params, now: Date): ReadonlyArray<string> => {
+  const stamp = () => params.bind(s.byField.get("deletedAt")!.toDb(now))
+  return deletionSets(s, stamp(), stamp)
+}
+
+const insertedFlag = (s: ModelStatements): string => {
+  const flag = s.dialect.upsertInsertedFlag
+  if (flag === undefined) throw new TypeError(`effect-dataflow: ${s.dialect.name} cannot say which rows an upsert inserted`)
+  return flag
+}
 
 /** The conflict columns of an upsert on `fields`: per tenant on tenant-scoped models. @internal */
 export const conflictColumns = (s: ModelStatements, fields: ReadonlyArray<string>): ReadonlyArray<DialectColumn> =>
@@ -244,7 +268,7 @@ export const upsertReturningFlag = (
   if (sets.length === 0) sets.push(`${conflict[0]} = ${dialect.inserted(conflict[0]!)}`)
   return `INSERT INTO ${s.table} (${input.columns.map((c) => c.quoted).join(", ")}) VALUES (${values.join(", ")})${
     dialect.onConflictUpdate(conflict, sets)
-  } RETURNING ${s.selectList}, ${dialect.upsertInsertedFlag} AS "__created"`
+  } RETURNING ${s.selectList}, ${insertedFlag(s)} AS "__created"`
 }
 
 /**
@@ -259,12 +283,18 @@ export const lockingLookup = (s: ModelStatements, where: string): string => {
   }${s.dialect.lockingRead}`
 }
 
-/** Brings a soft-deleted row back as `record`: every other column NULL, the key kept. @internal */
-export const revive = (s: ModelStatements, params: Params, id: unknown, record: Row): string => {
+/**
+ * Brings the tenant's soft-deleted row back as `record`, a new record under the old key: every
+ * column takes the record's value (NULL where it has none), `createdAt` and `version` start again.
+ * @internal
+ */
+export const revive = (s: ModelStatements, params: Params, key: Key, record: Row): string => {
   const sets = s.columns.filter((c) => c !== s.pk).map((c) =>
     c.column.field in record ? `${c.quoted} = ${params.bind(c.toDb(record[c.column.field]))}` : `${c.quoted} = NULL`
   )
-  return `UPDATE ${s.table} SET ${sets.join(", ")} WHERE ${s.pk.quoted} = ${params.bind(s.pk.toDb(id))}`
+  return `UPDATE ${s.table} SET ${sets.join(", ")} WHERE ${s.pk.quoted} = ${params.bind(s.pk.toDb(key.id))}${
+    tenantScope(s, params, key.tenant)
+  }`
 }
 
 /**
@@ -307,15 +337,30 @@ export const upsertRows = (
   const insert = insertRows(s, input.columns, input.values, input.rows)
   const clause = cached(s, `onConflict:${input.conflict.map((c) => c.column.field).join(",")}:${input.flag}`, () => {
     const conflict = input.conflict.map((c) => c.quoted)
-    const sets = s.columns
-      .filter((c) =>
-        !input.conflict.includes(c) && c !== s.pk && c.column.field !== "createdAt" && c.column.field !== "version"
-      )
-      .map((c) => `${c.quoted} = ${dialect.inserted(c.quoted)}`)
+    const createdAt = s.byField.get("createdAt")
     const version = s.byField.get("version")
-    if (s.definition.versioned && version !== undefined) sets.push(`${version.quoted} = ${s.table}.${version.quoted} + 1`)
+    const deletedAt = s.byField.get("deletedAt")
+    // a live row keeps its createdAt and counts one more version; a soft-deleted one comes back
+    // as a new record (as `upsert` revives it): the new createdAt, version 1. These come first:
+    // MySQL evaluates the assignments in order, and deletedAt is cleared further on
+    const live = deletedAt === undefined ? undefined : `${s.table}.${deletedAt.quoted} IS NULL`
+    const sets: Array<string> = []
+    const nextVersion = version === undefined ? undefined : `${s.table}.${version.quoted} + 1`
+    if (live !== undefined) {
+      if (createdAt !== undefined) {
+        sets.push(`${createdAt.quoted} = CASE WHEN ${live} THEN ${s.table}.${createdAt.quoted} ELSE ${dialect.inserted(createdAt.quoted)} END`)
+      }
+      if (version !== undefined) {
+        sets.push(`${version.quoted} = CASE WHEN ${live} THEN ${nextVersion} ELSE ${dialect.inserted(version.quoted)} END`)
+      }
+    }
+    for (const c of s.columns) {
+      if (input.conflict.includes(c) || c === s.pk || c === createdAt || c === version) continue
+      sets.push(`${c.quoted} = ${dialect.inserted(c.quoted)}`)
+    }
+    if (live === undefined && version !== undefined) sets.push(`${version.quoted} = ${nextVersion}`)
     if (sets.length === 0) sets.push(`${conflict[0]} = ${dialect.inserted(conflict[0]!)}`)
-    return `${dialect.onConflictUpdate(conflict, sets)}${input.flag ? ` RETURNING ${dialect.upsertInsertedFlag} AS "__created"` : ""}`
+    return `${dialect.onConflictUpdate(conflict, sets)}${input.flag ? ` RETURNING ${insertedFlag(s)} AS "__created"` : ""}`
   })
   return { text: insert.text + clause, params: insert.params }
 }
