@@ -8,11 +8,11 @@
  */
 import type { SqlClient } from "@effect/sql"
 import type { Types } from "effect"
-import { Effect, ParseResult, Schema } from "effect"
+import { Schema } from "effect"
 import type * as Column from "./Column.js"
-import type { ConfigurationError, InvalidFilter } from "./Errors.js"
+import type { Effect } from "effect"
+import type { ConfigurationError } from "./Errors.js"
 import type { Filter } from "./Filter.js"
-import { decodeFilter as decodeFilterOf } from "./internal/sql/decode.js"
 import * as Definition from "./internal/model/definition.js"
 import * as Nodes from "./internal/nodes/index.js"
 import type { Binding } from "./internal/runtime/binding.js"
@@ -377,47 +377,32 @@ export const UlidId = Schema.String.pipe(
 )
 
 /**
- * Decodes an untyped filter — for example one parsed from a JSON query string, where dates,
- * bigints and decimals arrive as strings — into the model's typed filter, using each field's
- * own schema, and validates it against the model. Fails with `InvalidFilter` naming the path.
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { Model } from "effect-dataflow"
- *
- * declare const User: Model.Any
- * const where = Model.decodeFilter(User, JSON.parse('{"createdAt":{"$gte":"2024-01-01T00:00:00Z"}}'))
- * ```
+ * The record type of a model: `Model.Type<typeof User>`.
  *
  * @since 0.1.0
- * @category filters
+ * @category models
  */
-export const decodeFilter = <M extends Any>(
-  model: M,
-  input: unknown
-): Effect.Effect<FilterOf<M>, InvalidFilter> =>
-  decodeFilterOf(Definition.definitionOf(model), input) as Effect.Effect<FilterOf<M>, InvalidFilter>
+export type Type<M> = M extends { readonly read: (...args: ReadonlyArray<never>) => Effect.Effect<infer R, infer _E, infer _C> } ? R
+  : never
 
 /**
- * A Schema from an untyped filter (JSON) to the model's typed filter; see {@link decodeFilter}.
+ * The input type of a model's `create`: `Model.Input<typeof User>`.
  *
  * @since 0.1.0
- * @category filters
+ * @category models
  */
-export const filterSchema = <M extends Any>(model: M): Schema.Schema<FilterOf<M>, unknown> =>
-  Schema.transformOrFail(
-    Schema.Unknown,
-    Schema.declare((u): u is FilterOf<M> => typeof u === "object" && u !== null, { identifier: `${model.name}Filter` }),
-    {
-      strict: true,
-      decode: (u, _, ast) =>
-        decodeFilterOf(Definition.definitionOf(model), u).pipe(
-          Effect.mapError((e) => new ParseResult.Type(ast, u, e.message))
-        ) as Effect.Effect<FilterOf<M>, ParseResult.ParseIssue>,
-      encode: (f) => ParseResult.succeed(f as unknown)
-    }
-  )
+export type Input<M> = M extends { readonly create: (input: infer I) => Effect.Effect<infer _A, infer _E, infer _C> } ? I
+  : never
+
+/**
+ * The primary key type of a model.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type IdOfModel<M> = M extends { readonly read: (id: infer I, ...rest: ReadonlyArray<never>) => Effect.Effect<infer _A, infer _E, infer _C> }
+  ? I
+  : never
 
 /**
  * The filter type of a model.
@@ -425,7 +410,4 @@ export const filterSchema = <M extends Any>(model: M): Schema.Schema<FilterOf<M>
  * @since 0.1.0
  * @category filters
  */
-export type FilterOf<M> = M extends { readonly read: (...args: ReadonlyArray<never>) => Effect.Effect<infer R, infer _E, infer _C> }
-  ? Filter<R>
-  : Filter<Record<string, unknown>>
-
+export type FilterOf<M> = Filter<Type<M> extends never ? Record<string, unknown> : Type<M>>

@@ -16,6 +16,8 @@ export * as Errors from "./Errors.js"
 /** @since 0.1.0 */
 export * as Filter from "./Filter.js"
 /** @since 0.1.0 */
+export * as Json from "./Json.js"
+/** @since 0.1.0 */
 export * as Model from "./Model.js"
 /** @since 0.1.0 */
 export * as Node from "./Node.js"

@@ -1,0 +1,150 @@
+/**
+ * A model's inputs and records as JSON — what an HTTP body, a query string, a message or a
+ * workflow's parameters carry. Decoders read each field with its own schema (dates, bigints and
+ * decimals also from their standard JSON text) and validate the result exactly as the node
+ * would, with the same typed errors; `encode` writes records as JSON (dates as ISO text,
+ * bigints and decimals as text). Each has a Schema form for `HttpApi`, `Schema.decode`, OpenAPI.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Either, ParseResult, Schema } from "effect"
+import type { InvalidFilter, ValidationError } from "./Errors.js"
+import { definitionOf } from "./internal/model/definition.js"
+import * as internal from "./internal/model/json.js"
+import { decodeFilter as decodeFilterOf } from "./internal/sql/decodeFilter.js"
+import type * as Model from "./Model.js"
+
+/**
+ * A model's create input from JSON: each field decoded with its own schema, the result
+ * validated as `create` validates it (`ValidationError` naming the field).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Json, Model } from "effect-dataflow"
+ *
+ * declare const User: Model.Any & { readonly create: (input: { name: string }) => Effect.Effect<unknown> }
+ * const created = Effect.flatMap(Json.decodeCreate(User, JSON.parse('{"name":"Ada"}')), User.create)
+ * ```
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeCreate = <M extends Model.Any>(model: M, input: unknown): Effect.Effect<Model.Input<M>, ValidationError> =>
+  Either.map(internal.decodeCreate(definitionOf(model), input, "decodeCreate"), (row) => row as Model.Input<M>)
+
+/**
+ * A patch (`update`'s second argument) from JSON, validated as `update` validates it.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodePatch = <M extends Model.Any>(
+  model: M,
+  input: unknown
+): Effect.Effect<Partial<Model.Type<M>>, ValidationError> =>
+  Either.map(internal.decodePatch(definitionOf(model), input, "decodePatch"), (row) => row as Partial<Model.Type<M>>)
+
+/**
+ * A primary key from JSON (a path segment, a query value): digits for an integer key, text
+ * otherwise, checked as `read` checks it.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeId = <M extends Model.Any>(model: M, input: unknown): Effect.Effect<Model.IdOfModel<M>, ValidationError> =>
+  Either.map(internal.decodeId(definitionOf(model), input, "decodeId"), (id) => id as Model.IdOfModel<M>)
+
+/**
+ * An untyped filter — for example one parsed from a JSON query string, where dates, bigints
+ * and decimals arrive as strings — decoded into the model's typed filter with each field's own
+ * schema, and validated against the model. Fails with `InvalidFilter` naming the path.
+ *
+ * @example
+ * ```ts
+ * import { Json, Model } from "effect-dataflow"
+ *
+ * declare const User: Model.Any
+ * const where = Json.decodeFilter(User, JSON.parse('{"createdAt":{"$gte":"2024-01-01T00:00:00Z"}}'))
+ * ```
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeFilter = <M extends Model.Any>(model: M, input: unknown): Effect.Effect<Model.FilterOf<M>, InvalidFilter> =>
+  decodeFilterOf(definitionOf(model), input) as Effect.Effect<Model.FilterOf<M>, InvalidFilter>
+
+/**
+ * A record (or a `select` projection of one) as JSON: dates as ISO text, bigints and decimals
+ * as text, JSON fields in their schema's encoded form.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encode = <M extends Model.Any>(model: M, record: Partial<Model.Type<M>>): Record<string, unknown> =>
+  internal.encodeRecord(definitionOf(model), record as Record<string, unknown>)
+
+/** A Schema from unknown JSON to a typed value, failing with the decoder's message. */
+const fromDecoder = <A>(
+  identifier: string,
+  decode: (u: unknown) => Effect.Effect<A, { readonly message: string }>,
+  encodeValue: (a: A) => unknown
+): Schema.Schema<A, unknown> =>
+  Schema.transformOrFail(
+    Schema.Unknown,
+    Schema.declare((u): u is A => u !== undefined, { identifier }),
+    {
+      strict: true,
+      decode: (u, _, ast) => Effect.mapError(decode(u), (e) => new ParseResult.Type(ast, u, e.message)),
+      encode: (a) => ParseResult.succeed(encodeValue(a))
+    }
+  )
+
+/**
+ * The Schema of a model's create input from JSON (see {@link decodeCreate}).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const createSchema = <M extends Model.Any>(model: M): Schema.Schema<Model.Input<M>, unknown> =>
+  fromDecoder(`${model.name}CreateInput`, (u) => decodeCreate(model, u), (input) => encode(model, input as Partial<Model.Type<M>>))
+
+/**
+ * The Schema of a patch from JSON (see {@link decodePatch}).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const patchSchema = <M extends Model.Any>(model: M): Schema.Schema<Partial<Model.Type<M>>, unknown> =>
+  fromDecoder(`${model.name}Patch`, (u) => decodePatch(model, u), (patch) => encode(model, patch))
+
+/**
+ * The Schema of an untyped filter (see {@link decodeFilter}).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const filterSchema = <M extends Model.Any>(model: M): Schema.Schema<Model.FilterOf<M>, unknown> =>
+  fromDecoder(`${model.name}Filter`, (u) => decodeFilter(model, u), (filter) => filter)
+
+/**
+ * The Schema of a stored record and its JSON form: `Schema.encode` writes a record as JSON (as
+ * {@link encode}), `Schema.decode` reads one back.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const recordSchema = <M extends Model.Any>(model: M): Schema.Schema<Model.Type<M>, Record<string, unknown>> =>
+  Schema.transformOrFail(
+    Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+    Schema.declare((u): u is Model.Type<M> => typeof u === "object" && u !== null, { identifier: model.name }),
+    {
+      strict: true,
+      decode: (u, _, ast) =>
+        Either.match(internal.decodeRecord(definitionOf(model), u), {
+          onLeft: (reason) => ParseResult.fail(new ParseResult.Type(ast, u, reason)),
+          onRight: (row) => ParseResult.succeed(row as Model.Type<M>)
+        }),
+      encode: (record) => ParseResult.succeed(encode(model, record as Partial<Model.Type<M>>))
+    }
+  )
