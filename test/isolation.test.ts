@@ -189,9 +189,11 @@ forEachDatabase("isolation", (it, db) => {
   it.effect("serializable with retry: the loser runs again, sees the winner's write and keeps one doctor on call", () =>
     Effect.gen(function*() {
       const D = makeDoctors()
-      const { exits, attempts, onCall } = yield* writeSkew(D, { isolation: "serializable", retry: Schedule.recurs(3) })
+      const { exits, attempts, onCall } = yield* writeSkew(D, { isolation: "serializable", retry: Schedule.recurs(10) })
       expect(exits.map(failureOf)).toEqual([undefined, undefined])
-      expect(attempts).toBe(3)
+      // at least one re-run; on PostgreSQL a re-run that reads before the winner has committed
+      // fails again
+      expect(attempts).toBeGreaterThanOrEqual(3)
       expect(onCall).toBe(1)
     }))
 
