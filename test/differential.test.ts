@@ -663,4 +663,6 @@ const registerDataSets = (
 forEachDatabase("differential", (it, db) => registerDataSets(it, db, DATA_SETS, "direct"))
 
 // the same data sets (fewer of them) through @effect/sql's statement pipeline
-forEachDatabase("differential pipeline", (it, db) => registerDataSets(it, db, PIPELINE_DATA_SETS, "pipeline"))
+if (PIPELINE_DATA_SETS > 0) {
+  forEachDatabase("differential pipeline", (it, db) => registerDataSets(it, db, PIPELINE_DATA_SETS, "pipeline"))
+}

@@ -993,7 +993,7 @@ const registerConcurrentUpserts = (it: Vitest.MethodsNonLive<SqlClient.SqlClient
 
 // every configuration runs its sequences on the direct path, and its first sequences again
 // through @effect/sql's statement pipeline (a recording tracer installed)
-for (const path of ["direct", "pipeline"] as const) {
+for (const path of PIPELINE_SEQUENCES > 0 ? ["direct", "pipeline"] as const : ["direct"] as const) {
   const suffix = path === "direct" ? "" : " pipeline"
 
   forEachDatabase(`tenancy property row${suffix}`, (it, db) => {
