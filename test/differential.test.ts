@@ -7,16 +7,22 @@
  * semantics (two-valued logic, NULLs first ascending / last descending, primary key as the
  * final tie-break, LIKE over code points, `$ilike` folding ASCII letters only). The same
  * seeds run on SQLite, PostgreSQL and MariaDB/MySQL, so every database answers the same
- * questions about the same rows.
+ * questions about the same rows. The first data sets run a second time with a recording tracer
+ * installed, which sends every statement through `@effect/sql`'s statement pipeline instead of
+ * straight to the connection: both paths are held to the same reference.
  *
  * Reproduce a failure with `DATAFLOW_SEED=<base seed> npx vitest run test/differential.test.ts`;
  * every failure message names the base seed, the data set and the case.
  */
+import type { Vitest } from "@effect/vitest"
 import { expect } from "@effect/vitest"
+import type { SqlClient } from "@effect/sql"
 import { BigDecimal, Cause, Effect, Exit, Schema } from "effect"
 import type { Filter } from "../src/Filter.js"
 import { Model } from "../src/index.js"
+import type { TestDb } from "./support/db.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
+import { onPipeline, pipelineProblems } from "./support/pipeline.js"
 import { mix, rngOf } from "./support/random.js"
 import type { Rng } from "./support/random.js"
 import { compareCodePoints, likeMatcher } from "./support/reference.js"
@@ -27,6 +33,8 @@ import { compareCodePoints, likeMatcher } from "./support/reference.js"
 
 const BASE_SEED = process.env.DATAFLOW_SEED === undefined ? 0x5eed_2024 : Number(process.env.DATAFLOW_SEED)
 const DATA_SETS = 30
+/** Data sets run a second time on the statement pipeline (a recording tracer installed). */
+const PIPELINE_DATA_SETS = process.env.DATAFLOW_PIPELINE_DATA_SETS === undefined ? 8 : Number(process.env.DATAFLOW_PIPELINE_DATA_SETS)
 const CASES_PER_DATA_SET = 10
 
 // ---------------------------------------------------------------------------
@@ -491,12 +499,23 @@ const ids = (records: ReadonlyArray<{ readonly id?: unknown }>) => records.map((
 const describeRows = (rows: ReadonlyArray<Rec>, which: ReadonlyArray<unknown>) =>
   rows.filter((r) => which.includes(r.id)).map((r) => show(r)).join("\n    ")
 
-forEachDatabase("differential", (it, db) => {
+/**
+ * Registers the data sets `0 … dataSets - 1` on one database. On the pipeline path every test
+ * body runs under a recording tracer, so each statement goes through `@effect/sql`'s pipeline
+ * instead of straight to the connection, and must show that it did.
+ */
+const registerDataSets = (
+  it: Vitest.MethodsNonLive<SqlClient.SqlClient>,
+  db: TestDb,
+  dataSets: number,
+  path: "direct" | "pipeline"
+) => {
   const M = makeModel()
 
-  for (let set = 0; set < DATA_SETS; set++) {
-    it.effect(`data set ${set}: ${CASES_PER_DATA_SET} filter / order / page / keyset cases`, () =>
-      Effect.gen(function*() {
+  for (let set = 0; set < dataSets; set++) {
+    it.effect(`data set ${set}: ${CASES_PER_DATA_SET} filter / order / page / keyset cases`, () => {
+      const pipeline = path === "pipeline" ? onPipeline() : undefined
+      const body = Effect.gen(function*() {
         const dataSeed = mix(BASE_SEED, set)
         const rng = rngOf(dataSeed)
         const rows = genRows(rng)
@@ -511,7 +530,7 @@ forEachDatabase("differential", (it, db) => {
         }
         expect((yield* M.bulkCreate(shuffled)).inserted).toBe(rows.length)
 
-        const header = `[${db.name}] base seed ${BASE_SEED} (DATAFLOW_SEED=${BASE_SEED}), data set ${set}`
+        const header = `[${db.label}${path === "pipeline" ? ", statement pipeline" : ""}] base seed ${BASE_SEED} (DATAFLOW_SEED=${BASE_SEED}), data set ${set}`
         // the data reads back exactly as written
         const stored = (yield* M.list()).records
         expect(ids(stored), header).toEqual(sortRows(rows, []).map((r) => r.id))
@@ -630,6 +649,20 @@ forEachDatabase("differential", (it, db) => {
           else if (show(pages) !== show(wantPages)) disagree(`keyset walk, page size ${size}, select ${show(walkSelect)}`, pages, wantPages)
         }
         expect(failures, `${failures.length} disagreement(s):\n${failures.slice(0, 5).join("\n\n")}`).toEqual([])
-      }))
+      })
+      return pipeline === undefined
+        ? body
+        : Effect.gen(function*() {
+          yield* pipeline.run(body)
+          expect(pipelineProblems(pipeline.spans), `[${db.label}] data set ${set} on the pipeline path`).toEqual([])
+        })
+    })
   }
-})
+}
+
+forEachDatabase("differential", (it, db) => registerDataSets(it, db, DATA_SETS, "direct"))
+
+// the same data sets (fewer of them) through @effect/sql's statement pipeline
+if (PIPELINE_DATA_SETS > 0) {
+  forEachDatabase("differential pipeline", (it, db) => registerDataSets(it, db, PIPELINE_DATA_SETS, "pipeline"))
+}

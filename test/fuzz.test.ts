@@ -17,7 +17,7 @@ import { expect } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Cause, Effect, Exit, Option, Schema } from "effect"
 import type { Filter } from "../src/Filter.js"
-import { Filter as FilterModule, Model } from "../src/index.js"
+import { Model } from "../src/index.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 import { rngOf } from "./support/random.js"
 import { compareCodePoints, foldAscii, likeMatcher } from "./support/reference.js"
@@ -252,6 +252,19 @@ const probes = (
   ]
 }
 
+/** docs/queries.md: a `$like` / `$ilike` pattern is at most 10,000 characters. */
+const PATTERN_LIMIT = 10_000
+
+/** SQLite's LIKE and GLOB read the noncharacters U+FFFE and U+FFFF as U+FFFD. */
+const asSqlitePatternText = (s: string) => s.replace(/[\uFFFE\uFFFF]/g, "\uFFFD")
+const sqliteProbeCache = new Map<string, ReturnType<typeof probes>>()
+/** The probes of `p` as SQLite's pattern matcher reads it. */
+const sqliteProbes = (p: string) => {
+  let cached = sqliteProbeCache.get(p)
+  if (cached === undefined) sqliteProbeCache.set(p, cached = probes(asSqlitePatternText(p)))
+  return cached
+}
+
 // ---------------------------------------------------------------------------
 // helpers
 // ---------------------------------------------------------------------------
@@ -314,18 +327,20 @@ forEachDatabase("fuzz", (it, db) => {
     Effect.gen(function*() {
       const problems: Array<string> = []
       for (const p of strings) {
-        for (const [op, where, accepts, mode] of probes(p)) {
+        for (const [index, [op, where, accepts, mode]] of probes(p).entries()) {
           const pattern = (where.s as { readonly $like?: string; readonly $ilike?: string } | null)
           const patternText = typeof pattern === "object" && pattern !== null ? pattern.$like ?? pattern.$ilike : undefined
-          if (patternText !== undefined && patternText.length > FilterModule.limits.pattern) {
+          if (patternText !== undefined && patternText.length > PATTERN_LIMIT) {
             // documented limit: longer patterns are an InvalidFilter on every database
             const got = outcome(yield* Effect.exit(M.count(where)))
             if (got._tag !== "invalid") problems.push(`[${db.name}] ${op} ${preview(p)}: ${showOutcome(got)}, want InvalidFilter`)
             continue
           }
-          // documented SQLite limitation: its pattern matcher reads U+FFFE and U+FFFF as U+FFFD
-          if (patternText !== undefined && db.name === "sqlite" && /[\uFFFD\uFFFE\uFFFF]/.test(p)) continue
-          const want = rows.filter((r) => accepts(r.s)).map((r) => r.id)
+          // SQLite's pattern matcher reads U+FFFE and U+FFFF as U+FFFD (see the test below):
+          // there the patterns answer as if pattern and text had U+FFFD in their place
+          const want = patternText !== undefined && db.name === "sqlite"
+            ? rows.filter((r) => sqliteProbes(p)[index]![2](r.s === null ? null : asSqlitePatternText(r.s))).map((r) => r.id)
+            : rows.filter((r) => accepts(r.s)).map((r) => r.id)
           const run: Effect.Effect<unknown, unknown, SqlClient.SqlClient> = mode === "count"
             ? M.count(where)
             : M.list({ where, orderBy: ["id"], select: ["id"] })
@@ -605,6 +620,27 @@ forEachDatabase("fuzz", (it, db) => {
       ], problems)
       expect(problems, report(problems)).toEqual([])
       yield* assertIntact(M)
+    }))
+
+  it.effect("U+FFFD, U+FFFE, U+FFFF: one character to SQLite's $like / $ilike, three everywhere else", () =>
+    Effect.gen(function*() {
+      const M = makeModel()
+      const chars = ["\uFFFD", "\uFFFE", "\uFFFF"] as const
+      yield* M.bulkCreate([...chars, "x"].map((c, i) => ({ id: i + 1, s: c, someText: "", n: null, kind: "a", meta: null })))
+      const ids = (where: Filter<Rec>) => Effect.map(M.list({ where, orderBy: ["id"], select: ["id"] }), (p) => p.records.map((r) => r.id))
+      for (const [i, c] of chars.entries()) {
+        const exact = [i + 1]
+        // SQLite's LIKE and GLOB read U+FFFE and U+FFFF as U+FFFD, in the pattern and in the text
+        const pattern = db.name === "sqlite" ? [1, 2, 3] : exact
+        const at = `[${db.label}] U+${c.codePointAt(0)!.toString(16).toUpperCase()}`
+        expect(yield* ids({ s: { $like: c } }), `${at} $like`).toEqual(pattern)
+        expect(yield* ids({ s: { $ilike: `%${c}` } }), `${at} $ilike`).toEqual(pattern)
+        // the literal operators and comparisons are exact on every database
+        expect(yield* ids({ s: { $contains: c } }), `${at} $contains`).toEqual(exact)
+        expect(yield* ids({ s: { $startsWith: c } }), `${at} $startsWith`).toEqual(exact)
+        expect(yield* ids({ s: c }), `${at} equality`).toEqual(exact)
+      }
+      expect(yield* ids({ s: { $like: "_" } })).toEqual([1, 2, 3, 4])
     }))
 
   it.effect("NUL in a text operand is rejected or matches literally, never a database error", () =>

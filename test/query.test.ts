@@ -98,20 +98,55 @@ forEachDatabase("query", (it) => {
         name: `n${i % 6}`,
         qty: i % 5 === 0 ? null : i % 7
       }))
-      yield* M.bulkCreate(many)
-      for (const orderBy of [["qty"], ["-qty", "name"], ["name", "-qty"], ["-at"], ["kind", "-id"]] as const) {
-        const seen: Array<number> = []
+      const created = (yield* M.bulkCreate(many, { returnRecords: true })).records
+      type Walked = (typeof created)[number]
+      // the documented order, computed here: NULL first ascending and last descending, the
+      // primary key as the final tie-break
+      const value = (r: Walked, field: "qty" | "name" | "at" | "kind" | "id") => {
+        const v = r[field]
+        return v instanceof Date ? v.getTime() : v
+      }
+      const reference = (orderBy: ReadonlyArray<string>, keep: (r: Walked) => boolean) => {
+        const terms = orderBy.map((e) => ({ field: e.replace(/^-/, "") as "qty" | "name" | "at" | "kind" | "id", dir: e.startsWith("-") ? -1 : 1 }))
+        if (!terms.some((t) => t.field === "id")) terms.push({ field: "id", dir: 1 })
+        return created.filter(keep).sort((a, b) => {
+          for (const { field, dir } of terms) {
+            const x = value(a, field)
+            const y = value(b, field)
+            const c = x === y ? 0 : x === null ? -1 : y === null ? 1 : x < y ? -1 : 1
+            if (c !== 0) return c * dir
+          }
+          return 0
+        }).map((r) => r.id)
+      }
+      const pagesOf = (ids: ReadonlyArray<number>, size: number) =>
+        Array.from({ length: Math.ceil(ids.length / size) }, (_, p) => ids.slice(p * size, (p + 1) * size))
+      type Order = ReadonlyArray<"qty" | "-qty" | "name" | "-at" | "kind" | "-id">
+      const orders: ReadonlyArray<Order> = [["qty"], ["-qty", "name"], ["name", "-qty"], ["-at"], ["kind", "-id"]]
+      const walks: ReadonlyArray<{ readonly orderBy: Order; readonly withQty: boolean; readonly limit: number }> = [
+        ...orders.map((orderBy) => ({ orderBy, withQty: false, limit: 7 })),
+        // 42 rows: the last page is full, and no empty page may follow it
+        { orderBy: ["qty"], withQty: true, limit: 7 },
+        { orderBy: ["-at", "name"], withQty: true, limit: 6 },
+        // one page holding everything, exactly or with room to spare
+        { orderBy: ["name"], withQty: false, limit: 53 },
+        { orderBy: ["-qty"], withQty: false, limit: 54 }
+      ]
+      for (const { orderBy, withQty, limit } of walks) {
+        const where = withQty ? { qty: { $null: false } } : {}
+        const pages: Array<ReadonlyArray<number>> = []
         let cursor: string | undefined
-        let pages = 0
         do {
-          const page = yield* M.list({ orderBy, limit: 7, ...(cursor === undefined ? {} : { cursor }) })
-          seen.push(...page.records.map((r) => r.id))
+          const page = yield* M.list({ where, orderBy, limit, ...(cursor === undefined ? {} : { cursor }) })
+          pages.push(page.records.map((r) => r.id))
           cursor = page.nextCursor
-          pages++
-        } while (cursor !== undefined && pages < 100)
-        const all = (yield* M.list({ orderBy })).records.map((r) => r.id)
+        } while (cursor !== undefined && pages.length < 100)
+        const seen = pages.flat()
+        const all = (yield* M.list({ where, orderBy })).records.map((r) => r.id)
         expect(seen).toEqual(all)
-        expect(new Set(seen).size).toBe(53)
+        expect(new Set(seen).size).toBe(all.length)
+        const want = reference(orderBy, (r) => !withQty || r.qty !== null)
+        expect(pages, `orderBy ${JSON.stringify(orderBy)}, where ${JSON.stringify(where)}, limit ${limit}`).toEqual(pagesOf(want, limit))
       }
     }))
 

@@ -24,6 +24,10 @@
  * moment whose new rows fall into the same gap of the shared (tenant_id, slug) index. On
  * MariaDB/MySQL the concurrent steps of other seeds can meet the same failure (ER_LOCK_DEADLOCK).
  *
+ * Every configuration also runs its first sequences with a recording tracer installed, which
+ * sends every statement through `@effect/sql`'s statement pipeline instead of straight to the
+ * connection: both paths are held to the same reference.
+ *
  * Reproduce a failure with `DATAFLOW_SEED=<base seed> npx vitest run test/tenancy-property.test.ts`;
  * every failure names the configuration, the base seed, the sequence, the step, the operation
  * and the operations before it.
@@ -42,6 +46,7 @@ import * as Db from "./support/db.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 import { mix, rngOf } from "./support/random.js"
 import type { Rng } from "./support/random.js"
+import { onPipeline, pipelineProblems } from "./support/pipeline.js"
 import { mysqlUrl, pgUrl } from "./support/servers.js"
 
 // ---------------------------------------------------------------------------
@@ -51,6 +56,8 @@ import { mysqlUrl, pgUrl } from "./support/servers.js"
 const BASE_SEED = process.env.DATAFLOW_SEED === undefined ? 0x7e_4a_2c_5d : Number(process.env.DATAFLOW_SEED)
 /** Sequences per strategy and database (`DATAFLOW_TENANCY_SEQUENCES` runs more). */
 const SEQUENCES = process.env.DATAFLOW_TENANCY_SEQUENCES === undefined ? 10 : Number(process.env.DATAFLOW_TENANCY_SEQUENCES)
+/** Sequences run a second time on the statement pipeline (a recording tracer installed). */
+const PIPELINE_SEQUENCES = process.env.DATAFLOW_PIPELINE_SEQUENCES === undefined ? 3 : Number(process.env.DATAFLOW_PIPELINE_SEQUENCES)
 const STEPS = 32
 /** Every tenant is checked (count, spot reads) after this many steps, and at the end. */
 const FULL_CHECK_EVERY = 16
@@ -915,9 +922,26 @@ const runSequence = <R>(cfg: Config<R>, seq: number) =>
     ).toEqual([])
   }).pipe((self) => (cfg.strategy === undefined ? self : Effect.provide(self, cfg.strategy)))
 
-const registerSequences = <R>(it: Vitest.MethodsNonLive<R>, cfg: Config<R>) => {
-  for (let seq = 0; seq < SEQUENCES; seq++) {
-    it.effect(`sequence ${seq}: ${STEPS} interleaved steps agree with a per-tenant reference`, () => runSequence(cfg, seq))
+/**
+ * Registers the sequences `0 … sequences - 1` of a configuration. On the pipeline path every
+ * sequence runs under a recording tracer, so each statement goes through `@effect/sql`'s
+ * statement pipeline instead of straight to the connection, and must show that it did.
+ */
+const registerSequences = <R>(
+  it: Vitest.MethodsNonLive<R>,
+  cfg: Config<R>,
+  path: "direct" | "pipeline" = "direct"
+) => {
+  const sequences = path === "direct" ? SEQUENCES : PIPELINE_SEQUENCES
+  for (let seq = 0; seq < sequences; seq++) {
+    it.effect(`sequence ${seq}: ${STEPS} interleaved steps agree with a per-tenant reference`, () => {
+      if (path === "direct") return runSequence(cfg, seq)
+      const pipeline = onPipeline()
+      return Effect.gen(function*() {
+        yield* pipeline.run(runSequence({ ...cfg, name: `${cfg.name}, statement pipeline` }, seq))
+        expect(pipelineProblems(pipeline.spans), `[${cfg.name}] sequence ${seq} on the pipeline path`).toEqual([])
+      })
+    })
   }
 }
 
@@ -967,39 +991,45 @@ const registerConcurrentUpserts = (it: Vitest.MethodsNonLive<SqlClient.SqlClient
 
 // a server that does not answer has no suites here: global setup warns (and fails under CI=true)
 
-forEachDatabase("tenancy property row", (it, db) => {
-  registerSequences(it, rowConfig(db.name))
-  registerConcurrentUpserts(it, db.name)
-})
+// every configuration runs its sequences on the direct path, and its first sequences again
+// through @effect/sql's statement pipeline (a recording tracer installed)
+for (const path of PIPELINE_SEQUENCES > 0 ? ["direct", "pipeline"] as const : ["direct"] as const) {
+  const suffix = path === "direct" ? "" : " pipeline"
 
-// the schema strategy needs schemas: on SQLite it is a ConfigurationError (test/tenancy.test.ts)
-for (const db of [Db.pg, Db.mysql].filter((d) => d.available)) {
-  effectLayer(db.layer("tenancy property schema"), { timeout: 60_000 })(
-    `tenancy property schema [${db.name}]`,
-    (it) => registerSequences(it, schemaConfig(db.name))
-  )
-}
+  forEachDatabase(`tenancy property row${suffix}`, (it, db) => {
+    registerSequences(it, rowConfig(db.name), path)
+    if (path === "direct") registerConcurrentUpserts(it, db.name)
+  })
 
-{
-  const sqlite = databaseConfig("sqlite", SqliteTenants, () => generic(SqliteClient.layer({ filename: ":memory:" })))
-  effectLayer(sqlite.layer, { timeout: 60_000 })(
-    "tenancy property database [sqlite, a :memory: database per tenant]",
-    (it) => registerSequences(it, sqlite.config)
-  )
-}
+  // the schema strategy needs schemas: on SQLite it is a ConfigurationError (test/tenancy.test.ts)
+  for (const db of [Db.pg, Db.mysql].filter((d) => d.available)) {
+    effectLayer(db.layer(`tenancy property schema${suffix}`), { timeout: 60_000 })(
+      `tenancy property schema${suffix} [${db.name}]`,
+      (it) => registerSequences(it, schemaConfig(db.name), path)
+    )
+  }
 
-if (Db.pg.available) {
-  const pg = databaseConfig("pg", PgTenants, pgTenantClient)
-  effectLayer(pg.layer, { timeout: 60_000 })(
-    "tenancy property database [pg, a schema per tenant]",
-    (it) => registerSequences(it, pg.config)
-  )
-}
+  {
+    const sqlite = databaseConfig("sqlite", SqliteTenants, () => generic(SqliteClient.layer({ filename: ":memory:" })))
+    effectLayer(sqlite.layer, { timeout: 60_000 })(
+      `tenancy property database${suffix} [sqlite, a :memory: database per tenant]`,
+      (it) => registerSequences(it, sqlite.config, path)
+    )
+  }
 
-if (Db.mysql.available) {
-  const mysql = databaseConfig("mysql", MysqlTenants, mysqlTenantClient)
-  effectLayer(mysql.layer, { timeout: 60_000 })(
-    "tenancy property database [mysql, a database per tenant]",
-    (it) => registerSequences(it, mysql.config)
-  )
+  if (Db.pg.available) {
+    const pg = databaseConfig("pg", PgTenants, pgTenantClient)
+    effectLayer(pg.layer, { timeout: 60_000 })(
+      `tenancy property database${suffix} [pg, a schema per tenant]`,
+      (it) => registerSequences(it, pg.config, path)
+    )
+  }
+
+  if (Db.mysql.available) {
+    const mysql = databaseConfig("mysql", MysqlTenants, mysqlTenantClient)
+    effectLayer(mysql.layer, { timeout: 60_000 })(
+      `tenancy property database${suffix} [mysql, a database per tenant]`,
+      (it) => registerSequences(it, mysql.config, path)
+    )
+  }
 }

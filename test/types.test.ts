@@ -687,18 +687,15 @@ forEachDatabase("types", (it, db) => {
       }
     }))
 
-  it.effect.prop(
-    "float: non-finite values inside nullable/optional fields are refused too",
-    { value: FastCheck.constantFrom(NaN, Infinity, -Infinity) },
-    ({ value }) =>
-      Effect.gen(function*() {
+  it.effect("float: non-finite values inside nullable/optional fields are refused too", () =>
+    Effect.gen(function*() {
+      for (const value of [NaN, Infinity, -Infinity]) {
         const error = summary(yield* Effect.flip(Nullable.create({ ...nullAll, float: value })))
-        expect(error).toMatchObject({ _tag: "ValidationError", path: "float" })
+        expect(error, String(value)).toMatchObject({ _tag: "ValidationError", path: "float" })
         const opt = summary(yield* Effect.flip(Optional.create({ float: value })))
-        expect(opt).toMatchObject({ _tag: "ValidationError", path: "float" })
-      }),
-    { fastCheck: { numRuns: 3 } }
-  )
+        expect(opt, String(value)).toMatchObject({ _tag: "ValidationError", path: "float" })
+      }
+    }))
 
   it.effect("datetime: invalid dates and dates outside 1000..9999 are a ValidationError", () =>
     Effect.gen(function*() {

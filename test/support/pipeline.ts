@@ -1,0 +1,44 @@
+/**
+ * `@effect/sql`'s statement pipeline. The nodes send a statement straight to its connection
+ * when Effect's built-in tracer is in place and no statement transformer is set; with any
+ * recording tracer installed every statement takes the pipeline instead (a `sql.execute` span,
+ * the transformer, a Scope). A suite runs on that path by wrapping its test bodies in
+ * `onPipeline`, and proves it did with `pipelineProblems`.
+ */
+import { Effect, Option } from "effect"
+import type { RecordedSpan } from "./tracer.js"
+import { recordingTracer } from "./tracer.js"
+
+/** A recording tracer for one test: every statement run under `run` takes the pipeline. */
+export const onPipeline = () => {
+  const { tracer, spans } = recordingTracer()
+  return {
+    spans,
+    run: <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => Effect.withTracer(self, tracer)
+  }
+}
+
+const isNodeSpan = (span: RecordedSpan) => /^dataflow\.[^.]+\.[^.]+$/.test(span.name)
+
+/**
+ * What shows that the statements did not take the pipeline: no `sql.execute` span at all, or
+ * a node call that succeeded without one inside it (a node that fails validation runs no SQL).
+ */
+export const pipelineProblems = (spans: ReadonlyArray<RecordedSpan>): ReadonlyArray<string> => {
+  const statements = spans.filter((s) => s.name === "sql.execute")
+  if (statements.length === 0) return ["no sql.execute span: no statement took the pipeline"]
+  const withStatement = new Set<string>()
+  for (const s of statements) {
+    let parent = s.parent
+    while (Option.isSome(parent)) {
+      withStatement.add(parent.value.spanId)
+      parent = parent.value._tag === "Span" ? parent.value.parent : Option.none()
+    }
+  }
+  const succeeded = spans.filter((s) => isNodeSpan(s) && s.status._tag === "Ended" && s.status.exit._tag === "Success")
+  const bypassed = succeeded.filter((s) => !withStatement.has(s.spanId)).map((s) => s.name)
+  if (succeeded.length === 0) return ["no node span: the nodes ran without the recording tracer"]
+  return bypassed.length === 0
+    ? []
+    : [`${bypassed.length} of ${succeeded.length} successful node calls ran no sql.execute span (${[...new Set(bypassed)].join(", ")})`]
+}
