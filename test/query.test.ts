@@ -1,6 +1,6 @@
 import { assert, expect } from "@effect/vitest"
 import { BigDecimal, Effect, Option, Schema, TestClock } from "effect"
-import { Model } from "../src/index.js"
+import { Json, Model } from "../src/index.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 
 const Item = () =>
@@ -276,13 +276,13 @@ forEachDatabase("query from JSON", (it) => {
         price: { $lt: "50" },
         $or: [{ kind: "a" }, { qty: { $gt: 10 } }]
       }))
-      const where = yield* Model.decodeFilter(M, json)
+      const where = yield* Json.decodeFilter(M, json)
       expect((yield* M.list({ where })).records.map((r) => r.name)).toEqual(["apple"])
-      const viaSchema = yield* Schema.decodeUnknown(Model.filterSchema(M))({ createdAt: { $lte: "9999-01-01T00:00:00.000Z" } })
+      const viaSchema = yield* Schema.decodeUnknown(Json.filterSchema(M))({ createdAt: { $lte: "9999-01-01T00:00:00.000Z" } })
       expect(yield* M.count(viaSchema)).toBe(4)
-      const bad = yield* Effect.flip(Model.decodeFilter(M, { $or: [{ at: { $gt: "not a date" } }] }))
+      const bad = yield* Effect.flip(Json.decodeFilter(M, { $or: [{ at: { $gt: "not a date" } }] }))
       expect(bad).toMatchObject({ _tag: "InvalidFilter", path: "$or[0].at.$gt" })
-      const unknown = yield* Effect.flip(Model.decodeFilter(M, { nope: 1 }))
+      const unknown = yield* Effect.flip(Json.decodeFilter(M, { nope: 1 }))
       expect(unknown).toMatchObject({ _tag: "InvalidFilter", path: "nope" })
     }))
 })

@@ -6,7 +6,7 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { BigDecimal, Cause, Context, Effect, Exit, Option, Schedule, Schema, Stream, TestClock, TestServices } from "effect"
-import { DataFlow, Errors, Model, Tenant } from "../src/index.js"
+import { DataFlow, Errors, Json, Model, Tenant } from "../src/index.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 
 const forge = (model: string, order: string, values: ReadonlyArray<unknown>) =>
@@ -245,7 +245,7 @@ forEachDatabase("reliability", (it, db) => {
       expect(topLevel).toMatchObject(Exit.fail({ _tag: "ValidationError", path: "__proto__" }))
       const patch = yield* Effect.exit(Doc.update("a", JSON.parse("{\"__proto__\": {\"title\": \"x\"}}")))
       expect(tagOf(patch)).toBe("ValidationError")
-      const filter = yield* Effect.exit(Model.decodeFilter(Doc, JSON.parse("{\"__proto__\": 1, \"id\": \"a\"}")))
+      const filter = yield* Effect.exit(Json.decodeFilter(Doc, JSON.parse("{\"__proto__\": 1, \"id\": \"a\"}")))
       expect(filter).toMatchObject(Exit.fail({ _tag: "InvalidFilter", path: "__proto__" }))
       const typedFilter = yield* Effect.exit(Doc.count(JSON.parse("{\"__proto__\": {\"id\": \"a\"}}")))
       expect(typedFilter).toMatchObject(Exit.fail({ _tag: "InvalidFilter", path: "__proto__" }))

@@ -59,6 +59,16 @@ const makeFifoLock = () => {
   return { take, release: Effect.sync(release) }
 }
 
+/**
+ * A pause in real time, as a driver's busy wait is (Effect's Clock may be a test clock that
+ * never moves on its own); interruptible.
+ */
+const wallClockPause = (ms: number) =>
+  Effect.async<void>((resume) => {
+    const timer = setTimeout(() => resume(Effect.void), ms)
+    return Effect.sync(() => clearTimeout(timer))
+  })
+
 /** @internal */
 export interface Options {
   readonly filename: string
@@ -157,7 +167,7 @@ export const make = (
     ): Effect.Effect<unknown, SqlError> => {
       const pause = Math.min(busyMs - waited, Math.max(1, Math.min(50, waited / 4)))
       return Effect.flatMap(
-        Effect.sleep(pause),
+        wallClockPause(pause),
         () => execute(text, params, raw, safeIntegers, prepared, waited + pause)
       )
     }
