@@ -46,6 +46,32 @@ export interface ListQuery<R> extends ReadOptions {
 }
 
 /**
+ * What `stream` reads: the records a `list` query would find, in its order, page after page.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StreamQuery<R> extends ReadOptions {
+  readonly where?: Filter<R>
+  readonly orderBy?: OrderBy<R>
+  /** Return only these fields. */
+  readonly select?: ReadonlyArray<keyof R & string>
+  /** Stop after this many records. */
+  readonly limit?: number
+  /** Records read by one statement (a keyset page); default 1000, at most 100,000. */
+  readonly pageSize?: number
+}
+
+/**
+ * A record as a query's `select` projects it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Selected<R, Q> = Q extends { readonly select: ReadonlyArray<infer K extends keyof R> } ? Types.Simplify<Pick<R, K>>
+  : R
+
+/**
  * What `list` returns for a query.
  *
  * @since 0.1.0
@@ -74,6 +100,28 @@ export interface BulkCreateOptions<E = never, R = never> {
 }
 
 /**
+ * How `bulkCreate` treats rows that would violate a unique key.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SkipConflicts<Field extends string> {
+  /**
+   * `"fail"` (default): the whole call fails with `UniqueViolation` and writes nothing.
+   * `"skip"`: rows whose key is already stored (live or soft-deleted), or repeats an earlier
+   * row of the same call, are left out and counted as `skipped`; every other row is inserted,
+   * all in one transaction. Other violations (NOT NULL, foreign keys) still fail the call.
+   */
+  readonly onConflict?: "fail" | "skip"
+  /**
+   * With `onConflict: "skip"`: skip only conflicts on this key (the primary key or a declared
+   * unique constraint, exactly); a conflict on another key then fails the call. Default: every
+   * unique key.
+   */
+  readonly conflictOn?: ReadonlyArray<Field>
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -82,6 +130,27 @@ export interface BulkOptions {
   readonly confirm?: boolean
 }
 
+
+/**
+ * One item of a per-record `bulkUpdate`: the record, by `id` or by the values of a unique key
+ * (`key`: exactly the fields of the primary key or of a declared unique constraint), its
+ * patch, and on versioned models optionally the version it must still have.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type BulkUpdateItem<Id, Row, Patch> =
+  | { readonly id: Id; readonly patch: Patch; readonly expectedVersion?: number }
+  | { readonly key: Partial<Row>; readonly patch: Patch; readonly expectedVersion?: number }
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface BulkUpdateItemsOptions {
+  /** Fail with `NotFound` (writing nothing) when an item's record does not exist. */
+  readonly requireAll?: boolean
+}
 
 /**
  * The nodes every model has: creating and reading.
@@ -111,6 +180,15 @@ export interface ReadNodes<Id, Input, R, Requires, Setup = never> {
     where?: Filter<R>,
     options?: { readonly orderBy?: OrderBy<R> } & ReadOptions
   ) => Effect.Effect<Option.Option<R>, NodeErrors["list"] | Setup, Requires>
+  /**
+   * The records a query finds as a `Stream`, read in keyset pages of `pageSize` (one statement
+   * each, pulled as the stream is consumed): memory holds one page, and a consumer that stops
+   * (`Stream.take`, an interruption) reads no further page. Pages are separate statements: run
+   * the stream inside `DataFlow.transaction` (repeatable read) for one snapshot.
+   */
+  readonly stream: <const Q extends StreamQuery<R> = {}>(
+    query?: Q
+  ) => Stream.Stream<Selected<R, Q>, NodeErrors["list"] | Setup, Requires>
   /** Number of records matching a filter. */
   readonly count: (
     where?: Filter<R>,
@@ -122,17 +200,20 @@ export interface ReadNodes<Id, Input, R, Requires, Setup = never> {
    * transaction, so memory stays flat and a bad row anywhere writes nothing.
    */
   readonly bulkCreate: <
-    O extends { readonly returnRecords?: boolean } = {},
+    O extends { readonly returnRecords?: boolean; readonly onConflict?: "fail" | "skip" } = {},
     SE = never,
     SR = never,
     PE = never,
     PR = never
   >(
     rows: Iterable<Input> | Stream.Stream<Input, SE, SR>,
-    options?: O & BulkCreateOptions<PE, PR>
+    options?: O & BulkCreateOptions<PE, PR> & SkipConflicts<keyof R & string>
   ) => Effect.Effect<
-    O extends { readonly returnRecords: true } ? { readonly inserted: number; readonly records: ReadonlyArray<R> }
-      : { readonly inserted: number },
+    Types.Simplify<
+      & { readonly inserted: number }
+      & (O extends { readonly onConflict: "skip" } ? { readonly skipped: number } : {})
+      & (O extends { readonly returnRecords: true } ? { readonly records: ReadonlyArray<R> } : {})
+    >,
     NodeErrors["bulkCreate"] | Setup | SE | PE,
     Requires | SR | PR
   >
@@ -157,25 +238,54 @@ export interface MutationNodes<Id, Input, Patch, Row, Field extends string, R, V
   >
   /** Deletes by primary key (stamps `deletedAt` on soft-delete models); `deleted` says whether a row was there. */
   readonly delete: (id: Id) => Effect.Effect<{ readonly deleted: boolean }, NodeErrors["delete"] | Setup, Requires>
-  /**
-   * Inserts `{ ...create, ...where }`, or applies `update` to the record matching `where`.
-   * The keys of `where` must be the primary key or a unique constraint.
-   */
-  readonly upsert: <W extends Partial<Row>>(args: {
-    readonly where: W
-    readonly create: Types.Simplify<Omit<Input, keyof W> & Partial<Input>>
-    readonly update?: Patch
-  }) => Effect.Effect<
-    { readonly record: R; readonly created: boolean },
-    NodeErrors["upsert"] | Setup,
-    Requires
-  >
-  /** Applies a patch to every record matching the filter; an empty filter needs `confirm`. */
-  readonly bulkUpdate: (
-    where: Filter<R>,
-    patch: Patch,
-    options?: BulkOptions
-  ) => Effect.Effect<{ readonly updated: number }, NodeErrors["bulkUpdate"] | Setup, Requires>
+  readonly upsert: {
+    /**
+     * Inserts `create`, or — when a record with the same values of the conflict target exists —
+     * applies `update` to it (nothing, when absent). `conflictOn` names the target, as in
+     * `bulkUpsert`: the primary key (default) or a declared unique constraint, exactly; its
+     * values come from `create`. A soft-deleted match is replaced by the new record.
+     */
+    (args: {
+      readonly create: Input
+      readonly update?: Patch
+      readonly conflictOn?: ReadonlyArray<Field>
+    }): Effect.Effect<{ readonly record: R; readonly created: boolean }, NodeErrors["upsert"] | Setup, Requires>
+    /**
+     * Inserts `{ ...create, ...where }`, or applies `update` to the record matching `where`;
+     * the keys of `where` are the conflict target.
+     *
+     * @deprecated Name the target with `conflictOn` and give its values in `create` (the
+     * spelling `bulkUpsert` uses); `where` keeps working until 0.2.
+     */
+    <W extends Partial<Row>>(args: {
+      readonly where: W
+      readonly create: Types.Simplify<Omit<Input, keyof W> & Partial<Input>>
+      readonly update?: Patch
+    }): Effect.Effect<{ readonly record: R; readonly created: boolean }, NodeErrors["upsert"] | Setup, Requires>
+  }
+  readonly bulkUpdate: {
+    /**
+     * Applies each item's own patch to the record it names (by id, or by the values of a unique
+     * key), in one transaction. `updated` counts the items applied; items whose record does not
+     * exist (or is soft-deleted) are listed in `missing` — or, with `requireAll`, fail the call
+     * with `NotFound` and nothing is written. A stale `expectedVersion` fails the call with
+     * `OptimisticLockError`, nothing written. Items apply in order.
+     */
+    (
+      items: ReadonlyArray<BulkUpdateItem<Id, Row, Patch>>,
+      options?: BulkUpdateItemsOptions
+    ): Effect.Effect<
+      { readonly updated: number; readonly missing: ReadonlyArray<Id | Partial<Row>> },
+      Exclude<NodeErrors["bulkUpdateItems"], Versioned extends true ? never : OptimisticLockError> | Setup,
+      Requires
+    >
+    /** Applies one patch to every record matching the filter; an empty filter needs `confirm`. */
+    (
+      where: Filter<R>,
+      patch: Patch,
+      options?: BulkOptions
+    ): Effect.Effect<{ readonly updated: number }, NodeErrors["bulkUpdate"] | Setup, Requires>
+  }
   /** Deletes every record matching the filter; an empty filter needs `confirm`. */
   readonly bulkDelete: (
     where: Filter<R>,

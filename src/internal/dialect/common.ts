@@ -120,6 +120,14 @@ export const tableDefinition = (
 export const primaryKeyColumns = (spec: TableSpec): ReadonlyArray<string> =>
   spec.tenantColumn === undefined ? [spec.primaryKey.name] : [spec.tenantColumn, spec.primaryKey.name]
 
+/**
+ * `ON CONFLICT [(…)] DO NOTHING` (PostgreSQL, SQLite): a row that would violate a unique
+ * constraint (the one on `conflict`, or any) is left out; other violations still fail.
+ * @internal
+ */
+export const onConflictSkip = (conflict: ReadonlyArray<string> | undefined) =>
+  conflict === undefined ? " ON CONFLICT DO NOTHING" : ` ON CONFLICT (${conflict.join(", ")}) DO NOTHING`
+
 /** `ON CONFLICT (…) DO UPDATE SET …` (SQLite and PostgreSQL). */
 export const onConflictUpdate = (conflict: ReadonlyArray<string>, sets: ReadonlyArray<string>) =>
   ` ON CONFLICT (${conflict.join(", ")}) DO UPDATE SET ${sets.join(", ")}`

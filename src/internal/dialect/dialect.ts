@@ -137,6 +137,13 @@ export interface Dialect {
    * (…) DO UPDATE SET …` or `ON DUPLICATE KEY UPDATE …` (MySQL's conflict is any unique key).
    */
   readonly onConflictUpdate: (conflict: ReadonlyArray<string>, sets: ReadonlyArray<string>) => string
+  /**
+   * What follows an INSERT so that rows violating a unique constraint (on the `conflict`
+   * columns, quoted, or any when undefined) are left out and other violations still fail:
+   * `ON CONFLICT … DO NOTHING`. Absent where the database has no such clause (MySQL's
+   * `INSERT IGNORE` also swallows NOT NULL and foreign-key errors): the rows are checked first.
+   */
+  readonly onConflictSkip?: (conflict: ReadonlyArray<string> | undefined) => string
   /** In an upsert's SET list: the value the INSERT proposed for a (quoted) column. */
   readonly inserted: (quoted: string) => string
   readonly createTable: (spec: TableSpec, server: ServerInfo) => ReadonlyArray<string>

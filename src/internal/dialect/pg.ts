@@ -18,6 +18,7 @@ import {
   isolationSql,
   likeEscaped,
   noNegativeZero,
+  onConflictSkip,
   onConflictUpdate,
   other,
   shared,
@@ -135,6 +136,7 @@ export const pg: Dialect = {
   limitOffset: (limit, offset) =>
     `${limit === undefined ? "" : ` LIMIT ${limit}`}${offset === undefined ? "" : ` OFFSET ${offset}`}`,
   onConflictUpdate,
+  onConflictSkip,
   inserted: excluded,
   createTable: (spec) => {
     const { table, defs } = tableDefinition(spec, {

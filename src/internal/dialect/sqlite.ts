@@ -16,6 +16,7 @@ import {
   globEscaped,
   likeEscaped,
   noNegativeZero,
+  onConflictSkip,
   onConflictUpdate,
   other,
   parseJsonIfText,
@@ -99,6 +100,7 @@ export const sqlite: Dialect = {
       ? ""
       : ` LIMIT ${limit ?? -1}${offset === undefined ? "" : ` OFFSET ${offset}`}`,
   onConflictUpdate,
+  onConflictSkip,
   inserted: excluded,
   createTable: (spec) => {
     const { table, defs } = tableDefinition(spec, {

@@ -15,8 +15,24 @@ import * as Upsert from "./upsert.js"
 
 /** Every node of a model; `R` is what they require. @internal */
 export interface Nodes<R>
-  extends Read.ReadNodes<R>, Create.CreateNodes<R>, Update.UpdateNodes<R>, Delete.DeleteNodes<R>, Upsert.UpsertNodes<R>
-{}
+  extends
+    Read.ReadNodes<R>,
+    Create.CreateNodes<R>,
+    Omit<Update.UpdateNodes<R>, "bulkUpdate" | "bulkUpdateItems">,
+    Delete.DeleteNodes<R>,
+    Upsert.UpsertNodes<R>
+{
+  /** A filter and one patch for every record it matches, or a list of `{ id | key, patch }`. */
+  readonly bulkUpdate: (
+    first: unknown,
+    second?: unknown,
+    third?: unknown
+  ) => Effect.Effect<
+    { readonly updated: number; readonly missing?: ReadonlyArray<unknown> },
+    Effect.Effect.Error<ReturnType<Update.UpdateNodes<R>["bulkUpdate" | "bulkUpdateItems"]>>,
+    R
+  >
+}
 
 /** Rows of a bulk node: an Iterable (or, where `streams`, a Stream) — never a string or null. */
 const isRows = (rows: unknown, streams: boolean): boolean =>
@@ -43,16 +59,24 @@ export const make = <R>(def: ModelDefinition): Nodes<R> => {
       : notAnObject(options)
       ? Effect.fail(invalid(def, "bulkUpsert", "options", "expected an object"))
       : upsert.bulkUpsert(rows, options)
+  const bulkUpdateItems = withObjectArguments(def, "bulkUpdate", [[1, "options"]], update.bulkUpdateItems)
+  const bulkUpdate = withObjectArguments(def, "bulkUpdate", [[2, "options"]], update.bulkUpdate)
   return {
     read: withObjectArguments(def, "read", [[1, "options"]], read.read),
     find: withObjectArguments(def, "find", [[1, "options"]], read.find),
     list: withObjectArguments(def, "list", [[0, "query"]], read.list),
     findFirst: withObjectArguments(def, "findFirst", [[1, "options"]], read.findFirst),
     count: withObjectArguments(def, "count", [[1, "options"]], read.count),
+    stream: (query) =>
+      notAnObject(query) ? Stream.fail(invalid(def, "stream", "query", "expected an object")) : read.stream(query),
     create: create.create,
     bulkCreate,
     update: withObjectArguments(def, "update", [[2, "options"]], update.update),
-    bulkUpdate: withObjectArguments(def, "bulkUpdate", [[2, "options"]], update.bulkUpdate),
+    // a list of { id | key, patch } items, or a filter and one patch for every record
+    bulkUpdate: (first, second, third) =>
+      Array.isArray(first)
+        ? bulkUpdateItems(first, second as {} | undefined)
+        : bulkUpdate(first, second, third as {} | undefined),
     delete: remove.delete,
     restore: remove.restore,
     bulkDelete: withObjectArguments(def, "bulkDelete", [[1, "options"]], remove.bulkDelete),

@@ -4,10 +4,10 @@
  * (Internal module: not part of the public API.)
  */
 import type { Effect as E } from "effect"
-import { Effect, Either, Option } from "effect"
+import { Chunk, Effect, Either, Option, Stream } from "effect"
 import type { ConfigurationError } from "../../Errors.js"
 import { InvalidCursor, NotFound } from "../../Errors.js"
-import type { ListQuery, ReadOptions } from "../../Node.js"
+import type { ListQuery, ReadOptions, StreamQuery } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"
 import type { DecodePlan } from "../sql/rows.js"
 import { decodePlan } from "../sql/rows.js"
@@ -42,7 +42,13 @@ export interface ReadNodes<R> {
     options?: Omit<ListQuery<Row>, "where" | "limit" | "cursor" | "offset" | "total">
   ) => E.Effect<Option.Option<Row>, NodeErrors["list"] | ConfigurationError, R>
   readonly count: (where?: unknown, options?: ReadOptions) => E.Effect<number, NodeErrors["count"] | ConfigurationError, R>
+  readonly stream: (query?: StreamQuery<Row>) => Stream.Stream<Row, NodeErrors["list"] | ConfigurationError, R>
 }
+
+/** Rows a page of `stream` reads when no `pageSize` is given. */
+const defaultPageSize = 1000
+/** The largest page `stream` reads in one statement. */
+const maxPageSize = 100_000
 
 const selectOne = (ctx: NodeContext, id: unknown, includeDeleted: boolean) => {
   const statement = Build.selectById(ctx.statements, includeDeleted)
@@ -211,5 +217,38 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
       return Number(rows[0]?.n ?? 0)
     }))
 
-  return { read, find, list, findFirst, count }
+  // a Stream over keyset pages: one list statement per page, pulled as the consumer asks, so
+  // memory holds one page and an interrupted consumer reads no further page
+  const stream: ReadNodes<R>["stream"] = (query = {}) => {
+    const pageSize = query.pageSize ?? defaultPageSize
+    if (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > maxPageSize) {
+      return Stream.fail(invalid(def, "stream", "pageSize", `must be an integer from 1 to ${maxPageSize}`))
+    }
+    const limit = query.limit
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
+      return Stream.fail(invalid(def, "stream", "limit", "must be a non-negative integer"))
+    }
+    const { limit: _limit, pageSize: _pageSize, ...rest } = query
+    if (limit === 0) return Stream.empty
+    return Stream.paginateChunkEffect(
+      { cursor: undefined as string | undefined, left: limit ?? Number.POSITIVE_INFINITY },
+      (state) =>
+        Effect.map(
+          list({
+            ...rest,
+            limit: Math.min(pageSize, state.left),
+            ...(state.cursor === undefined ? {} : { cursor: state.cursor })
+          }),
+          (page) => {
+            const left = state.left - page.records.length
+            return [
+              Chunk.unsafeFromArray(page.records as Array<Row>),
+              page.nextCursor === undefined || left <= 0 ? Option.none() : Option.some({ cursor: page.nextCursor, left })
+            ] as const
+          }
+        )
+    )
+  }
+
+  return { read, find, list, findFirst, count, stream }
 }

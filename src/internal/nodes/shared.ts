@@ -5,8 +5,9 @@
  */
 import { SqlError } from "@effect/sql/SqlError"
 import type { Scope } from "effect"
-import { BigDecimal, Clock, Effect } from "effect"
+import { BigDecimal, Clock, Effect, Either } from "effect"
 import type { DatabaseError, ValidationError } from "../../Errors.js"
+import { ConflictTargetError } from "../../Errors.js"
 import type { ModelDefinition } from "../model/definition.js"
 import { validation } from "../model/validate.js"
 import type { WriteFailure } from "../runtime/errors.js"
@@ -80,6 +81,24 @@ const compareValues = (a: unknown, b: unknown): number => {
   return x < y ? -1 : x > y ? 1 : 0
 }
 
+/**
+ * A key's values as one text, equal exactly when the database's binary comparison finds them
+ * equal (dates by instant, decimals by value): the identity of a unique key in memory.
+ * @internal
+ */
+export const keyText = (values: ReadonlyArray<unknown>): string =>
+  values.map((v) =>
+    v instanceof Date
+      ? `d${v.getTime()}`
+      : BigDecimal.isBigDecimal(v)
+      ? `n${BigDecimal.format(BigDecimal.normalize(v))}`
+      : typeof v === "number" || typeof v === "bigint"
+      ? `n${v}`
+      : typeof v === "boolean"
+      ? `b${v}`
+      : `s${String(v)}`
+  ).join("\u0000")
+
 /** A total order of conflict keys, the same in every process. @internal */
 export const compareKeys = (a: ReadonlyArray<unknown>, b: ReadonlyArray<unknown>): number => {
   for (let i = 0; i < a.length; i++) {
@@ -109,4 +128,35 @@ export const withObjectArguments = <Args extends ReadonlyArray<unknown>, A, E, R
     }
   }
   return node(...args)
+}
+
+/** The conflict target must be the primary key or a declared unique constraint, exactly. @internal */
+export const conflictTarget = (def: ModelDefinition, fields: ReadonlyArray<unknown>, operation: string) => {
+  const pk = def.pk.field
+  const unknown = fields.find((f) => typeof f !== "string" || !def.byField.has(f))
+  const same = (set: ReadonlyArray<string>) => set.length === fields.length && set.every((f) => fields.includes(f))
+  const columns = fields.map(String)
+  if (def.tenantScoped && def.autoIncrement && same([pk])) {
+    return Either.left(
+      new ConflictTargetError({
+        model: def.name,
+        operation,
+        columns,
+        reason: "is a generated key, global across tenants; upsert tenant-scoped records by a unique constraint"
+      })
+    )
+  }
+  if (unknown !== undefined || fields.length === 0 || !(same([pk]) || def.uniqueSets.some(same))) {
+    return Either.left(
+      new ConflictTargetError({
+        model: def.name,
+        operation,
+        columns,
+        reason: unknown !== undefined
+          ? `names unknown field ${String(unknown)}`
+          : "is not the primary key or a unique constraint of the model"
+      })
+    )
+  }
+  return Either.right(columns)
 }

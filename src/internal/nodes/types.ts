@@ -22,12 +22,14 @@ export interface NodeErrors {
   readonly find: ValidationError | DatabaseError
   readonly list: InvalidFilter | InvalidCursor | ValidationError | DatabaseError
   readonly count: InvalidFilter | ValidationError | DatabaseError
-  readonly bulkCreate: ValidationError | WriteError
+  readonly bulkCreate: ConflictTargetError | ValidationError | WriteError
   readonly update: NotFound | ValidationError | WriteError | OptimisticLockError
   readonly delete: ValidationError | WriteError
   readonly restore: ValidationError | WriteError
   readonly upsert: ConflictTargetError | ValidationError | InvalidFilter | WriteError
   readonly bulkUpdate: UnsafeOperation | InvalidFilter | ValidationError | WriteError
+  /** bulkUpdate with a list of `{ id | key, patch }`. */
+  readonly bulkUpdateItems: ConflictTargetError | NotFound | OptimisticLockError | ValidationError | WriteError
   readonly bulkDelete: UnsafeOperation | InvalidFilter | ValidationError | WriteError
   readonly bulkUpsert: ConflictTargetError | ValidationError | WriteError
 }

@@ -8,7 +8,7 @@
 import type { Effect as E } from "effect"
 import { Context, Effect, Either, Option } from "effect"
 import type { ConfigurationError } from "../../Errors.js"
-import { ConflictTargetError, DatabaseError, ValidationError } from "../../Errors.js"
+import { DatabaseError, ValidationError } from "../../Errors.js"
 import type { ModelDefinition } from "../model/definition.js"
 import type { DialectColumn } from "../sql/rows.js"
 import { encodeRecord, stamp } from "../sql/rows.js"
@@ -23,52 +23,22 @@ import { where } from "../sql/where.js"
 import { insertOne } from "./create.js"
 import { selectOne } from "./read.js"
 import type { Row } from "./shared.js"
-import { compareKeys, invalid, now, traced, typedErrors, yieldToEventLoop } from "./shared.js"
+import { compareKeys, conflictTarget, invalid, now, traced, typedErrors, yieldToEventLoop } from "./shared.js"
 import type { NodeErrors } from "./types.js"
 import { updateById } from "./update.js"
 
 /** @internal */
 export interface UpsertNodes<R> {
   readonly upsert: (args: {
-    readonly where: unknown
+    readonly where?: unknown
     readonly create?: unknown
     readonly update?: unknown
+    readonly conflictOn?: ReadonlyArray<string>
   }) => E.Effect<{ readonly record: Row; readonly created: boolean }, NodeErrors["upsert"] | ConfigurationError, R>
   readonly bulkUpsert: (
     rows: Iterable<unknown>,
     options?: { readonly conflictOn?: ReadonlyArray<string> }
   ) => E.Effect<{ readonly inserted: number; readonly updated: number }, NodeErrors["bulkUpsert"] | ConfigurationError, R>
-}
-
-/** The conflict target must be the primary key or a declared unique constraint, exactly. */
-const conflictTarget = (def: ModelDefinition, fields: ReadonlyArray<unknown>, operation: string) => {
-  const pk = def.pk.field
-  const unknown = fields.find((f) => typeof f !== "string" || !def.byField.has(f))
-  const same = (set: ReadonlyArray<string>) => set.length === fields.length && set.every((f) => fields.includes(f))
-  const columns = fields.map(String)
-  if (def.tenantScoped && def.autoIncrement && same([pk])) {
-    return Either.left(
-      new ConflictTargetError({
-        model: def.name,
-        operation,
-        columns,
-        reason: "is a generated key, global across tenants; upsert tenant-scoped records by a unique constraint"
-      })
-    )
-  }
-  if (unknown !== undefined || fields.length === 0 || !(same([pk]) || def.uniqueSets.some(same))) {
-    return Either.left(
-      new ConflictTargetError({
-        model: def.name,
-        operation,
-        columns,
-        reason: unknown !== undefined
-          ? `names unknown field ${String(unknown)}`
-          : "is not the primary key or a unique constraint of the model"
-      })
-    )
-  }
-  return Either.right(columns)
 }
 
 /**
@@ -149,18 +119,38 @@ export const make = <R>(def: ModelDefinition): UpsertNodes<R> => {
   const upsert: UpsertNodes<R>["upsert"] = (args) =>
     upsertSpan(Effect.gen(function*() {
       const operation = "upsert"
-      if (!isRecord(args) || !isRecord(args.where)) return yield* invalid(def, operation, "where", "expected an object")
-      // `where` names the conflict target: plain values or { $eq: value }
+      if (!isRecord(args)) return yield* invalid(def, operation, "", "expected an object")
       const keys: Row = {}
-      for (const [k, v] of Object.entries(args.where)) {
-        const value = isRecord(v) && Object.keys(v).length === 1 && "$eq" in v ? v.$eq : v
-        if (value === null || value === undefined) return yield* invalid(def, operation, `where.${k}`, "a conflict key needs a value")
-        keys[k] = value
+      let created: Either.Either<Row, ValidationError>
+      if (args.where !== undefined) {
+        // the spelling before `conflictOn` (deprecated): `where` names the target and its values,
+        // plain or { $eq: value }
+        if (!isRecord(args.where)) return yield* invalid(def, operation, "where", "expected an object")
+        if (args.conflictOn !== undefined) return yield* invalid(def, operation, "conflictOn", "cannot be combined with where")
+        for (const [k, v] of Object.entries(args.where)) {
+          const value = isRecord(v) && Object.keys(v).length === 1 && "$eq" in v ? v.$eq : v
+          if (value === null || value === undefined) return yield* invalid(def, operation, `where.${k}`, "a conflict key needs a value")
+          keys[k] = value
+        }
+        const target = conflictTarget(def, Object.keys(keys), operation)
+        if (Either.isLeft(target)) return yield* target.left
+        created = prepareCreate(def, { ...(isRecord(args.create) ? args.create : {}), ...keys }, operation)
+        if (Either.isLeft(created)) return yield* created.left
+      } else {
+        // `conflictOn` names the target (default: the primary key); `create` holds its values
+        if (args.conflictOn !== undefined && !Array.isArray(args.conflictOn)) {
+          return yield* invalid(def, operation, "conflictOn", "expected an array of field names")
+        }
+        const target = conflictTarget(def, args.conflictOn ?? [pk], operation)
+        if (Either.isLeft(target)) return yield* target.left
+        created = prepareCreate(def, args.create, operation)
+        if (Either.isLeft(created)) return yield* created.left
+        for (const k of target.right) {
+          const value = created.right[k]
+          if (value === null || value === undefined) return yield* invalid(def, operation, `create.${k}`, "a conflict key needs a value")
+          keys[k] = value
+        }
       }
-      const target = conflictTarget(def, Object.keys(keys), operation)
-      if (Either.isLeft(target)) return yield* target.left
-      const created = prepareCreate(def, { ...(isRecord(args.create) ? args.create : {}), ...keys }, operation)
-      if (Either.isLeft(created)) return yield* created.left
       const patch = preparePatch(def, args.update ?? {}, operation)
       if (Either.isLeft(patch)) return yield* patch.left
       const ctx = yield* context<R>(def, operation)
@@ -173,7 +163,7 @@ export const make = <R>(def: ModelDefinition): UpsertNodes<R> => {
         const text = Build.upsertReturningFlag(s, params, {
           columns: def.autoIncrement && record[pk] === undefined ? s.newColumns : s.keyedColumns,
           record,
-          conflict: Build.conflictColumns(s, target.right),
+          conflict: Build.conflictColumns(s, Object.keys(keys)),
           patch: patch.right,
           now: time
         })

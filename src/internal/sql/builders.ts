@@ -68,14 +68,15 @@ export const insertValues = (
   s: ModelStatements,
   columns: ReadonlyArray<DialectColumn>,
   rows: number,
-  withReturning: boolean
+  withReturning: boolean,
+  onConflict = ""
 ): string =>
-  cached(s, `insert:${columns.map((c) => c.column.field).join(",")}:${rows}:${withReturning}`, () => {
+  cached(s, `insert:${columns.map((c) => c.column.field).join(",")}:${rows}:${withReturning}:${onConflict}`, () => {
     let n = 0
     const tuple = () => `(${columns.map(() => s.dialect.placeholder(++n)).join(", ")})`
     const values: Array<string> = []
     for (let i = 0; i < rows; i++) values.push(tuple())
-    return `INSERT INTO ${s.table} (${columns.map((c) => c.quoted).join(", ")}) VALUES ${values.join(", ")}${
+    return `INSERT INTO ${s.table} (${columns.map((c) => c.quoted).join(", ")}) VALUES ${values.join(", ")}${onConflict}${
       withReturning ? returning(s) : ""
     }`
   })
@@ -93,10 +94,11 @@ export const insertRows = (
   s: ModelStatements,
   columns: ReadonlyArray<DialectColumn>,
   values: ReadonlyArray<unknown>,
-  rows: number
+  rows: number,
+  onConflict = ""
 ): { readonly text: string; readonly params: ReadonlyArray<unknown> } => {
   const arrayInsert = s.dialect.arrayInsert
-  if (arrayInsert === undefined) return { text: insertValues(s, columns, rows, false), params: values }
+  if (arrayInsert === undefined) return { text: insertValues(s, columns, rows, false, onConflict), params: values }
   const width = columns.length
   const arrays = columns.map((_, k) => {
     const column = new Array<unknown>(rows)
@@ -105,8 +107,8 @@ export const insertRows = (
   })
   const text = cached(
     s,
-    `arrayInsert:${columns.map((c) => c.column.field).join(",")}`,
-    () => arrayInsert.text(s.table, columns.map((c) => ({ quoted: c.quoted, kind: c.column.kind })))
+    `arrayInsert:${columns.map((c) => c.column.field).join(",")}:${onConflict}`,
+    () => arrayInsert.text(s.table, columns.map((c) => ({ quoted: c.quoted, kind: c.column.kind }))) + onConflict
   )
   return { text, params: arrays }
 }
@@ -159,6 +161,69 @@ export const updateById = (s: ModelStatements, keys: ReadonlyArray<string>, vers
       return `UPDATE ${s.table} SET ${sets.join(", ")} WHERE ${conditions.join(" AND ")}${returning(s)}`
     })
   })
+
+/** @internal */
+export interface KeyedUpdateArgs {
+  /** The values of the key's fields, in order. */
+  readonly key: ReadonlyArray<unknown>
+  readonly tenant: string | undefined
+  readonly patch: Row
+  readonly now: Date
+  readonly expectedVersion: number | undefined
+}
+
+/** `a = ? AND b = ? [AND tenant = ?]`: a row by the values of a unique key's fields. */
+const byFields = <A extends { readonly key: ReadonlyArray<unknown>; readonly tenant: string | undefined }>(
+  s: ModelStatements,
+  fields: ReadonlyArray<string>,
+  bind: (get: (a: A) => unknown) => string
+): string => {
+  const conditions = fields.map((f, i) => {
+    const c = s.byField.get(f)!
+    return `${c.quoted} = ${bind((a) => c.toDb(a.key[i]))}`
+  })
+  if (s.tenantColumn !== undefined) conditions.push(`${s.tenantColumn.quoted} = ${bind((a) => a.tenant)}`)
+  return conditions.join(" AND ")
+}
+
+/**
+ * Updates one live row by the values of a unique key (the primary key or a unique constraint)
+ * and, on versioned models, its expected version; no RETURNING (the caller counts the rows the
+ * statement matched). Undefined when there is nothing to set.
+ * @internal
+ */
+export const updateByKey = (
+  s: ModelStatements,
+  by: ReadonlyArray<string>,
+  keys: ReadonlyArray<string>,
+  versioned: boolean
+): Plan<KeyedUpdateArgs> | undefined =>
+  cached(s, `updateByKey:${by.join(",")}:${versioned}:${keys.join(",")}`, () => {
+    if (keys.length === 0 && !s.definition.managed.some((m) => m.onUpdate !== undefined)) return undefined
+    return plan<KeyedUpdateArgs>(s.dialect, (bind) => {
+      const sets = setList(
+        s,
+        keys,
+        (k) => bind((a) => s.byField.get(k)!.toDb(a.patch[k])),
+        () => bind((a) => s.byField.get("updatedAt")!.toDb(a.now))
+      )
+      const conditions = [byFields(s, by, bind)]
+      if (s.notDeleted !== undefined) conditions.push(s.notDeleted)
+      if (versioned) conditions.push(`${s.byField.get("version")!.quoted} = ${bind((a) => a.expectedVersion)}`)
+      return `UPDATE ${s.table} SET ${sets.join(", ")} WHERE ${conditions.join(" AND ")}`
+    })
+  })
+
+/** The primary key of the live row with these values of a unique key's fields, if any. @internal */
+export const keyLookup = (
+  s: ModelStatements,
+  by: ReadonlyArray<string>
+): Plan<{ readonly key: ReadonlyArray<unknown>; readonly tenant: string | undefined }> =>
+  cached(s, `keyLookup:${by.join(",")}`, () =>
+    plan(s.dialect, (bind) => {
+      const scope = s.notDeleted === undefined ? "" : ` AND ${s.notDeleted}`
+      return `SELECT ${s.pk.quoted} AS id FROM ${s.table} WHERE ${byFields(s, by, bind)}${scope}`
+    }))
 
 /** Deletes one row by key. @internal */
 export const deleteById = (s: ModelStatements): Plan<Key> =>
@@ -297,6 +362,42 @@ export const revive = (s: ModelStatements, params: Params, key: Key, record: Row
   }`
 }
 
+/** `(a, b) IN ((?, ?), …)`, or `a IN (?, …)` for one column: rows with one of these keys. */
+const inKeys = (params: Params, conflict: ReadonlyArray<DialectColumn>, keys: ReadonlyArray<ReadonlyArray<unknown>>) => {
+  const lhs = conflict.length === 1 ? conflict[0]!.quoted : `(${conflict.map((c) => c.quoted).join(", ")})`
+  const tuples = keys.map((key) => {
+    const marks = conflict.map((c, k) => params.bind(c.toDb(key[k])))
+    return conflict.length === 1 ? marks[0]! : `(${marks.join(", ")})`
+  })
+  return `${lhs} IN (${tuples.join(", ")})`
+}
+
+/**
+ * The clause that leaves out rows conflicting on `conflict` (or on any unique constraint when
+ * undefined), where the dialect has one; undefined where the rows must be checked first.
+ * @internal
+ */
+export const skipConflicts = (s: ModelStatements, conflict: ReadonlyArray<DialectColumn> | undefined): string | undefined =>
+  s.dialect.onConflictSkip?.(conflict?.map((c) => c.quoted))
+
+/**
+ * The values of `conflict` of every row (live or soft-deleted: both hold their keys) among
+ * `keys`, locked until the transaction ends: which rows of an insert that skips conflicts
+ * would conflict, where the database cannot leave them out itself. Each column is read as the
+ * model reads it (aliased to its column name).
+ * @internal
+ */
+export const conflictingKeys = (
+  s: ModelStatements,
+  params: Params,
+  conflict: ReadonlyArray<DialectColumn>,
+  keys: ReadonlyArray<ReadonlyArray<unknown>>
+): string => {
+  const keyIn = inKeys(params, conflict, keys)
+  const list = conflict.map((c) => s.dialect.selectExpr(c.column)).join(", ")
+  return `SELECT ${list} FROM ${s.table} WHERE ${keyIn}${s.dialect.lockingRead}`
+}
+
 /**
  * The keys of the live rows among `keys` (values of `conflict`, in order), locked: how many
  * rows of a bulk upsert already exist, where the database cannot say.
@@ -308,13 +409,9 @@ export const existingKeys = (
   conflict: ReadonlyArray<DialectColumn>,
   keys: ReadonlyArray<ReadonlyArray<unknown>>
 ): string => {
-  const lhs = conflict.length === 1 ? conflict[0]!.quoted : `(${conflict.map((c) => c.quoted).join(", ")})`
-  const tuples = keys.map((key) => {
-    const marks = conflict.map((c, k) => params.bind(c.toDb(key[k])))
-    return conflict.length === 1 ? marks[0]! : `(${marks.join(", ")})`
-  })
+  const keyIn = inKeys(params, conflict, keys)
   const live = s.notDeleted === undefined ? "" : ` AND ${s.notDeleted}`
-  return `SELECT ${s.pk.quoted} AS k FROM ${s.table} WHERE ${lhs} IN (${tuples.join(", ")})${live}${s.dialect.lockingRead}`
+  return `SELECT ${s.pk.quoted} AS k FROM ${s.table} WHERE ${keyIn}${live}${s.dialect.lockingRead}`
 }
 
 /**
