@@ -268,7 +268,7 @@ export class InvalidCursor extends Schema.TaggedError<InvalidCursor>()("InvalidC
 }
 
 /**
- * A tenant id that is not valid: 1–48 characters of lowercase letters, digits and `_`,
+ * A tenant id that is not valid: 1–63 characters of letters, digits, `_`, `-` and `.`,
  * starting with a letter or digit.
  *
  * @since 0.1.0

@@ -5,14 +5,15 @@
  *
  * - `"row"` (default): a `tenant_id` column, set on every write and added to every statement;
  *   unique constraints and upsert targets include it.
- * - `"schema"`: additionally a PostgreSQL schema / MySQL database per tenant (`tenant_<id>`),
- *   created on first use. Not available on SQLite.
+ * - `"schema"`: additionally a PostgreSQL schema / MySQL database per tenant (named by
+ *   {@link storageName}), created on first use. Not available on SQLite.
  * - `"database"`: one client per tenant (see `DataFlow.Instance` `layerPerTenant`).
  *
  * @since 0.1.0
  */
 import type { Brand } from "effect"
 import { Context, Effect, Either, Function, Layer } from "effect"
+import { createHash } from "node:crypto"
 import { InvalidTenantId } from "./Errors.js"
 
 /**
@@ -51,11 +52,12 @@ export class Tenancy extends Context.Reference<Tenancy>()("effect-dataflow/Tenan
   defaultValue: (): "row" | "schema" => "row"
 }) {}
 
-const pattern = /^[a-z0-9][a-z0-9_]{0,47}$/
+const pattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/
 
 /**
- * Checks a tenant id: 1–48 characters of lowercase letters, digits and `_`, starting with a
- * letter or digit (so it can name a schema or database on every server).
+ * Checks a tenant id: 1–63 characters of letters (either case), digits, `_`, `-` and `.`,
+ * starting with a letter or digit. `"acme"`, `"Acme-Corp"` and `"eu.acme_2"` are three
+ * different tenants; see {@link storageName} for the schema or database each gets.
  *
  * @since 0.1.0
  * @category validation
@@ -65,7 +67,7 @@ export const validate = (id: string): Either.Either<TenantId, InvalidTenantId> =
     ? Either.right(id)
     : Either.left(
       new InvalidTenantId({
-        reason: "expected 1-48 characters of lowercase letters, digits and _, starting with a letter or digit"
+        reason: "expected 1-63 characters of letters, digits, _, - and ., starting with a letter or digit"
       })
     )
 
@@ -128,5 +130,68 @@ export {
  */
 export const strategy = (strategy: "row" | "schema"): Layer.Layer<never> => Layer.succeed(Tenancy, strategy)
 
-/** The schema (PostgreSQL) or database (MySQL) of a tenant. @internal */
-export const schemaName = (tenant: string) => `tenant_${tenant}`
+/** Longest name a schema (PostgreSQL: 63 bytes) or database (MySQL: 64 characters) can have. */
+const MAX_NAME = 63
+/** Of an encoded id too long for a name: the readable part kept before the hash. */
+const KEPT = 28
+
+/**
+ * The id in lowercase letters, digits, `_` and `$`, one-to-one: `a-z`, `0-9` and `_` stand for
+ * themselves, an uppercase letter is `$` and the letter in lowercase, `-` is `$0`, `.` is `$1`.
+ * Every `$` starts a two-character escape, so the text reads back one way only.
+ */
+const escaped = (id: string): Array<string> => {
+  const out: Array<string> = []
+  for (const ch of id) {
+    if (ch >= "A" && ch <= "Z") out.push(`$${ch.toLowerCase()}`)
+    else if (ch === "-") out.push("$0")
+    else if (ch === ".") out.push("$1")
+    else out.push(ch)
+  }
+  return out
+}
+
+/**
+ * The name of a tenant's schema (PostgreSQL), database (MySQL) or database file under the
+ * `"schema"` and `"database"` strategies: `tenant_` and the id, with uppercase letters, `-` and
+ * `.` escaped so that the name is lowercase (MySQL database names are case-insensitive on some
+ * file systems) — `acme` → `tenant_acme`, `Acme-Corp` → `tenant_$acme$0$corp`. Two different
+ * ids never get the same name: the escaping reads back one way only. A name longer than 63
+ * characters keeps its first 28 escaped characters and ends in `$$` and 26 characters of the
+ * id's SHA-256 (130 bits; a form the escaping never produces).
+ *
+ * @since 0.1.0
+ * @category naming
+ */
+export const storageName = (tenant: string): string => {
+  const tokens = escaped(tenant)
+  const full = `tenant_${tokens.join("")}`
+  if (full.length <= MAX_NAME) return full
+  let kept = ""
+  for (const t of tokens) {
+    if (kept.length + t.length > KEPT) break
+    kept += t
+  }
+  return `tenant_${kept}$$${base32(createHash("sha256").update(tenant, "utf8").digest()).slice(0, 26)}`
+}
+
+const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+
+/** RFC 4648 base32 in lowercase, without padding. */
+const base32 = (bytes: Uint8Array): string => {
+  let out = ""
+  let bits = 0
+  let value = 0
+  for (const byte of bytes) {
+    value = (value << 8) | byte
+    bits += 8
+    while (bits >= 5) {
+      out += alphabet[(value >>> (bits - 5)) & 31]
+      bits -= 5
+    }
+  }
+  return bits > 0 ? out + alphabet[(value << (5 - bits)) & 31] : out
+}
+
+/** @internal */
+export const schemaName = storageName

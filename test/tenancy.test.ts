@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { Effect, Either, Layer, Option, Schema, TestClock } from "effect"
+import { Effect, Either, FastCheck, Layer, Option, Schema, TestClock } from "effect"
 import { inject } from "vitest"
 import { DataFlow, Model, Tenant } from "../src/index.js"
 import * as Db from "./support/db.js"
@@ -14,11 +14,43 @@ const makePage = () => Model.make("Page", fields, { table: uniqueTable("pages"),
 const tenantId = (name: string) => `df_${inject("runId")}_${name}`
 
 describe("tenant ids", () => {
-  it("are validated", () => {
-    expect(Either.isRight(Tenant.validate("acme_1"))).toBe(true)
-    for (const bad of ["", "Acme", "a-b", "a b", "x".repeat(49), "_a", "a;drop"]) {
+  it("are validated: letters of either case, digits, _ - and ., up to 63 characters", () => {
+    for (const good of ["acme_1", "Acme", "acme-corp", "eu.acme_2", "9", "A".repeat(63)]) {
+      expect(Either.isRight(Tenant.validate(good))).toBe(true)
+    }
+    for (const bad of ["", "a b", "x".repeat(64), "_a", "-a", ".a", "a;drop", "a$b", "a/b", "ä", "a\u0000"]) {
       expect(Either.isLeft(Tenant.validate(bad))).toBe(true)
     }
+  })
+
+  it("map one-to-one onto lowercase schema and database names of at most 63 characters", () => {
+    expect(Tenant.storageName("acme")).toBe("tenant_acme")
+    expect(Tenant.storageName("acme_1")).toBe("tenant_acme_1")
+    expect(Tenant.storageName("Acme-Corp")).toBe("tenant_$acme$0$corp")
+    expect(Tenant.storageName("eu.acme")).toBe("tenant_eu$1acme")
+    const long = Tenant.storageName("Z".repeat(63))
+    expect(long).toMatch(/^tenant_(\$z){14}\$\$[a-z2-7]{26}$/)
+    expect(long.length).toBeLessThanOrEqual(63)
+    const alphabet = [..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-."]
+    const id = FastCheck.tuple(
+      FastCheck.constantFrom(...alphabet.slice(0, 62)),
+      FastCheck.array(FastCheck.constantFrom(...alphabet), { maxLength: 62 })
+    ).map(([first, rest]) => first + rest.join(""))
+    // near-collisions: ids that differ in case only, in one character, or share a long prefix
+    const similar = FastCheck.tuple(id, FastCheck.nat(62), FastCheck.constantFrom(...alphabet)).map(([a, at, ch]) => {
+      const i = Math.min(at, a.length - 1)
+      return [a, i === 0 && !/[A-Za-z0-9]/.test(ch) ? a : a.slice(0, i) + ch + a.slice(i + 1)] as const
+    })
+    const check = (a: string, b: string) => {
+      for (const x of [a, b]) {
+        expect(Either.isRight(Tenant.validate(x))).toBe(true)
+        expect(Tenant.storageName(x)).toMatch(/^tenant_[a-z0-9_$]{1,56}$/)
+      }
+      expect(Tenant.storageName(a) === Tenant.storageName(b)).toBe(a === b)
+    }
+    FastCheck.assert(FastCheck.property(id, id, check), { numRuns: 20_000 })
+    FastCheck.assert(FastCheck.property(similar, ([a, b]) => check(a, b)), { numRuns: 20_000 })
+    FastCheck.assert(FastCheck.property(id, (a) => check(a, a.toUpperCase())), { numRuns: 5_000 })
   })
 
   it.effect("Tenant.with fails with a typed error for a malformed id", () =>
@@ -124,6 +156,29 @@ forEachDatabase("tenancy schema", (it, db) => {
       ).withoutTransform
       expect(Number(rows[0]!.n)).toBe(1)
     }))
+
+  if (db.name !== "sqlite") {
+    it.effect("ids differing in case or punctuation, and the longest ids, get schemas of their own", () =>
+      Effect.gen(function*() {
+        const Page = makePage()
+        const ids = [tenantId("Acme-Corp"), tenantId("acme-corp"), tenantId("acme.corp"), tenantId("acme_corp")]
+        const long = [tenantId("L".repeat(40)), tenantId("L".repeat(39) + "l")].map((t) => t.slice(0, 63))
+        const all = [...ids, ...long]
+        yield* Effect.forEach(all, (t, i) => Page.create({ slug: "home", title: `#${i}` }).pipe(Tenant.with(t)))
+        const titles = yield* Effect.forEach(all, (t) =>
+          Effect.map(Page.list().pipe(Tenant.with(t)), (r) => r.records.map((p) => p.title)))
+        expect(titles).toEqual(all.map((_, i) => [`#${i}`]))
+        const names = all.map(Tenant.storageName)
+        expect(new Set(names).size).toBe(all.length)
+        const sql = yield* SqlClient.SqlClient
+        const q = (s: string) => (db.name === "mysql" ? `\`${s}\`` : `"${s}"`)
+        for (const name of names) {
+          const rows = yield* sql.unsafe<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${q(name)}.${q(Page.table)}`)
+            .withoutTransform
+          expect(Number(rows[0]!.n)).toBe(1)
+        }
+      }).pipe(Effect.provide(Tenant.strategy("schema"))))
+  }
 })
 
 describe("tenancy database", () => {

@@ -151,7 +151,7 @@ const managedFieldsOf = (options: DefinitionOptions, timestamps: boolean): Reado
     : []),
   ...(options.tenantScoped === true
     ? [{
-      column: managedColumn("tenantId", "tenant_id", { _tag: "string", maxLength: 48 }),
+      column: managedColumn("tenantId", "tenant_id", { _tag: "string", maxLength: 63 }),
       initial: (_: Date, tenant: string | undefined) => tenant,
       onUpdate: undefined
     }]
