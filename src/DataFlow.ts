@@ -12,6 +12,7 @@ import { Effect, Function, Layer, Redacted } from "effect"
 import type { ConfigurationError, DatabaseError, DriverNotInstalled } from "./Errors.js"
 import type { LayerOptions, Target } from "./internal/client/layer.js"
 import * as internalLayer from "./internal/client/layer.js"
+import * as Layers from "./internal/runtime/layers.js"
 import { definitionOf } from "./internal/model/definition.js"
 import { context } from "./internal/runtime/context.js"
 import { CursorKey, NodeSpans, SchemaPolicy } from "./internal/runtime/settings.js"
@@ -130,7 +131,7 @@ export const parseUrl: (url: string | undefined) => Target | undefined = interna
  */
 export const layer: (
   options?: LayerOptions
-) => Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError | DriverNotInstalled> = internalLayer.fromUrl
+) => Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError | DriverNotInstalled> = Layers.fromUrl
 
 /**
  * {@link layer} with its options read from configuration, as the `@effect/sql` clients'
@@ -149,7 +150,27 @@ export const layer: (
  */
 export const layerConfig: (
   config: Config.Config.Wrap<LayerOptions>
-) => Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError | DriverNotInstalled> = internalLayer.fromConfig
+) => Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError.ConfigError | DriverNotInstalled> = Layers.fromConfig
+
+/**
+ * A layer that puts the models' tables in a PostgreSQL schema / MySQL database, on any client
+ * (`DataFlow.layer({ schema })` sets it for its own). Statements name the schema; it is
+ * created on first use under the `"auto"` policy. A name other than 1–63 letters, digits, `_`,
+ * `$` and `-` is a `ConfigError`.
+ *
+ * @example
+ * ```ts
+ * import { PgClient } from "@effect/sql-pg"
+ * import { Layer } from "effect"
+ * import { DataFlow } from "effect-dataflow"
+ *
+ * const Db = Layer.merge(PgClient.layer({ database: "app" }), DataFlow.schema("billing"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category schema
+ */
+export const schema: (name: string) => Layer.Layer<never, ConfigError.ConfigError> = Layers.schema
 
 /**
  * A layer that sets the schema policy: `"existing"` switches automatic DDL off.

@@ -2,10 +2,13 @@
  * Node completeness: Model.stream, bulkCreate skipping conflicts, per-record bulkUpdate and
  * upsert's conflictOn, on every database.
  */
-import { assert, expect } from "@effect/vitest"
+import { assert, describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Chunk, Effect, Fiber, Option, Schema, Stream } from "effect"
-import { Model, Tenant } from "../src/index.js"
-import { forEachDatabase, uniqueTable } from "./support/db.js"
+import { SqlClient } from "@effect/sql"
+import { inject } from "vitest"
+import { DataFlow, Model, Tenant } from "../src/index.js"
+import { forEachDatabase, mysql, pg, uniqueTable } from "./support/db.js"
+import { mysqlUrl, pgUrl } from "./support/servers.js"
 
 const Sku = () =>
   Model.make("Sku", Schema.Struct({
@@ -35,7 +38,35 @@ const Doc = () =>
 /** A pause in real time (the tests run on a TestClock). */
 const wallClock = (ms: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, ms)))
 
-forEachDatabase("complete", (it) => {
+/** A schema / database name private to this run. */
+const privateSchema = (tag: string) => `df_${inject("runId")}_${tag}`
+
+forEachDatabase("complete", (it, db) => {
+  it.effect("DataFlow.schema: the tables in a schema (database) of their own, created on first use", () =>
+    Effect.gen(function*() {
+      const M = Sku()
+      const name = privateSchema(`s_${db.label.replace(/[^a-z]+/g, "")}`.slice(0, 40))
+      const program = Effect.gen(function*() {
+        yield* M.bulkCreate([sku("a"), sku("b")])
+        return yield* M.count()
+      }).pipe(Effect.provide(DataFlow.schema(name)))
+      if (db.name === "sqlite") {
+        expect((yield* Effect.flip(program))._tag).toBe("ConfigurationError")
+        return
+      }
+      expect(yield* program).toBe(2)
+      const sql = yield* SqlClient.SqlClient
+      const q = (s: string) => (db.name === "mysql" ? `\`${s}\`` : `"${s}"`)
+      const rows = yield* sql.unsafe<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${q(name)}.${q(M.table)}`).withoutTransform
+      expect(Number(rows[0]!.n)).toBe(2)
+      // the connection's own schema has no such table
+      const here = yield* Effect.either(sql.unsafe(`SELECT COUNT(*) AS n FROM ${q(M.table)}`).withoutTransform)
+      expect(here._tag).toBe("Left")
+      const bad = yield* Effect.flip(M.count().pipe(Effect.provide(DataFlow.schema("no spaces"))))
+      expect(bad._tag).toBe("ConfigError")
+    }))
+
+
   it.effect("stream: every record in list order, page by page, projected and limited", () =>
     Effect.gen(function*() {
       const M = Sku()
@@ -266,4 +297,22 @@ forEachDatabase("complete", (it) => {
       assert(both._tag === "ValidationError")
       expect(both.path).toBe("conflictOn")
     }))
+})
+
+describe("DataFlow.layer({ schema })", () => {
+  const servers = [[pg, pgUrl], [mysql, mysqlUrl]] as const
+  for (const [name, url] of servers.filter(([db]) => db.available).map(([db, url]) => [db.name, url] as const)) {
+    it.effect(`${name}: the layer's tables live in the schema it names`, () =>
+      Effect.gen(function*() {
+        const M = Sku()
+        const schema = privateSchema(`layer_${name}`)
+        const count = yield* Effect.gen(function*() {
+          yield* M.create(sku("x"))
+          return yield* M.count()
+        }).pipe(Effect.provide(DataFlow.layer({ url, schema })))
+        expect(count).toBe(1)
+        const again = yield* M.count().pipe(Effect.provide(DataFlow.layer({ url, schema })))
+        expect(again).toBe(1)
+      }))
+  }
 })

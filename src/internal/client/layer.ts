@@ -5,7 +5,7 @@
 import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { ConfigError, Duration } from "effect"
-import { Config, ConfigError as CE, Effect, Layer } from "effect"
+import { ConfigError as CE, Effect, Layer } from "effect"
 import { DriverNotInstalled } from "../../Errors.js"
 import type { ClientExecutor } from "./executor.js"
 
@@ -17,6 +17,13 @@ export interface LayerOptions {
    * the embedded SQLite file `dataflow.sqlite`.
    */
   readonly url?: string | undefined
+  /**
+   * The PostgreSQL schema / MySQL database the models' tables live in (statements name it),
+   * created on first use under the `"auto"` schema policy. Letters, digits, `_`, `$` and `-`,
+   * at most 63 characters. Not on SQLite (a `ConfigurationError` on first use). Tenant schemas
+   * (the `"schema"` strategy) take its place for tenant-scoped models.
+   */
+  readonly schema?: string | undefined
   /** The connection pool of PostgreSQL and MySQL (SQLite has one connection). */
   readonly pool?: {
     /** Connections at most (default 10). */
@@ -105,14 +112,5 @@ const load = <M>(database: string, packages: ReadonlyArray<string>, module: () =
     try: module,
     catch: (cause) => new DriverNotInstalled({ database, packages: [...packages], cause })
   })
-
-/**
- * {@link fromUrl} with its options read from configuration.
- * @internal
- */
-export const fromConfig = (
-  config: Config.Config.Wrap<LayerOptions>
-): Layer.Layer<SqlClient.SqlClient | ClientExecutor, SqlError | ConfigError.ConfigError | DriverNotInstalled> =>
-  Layer.unwrapEffect(Effect.map(Config.unwrap(config), fromUrl))
 
 const redactUrl = (url: string) => url.replace(/\/\/[^@/]*@/, "//***@")

@@ -14,6 +14,8 @@ import type { Executor } from "../client/executor.js"
 export interface Connected {
   readonly sql: SqlClient.SqlClient
   readonly executor: Executor | undefined
+  /** The schema (database) the client's layer named, if any. */
+  readonly schema?: string | undefined
 }
 
 /**

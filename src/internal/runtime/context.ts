@@ -18,6 +18,7 @@ import { connect, onOwnConnection } from "./binding.js"
 import { stateOf } from "./clientState.js"
 import { ensure } from "./ddl.js"
 import { toDatabaseError } from "./errors.js"
+import { DefaultSchema } from "./settings.js"
 import type { NodeContext } from "./executor.js"
 
 /** @internal */
@@ -51,6 +52,17 @@ const resolved = (
       )
     }
     schema = Tenant.schemaName(tenant)
+  } else if (connected.schema !== undefined) {
+    if (!state.dialect.supportsSchemas) {
+      return Effect.fail(
+        new ConfigurationError({
+          model: def.name,
+          operation,
+          reason: "a schema option needs a database with schemas (PostgreSQL, MySQL); SQLite has none"
+        })
+      )
+    }
+    schema = connected.schema
   }
   let byClient = baseContexts.get(def)
   if (byClient === undefined) baseContexts.set(def, byClient = new WeakMap())
@@ -88,7 +100,8 @@ export const context = <R>(def: ModelDefinition, operation: string): Effect.Effe
     if (def.instance === undefined) {
       const sql = Context.unsafeGet(services, SqlClient.SqlClient)
       const executor = Option.getOrUndefined(Context.getOption(services, ClientExecutor))
-      return resolved(def, operation, { sql, executor }, Context.get(services, Tenant.Tenancy), tenant)
+      const schema = Context.get(services, DefaultSchema)
+      return resolved(def, operation, { sql, executor, schema }, Context.get(services, Tenant.Tenancy), tenant)
     }
     const binding = Context.unsafeGet(services, def.instance as unknown as Context.Tag<unknown, Binding>)
     // the client is held for the node's whole run: the node is scoped (see nodes/shared.ts)

@@ -15,17 +15,18 @@ import type * as Transaction from "../../Transaction.js"
 import type { Executor } from "../client/executor.js"
 import { ClientExecutor } from "../client/executor.js"
 import type { LayerOptions } from "../client/layer.js"
-import * as DataFlowLayer from "../client/layer.js"
 import type { Binding, Connected } from "./binding.js"
 import { connect } from "./binding.js"
 import { uncheckedTenant } from "./context.js"
+import * as Layers from "./layers.js"
+import { DefaultSchema } from "./settings.js"
 import { run } from "./transaction.js"
 
 /** A client from a built context, with the executor its layer provides (the library's own clients). */
 const connectedOf = (services: Context.Context<SqlClient.SqlClient>): Connected => {
   const sql = Context.get(services, SqlClient.SqlClient)
   const executor: Executor | undefined = Option.getOrUndefined(Context.getOption(services as Context.Context<never>, ClientExecutor))
-  return { sql, executor: executor?.client === sql ? executor : undefined }
+  return { sql, executor: executor?.client === sql ? executor : undefined, schema: Context.get(services as Context.Context<never>, DefaultSchema) }
 }
 
 /**
@@ -109,7 +110,7 @@ export const Instance = <Self>() => <const Name extends string>(name: Name): Ins
     }
 
     static layerUrl(options: LayerOptions & { readonly tenancy?: "row" | "schema" }) {
-      return InstanceTag.layer(DataFlowLayer.fromUrl(options), options.tenancy === undefined ? {} : { tenancy: options.tenancy })
+      return InstanceTag.layer(Layers.fromUrl(options), options.tenancy === undefined ? {} : { tenancy: options.tenancy })
     }
 
     static layerPerTenant<E>(

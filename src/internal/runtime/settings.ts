@@ -37,3 +37,15 @@ export class NodeSpans extends Context.Reference<NodeSpans>()("effect-dataflow/N
 export class CursorKey extends Context.Reference<CursorKey>()("effect-dataflow/CursorKey", {
   defaultValue: (): string | undefined => undefined
 }) {}
+
+/**
+ * The PostgreSQL schema / MySQL database the models' tables live in when no tenant schema
+ * applies (`DataFlow.layer({ schema })`, `DataFlow.schema`); unset: the connection's default
+ * (PostgreSQL's `search_path`, the URL's MySQL database). Statements name it explicitly.
+ *
+ * @since 0.1.0
+ * @category schema
+ */
+export class DefaultSchema extends Context.Reference<DefaultSchema>()("effect-dataflow/DefaultSchema", {
+  defaultValue: (): string | undefined => undefined
+}) {}
