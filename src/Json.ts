@@ -12,7 +12,9 @@ import type { InvalidFilter, ValidationError } from "./Errors.js"
 import { definitionOf } from "./internal/model/definition.js"
 import * as internal from "./internal/model/json.js"
 import { decodeFilter as decodeFilterOf } from "./internal/sql/decodeFilter.js"
+import { validation } from "./internal/model/validate.js"
 import type * as Model from "./Model.js"
+import type * as Node from "./Node.js"
 
 /**
  * A model's create input from JSON: each field decoded with its own schema, the result
@@ -73,6 +75,120 @@ export const decodeId = <M extends Model.Any>(model: M, input: unknown): Effect.
  */
 export const decodeFilter = <M extends Model.Any>(model: M, input: unknown): Effect.Effect<Model.FilterOf<M>, InvalidFilter> =>
   decodeFilterOf(definitionOf(model), input) as Effect.Effect<Model.FilterOf<M>, InvalidFilter>
+
+/**
+ * Rows for `bulkCreate` / `bulkUpsert` from JSON: an array of create inputs, each decoded and
+ * validated as {@link decodeCreate} (the `ValidationError` names the row index).
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeRows = <M extends Model.Any>(
+  model: M,
+  input: unknown
+): Effect.Effect<ReadonlyArray<Model.Input<M>>, ValidationError> =>
+  Either.map(internal.decodeRows(definitionOf(model), input, "decodeRows"), (rows) => rows as unknown as ReadonlyArray<Model.Input<M>>)
+
+/**
+ * The items of a per-record `bulkUpdate` from JSON — `[{ id | key, patch, expectedVersion? }]` —
+ * ids, key fields and patches decoded with each field's schema (errors name the item's index and
+ * the path, e.g. `patch.price`); the node checks the rest (exactly one of id and key, the key a
+ * unique constraint).
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeUpdateItems = <M extends Model.Any>(
+  model: M,
+  input: unknown
+): Effect.Effect<
+  ReadonlyArray<
+    | { readonly id: Model.IdOfModel<M>; readonly patch: Partial<Model.Type<M>>; readonly expectedVersion?: number }
+    | { readonly key: Partial<Model.Type<M>>; readonly patch: Partial<Model.Type<M>>; readonly expectedVersion?: number }
+  >,
+  ValidationError
+> =>
+  Either.map(
+    internal.decodeUpdateItems(definitionOf(model), input, "decodeUpdateItems"),
+    (items) => items as unknown as ReadonlyArray<{ readonly id: Model.IdOfModel<M>; readonly patch: Partial<Model.Type<M>> }>
+  )
+
+/**
+ * `upsert`'s argument from JSON: `{ create, update?, conflictOn? }`, the create input and the
+ * patch decoded and validated (errors at `create.<field>` / `update.<field>`).
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeUpsert = <M extends Model.Any>(
+  model: M,
+  input: unknown
+): Effect.Effect<
+  {
+    readonly create: Model.Input<M>
+    readonly update?: Partial<Model.Type<M>>
+    readonly conflictOn?: ReadonlyArray<keyof Model.Input<M> & string>
+  },
+  ValidationError
+> =>
+  Either.map(internal.decodeUpsert(definitionOf(model), input, "decodeUpsert"), (args) => args as { readonly create: Model.Input<M> })
+
+/**
+ * A `list` / `stream` query from JSON: `where` decoded as {@link decodeFilter}; `orderBy` and
+ * `select` must be arrays of the model's field names (`-field` for descending), `limit`,
+ * `offset` and `pageSize` non-negative integers, `cursor` a string, `total` and
+ * `includeDeleted` booleans; anything else is refused.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeQuery = <M extends Model.Any>(
+  model: M,
+  input: unknown
+): Effect.Effect<Node.ListQuery<Model.Type<M>> & { readonly pageSize?: number }, InvalidFilter | ValidationError> =>
+  Effect.suspend((): Effect.Effect<Node.ListQuery<Model.Type<M>>, InvalidFilter | ValidationError> => {
+    const def = definitionOf(model)
+    const bad = (path: string, reason: string) => Effect.fail(validation(def, "decodeQuery", path, reason))
+    if (typeof input !== "object" || input === null || Array.isArray(input)) return bad("", "expected an object")
+    const query = input as Record<string, unknown>
+    const out: Record<string, unknown> = {}
+    for (const [key, value] of Object.entries(query)) {
+      if (value === undefined) continue
+      switch (key) {
+        case "where":
+          continue
+        case "orderBy":
+        case "select": {
+          const fields = Array.isArray(value) ? value : undefined
+          const unknown = fields === undefined
+            ? value
+            : fields.find((f) => typeof f !== "string" || !def.byField.has(key === "orderBy" ? f.replace(/^-/, "") : f))
+          if (fields === undefined || unknown !== undefined) return bad(key, "expected an array of the model's field names")
+          out[key] = fields
+          continue
+        }
+        case "limit":
+        case "offset":
+        case "pageSize":
+          if (!Number.isSafeInteger(value) || (value as number) < 0) return bad(key, "must be a non-negative integer")
+          out[key] = value
+          continue
+        case "cursor":
+          if (typeof value !== "string") return bad(key, "expected a string")
+          out[key] = value
+          continue
+        case "total":
+        case "includeDeleted":
+          if (typeof value !== "boolean") return bad(key, "expected true or false")
+          out[key] = value
+          continue
+        default:
+          return bad(key, "unknown query option")
+      }
+    }
+    if (query.where === undefined) return Effect.succeed(out as Node.ListQuery<Model.Type<M>>)
+    return Effect.map(decodeFilter(model, query.where), (where) => ({ ...out, where }) as Node.ListQuery<Model.Type<M>>)
+  })
 
 /**
  * A record (or a `select` projection of one) as JSON: dates as ISO text, bigints and decimals

@@ -6,7 +6,7 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Chunk, Effect, Fiber, Option, Schema, Stream } from "effect"
 import { SqlClient } from "@effect/sql"
 import { inject } from "vitest"
-import { DataFlow, Model, Tenant } from "../src/index.js"
+import { DataFlow, Json, Model, Tenant } from "../src/index.js"
 import { forEachDatabase, mysql, pg, uniqueTable } from "./support/db.js"
 import { mysqlUrl, pgUrl } from "./support/servers.js"
 
@@ -271,6 +271,39 @@ forEachDatabase("complete", (it, db) => {
       }
       const notUnique = yield* bad([{ key: { qty: 1 }, patch: {} }])
       expect(notUnique._tag).toBe("ConflictTargetError")
+    }))
+
+  it.effect("Json decoders for every node's input: rows, items, upsert, query", () =>
+    Effect.gen(function*() {
+      const M = Sku()
+      const rows = yield* Json.decodeRows(M, JSON.parse(`[{"code":"a","shelf":null,"bin":null,"price":"2.50","qty":1},
+        {"code":"b","shelf":"s","bin":2,"price":"3","qty":2}]`))
+      expect(yield* M.bulkCreate(rows, { onConflict: "skip" })).toEqual({ inserted: 2, skipped: 0 })
+      const badRow = yield* Effect.flip(Json.decodeRows(M, [{ code: "c", shelf: null, bin: null, price: "x", qty: 1 }]))
+      expect([badRow.path, badRow.rowIndex]).toEqual(["price", 0])
+      expect((yield* Effect.flip(Json.decodeRows(M, { code: "c" }))).path).toBe("")
+      const a = (yield* M.findFirst({ code: "a" })).pipe(Option.getOrThrow)
+      const items = yield* Json.decodeUpdateItems(M, JSON.parse(`[{"id":${a.id},"patch":{"price":"9.75"}},
+        {"key":{"shelf":"s","bin":2},"patch":{"qty":7},"expectedVersion":1}]`))
+      expect(yield* M.bulkUpdate(items)).toEqual({ updated: 2, missing: [] })
+      expect(BigDecimal.format((yield* M.read(a.id)).price)).toBe("9.75")
+      const badItem = yield* Effect.flip(Json.decodeUpdateItems(M, [{ id: a.id, patch: {} }, { key: { bin: "x" }, patch: {} }]))
+      expect([badItem.path, badItem.rowIndex]).toEqual(["key.bin", 1])
+      const badPatch = yield* Effect.flip(Json.decodeUpdateItems(M, [{ id: a.id, patch: { qty: "many" } }]))
+      expect(badPatch.path).toBe("patch.qty")
+      const up = yield* Json.decodeUpsert(M, JSON.parse(`{"create":{"code":"a","shelf":null,"bin":null,"price":"1","qty":1},
+        "update":{"qty":42},"conflictOn":["code"]}`))
+      expect((yield* M.upsert(up)).record.qty).toBe(42)
+      expect((yield* Effect.flip(Json.decodeUpsert(M, { create: { code: 1 } }))).path).toBe("create.code")
+      expect((yield* Effect.flip(Json.decodeUpsert(M, { create: rows[0], conflictOn: ["nope"] }))).path).toBe("conflictOn")
+      const query = yield* Json.decodeQuery(M, JSON.parse(`{"where":{"price":{"$gte":"5"}},"orderBy":["-qty"],"select":["code"],"limit":5}`))
+      expect((yield* M.list(query)).records).toEqual([{ code: "a" }])
+      for (const [bad, path] of [[{ limit: -1 }, "limit"], [{ orderBy: ["-nope"] }, "orderBy"], [{ extra: 1 }, "extra"], [[], ""]] as const) {
+        const error = yield* Effect.flip(Json.decodeQuery(M, bad))
+        assert(error._tag === "ValidationError")
+        expect(error.path).toBe(path)
+      }
+      expect((yield* Effect.flip(Json.decodeQuery(M, { where: { qty: { $gt: "x" } } })))._tag).toBe("InvalidFilter")
     }))
 
   it.effect("upsert with conflictOn: the target named, its values in create", () =>

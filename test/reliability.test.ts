@@ -215,7 +215,7 @@ forEachDatabase("reliability", (it, db) => {
       assert.isTrue(Exit.isFailure(exit))
       const defect = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.dieOption(exit.cause)) : undefined
       expect(defect).toBeInstanceOf(Errors.InvalidTenantId)
-      const long = "a".repeat(60) as Tenant.TenantId
+      const long = "a".repeat(64) as Tenant.TenantId
       expect(tagOf(yield* Effect.exit(Page.count().pipe(Effect.provideService(Tenant.CurrentTenant, long)))))
         .toMatch(/^defect/)
       // another tenant's generated key: refused before any SQL, so nothing tells that it exists

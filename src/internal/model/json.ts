@@ -127,3 +127,83 @@ export const decodeRecord = (def: ModelDefinition, input: unknown): Either.Eithe
   }
   return Either.right(out)
 }
+
+/** Rows (bulkCreate, bulkUpsert) from JSON: an array of create inputs, each validated. @internal */
+export const decodeRows = (def: ModelDefinition, input: unknown, operation: string): Either.Either<Array<Row>, ValidationError> => {
+  if (!Array.isArray(input)) return Either.left(validation(def, operation, "", "expected an array of rows"))
+  const out: Array<Row> = []
+  for (let i = 0; i < input.length; i++) {
+    const row = decodeCreate(def, input[i], operation, i)
+    if (Either.isLeft(row)) return Either.left(row.left)
+    out.push(row.right)
+  }
+  return Either.right(out)
+}
+
+/** The key object of a per-record bulkUpdate item from JSON: each field with its own schema. */
+const decodeKey = (def: ModelDefinition, input: unknown, operation: string, rowIndex: number) => {
+  if (!isRecord(input)) return Either.left(validation(def, operation, "key", "expected an object of a unique key's fields", rowIndex))
+  return Either.mapLeft(readFields(def, input, operation, rowIndex), (e) =>
+    validation(def, operation, `key.${e.path}`, e.reason, rowIndex))
+}
+
+/** The items of a per-record bulkUpdate from JSON: `{ id | key, patch, expectedVersion? }`. @internal */
+export const decodeUpdateItems = (
+  def: ModelDefinition,
+  input: unknown,
+  operation: string
+): Either.Either<Array<Row>, ValidationError> => {
+  if (!Array.isArray(input)) return Either.left(validation(def, operation, "", "expected an array of { id | key, patch }"))
+  const out: Array<Row> = []
+  for (let i = 0; i < input.length; i++) {
+    const item = input[i]
+    if (!isRecord(item)) return Either.left(validation(def, operation, "", "expected { id, patch } or { key, patch }", i))
+    const decoded: Row = {}
+    if (item.id !== undefined) {
+      const id = decodeId(def, item.id, operation)
+      if (Either.isLeft(id)) return Either.left(validation(def, operation, "id", id.left.reason, i))
+      decoded.id = id.right
+    }
+    if (item.key !== undefined) {
+      const key = decodeKey(def, item.key, operation, i)
+      if (Either.isLeft(key)) return Either.left(key.left)
+      decoded.key = key.right
+    }
+    const patch = decodePatch(def, item.patch ?? {}, operation)
+    if (Either.isLeft(patch)) {
+      const e = patch.left
+      return Either.left(validation(def, operation, e.path === "" ? "patch" : `patch.${e.path}`, e.reason, i))
+    }
+    decoded.patch = patch.right
+    if (item.expectedVersion !== undefined) decoded.expectedVersion = item.expectedVersion
+    out.push(decoded)
+  }
+  return Either.right(out)
+}
+
+/** An upsert's arguments from JSON: `{ create, update?, conflictOn? }`. @internal */
+export const decodeUpsert = (def: ModelDefinition, input: unknown, operation: string): Either.Either<Row, ValidationError> => {
+  if (!isRecord(input)) return Either.left(validation(def, operation, "", "expected { create, update?, conflictOn? }"))
+  const create = decodeCreate(def, input.create, operation)
+  if (Either.isLeft(create)) {
+    const e = create.left
+    return Either.left(validation(def, operation, e.path === "" ? "create" : `create.${e.path}`, e.reason))
+  }
+  const out: Row = { create: create.right }
+  if (input.update !== undefined) {
+    const update = decodePatch(def, input.update, operation)
+    if (Either.isLeft(update)) {
+      const e = update.left
+      return Either.left(validation(def, operation, e.path === "" ? "update" : `update.${e.path}`, e.reason))
+    }
+    out.update = update.right
+  }
+  if (input.conflictOn !== undefined) {
+    const fields = input.conflictOn
+    if (!Array.isArray(fields) || fields.some((f) => typeof f !== "string" || !def.byField.has(f))) {
+      return Either.left(validation(def, operation, "conflictOn", "expected an array of the model's field names"))
+    }
+    out.conflictOn = fields
+  }
+  return Either.right(out)
+}
