@@ -1,0 +1,26 @@
+/**
+ * Every runnable example under examples/ runs to the end (exit code 0) in a fresh directory,
+ * as a reader would run it with `npx tsx examples/<name>.ts`. The quickstart runs in .ci/run
+ * (`npm run example`); examples that are test files run with the suite.
+ */
+import { execFile } from "node:child_process"
+import { mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { promisify } from "node:util"
+import { afterAll, describe, expect, it } from "vitest"
+
+const root = resolve(import.meta.dirname, "..")
+const examples = readdirSync(join(root, "examples")).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+const cwd = mkdtempSync(join(tmpdir(), "df-examples-"))
+afterAll(() => rmSync(cwd, { recursive: true, force: true }))
+
+describe("examples", () => {
+  for (const file of examples) {
+    it(`${file} runs to the end`, async () => {
+      const tsx = join(root, "node_modules", ".bin", "tsx")
+      const { stdout } = await promisify(execFile)(tsx, [join(root, "examples", file)], { cwd, timeout: 120_000 })
+      expect(stdout.length).toBeGreaterThan(0)
+    }, 150_000)
+  }
+})
