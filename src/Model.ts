@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import type { SqlClient } from "@effect/sql"
-import type { Types } from "effect"
+import type { BigDecimal, Types } from "effect"
 import { Schema } from "effect"
 import type * as Column from "./Column.js"
 import type { Effect } from "effect"
@@ -165,13 +165,27 @@ export type CreateInput<F extends Fields, PK extends keyof F> = Types.Simplify<
 >
 
 /**
- * A partial update: any declared field but the primary key.
+ * An arithmetic update of a numeric field (a number, an integer, a bigint or a `BigDecimal`),
+ * computed by the database in the UPDATE itself: `{ $increment: 1 }`, `{ $decrement: 1 }`,
+ * `{ $multiply: 2 }` (a decimal field takes whole factors). A NULL stays NULL; a result out of
+ * the column's range or against the field's schema is a `ValidationError`, nothing written.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Arithmetic<V> = [NonNullable<V>] extends [number | bigint | BigDecimal.BigDecimal]
+  ? { readonly $increment: NonNullable<V> } | { readonly $decrement: NonNullable<V> } | { readonly $multiply: NonNullable<V> }
+  : never
+
+/**
+ * A partial update: any declared field but the primary key; numeric fields also take an
+ * {@link Arithmetic} update.
  *
  * @since 0.1.0
  * @category models
  */
 export type Patch<F extends Fields, PK extends keyof F> = {
-  readonly [K in Exclude<keyof Row<F>, PK>]?: Row<F>[K]
+  readonly [K in Exclude<keyof Row<F>, PK>]?: Row<F>[K] | Arithmetic<Row<F>[K]>
 }
 
 /**

@@ -20,6 +20,8 @@ import { statementsFor } from "../src/internal/sql/statements.js"
 import type { OrderTerm, Scope } from "../src/internal/sql/where.js"
 import { keyset, orderBy, where } from "../src/internal/sql/where.js"
 
+const shapeOf = (patch: Record<string, unknown>) => Build.patchShape(patch)
+
 // ---------------------------------------------------------------------------
 // the models: one per shape that changes a statement
 // ---------------------------------------------------------------------------
@@ -527,44 +529,44 @@ describe("updateById", () => {
 
   it("a plain model, per dialect: the patch, updatedAt, the key; RETURNING where the dialect has it", () => {
     const a = args({ patch: { title: "t", views: 3 } })
-    const sqlite = Build.updateById(lite(Post), ["title", "views"], false)!
+    const sqlite = Build.updateById(lite(Post), shapeOf({ title: 0, views: 0 }), false)!
     expect(sqlite.text).toBe(
       `UPDATE "posts" SET "title" = ?, "views" = ?, "updated_at" = ? WHERE "id" = ? RETURNING "id", "title", "views", "created_at", "updated_at"`
     )
     expect(sqlite.params(a)).toEqual(["t", 3, ISO, 9])
-    const postgres = Build.updateById(pg(Post), ["title", "views"], false)!
+    const postgres = Build.updateById(pg(Post), shapeOf({ title: 0, views: 0 }), false)!
     expect(postgres.text).toBe(
       `UPDATE "posts" SET "title" = $1, "views" = $2, "updated_at" = $3 WHERE "id" = $4 RETURNING "id", "title", "views", "created_at", "updated_at"`
     )
     expect(postgres.params(a)).toEqual(["t", 3, ISO, 9])
-    const mysql = Build.updateById(my(Post), ["title", "views"], false)!
+    const mysql = Build.updateById(my(Post), shapeOf({ title: 0, views: 0 }), false)!
     expect(mysql.text).toBe("UPDATE `posts` SET `title` = ?, `views` = ?, `updated_at` = ? WHERE `id` = ?")
     expect(mysql.params(a)).toEqual(["t", 3, MYSQL_NOW, 9])
   })
 
   it("the patch's key order is the SET order", () => {
-    const plan = Build.updateById(pg(Post), ["views", "title"], false)!
+    const plan = Build.updateById(pg(Post), shapeOf({ views: 0, title: 0 }), false)!
     expect(plan.text).toBe(`UPDATE "posts" SET "views" = $1, "title" = $2, "updated_at" = $3 WHERE "id" = $4 RETURNING ${POSTS.pg}`)
     expect(plan.params(args({ patch: { title: "t", views: 3 } }))).toEqual([3, "t", ISO, 9])
   })
 
   it("an empty patch still stamps updatedAt", () => {
-    const plan = Build.updateById(pg(Post), [], false)!
+    const plan = Build.updateById(pg(Post), shapeOf({}), false)!
     expect(plan.text).toBe(`UPDATE "posts" SET "updated_at" = $1 WHERE "id" = $2 RETURNING ${POSTS.pg}`)
     expect(plan.params(args({}))).toEqual([ISO, 9])
   })
 
   it("nothing to set without timestamps or version and an empty patch: undefined", () => {
-    expect(Build.updateById(lite(Counter), [], false)).toBeUndefined()
-    expect(Build.updateById(pg(Counter), [], false)).toBeUndefined()
-    expect(Build.updateById(my(Counter), [], false)).toBeUndefined()
-    const plan = Build.updateById(lite(Counter), ["hits"], false)!
+    expect(Build.updateById(lite(Counter), shapeOf({}), false)).toBeUndefined()
+    expect(Build.updateById(pg(Counter), shapeOf({}), false)).toBeUndefined()
+    expect(Build.updateById(my(Counter), shapeOf({}), false)).toBeUndefined()
+    const plan = Build.updateById(lite(Counter), shapeOf({ hits: 0 }), false)!
     expect(plan.text).toBe(`UPDATE "counters" SET "hits" = ? WHERE "name" = ? RETURNING "name", "hits"`)
     expect(plan.params(args({ id: "c", patch: { hits: 4 } }))).toEqual([4, "c"])
   })
 
   it("soft-deleted rows are not updated", () => {
-    const plan = Build.updateById(pg(Note), ["body"], false)!
+    const plan = Build.updateById(pg(Note), shapeOf({ body: 0 }), false)!
     expect(plan.text).toBe(
       `UPDATE "notes" SET "body" = $1, "updated_at" = $2 WHERE "id" = $3 AND "deleted_at" IS NULL RETURNING ${NOTES.pg}`
     )
@@ -572,17 +574,17 @@ describe("updateById", () => {
   })
 
   it("versioned: version + 1, and the expected version last", () => {
-    const unchecked = Build.updateById(pg(Doc), ["title"], false)!
+    const unchecked = Build.updateById(pg(Doc), shapeOf({ title: 0 }), false)!
     expect(unchecked.text).toBe(
       `UPDATE "docs" SET "title" = $1, "updated_at" = $2, "version" = "docs"."version" + 1 WHERE "id" = $3 RETURNING ${DOCS.pg}`
     )
     expect(unchecked.params(args({ id: "d1", patch: { title: "t" } }))).toEqual(["t", ISO, "d1"])
-    const checked = Build.updateById(pg(Doc), ["title"], true)!
+    const checked = Build.updateById(pg(Doc), shapeOf({ title: 0 }), true)!
     expect(checked.text).toBe(
       `UPDATE "docs" SET "title" = $1, "updated_at" = $2, "version" = "docs"."version" + 1 WHERE "id" = $3 AND "version" = $4 RETURNING ${DOCS.pg}`
     )
     expect(checked.params(args({ id: "d1", patch: { title: "t" }, expectedVersion: 4 }))).toEqual(["t", ISO, "d1", 4])
-    const mysql = Build.updateById(my(Doc), ["title"], true)!
+    const mysql = Build.updateById(my(Doc), shapeOf({ title: 0 }), true)!
     expect(mysql.text).toBe(
       "UPDATE `docs` SET `title` = ?, `updated_at` = ?, `version` = `docs`.`version` + 1 WHERE `id` = ? AND `version` = ?"
     )
@@ -590,7 +592,7 @@ describe("updateById", () => {
   })
 
   it("every behaviour: key, tenant, live, expected version — in the order of the placeholders", () => {
-    const plan = Build.updateById(pg(Entry), ["body"], true)!
+    const plan = Build.updateById(pg(Entry), shapeOf({ body: 0 }), true)!
     expect(plan.text).toBe(
       `UPDATE "entries" SET "body" = $1, "updated_at" = $2, "version" = "entries"."version" + 1 WHERE "id" = $3 AND "tenant_id" = $4 AND "deleted_at" IS NULL AND "version" = $5 RETURNING ${ENTRIES.pg}`
     )
@@ -601,7 +603,7 @@ describe("updateById", () => {
       "acme",
       2
     ])
-    const sqlite = Build.updateById(lite(Entry), ["body"], true)!
+    const sqlite = Build.updateById(lite(Entry), shapeOf({ body: 0 }), true)!
     expect(sqlite.text).toBe(
       `UPDATE "entries" SET "body" = ?, "updated_at" = ?, "version" = "entries"."version" + 1 WHERE "id" = ? AND "tenant_id" = ? AND "deleted_at" IS NULL AND "version" = ? RETURNING "id", "body", "created_at", "updated_at", "deleted_at", "version", "tenant_id"`
     )
@@ -615,7 +617,7 @@ describe("updateById", () => {
   })
 
   it("in a tenant's schema", () => {
-    const plan = Build.updateById(my(Doc, "tenant_x"), [], false)!
+    const plan = Build.updateById(my(Doc, "tenant_x"), shapeOf({}), false)!
     expect(plan.text).toBe(
       "UPDATE `tenant_x`.`docs` SET `updated_at` = ?, `version` = `tenant_x`.`docs`.`version` + 1 WHERE `id` = ?"
     )
@@ -631,7 +633,7 @@ describe("updateById", () => {
       flag: true,
       note: null
     }
-    const keys = Object.keys(patch)
+    const keys = shapeOf(patch)
     const sqlite = Build.updateById(lite(Sample), keys, false)!
     expect(sqlite.text).toBe(
       `UPDATE "samples" SET "meta" = ?, "price" = ?, "at" = ?, "big" = ?, "flag" = ?, "note" = ? WHERE "id" = ? RETURNING ${SAMPLES.sqlite}`
@@ -651,9 +653,9 @@ describe("updateById", () => {
 
   it("is made once per shape", () => {
     const s = pg(Entry)
-    expect(Build.updateById(s, ["body"], true)).toBe(Build.updateById(s, ["body"], true))
-    expect(Build.updateById(s, ["body"], false)).not.toBe(Build.updateById(s, ["body"], true))
-    expect(Build.updateById(s, [], false)).not.toBe(Build.updateById(s, ["body"], false))
+    expect(Build.updateById(s, shapeOf({ body: "" }), true)).toBe(Build.updateById(s, shapeOf({ body: "" }), true))
+    expect(Build.updateById(s, shapeOf({ body: "" }), false)).not.toBe(Build.updateById(s, shapeOf({ body: "" }), true))
+    expect(Build.updateById(s, shapeOf({}), false)).not.toBe(Build.updateById(s, shapeOf({ body: "" }), false))
   })
 })
 
@@ -1614,7 +1616,7 @@ describe("properties: placeholders and parameters agree", () => {
         fc.assert(
           fc.property(fc.subarray(patchable), fc.boolean(), (keys, checked) => {
             const versioned = checked && s.definition.versioned
-            const plan = Build.updateById(s, keys, versioned)
+            const plan = Build.updateById(s, shapeOf(Object.fromEntries(keys.map((k) => [k, 0]))), versioned)
             if (plan === undefined) {
               expect(keys).toEqual([])
               return

@@ -144,6 +144,12 @@ export interface Dialect {
    * `INSERT IGNORE` also swallows NOT NULL and foreign-key errors): the rows are checked first.
    */
   readonly onConflictSkip?: (conflict: ReadonlyArray<string> | undefined) => string
+  /**
+   * A bound number as a value of the column's numeric kind, for arithmetic updates
+   * (`col = col + <it>`) and their range checks; undefined where the database cannot compute
+   * with that kind exactly (SQLite keeps decimals as text): the library then computes the value.
+   */
+  readonly numericParam: (kind: Kind, param: string) => string | undefined
   /** In an upsert's SET list: the value the INSERT proposed for a (quoted) column. */
   readonly inserted: (quoted: string) => string
   readonly createTable: (spec: TableSpec, server: ServerInfo) => ReadonlyArray<string>

@@ -121,6 +121,15 @@ export const mysql: Dialect = {
     limit === undefined && offset === undefined
       ? ""
       : ` LIMIT ${limit ?? "18446744073709551615"}${offset === undefined ? "" : ` OFFSET ${offset}`}`,
+  // bigints travel as text and MySQL would compute with text as a double: cast them back
+  numericParam: (kind, param) =>
+    kind._tag === "integer" || kind._tag === "bigint"
+      ? `CAST(${param} AS SIGNED)`
+      : kind._tag === "float"
+      ? param
+      : kind._tag === "decimal"
+      ? `CAST(${param} AS DECIMAL(65, 30))`
+      : undefined,
   onConflictUpdate: (_conflict, sets) => ` ON DUPLICATE KEY UPDATE ${sets.join(", ")}`,
   inserted: (quoted) => `VALUES(${quoted})`,
   createTable: (spec, server) => {

@@ -135,6 +135,14 @@ export const pg: Dialect = {
   likePattern: (tokens) => likeEscaped(tokens),
   limitOffset: (limit, offset) =>
     `${limit === undefined ? "" : ` LIMIT ${limit}`}${offset === undefined ? "" : ` OFFSET ${offset}`}`,
+  numericParam: (kind, param) =>
+    kind._tag === "integer" || kind._tag === "bigint"
+      ? `CAST(${param} AS BIGINT)`
+      : kind._tag === "float"
+      ? `CAST(${param} AS DOUBLE PRECISION)`
+      : kind._tag === "decimal"
+      ? `CAST(${param} AS NUMERIC)`
+      : undefined,
   onConflictUpdate,
   onConflictSkip,
   inserted: excluded,

@@ -99,6 +99,9 @@ export const sqlite: Dialect = {
     limit === undefined && offset === undefined
       ? ""
       : ` LIMIT ${limit ?? -1}${offset === undefined ? "" : ` OFFSET ${offset}`}`,
+  // decimals are kept as text (an order-preserving encoding): no arithmetic on them
+  numericParam: (kind, param) =>
+    kind._tag === "integer" || kind._tag === "bigint" || kind._tag === "float" ? param : undefined,
   onConflictUpdate,
   onConflictSkip,
   inserted: excluded,

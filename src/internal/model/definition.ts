@@ -65,6 +65,13 @@ export interface ModelDefinition {
   readonly indexSets: ReadonlyArray<FieldList>
   /** Per field: does a value have the field's type (refinements included)? */
   readonly isValue: ReadonlyMap<string, (u: unknown) => boolean>
+  /**
+   * Numeric fields whose schema is the bare kind (a number, an integer, a bigint, a decimal,
+   * perhaps nullable): any value in the column's range is valid, so an arithmetic update can
+   * be checked in SQL by its range alone. Other numeric fields have refinements to check on
+   * the result.
+   */
+  readonly plainNumeric: ReadonlySet<string>
   /** Per field: why a value of the field's type cannot be stored exactly, if it cannot. */
   readonly storable: ReadonlyMap<string, (value: unknown) => string | undefined>
   /** Per declared field: required on create (after defaults), and its type guard. */
@@ -123,6 +130,26 @@ const fastGuard = (ast: AST.AST): ((u: unknown) => boolean) | undefined => {
     }
     default:
       return undefined
+  }
+}
+
+/** A number, an integer, a bigint or a decimal with no refinement but `Int`, perhaps nullable. */
+const isPlainNumeric = (ast: AST.AST): boolean => {
+  switch (ast._tag) {
+    case "NumberKeyword":
+    case "BigIntKeyword":
+      return true
+    case "Refinement":
+      return ast.annotations[AST.SchemaIdAnnotationId] === Schema.IntSchemaId && ast.from._tag === "NumberKeyword"
+    case "Declaration":
+      return (ast.annotations[AST.TypeConstructorAnnotationId] as { readonly _tag?: string } | undefined)?._tag ===
+        "effect/BigDecimal"
+    case "Union": {
+      const rest = ast.types.filter((t) => !(AST.isLiteral(t) && t.literal === null) && !AST.isUndefinedKeyword(t))
+      return rest.length === 1 && isPlainNumeric(rest[0]!)
+    }
+    default:
+      return false
   }
 }
 
@@ -228,6 +255,7 @@ export const make = (name: string, fields: Schema.Struct.Fields, options: Defini
     isValue.set(c.field, fastGuard(ps.type) ?? Schema.is(Schema.make(ps.type)))
   }
   for (const m of managed) isValue.set(m.column.field, managedGuard(m.column.kind))
+  const plainNumeric = new Set(userColumns.filter((c) => isPlainNumeric(typeProps.get(c.field)!.type)).map((c) => c.field))
   const storable = new Map(columns.map((c) => [
     c.field,
     c.kind._tag === "json"
@@ -266,6 +294,7 @@ export const make = (name: string, fields: Schema.Struct.Fields, options: Defini
     uniqueSets: sets(options.unique, "unique"),
     indexSets: sets(options.indexes, "indexes"),
     isValue,
+    plainNumeric,
     storable,
     createGuards,
     hasDefaults,

@@ -9,6 +9,7 @@
 import { BigDecimal, Either, Schema } from "effect"
 import type { Column, Kind } from "../../Column.js"
 import type { ValidationError } from "../../Errors.js"
+import { isArithInput } from "./arith.js"
 import type { ModelDefinition } from "./definition.js"
 import { formatDecimal } from "./storage.js"
 import { checkId, isRecord, prepareCreate, preparePatch, validation } from "./validate.js"
@@ -66,7 +67,10 @@ const readFields = (
       continue
     }
     try {
-      out[key] = fromJson(column)(value)
+      // an arithmetic update ({ "$increment": "5" }): its operand in the field's JSON form
+      out[key] = isArithInput(column.kind, value)
+        ? Object.fromEntries(Object.entries(value).map(([op, operand]) => [op, fromJson(column)(operand)]))
+        : fromJson(column)(value)
     } catch {
       return Either.left(validation(def, operation, key, "value does not match the field's type", rowIndex))
     }

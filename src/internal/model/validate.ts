@@ -7,6 +7,7 @@
  */
 import { Either, ParseResult } from "effect"
 import { ValidationError } from "../../Errors.js"
+import { isArithInput, parseArith } from "./arith.js"
 import type { ModelDefinition } from "./definition.js"
 
 type Row = Record<string, unknown>
@@ -146,10 +147,29 @@ export const preparePatch = (def: ModelDefinition, patch: unknown, operation: st
   }
   const unwritable = rejectUnwritable(def, patch, operation)
   if (unwritable !== undefined) return Either.left(unwritable)
-  if (quickCheck(def, patch, true)) {
-    const record = { ...patch }
-    const storage = checkStorage(def, record, operation)
-    return storage === undefined ? Either.right(record) : Either.left(storage)
+  // arithmetic updates ({ n: { $increment: 1 } }) are checked here; the rest by the schema
+  let plain: Row = patch
+  let arith: Row | undefined
+  for (const key in patch) {
+    const column = def.byField.get(key)
+    const value = patch[key]
+    if (column === undefined || !isArithInput(column.kind, value)) continue
+    const parsed = parseArith(column.kind, value)
+    if (typeof parsed === "string") return Either.left(validation(def, operation, key, parsed))
+    if (arith === undefined) {
+      arith = {}
+      plain = { ...patch }
+    }
+    arith[key] = parsed
+    delete plain[key]
   }
-  return validated(def, def.parsePatch(patch), operation)
+  let checked: Either.Either<Row, ValidationError>
+  if (quickCheck(def, plain, true)) {
+    const record = { ...plain }
+    const storage = checkStorage(def, record, operation)
+    checked = storage === undefined ? Either.right(record) : Either.left(storage)
+  } else {
+    checked = validated(def, def.parsePatch(plain), operation)
+  }
+  return arith === undefined || Either.isLeft(checked) ? checked : Either.right({ ...checked.right, ...arith })
 }

@@ -11,6 +11,8 @@ import type { ConflictTargetError, ValidationError } from "../../Errors.js"
 import { NotFound, OptimisticLockError, UnsafeOperation } from "../../Errors.js"
 import type { BulkOptions } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"
+import type { Arith } from "../model/arith.js"
+import { apply, currentRange, isArith } from "../model/arith.js"
 import { checkId, isRecord, preparePatch, validation, valueProblem } from "../model/validate.js"
 import { context } from "../runtime/context.js"
 import type { WriteFailure } from "../runtime/errors.js"
@@ -18,6 +20,7 @@ import type { NodeContext } from "../runtime/executor.js"
 import { atomic, execute, executeRaw, transaction } from "../runtime/executor.js"
 import type { ErrorsOf } from "../runtime/transaction.js"
 import * as Build from "../sql/builders.js"
+import type { ModelStatements } from "../sql/statements.js"
 import { Params } from "../sql/params.js"
 import { where } from "../sql/where.js"
 import { selectOne } from "./read.js"
@@ -120,9 +123,73 @@ export const unconfirmed = (def: ModelDefinition, condition: string | undefined,
     })
     : undefined
 
+/** Can the database do every arithmetic update of this patch, checked by range alone? */
+const arithInSql = (s: ModelStatements, shape: Build.PatchShape): boolean =>
+  [...shape.ops.keys()].every((k) =>
+    s.definition.plainNumeric.has(k) && s.dialect.numericParam(s.byField.get(k)!.column.kind, "?") !== undefined
+  )
+
+/** Per arithmetically updated field, the range of current values whose result is storable. */
+const rangesOf = (s: ModelStatements, patch: Row, shape: Build.PatchShape) => {
+  const ranges: Record<string, readonly [unknown, unknown]> = {}
+  for (const k of shape.ops.keys()) ranges[k] = currentRange(s.byField.get(k)!.column.kind, patch[k] as Arith)
+  return ranges
+}
+
+/**
+ * The values an arithmetic patch gives a row with these current values — or the
+ * ValidationError of the first field whose result the field does not accept (out of the
+ * column's range, or against the schema's refinements).
+ * @internal
+ */
+export const applyArith = (
+  def: ModelDefinition,
+  patch: Row,
+  current: Row,
+  operation: string
+): Either.Either<Row, ValidationError> => {
+  const out: Row = {}
+  for (const [k, v] of Object.entries(patch)) {
+    if (!isArith(v)) {
+      out[k] = v
+      continue
+    }
+    const next = apply(v, current[k])
+    if (next !== null && next !== undefined) {
+      const problem = valueProblem(def, k, next)
+      if (problem !== undefined) {
+        return Either.left(validation(def, operation, k, `${v.written} gives a value the field does not accept: ${problem}`))
+      }
+    }
+    out[k] = next
+  }
+  return Either.right(out)
+}
+
+/** The current values of a live row's arithmetically updated fields, locked; none when absent. */
+const lockedRow = (ctx: NodeContext, id: unknown, fields: ReadonlyArray<string>, operation: string) => {
+  const s = ctx.statements
+  const params = new Params(s.dialect)
+  const filtered = where(s, { [s.definition.pk.field]: id }, params, { operation, includeDeleted: false, tenant: ctx.tenant })
+  if (Either.isLeft(filtered)) return Effect.die(filtered.left)
+  return Effect.map(execute(ctx, Build.lockedValues(s, fields, filtered.right.sql), params.values), (rows) => {
+    if (rows.length === 0) return Option.none<Row>()
+    const current: Row = {}
+    for (const f of fields) {
+      const c = s.byField.get(f)!
+      const raw = rows[0]![c.column.name]
+      current[f] = raw === null || raw === undefined ? null : c.fromDb(raw)
+    }
+    return Option.some(current)
+  })
+}
+
 /**
  * Updates one live row by key (and expected version) with a validated patch; the updated row,
- * or none when no row matched.
+ * or none when no row matched. Arithmetic updates (`{ n: { $increment: 1 } }`) run in the
+ * statement where the database computes them exactly and only a range can make them fail (a
+ * row out of range is then reported with a ValidationError); otherwise the row is locked, the
+ * new values computed and validated, and written.
  * @internal
  */
 export const updateById = (
@@ -130,16 +197,42 @@ export const updateById = (
   id: unknown,
   patch: Row,
   expectedVersion?: number
-): E.Effect<Option.Option<Row>, SqlError | WriteFailure | ErrorsOf<{}>> =>
-  Effect.flatMap(now, (time): E.Effect<Option.Option<Row>, SqlError | WriteFailure | ErrorsOf<{}>> => {
+): E.Effect<Option.Option<Row>, SqlError | WriteFailure | ErrorsOf<{}> | ValidationError> =>
+  Effect.flatMap(now, (time): E.Effect<Option.Option<Row>, SqlError | WriteFailure | ErrorsOf<{}> | ValidationError> => {
     const s = ctx.statements
-    const statement = Build.updateById(s, Object.keys(patch), expectedVersion !== undefined)
+    const def = s.definition
+    const shape = Build.patchShape(patch)
+    if (shape.ops.size > 0 && !arithInSql(s, shape)) {
+      // compute in the application, on the locked row
+      return atomic(
+        ctx,
+        typedErrors(s, "update")(Effect.gen(function*() {
+          const current = yield* lockedRow(ctx, id, [...shape.ops.keys()], "update")
+          if (Option.isNone(current)) return Option.none<Row>()
+          const values = applyArith(def, patch, current.value, "update")
+          if (Either.isLeft(values)) return yield* values.left
+          return yield* updateById(ctx, id, values.right, expectedVersion)
+        }))
+      )
+    }
+    const statement = Build.updateById(s, shape, expectedVersion !== undefined)
     if (statement === undefined) return selectOne(ctx, id, false)
-    const params = statement.params({ id, tenant: ctx.tenant, patch, now: time, expectedVersion })
+    const ranges = shape.ops.size === 0 ? undefined : rangesOf(s, patch, shape)
+    const params = statement.params({ id, tenant: ctx.tenant, patch, now: time, expectedVersion, ranges })
+    // no row matched: absent, a stale version — or an arithmetic result out of range
+    const unmatched = shape.ops.size === 0
+      ? Effect.succeed(Option.none<Row>())
+      : Effect.flatMap(selectOne(ctx, id, false), (found) => {
+        if (Option.isNone(found) || (expectedVersion !== undefined && found.value.version !== expectedVersion)) {
+          return Effect.succeed(Option.none<Row>())
+        }
+        const values = applyArith(def, patch, found.value, "update")
+        return Either.isLeft(values) ? Effect.fail(values.left) : Effect.succeed(Option.none<Row>())
+      })
     if (s.dialect.supportsReturning) {
-      return Effect.map(
+      return Effect.flatMap(
         execute(ctx, statement.text, params),
-        (rows) => (rows.length === 0 ? Option.none() : Option.some(s.decode.decode(rows[0]!)))
+        (rows) => (rows.length === 0 ? unmatched : Effect.succeed(Option.some(s.decode.decode(rows[0]!))))
       )
     }
     // no RETURNING (MySQL): write and read back in one transaction; the client reports
@@ -148,10 +241,51 @@ export const updateById = (
       ctx,
       typedErrors(s, "update")(Effect.gen(function*() {
         const raw = yield* executeRaw(ctx, statement.text, params)
-        if (s.dialect.affectedRows(raw) === 0) return Option.none<Row>()
+        if (s.dialect.affectedRows(raw) === 0) return yield* unmatched
         return yield* selectOne(ctx, id, false)
       }))
     )
+  })
+
+/**
+ * A bulk update by filter with arithmetic updates, in the caller's transaction: the matching
+ * rows are locked and every result checked before anything is written (one bad row fails the
+ * whole update), then written — by the database's arithmetic where it can, else value by value.
+ */
+const bulkArith = (ctx: NodeContext, patch: Row, whereSql: string, whereParams: ReadonlyArray<unknown>, time: Date) =>
+  Effect.gen(function*() {
+    const s = ctx.statements
+    const def = s.definition
+    const shape = Build.patchShape(patch)
+    const fields = [...shape.ops.keys()]
+    const rows = yield* execute(ctx, Build.lockedValues(s, fields, whereSql), whereParams)
+    const ids: Array<unknown> = []
+    const computed: Array<Row> = []
+    // every result is checked here; the database recomputes them where it can (same values)
+    const inSql = fields.every((k) => s.dialect.numericParam(s.byField.get(k)!.column.kind, "?") !== undefined)
+    for (const row of rows) {
+      const current: Row = {}
+      for (const f of fields) {
+        const c = s.byField.get(f)!
+        const raw = row[c.column.name]
+        current[f] = raw === null || raw === undefined ? null : c.fromDb(raw)
+      }
+      const values = applyArith(def, patch, current, "bulkUpdate")
+      if (Either.isLeft(values)) return yield* values.left
+      ids.push(s.pk.fromDb(row.__id))
+      if (!inSql) computed.push(values.right)
+    }
+    if (inSql) {
+      const size = Build.rowsPerStatement(s, 1)
+      for (let start = 0; start < ids.length; start += size) {
+        const params = new Params(s.dialect)
+        const text = Build.updateByIds(s, params, patch, time, ids.slice(start, start + size), ctx.tenant)
+        yield* executeRaw(ctx, text, params.values)
+      }
+    } else {
+      for (let i = 0; i < ids.length; i++) yield* updateById(ctx, ids[i], computed[i]!)
+    }
+    return ids.length
   })
 
 /** @internal */
@@ -188,6 +322,16 @@ export const make = <R>(def: ModelDefinition): UpdateNodes<R> => {
       const s = ctx.statements
       const time = yield* now
       // SET values first: the text binds them before the WHERE clause's
+      if (Object.values(patch.right).some(isArith)) {
+        const params = new Params(s.dialect)
+        const filtered = where(s, filter, params, { operation, includeDeleted: false, tenant: ctx.tenant })
+        if (Either.isLeft(filtered)) return yield* filtered.left
+        const unsafe = unconfirmed(def, filtered.right.condition, options.confirm, operation)
+        if (unsafe !== undefined) return yield* unsafe
+        const updated = yield* transaction(ctx, typedErrors(s, operation)(bulkArith(ctx, patch.right, filtered.right.sql, params.values, time)))
+        yield* Effect.annotateCurrentSpan("dataflow.rows", updated)
+        return { updated }
+      }
       const params = new Params(s.dialect)
       const sets = Build.setList(
         s,
@@ -224,7 +368,29 @@ export const make = <R>(def: ModelDefinition): UpdateNodes<R> => {
         for (let i = 0; i < prepared.right.length; i++) {
           if (i > 0 && i % ITEMS_PER_YIELD === 0) yield* yieldToEventLoop
           const item = prepared.right[i]!
-          const statement = Build.updateByKey(s, item.by, Object.keys(item.patch), item.expectedVersion !== undefined)
+          if (Object.values(item.patch).some(isArith)) {
+            // arithmetic updates: by the record's key, with their range and schema checks
+            const lookup = Build.keyLookup(s, item.by)
+            const id = item.by.length === 1 && item.by[0] === def.pk.field
+              ? Option.some(item.key[0])
+              : Option.map(
+                Option.fromNullable((yield* execute(ctx, lookup.text, lookup.params({ key: item.key, tenant })))[0]),
+                (row) => s.pk.fromDb(row.id)
+              )
+            const done = Option.isNone(id) ? Option.none() : yield* updateById(ctx, id.value, item.patch, item.expectedVersion)
+            if (Option.isSome(done)) {
+              updated++
+              continue
+            }
+            const exists = Option.isSome(id) && Option.isSome(yield* selectOne(ctx, id.value, false))
+            if (exists) {
+              return yield* new OptimisticLockError({ model: def.name, operation, id: nameOf(item), expectedVersion: item.expectedVersion! })
+            }
+            if (options.requireAll === true) return yield* new NotFound({ model: def.name, operation, id: nameOf(item) })
+            missing.push(item.named)
+            continue
+          }
+          const statement = Build.updateByKey(s, item.by, Build.patchShape(item.patch), item.expectedVersion !== undefined)
           const args = { key: item.key, tenant, patch: item.patch, now: time, expectedVersion: item.expectedVersion }
           const matched = statement === undefined
             ? 0

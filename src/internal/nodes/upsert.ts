@@ -8,10 +8,11 @@
 import type { Effect as E } from "effect"
 import { Context, Effect, Either, Option } from "effect"
 import type { ConfigurationError } from "../../Errors.js"
-import { DatabaseError, ValidationError } from "../../Errors.js"
+import { DatabaseError, UniqueViolation, ValidationError } from "../../Errors.js"
 import type { ModelDefinition } from "../model/definition.js"
 import type { DialectColumn } from "../sql/rows.js"
 import { encodeRecord, stamp } from "../sql/rows.js"
+import { isArith } from "../model/arith.js"
 import { isRecord, prepareCreate, preparePatch, validation } from "../model/validate.js"
 import { inOwnTransaction } from "../runtime/binding.js"
 import { context } from "../runtime/context.js"
@@ -42,17 +43,23 @@ export interface UpsertNodes<R> {
 }
 
 /**
- * A locking read followed by an insert can deadlock with a concurrent one (MySQL gap locks).
- * When the node owns its transaction, the loser simply runs again — it then sees the winner's
- * row; inside a caller's transaction the retryable error goes to the caller.
+ * A locking read followed by an insert can deadlock with a concurrent one (MySQL gap locks),
+ * or — where a read locks no absent row (PostgreSQL) — lose the insert to a concurrent one
+ * (a UniqueViolation on the conflict target). When the node owns its transaction, the loser
+ * simply runs again: it then sees the winner's row. Inside a caller's transaction the error
+ * goes to the caller.
  */
-const retryDeadlocks = <A, E, R>(ctx: NodeContext, self: E.Effect<A, E, R>): E.Effect<A, E, R> =>
-  Effect.withFiberRuntime((fiber) =>
-    inOwnTransaction(fiber.currentContext as Context.Context<never>, ctx.sql)
-      ? self
-      // no delay (and so no dependence on the Clock): the retry blocks on the winner's locks
-      : Effect.retry(self, { times: 8, while: (e) => e instanceof DatabaseError && e.retryable })
-  )
+const retryDeadlocks = <A, E, R>(ctx: NodeContext, self: E.Effect<A, E, R>, target?: ReadonlyArray<string>): E.Effect<A, E, R> =>
+  Effect.withFiberRuntime((fiber) => {
+    if (inOwnTransaction(fiber.currentContext as Context.Context<never>, ctx.sql)) return self
+    const columns = target === undefined
+      ? undefined
+      : Build.conflictColumns(ctx.statements, target).map((c) => c.column.name).sort().join(",")
+    const lostRace = (e: unknown) =>
+      columns !== undefined && e instanceof UniqueViolation && [...e.columns].sort().join(",") === columns
+    // no delay (and so no dependence on the Clock): the retry blocks on the winner's locks
+    return Effect.retry(self, { times: 8, while: (e) => (e instanceof DatabaseError && e.retryable) || lostRace(e) })
+  })
 
 /** One row of a bulkUpsert, ready to write: its insert columns and parameters, its key. */
 interface UpsertRow {
@@ -158,7 +165,9 @@ export const make = <R>(def: ModelDefinition): UpsertNodes<R> => {
       const time = yield* now
       const record = stamp(def, created.right, time, ctx.tenant)
       const errors = typedErrors(s, operation)
-      if (s.dialect.upsertInsertedFlag !== undefined && !def.softDelete) {
+      // one statement where the database says what it did; arithmetic updates go the other way,
+      // where updateById checks their results
+      if (s.dialect.upsertInsertedFlag !== undefined && !def.softDelete && !Object.values(patch.right).some(isArith)) {
         const params = new Params(s.dialect)
         const text = Build.upsertReturningFlag(s, params, {
           columns: def.autoIncrement && record[pk] === undefined ? s.newColumns : s.keyedColumns,
@@ -195,7 +204,8 @@ export const make = <R>(def: ModelDefinition): UpsertNodes<R> => {
             const updated = yield* updateById(ctx, id, patch.right)
             return { record: Option.getOrThrow(updated), created: false }
           }))
-        )
+        ),
+        Object.keys(keys)
       )
     }))
 
