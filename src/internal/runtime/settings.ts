@@ -37,3 +37,14 @@ export class NodeSpans extends Context.Reference<NodeSpans>()("effect-dataflow/N
 export class CursorKey extends Context.Reference<CursorKey>()("effect-dataflow/CursorKey", {
   defaultValue: (): string | undefined => undefined
 }) {}
+
+/**
+ * Whether node calls are counted and timed in the `Metrics` (duration, failures, rows
+ * written); on by default.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export class NodeMetrics extends Context.Reference<NodeMetrics>()("effect-dataflow/NodeMetrics", {
+  defaultValue: (): boolean => true
+}) {}
