@@ -70,7 +70,7 @@ export const toPrometheus = (pairs: ReadonlyArray<MetricPair.MetricPair.Untyped>
   const out: Array<string> = []
   for (const name of [...families.keys()].sort()) {
     const family = families.get(name)!
-    out.push(`# HELP ${name} ${escapeHelp(family.help)}`, `# TYPE ${name} ${family.type}`, ...family.lines.sort())
+    out.push(`# HELP ${name} ${escapeHelp(family.help)}`, `# TYPE ${name} ${family.type}`, ...family.lines)
   }
   return out.length === 0 ? "" : `${out.join("\n")}\n`
 }
