@@ -302,7 +302,7 @@ export const layer = <R, ApiR, AR = never, HR = SqlClient.SqlClient>(
  * @since 0.1.0
  * @category layers
  */
-export const serve = <R, ApiR, AR = never, HR = SqlClient.SqlClient>(
+export const serve = <R, ApiR, AR = never, HR = SqlClient.SqlClient, RR = never>(
   api: Api<R, ApiR>,
   options: LayerOptions<AR, HR> & {
     readonly port: number
@@ -310,16 +310,16 @@ export const serve = <R, ApiR, AR = never, HR = SqlClient.SqlClient>(
     /** Log every request and the listening address (default false: nothing on stdout). */
     readonly log?: boolean | undefined
     /** More routes on the same server (an MCP endpoint, your own). */
-    readonly routes?: Layer.Layer<never, never, HttpLayerRouter.HttpRouter> | undefined
+    readonly routes?: Layer.Layer<never, never, HttpLayerRouter.HttpRouter | RR> | undefined
   }
 ): Layer.Layer<
   never,
   ServeError,
-  Exclude<ApiR | R | HR | Exclude<AR, HttpApiMiddleware.HttpApiMiddleware.ExtractProvides<ApiR>>, HttpLayerRouter.HttpRouter | Platform>
+  Exclude<ApiR | R | HR | RR | Exclude<AR, HttpApiMiddleware.HttpApiMiddleware.ExtractProvides<ApiR>>, HttpLayerRouter.HttpRouter | Platform>
 > =>
   HttpLayerRouter.serve(Layer.mergeAll(layer(api, options), options.routes ?? Layer.empty), {
     disableLogger: options.log !== true,
     disableListenLog: options.log !== true
   }).pipe(
     Layer.provide(NodeHttpServer.layer(createServer, { port: options.port, ...(options.host === undefined ? {} : { host: options.host }) }))
-  ) as unknown as Layer.Layer<never, ServeError, Exclude<ApiR | R | HR, HttpLayerRouter.HttpRouter | Platform>>
+  ) as unknown as Layer.Layer<never, ServeError, Exclude<ApiR | R | HR | RR, HttpLayerRouter.HttpRouter | Platform>>
