@@ -11,7 +11,7 @@
  * @since 0.1.0
  */
 import type { Etag, FileSystem, HttpApi, HttpApiGroup, HttpPlatform, Path } from "@effect/platform"
-import { HttpLayerRouter } from "@effect/platform"
+import { HttpApiSchema, HttpLayerRouter } from "@effect/platform"
 import type { HttpApiDecodeError } from "@effect/platform/HttpApiError"
 import type { HttpApiMiddleware } from "@effect/platform"
 import type { ServeError } from "@effect/platform/HttpServerError"
@@ -27,7 +27,7 @@ import type { Forbidden, Unauthorized } from "../internal/serving/errors.js"
 import { layer as internalLayer } from "../internal/http/layer.js"
 import { served } from "../internal/serving/operations.js"
 import type { NodeName } from "../internal/serving/operations.js"
-import { Problem as ProblemSchema } from "../internal/serving/problem.js"
+import { make as makeProblem, Problem as ProblemSchema } from "../internal/serving/problem.js"
 import type * as Model from "../Model.js"
 import type * as Tenant from "../Tenant.js"
 
@@ -91,6 +91,23 @@ export const Problem = ProblemSchema
  * @category models
  */
 export type Problem = typeof ProblemSchema.Type
+
+/**
+ * The problem schema with status 401: the `failure` of an authentication middleware, so its
+ * refusals get the same body as every other error.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const UnauthorizedProblem = ProblemSchema.annotations(HttpApiSchema.annotations({ status: 401 }))
+
+/**
+ * The problem an authentication middleware fails with (see {@link UnauthorizedProblem}).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const unauthorized = (reason: string): Problem => makeProblem(401, "Unauthorized", `not authenticated: ${reason}`)
 
 /**
  * A node that can be exposed.
@@ -158,7 +175,7 @@ export interface Group<R> extends HttpApiGroup.HttpApiGroup<string, Internal.End
  * @since 0.1.0
  * @category models
  */
-export type Api<R, ApiR = never> = HttpApi.HttpApi<"DataFlow", Group<R>, HttpApiDecodeError, ApiR>
+export type Api<R, ApiR = never, E = HttpApiDecodeError> = HttpApi.HttpApi<"DataFlow", Group<R>, E, ApiR>
 
 /**
  * What the nodes of models require, the tenant aside (the server provides it per request).
@@ -259,8 +276,8 @@ type Platform = Etag.Generator | FileSystem.FileSystem | HttpPlatform.HttpPlatfo
  * @since 0.1.0
  * @category layers
  */
-export const layer = <R, ApiR, AR = never, HR = SqlClient.SqlClient>(
-  api: Api<R, ApiR>,
+export const layer = <R, ApiR, E, AR = never, HR = SqlClient.SqlClient>(
+  api: Api<R, ApiR, E>,
   options: LayerOptions<AR, HR> = {}
 ): Layer.Layer<
   never,
@@ -272,7 +289,7 @@ export const layer = <R, ApiR, AR = never, HR = SqlClient.SqlClient>(
   | HR
   | Exclude<AR, HttpApiMiddleware.HttpApiMiddleware.ExtractProvides<ApiR>>
 > =>
-  internalLayer<Group<R>, ApiR, R, AR, HR>(api, {
+  internalLayer<Group<R>, E, ApiR, R, AR, HR>(api, {
     authorize: options.authorize,
     health: options.health === undefined ? (DataFlow.ping() as Effect.Effect<void, unknown, HR>) : options.health,
     paths: options.paths
@@ -302,8 +319,8 @@ export const layer = <R, ApiR, AR = never, HR = SqlClient.SqlClient>(
  * @since 0.1.0
  * @category layers
  */
-export const serve = <R, ApiR, AR = never, HR = SqlClient.SqlClient, RR = never>(
-  api: Api<R, ApiR>,
+export const serve = <R, ApiR, E, AR = never, HR = SqlClient.SqlClient, RR = never>(
+  api: Api<R, ApiR, E>,
   options: LayerOptions<AR, HR> & {
     readonly port: number
     readonly host?: string | undefined

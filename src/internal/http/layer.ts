@@ -8,7 +8,6 @@
  */
 import type { HttpApi, HttpApiGroup } from "@effect/platform"
 import { HttpApiBuilder, HttpApiSwagger, HttpLayerRouter, HttpServerResponse } from "@effect/platform"
-import type { HttpApiDecodeError } from "@effect/platform/HttpApiError"
 import type { HttpServerRequest } from "@effect/platform/HttpServerRequest"
 import type { HttpApiMiddleware } from "@effect/platform"
 import { Cause, Context, Effect, Layer } from "effect"
@@ -38,14 +37,14 @@ export const settingsOf = (api: HttpApi.HttpApi.Any & { readonly annotations: Co
   })
 
 /** The group layers: every route of every served model handled. */
-const groups = <Groups extends HttpApiGroup.HttpApiGroup.Any, ApiR, R, AR>(
-  api: HttpApi.HttpApi<"DataFlow", Groups, HttpApiDecodeError, ApiR>,
+const groups = <Groups extends HttpApiGroup.HttpApiGroup.Any, E, ApiR, R, AR>(
+  api: HttpApi.HttpApi<"DataFlow", Groups, E, ApiR>,
   settings: HttpSettings,
   authorize: Authorize<AR> | undefined
 ) =>
   settings.served.map((s) =>
     HttpApiBuilder.group(
-      api as unknown as HttpApi.HttpApi<"DataFlow", Group, HttpApiDecodeError, ApiR>,
+      api as unknown as HttpApi.HttpApi<"DataFlow", Group, E, ApiR>,
       s.def.name,
       (handlers) => {
         let handled: HttpApiBuilder.Handlers<unknown, unknown, R | AR, never> | undefined
@@ -78,8 +77,8 @@ const problems = HttpLayerRouter.use((router) =>
 )
 
 /** All routes of an api. @internal */
-export const layer = <Groups extends HttpApiGroup.HttpApiGroup.Any, ApiR, R, AR, HR>(
-  api: HttpApi.HttpApi<"DataFlow", Groups, HttpApiDecodeError, ApiR>,
+export const layer = <Groups extends HttpApiGroup.HttpApiGroup.Any, E, ApiR, R, AR, HR>(
+  api: HttpApi.HttpApi<"DataFlow", Groups, E, ApiR>,
   options: ServeOptions<AR, HR>
 ) => {
   const settings = settingsOf(api)
@@ -111,7 +110,7 @@ export const layer = <Groups extends HttpApiGroup.HttpApiGroup.Any, ApiR, R, AR,
   const docs = paths.docs === false
     ? Layer.empty
     : HttpApiSwagger.layerHttpLayerRouter({ api, path: paths.docs ?? "/docs" })
-  const [first, ...rest] = groups<Groups, ApiR, R, AR>(api, settings, options.authorize)
+  const [first, ...rest] = groups<Groups, E, ApiR, R, AR>(api, settings, options.authorize)
   if (first === undefined) throw new Error("DataFlowHttp: no model to serve")
   return Layer.mergeAll(
     HttpLayerRouter.addHttpApi(api, { openapiPath: paths.openapi ?? "/openapi.json" }).pipe(
