@@ -27,8 +27,8 @@ it("examples/serve.ts: create and list users over HTTP, tools listed over MCP", 
       body: JSON.stringify({ email: "ada@example.com", name: "Ada", age: 36, role: "admin", tags: ["math"] })
     })
     expect(created.status).toBe(201)
-    const list = await (await fetch(`${base}/users?where=${encodeURIComponent('{"role":"admin"}')}&orderBy=-age&limit=10`)).json()
-    expect(list.records.map((u: { name: string }) => u.name)).toEqual(["Ada"])
+    const list = (await (await fetch(`${base}/users?where=${encodeURIComponent('{"role":"admin"}')}&orderBy=-age&limit=10`)).json()) as { records: Array<{ name: string }> }
+    expect(list.records.map((u) => u.name)).toEqual(["Ada"])
     expect((await fetch(`${base}/posts`, { method: "POST", body: "{}" })).status).toBe(404)
     const mcp = await fetch(`${base}/mcp`, {
       method: "POST",
