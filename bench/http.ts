@@ -42,17 +42,17 @@ const HandItems = HttpApiBuilder.group(Api, "items", (handlers) =>
     const sql = yield* SqlClient.SqlClient
     return handlers
       .handle("create", ({ payload }) =>
-        sql<typeof ItemSchema.Type>`INSERT INTO bench_http_items (name, price) VALUES (${payload.name}, ${payload.price}) RETURNING id, name, price`.pipe(
+        sql<typeof ItemSchema.Type>`INSERT INTO bench_http_items (name, price) VALUES (${payload.name}, ${payload.price}) RETURNING id::int AS id, name, price`.pipe(
           Effect.map((rows) => rows[0]!),
           Effect.orDie
         ))
       .handle("read", ({ path }) =>
-        sql<typeof ItemSchema.Type>`SELECT id, name, price FROM bench_http_items WHERE id = ${path.id}`.pipe(
+        sql<typeof ItemSchema.Type>`SELECT id::int AS id, name, price FROM bench_http_items WHERE id = ${path.id}`.pipe(
           Effect.map((rows) => rows[0]!),
           Effect.orDie
         ))
       .handle("list", ({ urlParams }) =>
-        sql<typeof ItemSchema.Type>`SELECT id, name, price FROM bench_http_items ORDER BY id LIMIT ${urlParams.limit}`.pipe(
+        sql<typeof ItemSchema.Type>`SELECT id::int AS id, name, price FROM bench_http_items ORDER BY id LIMIT ${urlParams.limit}`.pipe(
           Effect.map((records) => ({ records })),
           Effect.orDie
         ))
@@ -86,8 +86,8 @@ const load = async (paths: { create: string; read: (id: number) => string; list:
         : kind === 3
         ? await fetch(paths.list)
         : await fetch(paths.read(ids[i % ids.length]!))
-      await r.arrayBuffer()
-      if (!r.ok) throw new Error(`status ${r.status}`)
+      const text = await r.text()
+      if (!r.ok) throw new Error(`status ${r.status} (request kind ${kind}): ${text}`)
       latencies.push(performance.now() - start)
     }
   }
