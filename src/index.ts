@@ -18,6 +18,8 @@ export * as Filter from "./Filter.js"
 /** @since 0.1.0 */
 export * as Json from "./Json.js"
 /** @since 0.1.0 */
+export * as Metrics from "./Metrics.js"
+/** @since 0.1.0 */
 export * as Model from "./Model.js"
 /** @since 0.1.0 */
 export * as Node from "./Node.js"

@@ -2,11 +2,11 @@
  * The library's own clients from a URL: which driver, loaded only when a URL asks for it.
  * (Internal module: not part of the public API.)
  */
-import type { SqlClient } from "@effect/sql"
+import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { ConfigError, Duration } from "effect"
 import { ConfigError as CE, Effect, Layer } from "effect"
-import { DriverNotInstalled } from "../../Errors.js"
+import { DatabaseError, DriverNotInstalled } from "../../Errors.js"
 import type { ClientExecutor } from "./executor.js"
 
 /** Options of `DataFlow.layer` (re-exported there as `LayerOptions`). */
@@ -33,7 +33,30 @@ export interface LayerOptions {
      * with a retryable `DatabaseError` (default: no limit). The wait is always interruptible.
      */
     readonly acquireTimeout?: Duration.DurationInput | undefined
+    /** How long an unused connection stays open before it is closed (default: the driver's, 10 s for `pg`, 60 s for `mysql2`). */
+    readonly idleTimeout?: Duration.DurationInput | undefined
+    /**
+     * Longest wait for the server to accept a new connection, and for the layer's first answer
+     * (default 5 seconds); the layer fails when it is exceeded.
+     */
+    readonly connectTimeout?: Duration.DurationInput | undefined
   } | undefined
+  /**
+   * TLS to the server (PostgreSQL, MySQL): `true` (verify the certificate against the system's
+   * authorities), or the certificate settings. Default: as the URL says (`?sslmode=` on PostgreSQL).
+   */
+  readonly ssl?: boolean | SslOptions | undefined
+  /**
+   * Longest a single statement may run on the server before the server cancels it (PostgreSQL
+   * `statement_timeout`, MariaDB `max_statement_time`, MySQL `max_execution_time`, which bounds
+   * SELECTs only); the node fails with a `DatabaseError`. SQLite has none. Default: no limit.
+   */
+  readonly statementTimeout?: Duration.DurationInput | undefined
+  /**
+   * The name the connections give the server (PostgreSQL `application_name`, MySQL's
+   * `program_name` connection attribute); default `effect-dataflow`.
+   */
+  readonly applicationName?: string | undefined
   /** SQLite settings. */
   readonly sqlite?: {
     /**
@@ -43,6 +66,39 @@ export interface LayerOptions {
      */
     readonly busyTimeout?: Duration.DurationInput | undefined
   } | undefined
+}
+
+/** TLS settings (re-exported by `DataFlow`). */
+export interface SslOptions {
+  /** Refuse a certificate the authorities do not vouch for (default true). */
+  readonly rejectUnauthorized?: boolean | undefined
+  /** PEM text of the certificate authorities to trust. */
+  readonly ca?: string | undefined
+  /** PEM text of a client certificate and its key. */
+  readonly cert?: string | undefined
+  readonly key?: string | undefined
+}
+
+/** TLS settings without the absent ones, as the drivers take them. @internal */
+export const tlsOf = (ssl: SslOptions): { rejectUnauthorized?: boolean; ca?: string; cert?: string; key?: string } => {
+  const out: { rejectUnauthorized?: boolean; ca?: string; cert?: string; key?: string } = {}
+  if (ssl.rejectUnauthorized !== undefined) out.rejectUnauthorized = ssl.rejectUnauthorized
+  if (ssl.ca !== undefined) out.ca = ssl.ca
+  if (ssl.cert !== undefined) out.cert = ssl.cert
+  if (ssl.key !== undefined) out.key = ssl.key
+  return out
+}
+
+/** What the PostgreSQL and MySQL clients are given. @internal */
+export interface ServerOptions {
+  readonly url: string
+  readonly maxConnections?: number | undefined
+  readonly acquireTimeout?: Duration.DurationInput | undefined
+  readonly idleTimeout?: Duration.DurationInput | undefined
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  readonly ssl?: boolean | SslOptions | undefined
+  readonly statementTimeout?: Duration.DurationInput | undefined
+  readonly applicationName?: string | undefined
 }
 
 /** Where a URL points (re-exported by `DataFlow`). */
@@ -81,7 +137,15 @@ export const fromUrl = (
       CE.InvalidData([], `unsupported database URL scheme in ${JSON.stringify(redactUrl(options.url ?? ""))}`)
     )
   }
-  const pool = { maxConnections: options.pool?.max, acquireTimeout: options.pool?.acquireTimeout }
+  const pool = {
+    maxConnections: options.pool?.max,
+    acquireTimeout: options.pool?.acquireTimeout,
+    idleTimeout: options.pool?.idleTimeout,
+    connectTimeout: options.pool?.connectTimeout,
+    ssl: options.ssl,
+    statementTimeout: options.statementTimeout,
+    applicationName: options.applicationName
+  }
   // each driver is loaded only when a URL asks for it: an application installs the drivers
   // of the databases it uses, nothing else
   switch (target._tag) {
@@ -112,5 +176,15 @@ const load = <M>(database: string, packages: ReadonlyArray<string>, module: () =
     try: module,
     catch: (cause) => new DriverNotInstalled({ database, packages: [...packages], cause })
   })
+
+/** `SELECT 1` on the default client, bounded: see `DataFlow.ping`. @internal */
+export const ping = (timeout: Duration.DurationInput): Effect.Effect<void, DatabaseError, SqlClient.SqlClient> =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe("SELECT 1")).pipe(
+    Effect.timeoutFail({ duration: timeout, onTimeout: () => new Error("no answer in time") }),
+    Effect.mapError((cause) =>
+      new DatabaseError({ model: "DataFlow", operation: "ping", retryable: true, cause })
+    ),
+    Effect.asVoid
+  )
 
 const redactUrl = (url: string) => url.replace(/\/\/[^@/]*@/, "//***@")

@@ -23,19 +23,19 @@ import { SqlError } from "@effect/sql/SqlError"
 import type { Scope } from "effect"
 import { Chunk, Context, Duration, Effect, Layer, Option, Stream } from "effect"
 import Mysql from "mysql2"
+import { statementTimeoutSql } from "../dialect/mysql.js"
 import type { Executor } from "./executor.js"
+import type { ServerOptions } from "./layer.js"
+import { tlsOf } from "./layer.js"
 import { ClientExecutor } from "./executor.js"
 
 /** @internal */
-export interface Options {
-  readonly url: string
-  /** Connections in the pool (default 10). */
-  readonly maxConnections?: number | undefined
-  /** Longest wait for a pool connection before a statement fails (retryable); default: no limit. */
-  readonly acquireTimeout?: Duration.DurationInput | undefined
+export interface Options extends ServerOptions {
   /** Server-side prepared statements kept per connection (default 256). */
   readonly maxPreparedStatements?: number | undefined
 }
+
+const millis = (d: Duration.DurationInput | undefined) => (d === undefined ? undefined : Duration.toMillis(d))
 
 type Mode = "rows" | "raw" | "values" | "unprepared"
 
@@ -61,17 +61,32 @@ export const make = (
   options: Options
 ): Effect.Effect<{ readonly client: SqlClient.SqlClient; readonly executor: Executor }, SqlError, Scope.Scope | Reactivity.Reactivity> =>
   Effect.gen(function*() {
+    const connectMs = millis(options.connectTimeout)
+    const idleMs = millis(options.idleTimeout)
+    const statementMs = millis(options.statementTimeout)
+    // the settings of every connection the client opens (the pool's, DDL's, KILL QUERY's)
+    const connectionOptions = {
+      uri: options.url,
+      connectAttributes: { program_name: options.applicationName ?? "effect-dataflow" },
+      ...(connectMs === undefined ? {} : { connectTimeout: connectMs }),
+      ...(options.ssl === undefined || options.ssl === false ? {} : { ssl: options.ssl === true ? {} : tlsOf(options.ssl) })
+    }
     const pool = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const pool = Mysql.createPool({
-          uri: options.url,
+          ...connectionOptions,
           connectionLimit: options.maxConnections ?? 10,
           maxPreparedStatements: options.maxPreparedStatements ?? 256,
           supportBigNumbers: true,
-          waitForConnections: true
+          waitForConnections: true,
+          ...(idleMs === undefined ? {} : { idleTimeout: idleMs })
         })
-        // an idle connection's error is reported to the statement that next uses it
-        pool.on("connection", (conn) => conn.on("error", () => {}))
+        pool.on("connection", (conn) => {
+          // an idle connection's error is reported to the statement that next uses it
+          conn.on("error", () => {})
+          // queued before any statement of the connection; the server's own setting fails, ignored
+          if (statementMs !== undefined) for (const text of statementTimeoutSql(statementMs)) conn.query(text, () => {})
+        })
         return pool
       }),
       (pool) => Effect.async<void>((resume) => pool.end(() => resume(Effect.void))).pipe(Effect.timeoutOption(1000))
@@ -86,7 +101,7 @@ export const make = (
         ))
     }).pipe(
       Effect.timeoutFail({
-        duration: Duration.seconds(5),
+        duration: options.connectTimeout ?? Duration.seconds(5),
         onTimeout: () => failed(new Error("Connection timed out"), "MysqlClient: Connection timed out")
       })
     )
@@ -98,7 +113,7 @@ export const make = (
       new Promise((resolve) => {
         if (threadId === null) return resolve()
         if (killer === undefined) {
-          killer = Mysql.createConnection({ uri: options.url })
+          killer = Mysql.createConnection(connectionOptions)
           killer.on("error", () => {
             killer = undefined
           })
@@ -264,7 +279,7 @@ export const make = (
     /** A connection of its own for DDL: it never waits for the pool (nor commits a transaction). */
     const ddlConnection = Effect.acquireRelease(
       Effect.async<Mysql.Connection, SqlError>((resume) => {
-        const c = Mysql.createConnection({ uri: options.url })
+        const c = Mysql.createConnection(connectionOptions)
         c.on("error", () => {})
         c.connect((error) => resume(error ? Effect.fail(failed(error, "Failed to connect")) : Effect.succeed(c)))
       }),

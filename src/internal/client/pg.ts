@@ -51,16 +51,17 @@ import {
   watch
 } from "./pgBackend.js"
 import type { DdlConnection, Executor } from "./executor.js"
+import type { ServerOptions } from "./layer.js"
+import { tlsOf } from "./layer.js"
+import { watchPool } from "./poolMetrics.js"
 import { ClientExecutor } from "./executor.js"
 
-/** @internal */
-export interface Options {
-  readonly url: string
-  /** Connections in the pool (default 10, as `pg`'s). */
-  readonly maxConnections?: number | undefined
-  /** Longest wait for a pool connection before a statement fails (retryable); default: no limit. */
-  readonly acquireTimeout?: Duration.DurationInput | undefined
-}
+/**
+ * The URL, the pool (connections at most, default 10 as `pg`'s; longest wait for one, default no
+ * limit; idle time), TLS, the server-side statement timeout, the application name.
+ * @internal
+ */
+export type Options = ServerOptions
 
 
 /** Names statement texts on their second use, up to MAX_NAMED per pool. */
@@ -108,8 +109,7 @@ const ddlConnection = (backend: Backend): Effect.Effect<DdlConnection, SqlError,
     Effect.tryPromise({
       try: async () => {
         const client = new Pg.Client({
-          connectionString: backend.url,
-          application_name: APPLICATION_NAME,
+          ...backend.config,
           // its acquisition cannot be interrupted: it is bounded instead
           connectionTimeoutMillis: Duration.toMillis(CONNECT_WAIT)
         })
@@ -163,19 +163,44 @@ const spanAttributesOf = (url: string): ReadonlyArray<readonly [string, unknown]
   }
 }
 
-/** The pool, ended with the scope, once the server has answered (within CONNECT_WAIT). */
+/** The name of the database a URL points to, for the pool gauges. */
+const databaseOf = (url: string): string => {
+  try {
+    const u = new URL(url)
+    return decodeURIComponent(u.pathname.slice(1)) || decodeURIComponent(u.username) || "postgres"
+  } catch {
+    return "postgres"
+  }
+}
+
+const millis = (d: Duration.DurationInput | undefined) => (d === undefined ? undefined : Duration.toMillis(d))
+
+/** The `pg` settings of a connection (the pool's, the DDL and cancel connections'). @internal */
+export const connectionConfig = (options: Options): Pg.ClientConfig => {
+  const statementTimeout = millis(options.statementTimeout)
+  return {
+    connectionString: options.url,
+    application_name: options.applicationName ?? APPLICATION_NAME,
+    ...(options.ssl === undefined ? {} : { ssl: typeof options.ssl === "boolean" ? options.ssl : tlsOf(options.ssl) }),
+    ...(statementTimeout === undefined ? {} : { statement_timeout: statementTimeout })
+  }
+}
+
+/** The pool, ended with the scope, once the server has answered (within the connect timeout). */
 const openBackend = (options: Options): Effect.Effect<Backend, SqlError, Scope.Scope> =>
   Effect.gen(function*() {
     const max = options.maxConnections ?? 10
+    const connectWait = options.connectTimeout === undefined ? CONNECT_WAIT : Duration.decode(options.connectTimeout)
+    const acquireMs = millis(options.acquireTimeout) ?? millis(options.connectTimeout)
+    const idleMs = millis(options.idleTimeout)
+    const config = connectionConfig(options)
     const pool = yield* Effect.acquireRelease(
       Effect.sync(() =>
         new Pg.Pool({
-          connectionString: options.url,
-          application_name: APPLICATION_NAME,
+          ...config,
           max,
-          ...(options.acquireTimeout === undefined
-            ? {}
-            : { connectionTimeoutMillis: Duration.toMillis(options.acquireTimeout) })
+          ...(acquireMs === undefined ? {} : { connectionTimeoutMillis: acquireMs }),
+          ...(idleMs === undefined ? {} : { idleTimeoutMillis: idleMs })
         })
       ),
       (pool, exit) => {
@@ -190,23 +215,26 @@ const openBackend = (options: Options): Effect.Effect<Backend, SqlError, Scope.S
     const backend: Backend = {
       pool,
       url: options.url,
+      config,
       max,
       pids: new WeakMap(),
       lost: new WeakMap(),
-      canceller: makeCanceller(options.url),
+      canceller: makeCanceller(config),
       nextCursor: () => `dataflow_cursor_${++cursors}`
     }
     // an idle connection's failure: the pool drops the connection itself
     pool.on("error", () => {})
     pool.on("connect", (client) => watch(backend, client))
     yield* Effect.addFinalizer(() => backend.canceller.close)
+    const unwatch = watchPool(databaseOf(options.url), pool)
+    yield* Effect.addFinalizer(() => Effect.sync(unwatch))
     // fail the layer, not the first statement, when the server cannot be reached
     yield* Effect.tryPromise({
       try: () => pool.query("SELECT 1"),
       catch: (cause) => failed(cause, "PgClient: Failed to connect")
     }).pipe(
       Effect.timeoutFail({
-        duration: CONNECT_WAIT,
+        duration: connectWait,
         onTimeout: () => failed(new Error("Connection timed out"), "PgClient: Connection timed out")
       })
     )

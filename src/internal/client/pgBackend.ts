@@ -55,15 +55,13 @@ export interface Canceller {
   readonly close: Effect.Effect<void>
 }
 
-export const makeCanceller = (url: string): Canceller => {
+export const makeCanceller = (config: Pg.ClientConfig): Canceller => {
   let connection: Promise<Pg.Client | undefined> | undefined
   let closed = false
   const open = (): Promise<Pg.Client | undefined> => {
-    const client = new Pg.Client({
-      connectionString: url,
-      application_name: APPLICATION_NAME,
-      connectionTimeoutMillis: Duration.toMillis(CANCEL_WAIT)
-    })
+    // no statement timeout on the connection that cancels statements
+    const { statement_timeout: _, ...settings } = config
+    const client = new Pg.Client({ ...settings, connectionTimeoutMillis: Duration.toMillis(CANCEL_WAIT) })
     const opened = client.connect().then(() => client, () => undefined)
     client.on("error", () => {
       if (connection === opened) connection = undefined
@@ -98,6 +96,8 @@ export const makeCanceller = (url: string): Canceller => {
 export interface Backend {
   readonly pool: Pg.Pool
   readonly url: string
+  /** The settings of every connection the client opens (URL, TLS, application name, statement timeout). */
+  readonly config: Pg.ClientConfig
   readonly max: number
   /** Each connection's server process, asked once, on its first use. */
   readonly pids: WeakMap<Pg.ClientBase, number>

@@ -82,6 +82,17 @@ const mysqlType = (column: Column, keyed: boolean): string => {
 }
 
 /** MySQL 8 and MariaDB. Uses no RETURNING, so the same code serves both. @internal */
+/**
+ * The session settings that bound a statement's run time: MariaDB's `max_statement_time`
+ * (seconds, every statement) and MySQL's `max_execution_time` (milliseconds, SELECTs only);
+ * each server refuses the other's, so both are sent and the refusal ignored.
+ * @internal
+ */
+export const statementTimeoutSql = (ms: number): ReadonlyArray<string> => [
+  `SET SESSION max_statement_time = ${Math.max(0.001, ms / 1000)}`,
+  `SET SESSION max_execution_time = ${Math.max(1, Math.round(ms))}`
+]
+
 export const mysql: Dialect = {
   name: "mysql",
   systemName: "mysql",

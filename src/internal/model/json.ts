@@ -95,7 +95,10 @@ export const decodePatch = (def: ModelDefinition, input: unknown, operation: str
 export const decodeId = (def: ModelDefinition, input: unknown, operation: string): Either.Either<unknown, ValidationError> => {
   let id: unknown
   try {
-    id = fromJson(def.pk)(input)
+    // a path segment or query value carries an integer key as digits
+    id = def.pk.kind._tag === "integer" && typeof input === "string" && /^-?\d{1,16}$/.test(input)
+      ? Number(input)
+      : fromJson(def.pk)(input)
   } catch {
     return Either.left(validation(def, operation, def.pk.field, "not a valid primary key"))
   }

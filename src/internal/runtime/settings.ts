@@ -49,3 +49,14 @@ export class CursorKey extends Context.Reference<CursorKey>()("effect-dataflow/C
 export class DefaultSchema extends Context.Reference<DefaultSchema>()("effect-dataflow/DefaultSchema", {
   defaultValue: (): string | undefined => undefined
 }) {}
+
+/**
+ * Whether node calls are counted and timed in the `Metrics` (duration, failures, rows
+ * written); on by default.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export class NodeMetrics extends Context.Reference<NodeMetrics>()("effect-dataflow/NodeMetrics", {
+  defaultValue: (): boolean => true
+}) {}

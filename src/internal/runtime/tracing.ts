@@ -5,7 +5,8 @@
  */
 import type { Fiber, Tracer } from "effect"
 import { Context, Effect } from "effect"
-import { NodeSpans } from "./settings.js"
+import { nodeRecorder } from "./metrics.js"
+import { NodeMetrics, NodeSpans } from "./settings.js"
 
 /**
  * The tracer of a runtime nothing was installed into, read through the public API once: the
@@ -24,7 +25,11 @@ export interface NodeSpan {
   <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R>
 }
 
-/** The span of a node's calls, `dataflow.<Model>.<node>` (attributes built once). @internal */
+/**
+ * The span of a node's calls, `dataflow.<Model>.<node>` (attributes built once), and its
+ * metrics (duration, failures by tag, rows written; see `metrics.ts`), unless switched off.
+ * @internal
+ */
 export const nodeSpan = (model: string, table: string, node: string): NodeSpan => {
   const options: Tracer.SpanOptions = {
     kind: "client",
@@ -32,10 +37,25 @@ export const nodeSpan = (model: string, table: string, node: string): NodeSpan =
     attributes: { "dataflow.model": model, "dataflow.node": node, "db.collection.name": table }
   }
   const name = `dataflow.${model}.${node}`
+  const record = nodeRecorder(model, node)
   return (self) =>
-    Effect.withFiberRuntime((fiber) =>
-      recording(fiber) && Context.get(fiber.currentContext, NodeSpans) ? Effect.withSpan(self, name, options) : self
-    )
+    Effect.withFiberRuntime((fiber) => {
+      const services = fiber.currentContext
+      const traced = recording(fiber) && Context.get(services, NodeSpans) ? Effect.withSpan(self, name, options) : self
+      if (!Context.get(services, NodeMetrics)) return traced
+      // wall-clock time: a test's TestClock never moves on its own
+      const start = performance.now()
+      return Effect.matchCauseEffect(traced, {
+        onSuccess: (a) => {
+          record.success(a, (performance.now() - start) / 1000)
+          return Effect.succeed(a)
+        },
+        onFailure: (cause) => {
+          record.failure(cause, (performance.now() - start) / 1000)
+          return Effect.failCause(cause)
+        }
+      })
+    })
 }
 
 /** The span of a statement the library runs itself, as `@effect/sql` names its own. @internal */

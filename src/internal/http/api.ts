@@ -1,0 +1,195 @@
+/**
+ * The `HttpApi` of a set of served models: a group per model, an endpoint per exposed node,
+ * each documented (OpenAPI) with the model's JSON Schemas and the problem responses it can
+ * give. The endpoints are implemented with raw handlers (`http/handlers.ts`) that read and
+ * decode the request themselves with the `Json` module, so the documentation schemas are never
+ * used to decode. The serving settings travel with the api as an annotation.
+ * (Internal module: not part of the public API.)
+ */
+import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import type { HttpApiDecodeError } from "@effect/platform/HttpApiError"
+import type { HttpMethod } from "@effect/platform/HttpMethod"
+import { Context, Schema } from "effect"
+import type { NodeName, Served } from "../serving/operations.js"
+import * as JS from "../serving/jsonSchema.js"
+import { Problem } from "../serving/problem.js"
+
+/** Where a tenant-scoped model's tenant comes from. @internal */
+export type TenantSource =
+  | { readonly _tag: "header"; readonly name: string }
+  | { readonly _tag: "context" }
+
+/** The serving settings of an api. @internal */
+export interface HttpSettings {
+  readonly served: ReadonlyArray<Served>
+  readonly tenant: TenantSource
+  /** Largest request body, in bytes. */
+  readonly maxBodySize: number
+  /** Longest a request may run, in milliseconds. */
+  readonly timeout: number
+  /** Path prefix of the model routes (`""` or `/api`, say). */
+  readonly prefix: string
+}
+
+/** The settings annotation. @internal */
+export class Settings extends Context.Tag("effect-dataflow/http/Settings")<Settings, HttpSettings>() {}
+
+/** A documentation-only schema: a JSON Schema under a component name. */
+const documented = (identifier: string, jsonSchema: JS.JsonSchema) =>
+  Schema.Unknown.annotations({ identifier, jsonSchema })
+
+const ref = (name: string) => `#/components/schemas/${name}`
+
+/** The names of a model's components. @internal */
+export const componentNames = (s: Served) => ({
+  Record: s.def.name,
+  Create: `${s.def.name}Create`,
+  Patch: `${s.def.name}Patch`,
+  Filter: `${s.def.name}Filter`
+})
+
+/** The component schemas of a model (records, inputs, filter). @internal */
+export const components = (s: Served) => {
+  const names = componentNames(s)
+  return [
+    documented(names.Record, JS.recordSchema(s)),
+    documented(names.Create, JS.createSchema(s)),
+    documented(names.Patch, JS.patchSchema(s)),
+    documented(names.Filter, JS.filterSchema(s, ref(names.Filter)))
+  ]
+}
+
+/** An HTTP route of a node: method, path below the model's, and the endpoint's name. */
+interface Route {
+  readonly name: string
+  readonly node: NodeName
+  readonly method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE"
+  readonly path: string
+  readonly status: number
+  readonly body: boolean
+  readonly query: ReadonlyArray<string>
+  readonly summary: string
+}
+
+/** The routes of a model's exposed nodes. @internal */
+export const routesOf = (s: Served): ReadonlyArray<Route> => {
+  const model = s.def.name
+  const all: ReadonlyArray<Route> = [
+    { name: "create", node: "create", method: "POST", path: "", status: 201, body: true, query: [], summary: `Create a ${model}` },
+    { name: "list", node: "list", method: "GET", path: "", status: 200, body: false, query: ["where", "orderBy", "limit", "offset", "cursor", "select", "total", ...(s.def.softDelete ? ["includeDeleted"] : [])], summary: `List ${model} records` },
+    { name: "search", node: "list", method: "POST", path: "/search", status: 200, body: true, query: [], summary: `List ${model} records (query in the body)` },
+    { name: "count", node: "count", method: "GET", path: "/count", status: 200, body: false, query: ["where", ...(s.def.softDelete ? ["includeDeleted"] : [])], summary: `Count ${model} records` },
+    { name: "upsert", node: "upsert", method: "POST", path: "/upsert", status: 200, body: true, query: [], summary: `Create or update a ${model} by a unique key` },
+    { name: "bulkCreate", node: "bulkCreate", method: "POST", path: "/bulk", status: 200, body: true, query: [], summary: `Create many ${model} records atomically` },
+    { name: "bulkUpdate", node: "bulkUpdate", method: "PATCH", path: "/bulk", status: 200, body: true, query: [], summary: `Update every ${model} matching a filter` },
+    { name: "bulkUpsert", node: "bulkUpsert", method: "PUT", path: "/bulk", status: 200, body: true, query: [], summary: `Create or update many ${model} records` },
+    { name: "bulkDelete", node: "bulkDelete", method: "POST", path: "/bulk-delete", status: 200, body: true, query: [], summary: `Delete every ${model} matching a filter` },
+    { name: "read", node: "read", method: "GET", path: "/:id", status: 200, body: false, query: s.def.softDelete ? ["includeDeleted"] : [], summary: `Read a ${model}` },
+    { name: "update", node: "update", method: "PATCH", path: "/:id", status: 200, body: true, query: s.def.versioned ? ["expectedVersion"] : [], summary: `Update a ${model}` },
+    { name: "delete", node: "delete", method: "DELETE", path: "/:id", status: 200, body: false, query: [], summary: `Delete a ${model}` },
+    { name: "restore", node: "restore", method: "POST", path: "/:id/restore", status: 200, body: false, query: [], summary: `Restore a deleted ${model}` }
+  ]
+  return all.filter((r) => s.nodes.has(r.node))
+}
+
+/** The problem statuses an endpoint can answer with. */
+const errorStatuses = (route: Route, settings: HttpSettings, s: Served): ReadonlyArray<number> => {
+  const statuses = new Set([400, 500, 503])
+  if (route.body) statuses.add(413)
+  if (route.path.includes(":id") && route.node !== "restore") statuses.add(404)
+  if (["create", "update", "upsert", "bulkCreate", "bulkUpsert", "bulkUpdate", "delete", "bulkDelete"].includes(route.node)) statuses.add(409)
+  if (s.def.tenantScoped && settings.tenant._tag === "context") statuses.add(401)
+  return [...statuses].sort()
+}
+
+const queryDoc: Record<string, JS.JsonSchema> = {
+  where: { type: "string", description: "a filter, as JSON" },
+  orderBy: { type: "string", description: "field names separated by commas, `-` in front for descending" },
+  limit: { type: "string", pattern: "^\\d+$", description: "page size" },
+  offset: { type: "string", pattern: "^\\d+$" },
+  cursor: { type: "string", description: "the nextCursor of the previous page" },
+  select: { type: "string", description: "field names separated by commas" },
+  total: { type: "string", enum: ["true", "false"], description: "also count every matching record" },
+  includeDeleted: { type: "string", enum: ["true", "false"] },
+  expectedVersion: { type: "string", pattern: "^\\d+$", description: "optimistic locking: the version the update expects" }
+}
+
+const bodySchema = (s: Served, route: Route): Schema.Schema<unknown> | undefined => {
+  if (!route.body) return undefined
+  const names = componentNames(s)
+  switch (route.node) {
+    case "create":
+      return documented(`${names.Create}Body`, { $ref: ref(names.Create) })
+    case "update":
+      return documented(`${names.Patch}Body`, { $ref: ref(names.Patch) })
+    case "list":
+      return documented(`${s.def.name}Query`, JS.listQuerySchema(s, ref(names.Filter)))
+    default:
+      return documented(`${s.def.name}${route.name[0]!.toUpperCase()}${route.name.slice(1)}Arguments`, JS.argumentsSchema(s, route.node, (n) => ref(names[n])))
+  }
+}
+
+/**
+ * An endpoint whose request parts are read by its raw handler, not by the api: one type for
+ * every route, whatever parts its documentation declares.
+ * @internal
+ */
+export type Endpoint = HttpApiEndpoint.HttpApiEndpoint<string, HttpMethod, unknown, unknown, unknown, unknown, unknown, unknown>
+
+/** Each documentation step changes an endpoint's type parameters; the handlers never read them. */
+const loose = (endpoint: HttpApiEndpoint.HttpApiEndpoint.Any): Endpoint => endpoint as unknown as Endpoint
+
+/** A query parameter or header as the handler reads it: text, or several texts when repeated. */
+const text = (doc: JS.JsonSchema) =>
+  Schema.optional(Schema.Union(Schema.String, Schema.Array(Schema.String)).annotations({ jsonSchema: doc }))
+
+/** The endpoint of a route, documented. */
+const endpointOf = (s: Served, settings: HttpSettings, base: string, route: Route): Endpoint => {
+  const names = componentNames(s)
+  const path = `${base}${route.path}` as HttpApiEndpoint.PathSegment
+  let endpoint = loose(HttpApiEndpoint.make(route.method)(route.name, path))
+  if (route.path.includes(":id")) endpoint = loose(endpoint.setPath(Schema.Struct({ id: Schema.String })))
+  if (route.query.length > 0) {
+    endpoint = loose(endpoint.setUrlParams(Schema.Struct(Object.fromEntries(route.query.map((q) => [q, text(queryDoc[q] ?? {})])))))
+  }
+  if (s.def.tenantScoped && settings.tenant._tag === "header") {
+    endpoint = loose(endpoint.setHeaders(Schema.Struct({
+      [settings.tenant.name]: Schema.optional(Schema.String.annotations({ jsonSchema: { type: "string", description: "the tenant" } }))
+    })))
+  }
+  const body = bodySchema(s, route)
+  if (body !== undefined) endpoint = loose(endpoint.setPayload(body))
+  endpoint = loose(endpoint.addSuccess(
+    documented(`${s.def.name}${route.name[0]!.toUpperCase()}${route.name.slice(1)}Result`, JS.resultSchema(route.node, ref(names.Record))),
+    { status: route.status }
+  ))
+  for (const status of errorStatuses(route, settings, s)) {
+    endpoint = loose(endpoint.addError(Problem.annotations(HttpApiSchema.annotations({ status }))))
+  }
+  return loose(endpoint.annotate(OpenApi.Summary, route.summary))
+}
+
+/** The group of a served model. @internal */
+export type Group = HttpApiGroup.HttpApiGroup<string, Endpoint, never>
+
+/** The group of a served model. @internal */
+export const groupOf = (s: Served, settings: HttpSettings): Group => {
+  const base = `${settings.prefix}/${s.def.table}`
+  let group: Group = HttpApiGroup.make(s.def.name)
+  for (const route of routesOf(s)) group = group.add(endpointOf(s, settings, base, route))
+  return group
+}
+
+/** The api of the served models, the settings annotated on it. @internal */
+export const make = (
+  settings: HttpSettings,
+  info: { readonly title: string; readonly version: string }
+): HttpApi.HttpApi<"DataFlow", Group, HttpApiDecodeError> => {
+  let api: HttpApi.HttpApi<"DataFlow", Group, HttpApiDecodeError> = HttpApi.make("DataFlow")
+    .annotate(Settings, settings)
+    .annotate(OpenApi.Title, info.title)
+    .annotate(OpenApi.Version, info.version)
+    .annotate(HttpApi.AdditionalSchemas, [Problem, ...settings.served.flatMap(components)])
+  for (const s of settings.served) api = api.add(groupOf(s, settings))
+  return api
+}

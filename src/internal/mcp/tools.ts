@@ -1,0 +1,102 @@
+/**
+ * The served nodes as MCP tools: one tool per exposed node (`User_create`, `User_list`, …),
+ * its input JSON Schema derived from the model (`serving/jsonSchema.ts`, with the model's
+ * record, input, patch and filter schemas under `$defs`), its result the node's JSON, its
+ * failures tool errors carrying the same problem body as HTTP.
+ * (Internal module: not part of the public API.)
+ */
+import { McpSchema, McpServer } from "@effect/ai"
+import { Effect } from "effect"
+import * as Tenant from "../../Tenant.js"
+import { MissingTenant } from "../serving/errors.js"
+import * as JS from "../serving/jsonSchema.js"
+import type { NodeName, Served } from "../serving/operations.js"
+import { invoke, readNodes } from "../serving/operations.js"
+import * as Problem from "../serving/problem.js"
+
+/** The name of a node's tool. @internal */
+export const toolName = (s: Served, node: NodeName) => `${s.def.name}_${node}`
+
+const descriptions: Record<NodeName, (model: string) => string> = {
+  create: (m) => `Create a ${m}; returns the stored record.`,
+  read: (m) => `Read a ${m} by its id.`,
+  update: (m) => `Apply a partial update to a ${m}; returns the updated record.`,
+  delete: (m) => `Delete a ${m} by its id.`,
+  restore: (m) => `Restore a deleted ${m}.`,
+  list: (m) => `List ${m} records: filter (where), order (orderBy), page (limit, cursor), project (select), count (total).`,
+  count: (m) => `Count ${m} records matching a filter.`,
+  upsert: (m) => `Create a ${m}, or update the one with the same unique key.`,
+  bulkCreate: (m) => `Create many ${m} records atomically.`,
+  bulkUpdate: (m) => `Update every ${m} matching a filter (an empty filter needs confirm).`,
+  bulkDelete: (m) => `Delete every ${m} matching a filter (an empty filter needs confirm).`,
+  bulkUpsert: (m) => `Create or update many ${m} records by a unique key.`
+}
+
+/** A node's input schema, self-contained. @internal */
+export const inputSchema = (s: Served, node: NodeName): JS.JsonSchema => {
+  const ref = (name: "Record" | "Create" | "Patch" | "Filter") => `#/$defs/${name}`
+  return {
+    ...JS.argumentsSchema(s, node, ref),
+    $defs: {
+      Create: JS.createSchema(s),
+      Patch: JS.patchSchema(s),
+      Filter: JS.filterSchema(s, ref("Filter"))
+    }
+  }
+}
+
+const text = (value: unknown) => ({ type: "text" as const, text: JSON.stringify(value) })
+
+/** Registers a tool per exposed node of each served model. @internal */
+export const register = <R>(served: ReadonlyArray<Served>, tenant: string | undefined) =>
+  Effect.gen(function*() {
+    const server = yield* McpServer.McpServer
+    const context = yield* Effect.context<R>()
+    for (const s of served) {
+      for (const node of s.nodes) {
+        const readOnly = readNodes.includes(node)
+        const tool = new McpSchema.Tool({
+          name: toolName(s, node),
+          description: descriptions[node](s.def.name),
+          inputSchema: inputSchema(s, node),
+          annotations: new McpSchema.ToolAnnotations({
+            title: `${s.def.name} ${node}`,
+            readOnlyHint: readOnly,
+            destructiveHint: node === "delete" || node === "bulkDelete" || node === "update" || node === "bulkUpdate",
+            idempotentHint: readOnly || node === "delete" || node === "update"
+          })
+        })
+        const call = (payload: unknown): Effect.Effect<unknown, unknown, R> => {
+          if (!s.def.tenantScoped) return invoke<R>(s, node, payload)
+          if (tenant === undefined) {
+            return Effect.fail(new MissingTenant({ model: s.def.name, operation: node, source: "the server's tenant option" }))
+          }
+          return Effect.flatMap(Tenant.make(tenant), (id) => Effect.provideService(invoke<R>(s, node, payload), Tenant.CurrentTenant, id))
+        }
+        yield* server.addTool({
+          tool,
+          handle: (payload) =>
+            call(payload).pipe(
+              Effect.provide(context),
+              Effect.match({
+                onSuccess: (result) =>
+                  new McpSchema.CallToolResult({
+                    isError: false,
+                    content: [text(result)],
+                    structuredContent: result
+                  }),
+                onFailure: (error) => {
+                  const problem = Problem.fromError(error)
+                  return new McpSchema.CallToolResult({ isError: true, content: [text(problem)], structuredContent: problem })
+                }
+              }),
+              Effect.catchAllCause(() =>
+                Effect.succeed(
+                  new McpSchema.CallToolResult({ isError: true, content: [text(Problem.internal)], structuredContent: Problem.internal })
+                )
+              )
+            )
+        })
+      }
+    }
+  })
