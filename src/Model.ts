@@ -177,6 +177,31 @@ export type Arithmetic<V> = [NonNullable<V>] extends [number | bigint | BigDecim
   ? { readonly $increment: NonNullable<V> } | { readonly $decrement: NonNullable<V> } | { readonly $multiply: NonNullable<V> }
   : never
 
+type KeyOfEntry<F extends Fields, E> = E extends string ? { readonly [K in E & keyof Row<F>]: Row<F>[K] }
+  : E extends ReadonlyArray<infer K extends string> ? { readonly [P in K & keyof Row<F>]: Row<F>[P] }
+  : never
+
+/**
+ * The keys `readBy` / `findBy` take: the primary key, or the fields of one declared unique
+ * constraint, as an object of their values.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type UniqueKeysOf<F extends Fields, PK extends keyof F, O> =
+  | { readonly [K in PK & keyof Row<F>]: Row<F>[K] }
+  | (O extends { readonly unique: ReadonlyArray<infer U> } ? KeyOfEntry<F, U> : never)
+
+/**
+ * The fields the library manages, present on models with the behaviour that adds them:
+ * `createdAt` / `updatedAt` (timestamps), `deletedAt` (softDelete), `version` (versioned),
+ * `tenantId` (tenantScoped).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ManagedField = "createdAt" | "updatedAt" | "deletedAt" | "version" | "tenantId"
+
 /**
  * A partial update: any declared field but the primary key; numeric fields also take an
  * {@link Arithmetic} update.
@@ -199,10 +224,16 @@ export interface Options<F extends Fields, PK extends keyof F & string> {
   readonly table?: string
   /** Primary key field; default `"id"`. */
   readonly primaryKey?: PK
-  /** Unique constraints: a field, or several for a composite constraint. */
-  readonly unique?: ReadonlyArray<(keyof F & string) | ReadonlyArray<keyof F & string>>
-  /** Indexes: a field, or several for a composite index. */
-  readonly indexes?: ReadonlyArray<(keyof F & string) | ReadonlyArray<keyof F & string>>
+  /**
+   * Unique constraints: a field, or several for a composite constraint. Managed fields
+   * (`createdAt`, `deletedAt`, …) may take part when the model has them.
+   */
+  readonly unique?: ReadonlyArray<(keyof F & string) | ManagedField | ReadonlyArray<(keyof F & string) | ManagedField>>
+  /**
+   * Indexes: a field, or several for a composite index; managed fields too
+   * (`indexes: ["createdAt"]` for a `-createdAt` sort).
+   */
+  readonly indexes?: ReadonlyArray<(keyof F & string) | ManagedField | ReadonlyArray<(keyof F & string) | ManagedField>>
   /** Manage `createdAt` / `updatedAt`; default `true`. */
   readonly timestamps?: boolean
   /** `delete` stamps `deletedAt` instead of removing the row; reads skip deleted rows. */
@@ -231,7 +262,8 @@ export type Model<
   PK extends keyof F & string,
   B extends Behaviours,
   Requires = SqlClient.SqlClient,
-  Setup = never
+  Setup = never,
+  Keys = { readonly [K in PK & keyof Row<F>]: Row<F>[K] }
 > =
   & {
     readonly name: Name
@@ -246,8 +278,12 @@ export type Model<
     readonly behaviours: B
     /** Type-level only: what the nodes require. */
     readonly "~requirements"?: Requires
+    /** Type-level only (`typeof User.Type`): the record type; undefined at run time. */
+    readonly Type: RecordOf<F, B>
+    /** Type-level only (`typeof User.Input`): `create`'s input type; undefined at run time. */
+    readonly Input: CreateInput<F, PK>
   }
-  & Node.ReadNodes<IdOf<F, PK>, CreateInput<F, PK>, RecordOf<F, B>, Requires, Setup>
+  & Node.ReadNodes<IdOf<F, PK>, CreateInput<F, PK>, RecordOf<F, B>, Requires, Setup, Keys>
   & (B["appendOnly"] extends true ? {}
     : Node.MutationNodes<
       IdOf<F, PK>,
@@ -313,7 +349,7 @@ export const make = <
   name: Name,
   schema: { readonly fields: F } | F,
   options?: O & Options<F, PK>
-): Model<Name, F, PK, BehavioursOf<O>, RequirementsOf<O>, SetupErrorOf<O>> => {
+): Model<Name, F, PK, BehavioursOf<O>, RequirementsOf<O>, SetupErrorOf<O>, UniqueKeysOf<F, PK, O>> => {
   const fields = (Schema.isSchema(schema) || "fields" in schema && typeof schema.fields === "object"
     ? (schema as { readonly fields: F }).fields
     : schema) as F
@@ -336,6 +372,8 @@ export const make = <
       tenantScoped: definition.tenantScoped
     },
     [Definition.DefinitionKey]: definition,
+    Type: undefined,
+    Input: undefined,
     ...reads,
     // append-only models do not have the mutating nodes at all, at run time as in their type
     ...(definition.appendOnly ? {} : { update, delete: del, upsert, bulkUpdate, bulkDelete, bulkUpsert }),
@@ -344,7 +382,7 @@ export const make = <
   // The internal nodes take and return plain records and have the errors of NodeErrors (from
   // which the public types are derived) plus ConfigurationError; the public types name the
   // schema's record types and keep ConfigurationError where it can happen (SetupErrorOf).
-  return model as unknown as Model<Name, F, PK, BehavioursOf<O>, RequirementsOf<O>, SetupErrorOf<O>>
+  return model as unknown as Model<Name, F, PK, BehavioursOf<O>, RequirementsOf<O>, SetupErrorOf<O>, UniqueKeysOf<F, PK, O>>
 }
 
 /**

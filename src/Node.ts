@@ -158,9 +158,18 @@ export interface BulkUpdateItemsOptions {
  * @since 0.1.0
  * @category models
  */
-export interface ReadNodes<Id, Input, R, Requires, Setup = never> {
+export interface ReadNodes<Id, Input, R, Requires, Setup = never, Keys = Partial<R>> {
   /** Inserts one record; returns it as stored (generated id, timestamps). */
   readonly create: (input: Input) => Effect.Effect<R, NodeErrors["create"] | Setup, Requires>
+  /**
+   * Inserts `input` unless a live record with the same values of `conflictOn` (the primary key
+   * by default, or a declared unique constraint) exists: then that record, unchanged (its
+   * `updatedAt` too). `created` says which. A soft-deleted match is replaced by the new record.
+   */
+  readonly createIgnore: (
+    input: Input,
+    options?: { readonly conflictOn?: ReadonlyArray<keyof R & string> }
+  ) => Effect.Effect<{ readonly record: R; readonly created: boolean }, NodeErrors["upsert"] | Setup, Requires>
   /** The record with this primary key, or `NotFound`. */
   readonly read: (
     id: Id,
@@ -189,6 +198,18 @@ export interface ReadNodes<Id, Input, R, Requires, Setup = never> {
   readonly stream: <const Q extends StreamQuery<R> = {}>(
     query?: Q
   ) => Stream.Stream<Selected<R, Q>, NodeErrors["list"] | Setup, Requires>
+  /** Whether a record matches a filter (`SELECT 1 … LIMIT 1`). */
+  readonly exists: (
+    where?: Filter<R>,
+    options?: ReadOptions
+  ) => Effect.Effect<boolean, NodeErrors["count"] | Setup, Requires>
+  /**
+   * The record with these values of a unique key — exactly the fields of the primary key or of
+   * a declared unique constraint (`User.readBy({ email })`) — or `NotFound`.
+   */
+  readonly readBy: (key: Keys, options?: ReadOptions) => Effect.Effect<R, NodeErrors["read"] | Setup, Requires>
+  /** The record with these values of a unique key, if any (see `readBy`). */
+  readonly findBy: (key: Keys, options?: ReadOptions) => Effect.Effect<Option.Option<R>, NodeErrors["find"] | Setup, Requires>
   /** Number of records matching a filter. */
   readonly count: (
     where?: Filter<R>,
@@ -293,13 +314,17 @@ export interface MutationNodes<Id, Input, Patch, Row, Field extends string, R, V
   ) => Effect.Effect<{ readonly deleted: number }, NodeErrors["bulkDelete"] | Setup, Requires>
   /**
    * Inserts or updates rows by a conflict target (default: the primary key). Duplicate keys
-   * inside one input: the last row wins. Reports exact counts.
+   * inside one input: the last row wins. Reports exact counts; with `returnRecords: true` also
+   * the stored records, one per distinct key, in input order.
    */
-  readonly bulkUpsert: (
+  readonly bulkUpsert: <O extends { readonly conflictOn?: ReadonlyArray<Field>; readonly returnRecords?: boolean } = {}>(
     rows: Iterable<Input>,
-    options?: { readonly conflictOn?: ReadonlyArray<Field> }
+    options?: O
   ) => Effect.Effect<
-    { readonly inserted: number; readonly updated: number },
+    Types.Simplify<
+      & { readonly inserted: number; readonly updated: number }
+      & (O extends { readonly returnRecords: true } ? { readonly records: ReadonlyArray<R> } : {})
+    >,
     NodeErrors["bulkUpsert"] | Setup,
     Requires
   >

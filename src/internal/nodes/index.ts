@@ -67,6 +67,9 @@ export const make = <R>(def: ModelDefinition): Nodes<R> => {
     list: withObjectArguments(def, "list", [[0, "query"]], read.list),
     findFirst: withObjectArguments(def, "findFirst", [[1, "options"]], read.findFirst),
     count: withObjectArguments(def, "count", [[1, "options"]], read.count),
+    exists: withObjectArguments(def, "exists", [[1, "options"]], read.exists),
+    findBy: withObjectArguments(def, "findBy", [[1, "options"]], read.findBy),
+    readBy: withObjectArguments(def, "readBy", [[1, "options"]], read.readBy),
     stream: (query) =>
       notAnObject(query) ? Stream.fail(invalid(def, "stream", "query", "expected an object")) : read.stream(query),
     create: create.create,
@@ -81,6 +84,7 @@ export const make = <R>(def: ModelDefinition): Nodes<R> => {
     restore: remove.restore,
     bulkDelete: withObjectArguments(def, "bulkDelete", [[1, "options"]], remove.bulkDelete),
     upsert: upsert.upsert,
+    createIgnore: withObjectArguments(def, "createIgnore", [[1, "options"]], upsert.createIgnore),
     bulkUpsert
   }
 }

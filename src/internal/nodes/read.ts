@@ -11,7 +11,7 @@ import type { ListQuery, ReadOptions, StreamQuery } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"
 import type { DecodePlan } from "../sql/rows.js"
 import { decodePlan } from "../sql/rows.js"
-import { checkId, valueProblem } from "../model/validate.js"
+import { checkId, isRecord, valueProblem } from "../model/validate.js"
 import { context } from "../runtime/context.js"
 import type { NodeContext } from "../runtime/executor.js"
 import { execute } from "../runtime/executor.js"
@@ -43,6 +43,9 @@ export interface ReadNodes<R> {
   ) => E.Effect<Option.Option<Row>, NodeErrors["list"] | ConfigurationError, R>
   readonly count: (where?: unknown, options?: ReadOptions) => E.Effect<number, NodeErrors["count"] | ConfigurationError, R>
   readonly stream: (query?: StreamQuery<Row>) => Stream.Stream<Row, NodeErrors["list"] | ConfigurationError, R>
+  readonly exists: (where?: unknown, options?: ReadOptions) => E.Effect<boolean, NodeErrors["count"] | ConfigurationError, R>
+  readonly findBy: (key: unknown, options?: ReadOptions) => E.Effect<Option.Option<Row>, NodeErrors["find"] | ConfigurationError, R>
+  readonly readBy: (key: unknown, options?: ReadOptions) => E.Effect<Row, NodeErrors["read"] | ConfigurationError, R>
 }
 
 /** Rows a page of `stream` reads when no `pageSize` is given. */
@@ -250,5 +253,67 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
     )
   }
 
-  return { read, find, list, findFirst, count, stream }
+  const existsSpan = traced(def, "exists")
+  const exists: ReadNodes<R>["exists"] = (filter, options = {}) =>
+    existsSpan(Effect.gen(function*() {
+      const ctx = yield* context<R>(def, "exists")
+      const s = ctx.statements
+      const params = new Params(s.dialect)
+      const filtered = where(s, filter, params, {
+        operation: "exists",
+        includeDeleted: options.includeDeleted === true,
+        tenant: ctx.tenant
+      })
+      if (Either.isLeft(filtered)) return yield* filtered.left
+      const rows = yield* readErrors(s, "exists")(execute(ctx, Build.exists(s, filtered.right.sql), params.values))
+      return rows.length > 0
+    }))
+
+  /** A unique key's fields and values from a key object, checked as a key. */
+  const uniqueKey = (key: unknown, operation: string) => {
+    if (!isRecord(key)) return Either.left(invalid(def, operation, "", "expected an object of a unique key's fields"))
+    const fields = Object.keys(key)
+    const same = (set: ReadonlyArray<string>) => set.length === fields.length && set.every((f) => fields.includes(f))
+    const by = same([def.pk.field]) ? [def.pk.field] : def.uniqueSets.find(same)
+    if (by === undefined) {
+      return Either.left(invalid(def, operation, "", "its fields are not the primary key or a unique constraint of the model"))
+    }
+    const values = by.map((f) => key[f])
+    for (let i = 0; i < by.length; i++) {
+      const problem = values[i] === null || values[i] === undefined ? "a key needs a value" : valueProblem(def, by[i]!, values[i])
+      if (problem !== undefined) return Either.left(invalid(def, operation, by[i]!, problem))
+    }
+    return Either.right({ by, values })
+  }
+
+  const findByKey = (key: unknown, operation: "findBy" | "readBy", includeDeleted: boolean) =>
+    Effect.gen(function*() {
+      const checked = uniqueKey(key, operation)
+      if (Either.isLeft(checked)) return yield* checked.left
+      const ctx = yield* context<R>(def, operation)
+      const statement = Build.selectByKey(ctx.statements, checked.right.by, includeDeleted)
+      const rows = yield* readErrors(ctx.statements, operation)(
+        execute(ctx, statement.text, statement.params({ key: checked.right.values, tenant: ctx.tenant }))
+      )
+      return { found: rows.length === 0 ? Option.none<Row>() : Option.some(ctx.statements.decode.decode(rows[0]!)), ...checked.right }
+    })
+
+  const findBySpan = traced(def, "findBy")
+  const findBy: ReadNodes<R>["findBy"] = (key, options = {}) =>
+    findBySpan(Effect.map(findByKey(key, "findBy", options.includeDeleted === true), (r) => r.found))
+
+  const readBySpan = traced(def, "readBy")
+  const readBy: ReadNodes<R>["readBy"] = (key, options = {}) =>
+    readBySpan(Effect.flatMap(findByKey(key, "readBy", options.includeDeleted === true), (r) =>
+      Option.isSome(r.found)
+        ? Effect.succeed(r.found.value)
+        : Effect.fail(
+          new NotFound({
+            model: def.name,
+            operation: "readBy",
+            id: r.by.length === 1 ? idOf(r.values[0]) : r.by.map((f, i) => `${f}=${String(r.values[i])}`).join(",")
+          })
+        )))
+
+  return { read, find, list, findFirst, count, stream, exists, findBy, readBy }
 }

@@ -24,7 +24,7 @@ import { where } from "../sql/where.js"
 import { insertOne } from "./create.js"
 import { selectOne } from "./read.js"
 import type { Row } from "./shared.js"
-import { compareKeys, conflictTarget, invalid, now, traced, typedErrors, yieldToEventLoop } from "./shared.js"
+import { compareKeys, conflictTarget, invalid, keyText, now, traced, typedErrors, yieldToEventLoop } from "./shared.js"
 import type { NodeErrors } from "./types.js"
 import { updateById } from "./update.js"
 
@@ -36,10 +36,18 @@ export interface UpsertNodes<R> {
     readonly update?: unknown
     readonly conflictOn?: ReadonlyArray<string>
   }) => E.Effect<{ readonly record: Row; readonly created: boolean }, NodeErrors["upsert"] | ConfigurationError, R>
+  readonly createIgnore: (
+    input: unknown,
+    options?: { readonly conflictOn?: ReadonlyArray<string> }
+  ) => E.Effect<{ readonly record: Row; readonly created: boolean }, NodeErrors["upsert"] | ConfigurationError, R>
   readonly bulkUpsert: (
     rows: Iterable<unknown>,
-    options?: { readonly conflictOn?: ReadonlyArray<string> }
-  ) => E.Effect<{ readonly inserted: number; readonly updated: number }, NodeErrors["bulkUpsert"] | ConfigurationError, R>
+    options?: { readonly conflictOn?: ReadonlyArray<string>; readonly returnRecords?: boolean }
+  ) => E.Effect<
+    { readonly inserted: number; readonly updated: number; readonly records?: ReadonlyArray<Row> },
+    NodeErrors["bulkUpsert"] | ConfigurationError,
+    R
+  >
 }
 
 /**
@@ -122,10 +130,13 @@ const prepareRows = (
 export const make = <R>(def: ModelDefinition): UpsertNodes<R> => {
   const pk = def.pk.field
 
-  const upsertSpan = traced(def, "upsert")
-  const upsert: UpsertNodes<R>["upsert"] = (args) =>
-    upsertSpan(Effect.gen(function*() {
-      const operation = "upsert"
+  /**
+   * upsert, and createIgnore (`keep`: an existing record is returned as it is, not updated —
+   * not even its `updatedAt`).
+   */
+  const upsertOrKeep = (args: Parameters<UpsertNodes<R>["upsert"]>[0], keep: boolean) =>
+    Effect.gen(function*() {
+      const operation = keep ? "createIgnore" : "upsert"
       if (!isRecord(args)) return yield* invalid(def, operation, "", "expected an object")
       const keys: Row = {}
       let created: Either.Either<Row, ValidationError>
@@ -167,7 +178,7 @@ export const make = <R>(def: ModelDefinition): UpsertNodes<R> => {
       const errors = typedErrors(s, operation)
       // one statement where the database says what it did; arithmetic updates go the other way,
       // where updateById checks their results
-      if (s.dialect.upsertInsertedFlag !== undefined && !def.softDelete && !Object.values(patch.right).some(isArith)) {
+      if (!keep && s.dialect.upsertInsertedFlag !== undefined && !def.softDelete && !Object.values(patch.right).some(isArith)) {
         const params = new Params(s.dialect)
         const text = Build.upsertReturningFlag(s, params, {
           columns: def.autoIncrement && record[pk] === undefined ? s.newColumns : s.keyedColumns,
@@ -201,13 +212,20 @@ export const make = <R>(def: ModelDefinition): UpsertNodes<R> => {
               yield* executeRaw(ctx, Build.revive(s, revive, { id, tenant: ctx.tenant }, replacement), revive.values)
               return { record: Option.getOrThrow(yield* selectOne(ctx, id, false)), created: true }
             }
-            const updated = yield* updateById(ctx, id, patch.right)
+            const updated = keep ? yield* selectOne(ctx, id, false) : yield* updateById(ctx, id, patch.right)
             return { record: Option.getOrThrow(updated), created: false }
           }))
         ),
         Object.keys(keys)
       )
-    }))
+    })
+
+  const upsertSpan = traced(def, "upsert")
+  const upsert: UpsertNodes<R>["upsert"] = (args) => upsertSpan(upsertOrKeep(args, false))
+
+  const ignoreSpan = traced(def, "createIgnore")
+  const createIgnore: UpsertNodes<R>["createIgnore"] = (input, options = {}) =>
+    ignoreSpan(upsertOrKeep({ create: input, ...(options.conflictOn === undefined ? {} : { conflictOn: options.conflictOn }) }, true))
 
   const bulkSpan = traced(def, "bulkUpsert")
   const bulkUpsert: UpsertNodes<R>["bulkUpsert"] = (rows, options = {}) =>
@@ -227,7 +245,7 @@ export const make = <R>(def: ModelDefinition): UpsertNodes<R> => {
       // last row wins for duplicate keys inside one input
       const byKey = new Map<unknown, UpsertRow>()
       for (const r of prepared.right) {
-        const key = keys.length === 1 && typeof r.key[0] !== "object" ? r.key[0] : JSON.stringify(r.key.map(String))
+        const key = keys.length === 1 && typeof r.key[0] !== "object" ? r.key[0] : keyText(r.key)
         byKey.delete(key)
         byKey.set(key, r)
       }
@@ -235,7 +253,8 @@ export const make = <R>(def: ModelDefinition): UpsertNodes<R> => {
       // rows in the same order instead of deadlocking
       const unique = [...byKey.values()].sort((a, b) => compareKeys(a.key, b.key))
       yield* Effect.annotateCurrentSpan("dataflow.rows", unique.length)
-      if (unique.length === 0) return { inserted: 0, updated: 0 }
+      const returning = options.returnRecords === true
+      if (unique.length === 0) return returning ? { inserted: 0, updated: 0, records: [] } : { inserted: 0, updated: 0 }
       const conflict = Build.conflictColumns(s, keys)
       const withTenant = (key: ReadonlyArray<unknown>) => (ctx.tenant === undefined ? key : [ctx.tenant, ...key])
       const flag = s.dialect.upsertInsertedFlag !== undefined && !def.softDelete
@@ -268,13 +287,27 @@ export const make = <R>(def: ModelDefinition): UpsertNodes<R> => {
             }
           }
         }
-        return flag
+        const counts = flag
           ? { inserted, updated: unique.length - inserted }
           : { inserted: unique.length - existing, updated: existing }
+        if (!returning) return counts
+        // the stored records, read back by key in the same transaction, in input order (the
+        // row that won for a repeated key)
+        const stored = new Map<string, Row>()
+        const size = Build.rowsPerStatement(s, conflict.length)
+        for (let start = 0; start < unique.length; start += size) {
+          const params = new Params(s.dialect)
+          const text = Build.selectByKeys(s, params, conflict, unique.slice(start, start + size).map((r) => withTenant(r.key)))
+          for (const row of yield* execute(ctx, text, params.values)) {
+            const record = s.decode.decode(row)
+            stored.set(keyText(keys.map((k) => record[k])), record)
+          }
+        }
+        return { ...counts, records: [...byKey.values()].map((r) => stored.get(keyText(r.key))!) }
       })
       return yield* retryDeadlocks(ctx, transaction(ctx, typedErrors(s, operation)(work)))
     }))
 
-  return { upsert, bulkUpsert }
+  return { upsert, createIgnore, bulkUpsert }
 }
 

@@ -369,6 +369,22 @@ export const select = (
   return `SELECT ${list} FROM ${s.table}${query.where}${query.orderBy}${s.dialect.limitOffset(query.limit, query.offset)}`
 }
 
+/** Whether a row matches a WHERE clause: `SELECT 1 … LIMIT 1`. @internal */
+export const exists = (s: ModelStatements, where: string): string =>
+  `SELECT 1 AS found FROM ${s.table}${where}${s.dialect.limitOffset(1, undefined)}`
+
+/** The live row with these values of a unique key's fields (`LIMIT 1`). @internal */
+export const selectByKey = (
+  s: ModelStatements,
+  by: ReadonlyArray<string>,
+  includeDeleted: boolean
+): Plan<{ readonly key: ReadonlyArray<unknown>; readonly tenant: string | undefined }> =>
+  cached(s, `selectByKey:${by.join(",")}:${includeDeleted}`, () =>
+    plan(s.dialect, (bind) => {
+      const scope = includeDeleted || s.notDeleted === undefined ? "" : ` AND ${s.notDeleted}`
+      return `SELECT ${s.selectList} FROM ${s.table} WHERE ${byFields(s, by, bind)}${scope}${s.dialect.limitOffset(1, undefined)}`
+    }))
+
 /** `UPDATE … SET … WHERE …` of many rows (SET values bound before the WHERE clause's). @internal */
 export const updateWhere = (s: ModelStatements, sets: ReadonlyArray<string>, where: string): string =>
   `UPDATE ${s.table} SET ${sets.join(", ")}${where}`
@@ -490,6 +506,14 @@ export const conflictingKeys = (
   const list = conflict.map((c) => s.dialect.selectExpr(c.column)).join(", ")
   return `SELECT ${list} FROM ${s.table} WHERE ${keyIn}${s.dialect.lockingRead}`
 }
+
+/** The rows with these values of `conflict` (the caller chunks under the parameter limit). @internal */
+export const selectByKeys = (
+  s: ModelStatements,
+  params: Params,
+  conflict: ReadonlyArray<DialectColumn>,
+  keys: ReadonlyArray<ReadonlyArray<unknown>>
+): string => `SELECT ${s.selectList} FROM ${s.table} WHERE ${inKeys(params, conflict, keys)}`
 
 /**
  * The keys of the live rows among `keys` (values of `conflict`, in order), locked: how many
