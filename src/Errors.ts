@@ -177,10 +177,19 @@ export class DatabaseError extends Schema.TaggedError<DatabaseError>()("Database
    * happened (then `retryable` is false); see `TransactionOutcomeUnknown` for COMMIT.
    */
   connectionLost: Schema.optional(Schema.Boolean),
+  /** A table the statement names that the database does not have, when the driver says which. */
+  table: Schema.optional(Schema.String),
+  /** A column the statement names that the table does not have (the model changed?), when the driver says which. */
+  column: Schema.optional(Schema.String),
   cause: Schema.Unknown
 }) {
   override get message(): string {
-    return `${this.model}.${this.operation}: database error${this.code === undefined ? "" : ` ${this.code}`}${
+    const missing = this.column !== undefined
+      ? `: no column "${this.column}"${this.table === undefined ? "" : ` in table "${this.table}"`} (does the table match the model?)`
+      : this.table !== undefined
+      ? `: no table "${this.table}"`
+      : ""
+    return `${this.model}.${this.operation}: database error${this.code === undefined ? "" : ` ${this.code}`}${missing}${
       this.connectionLost === true ? " (connection lost)" : ""
     }${this.retryable ? " (retryable)" : ""}`
   }

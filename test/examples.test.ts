@@ -11,7 +11,9 @@ import { promisify } from "node:util"
 import { afterAll, describe, expect, it } from "vitest"
 
 const root = resolve(import.meta.dirname, "..")
-const examples = readdirSync(join(root, "examples")).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+// servers run until stopped: each has its own test (test/example-serve.test.ts)
+const servers = new Set(["serve.ts"])
+const examples = readdirSync(join(root, "examples")).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && !servers.has(f))
 const cwd = mkdtempSync(join(tmpdir(), "df-examples-"))
 afterAll(() => rmSync(cwd, { recursive: true, force: true }))
 

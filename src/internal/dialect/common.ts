@@ -174,6 +174,12 @@ export const other = (code: string | undefined, retryable: boolean): Failure => 
   connectionLost: false
 })
 
+/** A statement naming a table or column the database does not have. */
+export const missing = (code: string | undefined, table: string | undefined, column: string | undefined): Failure => ({
+  ...other(code, false),
+  missing: { table, column }
+})
+
 export const constraint = (
   kind: "unique" | "foreignKey" | "notNull",
   code: string | undefined,

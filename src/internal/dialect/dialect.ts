@@ -38,6 +38,11 @@ export interface Failure {
    * statement took effect is unknown, unless it ran in a transaction that did not commit.
    */
   readonly connectionLost: boolean
+  /**
+   * A table or column the statement names that the database does not have (the model changed,
+   * or the table is not the model's), when the driver says which.
+   */
+  readonly missing?: { readonly table?: string | undefined; readonly column?: string | undefined } | undefined
 }
 
 /**

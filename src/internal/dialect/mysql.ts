@@ -15,6 +15,7 @@ import {
   isolationSql,
   likeEscaped,
   mysqlDatetime,
+  missing,
   noNegativeZero,
   other,
   parseJsonIfText,
@@ -190,7 +191,18 @@ export const mysql: Dialect = {
       case "ER_LOCK_WAIT_TIMEOUT":
       case "ER_CHECKREAD":
       case "ER_CON_COUNT_ERROR":
+      // a table created after the transaction's snapshot (its first use, by another
+      // connection): running the transaction again sees it
+      case "ER_TABLE_DEF_CHANGED":
         return other(code, true)
+      case "ER_BAD_FIELD_ERROR": {
+        const m = /Unknown column '([^']+)'/.exec(message)
+        return missing(code, undefined, m?.[1]?.split(".").pop())
+      }
+      case "ER_NO_SUCH_TABLE": {
+        const m = /Table '([^']+)' doesn't exist/.exec(message)
+        return missing(code, m?.[1]?.split(".").pop(), undefined)
+      }
       default:
         return shared(code, message, cause) ?? other(code, false)
     }

@@ -18,6 +18,7 @@ import {
   isolationSql,
   likeEscaped,
   noNegativeZero,
+  missing,
   onConflictSkip,
   onConflictUpdate,
   other,
@@ -182,6 +183,15 @@ export const pg: Dialect = {
       case "55P03":
       case "53300":
         return other(code, true)
+      case "42703": {
+        // column "x" does not exist / column "x" of relation "t" does not exist
+        const m = /column "([^"]+)"(?: of relation "([^"]+)")? does not exist/.exec(driverMessage(cause))
+        return missing(code, m?.[2], m?.[1])
+      }
+      case "42P01": {
+        const m = /relation "([^"]+)" does not exist/.exec(driverMessage(cause))
+        return missing(code, m?.[1], undefined)
+      }
       default:
         return shared(code, driverMessage(cause), cause) ?? other(code, false)
     }

@@ -16,6 +16,7 @@ import {
   globEscaped,
   likeEscaped,
   noNegativeZero,
+  missing,
   onConflictSkip,
   onConflictUpdate,
   other,
@@ -140,8 +141,12 @@ export const sqlite: Dialect = {
       case "SQLITE_BUSY_SNAPSHOT":
       case "SQLITE_LOCKED":
         return other(code, true)
-      default:
+      default: {
+        const column = /no such column: (?:"?\w+"?\.)?"?([^"\s]+)"?/.exec(message) ?? /has no column named "?([^"\s]+)"?/.exec(message)
+        const table = /no such table: (?:"?\w+"?\.)?"?([^"\s]+)"?/.exec(message) ?? /^table "?([^"\s]+)"? has no column/.exec(message)
+        if (column !== null || table !== null) return missing(code, table?.[1], column?.[1])
         return shared(code, message, cause) ?? other(code, false)
+      }
     }
   }
 }

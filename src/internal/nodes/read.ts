@@ -144,13 +144,14 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
         if (unknown !== undefined) return yield* invalid(def, operation, "select", `unknown field ${JSON.stringify(unknown)}`)
       }
       const params = new Params(s.dialect)
-      const filtered = where(s, query.where, params, {
-        operation,
-        includeDeleted: query.includeDeleted === true,
-        tenant: ctx.tenant
-      })
-      if (Either.isLeft(filtered)) return yield* filtered.left
+      const scope = { operation, includeDeleted: query.includeDeleted === true, tenant: ctx.tenant }
+      // with a total, the statement counts the filter's rows in a subquery written before the
+      // page's WHERE clause: the filter is bound twice, in text order
+      const counted = query.total === true ? where(s, query.where, params, scope) : undefined
+      if (counted !== undefined && Either.isLeft(counted)) return yield* counted.left
       const countParams = [...params.values]
+      const filtered = where(s, query.where, params, scope)
+      if (Either.isLeft(filtered)) return yield* filtered.left
       const order = terms.right.map((t) => `${t.direction === "desc" ? "-" : ""}${t.column.column.field}`).join(",")
       const cursorKey = yield* CursorKey
       let whereSql = filtered.right.sql
@@ -175,7 +176,8 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
         where: whereSql,
         orderBy: orderBy(s, terms.right),
         limit: query.limit === undefined ? undefined : query.limit + 1,
-        offset: query.offset
+        offset: query.offset,
+        total: counted === undefined ? undefined : { where: counted.right.sql }
       })
       const plan: DecodePlan = columns === s.columns ? s.decode : decodePlan(columns)
       return yield* readErrors(s, operation)(Effect.gen(function*() {
@@ -187,9 +189,15 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
           ? Cursor.encode(def.name, order, terms.right.map((t) => last[t.column.column.field] ?? null), cursorKey)
           : undefined
         const records = selected === undefined ? page : page.map((r) => pick(r, selected))
-        const total = query.total === true
-          ? Number((yield* execute(ctx, Build.count(s, filtered.right.sql), countParams))[0]?.n ?? 0)
-          : undefined
+        // the total of the page's own snapshot; a page that came back empty after an offset or
+        // a cursor has no row to carry it, and counts in a statement of its own
+        const total = counted === undefined
+          ? undefined
+          : rows.length > 0
+          ? Number(rows[0]!.__total)
+          : query.offset !== undefined && query.offset > 0 || query.cursor !== undefined
+          ? Number((yield* execute(ctx, Build.count(s, counted.right.sql), countParams))[0]?.n ?? 0)
+          : 0
         return {
           records,
           ...(nextCursor === undefined ? {} : { nextCursor }),

@@ -29,7 +29,9 @@ export const toDatabaseError = (dialect: Dialect.Dialect, model: string, operati
     retryable: f.retryable || (f.connectionLost && readOperations.has(operation)),
     cause,
     ...(f.code === undefined ? {} : { code: f.code }),
-    ...(f.connectionLost ? { connectionLost: true } : {})
+    ...(f.connectionLost ? { connectionLost: true } : {}),
+    ...(f.missing?.table === undefined ? {} : { table: f.missing.table }),
+    ...(f.missing?.column === undefined ? {} : { column: f.missing.column })
   })
 }
 

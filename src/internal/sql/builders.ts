@@ -363,10 +363,17 @@ export const select = (
     readonly orderBy: string
     readonly limit: number | undefined
     readonly offset: number | undefined
+    /**
+     * Also the number of rows this WHERE clause matches (`__total`), counted by a subquery of
+     * the same statement — the same snapshot as the page. Its parameters are bound where the
+     * text has it, before the page's WHERE clause.
+     */
+    readonly total?: { readonly where: string } | undefined
   }
 ): string => {
   const list = query.columns === s.columns ? s.selectList : query.columns.map((c) => s.dialect.selectExpr(c.column)).join(", ")
-  return `SELECT ${list} FROM ${s.table}${query.where}${query.orderBy}${s.dialect.limitOffset(query.limit, query.offset)}`
+  const total = query.total === undefined ? "" : `, (SELECT COUNT(*) FROM ${s.table}${query.total.where}) AS ${s.dialect.quote("__total")}`
+  return `SELECT ${list}${total} FROM ${s.table}${query.where}${query.orderBy}${s.dialect.limitOffset(query.limit, query.offset)}`
 }
 
 /** Whether a row matches a WHERE clause: `SELECT 1 … LIMIT 1`. @internal */
