@@ -181,6 +181,8 @@ export class DatabaseError extends Schema.TaggedError<DatabaseError>()("Database
   table: Schema.optional(Schema.String),
   /** A column the statement names that the table does not have (the model changed?), when the driver says which. */
   column: Schema.optional(Schema.String),
+  /** What to do about it, when the failure has a likely cause (a pooler in front, say). */
+  hint: Schema.optional(Schema.String),
   cause: Schema.Unknown
 }) {
   override get message(): string {
@@ -191,7 +193,7 @@ export class DatabaseError extends Schema.TaggedError<DatabaseError>()("Database
       : ""
     return `${this.model}.${this.operation}: database error${this.code === undefined ? "" : ` ${this.code}`}${missing}${
       this.connectionLost === true ? " (connection lost)" : ""
-    }${this.retryable ? " (retryable)" : ""}`
+    }${this.retryable ? " (retryable)" : ""}${this.hint === undefined ? "" : `: ${this.hint}`}`
   }
 }
 

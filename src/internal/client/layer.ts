@@ -57,6 +57,18 @@ export interface LayerOptions {
    * `program_name` connection attribute); default `effect-dataflow`.
    */
   readonly applicationName?: string | undefined
+  /**
+   * PostgreSQL behind a connection pooler in transaction mode (PgBouncer's `pool_mode =
+   * transaction`, most managed poolers): `"transaction"` sends no named prepared statements and
+   * keeps no session state outside a transaction (a pooler gives each transaction whichever
+   * server connection is free). Also from the URL: `?pooler=transaction` (or Prisma's
+   * `?pgbouncer=true`). An interrupted statement is then not cancelled on the server (the client
+   * cannot name the server connection it runs on): bound statements with the server's or the
+   * pooler's own timeout (`ALTER ROLE … SET statement_timeout`, PgBouncer's `query_timeout`);
+   * `statementTimeout` is refused with this option (a pooler refuses the startup parameter).
+   * PostgreSQL only. See docs/scaling.md.
+   */
+  readonly pooler?: "transaction" | undefined
   /** SQLite settings. */
   readonly sqlite?: {
     /**
@@ -99,6 +111,32 @@ export interface ServerOptions {
   readonly ssl?: boolean | SslOptions | undefined
   readonly statementTimeout?: Duration.DurationInput | undefined
   readonly applicationName?: string | undefined
+  /** Behind a transaction-mode pooler: no named statements, no session state (PostgreSQL). */
+  readonly pooler?: "transaction" | undefined
+}
+
+/**
+ * The pooler a PostgreSQL URL asks for (`?pooler=transaction`, `?pgbouncer=true`), and the URL
+ * without those parameters (the driver would send them to the server). @internal
+ */
+export const poolerOfUrl = (url: string): { readonly url: string; readonly pooler: "transaction" | undefined; readonly invalid?: string } => {
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    return { url, pooler: undefined }
+  }
+  const pooler = u.searchParams.get("pooler")
+  const pgbouncer = u.searchParams.get("pgbouncer")
+  if (pooler === null && pgbouncer === null) return { url, pooler: undefined }
+  u.searchParams.delete("pooler")
+  u.searchParams.delete("pgbouncer")
+  const rest = u.toString()
+  if (pooler !== null && pooler !== "transaction") return { url: rest, pooler: undefined, invalid: `pooler=${pooler}` }
+  if (pgbouncer !== null && pgbouncer !== "true" && pgbouncer !== "false") {
+    return { url: rest, pooler: undefined, invalid: `pgbouncer=${pgbouncer}` }
+  }
+  return { url: rest, pooler: pooler === "transaction" || pgbouncer === "true" ? "transaction" : undefined }
 }
 
 /** Where a URL points (re-exported by `DataFlow`). */
@@ -137,6 +175,25 @@ export const fromUrl = (
       CE.InvalidData([], `unsupported database URL scheme in ${JSON.stringify(redactUrl(options.url ?? ""))}`)
     )
   }
+  if (options.pooler !== undefined && options.pooler !== "transaction") {
+    return Layer.fail(CE.InvalidData(["pooler"], `pooler must be "transaction", not ${JSON.stringify(options.pooler)}`))
+  }
+  const pgUrl = target._tag === "pg" ? poolerOfUrl(target.url) : undefined
+  if (pgUrl?.invalid !== undefined) {
+    return Layer.fail(CE.InvalidData(["url"], `${pgUrl.invalid} in the URL: expected pooler=transaction or pgbouncer=true`))
+  }
+  const pooler = options.pooler ?? pgUrl?.pooler
+  if (pooler !== undefined && target._tag !== "pg") {
+    return Layer.fail(CE.InvalidData(["pooler"], `pooler: "transaction" is for PostgreSQL URLs (this one is ${target._tag === "mysql" ? "MySQL" : "SQLite"})`))
+  }
+  if (pooler !== undefined && options.statementTimeout !== undefined) {
+    return Layer.fail(
+      CE.InvalidData(
+        ["statementTimeout"],
+        "statementTimeout cannot be sent through a transaction-mode pooler (it refuses the startup parameter): set it on the server (ALTER ROLE … SET statement_timeout) or the pooler (PgBouncer's query_timeout)"
+      )
+    )
+  }
   const pool = {
     maxConnections: options.pool?.max,
     acquireTimeout: options.pool?.acquireTimeout,
@@ -151,7 +208,7 @@ export const fromUrl = (
   switch (target._tag) {
     case "pg":
       return Layer.unwrapEffect(
-        Effect.map(load("PostgreSQL", ["pg", "@effect/sql-pg"], () => import("./pg.js")), (m) => m.layer({ url: target.url, ...pool }))
+        Effect.map(load("PostgreSQL", ["pg", "@effect/sql-pg"], () => import("./pg.js")), (m) => m.layer({ url: pgUrl?.url ?? target.url, ...pool, pooler }))
       )
     case "mysql":
       return Layer.unwrapEffect(

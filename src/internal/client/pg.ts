@@ -22,6 +22,11 @@
  *
  * Nothing private of `pg` or `@effect/sql-pg` is read: a connection's server process id comes from
  * `SELECT pg_backend_pid()`, asked on the connection's first use (one round trip per connection).
+ *
+ * With `pooler: "transaction"` (PgBouncer in transaction mode in front): no named statements and
+ * no process ids (the server connection behind a client connection changes per transaction), so
+ * an interrupted statement runs to its end on the server (bounded by the server's or the
+ * pooler's timeout) and the interruption waits for it (at most CANCEL_WAIT).
  * (Internal module: not part of the public API.)
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
@@ -131,7 +136,9 @@ const makeExecutor = (
   client: SqlClient.SqlClient,
   transactions: WeakMap<Connection, Pg.PoolClient>
 ): Executor => {
-  const nameOf = namer()
+  // behind a transaction-mode pooler a named statement may be prepared on one server
+  // connection and used on another: every statement is unnamed there
+  const nameOf = backend.pooled ? () => undefined : namer()
   return {
     client,
     run: (text, params, mode, { transaction }) => {
@@ -220,7 +227,8 @@ const openBackend = (options: Options): Effect.Effect<Backend, SqlError, Scope.S
       pids: new WeakMap(),
       lost: new WeakMap(),
       canceller: makeCanceller(config),
-      nextCursor: () => `dataflow_cursor_${++cursors}`
+      nextCursor: () => `dataflow_cursor_${++cursors}`,
+      pooled: options.pooler === "transaction"
     }
     // an idle connection's failure: the pool drops the connection itself
     pool.on("error", () => {})

@@ -105,6 +105,11 @@ export interface Backend {
   readonly lost: WeakMap<Pg.ClientBase, Error>
   readonly canceller: Canceller
   readonly nextCursor: () => string
+  /**
+   * Behind a transaction-mode pooler: a connection's server process changes from one
+   * transaction to the next, so none is asked for and no statement is cancelled by it.
+   */
+  readonly pooled: boolean
 }
 
 /** Remembers a connection's failure, from its opening: it is then never handed out again. */
@@ -119,7 +124,7 @@ export const watch = (backend: Backend, client: Pg.ClientBase): void => {
  * anything else runs on it (`pg` gives the id only in a field it does not document).
  */
 export const withPid = (backend: Backend, client: Pg.ClientBase, next: () => void): void => {
-  if (backend.pids.has(client)) return next()
+  if (backend.pooled || backend.pids.has(client)) return next()
   client.query("SELECT pg_backend_pid() AS pid", (error: Error | null | undefined, result: Pg.QueryResult) => {
     const pid: unknown = error ? undefined : result.rows[0]?.pid
     if (typeof pid === "number") backend.pids.set(client, pid)

@@ -43,6 +43,8 @@ export interface Failure {
    * or the table is not the model's), when the driver says which.
    */
   readonly missing?: { readonly table?: string | undefined; readonly column?: string | undefined } | undefined
+  /** What to do about it, when the failure has a likely cause the library knows. */
+  readonly hint?: string | undefined
 }
 
 /**

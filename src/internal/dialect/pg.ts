@@ -188,6 +188,14 @@ export const pg: Dialect = {
         const m = /column "([^"]+)"(?: of relation "([^"]+)")? does not exist/.exec(driverMessage(cause))
         return missing(code, m?.[2], m?.[1])
       }
+      case "42P05":
+      case "26000":
+        // a named prepared statement the server connection does not have, or has already:
+        // the client's connections are shared by a pooler in transaction mode
+        return {
+          ...other(code, false),
+          hint: `a prepared statement ${code === "26000" ? "missing" : "already there"} on the server connection: behind a transaction-mode pooler (PgBouncer)? set DataFlow.layer's pooler: "transaction" (or ?pooler=transaction in the URL)`
+        }
       case "42P01": {
         const m = /relation "([^"]+)" does not exist/.exec(driverMessage(cause))
         return missing(code, m?.[1], undefined)

@@ -31,7 +31,8 @@ export const toDatabaseError = (dialect: Dialect.Dialect, model: string, operati
     ...(f.code === undefined ? {} : { code: f.code }),
     ...(f.connectionLost ? { connectionLost: true } : {}),
     ...(f.missing?.table === undefined ? {} : { table: f.missing.table }),
-    ...(f.missing?.column === undefined ? {} : { column: f.missing.column })
+    ...(f.missing?.column === undefined ? {} : { column: f.missing.column }),
+    ...(f.hint === undefined ? {} : { hint: f.hint })
   })
 }
 
