@@ -15,6 +15,7 @@ import * as internalLayer from "./internal/client/layer.js"
 import * as Layers from "./internal/runtime/layers.js"
 import { definitionOf } from "./internal/model/definition.js"
 import { context } from "./internal/runtime/context.js"
+import { ReadFromPrimary } from "./internal/runtime/replicas.js"
 import { CursorKey, NodeMetrics, NodeSpans, SchemaPolicy } from "./internal/runtime/settings.js"
 import { run } from "./internal/runtime/transaction.js"
 import type * as Model from "./Model.js"
@@ -42,6 +43,13 @@ export {
    * @category tracing
    */
   NodeSpans,
+  /**
+   * Whether reads go to the primary where replicas are provided; see {@link primary}.
+   *
+   * @since 0.1.0
+   * @category replicas
+   */
+  ReadFromPrimary,
   /**
    * When tables may be created: `"auto"` (default) creates missing tables on first use;
    * `"existing"` never runs DDL (a database the application does not own).
@@ -192,6 +200,23 @@ export const layerConfig: (
  * @category schema
  */
 export const schema: (name: string) => Layer.Layer<never, ConfigError.ConfigError> = Layers.schema
+
+/**
+ * Runs `effect` with its reads on the primary, where `DataFlow.layer({ replicas })` would send
+ * them to a replica: to read what it has just written (replicas lag). Transactions and writes
+ * always run on the primary; without replicas this changes nothing.
+ *
+ * @example
+ * ```ts
+ * const user = yield* User.create({ name: "Ada" })
+ * const again = yield* DataFlow.primary(User.read(user.id)) // not yet on a replica, maybe
+ * ```
+ *
+ * @since 0.1.0
+ * @category replicas
+ */
+export const primary = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.provideService(effect, ReadFromPrimary, true)
 
 /**
  * A layer that sets the schema policy: `"existing"` switches automatic DDL off.

@@ -69,6 +69,20 @@ export interface LayerOptions {
    * PostgreSQL only. See docs/scaling.md.
    */
   readonly pooler?: "transaction" | undefined
+  /**
+   * Read replicas (URLs of the same database kind, PostgreSQL or MySQL), each with a pool of
+   * the same options: reads outside a transaction (`read`, `find`, `list`, `count`, `exists`,
+   * `stream`, …) go to them in turn; writes, everything in a transaction, and reads under
+   * `DataFlow.primary` go to `url`. A replica that does not answer the health check is left out
+   * until it does (reads fall back to the primary when none answers). Replicas lag: read your
+   * own writes with `DataFlow.primary`. See docs/scaling.md.
+   */
+  readonly replicas?: ReadonlyArray<string> | undefined
+  /** How often each replica is checked, and how long it may take to answer (default 1 s and 1 s). */
+  readonly replicaCheck?: {
+    readonly interval?: Duration.DurationInput | undefined
+    readonly timeout?: Duration.DurationInput | undefined
+  } | undefined
   /** SQLite settings. */
   readonly sqlite?: {
     /**

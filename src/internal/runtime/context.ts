@@ -18,7 +18,11 @@ import { connect, onOwnConnection } from "./binding.js"
 import { stateOf } from "./clientState.js"
 import { ensure } from "./ddl.js"
 import { toDatabaseError } from "./errors.js"
+import { pick, ReadFromPrimary, ReadReplicas, readOperations } from "./replicas.js"
 import { DefaultSchema } from "./settings.js"
+
+/** The span attribute naming where a node's statements went when replicas are provided. */
+const ROUTE = "dataflow.route"
 import type { NodeContext } from "./executor.js"
 
 /** @internal */
@@ -35,7 +39,9 @@ const resolved = (
   operation: string,
   connected: Connected,
   tenancy: "row" | "schema" | "database",
-  tenant: string | undefined
+  tenant: string | undefined,
+  /** No DDL: a replica's tables are the primary's, ensured there. */
+  replica = false
 ): Effect.Effect<NodeContext, DatabaseError | ConfigurationError> => {
   const { sql } = connected
   const state = stateOf(sql)
@@ -76,7 +82,7 @@ const resolved = (
   }
   const ctx = tenant === undefined ? base : { ...base, tenant }
   const table = schema === undefined ? def.table : `${schema}.${def.table}`
-  if (state.ready.get(table) === true) return Effect.succeed(ctx)
+  if (replica || state.ready.get(table) === true) return Effect.succeed(ctx)
   const statements = base.statements
   return Effect.as(
     onOwnConnection(sql)(ensure(sql, state, table, statements.ddl, (e) => toDatabaseError(state.dialect, def.name, operation, e))),
@@ -101,7 +107,26 @@ export const context = <R>(def: ModelDefinition, operation: string): Effect.Effe
       const sql = Context.unsafeGet(services, SqlClient.SqlClient)
       const executor = Option.getOrUndefined(Context.getOption(services, ClientExecutor))
       const schema = Context.get(services, DefaultSchema)
-      return resolved(def, operation, { sql, executor, schema }, Context.get(services, Tenant.Tenancy), tenant)
+      const tenancy = Context.get(services, Tenant.Tenancy)
+      const primary = resolved(def, operation, { sql, executor, schema }, tenancy, tenant)
+      const replicas = Context.getOption(services, ReadReplicas)
+      if (replicas._tag === "None") return primary
+      if (
+        !readOperations.has(operation) || Context.get(services, ReadFromPrimary) ||
+        Option.isSome(Context.getOption(services, SqlClient.TransactionConnection))
+      ) {
+        return Effect.zipLeft(primary, Effect.annotateCurrentSpan(ROUTE, "primary"))
+      }
+      const replica = pick(replicas.value)
+      if (replica === undefined) return Effect.zipLeft(primary, Effect.annotateCurrentSpan(ROUTE, "primary"))
+      // the table is ensured on the primary; the replica has it once replayed
+      return Effect.zipRight(
+        primary,
+        Effect.zipLeft(
+          resolved(def, operation, { sql: replica.sql, executor: replica.executor, schema }, tenancy, tenant, true),
+          Effect.annotateCurrentSpan(ROUTE, replica.label)
+        )
+      )
     }
     const binding = Context.unsafeGet(services, def.instance as unknown as Context.Tag<unknown, Binding>)
     // the client is held for the node's whole run: the node is scoped (see nodes/shared.ts)
