@@ -113,6 +113,29 @@ if (available) {
       expect(routeOf("count")).toBe("primary")
     }, 60_000)
 
+    it("an instance's layerUrl takes replicas too", async () => {
+      class Reporting extends DataFlow.Instance<Reporting>()("Reporting") {}
+      const Entry = Model.make("Entry", Schema.Struct({ id: Schema.Int, text: Schema.String }), {
+        table: uniqueTable("rep_entries"),
+        instance: Reporting
+      })
+      const live = Reporting.layerUrl({ url: pgUrl, schema, replicas: [standbyUrl] })
+      const go = <A, E>(effect: Effect.Effect<A, E, Reporting>) =>
+        Effect.runPromise(effect.pipe(Effect.provide(live), Effect.withTracer(tracer)))
+      await go(Effect.asVoid(Entry.create({ text: "x" })))
+      await caughtUp()
+      await query(standbyUrl, "SELECT pg_wal_replay_pause()")
+      try {
+        const seen = await go(Effect.gen(function*() {
+          yield* Entry.create({ text: "y" })
+          return [yield* Entry.count(), yield* DataFlow.primary(Entry.count()), yield* Reporting.transaction(Entry.count())]
+        }))
+        expect(seen).toEqual([1, 2, 2])
+      } finally {
+        await query(standbyUrl, "SELECT pg_wal_replay_resume()")
+      }
+    }, 60_000)
+
     it("several replicas are read in turn", async () => {
       await run(Effect.gen(function*() {
         const routes: Array<unknown> = []

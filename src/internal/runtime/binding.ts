@@ -9,6 +9,7 @@ import type { Scope } from "effect"
 import { Context, Effect, Option } from "effect"
 import { ConfigurationError, DatabaseError } from "../../Errors.js"
 import type { Executor } from "../client/executor.js"
+import type { Replicas } from "./replicas.js"
 
 /** A client and, for the library's own clients, their executor. @internal */
 export interface Connected {
@@ -16,6 +17,8 @@ export interface Connected {
   readonly executor: Executor | undefined
   /** The schema (database) the client's layer named, if any. */
   readonly schema?: string | undefined
+  /** The client's read replicas (`DataFlow.layer({ replicas })`), if any. */
+  readonly replicas?: Replicas | undefined
 }
 
 /**

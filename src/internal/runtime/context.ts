@@ -14,7 +14,7 @@ import { ClientExecutor } from "../client/executor.js"
 import type { ModelDefinition } from "../model/definition.js"
 import { statementsFor } from "../sql/statements.js"
 import type { Binding, Connected } from "./binding.js"
-import { connect, onOwnConnection } from "./binding.js"
+import { connect, inOwnTransaction, onOwnConnection } from "./binding.js"
 import { stateOf } from "./clientState.js"
 import { ensure } from "./ddl.js"
 import { toDatabaseError } from "./errors.js"
@@ -91,6 +91,35 @@ const resolved = (
 }
 
 /**
+ * The context on the client's primary, or — for a read outside the client's transaction and
+ * outside `DataFlow.primary`, when the client has replicas that answer — on the next replica
+ * (the table ensured on the primary). The span says which (`dataflow.route`).
+ */
+const routed = (
+  def: ModelDefinition,
+  operation: string,
+  services: Context.Context<never>,
+  connected: Connected,
+  tenancy: "row" | "schema" | "database",
+  tenant: string | undefined
+): Effect.Effect<NodeContext, DatabaseError | ConfigurationError> => {
+  const primary = resolved(def, operation, connected, tenancy, tenant)
+  const replicas = connected.replicas
+  if (replicas === undefined || !readOperations.has(operation)) return primary
+  const replica = Context.get(services, ReadFromPrimary) || inOwnTransaction(services, connected.sql)
+    ? undefined
+    : pick(replicas)
+  if (replica === undefined) return Effect.zipLeft(primary, Effect.annotateCurrentSpan(ROUTE, "primary"))
+  return Effect.zipRight(
+    primary,
+    Effect.zipLeft(
+      resolved(def, operation, { ...connected, sql: replica.sql, executor: replica.executor }, tenancy, tenant, true),
+      Effect.annotateCurrentSpan(ROUTE, replica.label)
+    )
+  )
+}
+
+/**
  * The context of a node call. `R` is what the model's nodes require (its client or instance,
  * and the tenant; a Scope for an instance, provided by the node): the services read here, the
  * one place where the nodes' requirements are introduced.
@@ -107,31 +136,13 @@ export const context = <R>(def: ModelDefinition, operation: string): Effect.Effe
       const sql = Context.unsafeGet(services, SqlClient.SqlClient)
       const executor = Option.getOrUndefined(Context.getOption(services, ClientExecutor))
       const schema = Context.get(services, DefaultSchema)
-      const tenancy = Context.get(services, Tenant.Tenancy)
-      const primary = resolved(def, operation, { sql, executor, schema }, tenancy, tenant)
-      const replicas = Context.getOption(services, ReadReplicas)
-      if (replicas._tag === "None") return primary
-      if (
-        !readOperations.has(operation) || Context.get(services, ReadFromPrimary) ||
-        Option.isSome(Context.getOption(services, SqlClient.TransactionConnection))
-      ) {
-        return Effect.zipLeft(primary, Effect.annotateCurrentSpan(ROUTE, "primary"))
-      }
-      const replica = pick(replicas.value)
-      if (replica === undefined) return Effect.zipLeft(primary, Effect.annotateCurrentSpan(ROUTE, "primary"))
-      // the table is ensured on the primary; the replica has it once replayed
-      return Effect.zipRight(
-        primary,
-        Effect.zipLeft(
-          resolved(def, operation, { sql: replica.sql, executor: replica.executor, schema }, tenancy, tenant, true),
-          Effect.annotateCurrentSpan(ROUTE, replica.label)
-        )
-      )
+      const replicas = Option.getOrUndefined(Context.getOption(services, ReadReplicas))
+      return routed(def, operation, services, { sql, executor, schema, replicas }, Context.get(services, Tenant.Tenancy), tenant)
     }
     const binding = Context.unsafeGet(services, def.instance as unknown as Context.Tag<unknown, Binding>)
     // the client is held for the node's whole run: the node is scoped (see nodes/shared.ts)
     return Effect.flatMap(
       connect(binding, tenant, def.name, operation),
-      (connected) => resolved(def, operation, connected, binding.tenancy, tenant)
+      (connected) => routed(def, operation, services, connected, binding.tenancy, tenant)
     ) as Effect.Effect<NodeContext, DatabaseError | ConfigurationError>
   })

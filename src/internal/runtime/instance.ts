@@ -19,6 +19,7 @@ import type { Binding, Connected } from "./binding.js"
 import { connect } from "./binding.js"
 import { uncheckedTenant } from "./context.js"
 import * as Layers from "./layers.js"
+import { ReadReplicas } from "./replicas.js"
 import { DefaultSchema } from "./settings.js"
 import { run } from "./transaction.js"
 
@@ -26,7 +27,12 @@ import { run } from "./transaction.js"
 const connectedOf = (services: Context.Context<SqlClient.SqlClient>): Connected => {
   const sql = Context.get(services, SqlClient.SqlClient)
   const executor: Executor | undefined = Option.getOrUndefined(Context.getOption(services as Context.Context<never>, ClientExecutor))
-  return { sql, executor: executor?.client === sql ? executor : undefined, schema: Context.get(services as Context.Context<never>, DefaultSchema) }
+  return {
+    sql,
+    executor: executor?.client === sql ? executor : undefined,
+    schema: Context.get(services as Context.Context<never>, DefaultSchema),
+    replicas: Option.getOrUndefined(Context.getOption(services as Context.Context<never>, ReadReplicas))
+  }
 }
 
 /**
