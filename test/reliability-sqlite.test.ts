@@ -25,11 +25,21 @@ const databaseFile = Effect.acquireRelease(
 const ticking = <A, E, R>(self: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     let ticks = 0
-    const timer = setInterval(() => ticks++, 5)
     const start = Date.now()
+    // the longest time the event loop ran no timer (from the start to the first tick, between
+    // two ticks, from the last tick to the end)
+    let last = start
+    let longestBlock = 0
+    const timer = setInterval(() => {
+      const now = Date.now()
+      longestBlock = Math.max(longestBlock, now - last)
+      last = now
+      ticks++
+    }, 5)
     const exit = yield* Effect.exit(self)
     clearInterval(timer)
-    return { exit, ticks, ms: Date.now() - start }
+    const end = Date.now()
+    return { exit, ticks, ms: end - start, longestBlock: Math.max(longestBlock, end - last) }
   })
 
 const failureOf = (exit: Exit.Exit<unknown, unknown>) =>
@@ -84,7 +94,9 @@ describe("reliability [sqlite]", () => {
       const run = yield* ticking(Doc.bulkCreate(rows()).pipe(Effect.timeout("100 millis"), Effect.provide(layer)))
       expect(failureOf(run.exit)).toMatchObject({ _tag: "TimeoutException" })
       expect(run.ms).toBeLessThan(1000)
-      expect(run.ticks).toBeGreaterThan(5)
+      // timers ran while it wrote: the loop was never blocked for long (the whole write, not
+      // yielding, blocks it for seconds); a loaded machine may run fewer ticks, not longer blocks
+      expect(run.longestBlock).toBeLessThan(400)
       expect(yield* Doc.count().pipe(Effect.provide(layer))).toBe(0)
       // the same write, uninterrupted, is whole
       expect(yield* Doc.bulkCreate(rows()).pipe(Effect.provide(layer))).toEqual({ inserted: 300_000 })

@@ -6,7 +6,7 @@
 import type { Effect as E } from "effect"
 import { Chunk, Effect, Either, Option, Stream } from "effect"
 import type { ConfigurationError } from "../../Errors.js"
-import { InvalidCursor, NotFound } from "../../Errors.js"
+import { DatabaseError, InvalidCursor, NotFound } from "../../Errors.js"
 import type { ListQuery, ReadOptions, StreamQuery } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"
 import type { DecodePlan } from "../sql/rows.js"
@@ -14,7 +14,7 @@ import { decodePlan } from "../sql/rows.js"
 import { checkId, isRecord, valueProblem } from "../model/validate.js"
 import { context } from "../runtime/context.js"
 import type { NodeContext } from "../runtime/executor.js"
-import { execute } from "../runtime/executor.js"
+import { execute, snapshot } from "../runtime/executor.js"
 import { CursorKey } from "../runtime/settings.js"
 import * as Build from "../sql/builders.js"
 import * as Cursor from "../sql/cursor.js"
@@ -146,8 +146,17 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
       const params = new Params(s.dialect)
       const scope = { operation, includeDeleted: query.includeDeleted === true, tenant: ctx.tenant }
       // with a total, the statement counts the filter's rows in a subquery written before the
-      // page's WHERE clause: the filter is bound twice, in text order
-      const counted = query.total === true ? where(s, query.where, params, scope) : undefined
+      // page's WHERE clause: the filter is bound twice, in text order — unless binding it twice
+      // would pass the database's parameter limit: then the page and a count run as two
+      // statements in one snapshot (a repeatable-read transaction)
+      let embedded = query.total === true
+      if (embedded) {
+        const probe = new Params(s.dialect)
+        const once = where(s, query.where, probe, scope)
+        if (Either.isLeft(once)) return yield* once.left
+        embedded = 2 * probe.values.length + 2 * terms.right.length + 2 <= s.dialect.maxParams
+      }
+      const counted = embedded ? where(s, query.where, params, scope) : undefined
       if (counted !== undefined && Either.isLeft(counted)) return yield* counted.left
       const countParams = [...params.values]
       const filtered = where(s, query.where, params, scope)
@@ -180,15 +189,39 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
         total: counted === undefined ? undefined : { where: counted.right.sql }
       })
       const plan: DecodePlan = columns === s.columns ? s.decode : decodePlan(columns)
-      return yield* readErrors(s, operation)(Effect.gen(function*() {
-        const rows = yield* execute(ctx, text, params.values)
+      const pageOf = (rows: ReadonlyArray<Row>, total: number | undefined) => {
         const more = query.limit !== undefined && rows.length > query.limit
         const page = (more ? rows.slice(0, query.limit) : rows).map(plan.decode)
         const last = page[page.length - 1]
         const nextCursor = more && last !== undefined
           ? Cursor.encode(def.name, order, terms.right.map((t) => last[t.column.column.field] ?? null), cursorKey)
           : undefined
-        const records = selected === undefined ? page : page.map((r) => pick(r, selected))
+        return {
+          records: selected === undefined ? page : page.map((r) => pick(r, selected)),
+          ...(nextCursor === undefined ? {} : { nextCursor }),
+          ...(total === undefined ? {} : { total })
+        }
+      }
+      if (query.total === true && counted === undefined) {
+        // the filter alone uses half the parameters a statement may bind: two statements, one snapshot
+        const countParams = new Params(s.dialect)
+        const once = where(s, query.where, countParams, scope)
+        if (Either.isLeft(once)) return yield* once.left
+        const [rows, n] = yield* readErrors(s, operation)(snapshot(
+          ctx,
+          Effect.all([
+            execute(ctx, text, params.values),
+            Effect.map(execute(ctx, Build.count(s, once.right.sql), countParams.values), (r) => Number(r[0]?.n ?? 0))
+          ])
+        )).pipe(
+          // a read-only transaction whose COMMIT went unanswered changed nothing: read again
+          Effect.catchTag("TransactionOutcomeUnknown", (cause) =>
+            Effect.fail(new DatabaseError({ model: def.name, operation, retryable: true, cause })))
+        )
+        return pageOf(rows, n)
+      }
+      return yield* readErrors(s, operation)(Effect.gen(function*() {
+        const rows = yield* execute(ctx, text, params.values)
         // the total of the page's own snapshot; a page that came back empty after an offset or
         // a cursor has no row to carry it, and counts in a statement of its own
         const total = counted === undefined
@@ -198,11 +231,7 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
           : query.offset !== undefined && query.offset > 0 || query.cursor !== undefined
           ? Number((yield* execute(ctx, Build.count(s, counted.right.sql), countParams))[0]?.n ?? 0)
           : 0
-        return {
-          records,
-          ...(nextCursor === undefined ? {} : { nextCursor }),
-          ...(total === undefined ? {} : { total })
-        }
+        return pageOf(rows, total)
       }))
     }))
 

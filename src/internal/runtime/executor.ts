@@ -80,6 +80,17 @@ export const executeRaw = (ctx: NodeContext, text: string, params: ReadonlyArray
 export const transaction = <A, E, R>(ctx: NodeContext, self: Effect.Effect<A, E, R>): Effect.Effect<A, E | ErrorsOf<{}>, R> =>
   runTransaction(ctx.sql, self, {})
 
+/**
+ * Runs statements that must see one snapshot: in the current transaction of the node's client
+ * if there is one, else in a repeatable-read transaction of their own. @internal
+ */
+export const snapshot = <A, E, R>(ctx: NodeContext, self: Effect.Effect<A, E, R>): Effect.Effect<A, E | ErrorsOf<{}>, R> =>
+  Effect.withFiberRuntime((fiber) =>
+    inOwnTransaction(fiber.currentContext as Context.Context<never>, ctx.sql)
+      ? self
+      : runTransaction(ctx.sql, self, { isolation: "repeatable read" }) as Effect.Effect<A, E | ErrorsOf<{}>, R>
+  )
+
 /** Runs in a transaction of the node's client: the current one if there is one, else a new one. @internal */
 export const atomic = <A, E, R>(ctx: NodeContext, self: Effect.Effect<A, E, R>): Effect.Effect<A, E | ErrorsOf<{}>, R> =>
   Effect.withFiberRuntime((fiber) =>
