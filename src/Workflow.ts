@@ -110,6 +110,22 @@ type ErrorOfNode<F> = F extends (...args: ReadonlyArray<never>) => Eff.Effect<in
 export type ModelErrors<M> = { readonly [K in keyof M & NodeKey]: ErrorOfNode<M[K]> }[keyof M & NodeKey]
 
 /**
+ * What a node type can fail with.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type NodeTypeError<T> = T extends NodeType<infer E, infer _R> ? E : never
+
+/**
+ * What a node type needs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type NodeTypeRequirements<T> = T extends NodeType<infer _E, infer R> ? R : never
+
+/**
  * The registry of these models' nodes and of custom nodes: `UserCreateNode` and `User_Create`,
  * `UserReadNode` / `User_Read`, … for `Create`, `Read`, `Update`, `Delete`, `List`, `Count`,
  * `Upsert`, `BulkCreate`, `BulkUpdate`, `BulkDelete`, `BulkUpsert` (and `Restore` on soft-delete
@@ -136,8 +152,8 @@ export const registry = <
   models: Models,
   options?: { readonly nodes?: Custom }
 ): Registry<
-  ModelErrors<Models[number]> | (Custom[number] extends NodeType<infer E, infer _R> ? E : never),
-  Model.Requirements<Models[number]> | (Custom[number] extends NodeType<infer _E, infer R> ? R : never)
+  ModelErrors<Models[number]> | NodeTypeError<Custom[number]>,
+  Model.Requirements<Models[number]> | NodeTypeRequirements<Custom[number]>
 > => internalRegistry.make(models, options?.nodes ?? []) as never
 
 /**

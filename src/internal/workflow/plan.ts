@@ -66,7 +66,7 @@ const order = (ids: ReadonlyArray<string>, connections: ReadonlyArray<Connection
     const previous = connections.find((c) => c.to === walk[walk.length - 1] && rest.has(c.from))!.from
     const at = walk.indexOf(previous)
     if (at >= 0) {
-      const cycle = [...walk.slice(at).reverse(), previous]
+      const cycle = [previous, ...walk.slice(at).reverse()]
       return fail(cycle[0], "", `cycle: ${cycle.join(" → ")}`)
     }
     walk.push(previous)

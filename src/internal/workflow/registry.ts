@@ -51,7 +51,8 @@ export const custom = <I, IE, A, AE, E, R>(options: {
   readonly output: Schema.Schema<A, AE>
   readonly run: (input: I) => Effect.Effect<A, E, R>
 }): NodeType<E, R> => {
-  const decode = Schema.decodeUnknown(options.input, { onExcessProperty: "error", errors: "first" })
+  // unknown top-level names are refused before running (`parameters`); nested values may carry more
+  const decode = Schema.decodeUnknown(options.input, { errors: "first" })
   const { names, required } = parametersOf(options.input.ast)
   return {
     type: options.type,
