@@ -12,6 +12,7 @@ import type { Effect as Eff } from "effect"
 import { Effect, ParseResult, Schema } from "effect"
 import type { NodeFailed } from "./Errors.js"
 import { WorkflowError } from "./Errors.js"
+import type { NodeErrors } from "./internal/nodes/types.js"
 import * as data from "./internal/workflow/data.js"
 import * as nodeType from "./internal/workflow/nodeType.js"
 import * as planner from "./internal/workflow/plan.js"
@@ -94,7 +95,6 @@ type NodeKey =
   | "list"
   | "count"
   | "upsert"
-  | "bulkCreate"
   | "bulkUpdate"
   | "bulkDelete"
   | "bulkUpsert"
@@ -107,7 +107,11 @@ type ErrorOfNode<F> = F extends (...args: ReadonlyArray<never>) => Eff.Effect<in
  * @since 0.1.0
  * @category models
  */
-export type ModelErrors<M> = { readonly [K in keyof M & NodeKey]: ErrorOfNode<M[K]> }[keyof M & NodeKey]
+export type ModelErrors<M> =
+  | { readonly [K in keyof M & NodeKey]: ErrorOfNode<M[K]> }[keyof M & NodeKey]
+  // generic or overloaded nodes: their errors as declared
+  | (M extends { readonly bulkCreate: unknown } ? NodeErrors["bulkCreate"] : never)
+  | (M extends { readonly bulkUpdate: unknown } ? NodeErrors["bulkUpdateItems"] : never)
 
 /**
  * What a node type can fail with.
