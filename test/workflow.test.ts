@@ -325,6 +325,8 @@ forEachDatabase("workflow", (it) => {
         [Workflow.connect(base, "create", "result.id", "nowhere", "id"), { nodeId: "nowhere", path: "" }, /no such node/],
         [Workflow.connect(base, "create", "result.nope", "read", "record_id"), { nodeId: "create", path: "result.nope" }, /has no "nope"/],
         [Workflow.connect(base, "create", "result.id.x", "read", "record_id"), { nodeId: "create", path: "result.id.x" }, /has no "id.x"/],
+        [Workflow.connect(base, "create", "__proto__", "read", "record_id"), { nodeId: "create", path: "__proto__" }, /has no/],
+        [Workflow.connect(base, "create", "result.id", "read", "__proto__.id"), { nodeId: "read", path: "__proto__" }, /unknown parameter/],
         [Workflow.connect(base, "read", "result.id", "create", "id"), { nodeId: "create", path: "" }, /cycle: create → read → create/],
         [Workflow.connect(base, "create", "result.id", "read", "nope"), { nodeId: "read", path: "nope" }, /unknown parameter/],
         [Workflow.addNode(base, "UserCountNode", "c", { filters: {} }), { nodeId: "c", path: "filters" }, /unknown parameter/],
@@ -447,7 +449,9 @@ describe("workflow runtime", () => {
         .add_connection("a", "ms", "b", "ms")
         .add_connection("b", "result.ms", "c", "ms")
         .build()
-      const { results } = yield* Workflow.execute(Workflow.registry([], { nodes: [chain.node] }), chained, { concurrency: "unbounded" })
+      const { results } = yield* Workflow.runtime(Workflow.registry([], { nodes: [chain.node] })).execute(chained, {
+        concurrency: "unbounded"
+      })
       expect(chain.most()).toBe(1)
       expect(results.c!.result).toEqual({ ms: 10 })
     }))

@@ -74,9 +74,8 @@ export const missingSegment = (shape: Shape, path: ReadonlyArray<string>): numbe
         current = segment === "length" ? value : current.element
         break
       case "object": {
-        const next = current.fields[segment]
-        if (next === undefined) return i
-        current = next
+        if (!Object.hasOwn(current.fields, segment)) return i
+        current = current.fields[segment]!
       }
     }
   }
@@ -87,7 +86,7 @@ export const missingSegment = (shape: Shape, path: ReadonlyArray<string>): numbe
 export const get = (value: unknown, path: ReadonlyArray<string>): unknown => {
   let current = value
   for (const segment of path) {
-    if (typeof current !== "object" || current === null) return undefined
+    if (typeof current !== "object" || current === null || !Object.hasOwn(current, segment)) return undefined
     current = (current as Record<string, unknown>)[segment]
   }
   return current
