@@ -4,9 +4,10 @@
  * connections carrying ids, records and lists, validation before any SQL, a transaction
  * rolled back on failure, concurrency, spans, and the JSON round trip.
  */
-import { describe, expect, it } from "@effect/vitest"
+import type { SqlClient } from "@effect/sql"
+import { describe, expect, expectTypeOf, it } from "@effect/vitest"
 import { Effect, Exit, FastCheck as fc, Option, pipe, Schema } from "effect"
-import { DataFlow, Model, Workflow } from "../src/index.js"
+import { DataFlow, Model, Tenant, Workflow } from "../src/index.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 import { recordingTracer } from "./support/tracer.js"
 
@@ -389,6 +390,40 @@ forEachDatabase("workflow", (it) => {
       const { results } = yield* Workflow.execute(registry, ok, { transaction: { isolation: "serializable" } })
       expect(results.clear!.result).toMatchObject({ deleted: 3 })
       expect(yield* User.count()).toBe(0)
+    }))
+
+  it.effect("tenant-scoped models: the run needs the tenant, and its nodes see only the tenant's rows", () =>
+    Effect.gen(function*() {
+      const Task = Model.make("Task", Schema.Struct({ id: Schema.Int, title: Schema.String }), {
+        table: uniqueTable("tasks"),
+        tenantScoped: true
+      })
+      const registry = Workflow.registry([Task])
+      const workflow = Workflow.builder()
+        .add_node("TaskCreateNode", "create", { title: "write docs" })
+        .add_node("TaskListNode", "list", {})
+        .add_connection("create", "id", "list", "filter.id")
+        .build()
+      const run = Workflow.execute(registry, workflow)
+      expectTypeOf(run).toEqualTypeOf<
+        Effect.Effect<
+          Workflow.RunResult,
+          Workflow.NodeFailure<Workflow.ModelErrors<typeof Task>> | import("../src/Errors.js").WorkflowError,
+          SqlClient.SqlClient | Tenant.CurrentTenant
+        >
+      >()
+      expectTypeOf(Workflow.execute(registry, workflow, { transaction: { timeout: "1 second" } })).toEqualTypeOf<
+        Effect.Effect<
+          Workflow.RunResult,
+          | Workflow.NodeFailure<Workflow.ModelErrors<typeof Task>>
+          | import("../src/Errors.js").WorkflowError
+          | import("../src/Transaction.js").ErrorsOf<{ timeout: "1 second" }>,
+          SqlClient.SqlClient | Tenant.CurrentTenant
+        >
+      >()
+      const { results } = yield* Tenant.with(run, "acme")
+      expect(results.list!.result).toMatchObject({ count: 1, records: [{ title: "write docs", tenantId: "acme" }] })
+      expect(yield* Tenant.with(Task.count(), "globex")).toBe(0)
     }))
 
   it.effect("a run is a span with a child span per node", () =>
