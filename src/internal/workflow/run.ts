@@ -1,14 +1,16 @@
 /**
- * Running a planned workflow: each node once the nodes it reads from are done, independent
- * nodes concurrently up to a limit, connections copied from results into parameters (decoded
+ * Running a planned workflow: level by level (each node after the nodes it reads from), the
+ * independent nodes of a level concurrently up to a limit, connections copied from results into parameters (decoded
  * then, with the same decoders), a span per run and per node; optionally the whole run in one
  * transaction.
  * (Internal module: not part of the public API.)
  */
 import { SqlClient } from "@effect/sql"
-import { Deferred, Effect } from "effect"
+import { Context, Effect } from "effect"
 import { NodeFailed, WorkflowError } from "../../Errors.js"
 import type * as Transaction from "../../Transaction.js"
+import { NodeSpans } from "../runtime/settings.js"
+import { recording } from "../runtime/tracing.js"
 import { run as inTransaction } from "../runtime/transaction.js"
 import type { Plan, PlannedNode } from "./plan.js"
 import { outputPath } from "./plan.js"
@@ -28,17 +30,31 @@ export interface RunResult {
   readonly results: Readonly<Record<string, { readonly result: unknown }>>
 }
 
-const runNode = <E, R>(
-  runId: string,
-  planned: PlannedNode<E, R>,
-  done: ReadonlyMap<string, Deferred.Deferred<unknown>>,
-  permits: Effect.Semaphore
-) =>
+/** A span, made only when a tracer that records spans is installed and node spans are on (as the nodes' own). */
+const traced = (name: string, attributes: Record<string, unknown>) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  Effect.withFiberRuntime<A, E, R>((fiber) =>
+    recording(fiber) && Context.get(fiber.currentContext, NodeSpans)
+      ? Effect.withSpan(self, name, { captureStackTrace: false, attributes })
+      : self
+  )
+
+/** The nodes in levels: a node's level is one more than the highest of the nodes it reads from. */
+const levelsOf = <E, R>(plan: Plan<E, R>): ReadonlyArray<ReadonlyArray<PlannedNode<E, R>>> => {
+  const level = new Map<string, number>()
+  const levels: Array<Array<PlannedNode<E, R>>> = []
+  for (const node of plan.order) {
+    const at = node.incoming.reduce((max, c) => Math.max(max, level.get(c.from)! + 1), 0)
+    level.set(node.id, at)
+    ;(levels[at] ??= []).push(node)
+  }
+  return levels
+}
+
+const runNode = <E, R>(runId: string, planned: PlannedNode<E, R>, done: Map<string, unknown>) =>
   Effect.gen(function*() {
     let params: unknown = planned.params
     for (const c of planned.incoming) {
-      const result = yield* Deferred.await(done.get(c.from)!)
-      params = Shape.set(params, Shape.segments(c.input), Shape.get(result, outputPath(c.output)))
+      params = Shape.set(params, Shape.segments(c.input), Shape.get(done.get(c.from), outputPath(c.output)))
     }
     const input = planned.input._tag === "Some"
       ? planned.input.value
@@ -46,34 +62,38 @@ const runNode = <E, R>(
         planned.node.decode(params as Readonly<Record<string, unknown>>),
         (e) => new WorkflowError({ ...e, nodeId: planned.id })
       )
-    const result = yield* permits.withPermits(1)(
-      Effect.mapError(planned.node.run(input), (cause) => new NodeFailed({ runId, nodeId: planned.id, nodeType: planned.type, cause }))
+    const result = yield* Effect.mapError(
+      planned.node.run(input),
+      (cause) => new NodeFailed({ runId, nodeId: planned.id, nodeType: planned.type, cause })
     )
-    yield* Deferred.succeed(done.get(planned.id)!, result)
-    return result
-  }).pipe(Effect.withSpan("Workflow.node", { attributes: { "workflow.node.id": planned.id, "workflow.node.type": planned.type } }))
+    done.set(planned.id, result)
+  }).pipe(traced("Workflow.node", { "workflow.node.id": planned.id, "workflow.node.type": planned.type }))
 
 /** @internal */
 export const run = <E, R>(plan: Plan<E, R>, options: RunOptions = {}) =>
-  Effect.gen(function*() {
+  Effect.suspend(() => {
     const runId = crypto.randomUUID()
-    yield* Effect.annotateCurrentSpan("workflow.run_id", runId)
+    return runWith(runId, plan, options).pipe(
+      traced("Workflow.execute", { "workflow.run_id": runId, "workflow.nodes": plan.order.length })
+    )
+  })
+
+const runWith = <E, R>(runId: string, plan: Plan<E, R>, options: RunOptions) =>
+  Effect.gen(function*() {
     const transaction = options.transaction === undefined || options.transaction === false
       ? undefined
       : options.transaction === true
       ? {}
       : options.transaction
-    const limit = transaction !== undefined ? 1 : options.concurrency ?? 4
-    const permits = yield* Effect.makeSemaphore(limit === "unbounded" ? Number.MAX_SAFE_INTEGER : Math.max(1, limit))
-    const done = new Map<string, Deferred.Deferred<unknown>>()
-    for (const node of plan.order) done.set(node.id, yield* Deferred.make<unknown>())
-    const all = Effect.forEach(plan.order, (node) => runNode(runId, node, done, permits), { concurrency: "unbounded" })
-    const values = transaction === undefined
-      ? yield* all
-      : yield* Effect.flatMap(SqlClient.SqlClient, (sql) => inTransaction(sql, all, transaction))
+    const concurrency = transaction !== undefined ? 1 : options.concurrency ?? 4
+    const done = new Map<string, unknown>()
+    // level by level: the nodes of a level are independent; a level of one runs without a fiber of its own
+    const all = Effect.forEach(levelsOf(plan), (level) =>
+      level.length === 1 || concurrency === 1
+        ? Effect.forEach(level, (node) => runNode(runId, node, done), { discard: true })
+        : Effect.forEach(level, (node) => runNode(runId, node, done), { concurrency, discard: true }), { discard: true })
+    yield* transaction === undefined ? all : Effect.flatMap(SqlClient.SqlClient, (sql) => inTransaction(sql, all, transaction))
     const results: Record<string, { readonly result: unknown }> = {}
-    plan.order.forEach((node, i) => {
-      results[node.id] = { result: values[i] }
-    })
+    for (const node of plan.order) results[node.id] = { result: done.get(node.id) }
     return { runId, results } satisfies RunResult
-  }).pipe(Effect.withSpan("Workflow.execute", { attributes: { "workflow.nodes": plan.order.length } }))
+  })
