@@ -327,9 +327,9 @@ type TransactionErrors<O> = O extends { readonly transaction: true } ? Transacti
   : never
 
 /**
- * Checks a workflow (see {@link validate}; nothing runs when it fails), then runs it: each
- * node once the nodes it reads from are done, independent nodes concurrently (up to
- * `concurrency`), parameters fed by connections decoded just before their node runs. Each run
+ * Checks a workflow (see {@link validate}; nothing runs when it fails), then runs it level by
+ * level — each node after the nodes it reads from, the nodes of a level concurrently (up to
+ * `concurrency`) — parameters fed by connections decoded just before their node runs. Each run
  * is a span (`Workflow.execute`) with a child span per node (`Workflow.node`). A node's failure
  * is a `NodeFailed` naming the node and carrying its typed error; with `transaction` nothing
  * of the run stays.
