@@ -40,7 +40,7 @@ const text = `{
       "return_records": true
     } },
     { "id": "publish", "type": "PostUpdateNode", "params": { "fields": { "published": true } } },
-    { "id": "slug", "type": "Slugify", "params": {} },
+    { "id": "slug", "type": "Slugify" },
     { "id": "count", "type": "PostCountNode", "params": { "filter": { "published": true } } }
   ],
   "connections": [

@@ -41,7 +41,8 @@ export interface Workflow {
 export interface NodeSpec {
   readonly id: string
   readonly type: string
-  readonly params: { readonly [name: string]: unknown }
+  /** Absent: no parameters. */
+  readonly params?: { readonly [name: string]: unknown } | undefined
 }
 
 /**

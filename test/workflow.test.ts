@@ -513,7 +513,7 @@ describe("workflow runtime", () => {
           id: fc.constant(id),
           type: fc.constantFrom("UserCreateNode", "User_Read", "UserListNode", "Custom"),
           params: fc.dictionary(fc.string({ maxLength: 6 }), json, { maxKeys: 4 })
-        })
+        }, { requiredKeys: ["id", "type"] })
       )),
       connections: fc.array(
         fc.record({

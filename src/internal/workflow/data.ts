@@ -9,7 +9,8 @@ import { Function, Schema } from "effect"
 export const NodeSpec = Schema.Struct({
   id: Schema.String,
   type: Schema.String,
-  params: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  /** Absent: no parameters. */
+  params: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 })
 
 /** @internal */

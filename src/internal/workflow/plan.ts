@@ -79,7 +79,8 @@ const checkNode = <E, R>(
   incoming: ReadonlyArray<Connection>
 ): Effect.Effect<Option.Option<unknown>, WorkflowError> =>
   Effect.gen(function*() {
-    const given = new Set([...Object.keys(spec.params), ...incoming.map((c) => Shape.segments(c.input)[0]!)])
+    const params = spec.params ?? {}
+    const given = new Set([...Object.keys(params), ...incoming.map((c) => Shape.segments(c.input)[0]!)])
     if (node.parameters !== undefined) {
       for (const name of given) {
         if (!node.parameters.includes(name)) {
@@ -93,7 +94,7 @@ const checkNode = <E, R>(
       }
     }
     if (incoming.length > 0) return Option.none()
-    return Option.some(yield* Effect.mapError(node.decode(spec.params), (e) => new WorkflowError({ ...e, nodeId: spec.id })))
+    return Option.some(yield* Effect.mapError(node.decode(params), (e) => new WorkflowError({ ...e, nodeId: spec.id })))
   })
 
 /** @internal */
@@ -128,7 +129,7 @@ export const plan = <E, R>(registry: Registry<E, R>, workflow: Workflow): Effect
       const { node, spec } = byId.get(id)!
       const incoming = workflow.connections.filter((c) => c.to === id)
       const input = yield* checkNode(spec, node, incoming)
-      planned.push({ id, type: spec.type, node, params: spec.params, incoming, input })
+      planned.push({ id, type: spec.type, node, params: spec.params ?? {}, incoming, input })
     }
     return { order: planned }
   })
