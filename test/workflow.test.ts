@@ -335,6 +335,9 @@ forEachDatabase("workflow", (it) => {
         [Workflow.addNode(base, "UserUpdateNode", "u", { id: 1 }), { nodeId: "u", path: "fields" }, /missing parameter/],
         [Workflow.addNode(base, "UserCountNode", "c", { filter: { age: { $gt: "x" } } }), { nodeId: "c", path: "filter.age.$gt" }, /./],
         [Workflow.addNode(base, "UserReadNode", "r3", { id: 1, record_id: 2 }), { nodeId: "r3", path: "record_id" }, /not both/],
+        [Workflow.addNode(base, "UserBulkDeleteNode", "d", { ids: [1, "x"] }), { nodeId: "d", path: "ids.1" }, /type/],
+        [Workflow.addNode(base, "UserUpsertNode", "up", { create: ada, conflict_on: ["nope"] }), { nodeId: "up", path: "conflict_on" }, /field names/],
+        [Workflow.addNode(base, "UserBulkCreateNode", "b", { records: [], conflict_resolution: "merge" }), { nodeId: "b", path: "conflict_resolution" }, /"skip"/],
         [Workflow.connect(base, "create", "result.name", "read", "id"), { nodeId: "read", path: "id" }, /two connections/]
       ]
       for (const [workflow, expected, reason] of cases) {

@@ -257,7 +257,8 @@ const upsert: Operation = {
       const where = params.where === undefined ? undefined : yield* objectParam({ name: "where", value: params.where })
       const createValue = params.create ?? {}
       if (!isRecord(createValue)) return yield* paramError("create", "expected an object")
-      const conflictOn = (yield* oneOf(params, conflictOnNames))?.value ?? (where === undefined ? undefined : Object.keys(where))
+      const conflict = yield* oneOf(params, conflictOnNames)
+      const conflictOn = conflict?.value ?? (where === undefined ? undefined : Object.keys(where))
       const args = {
         create: { ...createValue, ...where },
         ...(params.update === undefined ? {} : { update: params.update }),
@@ -265,7 +266,7 @@ const upsert: Operation = {
       }
       return yield* Effect.mapError(Json.decodeUpsert(model, args), (e) =>
         e.path === "conflictOn"
-          ? paramError(params.conflictOn === undefined ? params.conflict_on === undefined ? "where" : "conflict_on" : "conflictOn", e.reason, e)
+          ? paramError(conflict?.name ?? "where", e.reason, e)
           : e.path.startsWith("create.") && where !== undefined && e.path.slice(7) in where
           ? paramError(`where.${e.path.slice(7)}`, e.reason, e)
           : under("")(e))
@@ -436,7 +437,7 @@ const bulkDelete: Operation = {
       if (ids !== undefined && filter !== undefined) return yield* paramError("ids", `give either ids or ${filter.name}`)
       const given = ids !== undefined ? { name: "ids", value: { [def.pk.field]: { $in: ids } } } : filter ?? { name: "filter", value: {} }
       const where = yield* Effect.mapError(filterOf(model, given), (e) =>
-        ids === undefined ? e : paramError(e.path.replace(/^ids\.[^.]+\.\$in/, "ids"), e.reason, e.cause))
+        ids === undefined ? e : paramError(e.path.replace(/^ids\.[^.]+\.\$in(?:\[(\d+)\])?/, (_, i) => i === undefined ? "ids" : `ids.${i}`), e.reason, e.cause))
       return { where, confirm: (yield* flag(params, confirmNames)) === true }
     }),
   run: (nodes, _def, input: { where?: unknown; confirm: boolean }) =>
