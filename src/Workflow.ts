@@ -378,3 +378,19 @@ export const execute = <E, R, const O extends ExecuteOptions = {}>(
 export const runtime = <E, R>(registry: Registry<E, R>) => ({
   execute: <const O extends ExecuteOptions = {}>(workflow: Workflow, options?: O) => execute(registry, workflow, options)
 })
+
+/**
+ * What a registry offers, for a tool or a language model that writes workflows: each node
+ * type once, with its other names, the parameters it takes (`undefined`: any its decoder
+ * accepts) and the groups of which one name must be given.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const catalog = (registry: Registry): ReadonlyArray<{
+  readonly type: string
+  readonly aliases: ReadonlyArray<string>
+  readonly parameters: ReadonlyArray<string> | undefined
+  readonly required: ReadonlyArray<ReadonlyArray<string>>
+}> =>
+  [...new Set(registry.types.values())].map(({ aliases, parameters, required, type }) => ({ type, aliases, parameters, required }))

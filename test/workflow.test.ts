@@ -82,6 +82,17 @@ forEachDatabase("workflow", (it) => {
         ["LogBulkCreateNode", "LogCountNode", "LogCreateNode", "LogListNode", "LogReadNode"]
       )
       expect(() => Workflow.registry([User, User])).toThrow(/two node types are named "UserCreateNode"/)
+      const entries = Workflow.catalog(registry)
+      expect(entries).toHaveLength(23)
+      expect(entries.find((e) => e.type === "UserReadNode")).toEqual({
+        type: "UserReadNode",
+        aliases: ["User_Read"],
+        parameters: ["id", "record_id", "conditions", "filter", "raise_on_not_found", "raiseOnNotFound", "include_deleted", "includeDeleted"],
+        required: [["id", "record_id", "conditions", "filter"]]
+      })
+      const params = Workflow.parametersSchema(registry, "User_Create")!
+      expect(Schema.decodeUnknownSync(params)({ data: ada })).toEqual(ada)
+      expect(() => Schema.decodeUnknownSync(params)({ data: { ...ada, age: "x" } })).toThrow(/data\.age/)
     }))
 
   it.effect("Create: flat fields (Kailash) and data (the seed), the record as stored", () =>
