@@ -330,3 +330,50 @@ export class DriverNotInstalled extends Schema.TaggedError<DriverNotInstalled>()
     }`
   }
 }
+
+/**
+ * A workflow that cannot run as given: an unknown node type, a duplicate node id, a connection
+ * to a missing node or to an output path the node does not have, a cycle, a parameter that is
+ * unknown, missing or does not decode. Names the node and the parameter path; no SQL has run
+ * for it (parameters filled by connections are decoded just before their node runs).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class WorkflowError extends Schema.TaggedError<WorkflowError>()("WorkflowError", {
+  /** The node the problem is in, when it is in one. */
+  nodeId: Schema.optional(Schema.String),
+  /** Dotted path of the parameter (or connection output) at fault, `""` for the node itself. */
+  path: Schema.String,
+  reason: Schema.String,
+  /** The decoder's own error (a `ValidationError`, an `InvalidFilter`), when there is one. */
+  cause: Schema.optional(Schema.Unknown)
+}) {
+  override get message(): string {
+    const node = this.nodeId === undefined ? "" : ` node "${this.nodeId}"`
+    const at = this.path === "" ? "" : ` at "${this.path}"`
+    return `workflow${node}${at}: ${this.reason}`
+  }
+}
+
+/**
+ * A workflow node failed while running: `cause` is the node's own typed error (a
+ * `UniqueViolation`, a `NotFound`, …). Nodes already finished keep their effects unless the
+ * workflow ran in a transaction.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NodeFailed extends Schema.TaggedError<NodeFailed>()("NodeFailed", {
+  runId: Schema.String,
+  nodeId: Schema.String,
+  nodeType: Schema.String,
+  cause: Schema.Unknown
+}) {
+  override get message(): string {
+    const inner = typeof this.cause === "object" && this.cause !== null && "message" in this.cause
+      ? `: ${String(this.cause.message)}`
+      : ""
+    return `workflow node "${this.nodeId}" (${this.nodeType}) failed${inner}`
+  }
+}

@@ -27,3 +27,5 @@ export * as Node from "./Node.js"
 export * as Tenant from "./Tenant.js"
 /** @since 0.1.0 */
 export * as Transaction from "./Transaction.js"
+/** @since 0.1.0 */
+export * as Workflow from "./Workflow.js"
