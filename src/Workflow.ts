@@ -67,7 +67,8 @@ export interface Connection {
  * @since 0.1.0
  * @category schemas
  */
-export const schema: Schema.Schema<Workflow> = data.Workflow
+export const schema: Schema.Schema<Workflow, Omit<Workflow, "connections"> & { readonly connections?: ReadonlyArray<Connection> | undefined }> =
+  data.Workflow
 
 /**
  * A node type: the names it answers to, the parameters it takes, a decoder from JSON

@@ -33,7 +33,8 @@ const cliArgs = (port: number, mcp: "stdio" | "http") => [
   "--mcp",
   mcp,
   "--expose",
-  "all"
+  "all",
+  "--workflows"
 ]
 
 const exercise = async (client: Client) => {
@@ -100,6 +101,27 @@ describe("MCP", () => {
       await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)))
       try {
         await exercise(client)
+        // a workflow of the exposed nodes as one tool call
+        const run = await client.callTool({
+          name: "workflow_execute",
+          arguments: {
+            workflow: {
+              nodes: [
+                { id: "add", type: "TaskCreateNode", params: { title: "from a workflow", done: false } },
+                { id: "open", type: "Task_Count", params: { filter: { done: false } } }
+              ]
+            }
+          }
+        })
+        expect(run.isError).toBe(false)
+        expect((run.structuredContent as { results: Record<string, { result: unknown }> }).results.add!.result).toMatchObject({ title: "from a workflow" })
+        const refused = await client.callTool({
+          name: "workflow_execute",
+          arguments: { workflow: { nodes: [{ id: "x", type: "NopeNode", params: {} }] } }
+        })
+        expect(refused.isError).toBe(true)
+        expect(refused.structuredContent).toMatchObject({ error: "WorkflowError", node: "x" })
+        await client.callTool({ name: "Task_delete", arguments: { id: (run.structuredContent as { results: { add: { result: { id: number } } } }).results.add.result.id } })
         // the HTTP API serves the same table
         const count = await (await fetch(`http://127.0.0.1:${port}/tasks/count`)).json()
         expect(count).toEqual({ count: 2 })

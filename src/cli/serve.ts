@@ -1,5 +1,5 @@
 /**
- * `effect-dataflow serve --models <module> [--url <db>] [--port <n>] [--host <h>] [--mcp stdio|http] [--expose read|all]`:
+ * `effect-dataflow serve --models <module> [--url <db>] [--port <n>] [--host <h>] [--mcp stdio|http] [--expose read|all] [--workflows]`:
  * serves the models a module exports over HTTP (`DataFlowHttp`), and over MCP (`DataFlowMcp`)
  * on stdio or at `/mcp` of the same HTTP server. The module's exported models are served (or
  * its `models` export, an array); models bound to an instance are refused (the command opens
@@ -61,19 +61,23 @@ export const serve = Command.make(
     port: Options.integer("port").pipe(Options.withDefault(3000)),
     host: Options.text("host").pipe(Options.withDefault("127.0.0.1")),
     mcp: Options.choice("mcp", ["stdio", "http"]).pipe(Options.optional, Options.withDescription("also serve MCP: on stdio, or at /mcp")),
-    expose: Options.choice("expose", ["read", "all"]).pipe(Options.withDefault("read" as const))
+    expose: Options.choice("expose", ["read", "all"]).pipe(Options.withDefault("read" as const)),
+    workflows: Options.boolean("workflows").pipe(
+      Options.withDescription("also run JSON workflows of the exposed nodes: POST /workflows/execute, the MCP tool workflow_execute")
+    )
   },
   (args) =>
     Effect.gen(function*() {
       const models = yield* load(args.models)
       const expose = Object.fromEntries(models.map((m) => [m.name, args.expose]))
       const mcp = Option.getOrUndefined(args.mcp)
-      const http = DataFlowHttp.serve(DataFlowHttp.api(models, { expose }), {
+      const workflows = args.workflows
+      const http = DataFlowHttp.serve(DataFlowHttp.api(models, { expose, workflows }), {
         port: args.port,
         host: args.host,
-        ...(mcp === "http" ? { routes: DataFlowMcp.layerHttp(models, { expose }) } : {})
+        ...(mcp === "http" ? { routes: DataFlowMcp.layerHttp(models, { expose, workflows }) } : {})
       })
-      const server = mcp === "stdio" ? Layer.merge(http, DataFlowMcp.layerStdio(models, { expose })) : http
+      const server = mcp === "stdio" ? Layer.merge(http, DataFlowMcp.layerStdio(models, { expose, workflows })) : http
       const database = DataFlow.layer(Option.isSome(args.url) ? { url: args.url.value } : {})
       // on stdio the protocol owns stdout: the address goes to stderr
       const say = mcp === "stdio" ? Console.error : Console.log

@@ -154,6 +154,12 @@ export interface ApiOptions {
   readonly timeout?: Duration.DurationInput | undefined
   /** A prefix of every model route (`/api`). */
   readonly prefix?: `/${string}` | undefined
+  /**
+   * Also serve `POST {prefix}/workflows/execute`: a JSON workflow (`{ workflow, transaction? }`,
+   * see docs/workflows.md) over the exposed nodes only, each node authorised as a direct call;
+   * results as JSON (default false).
+   */
+  readonly workflows?: boolean | undefined
   /** The OpenAPI document's title and version. */
   readonly title?: string | undefined
   readonly version?: string | undefined
@@ -223,7 +229,8 @@ export const api = <const M extends ReadonlyArray<Model.Any>>(models: M, options
     tenant: options.tenant === "context" ? { _tag: "context" } : { _tag: "header", name: options.tenant?.header ?? "x-tenant-id" },
     maxBodySize: options.maxBodySize ?? 1024 * 1024,
     timeout: D.toMillis(options.timeout ?? "30 seconds"),
-    prefix: options.prefix ?? ""
+    prefix: options.prefix ?? "",
+    workflows: options.workflows === true
   }
   // the requirements are a phantom type of the groups
   return Internal.make(settings, { title: options.title ?? "effect-dataflow", version: options.version ?? "0.1.0" }) as Api<

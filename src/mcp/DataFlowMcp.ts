@@ -38,6 +38,11 @@ export interface Options {
   readonly maxLimit?: number | undefined
   readonly defaultLimit?: number | undefined
   readonly maxRows?: number | undefined
+  /**
+   * Also a `workflow_execute` tool: a JSON workflow (`{ workflow, transaction? }`, see
+   * docs/workflows.md) over the exposed nodes only (default false).
+   */
+  readonly workflows?: boolean | undefined
 }
 
 /**
@@ -74,7 +79,7 @@ export const tools = <const M extends ReadonlyArray<Model.Any>>(
   models: M,
   options: Options = {}
 ): Layer.Layer<never, never, McpServer.McpServer | RequirementsOf<M>> =>
-  Layer.effectDiscard(register<RequirementsOf<M>>(servedOf(models, options), options.tenant))
+  Layer.effectDiscard(register<RequirementsOf<M>>(servedOf(models, options), options.tenant, options.workflows === true))
 
 const info = (options: Options) => ({ name: options.name ?? "effect-dataflow", version: options.version ?? "0.1.0" })
 

@@ -29,6 +29,8 @@ export interface HttpSettings {
   readonly timeout: number
   /** Path prefix of the model routes (`""` or `/api`, say). */
   readonly prefix: string
+  /** Whether `POST {prefix}/workflows/execute` is served. */
+  readonly workflows?: boolean | undefined
 }
 
 /** The settings annotation. @internal */

@@ -15,6 +15,8 @@ import { MalformedRequest, MissingTenant, PayloadTooLarge, RequestTimeout, Unaut
 import type { Forbidden } from "../serving/errors.js"
 import type { NodeName, Served } from "../serving/operations.js"
 import { invoke } from "../serving/operations.js"
+import * as Workflows from "../serving/workflows.js"
+import type { Registry } from "../workflow/registry.js"
 import * as Problem from "../serving/problem.js"
 import type { HttpSettings } from "./api.js"
 
@@ -32,8 +34,8 @@ export type Authorize<R> = (call: Call) => Effect.Effect<void, Forbidden | Unaut
 export const problemResponse = (problem: Problem.Problem) =>
   HttpServerResponse.unsafeJson(problem, { status: problem.status, contentType: "application/problem+json" })
 
-/** The body, at most `limit` bytes, as JSON (an empty body is absent). */
-const readJson = (request: HttpServerRequest.HttpServerRequest, limit: number) =>
+/** The body, at most `limit` bytes, as JSON (an empty body is absent). @internal */
+export const readJson = (request: HttpServerRequest.HttpServerRequest, limit: number) =>
   Effect.gen(function*() {
     const type = request.headers["content-type"]
     if (type !== undefined && !/^application\/([a-z.+-]*\+)?json\b/i.test(type.trim())) {
@@ -115,8 +117,8 @@ const queryArgs = (s: Served, node: string, query: Query, names: ReadonlyArray<s
     return args
   })
 
-/** The tenant of a request to a tenant-scoped model, from its source. */
-const tenantOf = (s: Served, node: string, settings: HttpSettings, request: HttpServerRequest.HttpServerRequest) => {
+/** The tenant of a request to a tenant-scoped model, from its source. @internal */
+export const tenantOf = (s: Served, node: string, settings: HttpSettings, request: HttpServerRequest.HttpServerRequest) => {
   if (!s.def.tenantScoped) return Effect.succeed(undefined)
   if (settings.tenant._tag === "context") {
     return Effect.flatMap(Effect.serviceOption(Tenant.CurrentTenant), (tenant) =>
@@ -168,3 +170,37 @@ export const handler = <R, AR>(
     )
     return HttpServerResponse.unsafeJson(result, { status: route.status })
   }).pipe(Effect.catchAll((error) => Effect.succeed(problemResponse(Problem.fromError(error)))))
+
+/**
+ * `POST …/workflows/execute`: a JSON workflow over the exposed nodes (`serving/workflows.ts`),
+ * each node authorised as a direct call, the tenant from its source, under the request timeout.
+ * @internal
+ */
+export const workflowHandler = <R, AR>(
+  settings: HttpSettings,
+  registry: Registry,
+  authorize: Authorize<AR> | undefined
+) =>
+(request: HttpServerRequest.HttpServerRequest) =>
+  Effect.gen(function*() {
+    const body = yield* readJson(request, settings.maxBodySize)
+    const result = yield* Workflows.execute(settings.served, registry, body, {
+      tenant: (s, node) =>
+        Effect.flatMap(
+          tenantOf(s, node, settings, request) as Effect.Effect<Tenant.TenantId | undefined, unknown>,
+          (t): Effect.Effect<Tenant.TenantId, unknown> => t === undefined ? Effect.fail(new Unauthorized({ reason: "no tenant" })) : Effect.succeed(t)
+        ),
+      authorize: (s, node, tenant) =>
+        authorize === undefined ? Effect.void : authorize({ model: s.def.name, node: node as NodeName, tenant })
+    }).pipe(
+      Effect.timeoutFail({
+        duration: settings.timeout,
+        onTimeout: () => new RequestTimeout({ model: "Workflow", operation: "execute", timeout: settings.timeout })
+      })
+    )
+    return HttpServerResponse.unsafeJson(result, { status: 200 })
+  }).pipe(Effect.catchAll((error) => Effect.succeed(problemResponse(Problem.fromError(error))))) as Effect.Effect<
+    HttpServerResponse.HttpServerResponse,
+    never,
+    R | AR
+  >

@@ -8,7 +8,7 @@
  */
 import type { HttpApi, HttpApiGroup } from "@effect/platform"
 import { HttpApiBuilder, HttpApiSwagger, HttpLayerRouter, HttpServerResponse } from "@effect/platform"
-import type { HttpServerRequest } from "@effect/platform/HttpServerRequest"
+import { HttpServerRequest } from "@effect/platform/HttpServerRequest"
 import type { HttpApiMiddleware } from "@effect/platform"
 import { Cause, Context, Effect, Layer } from "effect"
 import { prometheus } from "../../Metrics.js"
@@ -16,7 +16,8 @@ import * as Problem from "../serving/problem.js"
 import type { Group, HttpSettings } from "./api.js"
 import { routesOf, Settings } from "./api.js"
 import type { Authorize } from "./handlers.js"
-import { handler, problemResponse } from "./handlers.js"
+import { handler, problemResponse, workflowHandler } from "./handlers.js"
+import { registryOf } from "../serving/workflows.js"
 
 /** Options of serving an api. @internal */
 export interface ServeOptions<AR, HR> {
@@ -96,6 +97,13 @@ export const layer = <Groups extends HttpApiGroup.HttpApiGroup.Any, E, ApiR, R, 
               Effect.succeed(problemResponse(Problem.make(503, "Unhealthy", "the database does not answer", { retryable: true })))
             )
           )
+        )
+      }
+      if (settings.workflows === true) {
+        yield* router.add(
+          "POST",
+          `${settings.prefix}/workflows/execute` as `/${string}`,
+          Effect.flatMap(HttpServerRequest, workflowHandler<R, AR>(settings, registryOf(settings.served), options.authorize))
         )
       }
       if (paths.metrics !== false) {

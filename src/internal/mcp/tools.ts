@@ -13,6 +13,8 @@ import * as JS from "../serving/jsonSchema.js"
 import type { NodeName, Served } from "../serving/operations.js"
 import { invoke, readNodes } from "../serving/operations.js"
 import * as Problem from "../serving/problem.js"
+import * as Workflows from "../serving/workflows.js"
+import { registryOf } from "../serving/workflows.js"
 
 /** The name of a node's tool. @internal */
 export const toolName = (s: Served, node: NodeName) => `${s.def.name}_${node}`
@@ -48,10 +50,56 @@ export const inputSchema = (s: Served, node: NodeName): JS.JsonSchema => {
 const text = (value: unknown) => ({ type: "text" as const, text: JSON.stringify(value) })
 
 /** Registers a tool per exposed node of each served model. @internal */
-export const register = <R>(served: ReadonlyArray<Served>, tenant: string | undefined) =>
+export const register = <R>(served: ReadonlyArray<Served>, tenant: string | undefined, workflows = false) =>
   Effect.gen(function*() {
     const server = yield* McpServer.McpServer
     const context = yield* Effect.context<R>()
+    const respond = (effect: Effect.Effect<unknown, unknown, R>) =>
+      effect.pipe(
+        Effect.provide(context),
+        Effect.match({
+          onSuccess: (result) =>
+            new McpSchema.CallToolResult({
+              isError: false,
+              content: [text(result)],
+              structuredContent: result
+            }),
+          onFailure: (error) => {
+            const problem = Problem.fromError(error)
+            return new McpSchema.CallToolResult({ isError: true, content: [text(problem)], structuredContent: problem })
+          }
+        }),
+        Effect.catchAllCause(() =>
+          Effect.succeed(
+            new McpSchema.CallToolResult({ isError: true, content: [text(Problem.internal)], structuredContent: Problem.internal })
+          )
+        )
+      )
+    if (workflows) {
+      const registry = registryOf(served)
+      yield* server.addTool({
+        tool: new McpSchema.Tool({
+          name: "workflow_execute",
+          description:
+            "Run a workflow of the exposed nodes: { workflow: { nodes: [{ id, type, params }], connections: [{ from, output, to, input }] }, transaction?: boolean }; node types are <Model>_<Node> (e.g. User_Create) or <Model><Node>Node. Returns { runId, results: { [nodeId]: { result } } }.",
+          inputSchema: {
+            type: "object",
+            properties: { workflow: { type: "object" }, transaction: { type: "boolean" } },
+            required: ["workflow"],
+            additionalProperties: false
+          },
+          annotations: new McpSchema.ToolAnnotations({ title: "Run a workflow", readOnlyHint: false, destructiveHint: true })
+        }),
+        handle: (payload) =>
+          respond(Workflows.execute<unknown, never>(served, registry, payload, {
+            tenant: (s, node) =>
+              tenant === undefined
+                ? Effect.fail(new MissingTenant({ model: s.def.name, operation: node, source: "the server's tenant option" }))
+                : Tenant.make(tenant),
+            authorize: () => Effect.void
+          }))
+      })
+    }
     for (const s of served) {
       for (const node of s.nodes) {
         const readOnly = readNodes.includes(node)
@@ -73,30 +121,7 @@ export const register = <R>(served: ReadonlyArray<Served>, tenant: string | unde
           }
           return Effect.flatMap(Tenant.make(tenant), (id) => Effect.provideService(invoke<R>(s, node, payload), Tenant.CurrentTenant, id))
         }
-        yield* server.addTool({
-          tool,
-          handle: (payload) =>
-            call(payload).pipe(
-              Effect.provide(context),
-              Effect.match({
-                onSuccess: (result) =>
-                  new McpSchema.CallToolResult({
-                    isError: false,
-                    content: [text(result)],
-                    structuredContent: result
-                  }),
-                onFailure: (error) => {
-                  const problem = Problem.fromError(error)
-                  return new McpSchema.CallToolResult({ isError: true, content: [text(problem)], structuredContent: problem })
-                }
-              }),
-              Effect.catchAllCause(() =>
-                Effect.succeed(
-                  new McpSchema.CallToolResult({ isError: true, content: [text(Problem.internal)], structuredContent: Problem.internal })
-                )
-              )
-            )
-        })
+        yield* server.addTool({ tool, handle: (payload) => respond(call(payload)) })
       }
     }
   })

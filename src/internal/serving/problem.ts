@@ -23,7 +23,9 @@ export const Problem = Schema.Struct({
   columns: Schema.optional(Schema.Array(Schema.String)),
   rowIndex: Schema.optional(Schema.Int),
   /** Sending the same request again can succeed. */
-  retryable: Schema.optional(Schema.Boolean)
+  retryable: Schema.optional(Schema.Boolean),
+  /** The workflow node the failure belongs to (`POST /workflows/execute`). */
+  node: Schema.optional(Schema.String)
 }).annotations({ identifier: "Problem", description: "An error (RFC 9457 problem details); never carries a field value" })
 
 /** @internal */
@@ -86,6 +88,14 @@ export const fromError = (error: unknown): Problem => {
   if (typeof error !== "object" || error === null || typeof (error as Fields)._tag !== "string") return internal
   const f = error as Fields
   const tag = f._tag as string
+  // a workflow node's failure: its own error's problem, naming the node
+  if (tag === "NodeFailed" && typeof f.nodeId === "string") return { ...fromError(f.cause), node: f.nodeId }
+  if (tag === "WorkflowError") {
+    return make(400, tag, typeof f.reason === "string" ? f.reason : tag, {
+      ...(typeof f.nodeId === "string" ? { node: f.nodeId } : {}),
+      ...(typeof f.path === "string" && f.path !== "" ? { field: f.path } : {})
+    })
+  }
   const retryableDb = tag === "DatabaseError" && f.retryable === true
   const status = tag === "DatabaseError" ? (retryableDb ? 503 : 500) : statusOf[tag]
   if (status === undefined) return internal

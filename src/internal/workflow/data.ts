@@ -29,7 +29,8 @@ export const Connection = Schema.Struct({
 export const Workflow = Schema.Struct({
   name: Schema.optional(Schema.String),
   nodes: Schema.Array(NodeSpec),
-  connections: Schema.Array(Connection)
+  // a workflow of independent nodes may leave its connections out
+  connections: Schema.optionalWith(Schema.Array(Connection), { default: () => [] })
 })
 
 /** @internal */

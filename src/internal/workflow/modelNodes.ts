@@ -484,7 +484,8 @@ export const nodeTypes = <E, R>(model: Model.Any): ReadonlyArray<NodeType<E, R>>
       required: op.required,
       decode: (params) => op.decode(model, def, params),
       run: (input) => op.run(nodes, def, input as never) as Effect.Effect<unknown, E, R>,
-      output: op.output(record)
+      output: op.output(record),
+      origin: { model: def.name, node }
     }
   })
 }

@@ -28,6 +28,8 @@ export interface NodeType<E = unknown, R = unknown> {
   readonly run: (input: unknown) => Effect.Effect<unknown, E, R>
   /** The shape of `result`. */
   readonly output: Shape
+  /** A model's node: which model and node it runs (serving checks exposure and encodes records). */
+  readonly origin?: { readonly model: string; readonly node: string } | undefined
 }
 
 /** A `WorkflowError` for a parameter (the node id is added by the caller). @internal */
