@@ -112,6 +112,10 @@ const runSuite = (dir: string, log: string, selection: Selection): Promise<Run> 
 
 const occurrences = (text: string, search: string) => text.split(search).length - 1
 
+/** The test files of failures named "file > test" (or "the run: …"). */
+const filesFailing = (failed: ReadonlyArray<string>) =>
+  [...new Set(failed.map((f) => f.split(/ > | \(the file/)[0]!))].join(", ")
+
 type Outcome =
   | { readonly _tag: "caught"; readonly by: ReadonlyArray<string>; readonly seconds: number }
   | { readonly _tag: "escaped"; readonly seconds: number }
@@ -234,7 +238,7 @@ const main = async () => {
       ? `stale: ${o.reason}`
       : o._tag === "escaped"
       ? "ESCAPED"
-      : `caught (${o.by.length} failing: ${o.by[0]!.replace(/\s+/g, " ").slice(0, 110)})`
+      : `caught by ${o.by.length} failing in ${filesFailing(o.by)}: ${o.by[0]!.replace(/\s+/g, " ").slice(0, 110)}`
     return [m.name, result, m.breaks] as const
   })
   const width = Math.max(...rows.map(([name]) => name.length), "mutation".length)

@@ -36,8 +36,12 @@ const makeModel = (softDelete: boolean) =>
 
 const input = (count: number): Array<Input> => Array.from({ length: count }, (_, i) => ({ slug: `s${i}`, code: `c${i}`, n: i }))
 
-/** Two rows that are there before every failed write, and must be untouched after it. */
-const kept: ReadonlyArray<Input> = [{ slug: "k0", code: "kc0", n: -1 }, { slug: "k1", code: "kc1", n: -2 }]
+/**
+ * Two rows that are there before every failed write, and must be untouched after it. Their
+ * slugs sort after every slug of `input` ("s0" … "s10000"): bulkUpsert writes its rows in the
+ * order of their conflict keys, so a bad row updating one of them is written in the last chunk.
+ */
+const kept: ReadonlyArray<Input> = [{ slug: "z0", code: "kc0", n: -1 }, { slug: "z1", code: "kc1", n: -2 }]
 
 /** The same rows as an array, a Stream, a Stream of a generator, and a plain generator. */
 const sources = (rows: ReadonlyArray<Input>): ReadonlyArray<readonly [string, Iterable<Input> | Stream.Stream<Input>]> => [
@@ -139,7 +143,7 @@ forEachDatabase("atomicity", (it, db) => {
         const M = makeModel(softDelete)
         yield* M.bulkCreate(kept)
         const rows = input(chunk + 1)
-        rows[chunk] = notAnInteger("k0", "kc0", 1)
+        rows[chunk] = notAnInteger("z0", "kc0", 1)
         for (const [what, source] of [["an array", rows], ["a generator", generate(rows)]] as const) {
           const error = yield* Effect.flip(M.bulkUpsert(source, { conflictOn: ["slug"] }))
           expect(error, what).toMatchObject({ _tag: "ValidationError", operation: "bulkUpsert", path: "n", rowIndex: chunk })
@@ -147,14 +151,15 @@ forEachDatabase("atomicity", (it, db) => {
         }
       }), { timeout: 120_000 })
 
-    // the last row updates k0 to k1's code: a unique violation on every database (MySQL's
-    // ON DUPLICATE KEY UPDATE would take a new row with a clashing code as an update of k1)
+    // the last row (last in key order too) updates z0 to z1's code: a unique violation on every
+    // database (MySQL's ON DUPLICATE KEY UPDATE would take a new row with a clashing code as an
+    // update of z1)
     it.effect(`bulkUpsert of ${chunk + 1} rows on ${model}, the last one a unique violation: nothing written`, () =>
       Effect.gen(function*() {
         const M = makeModel(softDelete)
         yield* M.bulkCreate(kept)
         const rows = input(chunk + 1)
-        rows[chunk] = { slug: "k0", code: "kc1", n: 99 }
+        rows[chunk] = { slug: "z0", code: "kc1", n: 99 }
         for (const [what, source] of [["an array", rows], ["a generator", generate(rows)]] as const) {
           const error = yield* Effect.flip(M.bulkUpsert(source, { conflictOn: ["slug"] }))
           expect(error, what).toMatchObject({ _tag: "UniqueViolation", operation: "bulkUpsert" })
