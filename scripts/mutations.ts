@@ -56,6 +56,14 @@ export const mutations: ReadonlyArray<Mutation> = [
     tests: [atomicity]
   },
   {
+    name: "bulkupdate-items-non-atomic",
+    file: "internal/nodes/update.ts",
+    search: "const result = yield* transaction(ctx, typedErrors(s, operation)(work))",
+    replace: "const result = yield* typedErrors(s, operation)(work)",
+    breaks: "a per-record bulkUpdate runs its items outside a transaction: a failing item leaves the earlier ones updated",
+    tests: [atomicity, complete]
+  },
+  {
     name: "isolation-dropped-mysql",
     file: "internal/dialect/mysql.ts",
     search: "...(isolation === undefined ? [] : [`SET TRANSACTION ISOLATION LEVEL ${isolationSql[isolation]}`]),",

@@ -22,6 +22,8 @@ import { onPipeline } from "./support/pipeline.js"
 const CHUNK: Record<DbName, number> = { pg: 10_000, sqlite: 1_000, mysql: 1_000 }
 /** bulkCreate with `returnRecords: true`: multi-row INSERT … RETURNING / re-select everywhere. */
 const RETURNING_CHUNK = 1_000
+/** Items of a per-record bulkUpdate between two yields to the event loop. */
+const ITEMS = 500
 
 const fields = { id: Schema.Int, slug: Schema.String, code: Schema.String, n: Schema.Int }
 type Input = { readonly slug: string; readonly code: string; readonly n: number }
@@ -133,6 +135,30 @@ forEachDatabase("atomicity", (it, db) => {
         if (error._tag === "ValidationError") expect(error, what).toMatchObject({ path: "n", rowIndex: RETURNING_CHUNK })
         expect(yield* rawRows(db, M.table), what).toEqual(kept)
       }
+    }), { timeout: 120_000 })
+
+  // per-record bulkUpdate: one statement per item, all in one transaction (the event loop runs
+  // between batches of items); a failing last item leaves none of the earlier updates
+  it.effect(`bulkUpdate of ${ITEMS + 1} items, the last one failing: nothing written`, () =>
+    Effect.gen(function*() {
+      const M = makeModel(false)
+      const rows = input(ITEMS + 1)
+      yield* M.bulkCreate([...kept, ...rows])
+      const before = yield* rawRows(db, M.table)
+      const items: Array<{ readonly key: { readonly slug: string }; readonly patch: Partial<Input> }> = rows.map((r) => ({
+        key: { slug: r.slug },
+        patch: { n: r.n + 1 }
+      }))
+      // the last item takes a kept row's code: a unique violation
+      items[ITEMS] = { key: { slug: rows[ITEMS]!.slug }, patch: { code: "kc0" } }
+      const collision = yield* Effect.flip(M.bulkUpdate(items))
+      expect(collision).toMatchObject({ _tag: "UniqueViolation", operation: "bulkUpdate" })
+      expect(yield* rawRows(db, M.table)).toEqual(before)
+      // the last item names no record, and every record is required
+      items[ITEMS] = { key: { slug: "absent" }, patch: { n: 0 } }
+      const missing = yield* Effect.flip(M.bulkUpdate(items, { requireAll: true }))
+      expect(missing).toMatchObject({ _tag: "NotFound", operation: "bulkUpdate" })
+      expect(yield* rawRows(db, M.table)).toEqual(before)
     }), { timeout: 120_000 })
 
   for (const softDelete of [false, true]) {
