@@ -1,21 +1,26 @@
 /**
  * Mutation check: does the test suite catch the planted bugs of scripts/mutations.ts?
  *
- *   npm run mutate                      every mutation
+ *   npm run mutate                      every mutation, each against its own test files
  *   npm run mutate -- <name> [<name>…]  only these
  *   npm run mutate -- --check           only check that every mutation still applies
- *   npm run mutate -- --no-baseline     skip the run of the unmutated suite
+ *   npm run mutate -- --all             run the whole suite for each mutation, not its test files
+ *   npm run mutate -- --workers=N       at most N vitest workers (default: vitest's own)
+ *   npm run mutate -- --no-baseline     skip the run of the unmutated test files
  *   npm run mutate -- --keep            keep the scratch directory (its logs/)
  *
- * Copies src/, test/, vitest.config.ts, tsconfig.json and package.json into a scratch
- * directory under the system's temp directory (node_modules a symlink), runs the unmutated
- * suite once (`CI=true npx vitest run`) to learn which tests fail anyway, then for each
- * mutation: applies it to the scratch copy, runs the whole suite, restores the file. A mutation
- * is caught when a test fails that passed on the unmutated code (or the run breaks: a file
- * that does not load, a timeout), escaped when not, stale when its search text no longer
- * occurs exactly once. Prints a table; exits non-zero when a mutation escaped or is stale.
+ * Copies src/, test/, examples/, vitest.config.ts, tsconfig.json and package.json into a
+ * scratch directory under the system's temp directory (node_modules a symlink), runs the
+ * unmutated test files once (`CI=true npx vitest run <files>`: the union of the selected
+ * mutations' `tests`, or the whole suite with --all or when a mutation lists none) to learn
+ * which tests fail anyway, then for each mutation, one after the other: applies it to the
+ * scratch copy, runs its test files, restores the file. A mutation is caught when a test fails
+ * that passed on the unmutated code (or the run breaks: a file that does not load, a timeout),
+ * escaped when not, stale when its search text no longer occurs exactly once or a test file it
+ * names does not exist. Prints a table; exits non-zero when a mutation escaped or is stale.
  *
- * Not part of CI: about a minute per mutation. The servers of the test suite must be up.
+ * Not part of CI: a few seconds to a few minutes per mutation with its own test files. The
+ * servers of the test suite must be up.
  */
 import { spawn } from "node:child_process"
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
@@ -47,13 +52,25 @@ interface JsonReport {
   }>
 }
 
-/** Runs `CI=true npx vitest run` in `dir`, its output to `log`, results through the JSON reporter. */
-const runSuite = (dir: string, log: string): Promise<Run> =>
+/** What a run of vitest runs: test files (the whole suite when undefined), at most so many workers. */
+interface Selection {
+  readonly files: ReadonlyArray<string> | undefined
+  readonly workers: number | undefined
+}
+
+/**
+ * Runs `CI=true npx vitest run [files]` in `dir`, its output to `log`, results through the
+ * JSON reporter.
+ */
+const runSuite = (dir: string, log: string, selection: Selection): Promise<Run> =>
   new Promise((done) => {
     const started = Date.now()
     const report = join(dir, "vitest-report.json")
     rmSync(report, { force: true })
-    const child = spawn("npx", ["vitest", "run", "--reporter=dot", "--reporter=json", `--outputFile.json=${report}`], {
+    const args = ["vitest", "run", "--reporter=dot", "--reporter=json", `--outputFile.json=${report}`]
+    if (selection.workers !== undefined) args.push(`--maxWorkers=${selection.workers}`, "--minWorkers=1")
+    if (selection.files !== undefined) args.push(...selection.files)
+    const child = spawn("npx", args, {
       cwd: dir,
       env: { ...process.env, CI: "true" },
       stdio: ["ignore", "pipe", "pipe"],
@@ -95,10 +112,28 @@ const runSuite = (dir: string, log: string): Promise<Run> =>
 
 const occurrences = (text: string, search: string) => text.split(search).length - 1
 
+/** The test files of failures named "file > test" (or "the run: …"). */
+const filesFailing = (failed: ReadonlyArray<string>) =>
+  [...new Set(failed.map((f) => f.split(/ > | \(the file/)[0]!))].join(", ")
+
 type Outcome =
   | { readonly _tag: "caught"; readonly by: ReadonlyArray<string>; readonly seconds: number }
   | { readonly _tag: "escaped"; readonly seconds: number }
-  | { readonly _tag: "stale"; readonly found: number }
+  | { readonly _tag: "stale"; readonly reason: string }
+
+/** The test files a mutation runs: its own list, or the whole suite (undefined). */
+const filesOf = (m: Mutation, all: boolean): ReadonlyArray<string> | undefined => (all ? undefined : m.tests)
+
+/** The union of the mutations' test files, or undefined when one of them needs the whole suite. */
+const unionOf = (selected: ReadonlyArray<Mutation>, all: boolean): ReadonlyArray<string> | undefined => {
+  const files = new Set<string>()
+  for (const m of selected) {
+    const own = filesOf(m, all)
+    if (own === undefined) return undefined
+    for (const f of own) files.add(f)
+  }
+  return [...files].sort()
+}
 
 const main = async () => {
   const args = process.argv.slice(2)
@@ -115,9 +150,22 @@ const main = async () => {
     process.exit(2)
   }
   const selected: ReadonlyArray<Mutation> = names.length === 0 ? mutations : mutations.filter((m) => names.includes(m.name))
+  const all = flags.has("--all")
+  const workersFlag = args.find((a) => a.startsWith("--workers="))
+  const workers = workersFlag === undefined ? undefined : Number(workersFlag.slice("--workers=".length))
+  if (workers !== undefined && !(Number.isSafeInteger(workers) && workers >= 1)) {
+    console.error(`--workers takes a positive integer, not ${workersFlag!.slice("--workers=".length)}`)
+    process.exit(2)
+  }
+  const known = new Set(["--check", "--all", "--no-baseline", "--keep"])
+  const unknownFlag = [...flags].find((f) => !known.has(f) && !f.startsWith("--workers="))
+  if (unknownFlag !== undefined) {
+    console.error(`unknown option ${unknownFlag}; see the comment at the top of scripts/mutate.ts`)
+    process.exit(2)
+  }
 
   const scratch = mkdtempSync(join(tmpdir(), "dataflow-mutate-"))
-  for (const entry of ["src", "test", "vitest.config.ts", "tsconfig.json", "package.json"]) {
+  for (const entry of ["src", "test", "examples", "vitest.config.ts", "tsconfig.json", "package.json"]) {
     cpSync(join(root, entry), join(scratch, entry), { recursive: true })
   }
   symlinkSync(realpathSync(join(root, "node_modules")), join(scratch, "node_modules"), "dir")
@@ -137,14 +185,17 @@ const main = async () => {
   }
   for (const m of selected) {
     const found = existsSync(join(scratch, "src", m.file)) ? occurrences(original(m.file), m.search) : 0
-    if (found !== 1) outcomes.set(m.name, { _tag: "stale", found })
+    const missing = (m.tests ?? []).filter((f) => !existsSync(join(root, f)))
+    if (found !== 1) outcomes.set(m.name, { _tag: "stale", reason: `no longer applies (search text found ${found} times)` })
+    else if (missing.length > 0) outcomes.set(m.name, { _tag: "stale", reason: `no such test file: ${missing.join(", ")}` })
   }
   const runnable = selected.filter((m) => !outcomes.has(m.name))
 
   let baseline: ReadonlySet<string> = new Set()
   if (!flags.has("--check") && runnable.length > 0 && !flags.has("--no-baseline")) {
-    console.log(`baseline: the unmutated suite in ${scratch} …`)
-    const run = await runSuite(scratch, join(logs, "baseline.log"))
+    const files = unionOf(runnable, all)
+    console.log(`baseline: the unmutated ${files === undefined ? "suite" : files.join(", ")} in ${scratch} …`)
+    const run = await runSuite(scratch, join(logs, "baseline.log"), { files, workers })
     if (run.status !== "ok" || run.tests === 0) {
       console.error(`the unmutated suite did not run (${run.detail}); see ${join(logs, "baseline.log")}`)
       process.exitCode = 2
@@ -164,7 +215,7 @@ const main = async () => {
       writeFileSync(path, text.replace(m.search, () => m.replace))
       process.stdout.write(`[${i + 1}/${runnable.length}] ${m.name} … `)
       try {
-        const run = await runSuite(scratch, join(logs, `${m.name}.log`))
+        const run = await runSuite(scratch, join(logs, `${m.name}.log`), { files: filesOf(m, all), workers })
         const fresh = [...run.failed].filter((t) => !baseline.has(t))
         const outcome: Outcome = run.status !== "ok"
           ? { _tag: "caught", by: [`the run: ${run.detail}`], seconds: run.seconds }
@@ -184,10 +235,10 @@ const main = async () => {
     const result = o === undefined
       ? "applies"
       : o._tag === "stale"
-      ? `stale: no longer applies (search text found ${o.found} times)`
+      ? `stale: ${o.reason}`
       : o._tag === "escaped"
       ? "ESCAPED"
-      : `caught (${o.by.length} failing: ${o.by[0]!.replace(/\s+/g, " ").slice(0, 110)})`
+      : `caught by ${o.by.length} failing in ${filesFailing(o.by)}: ${o.by[0]!.replace(/\s+/g, " ").slice(0, 110)}`
     return [m.name, result, m.breaks] as const
   })
   const width = Math.max(...rows.map(([name]) => name.length), "mutation".length)

@@ -22,6 +22,8 @@ import { onPipeline } from "./support/pipeline.js"
 const CHUNK: Record<DbName, number> = { pg: 10_000, sqlite: 1_000, mysql: 1_000 }
 /** bulkCreate with `returnRecords: true`: multi-row INSERT … RETURNING / re-select everywhere. */
 const RETURNING_CHUNK = 1_000
+/** Items of a per-record bulkUpdate between two yields to the event loop. */
+const ITEMS = 500
 
 const fields = { id: Schema.Int, slug: Schema.String, code: Schema.String, n: Schema.Int }
 type Input = { readonly slug: string; readonly code: string; readonly n: number }
@@ -36,8 +38,12 @@ const makeModel = (softDelete: boolean) =>
 
 const input = (count: number): Array<Input> => Array.from({ length: count }, (_, i) => ({ slug: `s${i}`, code: `c${i}`, n: i }))
 
-/** Two rows that are there before every failed write, and must be untouched after it. */
-const kept: ReadonlyArray<Input> = [{ slug: "k0", code: "kc0", n: -1 }, { slug: "k1", code: "kc1", n: -2 }]
+/**
+ * Two rows that are there before every failed write, and must be untouched after it. Their
+ * slugs sort after every slug of `input` ("s0" … "s10000"): bulkUpsert writes its rows in the
+ * order of their conflict keys, so a bad row updating one of them is written in the last chunk.
+ */
+const kept: ReadonlyArray<Input> = [{ slug: "z0", code: "kc0", n: -1 }, { slug: "z1", code: "kc1", n: -2 }]
 
 /** The same rows as an array, a Stream, a Stream of a generator, and a plain generator. */
 const sources = (rows: ReadonlyArray<Input>): ReadonlyArray<readonly [string, Iterable<Input> | Stream.Stream<Input>]> => [
@@ -131,6 +137,30 @@ forEachDatabase("atomicity", (it, db) => {
       }
     }), { timeout: 120_000 })
 
+  // per-record bulkUpdate: one statement per item, all in one transaction (the event loop runs
+  // between batches of items); a failing last item leaves none of the earlier updates
+  it.effect(`bulkUpdate of ${ITEMS + 1} items, the last one failing: nothing written`, () =>
+    Effect.gen(function*() {
+      const M = makeModel(false)
+      const rows = input(ITEMS + 1)
+      yield* M.bulkCreate([...kept, ...rows])
+      const before = yield* rawRows(db, M.table)
+      const items: Array<{ readonly key: { readonly slug: string }; readonly patch: Partial<Input> }> = rows.map((r) => ({
+        key: { slug: r.slug },
+        patch: { n: r.n + 1 }
+      }))
+      // the last item takes a kept row's code: a unique violation
+      items[ITEMS] = { key: { slug: rows[ITEMS]!.slug }, patch: { code: "kc0" } }
+      const collision = yield* Effect.flip(M.bulkUpdate(items))
+      expect(collision).toMatchObject({ _tag: "UniqueViolation", operation: "bulkUpdate" })
+      expect(yield* rawRows(db, M.table)).toEqual(before)
+      // the last item names no record, and every record is required
+      items[ITEMS] = { key: { slug: "absent" }, patch: { n: 0 } }
+      const missing = yield* Effect.flip(M.bulkUpdate(items, { requireAll: true }))
+      expect(missing).toMatchObject({ _tag: "NotFound", operation: "bulkUpdate" })
+      expect(yield* rawRows(db, M.table)).toEqual(before)
+    }), { timeout: 120_000 })
+
   for (const softDelete of [false, true]) {
     const model = softDelete ? "a soft-delete model" : "a plain model"
 
@@ -139,7 +169,7 @@ forEachDatabase("atomicity", (it, db) => {
         const M = makeModel(softDelete)
         yield* M.bulkCreate(kept)
         const rows = input(chunk + 1)
-        rows[chunk] = notAnInteger("k0", "kc0", 1)
+        rows[chunk] = notAnInteger("z0", "kc0", 1)
         for (const [what, source] of [["an array", rows], ["a generator", generate(rows)]] as const) {
           const error = yield* Effect.flip(M.bulkUpsert(source, { conflictOn: ["slug"] }))
           expect(error, what).toMatchObject({ _tag: "ValidationError", operation: "bulkUpsert", path: "n", rowIndex: chunk })
@@ -147,14 +177,15 @@ forEachDatabase("atomicity", (it, db) => {
         }
       }), { timeout: 120_000 })
 
-    // the last row updates k0 to k1's code: a unique violation on every database (MySQL's
-    // ON DUPLICATE KEY UPDATE would take a new row with a clashing code as an update of k1)
+    // the last row (last in key order too) updates z0 to z1's code: a unique violation on every
+    // database (MySQL's ON DUPLICATE KEY UPDATE would take a new row with a clashing code as an
+    // update of z1)
     it.effect(`bulkUpsert of ${chunk + 1} rows on ${model}, the last one a unique violation: nothing written`, () =>
       Effect.gen(function*() {
         const M = makeModel(softDelete)
         yield* M.bulkCreate(kept)
         const rows = input(chunk + 1)
-        rows[chunk] = { slug: "k0", code: "kc1", n: 99 }
+        rows[chunk] = { slug: "z0", code: "kc1", n: 99 }
         for (const [what, source] of [["an array", rows], ["a generator", generate(rows)]] as const) {
           const error = yield* Effect.flip(M.bulkUpsert(source, { conflictOn: ["slug"] }))
           expect(error, what).toMatchObject({ _tag: "UniqueViolation", operation: "bulkUpsert" })

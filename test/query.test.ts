@@ -59,6 +59,28 @@ forEachDatabase("query", (it) => {
       expect(names(yield* M.list({ where: { name: { $contains: "" } } })).length).toBe(4)
     }))
 
+  // SQLite's GLOB (its case-sensitive $like) reads [ ] * ? and the LIKE escape character !
+  // as its own: each must match only itself, on every database
+  it.effect("text operators: GLOB and LIKE metacharacters in a pattern match only themselves", () =>
+    Effect.gen(function*() {
+      const M = Model.make("Meta", Schema.Struct({ id: Schema.Int, name: Schema.String }), {
+        table: uniqueTable("meta"),
+        timestamps: false
+      })
+      yield* M.bulkCreate(["[a]", "a", "a*b", "axb", "ab", "a?", "x!y", "xy"].map((name) => ({ name })))
+      const matching = (where: Parameters<typeof M.list>[0]) => Effect.map(M.list(where), names)
+      expect(yield* matching({ where: { name: { $like: "[a]" } } })).toEqual(["[a]"])
+      expect(yield* matching({ where: { name: { $like: "[a%" } } })).toEqual(["[a]"])
+      expect(yield* matching({ where: { name: { $like: "%]" } } })).toEqual(["[a]"])
+      expect(yield* matching({ where: { name: { $like: "a*b" } } })).toEqual(["a*b"])
+      expect(yield* matching({ where: { name: { $like: "a?" } } })).toEqual(["a?"])
+      expect(yield* matching({ where: { name: { $like: "x!y" } } })).toEqual(["x!y"])
+      expect(yield* matching({ where: { name: { $like: "x!%" } } })).toEqual(["x!y"])
+      expect(yield* matching({ where: { name: { $ilike: "[A]" } } })).toEqual(["[a]"])
+      expect(yield* matching({ where: { name: { $ilike: "X!_" } } })).toEqual(["x!y"])
+      expect(yield* matching({ where: { name: { $ilike: "A*%" } } })).toEqual(["a*b"])
+    }))
+
   it.effect("logical operators and empty edge cases", () =>
     Effect.gen(function*() {
       const M = Item()
