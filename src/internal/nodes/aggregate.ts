@@ -8,7 +8,7 @@
  */
 import type { Effect as E } from "effect"
 import { BigDecimal, Effect, Either } from "effect"
-import type { Kind } from "../../Column.js"
+import type { Column, Kind } from "../../Column.js"
 import type { ConfigurationError, ValidationError } from "../../Errors.js"
 import { InvalidFilter } from "../../Errors.js"
 import { limits } from "../../Filter.js"
@@ -18,8 +18,6 @@ import { execute } from "../runtime/executor.js"
 import type { AggregateSpec } from "../sql/aggregate.js"
 import { aggregate as aggregateStatement } from "../sql/aggregate.js"
 import { Params } from "../sql/params.js"
-import type { DialectColumn } from "../sql/rows.js"
-import type { ModelStatements } from "../sql/statements.js"
 import { where } from "../sql/where.js"
 import type { Row } from "./shared.js"
 import { invalid, readErrors, traced } from "./shared.js"
@@ -61,20 +59,19 @@ const isPlainObject = (u: unknown): u is Record<string, unknown> =>
 
 /** A list of the model's fields, each one a field `allowed` accepts (undefined: any). */
 const fieldList = (
-  s: ModelStatements,
+  def: ModelDefinition,
   name: string,
   value: unknown,
   allowed: (kind: Kind) => string | undefined
-): Either.Either<ReadonlyArray<DialectColumn>, ValidationError> => {
-  const def = s.definition
+): Either.Either<ReadonlyArray<Column>, ValidationError> => {
   if (value === undefined) return Either.right([])
   if (!Array.isArray(value)) return Either.left(invalid(def, "aggregate", name, "expected an array of field names"))
-  const out: Array<DialectColumn> = []
+  const out: Array<Column> = []
   for (const field of value as ReadonlyArray<unknown>) {
-    const column = typeof field === "string" ? s.byField.get(field) : undefined
+    const column = typeof field === "string" ? def.byField.get(field) : undefined
     if (column === undefined) return Either.left(invalid(def, "aggregate", name, `unknown field ${JSON.stringify(field)}`))
-    const refused = allowed(column.column.kind)
-    if (refused !== undefined) return Either.left(invalid(def, "aggregate", name, `${column.column.field} ${refused}`))
+    const refused = allowed(column.kind)
+    if (refused !== undefined) return Either.left(invalid(def, "aggregate", name, `${column.field} ${refused}`))
     if (!out.includes(column)) out.push(column)
   }
   return Either.right(out)
@@ -92,19 +89,18 @@ const checkPaging = (def: ModelDefinition, value: unknown, name: string) =>
     : invalid(def, "aggregate", name, "must be a non-negative integer")
 
 /** The aggregates a query asks for, or the first problem with it. */
-const specOf = (s: ModelStatements, query: Row): Either.Either<AggregateSpec, ValidationError> =>
+const specOf = (def: ModelDefinition, query: Row): Either.Either<AggregateSpec, ValidationError> =>
   Either.gen(function*() {
-    const def = s.definition
     const unknown = Object.keys(query).find((k) => !queryKeys.has(k))
     if (unknown !== undefined) return yield* Either.left(invalid(def, "aggregate", unknown, "unknown option"))
-    const groupBy = yield* fieldList(s, "groupBy", query.groupBy, notJson)
-    const clash = groupBy.find((c) => resultKeys.has(c.column.field))
+    const groupBy = yield* fieldList(def, "groupBy", query.groupBy, notJson)
+    const clash = groupBy.find((c) => resultKeys.has(c.field))
     if (clash !== undefined) {
-      return yield* Either.left(invalid(def, "aggregate", "groupBy", `${clash.column.field} is the name of an aggregate in the results`))
+      return yield* Either.left(invalid(def, "aggregate", "groupBy", `${clash.field} is the name of an aggregate in the results`))
     }
     const count = query.count
     const countAll = count === true
-    const counted = countAll || count === undefined ? [] : yield* fieldList(s, "count", count, () => undefined)
+    const counted = countAll || count === undefined ? [] : yield* fieldList(def, "count", count, () => undefined)
     if (count !== undefined && typeof count !== "boolean" && !Array.isArray(count)) {
       return yield* Either.left(invalid(def, "aggregate", "count", "expected true or an array of field names"))
     }
@@ -112,11 +108,11 @@ const specOf = (s: ModelStatements, query: Row): Either.Either<AggregateSpec, Va
       groupBy,
       countAll,
       count: counted,
-      countDistinct: yield* fieldList(s, "countDistinct", query.countDistinct, notJson),
-      sum: yield* fieldList(s, "sum", query.sum, isNumeric),
-      avg: yield* fieldList(s, "avg", query.avg, isNumeric),
-      min: yield* fieldList(s, "min", query.min, isOrderable),
-      max: yield* fieldList(s, "max", query.max, isOrderable)
+      countDistinct: yield* fieldList(def, "countDistinct", query.countDistinct, notJson),
+      sum: yield* fieldList(def, "sum", query.sum, isNumeric),
+      avg: yield* fieldList(def, "avg", query.avg, isNumeric),
+      min: yield* fieldList(def, "min", query.min, isOrderable),
+      max: yield* fieldList(def, "max", query.max, isOrderable)
     }
     const paging = checkPaging(def, query.limit, "limit") ?? checkPaging(def, query.offset, "offset")
     if (paging !== undefined) return yield* Either.left(paging)
@@ -167,19 +163,19 @@ const resultPaths = (spec: AggregateSpec): ReadonlyMap<string, ResultPath> => {
   const paths = new Map<string, ResultPath>()
   const nested = (key: string, field: string) => (r: Row) => (r[key] as Row)[field] ?? null
   for (const c of spec.groupBy) {
-    const field = c.column.field
-    paths.set(field, { kind: valueKindOf(c.column.kind), get: (r) => r[field] ?? null })
+    const field = c.field
+    paths.set(field, { kind: valueKindOf(c.kind), get: (r) => r[field] ?? null })
   }
   if (spec.countAll) paths.set("_count", { kind: "number", get: (r) => r._count })
-  const add = (key: string, columns: ReadonlyArray<DialectColumn>, kind: (c: DialectColumn) => ValueKind) => {
-    for (const c of columns) paths.set(`${key}.${c.column.field}`, { kind: kind(c), get: nested(key, c.column.field) })
+  const add = (key: string, columns: ReadonlyArray<Column>, kind: (c: Column) => ValueKind) => {
+    for (const c of columns) paths.set(`${key}.${c.field}`, { kind: kind(c), get: nested(key, c.field) })
   }
   add("_count", spec.count, () => "number")
   add("_countDistinct", spec.countDistinct, () => "number")
-  add("_sum", spec.sum, (c) => (c.column.kind._tag === "integer" ? "number" : valueKindOf(c.column.kind)))
-  add("_avg", spec.avg, (c) => (c.column.kind._tag === "decimal" ? "decimal" : "number"))
-  add("_min", spec.min, (c) => valueKindOf(c.column.kind))
-  add("_max", spec.max, (c) => valueKindOf(c.column.kind))
+  add("_sum", spec.sum, (c) => (c.kind._tag === "integer" ? "number" : valueKindOf(c.kind)))
+  add("_avg", spec.avg, (c) => (c.kind._tag === "decimal" ? "decimal" : "number"))
+  add("_min", spec.min, (c) => valueKindOf(c.kind))
+  add("_max", spec.max, (c) => valueKindOf(c.kind))
   return paths
 }
 
@@ -383,7 +379,7 @@ const orderTerms = (
     terms.push({ path, direction: desc ? -1 : 1 })
   }
   for (const c of spec.groupBy) {
-    if (!used.has(c.column.field)) terms.push({ path: paths.get(c.column.field)!, direction: 1 })
+    if (!used.has(c.field)) terms.push({ path: paths.get(c.field)!, direction: 1 })
   }
   return Either.right(terms)
 }
@@ -409,9 +405,8 @@ export const make = <R>(def: ModelDefinition): AggregateNodes<R> => {
   const aggregate: AggregateNodes<R>["aggregate"] = (query = {}) =>
     span(Effect.gen(function*() {
       if (!isPlainObject(query)) return yield* invalid(def, "aggregate", "query", "expected an object")
-      const ctx = yield* context<R>(def, "aggregate")
-      const s = ctx.statements
-      const spec = specOf(s, query)
+      // the whole query is checked before anything touches the database
+      const spec = specOf(def, query)
       if (Either.isLeft(spec)) return yield* spec.left
       const grouped = spec.right.groupBy.length > 0
       const paths = resultPaths(spec.right)
@@ -419,6 +414,8 @@ export const make = <R>(def: ModelDefinition): AggregateNodes<R> => {
       if (having !== undefined && Either.isLeft(having)) return yield* having.left
       const terms = orderTerms(def, paths, spec.right, query.orderBy)
       if (Either.isLeft(terms)) return yield* terms.left
+      const ctx = yield* context<R>(def, "aggregate")
+      const s = ctx.statements
       const params = new Params(s.dialect)
       const filtered = where(s, query.where, params, {
         operation: "aggregate",

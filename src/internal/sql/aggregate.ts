@@ -7,24 +7,24 @@
  * (Internal module: not part of the public API.)
  */
 import { BigDecimal } from "effect"
-import type { Kind } from "../../Column.js"
+import type { Column, Kind } from "../../Column.js"
 import { decodePlan } from "./rows.js"
 import type { DialectColumn } from "./rows.js"
 import type { ModelStatements } from "./statements.js"
 
 type Row = Record<string, unknown>
 
-/** What an aggregate asks for, checked against the model. @internal */
+/** What an aggregate asks for: the model's columns, checked. @internal */
 export interface AggregateSpec {
-  readonly groupBy: ReadonlyArray<DialectColumn>
+  readonly groupBy: ReadonlyArray<Column>
   /** `count: true`: the rows of each group. */
   readonly countAll: boolean
-  readonly count: ReadonlyArray<DialectColumn>
-  readonly countDistinct: ReadonlyArray<DialectColumn>
-  readonly sum: ReadonlyArray<DialectColumn>
-  readonly avg: ReadonlyArray<DialectColumn>
-  readonly min: ReadonlyArray<DialectColumn>
-  readonly max: ReadonlyArray<DialectColumn>
+  readonly count: ReadonlyArray<Column>
+  readonly countDistinct: ReadonlyArray<Column>
+  readonly sum: ReadonlyArray<Column>
+  readonly avg: ReadonlyArray<Column>
+  readonly min: ReadonlyArray<Column>
+  readonly max: ReadonlyArray<Column>
 }
 
 /** @internal */
@@ -89,7 +89,9 @@ const numberOf = (raw: unknown): number => (typeof raw === "number" ? raw : Numb
  */
 export const aggregate = (s: ModelStatements, spec: AggregateSpec, where: string, limit: number | undefined): AggregateStatement => {
   const { dialect } = s
-  const items: Array<string> = spec.groupBy.map((c) => dialect.selectExpr(c.column))
+  const columnsOf = (columns: ReadonlyArray<Column>): ReadonlyArray<DialectColumn> => columns.map((c) => s.byField.get(c.field)!)
+  const groupBy = columnsOf(spec.groupBy)
+  const items: Array<string> = groupBy.map((c) => dialect.selectExpr(c.column))
   const readers: Array<(row: Row, out: Row) => void> = []
   let n = 0
   const alias = () => `__agg_${n++}`
@@ -114,30 +116,30 @@ export const aggregate = (s: ModelStatements, spec: AggregateSpec, where: string
       })
     }
   }
-  counting(spec.count, "_count", false)
-  counting(spec.countDistinct, "_countDistinct", true)
+  counting(columnsOf(spec.count), "_count", false)
+  counting(columnsOf(spec.countDistinct), "_countDistinct", true)
 
   // one sum (and count of values) per field, whether its sum, its average or both are asked for
   const summed = [...new Set([...spec.sum, ...spec.avg])]
-  for (const c of summed) {
+  for (const c of columnsOf(summed)) {
     const kind = c.column.kind
     // floats are summed in doubles by the database; every other numeric kind exactly
     const exact = kind._tag === "float" ? undefined : s.dialect.exactSum(kind, c.quoted)
     const parts = (exact?.parts ?? [`SUM(${c.quoted})`]).map(select)
-    const counted = spec.avg.includes(c) ? select(`COUNT(${c.quoted})`) : undefined
+    const counted = spec.avg.includes(c.column) ? select(`COUNT(${c.quoted})`) : undefined
     readers.push((row, out) => {
       const field = c.column.field
       const raws = parts.map((p) => row[p] ?? null)
       if (exact === undefined) {
         const sum = raws[0] === null ? null : numberOf(raws[0])
-        if (spec.sum.includes(c)) into(out, "_sum")[field] = sum
+        if (spec.sum.includes(c.column)) into(out, "_sum")[field] = sum
         if (counted !== undefined) {
           into(out, "_avg")[field] = sum === null ? null : sum / numberOf(row[counted])
         }
         return
       }
       const sum = exact.read(raws)
-      if (spec.sum.includes(c)) into(out, "_sum")[field] = sum === null ? null : sumValue(kind, sum)
+      if (spec.sum.includes(c.column)) into(out, "_sum")[field] = sum === null ? null : sumValue(kind, sum)
       if (counted !== undefined) {
         const values = BigInt(numberOf(row[counted]))
         into(out, "_avg")[field] = sum === null
@@ -158,18 +160,18 @@ export const aggregate = (s: ModelStatements, spec: AggregateSpec, where: string
       })
     }
   }
-  extremes(spec.min, "_min", "MIN")
-  extremes(spec.max, "_max", "MAX")
+  extremes(columnsOf(spec.min), "_min", "MIN")
+  extremes(columnsOf(spec.max), "_max", "MAX")
 
   // a statement selects something even when only the groups are asked for
   if (items.length === 0) select("COUNT(*)")
-  const groupBy = spec.groupBy.length === 0 ? "" : ` GROUP BY ${spec.groupBy.map((c) => c.quoted).join(", ")}`
-  const text = `SELECT ${items.join(", ")} FROM ${s.table}${where}${groupBy}${dialect.limitOffset(limit, undefined)}`
-  const groups = decodePlan(spec.groupBy)
+  const grouping = groupBy.length === 0 ? "" : ` GROUP BY ${groupBy.map((c) => c.quoted).join(", ")}`
+  const text = `SELECT ${items.join(", ")} FROM ${s.table}${where}${grouping}${dialect.limitOffset(limit, undefined)}`
+  const groups = decodePlan(groupBy)
   return {
     text,
     read: (row) => {
-      const out = spec.groupBy.length === 0 ? {} : groups.decode(row)
+      const out = groupBy.length === 0 ? {} : groups.decode(row)
       for (const read of readers) read(row, out)
       return out
     }
