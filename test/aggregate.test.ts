@@ -8,8 +8,12 @@
  * Reproduce a failure with `DATAFLOW_SEED=<seed> npx vitest run test/aggregate.test.ts`.
  */
 import { expect } from "@effect/vitest"
-import { BigDecimal, Effect, Exit, Schema } from "effect"
-import { Column, Model, Tenant } from "../src/index.js"
+import { BigDecimal, Effect, Exit, FastCheck as fc, Layer, Schema } from "effect"
+import { describe, it as plainIt } from "vitest"
+import { Column, DataFlow, Dialect, Model, Tenant } from "../src/index.js"
+import { definitionOf } from "../src/internal/model/definition.js"
+import { aggregate as aggregateStatement, decimalQuotient, quotient } from "../src/internal/sql/aggregate.js"
+import { statementsFor } from "../src/internal/sql/statements.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 import { mix, rngOf } from "./support/random.js"
 import type { Rng } from "./support/random.js"
@@ -448,4 +452,91 @@ forEachDatabase("aggregate scope", (it) => {
       const other = yield* Note.aggregate({ count: true, max: ["words"] }).pipe(Tenant.with("globex"))
       expect(other).toEqual({ _count: 1, _max: { words: 1000 } })
     }))
+})
+
+// ---------------------------------------------------------------------------
+// without a database: the statement per dialect, the arithmetic of averages
+// ---------------------------------------------------------------------------
+
+describe("aggregate statement", () => {
+  const Sale = Model.make(
+    "Sale",
+    Schema.Struct({ id: Schema.Int, region: Schema.NullOr(Schema.String), qty: Schema.Int, at: Schema.DateFromSelf }),
+    { timestamps: false }
+  )
+  const def = definitionOf(Sale)
+  const column = (f: string) => def.byField.get(f)!
+  const spec = {
+    groupBy: [column("region")],
+    countAll: true,
+    count: [],
+    countDistinct: [],
+    sum: [column("qty")],
+    avg: [],
+    min: [],
+    max: [column("at")]
+  }
+  const textOn = (dialect: Dialect.Dialect) => aggregateStatement(statementsFor(def, dialect), spec, " WHERE 1=1", 11).text
+
+  plainIt("SQLite: integer sums in high and low halves, read as text", () => {
+    expect(textOn(Dialect.sqlite)).toBe(
+      `SELECT "region", COUNT(*) AS "__agg_0", CAST(SUM("qty" >> 32) AS TEXT) AS "__agg_1", CAST(SUM("qty" & 4294967295) AS TEXT) AS "__agg_2", MAX("at") AS "__agg_3" FROM "sales" WHERE 1=1 GROUP BY "region" LIMIT 11`
+    )
+  })
+  plainIt("PostgreSQL: NUMERIC sums as text", () => {
+    expect(textOn(Dialect.pg)).toBe(
+      `SELECT "region", COUNT(*) AS "__agg_0", CAST(SUM("qty") AS TEXT) AS "__agg_1", MAX("at") AS "__agg_2" FROM "sales" WHERE 1=1 GROUP BY "region" LIMIT 11`
+    )
+  })
+  plainIt("MySQL: DECIMAL sums as text, dates through DATE_FORMAT", () => {
+    expect(textOn(Dialect.mysql)).toBe(
+      "SELECT `region`, COUNT(*) AS `__agg_0`, CAST(SUM(`qty`) AS CHAR) AS `__agg_1`, DATE_FORMAT(MAX(`at`), '%Y-%m-%d %H:%i:%s.%f') AS `__agg_2` FROM `sales` WHERE 1=1 GROUP BY `region` LIMIT 11"
+    )
+  })
+  plainIt("the row reader: group fields as records read them, aggregates under their keys", () => {
+    const statement = aggregateStatement(statementsFor(def, Dialect.pg), spec, "", undefined)
+    expect(statement.read({ region: null, __agg_0: "3", __agg_1: "9007199254740993", __agg_2: new Date(0) })).toEqual({
+      region: null,
+      _count: 3,
+      _sum: { qty: 9007199254740992 },
+      _max: { at: new Date(0) }
+    })
+  })
+})
+
+describe("averages", () => {
+  plainIt("of integers: the nearest double to the exact quotient", () => {
+    fc.assert(fc.property(fc.bigInt(-(2n ** 70n), 2n ** 70n), fc.bigInt(1n, 2n ** 40n), (n, d) => {
+      expect(quotient(n, d)).toBe(nearest(n, d))
+    }))
+    expect(quotient(2n ** 63n * 3n - 3n, 3n)).toBe(2 ** 63)
+    expect(quotient(-7n, 2n)).toBe(-3.5)
+  })
+  plainIt("of decimals: half to even at the scale asked", () => {
+    const dec = BigDecimal.unsafeFromString
+    const q = (s: string, n: bigint, scale: number) => BigDecimal.format(decimalQuotient(dec(s), n, scale))
+    expect(q("1", 3n, 6)).toBe("0.333333")
+    expect(q("2", 3n, 6)).toBe("0.666667")
+    expect(q("0.0000005", 1n, 6)).toBe("0")
+    expect(q("0.0000015", 1n, 6)).toBe("0.000002")
+    expect(q("-0.0000025", 1n, 6)).toBe("-0.000002")
+    fc.assert(fc.property(fc.bigInt(-(10n ** 30n), 10n ** 30n), fc.integer({ min: 1, max: 1000 }), (n, c) => {
+      const sum = BigDecimal.make(n, 10)
+      expect(BigDecimal.equals(decimalQuotient(sum, BigInt(c), 16), roundedQuotient(sum, c, 16))).toBe(true)
+    }))
+  })
+})
+
+describe("aggregate group limit", () => {
+  const Many = Model.make("Many", Schema.Struct({ id: Schema.Int }), { table: uniqueTable("agg_many"), timestamps: false })
+  plainIt("more than 100,000 groups is a ValidationError, not a flood of rows", () =>
+    Effect.runPromise(
+      Effect.gen(function*() {
+        yield* Many.bulkCreate(Array.from({ length: 100_001 }, (_, i) => ({ id: i + 1 })))
+        const error = typedFailure(yield* Effect.exit(Many.aggregate({ groupBy: ["id"], count: true })))
+        expect(error).toMatchObject({ _tag: "ValidationError", path: "groupBy" })
+        const narrowed = yield* Many.aggregate({ groupBy: ["id"], count: true, where: { id: { $lte: 100_000 } }, limit: 2 })
+        expect(narrowed).toEqual([{ id: 1, _count: 1 }, { id: 2, _count: 1 }])
+      }).pipe(Effect.provide(Layer.orDie(DataFlow.layer({ url: "sqlite::memory:" }))))
+    ), 60_000)
 })

@@ -58,17 +58,16 @@ export const quotient = (n: bigint, d: bigint): number => {
   return negative ? -v : v
 }
 
-/**
- * `sum / count` at `scale` digits after the point, rounded half to even (`sum`'s own scale is
- * at most `scale`).
- * @internal
- */
+/** `sum / count` (count > 0) at `scale` digits after the point, rounded half to even. @internal */
 export const decimalQuotient = (sum: BigDecimal.BigDecimal, count: bigint, scale: number): BigDecimal.BigDecimal => {
-  const n = BigDecimal.scale(sum, scale).value
-  let q = n / count
-  const r = n % count
+  // sum.value / 10^sum.scale / count, times 10^scale: one integer division
+  const shift = scale - sum.scale
+  const n = shift >= 0 ? sum.value * 10n ** BigInt(shift) : sum.value
+  const d = shift >= 0 ? count : count * 10n ** BigInt(-shift)
+  let q = n / d
+  const r = n % d
   const twice = (r < 0n ? -r : r) * 2n
-  if (twice > count || (twice === count && (q & 1n) !== 0n)) q += n < 0n ? -1n : 1n
+  if (twice > d || (twice === d && (q & 1n) !== 0n)) q += n < 0n ? -1n : 1n
   return BigDecimal.normalize(BigDecimal.make(q, scale))
 }
 
