@@ -400,6 +400,16 @@ forEachDatabase("aggregate", (it, db) => {
       expect(yield* M.aggregate({ groupBy: ["g"], count: true })).toEqual([])
     }))
 
+  it.effect("a float sum beyond the double range fails alike on every database", () =>
+    Effect.gen(function*() {
+      yield* M.bulkDelete({}, { confirm: true })
+      const row = { g: null, flag: null, s: null, n: null, x: 1e308, big: null, dec: null, price: null, d: null }
+      yield* M.bulkCreate([{ id: 1, ...row }, { id: 2, ...row }])
+      const error = typedFailure(yield* Effect.exit(M.aggregate({ groupBy: ["g"], avg: ["x"] })))
+      expect(error).toMatchObject({ _tag: "DatabaseError", code: "22003", retryable: false })
+      expect(yield* M.aggregate({ max: ["x"], count: ["x"] })).toEqual({ _max: { x: 1e308 }, _count: { x: 2 } })
+    }))
+
   it.effect("bad queries are typed errors naming what is wrong", () =>
     Effect.gen(function*() {
       const fails = (query: unknown) => Effect.map(Effect.exit(M.aggregate(query as {})), typedFailure)

@@ -10,7 +10,7 @@ import type { Effect as E } from "effect"
 import { BigDecimal, Effect, Either } from "effect"
 import type { Column, Kind } from "../../Column.js"
 import type { ConfigurationError, ValidationError } from "../../Errors.js"
-import { InvalidFilter } from "../../Errors.js"
+import { DatabaseError, InvalidFilter } from "../../Errors.js"
 import { limits } from "../../Filter.js"
 import type { ModelDefinition } from "../model/definition.js"
 import { context } from "../runtime/context.js"
@@ -395,6 +395,31 @@ const compareResults = (terms: ReadonlyArray<OrderTerm>) => (a: Row, b: Row): nu
   return 0
 }
 
+/**
+ * The float field whose sum left the double range in a result, if any: PostgreSQL fails such a
+ * sum (SQLSTATE 22003), SQLite and MySQL give infinity; every database fails alike.
+ */
+const overflowed = (spec: AggregateSpec, result: Row): string | undefined => {
+  const sums = result._sum as Row | undefined
+  const averages = result._avg as Row | undefined
+  for (const c of [...spec.sum, ...spec.avg]) {
+    if (c.kind._tag !== "float") continue
+    for (const v of [sums?.[c.field], averages?.[c.field]]) {
+      if (typeof v === "number" && !Number.isFinite(v)) return c.field
+    }
+  }
+  return undefined
+}
+
+const outOfRange = (def: ModelDefinition, field: string) =>
+  new DatabaseError({
+    model: def.name,
+    operation: "aggregate",
+    code: "22003",
+    retryable: false,
+    cause: new RangeError(`the sum of ${field} is beyond the range of a double`)
+  })
+
 // ---------------------------------------------------------------------------
 // the node
 // ---------------------------------------------------------------------------
@@ -425,7 +450,11 @@ export const make = <R>(def: ModelDefinition): AggregateNodes<R> => {
       if (Either.isLeft(filtered)) return yield* filtered.left
       const statement = aggregateStatement(s, spec.right, filtered.right.sql, grouped ? maxGroups + 1 : undefined)
       const rows = yield* readErrors(s, "aggregate")(execute(ctx, statement.text, params.values))
-      if (!grouped) return statement.read(rows[0] ?? {})
+      if (!grouped) {
+        const result = statement.read(rows[0] ?? {})
+        const field = overflowed(spec.right, result)
+        return field === undefined ? result : yield* outOfRange(def, field)
+      }
       if (rows.length > maxGroups) {
         return yield* invalid(
           def,
@@ -435,6 +464,10 @@ export const make = <R>(def: ModelDefinition): AggregateNodes<R> => {
         )
       }
       let results = rows.map(statement.read)
+      for (const result of results) {
+        const field = overflowed(spec.right, result)
+        if (field !== undefined) return yield* outOfRange(def, field)
+      }
       if (having !== undefined) results = results.filter(having.right)
       results.sort(compareResults(terms.right))
       const offset = (query.offset as number | undefined) ?? 0
