@@ -140,6 +140,45 @@ const roundedQuotient = (sum: BigDecimal.BigDecimal, count: number, scale: numbe
   return BigDecimal.normalize(BigDecimal.make(up ? floor + 1n : floor, scale))
 }
 
+/** The filters the cases draw (the filter language itself is tested in differential.test.ts). */
+type WhereCond =
+  | { readonly _tag: "gt"; readonly field: Field; readonly value: unknown }
+  | { readonly _tag: "in"; readonly values: ReadonlyArray<"red" | "green" | "blue"> }
+  | { readonly _tag: "null"; readonly field: Field; readonly isNull: boolean }
+  | { readonly _tag: "or"; readonly parts: ReadonlyArray<WhereCond> }
+
+const matches = (w: WhereCond, r: Rec): boolean => {
+  switch (w._tag) {
+    case "gt":
+      return r[w.field] !== null && compareValues(kinds[w.field], r[w.field], w.value) > 0
+    case "in":
+      return r.g !== null && w.values.includes(r.g)
+    case "null":
+      return (r[w.field] === null) === w.isNull
+    case "or":
+      return w.parts.some((p) => matches(p, r))
+  }
+}
+
+const toWhere = (w: WhereCond): Record<string, unknown> => {
+  switch (w._tag) {
+    case "gt":
+      return { [w.field]: { $gt: w.value } }
+    case "in":
+      return { g: { $in: w.values } }
+    case "null":
+      return { [w.field]: w.isNull ? null : { $null: false } }
+    case "or":
+      return { $or: w.parts.map(toWhere) }
+  }
+}
+
+interface HavingCond {
+  readonly path: string
+  readonly op: "$gt" | "$lte" | "$eq" | "$ne" | "$in" | "$null"
+  readonly value: unknown
+}
+
 interface Aggregates {
   readonly groupBy: ReadonlyArray<Field>
   readonly countAll: boolean
@@ -152,8 +191,8 @@ interface Aggregates {
 }
 
 interface Query extends Aggregates {
-  readonly where: { readonly field: Field; readonly value: unknown } | undefined
-  readonly having: { readonly path: string; readonly op: "$gt" | "$lte" | "$eq" | "$null"; readonly value: unknown } | undefined
+  readonly where: WhereCond | undefined
+  readonly having: { readonly join: "$and" | "$or"; readonly conditions: ReadonlyArray<HavingCond> } | undefined
   readonly orderBy: ReadonlyArray<string>
   readonly limit: number | undefined
   readonly offset: number | undefined
@@ -217,9 +256,7 @@ const at = (r: Record<string, unknown>, path: string): { readonly v: unknown; re
 }
 
 const reference = (q: Query, rows: ReadonlyArray<Rec>): unknown => {
-  const matching = q.where === undefined
-    ? rows
-    : rows.filter((r) => r[q.where!.field] !== null && compareValues(kinds[q.where!.field], r[q.where!.field], q.where!.value) > 0)
+  const matching = q.where === undefined ? rows : rows.filter((r) => matches(q.where!, r))
   if (q.groupBy.length === 0) return aggregateOf(q, matching)
   const groups = new Map<string, Array<Rec>>()
   for (const r of matching) {
@@ -231,14 +268,27 @@ const reference = (q: Query, rows: ReadonlyArray<Rec>): unknown => {
     ...aggregateOf(q, members)
   }))
   if (q.having !== undefined) {
-    const { op, path, value } = q.having
-    results = results.filter((r) => {
+    const holds = (r: Record<string, unknown>, { op, path, value }: HavingCond) => {
       const { kind, v } = at(r, path)
-      if (op === "$null") return v === null
-      if (v === null) return false
-      const c = compareValues(kind, v, value)
-      return op === "$gt" ? c > 0 : op === "$lte" ? c <= 0 : c === 0
-    })
+      const eq = (w: unknown) => v !== null && compareValues(kind, v, w) === 0
+      switch (op) {
+        case "$null":
+          return v === null
+        case "$ne":
+          return !eq(value)
+        case "$in":
+          return (value as ReadonlyArray<unknown>).some(eq)
+        case "$eq":
+          return eq(value)
+        default: {
+          if (v === null) return false
+          const c = compareValues(kind, v, value)
+          return op === "$gt" ? c > 0 : c <= 0
+        }
+      }
+    }
+    const { conditions, join } = q.having
+    results = results.filter((r) => (join === "$and" ? conditions.every((c) => holds(r, c)) : conditions.some((c) => holds(r, c))))
   }
   const terms = [...q.orderBy, ...q.groupBy.filter((f) => !q.orderBy.includes(f) && !q.orderBy.includes(`-${f}`))]
   results.sort((a, b) => {
@@ -276,9 +326,19 @@ const genQuery = (rng: Rng, rows: ReadonlyArray<Rec>): Query => {
     min: some(rng, orderable, 0.25),
     max: some(rng, orderable, 0.25)
   }
-  const field = rng.pick(["n", "big", "price", "d"] as const)
-  const present = rows.map((r) => r[field]).filter((v) => v !== null)
-  const where = rng.chance(0.3) && present.length > 0 ? { field, value: rng.pick(present) } : undefined
+  const genWhere = (depth: number): WhereCond | undefined => {
+    const r = rng.next()
+    if (r < 0.35) {
+      const field = rng.pick(["n", "big", "price", "d", "x", "s"] as const)
+      const present = rows.map((row) => row[field]).filter((v) => v !== null)
+      return present.length === 0 ? undefined : { _tag: "gt", field, value: rng.pick(present) }
+    }
+    if (r < 0.6) return { _tag: "in", values: some(rng, ["red", "green", "blue"] as const, 0.5) }
+    if (r < 0.8 || depth > 0) return { _tag: "null", field: rng.pick(Object.keys(kinds) as Array<Field>), isNull: rng.chance(0.3) }
+    const parts = [genWhere(depth + 1), genWhere(depth + 1)].filter((p): p is WhereCond => p !== undefined)
+    return { _tag: "or", parts }
+  }
+  const where = rng.chance(0.5) ? genWhere(0) : undefined
   const paths = [
     ...groupBy,
     ...(countAll ? ["_count"] : q.count.map((f) => `_count.${f}`)),
@@ -289,16 +349,25 @@ const genQuery = (rng: Rng, rows: ReadonlyArray<Rec>): Query => {
     ...q.max.map((f) => `_max.${f}`)
   ]
   const grouped = groupBy.length > 0
-  let having: Query["having"]
-  if (grouped && paths.length > 0 && rng.chance(0.5)) {
+  const genHaving = (): HavingCond => {
     const path = rng.pick(paths)
-    // a threshold from some of the rows: near what the groups hold
-    const sample = rows.length === 0 ? undefined : aggregateOf(q, rows.slice(0, rng.int(1, rows.length)))
-    const reference = sample === undefined ? undefined : at(sample, path)
-    const op = rng.pick(["$gt", "$lte", "$eq", "$null"] as const)
-    if (reference !== undefined && reference.v !== null && op !== "$null") having = { path, op, value: reference.v }
-    else if (op === "$null" || reference !== undefined) having = { path, op: "$null", value: true }
+    // thresholds from some of the rows: near what the groups hold
+    const sampleOf = () => {
+      const sample = aggregateOf(q, rows.slice(0, rng.int(1, rows.length)))
+      return { ...Object.fromEntries(groupBy.map((f) => [f, rows[rng.int(0, rows.length - 1)]![f]])), ...sample }
+    }
+    const op = rng.pick(["$gt", "$lte", "$eq", "$ne", "$in", "$null"] as const)
+    if (op === "$null" || rows.length === 0) return { path, op: "$null", value: true }
+    if (op === "$in") {
+      const values = Array.from({ length: rng.int(0, 3) }, () => at(sampleOf(), path).v).filter((v) => v !== null)
+      return { path, op, value: values }
+    }
+    const value = at(sampleOf(), path).v
+    return value === null ? { path, op: "$null", value: true } : { path, op, value }
   }
+  const having: Query["having"] = grouped && paths.length > 0 && rng.chance(0.5)
+    ? { join: rng.pick(["$and", "$or"] as const), conditions: Array.from({ length: rng.int(1, 3) }, genHaving) }
+    : undefined
   const orderBy = grouped ? some(rng, paths, 0.3).map((p) => (rng.chance(0.5) ? `-${p}` : p)) : []
   return {
     ...q,
@@ -317,11 +386,14 @@ const toQuery = (q: Query): Record<string, unknown> => {
   if (q.countAll) out.count = true
   else if (q.count.length > 0) out.count = q.count
   for (const k of ["countDistinct", "sum", "avg", "min", "max"] as const) if (q[k].length > 0) out[k] = q[k]
-  if (q.where !== undefined) out.where = { [q.where.field]: { $gt: q.where.value } }
+  if (q.where !== undefined) out.where = toWhere(q.where)
   if (q.having !== undefined) {
-    const [key, field] = q.having.path.split(".")
-    const cond = { [q.having.op]: q.having.value }
-    out.having = field === undefined ? { [key!]: cond } : { [key!]: { [field]: cond } }
+    const conditions = q.having.conditions.map(({ op, path, value }) => {
+      const [key, field] = path.split(".")
+      const cond = { [op]: value }
+      return field === undefined ? { [key!]: cond } : { [key!]: { [field]: cond } }
+    })
+    out.having = conditions.length === 1 && q.having.join === "$and" ? conditions[0] : { [q.having.join]: conditions }
   }
   if (q.orderBy.length > 0) out.orderBy = q.orderBy
   if (q.limit !== undefined) out.limit = q.limit
@@ -398,6 +470,24 @@ forEachDatabase("aggregate", (it, db) => {
       const all = yield* M.aggregate({ count: true, countDistinct: ["g"], sum: ["big", "dec"], avg: ["n"], min: ["d"], max: ["s"] })
       expect(show(all)).toBe(show({ _count: 0, _countDistinct: { g: 0 }, _sum: { big: null, dec: null }, _avg: { n: null }, _min: { d: null }, _max: { s: null } }))
       expect(yield* M.aggregate({ groupBy: ["g"], count: true })).toEqual([])
+    }))
+
+  it.effect("text groups and extremes by code point; NULL keys form one group, first ascending", () =>
+    Effect.gen(function*() {
+      yield* M.bulkDelete({}, { confirm: true })
+      const row = { g: null, flag: null, n: null, x: null, big: null, dec: null, price: null, d: null }
+      const texts = ["😀", "￥", "a", null, "😀", "A", null]
+      yield* M.bulkCreate(texts.map((s, i) => ({ id: i + 1, ...row, s })))
+      const groups = yield* M.aggregate({ groupBy: ["s"], count: true })
+      expect(groups.map((g) => g.s)).toEqual([null, "A", "a", "￥", "😀"])
+      expect(groups.map((g) => g._count)).toEqual([2, 1, 1, 1, 2])
+      const descending = yield* M.aggregate({ groupBy: ["s"], count: true, orderBy: ["-s"] })
+      expect(descending.map((g) => g.s)).toEqual(["😀", "￥", "a", "A", null])
+      expect(yield* M.aggregate({ min: ["s"], max: ["s"], countDistinct: ["s"] })).toEqual({
+        _min: { s: "A" },
+        _max: { s: "😀" },
+        _countDistinct: { s: 4 }
+      })
     }))
 
   it.effect("a float sum beyond the double range fails alike on every database", () =>
