@@ -470,6 +470,8 @@ forEachDatabase("aggregate", (it, db) => {
       const all = yield* M.aggregate({ count: true, countDistinct: ["g"], sum: ["big", "dec"], avg: ["n"], min: ["d"], max: ["s"] })
       expect(show(all)).toBe(show({ _count: 0, _countDistinct: { g: 0 }, _sum: { big: null, dec: null }, _avg: { n: null }, _min: { d: null }, _max: { s: null } }))
       expect(yield* M.aggregate({ groupBy: ["g"], count: true })).toEqual([])
+      // groupBy: [] is one group of every record, as SQL's GROUP BY (): a list of one result
+      expect(yield* M.aggregate({ groupBy: [], count: true, having: { _count: { $gte: 0 } } })).toEqual([{ _count: 0 }])
     }))
 
   it.effect("text groups and extremes by code point; NULL keys form one group, first ascending", () =>

@@ -118,7 +118,7 @@ const specOf = (def: ModelDefinition, query: Row): Either.Either<AggregateSpec, 
     if (query.includeDeleted !== undefined && typeof query.includeDeleted !== "boolean") {
       return yield* Either.left(invalid(def, "aggregate", "includeDeleted", "expected a boolean"))
     }
-    if (groupBy.length === 0) {
+    if (query.groupBy === undefined) {
       const grouped = ["having", "orderBy", "limit", "offset"].find((k) => query[k] !== undefined)
       if (grouped !== undefined) {
         return yield* Either.left(invalid(def, "aggregate", grouped, "applies to groups: it needs groupBy"))
@@ -165,7 +165,8 @@ export const make = <R>(def: ModelDefinition): AggregateNodes<R> => {
       // the whole query is checked before anything touches the database
       const spec = specOf(def, query)
       if (Either.isLeft(spec)) return yield* spec.left
-      const grouped = spec.right.groupBy.length > 0
+      // with groupBy, a list of groups (`groupBy: []`: all records as one group, as SQL's GROUP BY ())
+      const grouped = query.groupBy !== undefined
       const paths = resultPaths(spec.right)
       const having = query.having === undefined ? undefined : compileHaving(def, paths, query.having)
       if (having !== undefined && Either.isLeft(having)) return yield* having.left
@@ -180,7 +181,7 @@ export const make = <R>(def: ModelDefinition): AggregateNodes<R> => {
         tenant: ctx.tenant
       })
       if (Either.isLeft(filtered)) return yield* filtered.left
-      const statement = aggregateStatement(s, spec.right, filtered.right.sql, grouped ? maxGroups + 1 : undefined)
+      const statement = aggregateStatement(s, spec.right, filtered.right.sql, spec.right.groupBy.length > 0 ? maxGroups + 1 : undefined)
       const rows = yield* readErrors(s, "aggregate")(execute(ctx, statement.text, params.values))
       if (!grouped) {
         const result = statement.read(rows[0] ?? {})
