@@ -585,6 +585,25 @@ describe("aggregate statement", () => {
       `SELECT "region", COUNT(*) AS "__agg_0", CAST(SUM("qty" >> 32) AS TEXT) AS "__agg_1", CAST(SUM("qty" & 4294967295) AS TEXT) AS "__agg_2", MAX("at") AS "__agg_3" FROM "sales" WHERE 1=1 GROUP BY "region" LIMIT 11`
     )
   })
+  plainIt("SQLite: decimal sums in 9-digit chunks of a conversion made once per row, in a derived table", () => {
+    const Priced = Model.make(
+      "Priced",
+      Schema.Struct({ id: Schema.Int, region: Schema.String, amount: Schema.BigDecimalFromSelf.pipe(Column.annotate({ precision: 12, scale: 2 })) }),
+      { timestamps: false }
+    )
+    const pricedDef = definitionOf(Priced)
+    const amount = pricedDef.byField.get("amount")!
+    const text = aggregateStatement(
+      statementsFor(pricedDef, Dialect.sqlite),
+      { ...spec, groupBy: [pricedDef.byField.get("region")!], max: [], sum: [amount] },
+      " WHERE 1=1",
+      undefined
+    ).text
+    expect(text).toMatch(/^SELECT "region", COUNT\(\*\) AS "__agg_0", CAST\(SUM\(CASE substr\("__row_0", 1, 1\) WHEN 'C' THEN CAST\(substr\("__row_0", 2, 9\) AS INTEGER\)/)
+    // DECIMAL(12, 2): two chunks of 9 digits
+    expect(text.match(/SUM\(CASE/g)?.length).toBe(2)
+    expect(text).toMatch(/ FROM \(SELECT "region", "amount", substr\("amount", 1, 1\) \|\| CASE .* AS "__row_0" FROM "priceds" WHERE 1=1 LIMIT -1\) AS "__rows" GROUP BY "region"$/)
+  })
   plainIt("PostgreSQL: NUMERIC sums as text", () => {
     expect(textOn(Dialect.pg)).toBe(
       `SELECT "region", COUNT(*) AS "__agg_0", CAST(SUM("qty") AS TEXT) AS "__agg_1", MAX("at") AS "__agg_2" FROM "sales" WHERE 1=1 GROUP BY "region" LIMIT 11`

@@ -161,7 +161,12 @@ export interface Dialect {
    * without rounding or overflow (PostgreSQL's and MySQL's exact sums read as text; SQLite's
    * split into parts that cannot overflow).
    */
-  readonly exactSum: (kind: Kind, quoted: string) => ExactSum
+  readonly exactSum: (kind: Kind, quoted: string, rowValue: string) => ExactSum
+  /**
+   * A SELECT as a derived table (`alias` quoted) whose values the database computes once per
+   * row, not once per use in the query above it.
+   */
+  readonly derivedTable: (select: string, alias: string) => string
   /**
    * An aggregate (`MIN(…)`, `MAX(…)`) of a column of `kind`, selected so the kind's codec can
    * read it exactly (MySQL's dates through DATE_FORMAT, SQLite's bigints as text).
@@ -185,6 +190,12 @@ export interface Dialect {
  * @category models
  */
 export interface ExactSum {
+  /**
+   * A conversion of the column made once per row, which `parts` read under the name given to
+   * `exactSum`: the statement then reads the rows from a derived table holding it. Absent where
+   * the parts read the column itself.
+   */
+  readonly perRow?: string
   readonly parts: ReadonlyArray<string>
   readonly read: (raws: ReadonlyArray<unknown>) => BigDecimal.BigDecimal | null
 }

@@ -144,6 +144,7 @@ export const mysql: Dialect = {
       ? `CAST(${param} AS DECIMAL(65, 30))`
       : undefined,
   // SUM of BIGINT and DECIMAL is DECIMAL (65 digits): exact, read as text
+  derivedTable: (select, alias) => `(${select}) AS ${alias}`,
   exactSum: textSum((e) => `CAST(${e} AS CHAR)`),
   // dates through DATE_FORMAT, as selectExpr reads the column
   aggregateValue: (kind, expression) =>

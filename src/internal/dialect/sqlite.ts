@@ -82,13 +82,13 @@ const integerSum = (quoted: string): ExactSum => ({
 
 /**
  * SUM of decimals, which SQLite keeps as order-preserving text (see `sortableDecimal`): each
- * value becomes its unscaled integer (value × 10^scale, at most `precision` digits) as a
- * fixed-width digit string — for negatives, the nines' complement of it, which the stored
- * complement digits give directly — cut into 9-digit chunks summed as integers (exact for
- * billions of rows), joined in JS. Values the library did not write (plain decimal text)
- * are not summed.
+ * value becomes, once per row (`perRow`), its sign tag and its unscaled integer (value ×
+ * 10^scale, at most `precision` digits) as a fixed-width digit string — for negatives the
+ * nines' complement of it, which the stored complement digits give directly. The parts sum its
+ * 9-digit chunks as integers (exact for billions of rows), joined in JS. Values the library
+ * did not write (plain decimal text) are not summed.
  */
-const decimalSum = (kind: Extract<Kind, { readonly _tag: "decimal" }>, q: string): ExactSum => {
+const decimalSum = (kind: Extract<Kind, { readonly _tag: "decimal" }>, q: string, row: string): ExactSum => {
   const precision = kind.precision ?? 65
   const scale = kind.scale ?? (kind.precision === undefined ? 30 : 0)
   const chunks = Math.ceil(precision / 9)
@@ -100,12 +100,14 @@ const decimalSum = (kind: Extract<Kind, { readonly _tag: "decimal" }>, q: string
   const positive = `substr(${zeros} || substr(${q}, 7) || substr(${zeros}, 1, ${scale} - length(${q}) + 6 + ${biased} - 50000), -${width})`
   // `A` + (49999 - exponent) + complement digits + `~`: the complement, then as many nines
   const negative = `substr(${nines} || substr(${q}, 7, length(${q}) - 7) || substr(${nines}, 1, ${scale} - length(${q}) + 7 + 49999 - ${biased}), -${width})`
+  const perRow = `substr(${q}, 1, 1) || CASE substr(${q}, 1, 1) WHEN 'C' THEN ${positive} WHEN 'A' THEN ${negative} WHEN 'B' THEN '' END`
   const parts = Array.from({ length: chunks }, (_, i) => {
-    const at = (digits: string) => `CAST(substr(${digits}, ${1 + 9 * i}, 9) AS INTEGER)`
+    const chunk = `CAST(substr(${row}, ${2 + 9 * i}, 9) AS INTEGER)`
     // zero (`B`) adds nothing; NULL stays out of the sum
-    return `CAST(SUM(CASE substr(${q}, 1, 1) WHEN 'C' THEN ${at(positive)} WHEN 'A' THEN ${at(negative)} - 999999999 WHEN 'B' THEN 0 END) AS TEXT)`
+    return `CAST(SUM(CASE substr(${row}, 1, 1) WHEN 'C' THEN ${chunk} WHEN 'A' THEN ${chunk} - 999999999 WHEN 'B' THEN 0 END) AS TEXT)`
   })
   return {
+    perRow,
     parts,
     read: (raws) => {
       if (raws[0] === null || raws[0] === undefined) return null
@@ -153,7 +155,10 @@ export const sqlite: Dialect = {
   // decimals are kept as text (an order-preserving encoding): no arithmetic on them
   numericParam: (kind, param) =>
     kind._tag === "integer" || kind._tag === "bigint" || kind._tag === "float" ? param : undefined,
-  exactSum: (kind, quoted) => (kind._tag === "decimal" ? decimalSum(kind, quoted) : integerSum(quoted)),
+  exactSum: (kind, quoted, row) => (kind._tag === "decimal" ? decimalSum(kind, quoted, row) : integerSum(quoted)),
+  // LIMIT -1 keeps SQLite from flattening the derived table into the query above, which would
+  // repeat its per-row conversions in every expression that reads them
+  derivedTable: (select, alias) => `(${select} LIMIT -1) AS ${alias}`,
   // bigints as text: exact whether or not the client reads 64-bit integers exactly
   aggregateValue: (kind, expression) => (kind._tag === "bigint" ? `CAST(${expression} AS TEXT)` : expression),
   onConflictUpdate,

@@ -120,10 +120,14 @@ export const aggregate = (s: ModelStatements, spec: AggregateSpec, where: string
 
   // one sum (and count of values) per field, whether its sum, its average or both are asked for
   const summed = [...new Set([...spec.sum, ...spec.avg])]
+  // conversions a sum needs once per row, read from a derived table
+  const rowValues: Array<string> = []
   for (const c of columnsOf(summed)) {
     const kind = c.column.kind
     // floats are summed in doubles by the database; every other numeric kind exactly
-    const exact = kind._tag === "float" ? undefined : s.dialect.exactSum(kind, c.quoted)
+    const rowValue = dialect.quote(`__row_${rowValues.length}`)
+    const exact = kind._tag === "float" ? undefined : dialect.exactSum(kind, c.quoted, rowValue)
+    if (exact?.perRow !== undefined) rowValues.push(`${exact.perRow} AS ${rowValue}`)
     const parts = (exact?.parts ?? [`SUM(${c.quoted})`]).map(select)
     const counted = spec.avg.includes(c.column) ? select(`COUNT(${c.quoted})`) : undefined
     readers.push((row, out) => {
@@ -165,7 +169,14 @@ export const aggregate = (s: ModelStatements, spec: AggregateSpec, where: string
   // a statement selects something even when only the groups are asked for
   if (items.length === 0) select("COUNT(*)")
   const grouping = groupBy.length === 0 ? "" : ` GROUP BY ${groupBy.map((c) => c.quoted).join(", ")}`
-  const text = `SELECT ${items.join(", ")} FROM ${s.table}${where}${grouping}${dialect.limitOffset(limit, undefined)}`
+  const used = [...new Set([...spec.groupBy, ...spec.count, ...spec.countDistinct, ...summed, ...spec.min, ...spec.max])]
+  const from = rowValues.length === 0
+    ? `${s.table}${where}`
+    : dialect.derivedTable(
+      `SELECT ${[...columnsOf(used).map((c) => c.quoted), ...rowValues].join(", ")} FROM ${s.table}${where}`,
+      dialect.quote("__rows")
+    )
+  const text = `SELECT ${items.join(", ")} FROM ${from}${grouping}${dialect.limitOffset(limit, undefined)}`
   const groups = decodePlan(groupBy)
   return {
     text,
