@@ -1,7 +1,8 @@
 /**
  * A product catalogue kept in sync with a supplier feed, on the embedded SQLite (no server):
  * rows from JSON, an import that skips products already listed, per-product price changes in
- * one transaction, an export streamed page by page, and tenants with real-world slugs.
+ * one transaction, an export streamed page by page, totals and the most stocked products, and tenants
+ * with real-world slugs.
  *
  *   npx tsx examples/catalogue.ts
  */
@@ -58,6 +59,27 @@ const program = Effect.gen(function*() {
     conflictOn: ["sku"]
   })
   yield* Console.log("D-4 created", created)
+
+  // 6. aggregates: the whole catalogue, then per group (exact decimal sums on every database)
+  const totals = yield* Product.aggregate({ count: true, sum: ["stock", "price"], avg: ["price"], max: ["price"] })
+  yield* Console.log(
+    "catalogue:",
+    totals._count,
+    "products,",
+    totals._sum.stock,
+    "in stock, average price",
+    totals._avg.price === null ? "-" : BigDecimal.format(totals._avg.price)
+  )
+  const inStock = yield* Product.aggregate({
+    where: { stock: { $gt: 0 } },
+    groupBy: ["name"],
+    count: true,
+    sum: ["stock"],
+    having: { _sum: { stock: { $gte: 2 } } },
+    orderBy: ["-_sum.stock"],
+    limit: 3
+  })
+  for (const group of inStock) yield* Console.log("most stocked:", group.name, group._sum.stock)
 })
 
 // tenant slugs as applications have them: case, "-" and "." are fine

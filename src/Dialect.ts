@@ -29,6 +29,13 @@ export type {
    */
   Dialect,
   /**
+   * An exact SUM: the aggregate expressions a statement selects and how they add up.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  ExactSum,
+  /**
    * A database failure, classified from the driver's error code.
    *
    * @since 0.1.0

@@ -5,9 +5,9 @@
  *
  * @since 0.1.0
  */
-import type { Effect, Option, Stream, Types } from "effect"
+import type { BigDecimal, Effect, Option, Stream, Types } from "effect"
 import type { OptimisticLockError } from "./Errors.js"
-import type { Filter } from "./Filter.js"
+import type { Comparison, Filter } from "./Filter.js"
 import type { NodeErrors } from "./internal/nodes/types.js"
 
 /**
@@ -87,6 +87,164 @@ export type ListResult<R, Q> = Types.Simplify<
   }
   & (Q extends { readonly total: true } ? { readonly total: number } : {})
 >
+
+/** The fields of `R` whose values (NULL aside) are all of type `V`. */
+type FieldsOf<R, V> = { readonly [K in keyof R]-?: [NonNullable<R[K]>] extends [V] ? K : never }[keyof R] & string
+
+/**
+ * Fields `sum` and `avg` take: integer, float, bigint and decimal fields.
+ *
+ * @since 0.1.0
+ * @category aggregates
+ */
+export type NumericField<R> = FieldsOf<R, number | bigint | BigDecimal.BigDecimal>
+
+/**
+ * Fields `min` and `max` take: numbers, text (and enums) and dates.
+ *
+ * @since 0.1.0
+ * @category aggregates
+ */
+export type OrderableField<R> = FieldsOf<R, number | bigint | BigDecimal.BigDecimal | string | Date>
+
+/**
+ * Fields `groupBy` and `countDistinct` take: every field but JSON ones.
+ *
+ * @since 0.1.0
+ * @category aggregates
+ */
+export type GroupableField<R> = FieldsOf<R, number | bigint | BigDecimal.BigDecimal | string | Date | boolean>
+
+/**
+ * The type of a sum: `bigint` for bigint fields, `BigDecimal` for decimal fields, `number`
+ * for integer and float fields.
+ *
+ * @since 0.1.0
+ * @category aggregates
+ */
+export type SumOf<V> = [NonNullable<V>] extends [bigint] ? bigint
+  : [NonNullable<V>] extends [BigDecimal.BigDecimal] ? BigDecimal.BigDecimal
+  : number
+
+/**
+ * The type of an average: `BigDecimal` for decimal fields, `number` otherwise.
+ *
+ * @since 0.1.0
+ * @category aggregates
+ */
+export type AvgOf<V> = [NonNullable<V>] extends [BigDecimal.BigDecimal] ? BigDecimal.BigDecimal : number
+
+/**
+ * A condition on one value of an aggregate's result: the value (equality), `null` (it is
+ * NULL) or the filter language's comparisons.
+ *
+ * @since 0.1.0
+ * @category aggregates
+ */
+export type AggregateCondition<V> = V | null | Comparison<V>
+
+/**
+ * A filter on the groups an aggregate finds, over the values of its results: group fields,
+ * `_count` (with `count: true`) and `_count`, `_countDistinct`, `_sum`, `_avg`, `_min`, `_max`
+ * per field, combined with `$and`, `$or`, `$not`. It may only name what the query asks for.
+ *
+ * @since 0.1.0
+ * @category aggregates
+ */
+export type Having<R> =
+  & { readonly [K in GroupableField<R>]?: AggregateCondition<NonNullable<R[K]>> }
+  & {
+    readonly _count?: AggregateCondition<number> | { readonly [K in keyof R & string]?: AggregateCondition<number> }
+    readonly _countDistinct?: { readonly [K in GroupableField<R>]?: AggregateCondition<number> }
+    readonly _sum?: { readonly [K in NumericField<R>]?: AggregateCondition<SumOf<R[K]>> }
+    readonly _avg?: { readonly [K in NumericField<R>]?: AggregateCondition<AvgOf<R[K]>> }
+    readonly _min?: { readonly [K in OrderableField<R>]?: AggregateCondition<NonNullable<R[K]>> }
+    readonly _max?: { readonly [K in OrderableField<R>]?: AggregateCondition<NonNullable<R[K]>> }
+    readonly $and?: ReadonlyArray<Having<R>>
+    readonly $or?: ReadonlyArray<Having<R>>
+    readonly $not?: Having<R>
+  }
+
+/**
+ * What the groups can be ordered by: a group field, `_count`, or an aggregate of a field
+ * (`_sum.age`); `-` in front for descending.
+ *
+ * @since 0.1.0
+ * @category aggregates
+ */
+export type AggregateOrderKey<R> =
+  | GroupableField<R>
+  | "_count"
+  | `_count.${keyof R & string}`
+  | `_countDistinct.${GroupableField<R>}`
+  | `_sum.${NumericField<R>}`
+  | `_avg.${NumericField<R>}`
+  | `_min.${OrderableField<R>}`
+  | `_max.${OrderableField<R>}`
+
+/**
+ * An aggregate over the records a filter finds, per group of `groupBy` or over them all.
+ *
+ * @since 0.1.0
+ * @category aggregates
+ */
+export interface AggregateQuery<R> extends ReadOptions {
+  readonly where?: Filter<R>
+  /** One result per distinct combination of these fields' values (NULL is one value). */
+  readonly groupBy?: ReadonlyArray<GroupableField<R>>
+  /** `true`: the records (`_count: number`); fields: their non-NULL values (`_count: { f: number }`). */
+  readonly count?: true | ReadonlyArray<keyof R & string>
+  /** The distinct non-NULL values of each field. */
+  readonly countDistinct?: ReadonlyArray<GroupableField<R>>
+  readonly sum?: ReadonlyArray<NumericField<R>>
+  readonly avg?: ReadonlyArray<NumericField<R>>
+  readonly min?: ReadonlyArray<OrderableField<R>>
+  readonly max?: ReadonlyArray<OrderableField<R>>
+  /** Keeps the groups whose results match (needs `groupBy`). */
+  readonly having?: Having<R>
+  /** The order of the groups (needs `groupBy`); the group fields ascending follow. */
+  readonly orderBy?: ReadonlyArray<AggregateOrderKey<R> | `-${AggregateOrderKey<R>}`>
+  /** Groups returned, after `offset` (needs `groupBy`). */
+  readonly limit?: number
+  readonly offset?: number
+}
+
+type Listed<Q, K extends string> = Q extends { readonly [k in K]: ReadonlyArray<infer F extends string> } ? F : never
+
+/**
+ * One result of an aggregate: the group's fields (with `groupBy`), then `_count`,
+ * `_countDistinct`, `_sum`, `_avg`, `_min`, `_max` for what the query asks. A sum, average,
+ * minimum or maximum over no non-NULL value is `null`; counts are numbers.
+ *
+ * @since 0.1.0
+ * @category aggregates
+ */
+export type AggregateResult<R, Q> = Types.Simplify<
+  & (Q extends { readonly groupBy: ReadonlyArray<infer G extends keyof R> } ? Pick<R, G> : {})
+  & (Q extends { readonly count: true } ? { readonly _count: number }
+    : [Listed<Q, "count">] extends [never] ? {}
+    : { readonly _count: { readonly [K in Listed<Q, "count">]: number } })
+  & ([Listed<Q, "countDistinct">] extends [never] ? {}
+    : { readonly _countDistinct: { readonly [K in Listed<Q, "countDistinct">]: number } })
+  & ([Listed<Q, "sum">] extends [never] ? {}
+    : { readonly _sum: { readonly [K in Listed<Q, "sum"> & keyof R]: SumOf<R[K]> | null } })
+  & ([Listed<Q, "avg">] extends [never] ? {}
+    : { readonly _avg: { readonly [K in Listed<Q, "avg"> & keyof R]: AvgOf<R[K]> | null } })
+  & ([Listed<Q, "min">] extends [never] ? {}
+    : { readonly _min: { readonly [K in Listed<Q, "min"> & keyof R]: NonNullable<R[K]> | null } })
+  & ([Listed<Q, "max">] extends [never] ? {}
+    : { readonly _max: { readonly [K in Listed<Q, "max"> & keyof R]: NonNullable<R[K]> | null } })
+>
+
+/**
+ * What `aggregate` returns: with `groupBy`, the groups (in order); without, one result.
+ *
+ * @since 0.1.0
+ * @category aggregates
+ */
+export type AggregateOutput<R, Q> = Q extends { readonly groupBy: ReadonlyArray<unknown> }
+  ? ReadonlyArray<AggregateResult<R, Q>>
+  : AggregateResult<R, Q>
 
 /**
  * @since 0.1.0
@@ -210,6 +368,15 @@ export interface ReadNodes<Id, Input, R, Requires, Setup = never, Keys = Partial
   readonly readBy: (key: Keys, options?: ReadOptions) => Effect.Effect<R, NodeErrors["read"] | Setup, Requires>
   /** The record with these values of a unique key, if any (see `readBy`). */
   readonly findBy: (key: Keys, options?: ReadOptions) => Effect.Effect<Option.Option<R>, NodeErrors["find"] | Setup, Requires>
+  /**
+   * Counts, distinct counts, sums, averages, minima and maxima over the records a filter
+   * finds — over them all (one result), or per group of `groupBy` (a list, filtered by
+   * `having`, ordered, paged). Sums of integer, bigint and decimal fields are exact on every
+   * database; see docs/nodes.md for the types and the rounding of averages.
+   */
+  readonly aggregate: <const Q extends AggregateQuery<R> = {}>(
+    query?: Q
+  ) => Effect.Effect<AggregateOutput<R, Q>, NodeErrors["aggregate"] | Setup, Requires>
   /** Number of records matching a filter. */
   readonly count: (
     where?: Filter<R>,

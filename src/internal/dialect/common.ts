@@ -6,7 +6,7 @@
  */
 import type { BigDecimal } from "effect"
 import type { Column } from "../../Column.js"
-import type { Codec, Dialect, Failure, TableSpec } from "./dialect.js"
+import type { Codec, Dialect, ExactSum, Failure, TableSpec } from "./dialect.js"
 import { formatDecimal, parseDecimal } from "../model/storage.js"
 import type { PatternToken } from "./pattern.js"
 
@@ -71,6 +71,15 @@ export const decimalCodec: Codec = {
   toDb: (v) => formatDecimal(v as BigDecimal.BigDecimal),
   fromDb: parseDecimal
 }
+/**
+ * An exact sum where the database sums integers and decimals exactly (PostgreSQL's NUMERIC,
+ * MySQL's DECIMAL results): one `SUM`, read as text so no driver rounds it.
+ */
+export const textSum = (asText: (expression: string) => string) => (_kind: unknown, quoted: string): ExactSum => ({
+  parts: [asText(`SUM(${quoted})`)],
+  read: ([raw]) => (raw === null || raw === undefined ? null : parseDecimal(raw))
+})
+
 export const stringCodec: Codec = { toDb: (v) => v, fromDb: (raw) => (typeof raw === "string" ? raw : String(raw)) }
 export const parseJsonIfText: Codec = {
   toDb: (v) => JSON.stringify(v),

@@ -4,6 +4,7 @@
  * public `Dialect` module re-exports it.
  * (Internal module: not part of the public API.)
  */
+import type { BigDecimal } from "effect"
 import type { Column, Kind } from "../../Column.js"
 import type { PatternToken } from "./pattern.js"
 
@@ -157,12 +158,48 @@ export interface Dialect {
    * with that kind exactly (SQLite keeps decimals as text): the library then computes the value.
    */
   readonly numericParam: (kind: Kind, param: string) => string | undefined
+  /**
+   * The exact SUM of a (quoted) integer, bigint or decimal column, computed by the database
+   * without rounding or overflow (PostgreSQL's and MySQL's exact sums read as text; SQLite's
+   * split into parts that cannot overflow).
+   */
+  readonly exactSum: (kind: Kind, quoted: string, rowValue: string) => ExactSum
+  /**
+   * A SELECT as a derived table (`alias` quoted) whose values the database computes once per
+   * row, not once per use in the query above it.
+   */
+  readonly derivedTable: (select: string, alias: string) => string
+  /**
+   * An aggregate (`MIN(…)`, `MAX(…)`) of a column of `kind`, selected so the kind's codec can
+   * read it exactly (MySQL's dates through DATE_FORMAT, SQLite's bigints as text).
+   */
+  readonly aggregateValue: (kind: Kind, expression: string) => string
   /** In an upsert's SET list: the value the INSERT proposed for a (quoted) column. */
   readonly inserted: (quoted: string) => string
   readonly createTable: (spec: TableSpec, server: ServerInfo) => ReadonlyArray<string>
   readonly affectedRows: (raw: unknown) => number
   readonly insertId: (raw: unknown) => unknown
   readonly classify: (cause: unknown) => Failure
+}
+
+/**
+ * An exact SUM of an integer, bigint or decimal column: the aggregate expressions the
+ * statement selects, and how their values add up to the sum (null when no non-NULL value was
+ * summed). One expression where the database sums exactly and says it as text; several where
+ * the sum is split into parts that cannot overflow (SQLite).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ExactSum {
+  /**
+   * A conversion of the column made once per row, which `parts` read under the name given to
+   * `exactSum`: the statement then reads the rows from a derived table holding it. Absent where
+   * the parts read the column itself.
+   */
+  readonly perRow?: string
+  readonly parts: ReadonlyArray<string>
+  readonly read: (raws: ReadonlyArray<unknown>) => BigDecimal.BigDecimal | null
 }
 
 /**

@@ -23,6 +23,7 @@ import {
   shared,
   stringCodec,
   tableDefinition,
+  textSum,
   toNumber
 } from "./common.js"
 
@@ -142,6 +143,12 @@ export const mysql: Dialect = {
       : kind._tag === "decimal"
       ? `CAST(${param} AS DECIMAL(65, 30))`
       : undefined,
+  // SUM of BIGINT and DECIMAL is DECIMAL (65 digits): exact, read as text
+  derivedTable: (select, alias) => `(${select}) AS ${alias}`,
+  exactSum: textSum((e) => `CAST(${e} AS CHAR)`),
+  // dates through DATE_FORMAT, as selectExpr reads the column
+  aggregateValue: (kind, expression) =>
+    kind._tag === "datetime" ? `DATE_FORMAT(${expression}, '%Y-%m-%d %H:%i:%s.%f')` : expression,
   onConflictUpdate: (_conflict, sets) => ` ON DUPLICATE KEY UPDATE ${sets.join(", ")}`,
   inserted: (quoted) => `VALUES(${quoted})`,
   createTable: (spec, server) => {

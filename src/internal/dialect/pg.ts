@@ -25,6 +25,7 @@ import {
   shared,
   stringCodec,
   tableDefinition,
+  textSum,
   toNumber
 } from "./common.js"
 
@@ -144,6 +145,11 @@ export const pg: Dialect = {
       : kind._tag === "decimal"
       ? `CAST(${param} AS NUMERIC)`
       : undefined,
+  // SUM of BIGINT and NUMERIC is NUMERIC: exact; the driver would read it as text anyway
+  derivedTable: (select, alias) => `(${select}) AS ${alias}`,
+  exactSum: textSum((e) => `CAST(${e} AS TEXT)`),
+  // MIN/MAX keep the column's type: the codec reads them as it reads the column
+  aggregateValue: (_kind, expression) => expression,
   onConflictUpdate,
   onConflictSkip,
   inserted: excluded,

@@ -3,9 +3,9 @@
  * dates as ISO-8601 text, GLOB for case-sensitive patterns, one writer at a time.
  * (Internal module: not part of the public API.)
  */
-import type { BigDecimal } from "effect"
+import { BigDecimal } from "effect"
 import type { Column, Kind } from "../../Column.js"
-import type { Codec, Dialect } from "./dialect.js"
+import type { Codec, Dialect, ExactSum } from "./dialect.js"
 import { sortableDecimal } from "../model/storage.js"
 import {
   constraint,
@@ -66,6 +66,58 @@ const sqliteType = (column: Column): string => {
   }
 }
 
+/** A summed part's value (read as text: exact whatever the client does with 64-bit integers). */
+const part = (raw: unknown): bigint => BigInt(raw as string | number | bigint)
+
+/**
+ * SUM of 64-bit integers without overflow (SQLite's SUM fails beyond 2^63): the high and low
+ * 32 bits summed apart (`x >> 32` is arithmetic, `x & 0xFFFFFFFF` non-negative), each sum
+ * exact for up to 2^31 rows, joined in JS.
+ */
+const integerSum = (quoted: string): ExactSum => ({
+  parts: [`CAST(SUM(${quoted} >> 32) AS TEXT)`, `CAST(SUM(${quoted} & 4294967295) AS TEXT)`],
+  read: ([high, low]) =>
+    high === null || high === undefined ? null : BigDecimal.make(part(high) * 4294967296n + part(low), 0)
+})
+
+/**
+ * SUM of decimals, which SQLite keeps as order-preserving text (see `sortableDecimal`): each
+ * value becomes, once per row (`perRow`), its sign tag and its unscaled integer (value ×
+ * 10^scale, at most `precision` digits) as a fixed-width digit string — for negatives the
+ * nines' complement of it, which the stored complement digits give directly. The parts sum its
+ * 9-digit chunks as integers (exact for billions of rows), joined in JS. Values the library
+ * did not write (plain decimal text) are not summed.
+ */
+const decimalSum = (kind: Extract<Kind, { readonly _tag: "decimal" }>, q: string, row: string): ExactSum => {
+  const precision = kind.precision ?? 65
+  const scale = kind.scale ?? (kind.precision === undefined ? 30 : 0)
+  const chunks = Math.ceil(precision / 9)
+  const width = chunks * 9
+  const zeros = `'${"0".repeat(width)}'`
+  const nines = `'${"9".repeat(width)}'`
+  const biased = `CAST(substr(${q}, 2, 5) AS INTEGER)`
+  // `C` + (exponent + 50000) + digits: the digits, then (scale - digits + exponent) zeros
+  const positive = `substr(${zeros} || substr(${q}, 7) || substr(${zeros}, 1, ${scale} - length(${q}) + 6 + ${biased} - 50000), -${width})`
+  // `A` + (49999 - exponent) + complement digits + `~`: the complement, then as many nines
+  const negative = `substr(${nines} || substr(${q}, 7, length(${q}) - 7) || substr(${nines}, 1, ${scale} - length(${q}) + 7 + 49999 - ${biased}), -${width})`
+  const perRow = `substr(${q}, 1, 1) || CASE substr(${q}, 1, 1) WHEN 'C' THEN ${positive} WHEN 'A' THEN ${negative} WHEN 'B' THEN '' END`
+  const parts = Array.from({ length: chunks }, (_, i) => {
+    const chunk = `CAST(substr(${row}, ${2 + 9 * i}, 9) AS INTEGER)`
+    // zero (`B`) adds nothing; NULL stays out of the sum
+    return `CAST(SUM(CASE substr(${row}, 1, 1) WHEN 'C' THEN ${chunk} WHEN 'A' THEN ${chunk} - 999999999 WHEN 'B' THEN 0 END) AS TEXT)`
+  })
+  return {
+    perRow,
+    parts,
+    read: (raws) => {
+      if (raws[0] === null || raws[0] === undefined) return null
+      let total = 0n
+      for (const raw of raws) total = total * 1_000_000_000n + part(raw)
+      return BigDecimal.normalize(BigDecimal.make(total, scale))
+    }
+  }
+}
+
 /** SQLite: the embedded default. @internal */
 export const sqlite: Dialect = {
   name: "sqlite",
@@ -103,6 +155,12 @@ export const sqlite: Dialect = {
   // decimals are kept as text (an order-preserving encoding): no arithmetic on them
   numericParam: (kind, param) =>
     kind._tag === "integer" || kind._tag === "bigint" || kind._tag === "float" ? param : undefined,
+  exactSum: (kind, quoted, row) => (kind._tag === "decimal" ? decimalSum(kind, quoted, row) : integerSum(quoted)),
+  // LIMIT -1 keeps SQLite from flattening the derived table into the query above, which would
+  // repeat its per-row conversions in every expression that reads them
+  derivedTable: (select, alias) => `(${select} LIMIT -1) AS ${alias}`,
+  // bigints as text: exact whether or not the client reads 64-bit integers exactly
+  aggregateValue: (kind, expression) => (kind._tag === "bigint" ? `CAST(${expression} AS TEXT)` : expression),
   onConflictUpdate,
   onConflictSkip,
   inserted: excluded,

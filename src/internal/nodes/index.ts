@@ -6,6 +6,7 @@
  */
 import { Effect, Stream } from "effect"
 import type { ModelDefinition } from "../model/definition.js"
+import * as Aggregate from "./aggregate.js"
 import * as Create from "./create.js"
 import * as Delete from "./delete.js"
 import * as Read from "./read.js"
@@ -17,6 +18,7 @@ import * as Upsert from "./upsert.js"
 export interface Nodes<R>
   extends
     Read.ReadNodes<R>,
+    Aggregate.AggregateNodes<R>,
     Create.CreateNodes<R>,
     Omit<Update.UpdateNodes<R>, "bulkUpdate" | "bulkUpdateItems">,
     Delete.DeleteNodes<R>,
@@ -47,6 +49,7 @@ export const make = <R>(def: ModelDefinition): Nodes<R> => {
   const update = Update.make<R>(def)
   const remove = Delete.make<R>(def)
   const upsert = Upsert.make<R>(def)
+  const { aggregate } = Aggregate.make<R>(def)
   const bulkCreate: Nodes<R>["bulkCreate"] = (rows, options) =>
     !isRows(rows, true)
       ? Effect.fail(invalid(def, "bulkCreate", "", "expected an array, an iterable or a Stream of rows"))
@@ -70,6 +73,7 @@ export const make = <R>(def: ModelDefinition): Nodes<R> => {
     exists: withObjectArguments(def, "exists", [[1, "options"]], read.exists),
     findBy: withObjectArguments(def, "findBy", [[1, "options"]], read.findBy),
     readBy: withObjectArguments(def, "readBy", [[1, "options"]], read.readBy),
+    aggregate,
     stream: (query) =>
       notAnObject(query) ? Stream.fail(invalid(def, "stream", "query", "expected an object")) : read.stream(query),
     create: create.create,

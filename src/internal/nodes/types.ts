@@ -22,6 +22,7 @@ export interface NodeErrors {
   readonly find: ValidationError | DatabaseError
   readonly list: InvalidFilter | InvalidCursor | ValidationError | DatabaseError
   readonly count: InvalidFilter | ValidationError | DatabaseError
+  readonly aggregate: InvalidFilter | ValidationError | DatabaseError
   readonly bulkCreate: ConflictTargetError | ValidationError | WriteError
   readonly update: NotFound | ValidationError | WriteError | OptimisticLockError
   readonly delete: ValidationError | WriteError
