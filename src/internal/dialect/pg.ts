@@ -134,6 +134,20 @@ export const pg: Dialect = {
   // columns are COLLATE "C": LIKE is case-sensitive, ILIKE folds ASCII letters
   like: (q, param, ci) => `${q} ${ci ? "ILIKE" : "LIKE"} ${param} ESCAPE '!'`,
   likePattern: (tokens) => likeEscaped(tokens),
+  // one array parameter, whatever the list's length: one statement text (and prepared plan)
+  inList: {
+    inline: 16,
+    value: (_kind, values) => values,
+    member: (q, kind, param) => `${q} = ANY(${param}::${arrayType(kind)})`
+  },
+  // JSONB: containment (@>) of the bound array, or of one of its elements
+  jsonArray: {
+    contains: (q, mode, param) =>
+      mode === "all"
+        ? `${q} @> CAST(${param} AS jsonb)`
+        : `EXISTS (SELECT 1 FROM jsonb_array_elements(CAST(${param} AS jsonb)) AS w(v) WHERE ${q} @> jsonb_build_array(w.v))`,
+    length: (q) => `jsonb_array_length(${q})`
+  },
   limitOffset: (limit, offset) =>
     `${limit === undefined ? "" : ` LIMIT ${limit}`}${offset === undefined ? "" : ` OFFSET ${offset}`}`,
   numericParam: (kind, param) =>
