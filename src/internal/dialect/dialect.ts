@@ -4,7 +4,7 @@
  * public `Dialect` module re-exports it.
  * (Internal module: not part of the public API.)
  */
-import type { Column, Kind } from "../../Column.js"
+import type { Column, JsonElement, Kind } from "../../Column.js"
 import type { PatternToken } from "./pattern.js"
 
 /**
@@ -152,10 +152,10 @@ export interface Dialect {
    * JSON-array filters on a column holding a JSON array of scalars. `contains` is true when the
    * array holds `all` (or `any`) of the elements of the bound JSON array text `param` (written
    * by the column's own codec, so an element and a stored value of equal value are equal
-   * text); NULL or false when the column is NULL. `length` is the array's number of elements.
+   * text, and of equal number exactly when equal as doubles); NULL or false when the column is NULL. `length` is the array's number of elements.
    */
   readonly jsonArray: {
-    readonly contains: (quoted: string, mode: "any" | "all", param: string) => string
+    readonly contains: (quoted: string, element: JsonElement, mode: "any" | "all", param: string) => string
     readonly length: (quoted: string) => string
   }
   readonly limitOffset: (limit: number | undefined, offset: number | undefined) => string

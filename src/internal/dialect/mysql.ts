@@ -107,6 +107,9 @@ const jsonTableType = (kind: Kind): string => {
   }
 }
 
+/** The numbers of a JSON array as a table of doubles. */
+const doubles = (json: string, alias: string) => `JSON_TABLE(${json}, '$[*]' COLUMNS (v DOUBLE PATH '$')) AS ${alias}`
+
 /** MySQL 8 and MariaDB. Uses no RETURNING, so the same code serves both. @internal */
 /**
  * The session settings that bound a statement's run time: MariaDB's `max_statement_time`
@@ -162,9 +165,16 @@ export const mysql: Dialect = {
     member: (q, kind, param) =>
       `${q} IN (SELECT v FROM JSON_TABLE(${param}, '$[*]' COLUMNS (v ${jsonTableType(kind)} PATH '$')) AS w)`
   },
-  // JSON_OVERLAPS: MySQL 8.0.17+, MariaDB 10.9+
+  // JSON_CONTAINS / JSON_OVERLAPS (MySQL 8.0.17+, MariaDB 10.9+) compare text and booleans
+  // exactly, but MariaDB compares numbers with a tolerance (0 holds 5e-324): numbers are read
+  // as doubles by JSON_TABLE on both sides instead
   jsonArray: {
-    contains: (q, mode, param) => mode === "all" ? `JSON_CONTAINS(${q}, ${param})` : `JSON_OVERLAPS(${q}, ${param})`,
+    contains: (q, element, mode, param) =>
+      element !== "number"
+        ? mode === "all" ? `JSON_CONTAINS(${q}, ${param})` : `JSON_OVERLAPS(${q}, ${param})`
+        : mode === "any"
+        ? `EXISTS (SELECT 1 FROM ${doubles(q, "e")} WHERE e.v IN (SELECT w.v FROM ${doubles(param, "w")}))`
+        : `(${q} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${doubles(param, "w")} WHERE w.v NOT IN (SELECT e.v FROM ${doubles(q, "e")})))`,
     length: (q) => `JSON_LENGTH(${q})`
   },
   limitOffset: (limit, offset) =>

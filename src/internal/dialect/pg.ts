@@ -142,7 +142,7 @@ export const pg: Dialect = {
   },
   // JSONB: containment (@>) of the bound array, or of one of its elements
   jsonArray: {
-    contains: (q, mode, param) =>
+    contains: (q, _element, mode, param) =>
       mode === "all"
         ? `${q} @> CAST(${param} AS jsonb)`
         : `EXISTS (SELECT 1 FROM jsonb_array_elements(CAST(${param} AS jsonb)) AS w(v) WHERE ${q} @> jsonb_build_array(w.v))`,

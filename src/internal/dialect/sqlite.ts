@@ -116,7 +116,7 @@ export const sqlite: Dialect = {
   },
   // both sides read by json_each: an element and a stored value of equal JSON text are equal
   jsonArray: {
-    contains: (q, mode, param) =>
+    contains: (q, _element, mode, param) =>
       mode === "any"
         ? `EXISTS (SELECT 1 FROM json_each(${q}) AS e WHERE e.value IN (SELECT value FROM json_each(${param})))`
         : `(${q} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each(${param}) AS w WHERE w.value NOT IN (SELECT value FROM json_each(${q}))))`,

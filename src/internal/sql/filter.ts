@@ -138,7 +138,7 @@ export const compileFilter = (
     if (!Array.isArray(encoded) || !encoded.every((e) => typeof e === "string" || typeof e === "number" || typeof e === "boolean")) {
       return fail(path, "the field's elements are not stored as JSON strings, numbers or booleans")
     }
-    return dialect.jsonArray.contains(info.quoted, op === "$hasAny" ? "any" : "all", placeholder(json))
+    return dialect.jsonArray.contains(info.quoted, element, op === "$hasAny" ? "any" : "all", placeholder(json))
   }
 
   /** `$size`: a number of elements, or comparisons with one. A NULL array has no size. */
