@@ -140,12 +140,12 @@ export const pg: Dialect = {
     value: (_kind, values) => values,
     member: (q, kind, param) => `${q} = ANY(${param}::${arrayType(kind)})`
   },
-  // JSONB: containment (@>) of the bound array, or of one of its elements
+  // JSONB: containment (@>) of the bound array; any of its elements: a hashed subquery, read once
   jsonArray: {
     contains: (q, _element, mode, param) =>
       mode === "all"
         ? `${q} @> CAST(${param} AS jsonb)`
-        : `EXISTS (SELECT 1 FROM jsonb_array_elements(CAST(${param} AS jsonb)) AS w(v) WHERE ${q} @> jsonb_build_array(w.v))`,
+        : `EXISTS (SELECT 1 FROM jsonb_array_elements(${q}) AS e(v) WHERE e.v IN (SELECT w.v FROM jsonb_array_elements(CAST(${param} AS jsonb)) AS w(v)))`,
     length: (q) => `jsonb_array_length(${q})`
   },
   limitOffset: (limit, offset) =>
