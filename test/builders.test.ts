@@ -815,7 +815,7 @@ describe("where", () => {
     const filter = { tags: { $has: "a", $hasAny: ["b", "c"] }, nums: { $hasAll: [1], $size: { $gt: 0 } } }
     const pgParams = new Params(Dialect.pg)
     expect(whereSql(pg(Art), filter, pgParams)).toBe(
-      ` WHERE (("tags" @> CAST($1 AS jsonb) AND EXISTS (SELECT 1 FROM jsonb_array_elements("tags") AS e(v) WHERE e.v IN (SELECT w.v FROM jsonb_array_elements(CAST($2 AS jsonb)) AS w(v)))) AND ("nums" @> CAST($3 AS jsonb) AND jsonb_array_length("nums") > $4))`
+      ` WHERE (("tags" @> CAST($1 AS jsonb) AND EXISTS (SELECT 1 FROM jsonb_array_elements("tags") AS e(v) WHERE (e.v IN (SELECT w.v FROM jsonb_array_elements(CAST($2 AS jsonb)) AS w(v))) IS TRUE)) AND ("nums" @> CAST($3 AS jsonb) AND jsonb_array_length("nums") > $4))`
     )
     expect(pgParams.values).toEqual([`["a"]`, `["b","c"]`, `[1]`, 0])
     const liteParams = new Params(Dialect.sqlite)

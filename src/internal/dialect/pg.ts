@@ -145,7 +145,9 @@ export const pg: Dialect = {
     contains: (q, _element, mode, param) =>
       mode === "all"
         ? `${q} @> CAST(${param} AS jsonb)`
-        : `EXISTS (SELECT 1 FROM jsonb_array_elements(${q}) AS e(v) WHERE e.v IN (SELECT w.v FROM jsonb_array_elements(CAST(${param} AS jsonb)) AS w(v)))`,
+        // IS TRUE keeps the IN a hashed subplan, built once (as a semi-join the list would be
+        // read again for every row)
+        : `EXISTS (SELECT 1 FROM jsonb_array_elements(${q}) AS e(v) WHERE (e.v IN (SELECT w.v FROM jsonb_array_elements(CAST(${param} AS jsonb)) AS w(v))) IS TRUE)`,
     length: (q) => `jsonb_array_length(${q})`
   },
   limitOffset: (limit, offset) =>
