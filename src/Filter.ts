@@ -135,8 +135,13 @@ export const limits = {
   depth: 32,
   /** Field conditions in one filter. */
   conditions: 500,
-  /** Values in one `$in` / `$nin` / `$hasAny` / `$hasAll`. */
+  /** Values in one `$in` / `$nin`. */
   list: 1_000_000,
+  /**
+   * Elements in one `$hasAny` / `$hasAll` (meant for a few tags: MySQL and MariaDB read the list
+   * again for every row they test).
+   */
+  elements: 1_000,
   /** Values in one filter, the values of every list counted. */
   values: 1_000_000,
   /** Characters in a `$like` / `$ilike` pattern. */

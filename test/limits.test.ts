@@ -1,8 +1,8 @@
 /**
  * The documented filter limits (docs/queries.md), written here as literals: a filter nests
  * `$and` / `$or` / `$not` at most 32 levels, holds at most 500 field conditions, an `$in` /
- * `$nin` / `$hasAny` / `$hasAll` list at most 1,000,000 values, a filter at most 1,000,000
- * values in all, a `$like` / `$ilike` pattern is at most 10,000 characters. A filter exactly at
+ * `$nin` list at most 1,000,000 values, a `$hasAny` / `$hasAll` list at most 1,000 elements, a
+ * filter at most 1,000,000 values in all, a `$like` / `$ilike` pattern is at most 10,000 characters. A filter exactly at
  * a limit runs on every database and gives the literal answer (in count, list, findFirst,
  * bulkUpdate and bulkDelete for the values); one past it is an `InvalidFilter`, never a
  * database error. Lists that long are bound as one parameter, far past every database's limit
@@ -20,6 +20,7 @@ const DEPTH = 32
 const CONDITIONS = 500
 const LIST = 1_000_000
 const VALUES = 1_000_000
+const ELEMENTS = 1_000
 const PATTERN = 10_000
 
 const fields = {
@@ -89,10 +90,16 @@ const cases: ReadonlyArray<readonly [what: string, at: Filter<Rec>, want: Readon
     { s: { $in: [...range(0, LIST).map((i) => `w${i}`), "v1"] } }
   ],
   [
-    `$hasAny of ${LIST} values`,
-    { tags: { $hasAny: [...range(0, LIST - 1).map((i) => `w${i}`), "v1"] } },
+    `$hasAny of ${ELEMENTS} values`,
+    { tags: { $hasAny: [...range(0, ELEMENTS - 1).map((i) => `w${i}`), "v1"] } },
     [1, 3, 5],
-    { tags: { $hasAny: [...range(0, LIST).map((i) => `w${i}`), "v1"] } }
+    { tags: { $hasAny: [...range(0, ELEMENTS).map((i) => `w${i}`), "v1"] } }
+  ],
+  [
+    `$hasAll of ${ELEMENTS} values`,
+    { tags: { $hasAll: Array.from({ length: ELEMENTS }, () => "v1") } },
+    [3, 5],
+    { tags: { $hasAll: Array.from({ length: ELEMENTS + 1 }, () => "v1") } }
   ],
   [`${VALUES} values in one filter`, atValueLimit, atValueLimitIds, pastValueLimit],
   ...(

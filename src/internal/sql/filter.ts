@@ -122,7 +122,7 @@ export const compileFilter = (
     if (op === "$size") return arraySize(info, operand, path)
     const elements: unknown = op === "$has" ? [operand] : operand
     if (!Array.isArray(elements)) return fail(path, "expected an array")
-    if (elements.length > limits.list) return fail(path, `lists are limited to ${limits.list} values`)
+    if (elements.length > limits.elements) return fail(path, `element lists are limited to ${limits.elements} values`)
     counted(elements.length, path)
     elements.forEach((e, i) => {
       const at = op === "$has" ? path : `${path}[${i}]`
