@@ -114,9 +114,10 @@ export const compileFilter = (
   }
 
   /**
-   * `$has` / `$hasAny` / `$hasAll` on a JSON array field: the elements are checked as elements
-   * of the field and written as the column writes its values (one JSON array parameter), so an
-   * element equals a stored one exactly when their JSON is equal, on every database.
+   * `$has` / `$hasAny` / `$hasAll` on a JSON array field: each element must be of the array's
+   * element type (and storable); the list is written as the column writes its values (one JSON
+   * array parameter), so an element equals a stored one exactly when their JSON values are equal,
+   * on every database. `$size` is {@link arraySize}.
    */
   const jsonArray = (info: FieldInfo, element: JsonElement, op: string, operand: unknown, path: string) => {
     if (op === "$size") return arraySize(info, operand, path)
