@@ -62,7 +62,23 @@ export type Kind =
   | { readonly _tag: "bigint" }
   | { readonly _tag: "decimal"; readonly precision: number | undefined; readonly scale: number | undefined }
   | { readonly _tag: "enum"; readonly values: ReadonlyArray<string> }
-  | { readonly _tag: "json" }
+  | {
+    readonly _tag: "json"
+    /**
+     * The field is an array of strings, numbers or booleans (`Schema.Array(Schema.String)`):
+     * the element type, which the JSON-array filter operators (`$has`, `$hasAny`, `$hasAll`,
+     * `$size`) need.
+     */
+    readonly element?: JsonElement | undefined
+  }
+
+/**
+ * The element type of a JSON field that is an array of scalars.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type JsonElement = "string" | "number" | "boolean"
 
 /**
  * A column of a model's table.

@@ -50,8 +50,50 @@ export interface TextOperators {
 type Scalar = string | number | boolean | bigint | Date | BigDecimal.BigDecimal
 
 /**
+ * The number of elements of a JSON array: a count, or comparisons with one.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SizeFilter = number | {
+  readonly $eq?: number
+  readonly $gt?: number
+  readonly $gte?: number
+  readonly $lt?: number
+  readonly $lte?: number
+}
+
+/**
+ * Operators of JSON fields holding an array of strings, numbers or booleans
+ * (`Schema.Array(Schema.String)`): `$has` (the array holds the element), `$hasAny` (at
+ * least one of them), `$hasAll` (every one of them), `$size` (its number of elements). A NULL
+ * array matches none of them. `$hasAny: []` matches no row, `$hasAll: []` every non-NULL array.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface JsonArrayOperators<E> {
+  readonly $has?: E
+  readonly $hasAny?: ReadonlyArray<E>
+  readonly $hasAll?: ReadonlyArray<E>
+  readonly $size?: SizeFilter
+  /** `true`: the field is NULL; `false`: it is not. */
+  readonly $null?: boolean
+}
+
+/** The element type of an array (not a tuple) of one scalar type; never for anything else. */
+type ArrayElement<V> = [V] extends [ReadonlyArray<infer E>] ? number extends (V & ReadonlyArray<E>)["length"] ?
+    [E] extends [string] ? E
+  : [E] extends [number] ? E
+    : [E] extends [boolean] ? E
+    : never
+  : never
+  : never
+
+/**
  * The condition on one field: a value (equality; `null` means IS NULL) or operators. JSON
- * fields only support NULL checks.
+ * fields support NULL checks, and JSON arrays of strings, numbers or booleans the
+ * {@link JsonArrayOperators}.
  *
  * @since 0.1.0
  * @category models
@@ -60,7 +102,8 @@ export type FieldFilter<V> = [NonNullable<V>] extends [Scalar] ?
     | NonNullable<V>
     | (null extends V ? null : never)
     | (Comparison<NonNullable<V>> & ([NonNullable<V>] extends [string] ? TextOperators : {}))
-  : null | { readonly $null?: boolean }
+  : [ArrayElement<NonNullable<V>>] extends [never] ? null | { readonly $null?: boolean }
+  : null | JsonArrayOperators<ArrayElement<NonNullable<V>>>
 
 /**
  * A filter over a record type: field conditions (all must hold) and the logical operators
@@ -79,8 +122,10 @@ export type Filter<R> =
 
 /**
  * Limits that keep every filter inside what all three databases accept (SQLite's expression
- * depth and pattern length, the bound-parameter limits): beyond them a filter is an
- * `InvalidFilter`, never a database error.
+ * depth and pattern length) and its memory bounded: beyond them a filter is an
+ * `InvalidFilter`, never a database error. A list longer than a few values is bound as one
+ * parameter (an array on PostgreSQL, JSON on SQLite and MySQL), so the databases' limits on
+ * bound parameters never apply.
  *
  * @since 0.1.0
  * @category constants
@@ -91,9 +136,14 @@ export const limits = {
   /** Field conditions in one filter. */
   conditions: 500,
   /** Values in one `$in` / `$nin`. */
-  list: 10_000,
-  /** Bound values in one filter. */
-  values: 20_000,
+  list: 1_000_000,
+  /**
+   * Elements in one `$hasAny` / `$hasAll` (meant for a few tags: MySQL and MariaDB read the list
+   * again for every row they test).
+   */
+  elements: 1_000,
+  /** Values in one filter, the values of every list counted. */
+  values: 1_000_000,
   /** Characters in a `$like` / `$ilike` pattern. */
   pattern: 10_000
 } as const

@@ -781,6 +781,57 @@ describe("where", () => {
     expect(whereSql(pg(Post), { title: null }, constant)).toBe(" WHERE 1=0")
   })
 
+  it("long $in / $nin lists: one parameter per list (an array, JSON); short ones one per value", () => {
+    const ids = Array.from({ length: 17 }, (_, i) => i + 1)
+    const pgParams = new Params(Dialect.pg)
+    expect(whereSql(pg(Post), { id: { $in: ids }, title: { $nin: ids.map(String) } }, pgParams)).toBe(
+      ` WHERE ("id" = ANY($1::int8[]) AND NOT ("title" = ANY($2::text[])))`
+    )
+    expect(pgParams.values).toEqual([ids, ids.map(String)])
+    const liteParams = new Params(Dialect.sqlite)
+    expect(whereSql(lite(Post), { id: { $in: ids } }, liteParams)).toBe(` WHERE "id" IN (SELECT value FROM json_each(?))`)
+    expect(liteParams.values).toEqual([JSON.stringify(ids)])
+    const myParams = new Params(Dialect.mysql)
+    expect(whereSql(my(Post), { title: { $in: ids.map(String) } }, myParams)).toBe(
+      " WHERE `title` IN (SELECT v FROM JSON_TABLE(?, '$[*]' COLUMNS (v LONGTEXT PATH '$')) AS w)"
+    )
+    expect(myParams.values).toEqual([JSON.stringify(ids.map(String))])
+    const short = new Params(Dialect.pg)
+    expect(whereSql(pg(Post), { id: { $in: ids.slice(0, 16) } }, short)).toContain(`"id" IN ($1, $2,`)
+  })
+
+  it("SQLite binds long lists as JSON its json_each reads back as the column's values", () => {
+    const params = new Params(Dialect.sqlite)
+    const big = [2n ** 62n, -(2n ** 63n), ...Array.from({ length: 15 }, (_, i) => BigInt(i))]
+    const Floats = Model.make("Floats", Schema.Struct({ id: Schema.Int, big: Schema.BigIntFromSelf, x: Schema.Number }))
+    whereSql(lite(Floats), { big: { $in: big }, x: { $in: [2 ** 60, -100200295513759310, ...Array.from({ length: 15 }, (_, i) => i)] } }, params)
+    expect(params.values[0]).toBe(`[${big.join(",")}]`)
+    // integral doubles past 2^53 as exponents: json_each reads them as REAL, equal to the double
+    expect(params.values[1]).toBe(`[1.152921504606847e+18,-1.0020029551375931e+17,${Array.from({ length: 15 }, (_, i) => i).join(",")}]`)
+  })
+
+  it("JSON-array operators per dialect, the elements written by the column's codec", () => {
+    const Art = Model.make("Art", Schema.Struct({ id: Schema.Int, tags: Schema.NullOr(Schema.Array(Schema.String)), nums: Schema.Array(Schema.Number) }))
+    const filter = { tags: { $has: "a", $hasAny: ["b", "c"] }, nums: { $hasAll: [1], $size: { $gt: 0 } } }
+    const pgParams = new Params(Dialect.pg)
+    expect(whereSql(pg(Art), filter, pgParams)).toBe(
+      ` WHERE (("tags" @> CAST($1 AS jsonb) AND EXISTS (SELECT 1 FROM jsonb_array_elements("tags") AS e(v) WHERE (e.v IN (SELECT w.v FROM jsonb_array_elements(CAST($2 AS jsonb)) AS w(v))) IS TRUE)) AND ("nums" @> CAST($3 AS jsonb) AND jsonb_array_length("nums") > $4))`
+    )
+    expect(pgParams.values).toEqual([`["a"]`, `["b","c"]`, `[1]`, 0])
+    const liteParams = new Params(Dialect.sqlite)
+    expect(whereSql(lite(Art), { tags: { $hasAll: ["a"] } }, liteParams)).toBe(
+      ` WHERE ("tags" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each(?) AS w WHERE w.value NOT IN (SELECT value FROM json_each("tags"))))`
+    )
+    const myParams = new Params(Dialect.mysql)
+    expect(whereSql(my(Art), { tags: { $hasAny: ["a"] }, nums: { $has: 1 } }, myParams)).toBe(
+      " WHERE (JSON_OVERLAPS(`tags`, ?) AND (`nums` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM JSON_TABLE(?, '$[*]' COLUMNS (v DOUBLE PATH '$')) AS w WHERE w.v NOT IN (SELECT e.v FROM JSON_TABLE(`nums`, '$[*]' COLUMNS (v DOUBLE PATH '$')) AS e))))"
+    )
+    // empty lists fold: $hasAny none, $hasAll every non-NULL array
+    const folded = new Params(Dialect.pg)
+    expect(whereSql(pg(Art), { tags: { $hasAll: [] }, nums: { $hasAll: [] } }, folded)).toBe(` WHERE "tags" IS NOT NULL`)
+    expect(whereSql(pg(Art), { tags: { $hasAny: [] } }, folded)).toBe(" WHERE 1=0")
+  })
+
   it("text operators per dialect", () => {
     const sqlite = new Params(Dialect.sqlite)
     expect(whereSql(lite(Post), { title: { $startsWith: "ab" } }, sqlite)).toBe(` WHERE substr("title", 1, length(?)) = ?`)

@@ -52,11 +52,16 @@ const Fields = {
   d: Schema.NullOr(Schema.DateFromSelf),
   dec: Schema.BigDecimalFromSelf,
   big: Schema.BigIntFromSelf,
-  kind: Schema.Literal(...kinds)
+  kind: Schema.Literal(...kinds),
+  tags: Schema.NullOr(Schema.Array(Schema.String)),
+  nums: Schema.Array(Schema.Number),
+  flags: Schema.Array(Schema.Boolean)
 }
 
 type Rec = Schema.Struct.Type<typeof Fields>
-type FieldName = keyof Rec & string
+type ArrayField = "tags" | "nums" | "flags"
+type FieldName = Exclude<keyof Rec & string, ArrayField>
+type Element = string | number | boolean
 type Kind = "int" | "float" | "string" | "bool" | "date" | "decimal" | "bigint" | "enum"
 type Value = number | string | boolean | Date | BigDecimal.BigDecimal | bigint
 
@@ -72,6 +77,14 @@ const fieldKinds: ReadonlyArray<{ readonly name: FieldName; readonly kind: Kind;
   { name: "kind", kind: "enum", nullable: false }
 ]
 const kindOf = (field: FieldName): Kind => fieldKinds.find((f) => f.name === field)!.kind
+
+/** The JSON-array fields: arrays of one scalar type (`tags` may be NULL). */
+const arrayFields: ReadonlyArray<{ readonly name: ArrayField; readonly nullable: boolean }> = [
+  { name: "tags", nullable: true },
+  { name: "nums", nullable: false },
+  { name: "flags", nullable: false }
+]
+const isArrayField = (f: string): f is ArrayField => f === "tags" || f === "nums" || f === "flags"
 
 const makeModel = () => Model.make("Diff", Schema.Struct(Fields), { table: uniqueTable("diff"), timestamps: false })
 
@@ -102,13 +115,15 @@ const compareValues = (kind: Kind, a: Value, b: Value): number => {
 }
 
 type Operand = Value | null | boolean | ReadonlyArray<Value>
+type SizeOperand = number | Readonly<Record<string, number>>
 type FieldCond =
   | { readonly _tag: "value"; readonly value: Value }
   | { readonly _tag: "null" }
   | { readonly _tag: "ops"; readonly ops: ReadonlyArray<readonly [string, Operand]> }
+  | { readonly _tag: "array"; readonly ops: ReadonlyArray<readonly [string, Element | ReadonlyArray<Element> | SizeOperand | boolean]> }
 
 interface Node {
-  readonly fields: ReadonlyArray<readonly [FieldName, FieldCond]>
+  readonly fields: ReadonlyArray<readonly [FieldName | ArrayField, FieldCond]>
   readonly and?: ReadonlyArray<Node>
   readonly or?: ReadonlyArray<Node>
   readonly not?: Node
@@ -152,8 +167,34 @@ const evalOp = (kind: Kind, v: Value | null, op: string, operand: Operand): bool
   }
 }
 
+/** JSON-array operators: elements equal as JSON values; a NULL array matches none. */
+const evalArrayOp = (arr: ReadonlyArray<Element> | null, op: string, operand: unknown): boolean => {
+  if (op === "$null") return operand === true ? arr === null : arr !== null
+  if (arr === null) return false
+  const has = (e: unknown) => arr.some((x) => x === e)
+  switch (op) {
+    case "$has":
+      return has(operand)
+    case "$hasAny":
+      return (operand as ReadonlyArray<Element>).some(has)
+    case "$hasAll":
+      return (operand as ReadonlyArray<Element>).every(has)
+    case "$size": {
+      if (typeof operand === "number") return arr.length === operand
+      const n = arr.length
+      return Object.entries(operand as Record<string, number>).every(([o, m]) =>
+        o === "$eq" ? n === m : o === "$gt" ? n > m : o === "$gte" ? n >= m : o === "$lt" ? n < m : n <= m
+      )
+    }
+    default:
+      throw new Error(`reference: unknown operator ${op}`)
+  }
+}
+
 const evalField = (kind: Kind, v: Value | null, cond: FieldCond): boolean => {
   switch (cond._tag) {
+    case "array":
+      throw new Error("reference: array operators on a scalar field")
     case "null":
       return v === null
     case "value":
@@ -163,8 +204,14 @@ const evalField = (kind: Kind, v: Value | null, cond: FieldCond): boolean => {
   }
 }
 
+const evalCond = (f: FieldName | ArrayField, cond: FieldCond, row: Rec): boolean => {
+  if (!isArrayField(f)) return evalField(kindOf(f), row[f] as Value | null, cond)
+  const arr = row[f] as ReadonlyArray<Element> | null
+  return cond._tag === "null" ? arr === null : cond._tag === "array" && cond.ops.every(([op, operand]) => evalArrayOp(arr, op, operand))
+}
+
 const evalNode = (node: Node, row: Rec): boolean =>
-  node.fields.every(([f, cond]) => evalField(kindOf(f), row[f] as Value | null, cond)) &&
+  node.fields.every(([f, cond]) => evalCond(f, cond, row)) &&
   (node.and === undefined || node.and.every((n) => evalNode(n, row))) &&
   (node.or === undefined || node.or.some((n) => evalNode(n, row))) &&
   (node.not === undefined || !evalNode(node.not, row))
@@ -191,7 +238,7 @@ const sortRows = (rows: ReadonlyArray<Rec>, orderBy: ReadonlyArray<OrderEntry>):
 // ---------------------------------------------------------------------------
 
 const condObject = (cond: FieldCond): unknown =>
-  cond._tag === "null" ? null : cond._tag === "value" ? cond.value : Object.fromEntries(cond.ops)
+  cond._tag === "null" ? null : cond._tag === "value" ? cond.value : Object.fromEntries<unknown>(cond.ops)
 
 const toFilter = (node: Node): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
@@ -335,6 +382,14 @@ const genValue = (rng: Rng, kind: Kind): Value => {
   }
 }
 
+/** JSON-array elements: cases, spaces, escapes, astral characters; doubles beyond 2^53 and in exponent form. */
+const tagPool = ["dragons", "Dragons", "dragons ", "", "a", "A", "中", "😀", "\"", "\\", "a\u0001b", "%", "x y"]
+const numPool = [0, -0, 1, -1, 2.5, 0.1, 0.30000000000000004, 1 / 3, 1e21, 1e-7, 2 ** 53 + 2, -100200295513759310, Number.MAX_VALUE, Number.MIN_VALUE, 42]
+const genElement = (rng: Rng, field: ArrayField): Element =>
+  field === "tags" ? rng.pick(tagPool) : field === "nums" ? rng.pick(numPool) : rng.chance(0.5)
+const genArray = (rng: Rng, field: ArrayField): Array<Element> =>
+  Array.from({ length: rng.pick([0, 1, 1, 2, 2, 3, 4, 6]) }, () => genElement(rng, field))
+
 /** A data set: few distinct values per field, so ties and NULLs are common. */
 const genRows = (rng: Rng): Array<Rec> => {
   const count = rng.chance(0.1) ? rng.int(0, 2) : rng.int(3, 40)
@@ -352,6 +407,7 @@ const genRows = (rng: Rng): Array<Rec> => {
         ? rng.pick(pools.get(f.name)!)
         : genValue(rng, f.kind)
     }
+    for (const f of arrayFields) row[f.name] = f.nullable && rng.chance(nullRate) ? null : genArray(rng, f.name)
     return row as Rec
   })
 }
@@ -418,7 +474,8 @@ const genFieldCond = (rng: Rng, rows: ReadonlyArray<Rec>, field: FieldName): Fie
         return [op, rng.chance(0.25) ? null : genOperandValue(rng, rows, field)]
       case "$in":
       case "$nin":
-        return [op, Array.from({ length: rng.pick([0, 1, 1, 2, 3, 4]) }, () => genOperandValue(rng, rows, field))]
+        // past 16 values a list is bound as one parameter (an array, JSON): both forms are held to the reference
+        return [op, Array.from({ length: rng.chance(0.25) ? rng.int(17, 60) : rng.pick([0, 1, 1, 2, 3, 4]) }, () => genOperandValue(rng, rows, field))]
       case "$null":
         return [op, rng.chance(0.5)]
       case "$like":
@@ -438,13 +495,42 @@ const genFieldCond = (rng: Rng, rows: ReadonlyArray<Rec>, field: FieldName): Fie
   return { _tag: "ops", ops }
 }
 
+/** An element to look for: usually one some row holds. */
+const genElementOperand = (rng: Rng, rows: ReadonlyArray<Rec>, field: ArrayField): Element => {
+  const present = rows.flatMap((r) => (r[field] ?? []) as ReadonlyArray<Element>)
+  return present.length > 0 && rng.chance(0.7) ? rng.pick(present) : genElement(rng, field)
+}
+
+const genArrayCond = (rng: Rng, rows: ReadonlyArray<Rec>, field: ArrayField): FieldCond => {
+  const nullable = arrayFields.find((f) => f.name === field)!.nullable
+  if (nullable && rng.chance(0.1)) return { _tag: "null" }
+  const chosen = new Set<string>()
+  const wanted = rng.chance(0.75) ? 1 : 2
+  while (chosen.size < wanted) chosen.add(rng.pick(["$has", "$has", "$hasAny", "$hasAll", "$size", "$null"]))
+  const list = () => Array.from({ length: rng.pick([0, 1, 2, 2, 3, 5, 20]) }, () => genElementOperand(rng, rows, field))
+  const ops = [...chosen].map((op): readonly [string, Element | ReadonlyArray<Element> | SizeOperand | boolean] => {
+    switch (op) {
+      case "$has":
+        return [op, genElementOperand(rng, rows, field)]
+      case "$hasAny":
+      case "$hasAll":
+        return [op, list()]
+      case "$size":
+        return [op, rng.chance(0.5) ? rng.int(0, 4) : { [rng.pick(["$eq", "$gt", "$gte", "$lt", "$lte"])]: rng.int(0, 4) }]
+      default:
+        return [op, rng.chance(0.5)]
+    }
+  })
+  return { _tag: "array", ops }
+}
+
 const genNode = (rng: Rng, rows: ReadonlyArray<Rec>, depth: number): Node => {
   const fieldCount = rng.pick([0, 1, 1, 1, 2, 2, 3])
-  const names = new Set<FieldName>()
+  const names = new Set<FieldName | ArrayField>()
   while (names.size < fieldCount) {
-    names.add(rng.chance(0.3) ? "s" : rng.pick(fieldKinds).name)
+    names.add(rng.chance(0.3) ? "s" : rng.chance(0.25) ? rng.pick(arrayFields).name : rng.pick(fieldKinds).name)
   }
-  const fields = [...names].map((f) => [f, genFieldCond(rng, rows, f)] as const)
+  const fields = [...names].map((f) => [f, isArrayField(f) ? genArrayCond(rng, rows, f) : genFieldCond(rng, rows, f)] as const)
   const node: { -readonly [K in keyof Node]: Node[K] } = { fields }
   if (depth < 3) {
     const p = depth === 0 ? 0.35 : depth === 1 ? 0.25 : 0.15
@@ -538,6 +624,11 @@ const registerDataSets = (
           const row = rows.find((r) => r.id === rec.id)!
           for (const f of fieldKinds) {
             if (!sameValue(f.kind, rec[f.name], row[f.name])) {
+              expect.fail(`${header}: ${f.name} of row ${row.id} reads back as ${show(rec[f.name])}, wrote ${show(row[f.name])}`)
+            }
+          }
+          for (const f of arrayFields) {
+            if (JSON.stringify(rec[f.name]) !== JSON.stringify(row[f.name])) {
               expect.fail(`${header}: ${f.name} of row ${row.id} reads back as ${show(rec[f.name])}, wrote ${show(row[f.name])}`)
             }
           }

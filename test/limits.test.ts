@@ -1,10 +1,12 @@
 /**
  * The documented filter limits (docs/queries.md), written here as literals: a filter nests
  * `$and` / `$or` / `$not` at most 32 levels, holds at most 500 field conditions, an `$in` /
- * `$nin` list at most 10,000 values, a filter binds at most 20,000 values, a `$like` / `$ilike`
- * pattern is at most 10,000 characters. A filter exactly at a limit runs on every database and
- * gives the literal answer (in count, list, findFirst, bulkUpdate and bulkDelete for the bound
- * values); one past it is an `InvalidFilter`, never a database error.
+ * `$nin` list at most 1,000,000 values, a `$hasAny` / `$hasAll` list at most 1,000 elements, a
+ * filter at most 1,000,000 values in all, a `$like` / `$ilike` pattern is at most 10,000 characters. A filter exactly at
+ * a limit runs on every database and gives the literal answer (in count, list, findFirst,
+ * bulkUpdate and bulkDelete for the values); one past it is an `InvalidFilter`, never a
+ * database error. Lists that long are bound as one parameter, far past every database's limit
+ * on bound parameters (65,535; SQLite's 32,766).
  */
 import { expect } from "@effect/vitest"
 import type { SqlClient } from "@effect/sql"
@@ -16,11 +18,17 @@ import { likeMatcher } from "./support/reference.js"
 
 const DEPTH = 32
 const CONDITIONS = 500
-const LIST = 10_000
-const VALUES = 20_000
+const LIST = 1_000_000
+const VALUES = 1_000_000
+const ELEMENTS = 1_000
 const PATTERN = 10_000
 
-const fields = { id: Schema.Int, n: Schema.NullOr(Schema.Int), s: Schema.NullOr(Schema.String) }
+const fields = {
+  id: Schema.Int,
+  n: Schema.NullOr(Schema.Int),
+  s: Schema.NullOr(Schema.String),
+  tags: Schema.Array(Schema.String)
+}
 type Rec = Schema.Struct.Type<typeof fields>
 
 const makeModel = (softDelete = false) =>
@@ -28,10 +36,10 @@ const makeModel = (softDelete = false) =>
 
 /** Long values for the patterns at the limit; short ones, and NULLs. */
 const rows: ReadonlyArray<Rec> = [
-  { id: 1, n: 1, s: "[".repeat(PATTERN) },
-  { id: 2, n: 2, s: "中".repeat(PATTERN) },
-  { id: 3, n: null, s: "[".repeat(PATTERN - 1) },
-  ...Array.from({ length: 9 }, (_, i) => ({ id: i + 4, n: i % 3 === 0 ? null : i + 4, s: i % 4 === 0 ? null : `v${i}` }))
+  { id: 1, n: 1, s: "[".repeat(PATTERN), tags: ["w1"] },
+  { id: 2, n: 2, s: "中".repeat(PATTERN), tags: [] },
+  { id: 3, n: null, s: "[".repeat(PATTERN - 1), tags: ["v1", "w999999"] },
+  ...Array.from({ length: 9 }, (_, i) => ({ id: i + 4, n: i % 3 === 0 ? null : i + 4, s: i % 4 === 0 ? null : `v${i}`, tags: [`v${i}`] }))
 ]
 
 const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i)
@@ -46,10 +54,14 @@ const ids = (accept: (r: Rec) => boolean) => rows.filter(accept).map((r) => r.id
 const nGt4: Filter<Rec> = { n: { $gt: 4 } }
 const nGt4Ids = ids((r) => r.n !== null && r.n > 4)
 
-/** The bound-value limit: 10,000 ids and 10,000 values of n, exactly 20,000 values. */
-const atValueLimit: Filter<Rec> = { id: { $in: range(1, LIST) }, n: { $nin: range(-LIST, LIST) } }
+/** The value limit: 500,000 ids and 500,000 values of n, exactly 1,000,000 values. */
+const atValueLimit: Filter<Rec> = { id: { $in: range(1, VALUES / 2) }, n: { $nin: range(-VALUES / 2, VALUES / 2) } }
 const atValueLimitIds = ids(() => true)
 const pastValueLimit: Filter<Rec> = { ...atValueLimit, s: { $ne: "no such value" } }
+
+/** Two long lists (bound as one parameter each), for the nodes that bind values of their own. */
+const LONG = 100_000
+const longLists: Filter<Rec> = { id: { $in: range(1, LONG) }, n: { $nin: range(-LONG, LONG) } }
 
 /** A filter exactly at a limit, its literal answer, and the filter one past it. */
 const cases: ReadonlyArray<readonly [what: string, at: Filter<Rec>, want: ReadonlyArray<number>, past: Filter<Rec>]> = [
@@ -77,7 +89,19 @@ const cases: ReadonlyArray<readonly [what: string, at: Filter<Rec>, want: Readon
     ids((r) => r.s === "v1"),
     { s: { $in: [...range(0, LIST).map((i) => `w${i}`), "v1"] } }
   ],
-  [`${VALUES} bound values`, atValueLimit, atValueLimitIds, pastValueLimit],
+  [
+    `$hasAny of ${ELEMENTS} values`,
+    { tags: { $hasAny: [...range(0, ELEMENTS - 1).map((i) => `w${i}`), "v1"] } },
+    [1, 3, 5],
+    { tags: { $hasAny: [...range(0, ELEMENTS).map((i) => `w${i}`), "v1"] } }
+  ],
+  [
+    `$hasAll of ${ELEMENTS} values`,
+    { tags: { $hasAll: Array.from({ length: ELEMENTS }, () => "v1") } },
+    [3, 5],
+    { tags: { $hasAll: Array.from({ length: ELEMENTS + 1 }, () => "v1") } }
+  ],
+  [`${VALUES} values in one filter`, atValueLimit, atValueLimitIds, pastValueLimit],
   ...(
     [
       ["$like", "[".repeat(PATTERN)],
@@ -132,28 +156,29 @@ forEachDatabase("filter limits", (it, db) => {
   }
 
   // every node that takes a filter binds the filter's values next to its own (SET values, a
-  // soft-delete stamp, a cursor): the limit is on the filter's values
-  it.effect(`${VALUES} bound values in list (total, cursor), findFirst, bulkUpdate and bulkDelete`, () =>
+  // soft-delete stamp, a cursor): the limit is on the filter's values; long lists are one
+  // parameter each, past every database's limit on parameters
+  it.effect(`${LONG * 2} values in list (total, cursor), findFirst, bulkUpdate and bulkDelete; one past the limit in each`, () =>
     Effect.gen(function*() {
       const M = makeModel()
       yield* M.bulkCreate(rows)
-      const first = yield* M.list({ where: atValueLimit, orderBy: ["-n"], limit: 4, total: true })
+      const first = yield* M.list({ where: longLists, orderBy: ["-n"], limit: 4, total: true })
       expect(first.total).toBe(atValueLimitIds.length)
-      const rest = yield* M.list({ where: atValueLimit, orderBy: ["-n"], limit: 100, cursor: first.nextCursor! })
+      const rest = yield* M.list({ where: longLists, orderBy: ["-n"], limit: 100, cursor: first.nextCursor! })
       expect([...first.records, ...rest.records].map((r) => r.id).sort((a, b) => a - b)).toEqual(atValueLimitIds)
-      expect(Option.map(yield* M.findFirst(atValueLimit, { orderBy: ["id"] }), (r) => r.id)).toEqual(Option.some(1))
+      expect(Option.map(yield* M.findFirst(longLists, { orderBy: ["id"] }), (r) => r.id)).toEqual(Option.some(1))
       const problems: Array<string> = []
-      const updated = yield* Effect.exit(M.bulkUpdate(atValueLimit, { s: "updated" }))
+      const updated = yield* Effect.exit(M.bulkUpdate(longLists, { s: "updated" }))
       if (Exit.isFailure(updated) || updated.value.updated !== atValueLimitIds.length) {
         problems.push(`bulkUpdate with a patch: ${Exit.isSuccess(updated) ? JSON.stringify(updated.value) : rejection(updated)}`)
       }
-      const deleted = yield* Effect.exit(M.bulkDelete(atValueLimit))
+      const deleted = yield* Effect.exit(M.bulkDelete(longLists))
       if (Exit.isFailure(deleted) || deleted.value.deleted !== atValueLimitIds.length) {
         problems.push(`bulkDelete: ${Exit.isSuccess(deleted) ? JSON.stringify(deleted.value) : rejection(deleted)}`)
       }
       const Soft = makeModel(true)
       yield* Soft.bulkCreate(rows)
-      const softDeleted = yield* Effect.exit(Soft.bulkDelete(atValueLimit))
+      const softDeleted = yield* Effect.exit(Soft.bulkDelete(longLists))
       if (Exit.isFailure(softDeleted) || softDeleted.value.deleted !== atValueLimitIds.length) {
         problems.push(`bulkDelete of a soft-delete model: ${Exit.isSuccess(softDeleted) ? JSON.stringify(softDeleted.value) : rejection(softDeleted)}`)
       }

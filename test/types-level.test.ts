@@ -203,3 +203,65 @@ describe("update's patch", () => {
     void User.bulkUpdate({ name: "a" }, { id: 2 })
   })
 })
+
+const Post = Model.make(
+  "Post",
+  Schema.Struct({
+    id: Schema.Int,
+    title: Schema.String,
+    tags: Schema.Array(Schema.String),
+    scores: Schema.NullOr(Schema.Array(Schema.Number)),
+    flags: Schema.optional(Schema.Array(Schema.Boolean)),
+    kinds: Schema.Array(Schema.Literal("a", "b")),
+    mixed: Schema.Array(Schema.Union(Schema.String, Schema.Number)),
+    pair: Schema.Tuple(Schema.String, Schema.String),
+    meta: Schema.Struct({ x: Schema.Number })
+  }),
+  { timestamps: false }
+)
+
+describe("JSON-array filters", () => {
+  it("apply to arrays of strings, numbers and booleans, with elements of the array's type", () => {
+    void Post.list({ where: { tags: { $has: "dragons" } } })
+    void Post.list({ where: { tags: { $hasAny: ["a", "b"], $hasAll: [], $size: { $gte: 1, $lt: 5 } } } })
+    void Post.count({ scores: { $has: 1.5, $size: 2 } })
+    void Post.count({ scores: null })
+    void Post.count({ flags: { $has: true, $null: false } })
+    void Post.count({ kinds: { $hasAny: ["a"] } })
+    void Post.bulkDelete({ $or: [{ tags: { $has: "x" } }, { scores: { $hasAll: [1, 2] } }] })
+    // @ts-expect-error the element is a string
+    void Post.count({ tags: { $has: 1 } })
+    // @ts-expect-error every element of the list is a number
+    void Post.count({ scores: { $hasAny: [1, "2"] } })
+    // @ts-expect-error the element is a literal of the array's type
+    void Post.count({ kinds: { $has: "c" } })
+    // @ts-expect-error $size is a number of elements
+    void Post.count({ tags: { $size: "1" } })
+    // @ts-expect-error $size takes comparisons, not $ne
+    void Post.count({ tags: { $size: { $ne: 1 } } })
+    // @ts-expect-error an array field is not compared as a whole
+    void Post.count({ tags: { $eq: ["a"] } })
+    // @ts-expect-error an array field is not compared as a whole
+    void Post.count({ tags: ["a"] })
+  })
+
+  it("do not apply to other fields", () => {
+    void Post.count({ meta: { $null: false } })
+    // @ts-expect-error an array of mixed element types: null checks only
+    void Post.count({ mixed: { $has: "a" } })
+    // @ts-expect-error a tuple: null checks only
+    void Post.count({ pair: { $has: "a" } })
+    // @ts-expect-error a JSON object: null checks only
+    void Post.count({ meta: { $has: 1 } })
+    // @ts-expect-error a text field is not an array
+    void Post.count({ title: { $has: "a" } })
+    // @ts-expect-error a text field has no $size
+    void Post.count({ title: { $size: 1 } })
+  })
+
+  it("long $in lists type as short ones", () => {
+    void Post.count({ id: { $in: Array.from({ length: 100_000 }, (_, i) => i) } })
+    // @ts-expect-error the values are of the field's type
+    void Post.count({ id: { $in: ["1"] } })
+  })
+})

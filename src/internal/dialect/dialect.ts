@@ -5,7 +5,7 @@
  * (Internal module: not part of the public API.)
  */
 import type { BigDecimal } from "effect"
-import type { Column, Kind } from "../../Column.js"
+import type { Column, JsonElement, Kind } from "../../Column.js"
 import type { PatternToken } from "./pattern.js"
 
 /**
@@ -139,6 +139,28 @@ export interface Dialect {
    * needle once per call, in text order.
    */
   readonly literalMatch?: (kind: "start" | "end" | "contains", quoted: string, bind: () => string) => string
+  /**
+   * `$in` / `$nin` lists: up to `inline` values are bound one by one (`col IN (?, ?, …)`, the
+   * planner sees each value); a longer list is bound as one parameter (`value`: the list of
+   * driver values, as the codec made them, in the form `member` reads) and `member` is the SQL
+   * that is true when the column's value is in it (`col = ANY($1::int8[])`, `col IN (SELECT
+   * value FROM json_each(?))`, `JSON_TABLE`). Both forms give the same answers.
+   */
+  readonly inList: {
+    readonly inline: number
+    readonly value: (kind: Kind, values: ReadonlyArray<unknown>) => unknown
+    readonly member: (quoted: string, kind: Kind, param: string) => string
+  }
+  /**
+   * JSON-array filters on a column holding a JSON array of scalars. `contains` is true when the
+   * array holds `all` (or `any`) of the elements of the bound JSON array text `param` (written
+   * by the column's own codec, so an element and a stored value of equal value are equal
+   * text, and of equal number exactly when equal as doubles); NULL or false when the column is NULL. `length` is the array's number of elements.
+   */
+  readonly jsonArray: {
+    readonly contains: (quoted: string, element: JsonElement, mode: "any" | "all", param: string) => string
+    readonly length: (quoted: string) => string
+  }
   readonly limitOffset: (limit: number | undefined, offset: number | undefined) => string
   /**
    * What follows an INSERT to make it an upsert on the `conflict` columns (quoted): `ON CONFLICT

@@ -83,6 +83,34 @@ const mysqlType = (column: Column, keyed: boolean): string => {
   }
 }
 
+/**
+ * The JSON_TABLE column type that reads a list of driver values as the column's values:
+ * integers as doubles (they are JS numbers: a double holds each exactly), bigints from their
+ * digits, dates from DATETIME literals, decimals from their text.
+ */
+const jsonTableType = (kind: Kind): string => {
+  switch (kind._tag) {
+    case "integer":
+    case "float":
+      return "DOUBLE"
+    case "bigint":
+      return "BIGINT"
+    case "boolean":
+      return "INT"
+    case "datetime":
+      return "DATETIME(3)"
+    case "decimal":
+      return "DECIMAL(65, 30)"
+    case "string":
+    case "enum":
+    case "json":
+      return "LONGTEXT"
+  }
+}
+
+/** The numbers of a JSON array as a table of doubles. */
+const doubles = (json: string, alias: string) => `JSON_TABLE(${json}, '$[*]' COLUMNS (v DOUBLE PATH '$')) AS ${alias}`
+
 /** MySQL 8 and MariaDB. Uses no RETURNING, so the same code serves both. @internal */
 /**
  * The session settings that bound a statement's run time: MariaDB's `max_statement_time`
@@ -130,6 +158,26 @@ export const mysql: Dialect = {
   // binary collation: LIKE is case-sensitive; LOWER on both sides for the insensitive form
   like: (q, param, ci) => (ci ? `LOWER(${q}) LIKE LOWER(${param}) ESCAPE '!'` : `${q} LIKE ${param} ESCAPE '!'`),
   likePattern: (tokens) => likeEscaped(tokens),
+  // a JSON array parameter read by JSON_TABLE (MySQL 8.0.4+, MariaDB 10.6+) as a column of the
+  // field's type: no placeholder per value, so no limit of 65,535 of them
+  inList: {
+    inline: 16,
+    value: (_kind, values) => JSON.stringify(values),
+    member: (q, kind, param) =>
+      `${q} IN (SELECT v FROM JSON_TABLE(${param}, '$[*]' COLUMNS (v ${jsonTableType(kind)} PATH '$')) AS w)`
+  },
+  // JSON_CONTAINS / JSON_OVERLAPS (MySQL 8.0.17+, MariaDB 10.9+) compare text and booleans
+  // exactly, but MariaDB compares numbers with a tolerance (0 holds 5e-324): numbers are read
+  // as doubles by JSON_TABLE on both sides instead
+  jsonArray: {
+    contains: (q, element, mode, param) =>
+      element !== "number"
+        ? mode === "all" ? `JSON_CONTAINS(${q}, ${param})` : `JSON_OVERLAPS(${q}, ${param})`
+        : mode === "any"
+        ? `EXISTS (SELECT 1 FROM ${doubles(q, "e")} WHERE e.v IN (SELECT w.v FROM ${doubles(param, "w")}))`
+        : `(${q} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${doubles(param, "w")} WHERE w.v NOT IN (SELECT e.v FROM ${doubles(q, "e")})))`,
+    length: (q) => `JSON_LENGTH(${q})`
+  },
   limitOffset: (limit, offset) =>
     limit === undefined && offset === undefined
       ? ""

@@ -135,6 +135,22 @@ export const pg: Dialect = {
   // columns are COLLATE "C": LIKE is case-sensitive, ILIKE folds ASCII letters
   like: (q, param, ci) => `${q} ${ci ? "ILIKE" : "LIKE"} ${param} ESCAPE '!'`,
   likePattern: (tokens) => likeEscaped(tokens),
+  // one array parameter, whatever the list's length: one statement text (and prepared plan)
+  inList: {
+    inline: 16,
+    value: (_kind, values) => values,
+    member: (q, kind, param) => `${q} = ANY(${param}::${arrayType(kind)})`
+  },
+  // JSONB: containment (@>) of the bound array; any of its elements: a hashed subquery, read once
+  jsonArray: {
+    contains: (q, _element, mode, param) =>
+      mode === "all"
+        ? `${q} @> CAST(${param} AS jsonb)`
+        // IS TRUE keeps the IN a hashed subplan, built once (as a semi-join the list would be
+        // read again for every row)
+        : `EXISTS (SELECT 1 FROM jsonb_array_elements(${q}) AS e(v) WHERE (e.v IN (SELECT w.v FROM jsonb_array_elements(CAST(${param} AS jsonb)) AS w(v))) IS TRUE)`,
+    length: (q) => `jsonb_array_length(${q})`
+  },
   limitOffset: (limit, offset) =>
     `${limit === undefined ? "" : ` LIMIT ${limit}`}${offset === undefined ? "" : ` OFFSET ${offset}`}`,
   numericParam: (kind, param) =>

@@ -51,6 +51,18 @@ const sqliteCodec = (kind: Kind): Codec => {
   }
 }
 
+/**
+ * A driver value as JSON that json_each reads back as the same SQL value: bigints as their
+ * digits (exact 64-bit integers), and integral doubles beyond 2^53 in exponent form, which
+ * SQLite reads as REAL — as digits it would read them as exact INTEGERs, unequal to the double.
+ */
+const jsonScalar = (v: unknown): string =>
+  typeof v === "bigint"
+    ? v.toString()
+    : typeof v === "number" && Number.isInteger(v) && Math.abs(v) >= 2 ** 53
+    ? v.toExponential()
+    : JSON.stringify(v)
+
 const sqliteType = (column: Column): string => {
   const k = column.kind
   switch (k._tag) {
@@ -148,6 +160,20 @@ export const sqlite: Dialect = {
       : kind === "start"
       ? `substr(${q}, 1, length(${bind()})) = ${bind()}`
       : `(length(${q}) >= length(${bind()}) AND substr(${q}, length(${q}) - length(${bind()}) + 1) = ${bind()})`,
+  // a JSON array parameter, read back by json_each in the values the codec wrote
+  inList: {
+    inline: 16,
+    value: (_kind, values) => `[${values.map(jsonScalar).join(",")}]`,
+    member: (q, _kind, param) => `${q} IN (SELECT value FROM json_each(${param}))`
+  },
+  // both sides read by json_each: an element and a stored value of equal JSON text are equal
+  jsonArray: {
+    contains: (q, _element, mode, param) =>
+      mode === "any"
+        ? `EXISTS (SELECT 1 FROM json_each(${q}) AS e WHERE e.value IN (SELECT value FROM json_each(${param})))`
+        : `(${q} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each(${param}) AS w WHERE w.value NOT IN (SELECT value FROM json_each(${q}))))`,
+    length: (q) => `json_array_length(${q})`
+  },
   limitOffset: (limit, offset) =>
     limit === undefined && offset === undefined
       ? ""

@@ -4,7 +4,7 @@
  * (Internal module: not part of the public API.)
  */
 import { Option, Schema, SchemaAST as AST } from "effect"
-import type { Column, ColumnAnnotation, Kind } from "../../Column.js"
+import type { Column, ColumnAnnotation, JsonElement, Kind } from "../../Column.js"
 import { ColumnAnnotationId } from "../../Column.js"
 
 const getColumnAnnotation = (ast: AST.Annotated): ColumnAnnotation | undefined =>
@@ -80,14 +80,49 @@ const analyzeType = (
       }
       throw new TypeError(`effect-dataflow: fields of type ${String(ast)} cannot be stored; use a JSON-encodable schema`)
     }
-    case "TypeLiteral":
     case "TupleType":
+      // an array of one scalar type: the JSON-array filter operators apply
+      return plain(
+        ast.elements.length === 0 && ast.rest.length === 1
+          ? { _tag: "json", element: scalarElement(ast.rest[0]!.type) }
+          : { _tag: "json" }
+      )
+    case "TypeLiteral":
     case "Suspend":
     case "UnknownKeyword":
     case "AnyKeyword":
       return plain({ _tag: "json" })
     default:
       throw new TypeError(`effect-dataflow: fields of type ${String(ast)} cannot be stored`)
+  }
+}
+
+/** The scalar type every value of `ast` has (string, number or boolean), if it has one. */
+const scalarElement = (ast: AST.AST): JsonElement | undefined => {
+  switch (ast._tag) {
+    case "Refinement":
+      return scalarElement(ast.from)
+    case "StringKeyword":
+    case "TemplateLiteral":
+      return "string"
+    case "NumberKeyword":
+      return "number"
+    case "BooleanKeyword":
+      return "boolean"
+    case "Literal": {
+      const t = typeof ast.literal
+      return t === "string" || t === "number" || t === "boolean" ? t : undefined
+    }
+    case "Enums": {
+      const types = new Set(ast.enums.map(([, v]) => typeof v))
+      return types.size === 1 ? (types.has("string") ? "string" : "number") : undefined
+    }
+    case "Union": {
+      const types = new Set(ast.types.map(scalarElement))
+      return types.size === 1 ? [...types][0] : undefined
+    }
+    default:
+      return undefined
   }
 }
 

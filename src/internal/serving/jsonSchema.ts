@@ -102,7 +102,16 @@ export const filterSchema = (s: Served, ref: string): JsonSchema => {
   for (const c of visible(s)) {
     const value = valueSchema(s, c)
     if (c.kind._tag === "json") {
-      properties[c.field] = { anyOf: [{ type: "null" }, object({ $null: { type: "boolean" } }, [])] }
+      const element = c.kind.element
+      const size: JsonSchema = { type: "integer", minimum: 0 }
+      // JSON arrays of scalars: membership and length (docs/queries.md#json-arrays)
+      const arrayOperators: Record<string, JsonSchema> = element === undefined ? {} : {
+        $has: { type: element },
+        $hasAny: { type: "array", items: { type: element } },
+        $hasAll: { type: "array", items: { type: element } },
+        $size: { anyOf: [size, object({ $eq: size, $gt: size, $gte: size, $lt: size, $lte: size }, [])] }
+      }
+      properties[c.field] = { anyOf: [{ type: "null" }, object({ ...arrayOperators, $null: { type: "boolean" } }, [])] }
       continue
     }
     const operators: Record<string, JsonSchema> = {

@@ -5,7 +5,7 @@
  * (Internal module: not part of the public API.)
  */
 import { Either } from "effect"
-import type { Kind } from "../../Column.js"
+import type { JsonElement, Kind } from "../../Column.js"
 import type { Dialect } from "../dialect/dialect.js"
 import { InvalidFilter } from "../../Errors.js"
 import { limits } from "../../Filter.js"
@@ -38,8 +38,13 @@ const isOperatorObject = (u: unknown): u is Record<string, unknown> =>
   isPlainObject(u) && Object.keys(u).length > 0 && Object.keys(u).every((k) => k.startsWith("$"))
 
 const comparisonOps = new Set(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$null"])
+const jsonArrayOps = new Set(["$has", "$hasAny", "$hasAll", "$size"])
+const sizeOps = new Map([["$eq", "="], ["$gt", ">"], ["$gte", ">="], ["$lt", "<"], ["$lte", "<="]])
+const jsonOnly = "JSON fields support null checks ({ $null: boolean }) and, on arrays of strings, numbers or booleans, $has / $hasAny / $hasAll / $size"
 const textOps = new Set(["$like", "$ilike", "$startsWith", "$endsWith", "$contains"])
 const textKinds = new Set(["string", "enum"])
+const textKind: Kind = { _tag: "string", maxLength: undefined }
+const numberKind: Kind = { _tag: "float" }
 
 /** The condition no row meets. @internal */
 export const never = "1=0"
@@ -57,14 +62,20 @@ export const compileFilter = (
   params: Params
 ): Either.Either<string | undefined, InvalidFilter> => {
   const { dialect } = target
-  const start = params.mark
   const placeholder = (value: unknown) => params.bind(value)
   const fail = (path: string, reason: string): never => {
     throw new InvalidFilter({ model: target.model, operation: target.operation, path, reason })
   }
   const join = (path: string, key: string) => (path === "" ? key : `${path}.${key}`)
 
+  let values = 0
+  const counted = (n: number, path: string) => {
+    values += n
+    if (values > limits.values) fail(path, `a filter may hold at most ${limits.values} values`)
+  }
+
   const value = (info: FieldInfo, v: unknown, path: string): unknown => {
+    counted(1, path)
     if (v === null || v === undefined) return fail(path, "expected a value, not null")
     if (!info.isValue(v) || storageCheck(info.kind, v) !== undefined) {
       return fail(path, "value does not match the field's type")
@@ -98,8 +109,57 @@ export const compileFilter = (
   }
 
   let conditions = 0
-  const counted = (path: string) => {
+  const countedCondition = (path: string) => {
     if (++conditions > limits.conditions) fail(path, `a filter may hold at most ${limits.conditions} conditions`)
+  }
+
+  /**
+   * `$has` / `$hasAny` / `$hasAll` on a JSON array field: each element must be of the array's
+   * element type (and storable); the list is written as the column writes its values (one JSON
+   * array parameter), so an element equals a stored one exactly when their JSON values are equal,
+   * on every database. `$size` is {@link arraySize}.
+   */
+  const jsonArray = (info: FieldInfo, element: JsonElement, op: string, operand: unknown, path: string) => {
+    if (op === "$size") return arraySize(info, operand, path)
+    const elements: unknown = op === "$has" ? [operand] : operand
+    if (!Array.isArray(elements)) return fail(path, "expected an array")
+    if (elements.length > limits.elements) return fail(path, `element lists are limited to ${limits.elements} values`)
+    counted(elements.length, path)
+    elements.forEach((e, i) => {
+      const at = op === "$has" ? path : `${path}[${i}]`
+      if (e === null || e === undefined) fail(at, "expected a value, not null")
+      if (typeof e !== element || storageCheck(element === "string" ? textKind : numberKind, e) !== undefined) {
+        fail(at, "value does not match the field's element type")
+      }
+    })
+    if (elements.length === 0) return op === "$hasAny" ? never : info.nullable ? `${info.quoted} IS NOT NULL` : undefined
+    const json = info.toDb(elements)
+    // a schema that encodes its elements as something other than scalars cannot be matched alike everywhere
+    const encoded: unknown = typeof json === "string" ? JSON.parse(json) : undefined
+    if (!Array.isArray(encoded) || !encoded.every((e) => typeof e === "string" || typeof e === "number" || typeof e === "boolean")) {
+      return fail(path, "the field's elements are not stored as JSON strings, numbers or booleans")
+    }
+    return dialect.jsonArray.contains(info.quoted, element, op === "$hasAny" ? "any" : "all", placeholder(json))
+  }
+
+  /** `$size`: a number of elements, or comparisons with one. A NULL array has no size. */
+  const arraySize = (info: FieldInfo, operand: unknown, path: string): string | undefined => {
+    const length = dialect.jsonArray.length(info.quoted)
+    const size = (n: unknown, at: string) => {
+      if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) return fail(at, "expected a non-negative integer")
+      counted(1, at)
+      return placeholder(n)
+    }
+    if (!isOperatorObject(operand)) return `${length} = ${size(operand, path)}`
+    const mark = params.mark
+    const parts: Array<string> = []
+    for (const [op, n] of Object.entries(operand)) {
+      const at = join(path, op)
+      const sqlOp = sizeOps.get(op)
+      if (sqlOp === undefined) return fail(at, "unknown operator")
+      if (n !== undefined) parts.push(`${length} ${sqlOp} ${size(n, at)}`)
+    }
+    return joinParts(parts, " AND ", mark)
   }
 
   const field = (info: FieldInfo, cond: unknown, path: string): string | undefined => {
@@ -110,7 +170,7 @@ export const compileFilter = (
     if (cond === undefined) return undefined
     if (cond === null) return isNull
     if (!isOperatorObject(cond)) {
-      if (info.kind._tag === "json") return fail(path, "JSON fields only support null checks ({ $null: boolean })")
+      if (info.kind._tag === "json") return fail(path, jsonOnly)
       return `${q} = ${placeholder(value(info, cond, path))}`
     }
     const mark = params.mark
@@ -119,12 +179,15 @@ export const compileFilter = (
       const at = join(path, op)
       if (operand === undefined) continue
       if (info.kind._tag === "json" && op !== "$null") {
-        return fail(at, "JSON fields only support null checks ({ $null: boolean })")
+        if (!jsonArrayOps.has(op) || info.kind.element === undefined) return fail(at, jsonOnly)
+        parts.push(jsonArray(info, info.kind.element, op, operand, at))
+        continue
       }
+      if (jsonArrayOps.has(op)) return fail(at, "JSON-array operators apply to JSON array fields only")
       if (textOps.has(op)) {
         if (!textKinds.has(info.kind._tag)) return fail(at, "text operators apply to text fields only")
         if (typeof operand !== "string") return fail(at, "expected a string")
-        const bad = storageCheck({ _tag: "string", maxLength: undefined }, operand)
+        const bad = storageCheck(textKind, operand)
         if (bad !== undefined) return fail(at, bad)
         if ((op === "$like" || op === "$ilike") && operand.length > limits.pattern) {
           return fail(at, `patterns are limited to ${limits.pattern} characters`)
@@ -167,10 +230,20 @@ export const compileFilter = (
         case "$nin": {
           if (!Array.isArray(operand)) return fail(at, "expected an array")
           if (operand.length > limits.list) return fail(at, `lists are limited to ${limits.list} values`)
-          const marks = operand.map((v, i) => placeholder(value(info, v, `${at}[${i}]`)))
-          if (op === "$in") parts.push(marks.length === 0 ? never : `${q} IN (${marks.join(", ")})`)
-          else if (marks.length > 0) {
-            parts.push(info.nullable ? `(${q} NOT IN (${marks.join(", ")}) OR ${q} IS NULL)` : `${q} NOT IN (${marks.join(", ")})`)
+          const list = operand.map((v, i) => value(info, v, `${at}[${i}]`))
+          if (list.length === 0) {
+            if (op === "$in") parts.push(never)
+            break
+          }
+          // a NULL is not in any list: `$nin` matches it
+          const orNull = (sql: string) => (info.nullable ? `(${sql} OR ${q} IS NULL)` : sql)
+          if (list.length <= dialect.inList.inline) {
+            const marks = list.map(placeholder).join(", ")
+            parts.push(op === "$in" ? `${q} IN (${marks})` : orNull(`${q} NOT IN (${marks})`))
+          } else {
+            // a long list is one parameter: any length, one statement text
+            const member = dialect.inList.member(q, info.kind, placeholder(dialect.inList.value(info.kind, list)))
+            parts.push(op === "$in" ? member : orNull(`NOT (${member})`))
           }
           break
         }
@@ -202,7 +275,7 @@ export const compileFilter = (
       else {
         const info = target.field(key)
         if (info === undefined) return fail(at, "unknown field")
-        counted(at)
+        countedCondition(at)
         parts.push(field(info, cond, at))
       }
     }
@@ -210,9 +283,7 @@ export const compileFilter = (
   }
 
   try {
-    const sql = node(filter, "", 0)
-    if (params.mark - start > limits.values) return Either.left(new InvalidFilter({ model: target.model, operation: target.operation, path: "", reason: `a filter may bind at most ${limits.values} values` }))
-    return Either.right(sql)
+    return Either.right(node(filter, "", 0))
   } catch (error) {
     if (error instanceof InvalidFilter) return Either.left(error)
     throw error
@@ -228,6 +299,19 @@ const valueOps = new Set(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte"])
  */
 const setOwn = (o: Record<string, unknown>, key: string, value: unknown) => {
   Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true })
+}
+
+/**
+ * JSON-array elements decoded as a list of the field's own type (its schema decodes arrays);
+ * left as they are when that fails, for the compiler to name what is wrong.
+ */
+const elementsOf = (decode: (encoded: unknown) => unknown, list: ReadonlyArray<unknown>): ReadonlyArray<unknown> | undefined => {
+  try {
+    const decoded = decode(list)
+    return Array.isArray(decoded) && decoded.length === list.length ? decoded : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /**
@@ -281,6 +365,10 @@ export const decodeValues = (
           ? decodeAt(decode, operand, opAt)
           : (op === "$in" || op === "$nin") && Array.isArray(operand)
           ? operand.map((v, i) => decodeAt(decode, v, `${opAt}[${i}]`))
+          : op === "$has"
+          ? (elementsOf(decode, [operand]) ?? [operand])[0]
+          : (op === "$hasAny" || op === "$hasAll") && Array.isArray(operand)
+          ? elementsOf(decode, operand) ?? operand
           : operand)
       }
       setOwn(out, key, ops)
