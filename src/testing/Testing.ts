@@ -5,11 +5,14 @@
  *
  * @since 0.1.0
  */
-import type { FastCheck, Schema } from "effect"
+import type { SqlClient } from "@effect/sql"
+import type { Effect, FastCheck, Layer, Schema } from "effect"
+import type { DatabaseError } from "../Errors.js"
 import type * as Model from "../Model.js"
 import { definitionOf } from "../internal/model/definition.js"
 import * as arbitrary from "../internal/testing/arbitrary.js"
 import * as equivalence from "../internal/testing/equivalence.js"
+import * as layers from "../internal/testing/layers.js"
 
 /**
  * A model the kit derives arbitraries from (any model `Model.make` returns).
@@ -173,3 +176,104 @@ export const equivalent: (a: unknown, b: unknown) => boolean = equivalence.equiv
  * @category comparison
  */
 export const canonical: (value: unknown) => unknown = equivalence.canonical
+
+/**
+ * What building a test layer can fail with: the driver's connection error, a bad URL, a
+ * driver that is not installed.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export type LayerError = layers.LayerError
+
+/**
+ * A fresh in-memory SQLite database each time the layer is built: with `@effect/vitest`,
+ * `layer(Testing.layerMemory)(…)` gives a block its own database, and
+ * `Effect.provide(Testing.layerMemory)` gives one test its own.
+ *
+ * @example
+ * ```ts
+ * import { it } from "@effect/vitest"
+ * import * as Testing from "effect-dataflow/testing"
+ *
+ * it.effect("creates a user", () =>
+ *   User.create({ name: "Ada" }).pipe(Effect.provide(Testing.layerMemory)))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<SqlClient.SqlClient, LayerError> = layers.layerMemory
+
+/**
+ * Runs a test's effect in a transaction of the `SqlClient` in context and rolls it back at
+ * its end, whatever the outcome, returning the effect's own result or failure. Each call has
+ * its own connection and transaction, so tests running at the same time never see each
+ * other's writes (on SQLite, whose one connection a transaction holds, they take turns);
+ * `DataFlow.transaction`s inside become savepoints. Tables created on first use stay (on
+ * SQLite they are created again after a rollback removed them). Models bound to a
+ * `DataFlow.Instance` use their instance's client and are not rolled back.
+ *
+ * @example
+ * ```ts
+ * import { layer } from "@effect/vitest"
+ * import * as Testing from "effect-dataflow/testing"
+ *
+ * layer(DataFlow.layer({ url: process.env.DATABASE_URL }))("users", (it) => {
+ *   it.effect("creates a user", () =>
+ *     Effect.gen(function*() {
+ *       yield* User.create({ name: "Ada" })
+ *       expect(yield* User.count()).toBe(1)
+ *     }).pipe(Testing.rollback))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const rollback: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | DatabaseError, R | SqlClient.SqlClient> =
+  layers.rollback
+
+/**
+ * Creates the schema (PostgreSQL) or database (MySQL) `name` on the server of `url` when
+ * missing and returns the URL whose tables live there (`search_path` on PostgreSQL, the path
+ * on MySQL), for clients a test opens itself; a SQLite URL is returned as it is.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const isolatedUrl: (url: string, name: string) => Effect.Effect<string, LayerError> = layers.isolatedUrl
+
+/**
+ * Options of {@link layerIsolated}.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export interface IsolatedOptions {
+  /** The server: a PostgreSQL or MySQL/MariaDB URL (a SQLite URL is used as it is). */
+  readonly url: string
+  /** The schema / database name; default `dataflow_test_` and a random suffix. */
+  readonly name?: string | undefined
+  /** Drop the schema / database when the layer is released; default true. */
+  readonly drop?: boolean | undefined
+}
+
+/**
+ * A client (as `DataFlow.layer` opens) on a schema (PostgreSQL) or database (MySQL) of its
+ * own, created when the layer is built and dropped when it is released: a test run, or a test
+ * file, that never meets another one's tables on a shared server.
+ *
+ * @example
+ * ```ts
+ * import { layer } from "@effect/vitest"
+ * import * as Testing from "effect-dataflow/testing"
+ *
+ * layer(Testing.layerIsolated({ url: "postgres://postgres@127.0.0.1:5432/test" }))("users", (it) => { … })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerIsolated: (options: IsolatedOptions) => Layer.Layer<SqlClient.SqlClient, LayerError> =
+  layers.layerIsolated
