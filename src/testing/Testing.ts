@@ -6,13 +6,16 @@
  * @since 0.1.0
  */
 import type { SqlClient } from "@effect/sql"
-import type { Effect, FastCheck, Layer, Schema } from "effect"
-import type { DatabaseError } from "../Errors.js"
+import type { FastCheck, Layer, Schema } from "effect"
+import { Clock, Effect } from "effect"
+import type { DatabaseError, InvalidFilter, NotFound, UniqueViolation, ValidationError } from "../Errors.js"
 import type * as Model from "../Model.js"
 import { definitionOf } from "../internal/model/definition.js"
 import * as arbitrary from "../internal/testing/arbitrary.js"
 import * as equivalence from "../internal/testing/equivalence.js"
+import * as commandsRunner from "../internal/testing/commands.js"
 import * as layers from "../internal/testing/layers.js"
+import * as referenceImpl from "../internal/testing/reference.js"
 
 /**
  * A model the kit derives arbitraries from (any model `Model.make` returns).
@@ -277,3 +280,120 @@ export interface IsolatedOptions {
  */
 export const layerIsolated: (options: IsolatedOptions) => Layer.Layer<SqlClient.SqlClient, LayerError> =
   layers.layerIsolated
+
+/**
+ * A node call as data: what {@link Reference} runs and {@link commands} generates.
+ *
+ * @since 0.1.0
+ * @category reference
+ */
+export type Call = referenceImpl.Call
+
+/**
+ * What a reference call can fail with: the same typed errors as the nodes.
+ *
+ * @since 0.1.0
+ * @category reference
+ */
+export type ReferenceError = ValidationError | NotFound | UniqueViolation | InvalidFilter
+
+/**
+ * An in-memory implementation of the nodes `create`, `bulkCreate`, `read`, `find`, `update`,
+ * `delete`, `list` (where, orderBy, limit, offset) and `count` with the library's documented
+ * semantics, written apart from the SQL path: filters with two-valued logic (`$ne` / `$nin`
+ * match NULL), LIKE over code points, NULL sorted smallest, code-point text order, the primary
+ * key as the final tie-break, soft delete, versions, unique constraints (NULLs never collide,
+ * soft-deleted rows keep their keys), atomic bulk writes. Inputs, patches, ids and filters are
+ * checked by the library's own validation, so it fails with the same errors.
+ *
+ * @since 0.1.0
+ * @category reference
+ */
+export interface Reference {
+  /** Runs a node call on the in-memory rows (timestamps from the Clock). */
+  readonly call: <M extends AnyModel>(model: M, call: Call) => Effect.Effect<unknown, ReferenceError>
+  /** Every stored record of a model, soft-deleted ones included, by primary key. */
+  readonly records: <M extends AnyModel>(model: M) => ReadonlyArray<RecordOf<M>>
+  /** Forgets every row. */
+  readonly clear: () => void
+}
+
+/**
+ * An in-memory reference of these models (see {@link Reference}): a model of what the
+ * databases must answer, for tests that compare a program's results with it.
+ *
+ * @since 0.1.0
+ * @category reference
+ */
+export const reference = (models: ReadonlyArray<AnyModel>): Reference => {
+  const tables = new Map(models.map((m) => [m.name, referenceImpl.makeTable(definitionOf(m))] as const))
+  const tableOf = (model: AnyModel) => {
+    const table = tables.get(model.name)
+    if (table === undefined) throw new TypeError(`Testing.reference: ${model.name} is not one of its models`)
+    return table
+  }
+  return {
+    call: (model, call) =>
+      Effect.flatMap(Clock.currentTimeMillis, (ms) => {
+        const outcome = tableOf(model).execute(call, new Date(ms))
+        return outcome._tag === "Success" ? Effect.succeed(outcome.value) : Effect.fail(outcome.error as ReferenceError)
+      }),
+    records: (model) => tableOf(model).rows() as ReadonlyArray<RecordOf<typeof model>>,
+    clear: () => tables.forEach((t) => t.clear())
+  }
+}
+
+/**
+ * Options of {@link commands}.
+ *
+ * @since 0.1.0
+ * @category model-based testing
+ */
+export interface CommandsOptions {
+  /** Sequences to run; default 50. */
+  readonly numRuns?: number
+  /** Calls in one sequence at most; default 30. */
+  readonly maxCommands?: number
+  /** Replays a reported failure with its seed (and `path`). */
+  readonly seed?: number
+  readonly path?: string
+}
+
+/**
+ * A sequence on which the database and the reference disagreed, shrunk to a minimal one:
+ * the calls, the disagreement, and the seed and path that replay it.
+ *
+ * @since 0.1.0
+ * @category model-based testing
+ */
+export type CommandsFailed = commandsRunner.CommandsFailed
+
+/**
+ * Model-based testing: random sequences of node calls on these models (creates, bulk creates,
+ * reads, finds, updates, deletes, lists with random filters and orderings, counts, and failing
+ * calls: duplicates of stored keys, missing ids, repeated rows in a bulk create, an unknown
+ * filter field) run on the database in context and on the {@link reference}; after every
+ * call the results (or error tags) and the stored rows are compared, timestamps apart. Each
+ * sequence runs in a transaction rolled back at its end (so it starts from empty tables:
+ * rows committed before are deleted inside it). The first disagreement is shrunk to a minimal
+ * sequence and fails with `CommandsFailed`, whose message prints the calls, the seed and the
+ * path; pass them back as options to replay it. Models must have a primary key the input
+ * gives (not a generated integer), no tenant and no instance.
+ *
+ * @example
+ * ```ts
+ * it.effect("nodes agree with the reference", () =>
+ *   Testing.commands([User, Post], { numRuns: 100 }).pipe(Effect.provide(Testing.layerMemory)))
+ * ```
+ *
+ * @since 0.1.0
+ * @category model-based testing
+ */
+export const commands = (
+  models: ReadonlyArray<AnyModel>,
+  options?: CommandsOptions
+): Effect.Effect<{ readonly runs: number; readonly steps: number }, CommandsFailed, SqlClient.SqlClient> =>
+  commandsRunner.run(
+    models.map((m) => ({ definition: definitionOf(m), nodes: m as unknown as commandsRunner.Target["nodes"] })),
+    options
+  )
