@@ -30,10 +30,17 @@ const Doc = Model.make("CmdDoc", {
   big: Schema.NullOr(Schema.BigIntFromSelf)
 }, { table: uniqueTable("cmd_docs"), softDelete: true, versioned: true })
 
+/** Keys the database generates: the runner pairs them with the reference's. */
+const Tag = Model.make("CmdTag", {
+  id: Schema.Int,
+  label: Schema.String.pipe(Schema.maxLength(6)),
+  weight: Schema.NullOr(Schema.Number)
+}, { table: uniqueTable("cmd_tags"), unique: ["label"], timestamps: false })
+
 forEachDatabase("testing kit: commands", (it) => {
   it.effect(`${RUNS} random sequences agree with the reference`, () =>
     Effect.gen(function*() {
-      const { runs, steps } = yield* Testing.commands([Item, Doc], {
+      const { runs, steps } = yield* Testing.commands([Item, Doc, Tag], {
         numRuns: RUNS,
         maxCommands: 25,
         ...(SEED === undefined ? {} : { seed: SEED })

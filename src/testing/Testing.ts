@@ -377,8 +377,9 @@ export type CommandsFailed = commandsRunner.CommandsFailed
  * sequence runs in a transaction rolled back at its end (so it starts from empty tables:
  * rows committed before are deleted inside it). The first disagreement is shrunk to a minimal
  * sequence and fails with `CommandsFailed`, whose message prints the calls, the seed and the
- * path; pass them back as options to replay it. Models must have a primary key the input
- * gives (not a generated integer), no tenant and no instance.
+ * path; pass them back as options to replay it. Keys the database generates are paired with
+ * the reference's as rows are created. Tenant-scoped models and models bound to an instance
+ * are not supported yet.
  *
  * @example
  * ```ts

@@ -51,7 +51,10 @@ const textOps = ["$like", "$ilike", "$startsWith", "$endsWith", "$contains"] as 
 
 /** Columns a generated filter or ordering uses: not JSON, not the clock's stamps (they differ by the time a call takes). */
 const filterable = (def: ModelDefinition) =>
-  def.columns.filter((c) => c.kind._tag !== "json" && !(def.managedFields.has(c.field) && c.kind._tag === "datetime"))
+  def.columns.filter((c) =>
+    c.kind._tag !== "json" && !(def.managedFields.has(c.field) && c.kind._tag === "datetime") &&
+    !(def.autoIncrement && c === def.pk)
+  )
 
 const atomArbitrary = (def: ModelDefinition): fc.Arbitrary<Atom> => {
   const columns = filterable(def)
@@ -69,7 +72,7 @@ const stepArbitrary = (defs: ReadonlyArray<ModelDefinition>): fc.Arbitrary<Step>
   fc.nat({ max: defs.length - 1 }).chain((model) => {
     const def = defs[model]!
     // the key always given: a default (a random UUID) would differ between the two sides
-    const input = createInput(def, { [def.pk.field]: fieldArbitrary(def, def.pk, undefined) })
+    const input = def.autoIncrement ? createInput(def) : createInput(def, { [def.pk.field]: fieldArbitrary(def, def.pk, undefined) })
     const mutable = !def.appendOnly
     const query = (kind: "list" | "count") =>
       fc.record({
@@ -158,7 +161,11 @@ const toCall = (def: ModelDefinition, rows: ReadonlyArray<Row>, step: Step): Cal
       return { node: "create", input: step.input }
     case "duplicate": {
       const existing = pickRow(rows, step.pick)
-      const sets = [[pk], ...def.uniqueSets.filter((s) => s.every((f) => !def.managedFields.has(f)))]
+      const sets = [
+        ...(def.autoIncrement ? [] : [[pk]]),
+        ...def.uniqueSets.filter((s) => s.every((f) => !def.managedFields.has(f)))
+      ]
+      if (sets.length === 0) return { node: "create", input: step.input }
       const set = sets[step.set % sets.length]!
       const copied = existing === undefined ? {} : Object.fromEntries(set.map((f) => [f, existing[f]]))
       return { node: "create", input: { ...step.input, ...copied } }
@@ -201,7 +208,10 @@ const onDatabase = (target: Target, call: Call): Effect.Effect<Outcome, never, S
       case "create":
         return node("create")(call.input)
       case "bulkCreate":
-        return Effect.map(node("bulkCreate")(call.rows), (r) => ({ inserted: (r as { inserted: number }).inserted }))
+        return Effect.map(
+          node("bulkCreate")(call.rows, target.definition.autoIncrement ? { returnRecords: true } : {}),
+          (r) => r as { readonly inserted: number; readonly records?: ReadonlyArray<Row> }
+        )
       case "read":
         return node("read")(call.id)
       case "find":
@@ -250,6 +260,50 @@ const describeCall = (def: ModelDefinition, call: Call): string => {
   return `${def.name}.${node}(${Object.values(args).map(show).join(", ")})`
 }
 
+/**
+ * Keys the database generates differ from the reference's (a sequence skips numbers after a
+ * failed insert): calls go to the database with its keys, its answers come back with the
+ * reference's. Learned from every create both sides made.
+ */
+class KeyMap {
+  private readonly toDb = new Map<unknown, unknown>()
+  private readonly toRef = new Map<unknown, unknown>()
+
+  callToDb(call: Call): Call {
+    return "id" in call ? { ...call, id: this.toDb.get(call.id) ?? call.id } : call
+  }
+
+  recordToRef(def: ModelDefinition, record: Row): Row {
+    const id = record[def.pk.field]
+    return this.toRef.has(id) ? { ...record, [def.pk.field]: this.toRef.get(id) } : record
+  }
+
+  private pair(refId: unknown, dbId: unknown) {
+    this.toDb.set(refId, dbId)
+    this.toRef.set(dbId, refId)
+  }
+
+  /** Pairs the keys of what both sides created, and translates the database's answer. */
+  learn(def: ModelDefinition, call: Call, expected: Outcome, actual: Outcome, created: ReadonlyArray<unknown>): Outcome {
+    if (actual._tag === "Failure") return actual
+    const value = actual.value
+    if (expected._tag === "Success" && call.node === "create") {
+      this.pair((expected.value as Row)[def.pk.field], (value as Row)[def.pk.field])
+    }
+    if (call.node === "bulkCreate") {
+      const records = (value as { readonly records?: ReadonlyArray<Row> }).records ?? []
+      if (expected._tag === "Success") records.forEach((r, k) => this.pair(created[k], r[def.pk.field]))
+      return { _tag: "Success", value: { inserted: (value as { readonly inserted: number }).inserted } }
+    }
+    if (call.node === "list") {
+      return { _tag: "Success", value: { records: (value as { readonly records: ReadonlyArray<Row> }).records.map((r) => this.recordToRef(def, r)) } }
+    }
+    return typeof value === "object" && value !== null && def.pk.field in value
+      ? { _tag: "Success", value: this.recordToRef(def, value as Row) }
+      : actual
+  }
+}
+
 /** A step's two outcomes disagreed. @internal */
 export class Mismatch extends Data.Error<{ readonly message: string }> {}
 
@@ -261,15 +315,19 @@ const runSequence = (targets: ReadonlyArray<Target>, tables: ReadonlyArray<Refer
       const clear = target.nodes.bulkDelete
       if (clear !== undefined) yield* Effect.orDie(clear({}, { confirm: true }))
     }
+    const keys = targets.map(() => new KeyMap())
     for (const [i, step] of steps.entries()) {
       const table = tables[step.model]!
       const def = table.definition
+      const key = keys[step.model]!
       const live = table.rows().filter((r) => !def.softDelete || r.deletedAt === null)
       const call = toCall(def, live, step)
       log.push(describeCall(def, call))
       const now = new Date()
+      const before = new Set(table.rows().map((r) => r[def.pk.field]))
       const expected = table.execute(call, now)
-      const actual = yield* onDatabase(targets[step.model]!, call)
+      const raw = yield* onDatabase(targets[step.model]!, def.autoIncrement ? key.callToDb(call) : call)
+      const actual = def.autoIncrement ? key.learn(def, call, expected, raw, table.rows().map((r) => r[def.pk.field]).filter((id) => !before.has(id))) : raw
       const same = expected._tag === actual._tag &&
         (expected._tag === "Success"
           ? JSON.stringify(comparable(expected.value)) === JSON.stringify(comparable((actual as typeof expected).value))
@@ -280,7 +338,8 @@ const runSequence = (targets: ReadonlyArray<Target>, tables: ReadonlyArray<Refer
         })
       }
       const stored = yield* Effect.orDie(targets[step.model]!.nodes.list!({ includeDeleted: true, orderBy: [def.pk.field], limit: 100_000 }))
-      const dbRows = (stored as { records: ReadonlyArray<unknown> }).records
+      const records = (stored as { records: ReadonlyArray<Row> }).records
+      const dbRows = def.autoIncrement ? records.map((r) => key.recordToRef(def, r)) : records
       if (JSON.stringify(comparable(dbRows)) !== JSON.stringify(comparable(table.rows()))) {
         return yield* new Mismatch({
           message: `after step ${i + 1}, ${describeCall(def, call)}: the reference holds ${JSON.stringify(comparable(table.rows()))}, the database ${JSON.stringify(comparable(dbRows))}`
@@ -317,9 +376,9 @@ export const run = (
 ): Effect.Effect<{ readonly runs: number; readonly steps: number }, CommandsFailed, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     for (const t of targets) {
-      if (t.definition.autoIncrement || t.definition.tenantScoped || t.definition.instance !== undefined) {
+      if (t.definition.tenantScoped || t.definition.instance !== undefined) {
         return yield* Effect.dieMessage(
-          `Testing.commands: ${t.definition.name} needs a primary key the input gives, no tenant and no instance (not yet supported)`
+          `Testing.commands: ${t.definition.name} is tenant-scoped or bound to an instance (not yet supported)`
         )
       }
     }
