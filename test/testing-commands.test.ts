@@ -4,8 +4,10 @@
  * default 25; `DATAFLOW_SEED` replays), and the reference alone behaves as documented.
  */
 import { expect, it as effectIt } from "@effect/vitest"
+import type { SqlClient } from "@effect/sql"
 import { Effect, Exit, Schema } from "effect"
-import { Column, Model } from "../src/index.js"
+import { expectTypeOf } from "vitest"
+import { Column, Model, Tenant } from "../src/index.js"
 import * as Testing from "../src/testing/Testing.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 
@@ -37,6 +39,13 @@ const Tag = Model.make("CmdTag", {
   weight: Schema.NullOr(Schema.Number)
 }, { table: uniqueTable("cmd_tags"), unique: ["label"], timestamps: false })
 
+/** Tenant-scoped: its commands need a tenant (the type says so), both sides run as it. */
+const Memo = Model.make("CmdMemo", {
+  id: Schema.String.pipe(Schema.maxLength(6)),
+  body: Schema.String.pipe(Schema.maxLength(6)),
+  rank: Schema.Int
+}, { table: uniqueTable("cmd_memos"), unique: ["body"], tenantScoped: true })
+
 forEachDatabase("testing kit: commands", (it) => {
   it.effect(`${RUNS} random sequences agree with the reference`, () =>
     Effect.gen(function*() {
@@ -47,6 +56,12 @@ forEachDatabase("testing kit: commands", (it) => {
       })
       expect(runs).toBe(RUNS)
       expect(steps).toBeGreaterThan(0)
+    }), 300_000)
+
+  it.effect("a tenant-scoped model's sequences run as the current tenant", () =>
+    Effect.gen(function*() {
+      const { runs } = yield* Testing.commands([Memo], { numRuns: 10, maxCommands: 20 }).pipe(Tenant.with("acme"))
+      expect(runs).toBe(10)
     }), 300_000)
 })
 
@@ -99,3 +114,10 @@ effectIt.effect("a broken node is found, shrunk to a short sequence, and replaye
     const replayed = yield* Effect.flip(Testing.commands([Broken], { numRuns: 1, seed: failed.seed, path: failed.path }))
     expect(replayed.sequence).toEqual(failed.sequence)
   }).pipe(Effect.provide(Testing.layerMemory)))
+
+effectIt("commands are typed: a tenant-scoped model's need the current tenant", () => {
+  expectTypeOf<Effect.Effect.Context<ReturnType<typeof Testing.commands<typeof Memo>>>>().toEqualTypeOf<
+    SqlClient.SqlClient | Tenant.CurrentTenant
+  >()
+  expectTypeOf<Effect.Effect.Context<ReturnType<typeof Testing.commands<typeof Item>>>>().toEqualTypeOf<SqlClient.SqlClient>()
+})

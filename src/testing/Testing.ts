@@ -7,7 +7,8 @@
  */
 import type { SqlClient } from "@effect/sql"
 import type { FastCheck, Layer, Schema } from "effect"
-import { Clock, Effect } from "effect"
+import { Clock, Effect, Option } from "effect"
+import { CurrentTenant } from "../Tenant.js"
 import type { DatabaseError, InvalidFilter, NotFound, UniqueViolation, ValidationError } from "../Errors.js"
 import type * as Model from "../Model.js"
 import { definitionOf } from "../internal/model/definition.js"
@@ -310,7 +311,7 @@ export type ReferenceError = ValidationError | NotFound | UniqueViolation | Inva
  * @category reference
  */
 export interface Reference {
-  /** Runs a node call on the in-memory rows (timestamps from the Clock). */
+  /** Runs a node call on the in-memory rows (timestamps from the Clock; as the current tenant, if any). */
   readonly call: <M extends AnyModel>(model: M, call: Call) => Effect.Effect<unknown, ReferenceError>
   /** Every stored record of a model, soft-deleted ones included, by primary key. */
   readonly records: <M extends AnyModel>(model: M) => ReadonlyArray<RecordOf<M>>
@@ -334,9 +335,12 @@ export const reference = (models: ReadonlyArray<AnyModel>): Reference => {
   }
   return {
     call: (model, call) =>
-      Effect.flatMap(Clock.currentTimeMillis, (ms) => {
-        const outcome = tableOf(model).execute(call, new Date(ms))
-        return outcome._tag === "Success" ? Effect.succeed(outcome.value) : Effect.fail(outcome.error as ReferenceError)
+      Effect.gen(function*() {
+        const ms = yield* Clock.currentTimeMillis
+        const tenant = Option.getOrUndefined(yield* Effect.serviceOption(CurrentTenant))
+        const outcome = tableOf(model).execute(call, new Date(ms), tenant)
+        if (outcome._tag === "Failure") return yield* Effect.fail(outcome.error as ReferenceError)
+        return outcome.value
       }),
     records: (model) => tableOf(model).rows() as ReadonlyArray<RecordOf<typeof model>>,
     clear: () => tables.forEach((t) => t.clear())
@@ -378,8 +382,8 @@ export type CommandsFailed = commandsRunner.CommandsFailed
  * rows committed before are deleted inside it). The first disagreement is shrunk to a minimal
  * sequence and fails with `CommandsFailed`, whose message prints the calls, the seed and the
  * path; pass them back as options to replay it. Keys the database generates are paired with
- * the reference's as rows are created. Tenant-scoped models and models bound to an instance
- * are not supported yet.
+ * the reference's as rows are created. A tenant-scoped model's commands need the current
+ * tenant (both sides run as it); models bound to an instance are not supported yet.
  *
  * @example
  * ```ts
@@ -390,10 +394,10 @@ export type CommandsFailed = commandsRunner.CommandsFailed
  * @since 0.1.0
  * @category model-based testing
  */
-export const commands = (
-  models: ReadonlyArray<AnyModel>,
+export const commands = <M extends AnyModel>(
+  models: ReadonlyArray<M>,
   options?: CommandsOptions
-): Effect.Effect<{ readonly runs: number; readonly steps: number }, CommandsFailed, SqlClient.SqlClient> =>
+): Effect.Effect<{ readonly runs: number; readonly steps: number }, CommandsFailed, SqlClient.SqlClient | Model.Requirements<M>> =>
   commandsRunner.run(
     models.map((m) => ({ definition: definitionOf(m), nodes: m as unknown as commandsRunner.Target["nodes"] })),
     options

@@ -11,6 +11,7 @@ import type { ModelDefinition } from "../model/definition.js"
 import { run as runTransaction } from "../runtime/transaction.js"
 import { createInput, fieldArbitrary, patch } from "./arbitrary.js"
 import { canonical } from "./equivalence.js"
+import { CurrentTenant } from "../../Tenant.js"
 import { rollback } from "./layers.js"
 import type { Call, Outcome, ReferenceTable } from "./reference.js"
 import { makeTable } from "./reference.js"
@@ -308,7 +309,13 @@ class KeyMap {
 export class Mismatch extends Data.Error<{ readonly message: string }> {}
 
 /** Runs one sequence in a rolled-back transaction; a Mismatch names the step and both answers. */
-const runSequence = (targets: ReadonlyArray<Target>, tables: ReadonlyArray<ReferenceTable>, steps: ReadonlyArray<Step>, log: Array<string>) =>
+const runSequence = (
+  targets: ReadonlyArray<Target>,
+  tables: ReadonlyArray<ReferenceTable>,
+  steps: ReadonlyArray<Step>,
+  log: Array<string>,
+  tenant: string | undefined
+) =>
   rollback(Effect.gen(function*() {
     for (const t of tables) t.clear()
     for (const target of targets) {
@@ -325,7 +332,7 @@ const runSequence = (targets: ReadonlyArray<Target>, tables: ReadonlyArray<Refer
       log.push(describeCall(def, call))
       const now = new Date()
       const before = new Set(table.rows().map((r) => r[def.pk.field]))
-      const expected = table.execute(call, now)
+      const expected = table.execute(call, now, tenant)
       const raw = yield* onDatabase(targets[step.model]!, def.autoIncrement ? key.callToDb(call) : call)
       const actual = def.autoIncrement ? key.learn(def, call, expected, raw, table.rows().map((r) => r[def.pk.field]).filter((id) => !before.has(id))) : raw
       const same = expected._tag === actual._tag &&
@@ -376,13 +383,13 @@ export const run = (
 ): Effect.Effect<{ readonly runs: number; readonly steps: number }, CommandsFailed, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     for (const t of targets) {
-      if (t.definition.tenantScoped || t.definition.instance !== undefined) {
-        return yield* Effect.dieMessage(
-          `Testing.commands: ${t.definition.name} is tenant-scoped or bound to an instance (not yet supported)`
-        )
+      if (t.definition.instance !== undefined) {
+        return yield* Effect.dieMessage(`Testing.commands: ${t.definition.name} is bound to an instance (not yet supported)`)
       }
     }
     const runtime = yield* Effect.runtime<SqlClient.SqlClient>()
+    // tenant-scoped models run as the current tenant, on both sides
+    const tenant = Option.getOrUndefined(yield* Effect.serviceOption(CurrentTenant))
     const tables = targets.map((t) => makeTable(t.definition))
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31)
     let steps = 0
@@ -393,7 +400,7 @@ export const run = (
       fc.array(stepArbitrary(targets.map((t) => t.definition)), { maxLength: options.maxCommands ?? 30, size: "max" }),
       async (sequence) => {
         const log: Array<string> = []
-        const exit = await Runtime.runPromiseExit(runtime)(runSequence(targets, tables, sequence, log))
+        const exit = await Runtime.runPromiseExit(runtime)(runSequence(targets, tables, sequence, log, tenant))
         steps += sequence.length
         if (Exit.isFailure(exit)) {
           lastLog = log
@@ -416,7 +423,7 @@ export const run = (
     // the last failing run is the shrunk one: run it again to log exactly its calls
     const [shrunk] = result.counterexample!
     const log: Array<string> = []
-    const exit = yield* Effect.exit(runSequence(targets, tables, shrunk, log))
+    const exit = yield* Effect.exit(runSequence(targets, tables, shrunk, log, tenant))
     const mismatch = Exit.isFailure(exit) && Option.isSome(Cause.failureOption(exit.cause))
       ? (Option.getOrThrow(Cause.failureOption(exit.cause)) as { message: string }).message
       : lastMismatch

@@ -145,7 +145,8 @@ export const sortRows = (def: ModelDefinition, rows: ReadonlyArray<Row>, orderBy
 /** One model's rows in memory and its nodes over them. @internal */
 export interface ReferenceTable {
   readonly definition: ModelDefinition
-  readonly execute: (call: Call, now: Date) => Outcome
+  /** Runs a call as `tenant` (tenant-scoped models: its rows only, stamped with it). */
+  readonly execute: (call: Call, now: Date, tenant?: string | undefined) => Outcome
   /** Every stored row (soft-deleted ones included) as the nodes return records, by primary key. */
   readonly rows: () => ReadonlyArray<Row>
   readonly clear: () => void
@@ -169,11 +170,14 @@ export const makeTable = (def: ModelDefinition): ReferenceTable => {
   const statements = statementsFor(def, sqlite)
   const keySets = [[def.pk.field], ...def.uniqueSets]
   const pkKey = (id: unknown) => uniqueKey({ id }, ["id"])!
-  const live = (row: Row | undefined) => row !== undefined && (!def.softDelete || row.deletedAt === null)
+  let tenant: string | undefined
+  const ours = (row: Row) => !def.tenantScoped || row.tenantId === tenant
+  const live = (row: Row | undefined) => row !== undefined && ours(row) && (!def.softDelete || row.deletedAt === null)
 
   const collision = (candidate: Row, others: Iterable<Row>, except?: Row): ReadonlyArray<string> | undefined => {
     for (const other of others) {
-      if (other === except) continue
+      // a tenant's keys are unique among its own rows
+      if (other === except || !ours(other)) continue
       const set = keySets.find((fields) => {
         const key = uniqueKey(candidate, fields)
         return key !== undefined && key === uniqueKey(other, fields)
@@ -184,7 +188,7 @@ export const makeTable = (def: ModelDefinition): ReferenceTable => {
   }
   const stamp = (record: Row, now: Date): Row => {
     const out = { ...record }
-    for (const m of def.managed) if (m.column.field !== "tenantId") out[m.column.field] = m.initial(now, undefined)
+    for (const m of def.managed) out[m.column.field] = m.initial(now, tenant)
     if (def.autoIncrement && out[def.pk.field] === undefined) out[def.pk.field] = nextId
     return out
   }
@@ -210,7 +214,8 @@ export const makeTable = (def: ModelDefinition): ReferenceTable => {
   }
   const liveRows = () => [...stored.values()].filter(live)
 
-  const execute = (call: Call, now: Date): Outcome => {
+  const execute = (call: Call, now: Date, as?: string): Outcome => {
+    tenant = as
     switch (call.node) {
       case "create": {
         const prepared = prepareCreate(def, call.input, "create")
