@@ -78,6 +78,22 @@ program.pipe(
   Effect.runPromise
 )
 EOF
+cat > src/testkit.ts <<'EOF'
+import { Effect, FastCheck as fc, Schema } from "effect"
+import { Model } from "effect-dataflow"
+import * as Testing from "effect-dataflow/testing"
+
+const Note = Model.make("Note", { id: Schema.Int, text: Schema.String, at: Schema.DateFromSelf }, { unique: ["text"] })
+
+const program = Effect.gen(function*() {
+  const rows = fc.sample(Testing.rows(Note, { size: 20 }), { numRuns: 1, seed: 1 })[0]!
+  const { inserted } = yield* Note.bulkCreate(rows).pipe(Testing.rollback)
+  const { runs } = yield* Testing.commands([Note], { numRuns: 3, maxCommands: 10 })
+  console.log(JSON.stringify({ inserted, left: yield* Note.count(), runs }))
+})
+
+Effect.runPromise(Effect.provide(program, Testing.layerMemory))
+EOF
 cat > tsconfig.json <<'EOF'
 {
   "compilerOptions": {
@@ -111,6 +127,8 @@ expect() { # expect <pattern> <command…>
 
 say "run on the embedded SQLite default"
 expect '"name":"Ada","listed":1,"missing":true' node out/main.js "sqlite:$work/app.sqlite"
+say "the testing kit (effect-dataflow/testing) on an in-memory SQLite"
+expect '"inserted":20,"left":0,"runs":3' node out/testkit.js
 say "PostgreSQL and MySQL without their drivers"
 expect 'DriverNotInstalled: PostgreSQL needs the packages pg and @effect/sql-pg: npm install pg @effect/sql-pg' node out/main.js "$pg_url"
 expect 'DriverNotInstalled: MySQL needs the package mysql2: npm install mysql2' node out/main.js "$mysql_url"

@@ -26,6 +26,8 @@ import { onPipeline, pipelineProblems } from "./support/pipeline.js"
 import { mix, rngOf } from "./support/random.js"
 import type { Rng } from "./support/random.js"
 import { compareCodePoints, likeMatcher } from "./support/reference.js"
+import { definitionOf } from "../src/internal/model/definition.js"
+import * as Reference from "../src/internal/testing/reference.js"
 
 // ---------------------------------------------------------------------------
 // seeds and random numbers
@@ -597,6 +599,7 @@ const registerDataSets = (
   path: "direct" | "pipeline"
 ) => {
   const M = makeModel()
+  const definition = definitionOf(M)
 
   for (let set = 0; set < dataSets; set++) {
     it.effect(`data set ${set}: ${CASES_PER_DATA_SET} filter / order / page / keyset cases`, () => {
@@ -646,6 +649,12 @@ const registerDataSets = (
           }
           const orderBy = genOrderBy(caseRng)
           const expected = sortRows(matching, orderBy).map((r) => r.id)
+          // the testing kit's reference (Testing.reference) must give this test's answer too
+          const kitMatching = rows.filter((r) => Reference.matches(definition, toFilter(node), r))
+          const kitOrder = Reference.sortRows(definition, kitMatching, orderBy).map((r) => r.id)
+          if (JSON.stringify(kitOrder) !== JSON.stringify(expected)) {
+            failures.push(`${header}, case ${c}: the kit's reference answers ${show(kitOrder)}, this test's ${show(expected)}\n  where: ${show(toFilter(node))}\n  orderBy: ${show(orderBy)}`)
+          }
           const context = `${header}, case ${c}\n  where: ${show(toFilter(node))}\n  orderBy: ${show(orderBy)}`
           const disagree = (what: string, got: ReadonlyArray<unknown>, want: ReadonlyArray<unknown>) => {
             const g = got.flat()

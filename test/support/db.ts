@@ -13,9 +13,8 @@ import type { ConfigError } from "effect"
 import { Effect, Layer, Redacted } from "effect"
 import { describe, inject, it } from "vitest"
 import { DataFlow } from "../../src/index.js"
+import * as Testing from "../../src/testing/Testing.js"
 import type { DriverNotInstalled } from "../../src/Errors.js"
-import MysqlRaw from "mysql2/promise"
-import PgRaw from "pg"
 import { mysqlUrl, pgUrl } from "./servers.js"
 
 export type DbName = "sqlite" | "pg" | "mysql"
@@ -32,12 +31,6 @@ export interface TestDb {
 type LayerError = SqlError.SqlError | ConfigError.ConfigError | DriverNotInstalled
 
 const privateName = (tag: string) => `df_${inject("runId")}_${tag.toLowerCase().replace(/[^a-z0-9]+/g, "_")}`
-
-const withDatabase = (url: string, database: string) => {
-  const u = new URL(url)
-  u.pathname = `/${database}`
-  return u.toString()
-}
 
 const generic = <E>(driver: Layer.Layer<SqlClient.SqlClient, E>) =>
   Layer.effect(SqlClient.SqlClient, SqlClient.SqlClient).pipe(Layer.provide(driver))
@@ -59,21 +52,19 @@ export const sqliteNode: TestDb = {
 }
 
 /**
- * A PostgreSQL layer on this run's schema named after `tag` (and `variant`: each client has
- * its own tables), from a URL to a client layer.
+ * A layer on this run's schema (PostgreSQL) / database (MySQL) named after `tag` (and
+ * `variant`: each client has its own tables), from a URL to a client layer; the kit's
+ * `Testing.isolatedUrl` creates it (the global teardown drops the run's schemas).
  */
-const pgOn = (
+const isolatedOn = (
+  server: string,
   variant: string,
   client: (url: string) => Layer.Layer<SqlClient.SqlClient, LayerError>
 ) =>
-(tag: string) => {
-  const schema = privateName(`${tag}${variant}`)
-  const u = new URL(pgUrl)
-  u.searchParams.set("options", `-c search_path=${schema}`)
-  return Layer.effectDiscard(
-    Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`))
-  ).pipe(Layer.provideMerge(client(u.toString())))
-}
+(tag: string) => Layer.unwrapEffect(Effect.map(Testing.isolatedUrl(server, privateName(`${tag}${variant}`)), client))
+
+const pgOn = (variant: string, client: (url: string) => Layer.Layer<SqlClient.SqlClient, LayerError>) =>
+  isolatedOn(pgUrl, variant, client)
 
 /** PostgreSQL through the library's own client (what `DataFlow.layer` opens: prepared statements). */
 export const pg: TestDb = {
@@ -95,18 +86,8 @@ export const pgClient: TestDb = {
   layer: pgOn("_pgclient", (url) => generic(PgClient.layer({ url: Redacted.make(url), maxConnections: 8 })))
 }
 
-/**
- * A MySQL/MariaDB layer on this run's database named after `tag` (and `variant`: each client
- * has its own tables), from a URL to a client layer.
- */
-const mysqlOn = (variant: string, client: (url: string) => Layer.Layer<SqlClient.SqlClient, LayerError>) => (tag: string) => {
-  const database = privateName(`${tag}${variant}`)
-  const create = Effect.gen(function*() {
-    const sql = yield* MysqlClient.MysqlClient
-    yield* sql.unsafe(`CREATE DATABASE IF NOT EXISTS \`${database}\``)
-  }).pipe(Effect.provide(MysqlClient.layer({ url: Redacted.make(mysqlUrl) })))
-  return Layer.unwrapEffect(Effect.as(create, client(withDatabase(mysqlUrl, database))))
-}
+const mysqlOn = (variant: string, client: (url: string) => Layer.Layer<SqlClient.SqlClient, LayerError>) =>
+  isolatedOn(mysqlUrl, variant, client)
 
 /** MySQL/MariaDB through the library's own client (what `DataFlow.layer` opens). */
 export const mysql: TestDb = {
@@ -157,22 +138,7 @@ export const forEachDatabase = (
  * with pool options, raw drivers).
  */
 export const privateUrl = (name: "pg" | "mysql", tag: string): Effect.Effect<string> =>
-  Effect.promise(async () => {
-    const target = privateName(tag)
-    if (name === "pg") {
-      const client = new PgRaw.Client({ connectionString: pgUrl })
-      await client.connect()
-      await client.query(`CREATE SCHEMA IF NOT EXISTS "${target}"`)
-      await client.end()
-      const u = new URL(pgUrl)
-      u.searchParams.set("options", `-c search_path=${target}`)
-      return u.toString()
-    }
-    const conn = await MysqlRaw.createConnection({ uri: mysqlUrl })
-    await conn.query(`CREATE DATABASE IF NOT EXISTS \`${target}\``)
-    await conn.end()
-    return withDatabase(mysqlUrl, target)
-  })
+  Effect.orDie(Testing.isolatedUrl(name === "pg" ? pgUrl : mysqlUrl, privateName(tag)))
 
 let counter = 0
 /** A table name no other test in this file uses. */

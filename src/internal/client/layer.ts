@@ -179,6 +179,20 @@ export const parseUrl = (url: string | undefined): Target | undefined => {
   return { _tag: "sqlite", filename: url }
 }
 
+/**
+ * The URL of the same server whose tables live in the schema (PostgreSQL, through
+ * `search_path`) or database (MySQL) `name`; undefined for SQLite, which has none.
+ * @internal
+ */
+export const urlInNamespace = (url: string, name: string): string | undefined => {
+  const target = parseUrl(url)
+  if (target === undefined || target._tag === "sqlite") return undefined
+  const u = new URL(target.url)
+  if (target._tag === "pg") u.searchParams.set("options", `-c search_path=${name}`)
+  else u.pathname = `/${name}`
+  return u.toString()
+}
+
 /** A layer of the library's own client for a URL (see `DataFlow.layer`). @internal */
 export const fromUrl = (
   options: LayerOptions = {}

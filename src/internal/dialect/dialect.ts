@@ -88,6 +88,11 @@ export interface Dialect {
   readonly supportsReturning: boolean
   /** Tables can live in a schema of their own (PostgreSQL schemas, MySQL databases). */
   readonly supportsSchemas: boolean
+  /** Creating and dropping such a schema (PostgreSQL schema, MySQL database), where there are any. */
+  readonly namespace?: {
+    readonly create: (name: string) => string
+    readonly drop: (name: string) => string
+  }
   /** The client reads 64-bit integers as JS numbers unless told to read them exactly. */
   readonly readsBigintsAsNumbers: boolean
   /** DDL takes part in transactions (it commits or rolls back with them; MySQL's commits them). */

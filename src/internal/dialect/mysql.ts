@@ -130,6 +130,11 @@ export const mysql: Dialect = {
   maxParams: 65535,
   supportsReturning: false,
   supportsSchemas: true,
+  namespace: {
+    // the tables declare their own binary collation (createTable)
+    create: (name) => `CREATE DATABASE IF NOT EXISTS ${backtick(name)} CHARACTER SET utf8mb4`,
+    drop: (name) => `DROP DATABASE IF EXISTS ${backtick(name)}`
+  },
   readsBigintsAsNumbers: false,
   transactionalDdl: false,
   lockingRead: " FOR UPDATE",

@@ -108,6 +108,10 @@ export const pg: Dialect = {
   maxParams: 65535,
   supportsReturning: true,
   supportsSchemas: true,
+  namespace: {
+    create: (name) => `CREATE SCHEMA IF NOT EXISTS ${doubleQuote(name)}`,
+    drop: (name) => `DROP SCHEMA IF EXISTS ${doubleQuote(name)} CASCADE`
+  },
   readsBigintsAsNumbers: false,
   transactionalDdl: true,
   ddlLock: (key) => `SELECT pg_advisory_xact_lock(${ddlLockSpace}, ${hash32(key)})`,

@@ -78,6 +78,8 @@ export interface ModelDefinition {
   readonly createGuards: ReadonlyArray<{ readonly field: string; readonly required: boolean; readonly is: (u: unknown) => boolean }>
   /** Some field has a constructor default to apply on create. */
   readonly hasDefaults: boolean
+  /** The fields with a constructor default (a create input may leave them out). */
+  readonly defaulted: ReadonlySet<string>
   /** Full Schema validation of a create input (after defaults) and of a patch: the error wording. */
   readonly parseCreate: (u: unknown) => Either.Either<Row, ParseResult.ParseIssue>
   readonly parsePatch: (u: unknown) => Either.Either<Row, ParseResult.ParseIssue>
@@ -267,12 +269,13 @@ export const make = (name: string, fields: Schema.Struct.Fields, options: Defini
     required: !typeProps.get(c.field)!.isOptional && !(autoIncrement && c.field === pkField),
     is: isValue.get(c.field)!
   }))
-  const hasDefaults = Object.values(fields).some((f) =>
+  const defaulted = new Set(Object.entries(fields).filter(([, f]) =>
     Schema.isPropertySignature(f) &&
     (f.ast._tag === "PropertySignatureDeclaration"
       ? f.ast.defaultValue !== undefined
       : f.ast.to.defaultValue !== undefined)
-  )
+  ).map(([k]) => k))
+  const hasDefaults = defaulted.size > 0
   return {
     name,
     table,
@@ -298,6 +301,7 @@ export const make = (name: string, fields: Schema.Struct.Fields, options: Defini
     storable,
     createGuards,
     hasDefaults,
+    defaulted,
     parseCreate: (u) => Either.map(parseCreate(u), (r) => r as Row),
     parsePatch: (u) => Either.map(parsePatch(u), (r) => r as Row)
   }

@@ -46,10 +46,7 @@ export const storageCheck = (kind: Kind, value: unknown): string | undefined => 
     case "decimal": {
       if (!BigDecimal.isBigDecimal(value)) return undefined
       const d = BigDecimal.normalize(value)
-      // the column's DECIMAL(p, s) (default 65, 30, MySQL's widest) on every database, so a
-      // value is never rounded on one and refused on another
-      const precision = kind.precision ?? 65
-      const scale = kind.scale ?? (kind.precision === undefined ? 30 : 0)
+      const { precision, scale } = decimalBounds(kind)
       const digits = (d.value < 0n ? -d.value : d.value).toString().length
       const fraction = Math.max(0, d.scale)
       const integer = Math.max(0, digits - d.scale)
@@ -60,6 +57,18 @@ export const storageCheck = (kind: Kind, value: unknown): string | undefined => 
       return undefined
   }
 }
+
+/**
+ * The digits a decimal column holds: its DECIMAL(p, s) (default 65, 30, MySQL's widest) on
+ * every database, so a value is never rounded on one and refused on another.
+ * @internal
+ */
+export const decimalBounds = (
+  kind: { readonly precision: number | undefined; readonly scale: number | undefined }
+): { readonly precision: number; readonly scale: number } => ({
+  precision: kind.precision ?? 65,
+  scale: kind.scale ?? (kind.precision === undefined ? 30 : 0)
+})
 
 /** `String.prototype.isWellFormed` (Node.js 20+), the regular expression elsewhere. */
 const wellFormed: (value: string) => boolean =
