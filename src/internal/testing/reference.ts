@@ -106,6 +106,21 @@ const evalOp = (column: Column, v: unknown, op: string, operand: unknown): boole
       return v !== null && text.endsWith(operand as string)
     case "$contains":
       return v !== null && text.includes(operand as string)
+    // JSON arrays: elements equal as JSON values; a NULL array matches none
+    case "$has":
+      return Array.isArray(v) && v.some((e) => e === operand)
+    case "$hasAny":
+      return Array.isArray(v) && (operand as ReadonlyArray<unknown>).some((o) => v.some((e) => e === o))
+    case "$hasAll":
+      return Array.isArray(v) && (operand as ReadonlyArray<unknown>).every((o) => v.some((e) => e === o))
+    case "$size": {
+      if (!Array.isArray(v)) return false
+      const n = v.length
+      if (typeof operand === "number") return n === operand
+      return Object.entries(operand as Record<string, number>).every(([o, m]) =>
+        o === "$eq" ? n === m : o === "$gt" ? n > m : o === "$gte" ? n >= m : o === "$lt" ? n < m : n <= m
+      )
+    }
     default:
       return false
   }
