@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, Either, ParseResult, Schema } from "effect"
+import { BigDecimal, Effect, Either, Option, ParseResult, Schema } from "effect"
 import type { InvalidFilter, ValidationError } from "./Errors.js"
 import { definitionOf } from "./internal/model/definition.js"
 import * as internal from "./internal/model/json.js"
@@ -264,3 +264,84 @@ export const recordSchema = <M extends Model.Any>(model: M): Schema.Schema<Model
       encode: (record) => ParseResult.succeed(encode(model, record as Partial<Model.Type<M>>))
     }
   )
+
+/** What JSON text a `having` operand of this result path is read from. */
+type JsonKind = "bigint" | "decimal" | "date" | "as is"
+
+const jsonKindOfColumn = (tag: string | undefined): JsonKind =>
+  tag === "bigint" ? "bigint" : tag === "decimal" ? "decimal" : tag === "datetime" ? "date" : "as is"
+
+/** One `having` operand from JSON: bigints and decimals from text (or a safe number), dates from ISO text. */
+const havingOperand = (kind: JsonKind, v: unknown): unknown => {
+  if (v === null || kind === "as is") return v
+  if (Array.isArray(v)) return v.map((x) => havingOperand(kind, x))
+  if (kind === "bigint" && (typeof v === "string" && /^-?\d{1,20}$/.test(v) || Number.isSafeInteger(v))) return BigInt(v as string | number)
+  if (kind === "decimal" && (typeof v === "string" || typeof v === "number" && Number.isFinite(v))) {
+    return BigDecimal.fromString(String(v)).pipe(Option.getOrElse(() => v))
+  }
+  if (kind === "date" && typeof v === "string") {
+    const d = new Date(v)
+    return Number.isNaN(d.getTime()) ? v : d
+  }
+  // anything else is left for the node, which refuses it naming its path
+  return v
+}
+
+const isJsonObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/**
+ * An aggregate query from JSON (see `aggregate`): `where` decoded as {@link decodeFilter},
+ * `having` operands read for the result they compare with (a `_sum` of a bigint field from its
+ * text, a decimal's from text, a date's from ISO text); field lists, `orderBy`, `limit`,
+ * `offset` and `includeDeleted` as given — the node checks the whole query with its own typed
+ * errors before touching the database.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeAggregate = <M extends Model.Any>(
+  model: M,
+  input: unknown
+): Effect.Effect<Node.AggregateQuery<Model.Type<M>>, InvalidFilter | ValidationError> =>
+  Effect.suspend((): Effect.Effect<Node.AggregateQuery<Model.Type<M>>, InvalidFilter | ValidationError> => {
+    const def = definitionOf(model)
+    if (!isJsonObject(input)) return Effect.fail(validation(def, "decodeAggregate", "", "expected an object"))
+    const { having, where, ...rest } = input
+    const kindOf = (key: string, field: string | undefined): JsonKind => {
+      const column = field === undefined ? def.byField.get(key) : def.byField.get(field)
+      const tag = column?.kind._tag
+      switch (key) {
+        case "_count":
+        case "_countDistinct":
+          return "as is"
+        case "_sum":
+          return tag === "bigint" || tag === "decimal" ? tag : "as is"
+        case "_avg":
+          return tag === "decimal" ? "decimal" : "as is"
+        default:
+          return jsonKindOfColumn(tag)
+      }
+    }
+    const condition = (kind: JsonKind, cond: unknown): unknown =>
+      isJsonObject(cond) && Object.keys(cond).every((k) => k.startsWith("$"))
+        ? Object.fromEntries(Object.entries(cond).map(([op, o]) => [op, op === "$null" ? o : havingOperand(kind, o)]))
+        : havingOperand(kind, cond)
+    const walk = (h: unknown): unknown => {
+      if (!isJsonObject(h)) return h
+      const out: Record<string, unknown> = {}
+      for (const [key, cond] of Object.entries(h)) {
+        if (key === "$and" || key === "$or") out[key] = Array.isArray(cond) ? cond.map(walk) : cond
+        else if (key === "$not") out[key] = walk(cond)
+        else if (key.startsWith("_") && isJsonObject(cond) && !Object.keys(cond).every((k) => k.startsWith("$"))) {
+          out[key] = Object.fromEntries(Object.entries(cond).map(([field, c]) => [field, condition(kindOf(key, field), c)]))
+        } else out[key] = condition(kindOf(key, undefined), cond)
+      }
+      return out
+    }
+    const decodedWhere = where === undefined ? Effect.succeed(undefined) : decodeFilter(model, where)
+    return Effect.map(decodedWhere, (w) => ({
+      ...rest,
+      ...(w === undefined ? {} : { where: w }),
+      ...(having === undefined ? {} : { having: walk(having) })
+    }) as Node.AggregateQuery<Model.Type<M>>)
+  })
