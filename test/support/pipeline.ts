@@ -1,9 +1,10 @@
 /**
- * `@effect/sql`'s statement pipeline. The nodes send a statement straight to its connection
- * when Effect's built-in tracer is in place and no statement transformer is set; with any
- * recording tracer installed every statement takes the pipeline instead (a `sql.execute` span,
- * the transformer, a Scope). A suite runs on that path by wrapping its test bodies in
- * `onPipeline`, and proves it did with `pipelineProblems`.
+ * The traced statement path. With a recording tracer installed, every statement of a node has
+ * a `sql.execute` span: on the library's own clients (DataFlow.layer) it is their executor's
+ * traced path (the span made by the executor, no `@effect/sql` pipeline); on any other
+ * `@effect/sql` client (`PgClient.layer`, `SqliteClient.layer`, `MysqlClient.layer`) it is
+ * `@effect/sql`'s statement pipeline (span, transformer, Scope). A suite runs on those paths by
+ * wrapping its test bodies in `onPipeline`, and proves it did with `pipelineProblems`.
  */
 import { Effect, Option } from "effect"
 import type { RecordedSpan } from "./tracer.js"
