@@ -133,6 +133,22 @@ forEachDatabase("prims", (it, db) => {
       expect(none.total).toBe(0)
     }))
 
+  it.effect("a LIKE prefix beyond U+FFFF on an indexed column matches (MariaDB's index range missed it)", () =>
+    Effect.gen(function*() {
+      const Tag = Model.make("Tag", Schema.Struct({ id: Schema.Int, label: Schema.String.pipe(Schema.maxLength(6)) }), {
+        table: uniqueTable("prim_tags"),
+        unique: ["label"],
+        timestamps: false
+      })
+      yield* Tag.bulkCreate([{ label: "\u{10000}\u{10000}" }, { label: "a\u{10000}" }, { label: "\u{1F600}x" }])
+      const labels = (where: Parameters<typeof Tag.list>[0]) =>
+        Effect.map(Tag.list({ ...where, orderBy: ["id"] }), (r) => r.records.map((t) => t.label))
+      expect(yield* labels({ where: { label: { $like: "\u{10000}%" } } })).toEqual(["\u{10000}\u{10000}"])
+      expect(yield* labels({ where: { label: { $startsWith: "\u{10000}" } } })).toEqual(["\u{10000}\u{10000}"])
+      expect(yield* labels({ where: { label: { $like: "\u{1F600}_" } } })).toEqual(["\u{1F600}x"])
+      expect(yield* labels({ where: { label: { $endsWith: "\u{10000}" } } })).toEqual(["\u{10000}\u{10000}", "a\u{10000}"])
+    }))
+
   it.effect("a table without a model's column: a DatabaseError naming the column", () =>
     Effect.gen(function*() {
       const table = uniqueTable("prim_old")

@@ -34,6 +34,8 @@ type Step =
   | { readonly model: number; readonly kind: "update"; readonly pick: number; readonly missing: boolean; readonly patch: Row }
   | { readonly model: number; readonly kind: "list" | "count"; readonly filter: FilterPlan; readonly order: number; readonly limit: number | undefined; readonly offset: number | undefined }
   | { readonly model: number; readonly kind: "badFilter" }
+  | { readonly model: number; readonly kind: "bulkUpdate"; readonly filter: FilterPlan; readonly patch: Row; readonly confirm: boolean }
+  | { readonly model: number; readonly kind: "bulkDelete"; readonly filter: FilterPlan; readonly confirm: boolean }
 
 interface Atom {
   readonly field: number
@@ -75,11 +77,15 @@ const stepArbitrary = (defs: ReadonlyArray<ModelDefinition>): fc.Arbitrary<Step>
     // the key always given: a default (a random UUID) would differ between the two sides
     const input = def.autoIncrement ? createInput(def) : createInput(def, { [def.pk.field]: fieldArbitrary(def, def.pk, undefined) })
     const mutable = !def.appendOnly
+    const filterPlan = fc.record({
+      atoms: fc.array(atomArbitrary(def), { minLength: 1, maxLength: 2 }),
+      combine: fc.constantFrom("and" as const, "or" as const, "not" as const)
+    })
     const query = (kind: "list" | "count") =>
       fc.record({
         model: fc.constant(model),
         kind: fc.constant(kind),
-        filter: fc.record({ atoms: fc.array(atomArbitrary(def), { minLength: 1, maxLength: 2 }), combine: fc.constantFrom("and" as const, "or" as const, "not" as const) }),
+        filter: filterPlan,
         order: fc.nat(),
         limit: fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }),
         offset: fc.option(fc.nat({ max: 3 }), { nil: undefined })
@@ -109,6 +115,20 @@ const stepArbitrary = (defs: ReadonlyArray<ModelDefinition>): fc.Arbitrary<Step>
           {
             weight: 3,
             arbitrary: fc.record({ model: fc.constant(model), kind: fc.constant("update" as const), pick: fc.nat(), missing: fc.boolean(), patch: patch(def) })
+          },
+          {
+            weight: 1,
+            arbitrary: fc.record({
+              model: fc.constant(model),
+              kind: fc.constant("bulkUpdate" as const),
+              filter: filterPlan,
+              patch: patch(def),
+              confirm: fc.boolean()
+            })
+          },
+          {
+            weight: 1,
+            arbitrary: fc.record({ model: fc.constant(model), kind: fc.constant("bulkDelete" as const), filter: filterPlan, confirm: fc.boolean() })
           }
         ]
         : []),
@@ -198,6 +218,10 @@ const toCall = (def: ModelDefinition, rows: ReadonlyArray<Row>, step: Step): Cal
     }
     case "badFilter":
       return { node: "count", where: { "~no such field~": 1 } }
+    case "bulkUpdate":
+      return { node: "bulkUpdate", where: resolveFilter(def, rows, step.filter) ?? {}, patch: step.patch, confirm: step.confirm }
+    case "bulkDelete":
+      return { node: "bulkDelete", where: resolveFilter(def, rows, step.filter) ?? {}, confirm: step.confirm }
   }
 }
 
@@ -225,6 +249,10 @@ const onDatabase = (target: Target, call: Call): Effect.Effect<Outcome, never, S
         return Effect.map(node("list")(call.query), (r) => ({ records: (r as { records: unknown }).records }))
       case "count":
         return node("count")(call.where === undefined ? {} : call.where)
+      case "bulkUpdate":
+        return node("bulkUpdate")(call.where, call.patch, { confirm: call.confirm === true })
+      case "bulkDelete":
+        return node("bulkDelete")(call.where, { confirm: call.confirm === true })
     }
   })()
   // a savepoint per call: a failing statement aborts PostgreSQL's whole transaction otherwise

@@ -10,7 +10,7 @@
  */
 import { BigDecimal, Either } from "effect"
 import type { Column } from "../../Column.js"
-import { InvalidFilter, NotFound, UniqueViolation, ValidationError } from "../../Errors.js"
+import { InvalidFilter, NotFound, UniqueViolation, UnsafeOperation, ValidationError } from "../../Errors.js"
 import { sqlite } from "../dialect/sqlite.js"
 import type { ModelDefinition } from "../model/definition.js"
 import { checkId, prepareCreate, preparePatch } from "../model/validate.js"
@@ -30,6 +30,8 @@ export type Call =
   | { readonly node: "find"; readonly id: unknown }
   | { readonly node: "update"; readonly id: unknown; readonly patch: unknown }
   | { readonly node: "delete"; readonly id: unknown }
+  | { readonly node: "bulkUpdate"; readonly where: unknown; readonly patch: unknown; readonly confirm?: boolean }
+  | { readonly node: "bulkDelete"; readonly where: unknown; readonly confirm?: boolean }
   | {
     readonly node: "list"
     readonly query: {
@@ -219,13 +221,24 @@ export const makeTable = (def: ModelDefinition): ReferenceTable => {
   const commitId = (row: Row) => {
     if (def.autoIncrement) nextId = Math.max(nextId, Number(row[def.pk.field]) + 1)
   }
-  const validFilter = (filter: unknown, operation: string): InvalidFilter | undefined => {
-    const result = compileFilter(
+  const compiled = (filter: unknown, operation: string) =>
+    compileFilter(
       { model: def.name, operation, dialect: statements.dialect, field: statements.filterField },
       filter ?? {},
       new Params(statements.dialect)
     )
+  const validFilter = (filter: unknown, operation: string): InvalidFilter | undefined => {
+    const result = compiled(filter, operation)
     return Either.isLeft(result) ? result.left : undefined
+  }
+  /** A bulk write's filter: invalid, or one every row meets without `confirm` (UnsafeOperation). */
+  const bulkFilter = (filter: unknown, confirm: boolean | undefined, operation: string) => {
+    const result = compiled(filter, operation)
+    if (Either.isLeft(result)) return result.left
+    if (result.right === undefined && confirm !== true) {
+      return new UnsafeOperation({ model: def.name, operation, reason: "the filter matches every record; pass { confirm: true }" })
+    }
+    return undefined
   }
   const liveRows = () => [...stored.values()].filter(live)
 
@@ -295,6 +308,34 @@ export const makeTable = (def: ModelDefinition): ReferenceTable => {
         else stored.delete(key)
         return success({ deleted: true })
       }
+      case "bulkUpdate": {
+        const refused = bulkFilter(call.where, call.confirm, "bulkUpdate")
+        if (refused !== undefined) return failure(refused)
+        const patch = preparePatch(def, call.patch, "bulkUpdate")
+        if (Either.isLeft(patch)) return failure(patch.left)
+        const matched = liveRows().filter((r) => matches(def, call.where, r))
+        const updated = matched.map((row) => [row, touched({ ...row, ...patch.right }, now)] as const)
+        // all or nothing: a unique key taken by another row (or by two updated rows) writes none
+        const after = new Map(stored)
+        for (const [row, next] of updated) after.set(pkKey(row[def.pk.field]), next)
+        for (const [row, next] of updated) {
+          const columns = collision(next, after.values(), after.get(pkKey(row[def.pk.field])))
+          if (columns !== undefined) return failure(new UniqueViolation({ model: def.name, operation: "bulkUpdate", columns }))
+        }
+        for (const [row, next] of updated) stored.set(pkKey(row[def.pk.field]), next)
+        return success({ updated: updated.length })
+      }
+      case "bulkDelete": {
+        const refused = bulkFilter(call.where, call.confirm, "bulkDelete")
+        if (refused !== undefined) return failure(refused)
+        const matched = liveRows().filter((r) => matches(def, call.where, r))
+        for (const row of matched) {
+          const key = pkKey(row[def.pk.field])
+          if (def.softDelete) stored.set(key, touched({ ...row, deletedAt: now }, now))
+          else stored.delete(key)
+        }
+        return success({ deleted: matched.length })
+      }
       case "list": {
         const invalid = validFilter(call.query.where, "list")
         if (invalid !== undefined) return failure(invalid)
@@ -322,4 +363,4 @@ export const makeTable = (def: ModelDefinition): ReferenceTable => {
 }
 
 /** The errors a reference call can fail with. @internal */
-export type ReferenceError = ValidationError | NotFound | UniqueViolation | InvalidFilter
+export type ReferenceError = ValidationError | NotFound | UniqueViolation | InvalidFilter | UnsafeOperation
