@@ -240,6 +240,7 @@ export type WriteError =
   | ForeignKeyViolation
   | NotNullViolation
   | DatabaseError
+  | SchemaMismatch
   | TransactionOutcomeUnknown
 
 /**
@@ -326,5 +327,31 @@ export class DriverNotInstalled extends Schema.TaggedError<DriverNotInstalled>()
     return `${this.database} needs the package${this.packages.length > 1 ? "s" : ""} ${this.packages.join(" and ")}: npm install ${
       this.packages.join(" ")
     }`
+  }
+}
+
+/**
+ * A model's table differs from the model in a way the schema policy will not (or cannot)
+ * change: a column the model needs that cannot be added safely (NOT NULL without a default on
+ * a table with rows), a changed type, a column that cannot hold NULL where the model writes
+ * NULL, a different primary key. Raised before any statement of the node runs; under the
+ * `"existing"` policy, anything missing. `differences` lists every one; `column` and `reason`
+ * repeat the first.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SchemaMismatch extends Schema.TaggedError<SchemaMismatch>()("SchemaMismatch", {
+  model: Schema.String,
+  operation: Schema.String,
+  table: Schema.String,
+  column: Schema.optional(Schema.String),
+  reason: Schema.String,
+  differences: Schema.Array(Schema.Struct({ column: Schema.optional(Schema.String), reason: Schema.String }))
+}) {
+  override get message(): string {
+    const at = this.column === undefined ? `table "${this.table}"` : `table "${this.table}", column "${this.column}"`
+    const more = this.differences.length > 1 ? ` (and ${this.differences.length - 1} more difference(s))` : ""
+    return `${this.model}.${this.operation}: ${at} does not match the model: ${this.reason}${more}`
   }
 }

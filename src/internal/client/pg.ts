@@ -123,7 +123,9 @@ const ddlConnection = (backend: Backend): Effect.Effect<DdlConnection, SqlError,
       Effect.promise(() => client.end().catch(() => undefined)).pipe(Effect.interruptible, Effect.timeoutOption(1000))
   ).pipe(Effect.map((client) => ({
     executeRaw: (text: string, params: ReadonlyArray<unknown>) =>
-      runQuery(backend, client, configOf(text, params), resultOf)
+      runQuery(backend, client, configOf(text, params), resultOf),
+    execute: (text: string, params: ReadonlyArray<unknown>) =>
+      runQuery(backend, client, configOf(text, params), rowsOf) as Effect.Effect<ReadonlyArray<Record<string, unknown>>, SqlError>
   })))
 
 const makeExecutor = (
