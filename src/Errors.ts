@@ -355,3 +355,44 @@ export class SchemaMismatch extends Schema.TaggedError<SchemaMismatch>()("Schema
     return `${this.model}.${this.operation}: ${at} does not match the model: ${this.reason}${more}`
   }
 }
+
+/**
+ * `Migration.apply` refused a plan before running anything: it holds destructive operations
+ * and `allowDestructive` was not given, or operations that cannot run (`blocked`). Lists them.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MigrationRefused extends Schema.TaggedError<MigrationRefused>()("MigrationRefused", {
+  reason: Schema.String,
+  operations: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    return `migration refused: ${this.reason}: ${this.operations.join("; ")}`
+  }
+}
+
+/**
+ * An operation of `Migration.apply` failed. Where DDL is transactional (PostgreSQL, SQLite)
+ * nothing of the migration remains; on MySQL/MariaDB, which commits each DDL statement, the
+ * `completed` operations before it stay applied, no history row is written, and a new plan
+ * holds what is left.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MigrationFailed extends Schema.TaggedError<MigrationFailed>()("MigrationFailed", {
+  migration: Schema.String,
+  /** The index of the operation that failed. */
+  operation: Schema.Number,
+  description: Schema.String,
+  /** Operations that stay applied (0 where the migration rolled back as a whole). */
+  completed: Schema.Number,
+  cause: Schema.Unknown
+}) {
+  override get message(): string {
+    return `migration ${this.migration}: operation ${this.operation} (${this.description}) failed; ${
+      this.completed === 0 ? "nothing was applied" : `${this.completed} operation(s) before it stay applied (MySQL commits DDL)`
+    }`
+  }
+}

@@ -235,6 +235,7 @@ export interface Alter {
   readonly dropUnique: (table: string, name: string, constraint: boolean) => string | undefined
   readonly dropTable: (table: string) => string
   readonly renameTable: (table: string, to: string) => string
+  readonly renameColumn: (table: string, from: string, to: string) => string
 }
 
 /**

@@ -181,7 +181,8 @@ const mysqlAlter: Alter = {
     `ALTER TABLE ${table} ADD CONSTRAINT ${backtick(name)} UNIQUE (${columns.map(backtick).join(", ")})`,
   dropUnique: (table, name) => `DROP INDEX ${backtick(name)} ON ${table}`,
   dropTable: (table) => `DROP TABLE ${table}`,
-  renameTable: (table, to) => `RENAME TABLE ${table} TO ${backtick(to)}`
+  renameTable: (table, to) => `RENAME TABLE ${table} TO ${backtick(to)}`,
+  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${backtick(from)} TO ${backtick(to)}`
 }
 
 /** MySQL 8 and MariaDB. Uses no RETURNING, so the same code serves both. @internal */

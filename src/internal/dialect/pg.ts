@@ -218,7 +218,8 @@ const pgAlter: Alter = {
   dropUnique: (table, name, isConstraint) =>
     isConstraint ? `ALTER TABLE ${table} DROP CONSTRAINT ${doubleQuote(name)}` : `DROP INDEX ${qualifiedLike(table, name)}`,
   dropTable: (table) => `DROP TABLE ${table}`,
-  renameTable: (table, to) => `ALTER TABLE ${table} RENAME TO ${doubleQuote(to)}`
+  renameTable: (table, to) => `ALTER TABLE ${table} RENAME TO ${doubleQuote(to)}`,
+  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${doubleQuote(from)} TO ${doubleQuote(to)}`
 }
 
 /** An index name in the schema of a (quoted, perhaps qualified) table: indexes live in the table's schema. */

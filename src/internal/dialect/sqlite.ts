@@ -136,7 +136,8 @@ const sqliteAlter: Alter = {
   addUnique: (table, name, columns) => `CREATE UNIQUE INDEX ${doubleQuote(name)} ON ${table} (${columns.map(doubleQuote).join(", ")})`,
   dropUnique: (_table, name, isConstraint) => (isConstraint ? undefined : `DROP INDEX ${doubleQuote(name)}`),
   dropTable: (table) => `DROP TABLE ${table}`,
-  renameTable: (table, to) => `ALTER TABLE ${table} RENAME TO ${doubleQuote(to)}`
+  renameTable: (table, to) => `ALTER TABLE ${table} RENAME TO ${doubleQuote(to)}`,
+  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${doubleQuote(from)} TO ${doubleQuote(to)}`
 }
 
 /** SQLite: the embedded default. @internal */

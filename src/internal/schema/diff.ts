@@ -28,6 +28,7 @@ export type OperationKind =
   | "addUnique"
   | "dropUnique"
   | "rebuildTable"
+  | "renameColumn"
   | "primaryKey"
 
 /**
@@ -47,7 +48,7 @@ export interface Operation {
   /** The statements that make the change. */
   readonly up: ReadonlyArray<string>
   /** The statements that undo it; undefined: not reversible (the data it removes is gone). */
-  readonly down: ReadonlyArray<string> | undefined
+  readonly down?: ReadonlyArray<string> | undefined
   /** Can lose data (a dropped table or column, a narrowing type change): needs `allowDestructive`. */
   readonly destructive: boolean
   /** Only adds (a table, a column, an index): what the `auto` policy runs on first use. */
