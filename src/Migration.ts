@@ -142,7 +142,7 @@ export interface Status {
 }
 
 /**
- * What `apply` did: `applied` false when the plan was applied before (its checksum is in the
+ * What `apply` did: `applied` false when the plan was applied before (its id is in the
  * history) or is empty.
  *
  * @since 0.1.0
@@ -214,7 +214,8 @@ export const plan = (
 /**
  * Applies a plan: refused before anything runs (`MigrationRefused`) when it holds destructive
  * operations without `allowDestructive`, blocked operations, or was made for another
- * database; a no-op when its checksum is in the history. Several processes applying at once
+ * database; a no-op when it is in the history (by its id; two plans of the same operations
+ * are two migrations). Several processes applying at once
  * are serialised by the migration lock: the plan runs once.
  *
  * @since 0.1.0

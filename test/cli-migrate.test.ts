@@ -40,49 +40,49 @@ describe("effect-dataflow CLI", () => {
     const help = await run(["--help"])
     expect(help.code).toBe(0)
     for (const command of ["migrate", "pull", "serve"]) expect(help.out).toContain(command)
-    const migrateHelp = await run(["migrate", "plan", "--help"])
-    expect(migrateHelp.code).toBe(0)
-    expect(migrateHelp.out).toContain("--models")
   }, 60_000)
 
   for (const [name, target] of targets) {
-    it.live(`[${name}] status, plan, apply, refused destructive apply, down, pull`, () =>
+    // each run starts node and loads the library (seconds on a busy machine): the whole story on
+    // SQLite, the database-specific part (status, apply, pull) on the servers
+    const full = name === "sqlite"
+    it.live(`[${name}] status, apply, ${full ? "plan files, refused destructive apply, down, " : ""}pull`, () =>
       Effect.gen(function*() {
         const url = yield* target()
         const pending = yield* cli(["migrate", "status", "--models", v1], { DATABASE_URL: url })
         expect(pending.out).toContain("create table cli_items")
         expect(pending.code).toBe(2)
 
-        const applied = yield* cli(["migrate", "apply", "--models", v1, "--url", url])
+        const applied = yield* cli(["migrate", "apply", "--models", full ? v1 : v2, "--url", url])
         expect(applied.out).toContain("applied")
         expect(applied.code).toBe(0)
-        const upToDate = yield* cli(["migrate", "status", "--models", v1, "--url", url])
-        expect(upToDate.out).toContain("pending  none")
-        expect(upToDate.code).toBe(0)
 
-        const out = mkdtempSync(join(tmpdir(), "df-plan-"))
-        const planned = yield* cli(["migrate", "plan", "--models", v2, "--url", url, "--out", out, "--check"])
-        expect(planned.code).toBe(2)
-        expect(planned.out).toMatch(/note/)
-        const [dir] = readdirSync(out)
-        expect(readdirSync(join(out, dir!)).sort()).toEqual(["plan.json", "up.sql"])
-        expect(readFileSync(join(out, dir!, "up.sql"), "utf8")).toMatch(/ALTER TABLE|CREATE TABLE/)
-
-        const refused = yield* cli(["migrate", "apply", "--plan", join(out, dir!, "plan.json"), "--url", url])
-        expect(refused.code).toBe(1)
-        expect(refused.out).toContain("allowDestructive")
-        const forced = yield* cli(["migrate", "apply", "--plan", join(out, dir!, "plan.json"), "--url", url, "--allow-destructive"])
-        expect(forced.code).toBe(0)
-        expect((yield* cli(["migrate", "status", "--models", v2, "--url", url])).code).toBe(0)
-        // the second migration dropped a column: it cannot be undone
-        const down = yield* cli(["migrate", "down", "--url", url])
-        expect(down.code).toBe(1)
-        expect(down.out).toContain("not reversible")
+        if (full) {
+          const upToDate = yield* cli(["migrate", "status", "--models", v1, "--url", url])
+          expect(upToDate.out).toContain("pending  none")
+          expect(upToDate.code).toBe(0)
+          const out = mkdtempSync(join(tmpdir(), "df-plan-"))
+          const planned = yield* cli(["migrate", "plan", "--models", v2, "--url", url, "--out", out, "--check"])
+          expect(planned.code).toBe(2)
+          expect(planned.out).toMatch(/note/)
+          const [dir] = readdirSync(out)
+          expect(readdirSync(join(out, dir!)).sort()).toEqual(["plan.json", "up.sql"])
+          expect(readFileSync(join(out, dir!, "up.sql"), "utf8")).toMatch(/ALTER TABLE|CREATE TABLE/)
+          const refused = yield* cli(["migrate", "apply", "--plan", join(out, dir!, "plan.json"), "--url", url])
+          expect(refused.code).toBe(1)
+          expect(refused.out).toContain("allowDestructive")
+          const forced = yield* cli(["migrate", "apply", "--plan", join(out, dir!, "plan.json"), "--url", url, "--allow-destructive"])
+          expect(forced.code).toBe(0)
+          // the second migration dropped a column: it cannot be undone
+          const down = yield* cli(["migrate", "down", "--url", url])
+          expect(down.code).toBe(1)
+          expect(down.out).toContain("not reversible")
+        }
 
         const pulled = yield* cli(["pull", "--url", url, "cli_items"])
         expect(pulled.code).toBe(0)
         expect(pulled.out).toContain(`Model.make(`)
         expect(pulled.out).toContain(`price: Schema.NullOr(Schema.Number)`)
-      }), 240_000)
+      }), 300_000)
   }
 })

@@ -7,7 +7,7 @@
 import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Effect } from "effect"
-import { createHash } from "node:crypto"
+import { createHash, randomBytes } from "node:crypto"
 import type { Column } from "../../Column.js"
 import { MigrationFailed, MigrationRefused } from "../../Errors.js"
 import type { Dialect, ServerInfo, TableSpec } from "../dialect/dialect.js"
@@ -69,8 +69,9 @@ export const historySpec = (schema: string | undefined): TableSpec => ({
   columns: historyColumns,
   primaryKey: historyColumns[0]!,
   autoIncrement: false,
-  uniques: [{ name: `uq_${historyTable}_checksum`, columns: ["checksum"] }],
-  indexes: [],
+  uniques: [],
+  // the same operations may be planned again later (an index added, dropped, added): ids are unique, checksums not
+  indexes: [{ name: `ix_${historyTable}_checksum`, columns: ["checksum"] }],
   keyed: new Set(["id", "checksum"]),
   schema,
   tenantColumn: undefined
@@ -174,7 +175,9 @@ export const plan = (
     const checksum = sha256(JSON.stringify({ dialect: dialect.name, up: operations.map((o) => o.up) }))
     const now = yield* Clock.currentTimeMillis
     const name = slug(options.name ?? (operations.length === 0 ? "empty" : operations[0]!.description)) || "migration"
-    return { id: `${stamp(now)}_${name}`, name, dialect: dialect.name, tables: specs.map((s) => s.table), checksum, operations }
+    // a plan is one migration: two plans of the same operations are two migrations
+    const id = `${stamp(now)}_${randomBytes(3).toString("hex")}_${name}`
+    return { id, name, dialect: dialect.name, tables: specs.map((s) => s.table), checksum, operations }
   })
 
 /** The rows of the history table (none when it does not exist). @internal */
@@ -219,7 +222,7 @@ export const schemaFingerprint = (
 
 /** What apply did. @internal */
 export interface Outcome {
-  /** False: the plan was applied before (its checksum is in the history), or it was empty. */
+  /** False: the plan was applied before (its id is in the history), or it was empty. */
   readonly applied: boolean
   readonly operations: number
 }
@@ -308,8 +311,8 @@ export const apply = (
     Effect.gen(function*() {
       const history = qualified(dialect, schema, historyTable)
       const done = yield* query({
-        text: `SELECT id FROM ${history} WHERE checksum = ${dialect.placeholder(1)}`,
-        params: [p.checksum]
+        text: `SELECT id FROM ${history} WHERE id = ${dialect.placeholder(1)}`,
+        params: [p.id]
       })
       if (done.length > 0 || p.operations.length === 0) return { applied: false, operations: 0 }
       yield* steps(dialect, run, p.id, p.operations.map((o) => ({ description: o.description, statements: o.up })))
