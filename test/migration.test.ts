@@ -59,8 +59,10 @@ forEachDatabase("migration", (it, db) => {
       expect(refused.message).toMatch(/note/)
       expect((yield* Introspect.tables({ tables: [table] }))[0]!.columns.map((c) => c.name)).toContain("note")
 
+      // the history is the schema's: this test's migrations are those of its table
+      const mine = (applied: ReadonlyArray<Migration.Applied>) => applied.filter((a) => a.operations.some((o) => o.table === table))
       const status = yield* Migration.status([V2])
-      expect(status.applied.map((a) => a.checksum)).toEqual([first.checksum])
+      expect(mine(status.applied).map((a) => a.checksum)).toEqual([first.checksum])
       expect(status.pending.operations.length).toBeGreaterThan(0)
       expect(status.drifted).toBe(false)
 
@@ -71,7 +73,7 @@ forEachDatabase("migration", (it, db) => {
       yield* V2.create({ title: "a title longer than twenty characters", price: 2.5 })
       yield* DataFlow.migrate([V2])
       const after = yield* Migration.status([V2])
-      expect(after.applied.length).toBe(2)
+      expect(mine(after.applied).length).toBe(2)
       expect(after.pending.operations).toEqual([])
 
       // a change outside the library is drift

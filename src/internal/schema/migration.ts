@@ -317,7 +317,8 @@ export const apply = (
       if (done.length > 0 || p.operations.length === 0) return { applied: false, operations: 0 }
       yield* steps(dialect, run, p.id, p.operations.map((o) => ({ description: o.description, statements: o.up })))
       const after = yield* schemaFingerprint(dialect, query, schema, p.tables)
-      const now = yield* Clock.currentTimeMillis
+      // wall-clock time, whatever clock the program runs on: the history orders by it
+      const now = yield* Effect.sync(() => Date.now())
       const placeholders = [1, 2, 3, 4, 5].map(dialect.placeholder).join(", ")
       yield* query({
         text: `INSERT INTO ${history} (id, name, checksum, applied_at, operations) VALUES (${placeholders})`,
