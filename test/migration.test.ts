@@ -123,6 +123,37 @@ forEachDatabase("migration", (it, db) => {
       expect(refused._tag).toBe("MigrationRefused")
     }))
 
+  it.effect("an operation failing in the middle: nothing stays (PostgreSQL, SQLite) or the ones before stay (MySQL); status explains, a new plan completes", () =>
+    Effect.gen(function*() {
+      const table = uniqueTable("items")
+      yield* version1(table).create({ title: "kept", note: null })
+      const Wider = Model.make(
+        "Item",
+        Schema.Struct({
+          id: Schema.Int,
+          title: Schema.String.pipe(Schema.maxLength(20)),
+          note: Schema.NullOr(Schema.String),
+          a: Schema.NullOr(Schema.Int),
+          b: Schema.NullOr(Schema.Int)
+        }),
+        { table, timestamps: false }
+      )
+      const p = yield* Migration.plan([Wider])
+      expect(p.operations.map((o) => o.kind)).toEqual(["addColumn", "addColumn"])
+      const broken: Migration.Plan = {
+        ...p,
+        operations: [p.operations[0]!, { ...p.operations[1]!, description: "broken", up: ["SELECT * FROM no_such_table_here"] }]
+      }
+      const failed = yield* Effect.flip(Migration.apply(broken))
+      expect(failed).toMatchObject({ _tag: "MigrationFailed", operation: 1, description: "broken", completed: db.name === "mysql" ? 1 : 0 })
+      const status = yield* Migration.status([Wider])
+      expect(status.applied.some((a) => a.id === broken.id)).toBe(false)
+      expect(status.pending.operations.map((o) => o.column)).toEqual(db.name === "mysql" ? ["b"] : ["a", "b"])
+      yield* Migration.apply(status.pending)
+      expect((yield* Migration.plan([Wider])).operations).toEqual([])
+      expect((yield* Wider.list()).records.map((r) => r.title)).toEqual(["kept"])
+    }))
+
   it.effect("introspect → toSource → model → plan is empty", () =>
     Effect.gen(function*() {
       const table = uniqueTable("round")
