@@ -26,7 +26,7 @@ export interface Difference {
 
 /** The live table of a spec, if it exists. @internal */
 export const liveTable = (dialect: Dialect, conn: SchemaConnection, spec: TableSpec): Effect.Effect<Table | undefined, SqlError> =>
-  Effect.map(tables(dialect.catalog, conn.query, spec.schema, spec.table), (found) => found[0])
+  Effect.map(tables(dialect.catalog, conn.query, spec.schema, spec.table, false), (found) => found[0])
 
 /** Whether the table has a row. @internal */
 export const hasRows = (dialect: Dialect, conn: SchemaConnection, spec: TableSpec): Effect.Effect<boolean, SqlError> => {
