@@ -9,12 +9,12 @@ import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Config, ConfigError, Duration } from "effect"
 import { Effect, Function, Layer, Redacted } from "effect"
-import type { ConfigurationError, DatabaseError, DriverNotInstalled } from "./Errors.js"
+import type { ConfigurationError, DatabaseError, DriverNotInstalled, SchemaMismatch } from "./Errors.js"
 import type { LayerOptions, Target } from "./internal/client/layer.js"
 import * as internalLayer from "./internal/client/layer.js"
 import * as Layers from "./internal/runtime/layers.js"
 import { definitionOf } from "./internal/model/definition.js"
-import { context } from "./internal/runtime/context.js"
+import { verify } from "./internal/runtime/context.js"
 import { ReadFromPrimary } from "./internal/runtime/replicas.js"
 import { CursorKey, NodeMetrics, NodeSpans, SchemaPolicy } from "./internal/runtime/settings.js"
 import { run } from "./internal/runtime/transaction.js"
@@ -219,12 +219,15 @@ export const primary = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<
   Effect.provideService(effect, ReadFromPrimary, true)
 
 /**
- * A layer that sets the schema policy: `"existing"` switches automatic DDL off.
+ * A layer that sets the schema policy: `"auto"` (the default) creates missing tables and adds
+ * missing columns, unique constraints and indexes on first use; `"existing"` runs no DDL and
+ * checks each table once per client; `"none"` neither changes nor checks. A table that cannot
+ * serve its model fails the node with `SchemaMismatch` before any of its statements runs.
  *
  * @since 0.1.0
  * @category schema
  */
-export const schemaPolicy = (policy: "auto" | "existing"): Layer.Layer<never> => Layer.succeed(SchemaPolicy, policy)
+export const schemaPolicy = (policy: "auto" | "existing" | "none"): Layer.Layer<never> => Layer.succeed(SchemaPolicy, policy)
 
 /**
  * A layer that switches the per-node spans on or off (statement spans stay).
@@ -285,16 +288,20 @@ export const cursorKey = (key: string | Redacted.Redacted<string>): Layer.Layer<
   Layer.succeed(CursorKey, Redacted.isRedacted(key) ? Redacted.value(key) : key)
 
 /**
- * Creates the tables of the given models now (under the `"auto"` policy), instead of on
- * first use.
+ * Brings the tables of the given models in line now instead of on first use (under the
+ * `"auto"` policy: created, given missing columns, unique constraints and indexes), then
+ * checks each table strictly against its model: any difference left (a type, a nullability,
+ * an extra column, a missing index under `"existing"`) fails with `SchemaMismatch` listing
+ * them — it never succeeds while a table differs. For changes beyond additive ones, see
+ * `Migration.plan` / `Migration.apply`.
  *
  * @since 0.1.0
  * @category schema
  */
 export const migrate = <const M extends ReadonlyArray<Model.Any>>(
   models: M
-): Effect.Effect<void, DatabaseError | ConfigurationError, Model.Requirements<M[number]>> =>
-  Effect.forEach(models, (m) => Effect.scoped(context<Model.Requirements<M[number]>>(definitionOf(m), "migrate")), {
+): Effect.Effect<void, DatabaseError | ConfigurationError | SchemaMismatch, Model.Requirements<M[number]>> =>
+  Effect.forEach(models, (m) => Effect.scoped(verify<Model.Requirements<M[number]>>(definitionOf(m), "migrate")), {
     discard: true
   })
 

@@ -242,6 +242,7 @@ export type WriteError =
   | ForeignKeyViolation
   | NotNullViolation
   | DatabaseError
+  | SchemaMismatch
   | TransactionOutcomeUnknown
 
 /**
@@ -375,5 +376,72 @@ export class NodeFailed extends Schema.TaggedError<NodeFailed>()("NodeFailed", {
       ? `: ${String(this.cause.message)}`
       : ""
     return `workflow node "${this.nodeId}" (${this.nodeType}) failed${inner}`
+  }
+}
+
+/**
+ * A model's table differs from the model in a way the schema policy will not (or cannot)
+ * change: a column the model needs that cannot be added safely (NOT NULL without a default on
+ * a table with rows), a changed type, a column that cannot hold NULL where the model writes
+ * NULL, a different primary key. Raised before any statement of the node runs; under the
+ * `"existing"` policy, anything missing. `differences` lists every one; `column` and `reason`
+ * repeat the first.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SchemaMismatch extends Schema.TaggedError<SchemaMismatch>()("SchemaMismatch", {
+  model: Schema.String,
+  operation: Schema.String,
+  table: Schema.String,
+  column: Schema.optional(Schema.String),
+  reason: Schema.String,
+  differences: Schema.Array(Schema.Struct({ column: Schema.optional(Schema.String), reason: Schema.String }))
+}) {
+  override get message(): string {
+    const at = this.column === undefined ? `table "${this.table}"` : `table "${this.table}", column "${this.column}"`
+    const more = this.differences.length > 1 ? ` (and ${this.differences.length - 1} more difference(s))` : ""
+    return `${this.model}.${this.operation}: ${at} does not match the model: ${this.reason}${more}`
+  }
+}
+
+/**
+ * `Migration.apply` refused a plan before running anything: it holds destructive operations
+ * and `allowDestructive` was not given, or operations that cannot run (`blocked`). Lists them.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MigrationRefused extends Schema.TaggedError<MigrationRefused>()("MigrationRefused", {
+  reason: Schema.String,
+  operations: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    return `migration refused: ${this.reason}: ${this.operations.join("; ")}`
+  }
+}
+
+/**
+ * An operation of `Migration.apply` failed. Where DDL is transactional (PostgreSQL, SQLite)
+ * nothing of the migration remains; on MySQL/MariaDB, which commits each DDL statement, the
+ * `completed` operations before it stay applied, no history row is written, and a new plan
+ * holds what is left.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MigrationFailed extends Schema.TaggedError<MigrationFailed>()("MigrationFailed", {
+  migration: Schema.String,
+  /** The index of the operation that failed. */
+  operation: Schema.Number,
+  description: Schema.String,
+  /** Operations that stay applied (0 where the migration rolled back as a whole). */
+  completed: Schema.Number,
+  cause: Schema.Unknown
+}) {
+  override get message(): string {
+    return `migration ${this.migration}: operation ${this.operation} (${this.description}) failed; ${
+      this.completed === 0 ? "nothing was applied" : `${this.completed} operation(s) before it stay applied (MySQL commits DDL)`
+    }`
   }
 }

@@ -16,9 +16,13 @@ export * as Errors from "./Errors.js"
 /** @since 0.1.0 */
 export * as Filter from "./Filter.js"
 /** @since 0.1.0 */
+export * as Introspect from "./Introspect.js"
+/** @since 0.1.0 */
 export * as Json from "./Json.js"
 /** @since 0.1.0 */
 export * as Metrics from "./Metrics.js"
+/** @since 0.1.0 */
+export * as Migration from "./Migration.js"
 /** @since 0.1.0 */
 export * as Model from "./Model.js"
 /** @since 0.1.0 */

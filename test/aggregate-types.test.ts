@@ -72,7 +72,7 @@ describe("aggregate result types", () => {
   it("fails with the aggregate's errors", () => {
     const _all = Order.aggregate({ count: true })
     type E = Effect.Effect.Error<typeof _all>
-    expectTypeOf<E>().toEqualTypeOf<Errors.InvalidFilter | Errors.ValidationError | Errors.DatabaseError>()
+    expectTypeOf<E>().toEqualTypeOf<Errors.InvalidFilter | Errors.ValidationError | Errors.DatabaseError | Errors.SchemaMismatch>()
   })
 })
 

@@ -130,7 +130,7 @@ describe("requirements and errors", () => {
 
   it("errors are the typed, tagged ones", () => {
     expectTypeOf<Effect.Effect.Error<ReturnType<typeof User.read>>>().toEqualTypeOf<
-      Errors.NotFound | Errors.ValidationError | Errors.DatabaseError
+      Errors.NotFound | Errors.ValidationError | Errors.DatabaseError | Errors.SchemaMismatch
     >()
     expectTypeOf<Effect.Effect.Error<ReturnType<typeof User.create>>>().toEqualTypeOf<
       Errors.ValidationError | Errors.WriteError
@@ -140,6 +140,7 @@ describe("requirements and errors", () => {
       | Errors.ForeignKeyViolation
       | Errors.NotNullViolation
       | Errors.DatabaseError
+      | Errors.SchemaMismatch
       | Errors.TransactionOutcomeUnknown
     >()
   })

@@ -17,6 +17,8 @@ import type { ServerInfo } from "../dialect/dialect.js"
 /** What DDL needs of a connection. @internal */
 export interface DdlConnection {
   readonly executeRaw: (text: string, params: ReadonlyArray<unknown>) => Effect.Effect<unknown, SqlError>
+  /** Runs a query and returns its rows (catalog reads before DDL). */
+  readonly execute: (text: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, SqlError>
 }
 
 /** @internal */

@@ -284,13 +284,18 @@ export const make = (
         c.connect((error) => resume(error ? Effect.fail(failed(error, "Failed to connect")) : Effect.succeed(c)))
       }),
       (c) => Effect.sync(() => c.destroy())
-    ).pipe(Effect.map((c) => ({
-      executeRaw: (text: string, params: ReadonlyArray<unknown>) =>
+    ).pipe(Effect.map((c) => {
+      const executeRaw = (text: string, params: ReadonlyArray<unknown>) =>
         Effect.async<unknown, SqlError>((resume) => {
           c.query({ sql: text, values: params as Array<unknown> }, (error, result) =>
             resume(error ? Effect.fail(failed(error)) : Effect.succeed(result)))
         })
-    })))
+      return {
+        executeRaw,
+        execute: (text: string, params: ReadonlyArray<unknown>) =>
+          Effect.map(executeRaw(text, params), (result) => (Array.isArray(result) ? result as ReadonlyArray<Record<string, unknown>> : []))
+      }
+    }))
 
     const executor: Executor = {
       client,

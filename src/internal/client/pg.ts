@@ -69,15 +69,20 @@ import { ClientExecutor } from "./executor.js"
 export type Options = ServerOptions
 
 
-/** Names statement texts on their second use, up to MAX_NAMED per pool. */
+/**
+ * Names statement texts on their second use, up to MAX_NAMED per pool. `renew` gives a text a
+ * new name: its prepared statement no longer fits the table (a migration changed a column's
+ * type), and PostgreSQL never re-plans a statement whose result type changed.
+ */
 const namer = () => {
   const names = new Map<string, string>()
   const seen = new Set<string>()
-  return (text: string): string | undefined => {
+  let made = 0
+  const nameOf = (text: string): string | undefined => {
     const name = names.get(text)
     if (name !== undefined || names.size >= MAX_NAMED) return name
     if (seen.delete(text)) {
-      const next = `dataflow_${names.size + 1}`
+      const next = `dataflow_${++made}`
       names.set(text, next)
       return next
     }
@@ -85,7 +90,16 @@ const namer = () => {
     seen.add(text)
     return undefined
   }
+  const renew = (text: string) => {
+    if (names.has(text)) names.set(text, `dataflow_${++made}`)
+  }
+  return { nameOf, renew }
 }
+
+/** "cached plan must not change result type": a prepared statement outlived a change of its table. */
+const stalePlan = (e: SqlError) =>
+  typeof e.cause === "object" && e.cause !== null && (e.cause as { code?: unknown }).code === "0A000" &&
+  /cached plan/.test(String((e.cause as { message?: unknown }).message))
 
 /** `@effect/sql`'s connection over a held connection, or over the pool (`held` undefined). */
 const connectionOf = (backend: Backend, held: Pg.ClientBase | undefined): Connection => {
@@ -128,7 +142,9 @@ const ddlConnection = (backend: Backend): Effect.Effect<DdlConnection, SqlError,
       Effect.promise(() => client.end().catch(() => undefined)).pipe(Effect.interruptible, Effect.timeoutOption(1000))
   ).pipe(Effect.map((client) => ({
     executeRaw: (text: string, params: ReadonlyArray<unknown>) =>
-      runQuery(backend, client, configOf(text, params), resultOf)
+      runQuery(backend, client, configOf(text, params), resultOf),
+    execute: (text: string, params: ReadonlyArray<unknown>) =>
+      runQuery(backend, client, configOf(text, params), rowsOf) as Effect.Effect<ReadonlyArray<Record<string, unknown>>, SqlError>
   })))
 
 const makeExecutor = (
@@ -138,7 +154,9 @@ const makeExecutor = (
 ): Executor => {
   // behind a transaction-mode pooler a named statement may be prepared on one server
   // connection and used on another: every statement is unnamed there
-  const nameOf = backend.pooled ? () => undefined : namer()
+  const named = namer()
+  const nameOf = backend.pooled ? (_text: string): string | undefined => undefined : named.nameOf
+  const renew = named.renew
   return {
     client,
     run: (text, params, mode, { transaction }) => {
@@ -148,7 +166,14 @@ const makeExecutor = (
         // a transaction connection this client did not make: its public API
         return mode === "raw" ? transaction.executeRaw(text, params) : transaction.execute(text, params, undefined)
       }
-      return runQuery(backend, held, configOf(text, params, nameOf(text)), read)
+      const name = nameOf(text)
+      const first = runQuery(backend, held, configOf(text, params, name), read)
+      if (name === undefined) return first
+      // nothing ran: the statement is prepared again under a new name
+      return Effect.catchIf(first, stalePlan, () => {
+        renew(text)
+        return runQuery(backend, held, configOf(text, params, nameOf(text)), read)
+      })
     },
     ddlConnection: ddlConnection(backend)
   }

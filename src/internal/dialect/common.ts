@@ -116,14 +116,27 @@ export const tableDefinition = (
   const defs = spec.columns.map((c) =>
     c === spec.primaryKey && spec.autoIncrement
       ? `${q(c.name)} ${options.autoIncrement}`
-      : `${q(c.name)} ${options.type(c)}${c.nullable || c.optional ? options.nullable : " NOT NULL"}${
-        checkClause(c, q, sqlLiteral)
-      }`
+      : columnDefinition(c, options)
   )
   if (!spec.autoIncrement) defs.push(`PRIMARY KEY (${primaryKeyColumns(spec).map(q).join(", ")})`)
   for (const u of spec.uniques) defs.push(`CONSTRAINT ${q(u.name)} UNIQUE (${u.columns.map(q).join(", ")})`)
   const table = spec.schema === undefined ? q(spec.table) : `${q(spec.schema)}.${q(spec.table)}`
   return { table, defs }
+}
+
+/** One column's definition: name, type, nullability, the CHECK of an enum. */
+export const columnDefinition = (
+  c: Column,
+  options: { readonly quote: (id: string) => string; readonly type: (column: Column) => string; readonly nullable: string }
+) =>
+  `${options.quote(c.name)} ${options.type(c)}${c.nullable || c.optional ? options.nullable : " NOT NULL"}${
+    checkClause(c, options.quote, sqlLiteral)
+  }`
+
+/** A parenthesised type argument list (`(12,2)`) read from a type text. */
+export const typeArgs = (type: string): ReadonlyArray<number> => {
+  const m = /\(([\d,\s]+)\)/.exec(type)
+  return m === null ? [] : m[1]!.split(",").map((n) => Number(n.trim()))
 }
 
 export const primaryKeyColumns = (spec: TableSpec): ReadonlyArray<string> =>

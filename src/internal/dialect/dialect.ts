@@ -204,6 +204,12 @@ export interface Dialect {
   /** In an upsert's SET list: the value the INSERT proposed for a (quoted) column. */
   readonly inserted: (quoted: string) => string
   readonly createTable: (spec: TableSpec, server: ServerInfo) => ReadonlyArray<string>
+  /** How the live schema is read (introspection, `internal/schema/`). */
+  readonly catalog: Catalog
+  /** The statements that change an existing table (migrations, the `auto` schema policy). */
+  readonly alter: Alter
+  /** How concurrent migrations are serialised (`Migration.apply`). */
+  readonly migrationLock: MigrationLock
   readonly affectedRows: (raw: unknown) => number
   readonly insertId: (raw: unknown) => unknown
   readonly classify: (cause: unknown) => Failure
@@ -239,3 +245,78 @@ export interface ServerInfo {
   readonly mariadb: boolean
 }
 
+
+/**
+ * A catalog query: text and bound parameters.
+ *
+ * @since 0.1.0
+ * @category introspection
+ */
+export interface CatalogQuery {
+  readonly text: string
+  readonly params: ReadonlyArray<unknown>
+}
+
+/**
+ * Reading the live schema. Each query reads one fact of every table of a schema (or of one
+ * table) and names its result columns the same on every database, so one reader serves all:
+ * - `columns`: table_name, column_name, data_type, nullable, column_default, position, generated
+ * - `indexes`: table_name, index_name, is_unique, is_primary, is_constraint, column_name, position
+ * - `foreignKeys`: table_name, constraint_name, column_name, ref_table, ref_column, position
+ * `schema` undefined: the connection's current schema (PostgreSQL's `search_path`, MySQL's
+ * current database; SQLite has one).
+ *
+ * @since 0.1.0
+ * @category introspection
+ */
+export interface Catalog {
+  readonly columns: (schema: string | undefined, table: string | undefined) => CatalogQuery
+  readonly indexes: (schema: string | undefined, table: string | undefined) => CatalogQuery
+  readonly foreignKeys: (schema: string | undefined, table: string | undefined) => CatalogQuery
+  /** The query that names the current schema (undefined where there are no schemas). */
+  readonly currentSchema: string | undefined
+  /** A catalog's type text in the form `columnType` returns (lower case, no display widths). */
+  readonly normalizeType: (raw: string) => string
+  /** The type of a model's column as the catalog reports it, normalized. */
+  readonly columnType: (column: Column, keyed: boolean, server: ServerInfo) => string
+  /** The column kind a live type maps to; undefined for types the library does not map. */
+  readonly kindOf: (type: string) => Kind | undefined
+}
+
+/**
+ * Statements that change an existing table. `table` is quoted (and qualified); a member that
+ * returns undefined cannot be done in place: the table is rebuilt (SQLite).
+ *
+ * @since 0.1.0
+ * @category migrations
+ */
+export interface Alter {
+  readonly addColumn: (table: string, column: Column, keyed: boolean, server: ServerInfo) => string | undefined
+  readonly dropColumn: (table: string, column: string) => string | undefined
+  readonly alterType: (table: string, column: Column, keyed: boolean, server: ServerInfo) => string | undefined
+  readonly setNullable: (table: string, column: Column, keyed: boolean, server: ServerInfo) => string | undefined
+  readonly createIndex: (table: string, name: string, columns: ReadonlyArray<string>) => string
+  readonly dropIndex: (table: string, name: string) => string
+  readonly addUnique: (table: string, name: string, columns: ReadonlyArray<string>) => string | undefined
+  readonly dropUnique: (table: string, name: string, constraint: boolean) => string | undefined
+  readonly dropTable: (table: string) => string
+  readonly renameTable: (table: string, to: string) => string
+  readonly renameColumn: (table: string, from: string, to: string) => string
+}
+
+/**
+ * How a migration holds its lock. `acquire` / `release` run on the migration's connection
+ * around it (MySQL's `GET_LOCK`); `begin` starts its transaction and takes a transactional
+ * lock (PostgreSQL's advisory lock, SQLite's `BEGIN IMMEDIATE`); empty where DDL cannot run in
+ * a transaction (MySQL commits each DDL statement).
+ *
+ * @since 0.1.0
+ * @category migrations
+ */
+export interface MigrationLock {
+  readonly acquire: ReadonlyArray<string>
+  readonly release: ReadonlyArray<string>
+  readonly begin: ReadonlyArray<string>
+  readonly commit: ReadonlyArray<string>
+  readonly rollback: ReadonlyArray<string>
+}

@@ -5,7 +5,7 @@
  * (Internal module: not part of the public API.)
  */
 import type { Column, Kind } from "../../Column.js"
-import type { Codec, Dialect } from "./dialect.js"
+import type { Alter, Catalog, Codec, Dialect } from "./dialect.js"
 import {
   backtick,
   constraint,
@@ -22,9 +22,12 @@ import {
   parseUtc,
   shared,
   stringCodec,
+  columnDefinition,
+  sqlLiteral,
   tableDefinition,
   textSum,
-  toNumber
+  toNumber,
+  typeArgs
 } from "./common.js"
 
 const mysqlCodec = (kind: Kind): Codec => {
@@ -110,6 +113,106 @@ const jsonTableType = (kind: Kind): string => {
 
 /** The numbers of a JSON array as a table of doubles. */
 const doubles = (json: string, alias: string) => `JSON_TABLE(${json}, '$[*]' COLUMNS (v DOUBLE PATH '$')) AS ${alias}`
+
+const inSchema = (column: string) => `${column} = COALESCE(?, DATABASE())`
+const forTable = (column: string) => `(? IS NULL OR ${column} = ?)`
+
+/** information_schema reads; the same on MySQL 8 and MariaDB. */
+const mysqlCatalog: Catalog = {
+  columns: (schema, table) => ({
+    text: `SELECT c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name, c.COLUMN_TYPE AS data_type,
+  c.IS_NULLABLE = 'YES' AS nullable, c.COLUMN_DEFAULT AS column_default, c.ORDINAL_POSITION AS position,
+  c.EXTRA LIKE '%auto_increment%' AS \`generated\`
+FROM information_schema.COLUMNS c JOIN information_schema.TABLES t
+  ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_TYPE = 'BASE TABLE'
+WHERE ${inSchema("c.TABLE_SCHEMA")} AND ${forTable("c.TABLE_NAME")}
+ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`,
+    params: [schema ?? null, table ?? null, table ?? null]
+  }),
+  indexes: (schema, table) => ({
+    text: `SELECT s.TABLE_NAME AS table_name, s.INDEX_NAME AS index_name, s.NON_UNIQUE = 0 AS is_unique,
+  s.INDEX_NAME = 'PRIMARY' AS is_primary, tc.CONSTRAINT_NAME IS NOT NULL AS is_constraint,
+  s.COLUMN_NAME AS column_name, s.SEQ_IN_INDEX AS position
+FROM information_schema.STATISTICS s LEFT JOIN information_schema.TABLE_CONSTRAINTS tc
+  ON tc.TABLE_SCHEMA = s.TABLE_SCHEMA AND tc.TABLE_NAME = s.TABLE_NAME AND tc.CONSTRAINT_NAME = s.INDEX_NAME
+  AND tc.CONSTRAINT_TYPE = 'UNIQUE'
+WHERE ${inSchema("s.TABLE_SCHEMA")} AND ${forTable("s.TABLE_NAME")}
+ORDER BY s.TABLE_NAME, s.INDEX_NAME, s.SEQ_IN_INDEX`,
+    params: [schema ?? null, table ?? null, table ?? null]
+  }),
+  foreignKeys: (schema, table) => ({
+    text: `SELECT k.TABLE_NAME AS table_name, k.CONSTRAINT_NAME AS constraint_name, k.COLUMN_NAME AS column_name,
+  k.REFERENCED_TABLE_NAME AS ref_table, k.REFERENCED_COLUMN_NAME AS ref_column, k.ORDINAL_POSITION AS position
+FROM information_schema.KEY_COLUMN_USAGE k
+WHERE k.REFERENCED_TABLE_NAME IS NOT NULL AND ${inSchema("k.TABLE_SCHEMA")} AND ${forTable("k.TABLE_NAME")}
+ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`,
+    params: [schema ?? null, table ?? null, table ?? null]
+  }),
+  currentSchema: "SELECT DATABASE() AS name",
+  // MariaDB (and MySQL 5) show display widths of integer types: bigint(20) is bigint
+  normalizeType: (raw) =>
+    raw.toLowerCase().replace(/\s+/g, " ").replace(/,\s*/g, ",").replace(/^(bigint|int|smallint|mediumint)\(\d+\)/, "$1"),
+  columnType: (column, keyed, server) => {
+    if (column.kind._tag === "boolean") return "tinyint(1)"
+    // MariaDB's JSON is LONGTEXT with a json_valid CHECK
+    if (column.kind._tag === "json" && server.mariadb) return "longtext"
+    return mysqlType(column, keyed).toLowerCase().replace(/,\s*/g, ",")
+  },
+  kindOf: (type) => {
+    if (type === "tinyint(1)") return { _tag: "boolean" }
+    const base = type.replace(/\(.*$/, "").replace(/ unsigned$/, "").trim()
+    const args = typeArgs(type)
+    switch (base) {
+      case "varchar":
+      case "char":
+        return { _tag: "string", maxLength: args[0] }
+      case "text":
+      case "tinytext":
+      case "mediumtext":
+      case "longtext":
+        return { _tag: "string", maxLength: undefined }
+      case "bigint":
+      case "int":
+      case "smallint":
+      case "mediumint":
+      case "tinyint":
+        return { _tag: "integer" }
+      case "double":
+      case "float":
+        return { _tag: "float" }
+      case "datetime":
+      case "timestamp":
+        return { _tag: "datetime" }
+      case "decimal":
+        return { _tag: "decimal", precision: args[0], scale: args[1] }
+      case "json":
+        return { _tag: "json" }
+      case "enum": {
+        const values = [...type.matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1]!.replace(/''/g, "'"))
+        return { _tag: "enum", values }
+      }
+      default:
+        return undefined
+    }
+  }
+}
+
+const mysqlColumn = (keyed: boolean) => ({ quote: backtick, type: (c: Column) => mysqlType(c, keyed), nullable: " NULL" })
+
+const mysqlAlter: Alter = {
+  addColumn: (table, column, keyed) => `ALTER TABLE ${table} ADD COLUMN ${columnDefinition(column, mysqlColumn(keyed))}`,
+  dropColumn: (table, column) => `ALTER TABLE ${table} DROP COLUMN ${backtick(column)}`,
+  alterType: (table, column, keyed) => `ALTER TABLE ${table} MODIFY COLUMN ${columnDefinition(column, mysqlColumn(keyed))}`,
+  setNullable: (table, column, keyed) => `ALTER TABLE ${table} MODIFY COLUMN ${columnDefinition(column, mysqlColumn(keyed))}`,
+  createIndex: (table, name, columns) => `CREATE INDEX ${backtick(name)} ON ${table} (${columns.map(backtick).join(", ")})`,
+  dropIndex: (table, name) => `DROP INDEX ${backtick(name)} ON ${table}`,
+  addUnique: (table, name, columns) =>
+    `ALTER TABLE ${table} ADD CONSTRAINT ${backtick(name)} UNIQUE (${columns.map(backtick).join(", ")})`,
+  dropUnique: (table, name) => `DROP INDEX ${backtick(name)} ON ${table}`,
+  dropTable: (table) => `DROP TABLE ${table}`,
+  renameTable: (table, to) => `RENAME TABLE ${table} TO ${backtick(to)}`,
+  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${backtick(from)} TO ${backtick(to)}`
+}
 
 /** MySQL 8 and MariaDB. Uses no RETURNING, so the same code serves both. @internal */
 /**
@@ -229,6 +332,16 @@ export const mysql: Dialect = {
         : [`CREATE DATABASE IF NOT EXISTS ${backtick(spec.schema)} CHARACTER SET utf8mb4 COLLATE ${collation}`]),
       `CREATE TABLE IF NOT EXISTS ${table} (${defs.join(", ")}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${collation}`
     ]
+  },
+  catalog: mysqlCatalog,
+  alter: mysqlAlter,
+  // DDL commits: no transaction; a named lock held by the migration's connection
+  migrationLock: {
+    acquire: [`SELECT GET_LOCK(${sqlLiteral("dataflow_migrations")}, 600)`],
+    release: [`SELECT RELEASE_LOCK(${sqlLiteral("dataflow_migrations")})`],
+    begin: [],
+    commit: [],
+    rollback: []
   },
   affectedRows: (raw) => Number((raw as { affectedRows?: number }).affectedRows ?? 0),
   insertId: (raw) => (raw as { insertId?: unknown }).insertId,

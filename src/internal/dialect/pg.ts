@@ -5,7 +5,7 @@
  * (Internal module: not part of the public API.)
  */
 import type { Column, Kind } from "../../Column.js"
-import type { Codec, Dialect } from "./dialect.js"
+import type { Alter, Catalog, Codec, Dialect } from "./dialect.js"
 import {
   constraint,
   ddlLockSpace,
@@ -24,9 +24,11 @@ import {
   other,
   shared,
   stringCodec,
+  columnDefinition,
   tableDefinition,
   textSum,
-  toNumber
+  toNumber,
+  typeArgs
 } from "./common.js"
 
 const pgCodec = (kind: Kind): Codec => {
@@ -98,6 +100,133 @@ const arrayType = (kind: Kind): string => {
     case "json":
       return "jsonb[]"
   }
+}
+
+const inSchema = (alias: string) => `${alias}.nspname = COALESCE($1::text, current_schema())`
+const forTable = (alias: string) => `($2::text IS NULL OR ${alias}.relname = $2::text)`
+
+/** pg_catalog reads: exact, schema-aware, and fast (information_schema views are slow on PostgreSQL). */
+const pgCatalog: Catalog = {
+  columns: (schema, table) => ({
+    text: `SELECT cl.relname AS table_name, a.attname AS column_name, format_type(a.atttypid, a.atttypmod) AS data_type,
+  NOT a.attnotnull AS nullable, pg_get_expr(d.adbin, d.adrelid) AS column_default, a.attnum AS position,
+  (a.attidentity <> '' OR COALESCE(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false)) AS generated
+FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace
+JOIN pg_attribute a ON a.attrelid = cl.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_attrdef d ON d.adrelid = cl.oid AND d.adnum = a.attnum
+WHERE cl.relkind IN ('r', 'p') AND ${inSchema("n")} AND ${forTable("cl")}
+ORDER BY cl.relname, a.attnum`,
+    params: [schema ?? null, table ?? null]
+  }),
+  indexes: (schema, table) => ({
+    text: `SELECT cl.relname AS table_name, i.relname AS index_name, ix.indisunique AS is_unique,
+  ix.indisprimary AS is_primary, (con.conname IS NOT NULL) AS is_constraint, a.attname AS column_name, k.ord AS position
+FROM pg_index ix JOIN pg_class cl ON cl.oid = ix.indrelid JOIN pg_class i ON i.oid = ix.indexrelid
+JOIN pg_namespace n ON n.oid = cl.relnamespace
+CROSS JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY AS k(attnum, ord)
+JOIN pg_attribute a ON a.attrelid = cl.oid AND a.attnum = k.attnum
+LEFT JOIN pg_constraint con ON con.conindid = ix.indexrelid AND con.conrelid = cl.oid AND con.contype IN ('u', 'p')
+WHERE cl.relkind IN ('r', 'p') AND ${inSchema("n")} AND ${forTable("cl")}
+ORDER BY cl.relname, i.relname, k.ord`,
+    params: [schema ?? null, table ?? null]
+  }),
+  foreignKeys: (schema, table) => ({
+    text: `SELECT cl.relname AS table_name, con.conname AS constraint_name, a.attname AS column_name,
+  rf.relname AS ref_table, ra.attname AS ref_column, k.ord AS position
+FROM pg_constraint con JOIN pg_class cl ON cl.oid = con.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace
+JOIN pg_class rf ON rf.oid = con.confrelid
+CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(attnum, refnum, ord)
+JOIN pg_attribute a ON a.attrelid = cl.oid AND a.attnum = k.attnum
+JOIN pg_attribute ra ON ra.attrelid = rf.oid AND ra.attnum = k.refnum
+WHERE con.contype = 'f' AND ${inSchema("n")} AND ${forTable("cl")}
+ORDER BY cl.relname, con.conname, k.ord`,
+    params: [schema ?? null, table ?? null]
+  }),
+  currentSchema: "SELECT current_schema() AS name",
+  normalizeType: (raw) => raw.toLowerCase().replace(/\s+/g, " ").replace(/,\s*/g, ","),
+  columnType: (column) => {
+    const k = column.kind
+    switch (k._tag) {
+      case "string":
+        return k.maxLength !== undefined ? `character varying(${k.maxLength})` : "text"
+      case "enum":
+        return "text"
+      case "integer":
+      case "bigint":
+        return "bigint"
+      case "float":
+        return "double precision"
+      case "boolean":
+        return "boolean"
+      case "datetime":
+        return "timestamp(3) with time zone"
+      case "decimal":
+        return k.precision !== undefined ? `numeric(${k.precision},${k.scale ?? 0})` : "numeric"
+      case "json":
+        return "jsonb"
+    }
+  },
+  kindOf: (type) => {
+    const base = type.replace(/\(.*\)/, "").trim()
+    const args = typeArgs(type)
+    switch (base) {
+      case "character varying":
+      case "character":
+        return { _tag: "string", maxLength: args[0] }
+      case "text":
+      case "uuid":
+      case "citext":
+        return { _tag: "string", maxLength: undefined }
+      case "bigint":
+      case "integer":
+      case "smallint":
+        return { _tag: "integer" }
+      case "double precision":
+      case "real":
+        return { _tag: "float" }
+      case "boolean":
+        return { _tag: "boolean" }
+      case "timestamp with time zone":
+      case "timestamp without time zone":
+        return { _tag: "datetime" }
+      case "numeric":
+        return { _tag: "decimal", precision: args[0], scale: args[1] }
+      case "json":
+      case "jsonb":
+        return { _tag: "json" }
+      default:
+        return undefined
+    }
+  }
+}
+
+const pgColumn = { quote: doubleQuote, type: pgType, nullable: "" }
+
+const pgAlter: Alter = {
+  addColumn: (table, column) => `ALTER TABLE ${table} ADD COLUMN ${columnDefinition(column, pgColumn)}`,
+  dropColumn: (table, column) => `ALTER TABLE ${table} DROP COLUMN ${doubleQuote(column)}`,
+  alterType: (table, column) => {
+    const type = pgType(column)
+    const plain = type.replace(/ COLLATE .*$/, "")
+    return `ALTER TABLE ${table} ALTER COLUMN ${doubleQuote(column.name)} TYPE ${type} USING ${doubleQuote(column.name)}::${plain}`
+  },
+  setNullable: (table, column) =>
+    `ALTER TABLE ${table} ALTER COLUMN ${doubleQuote(column.name)} ${column.nullable || column.optional ? "DROP" : "SET"} NOT NULL`,
+  createIndex: (table, name, columns) => `CREATE INDEX ${doubleQuote(name)} ON ${table} (${columns.map(doubleQuote).join(", ")})`,
+  dropIndex: (table, name) => `DROP INDEX ${qualifiedLike(table, name)}`,
+  addUnique: (table, name, columns) =>
+    `ALTER TABLE ${table} ADD CONSTRAINT ${doubleQuote(name)} UNIQUE (${columns.map(doubleQuote).join(", ")})`,
+  dropUnique: (table, name, isConstraint) =>
+    isConstraint ? `ALTER TABLE ${table} DROP CONSTRAINT ${doubleQuote(name)}` : `DROP INDEX ${qualifiedLike(table, name)}`,
+  dropTable: (table) => `DROP TABLE ${table}`,
+  renameTable: (table, to) => `ALTER TABLE ${table} RENAME TO ${doubleQuote(to)}`,
+  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${doubleQuote(from)} TO ${doubleQuote(to)}`
+}
+
+/** An index name in the schema of a (quoted, perhaps qualified) table: indexes live in the table's schema. */
+const qualifiedLike = (table: string, name: string) => {
+  const dot = table.indexOf("\".\"")
+  return dot < 0 ? doubleQuote(name) : `${table.slice(0, dot + 1)}.${doubleQuote(name)}`
 }
 
 /** PostgreSQL. @internal */
@@ -187,6 +316,15 @@ export const pg: Dialect = {
         `CREATE INDEX IF NOT EXISTS ${doubleQuote(i.name)} ON ${table} (${i.columns.map(doubleQuote).join(", ")})`
       )
     ]
+  },
+  catalog: pgCatalog,
+  alter: pgAlter,
+  migrationLock: {
+    acquire: [],
+    release: [],
+    begin: ["BEGIN", `SELECT pg_advisory_xact_lock(${ddlLockSpace}, ${hash32("dataflow_migrations")})`],
+    commit: ["COMMIT"],
+    rollback: ["ROLLBACK"]
   },
   affectedRows: (raw) => Number((raw as { rowCount?: number | null }).rowCount ?? 0),
   insertId: () => undefined,

@@ -5,7 +5,7 @@
  */
 import { BigDecimal } from "effect"
 import type { Column, Kind } from "../../Column.js"
-import type { Codec, Dialect, ExactSum } from "./dialect.js"
+import type { Alter, Catalog, Codec, Dialect, ExactSum } from "./dialect.js"
 import { sortableDecimal } from "../model/storage.js"
 import {
   constraint,
@@ -24,6 +24,7 @@ import {
   parseUtc,
   shared,
   stringCodec,
+  columnDefinition,
   tableDefinition,
   toNumber
 } from "./common.js"
@@ -130,6 +131,79 @@ const decimalSum = (kind: Extract<Kind, { readonly _tag: "decimal" }>, q: string
   }
 }
 
+const tables = `sqlite_master m WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND (? IS NULL OR m.name = ?)`
+
+/** The pragma table functions over every table of the (one) schema. */
+const sqliteCatalog: Catalog = {
+  columns: (_schema, table) => ({
+    text: `SELECT m.name AS table_name, p.name AS column_name, p.type AS data_type, NOT p."notnull" AS nullable,
+  p.dflt_value AS column_default, p.cid + 1 AS position,
+  (p.pk = 1 AND upper(p.type) = 'INTEGER' AND (SELECT count(*) FROM pragma_table_info(m.name) x WHERE x.pk > 0) = 1) AS "generated",
+  p.pk AS pk
+FROM sqlite_master m JOIN pragma_table_info(m.name) p
+WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND (? IS NULL OR m.name = ?)
+ORDER BY m.name, p.cid`,
+    params: [table ?? null, table ?? null]
+  }),
+  // the rowid primary key has no index: it is read from the columns' pk positions instead
+  indexes: (_schema, table) => ({
+    text: `SELECT m.name AS table_name, il.name AS index_name, il."unique" AS is_unique, il.origin = 'pk' AS is_primary,
+  il.origin = 'u' AS is_constraint, ii.name AS column_name, ii.seqno + 1 AS position
+FROM ${tables.replace(" WHERE", " JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii WHERE")}
+UNION ALL
+SELECT m.name, 'PRIMARY', 1, 1, 1, p.name, p.pk
+FROM sqlite_master m JOIN pragma_table_info(m.name) p
+WHERE p.pk > 0 AND NOT EXISTS (SELECT 1 FROM pragma_index_list(m.name) x WHERE x.origin = 'pk')
+  AND m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND (? IS NULL OR m.name = ?)
+ORDER BY 1, 2, 7`,
+    params: [table ?? null, table ?? null, table ?? null, table ?? null]
+  }),
+  foreignKeys: (_schema, table) => ({
+    text: `SELECT m.name AS table_name, 'fk_' || m.name || '_' || f.id AS constraint_name, f."from" AS column_name,
+  f."table" AS ref_table, f."to" AS ref_column, f.seq + 1 AS position
+FROM ${tables.replace(" WHERE", " JOIN pragma_foreign_key_list(m.name) f WHERE")}
+ORDER BY m.name, f.id, f.seq`,
+    params: [table ?? null, table ?? null]
+  }),
+  currentSchema: undefined,
+  normalizeType: (raw) => raw.toLowerCase().replace(/\s+/g, " "),
+  columnType: (column) => sqliteType(column).toLowerCase(),
+  // by SQLite's type affinity rules
+  kindOf: (type) =>
+    /int/.test(type)
+      ? { _tag: "integer" }
+      : /char|clob|text/.test(type)
+      ? { _tag: "string", maxLength: undefined }
+      : /real|floa|doub/.test(type)
+      ? { _tag: "float" }
+      : /bool/.test(type)
+      ? { _tag: "boolean" }
+      : /date|time/.test(type)
+      ? { _tag: "datetime" }
+      : /json/.test(type)
+      ? { _tag: "json" }
+      : undefined
+}
+
+const sqliteColumn = { quote: doubleQuote, type: sqliteType, nullable: "" }
+
+/** SQLite changes a column's type or nullability only by rebuilding the table (undefined here). */
+const sqliteAlter: Alter = {
+  // a NOT NULL column without a default cannot be added, even to an empty table
+  addColumn: (table, column) =>
+    column.nullable || column.optional ? `ALTER TABLE ${table} ADD COLUMN ${columnDefinition(column, sqliteColumn)}` : undefined,
+  dropColumn: () => undefined,
+  alterType: () => undefined,
+  setNullable: () => undefined,
+  createIndex: (table, name, columns) => `CREATE INDEX ${doubleQuote(name)} ON ${table} (${columns.map(doubleQuote).join(", ")})`,
+  dropIndex: (_table, name) => `DROP INDEX ${doubleQuote(name)}`,
+  addUnique: (table, name, columns) => `CREATE UNIQUE INDEX ${doubleQuote(name)} ON ${table} (${columns.map(doubleQuote).join(", ")})`,
+  dropUnique: (_table, name, isConstraint) => (isConstraint ? undefined : `DROP INDEX ${doubleQuote(name)}`),
+  dropTable: (table) => `DROP TABLE ${table}`,
+  renameTable: (table, to) => `ALTER TABLE ${table} RENAME TO ${doubleQuote(to)}`,
+  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${doubleQuote(from)} TO ${doubleQuote(to)}`
+}
+
 /** SQLite: the embedded default. @internal */
 export const sqlite: Dialect = {
   name: "sqlite",
@@ -204,6 +278,10 @@ export const sqlite: Dialect = {
       )
     ]
   },
+  catalog: sqliteCatalog,
+  alter: sqliteAlter,
+  // BEGIN IMMEDIATE takes the write lock at once: a second migration waits (busy timeout)
+  migrationLock: { acquire: [], release: [], begin: ["BEGIN IMMEDIATE"], commit: ["COMMIT"], rollback: ["ROLLBACK"] },
   affectedRows: (raw) => Number((raw as { changes?: number }).changes ?? 0),
   insertId: (raw) => (raw as { lastInsertRowid?: unknown }).lastInsertRowid,
   classify: (cause) => {

@@ -10,6 +10,7 @@ import type {
   InvalidFilter,
   NotFound,
   OptimisticLockError,
+  SchemaMismatch,
   UnsafeOperation,
   ValidationError,
   WriteError
@@ -18,11 +19,11 @@ import type {
 /** @internal */
 export interface NodeErrors {
   readonly create: ValidationError | WriteError
-  readonly read: NotFound | ValidationError | DatabaseError
-  readonly find: ValidationError | DatabaseError
-  readonly list: InvalidFilter | InvalidCursor | ValidationError | DatabaseError
-  readonly count: InvalidFilter | ValidationError | DatabaseError
-  readonly aggregate: InvalidFilter | ValidationError | DatabaseError
+  readonly read: NotFound | ValidationError | DatabaseError | SchemaMismatch
+  readonly find: ValidationError | DatabaseError | SchemaMismatch
+  readonly list: InvalidFilter | InvalidCursor | ValidationError | DatabaseError | SchemaMismatch
+  readonly count: InvalidFilter | ValidationError | DatabaseError | SchemaMismatch
+  readonly aggregate: InvalidFilter | ValidationError | DatabaseError | SchemaMismatch
   readonly bulkCreate: ConflictTargetError | ValidationError | WriteError
   readonly update: NotFound | ValidationError | WriteError | OptimisticLockError
   readonly delete: ValidationError | WriteError

@@ -15,7 +15,7 @@ export interface ClientState {
   readonly dialect: Dialect.Dialect
   /** The client's executor, once a context has shown it (the library's own clients). */
   executor: Executor | undefined
-  /** Tables (qualified names) whose DDL has run, or is running. */
+  /** Tables (qualified names, per model) whose first-use work has run, or is running. */
   readonly ready: Map<string, true | Deferred.Deferred<void, unknown>>
   server: Dialect.ServerInfo | undefined
 }

@@ -7,7 +7,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { Context, Effect, Option } from "effect"
-import { ConfigurationError, InvalidTenantId } from "../../Errors.js"
+import { ConfigurationError, InvalidTenantId, SchemaMismatch } from "../../Errors.js"
 import type { DatabaseError } from "../../Errors.js"
 import * as Tenant from "../../Tenant.js"
 import { ClientExecutor } from "../client/executor.js"
@@ -16,13 +16,13 @@ import { statementsFor } from "../sql/statements.js"
 import type { Binding, Connected } from "./binding.js"
 import { connect, inOwnTransaction, onOwnConnection } from "./binding.js"
 import { stateOf } from "./clientState.js"
-import { ensure } from "./ddl.js"
-import { toDatabaseError } from "./errors.js"
+import type { TableWork } from "./ddl.js"
+import { ensure, serverInfo } from "./ddl.js"
+import { onClient } from "../schema/introspect.js"
+import { changesOf, liveTable, reconcile } from "../schema/reconcile.js"
 import { pick, ReadFromPrimary, ReadReplicas, readOperations } from "./replicas.js"
+import { toDatabaseError } from "./errors.js"
 import { DefaultSchema } from "./settings.js"
-
-/** The span attribute naming where a node's statements went when replicas are provided. */
-const ROUTE = "dataflow.route"
 import type { NodeContext } from "./executor.js"
 
 /** @internal */
@@ -30,6 +30,19 @@ export const uncheckedTenant = () =>
   new InvalidTenantId({
     reason: "Tenant.CurrentTenant holds a value that was not checked (provide it with Tenant.with, Tenant.layer or Tenant.make)"
   })
+
+/**
+ * The key of a context's table in the client's ready map: per model, so two models of one
+ * table (an old and a new version of it) are each checked.
+ */
+const readyKeys = new WeakMap<NodeContext, string>()
+const modelIds = new WeakMap<ModelDefinition, number>()
+let lastModelId = 0
+const modelId = (def: ModelDefinition) => {
+  let id = modelIds.get(def)
+  if (id === undefined) modelIds.set(def, id = ++lastModelId)
+  return id
+}
 
 /** The part of a context that does not depend on the tenant, made once per model, client and schema. */
 const baseContexts = new WeakMap<ModelDefinition, WeakMap<SqlClient.SqlClient, Map<string, NodeContext>>>()
@@ -42,7 +55,7 @@ const resolved = (
   tenant: string | undefined,
   /** No DDL: a replica's tables are the primary's, ensured there. */
   replica = false
-): Effect.Effect<NodeContext, DatabaseError | ConfigurationError> => {
+): Effect.Effect<NodeContext, DatabaseError | ConfigurationError | SchemaMismatch> => {
   const { sql } = connected
   const state = stateOf(sql)
   if (state.executor === undefined && connected.executor?.client === sql) state.executor = connected.executor
@@ -74,21 +87,33 @@ const resolved = (
   if (byClient === undefined) baseContexts.set(def, byClient = new WeakMap())
   let bySchema = byClient.get(sql)
   if (bySchema === undefined) byClient.set(sql, bySchema = new Map())
-  const key = schema ?? ""
-  let base = bySchema.get(key)
+  let base = bySchema.get(schema ?? "")
   if (base === undefined) {
     base = { sql, statements: statementsFor(def, state.dialect, schema), tenant: undefined, executor: state.executor }
-    bySchema.set(key, base)
+    bySchema.set(schema ?? "", base)
+    readyKeys.set(base, `${schema === undefined ? def.table : `${schema}.${def.table}`}#${modelId(def)}`)
   }
   const ctx = tenant === undefined ? base : { ...base, tenant }
+  const key = readyKeys.get(base)!
+  if (replica || state.ready.get(key) === true) return Effect.succeed(ctx)
   const table = schema === undefined ? def.table : `${schema}.${def.table}`
-  if (replica || state.ready.get(table) === true) return Effect.succeed(ctx)
-  const statements = base.statements
+  const spec = base.statements.tableSpec
+  const work: TableWork<SchemaMismatch> = (server, conn, policy) =>
+    Effect.flatMap(reconcile(state.dialect, server, conn, spec, policy), (differences) =>
+      differences.length === 0
+        ? Effect.void
+        : Effect.fail(schemaMismatch(def.name, operation, def.table, differences)))
   return Effect.as(
-    onOwnConnection(sql)(ensure(sql, state, table, statements.ddl, (e) => toDatabaseError(state.dialect, def.name, operation, e))),
+    onOwnConnection(sql)(
+      ensure(sql, state, key, table, work, (e) =>
+        e instanceof SchemaMismatch ? e : toDatabaseError(state.dialect, def.name, operation, e))
+    ),
     ctx
   )
 }
+
+/** The span attribute naming where a node's statements went when replicas are provided. */
+const ROUTE = "dataflow.route"
 
 /**
  * The context on the client's primary, or — for a read outside the client's transaction and
@@ -102,7 +127,7 @@ const routed = (
   connected: Connected,
   tenancy: "row" | "schema" | "database",
   tenant: string | undefined
-): Effect.Effect<NodeContext, DatabaseError | ConfigurationError> => {
+): Effect.Effect<NodeContext, DatabaseError | ConfigurationError | SchemaMismatch> => {
   const primary = resolved(def, operation, connected, tenancy, tenant)
   const replicas = connected.replicas
   if (replicas === undefined || !readOperations.has(operation)) return primary
@@ -119,13 +144,32 @@ const routed = (
   )
 }
 
+/** The differences of a table as the typed error. @internal */
+export const schemaMismatch = (
+  model: string,
+  operation: string,
+  table: string,
+  differences: ReadonlyArray<{ readonly column?: string | undefined; readonly reason: string }>
+) =>
+  new SchemaMismatch({
+    model,
+    operation,
+    table,
+    ...(differences[0]!.column === undefined ? {} : { column: differences[0]!.column }),
+    reason: differences[0]!.reason,
+    differences: differences.map((d) => (d.column === undefined ? { reason: d.reason } : { column: d.column, reason: d.reason }))
+  })
+
 /**
  * The context of a node call. `R` is what the model's nodes require (its client or instance,
  * and the tenant; a Scope for an instance, provided by the node): the services read here, the
  * one place where the nodes' requirements are introduced.
  * @internal
  */
-export const context = <R>(def: ModelDefinition, operation: string): Effect.Effect<NodeContext, DatabaseError | ConfigurationError, R> =>
+export const context = <R>(
+  def: ModelDefinition,
+  operation: string
+): Effect.Effect<NodeContext, DatabaseError | ConfigurationError | SchemaMismatch, R> =>
   Effect.withFiberRuntime((fiber) => {
     // services are read synchronously: a node call costs no extra Effect steps here
     const services = fiber.currentContext
@@ -144,5 +188,32 @@ export const context = <R>(def: ModelDefinition, operation: string): Effect.Effe
     return Effect.flatMap(
       connect(binding, tenant, def.name, operation),
       (connected) => routed(def, operation, services, connected, binding.tenancy, tenant)
-    ) as Effect.Effect<NodeContext, DatabaseError | ConfigurationError>
+    ) as Effect.Effect<NodeContext, DatabaseError | ConfigurationError | SchemaMismatch>
+  })
+
+/**
+ * Checks a model's table against the model strictly (`DataFlow.migrate`): after the policy's
+ * first-use work, any difference left but an extra index is a `SchemaMismatch`.
+ * @internal
+ */
+export const verify = <R>(
+  def: ModelDefinition,
+  operation: string
+): Effect.Effect<void, DatabaseError | ConfigurationError | SchemaMismatch, R> =>
+  Effect.flatMap(context<R>(def, operation), (ctx) => {
+    const state = stateOf(ctx.sql)
+    const spec = ctx.statements.tableSpec
+    const conn = { query: onClient(ctx.sql), run: (s: string) => ctx.sql.unsafe(s).withoutTransform }
+    return Effect.gen(function*() {
+      const server = yield* serverInfo(ctx.sql, state)
+      const live = yield* liveTable(state.dialect, conn, spec)
+      if (live === undefined) return [{ reason: "the table does not exist" }]
+      const { all } = yield* changesOf(state.dialect, server, conn, spec, live)
+      return all.filter((c) => c.kind !== "dropIndex").map((c) => ({ column: c.column, reason: c.blocked ?? c.description }))
+    }).pipe(
+      Effect.mapError((e) => toDatabaseError(state.dialect, def.name, operation, e)),
+      Effect.flatMap((differences) =>
+        differences.length === 0 ? Effect.void : Effect.fail(schemaMismatch(def.name, operation, def.table, differences))
+      )
+    )
   })

@@ -6,14 +6,17 @@
 import { Context } from "effect"
 
 /**
- * When tables may be created. `"auto"`: missing tables are created on first use (and by
- * `DataFlow.migrate`); `"existing"`: the database belongs to someone else, never run DDL.
+ * What happens to a model's table on first use (once per client). `"auto"` (the default):
+ * created when missing, given the columns, unique constraints and indexes it lacks (additive
+ * changes only, never a drop or a type change), then checked; `"existing"`: the database
+ * belongs to someone else, no DDL, only the check; `"none"`: neither. A table that cannot
+ * serve the model fails the node with `SchemaMismatch` before any of its statements runs.
  *
  * @since 0.1.0
  * @category schema
  */
 export class SchemaPolicy extends Context.Reference<SchemaPolicy>()("effect-dataflow/SchemaPolicy", {
-  defaultValue: (): "auto" | "existing" => "auto"
+  defaultValue: (): "auto" | "existing" | "none" => "auto"
 }) {}
 
 /**

@@ -66,7 +66,8 @@ const statusOf: Record<string, number> = {
   TransactionTimeout: 503,
   RequestTimeout: 503,
   TransactionOutcomeUnknown: 500,
-  ConfigurationError: 500
+  ConfigurationError: 500,
+  SchemaMismatch: 500
 }
 
 type Fields = Record<string, unknown>

@@ -5,7 +5,7 @@
  * and schema.
  * (Internal module: not part of the public API.)
  */
-import type { Dialect, ServerInfo } from "../dialect/dialect.js"
+import type { Dialect, ServerInfo, TableSpec } from "../dialect/dialect.js"
 import { constraintName } from "../dialect/common.js"
 import type { ModelDefinition } from "../model/definition.js"
 import type { DecodePlan, DialectColumn, NewRowEncoder } from "./rows.js"
@@ -35,6 +35,8 @@ export interface ModelStatements {
   /** Constraint names (as drivers report them) to the fields they cover. */
   readonly constraintFields: ReadonlyMap<string, FieldList>
   readonly ddl: (server: ServerInfo) => ReadonlyArray<string>
+  /** The table as DDL sees it: the input of `ddl` and of the schema diff (`internal/schema/`). */
+  readonly tableSpec: TableSpec
   /** 64-bit integers must be read exactly (the client is told so for this model's statements). */
   readonly safeIntegers: boolean
   /** The insert columns of a new record without an explicit generated key, in statement order. */
@@ -78,6 +80,17 @@ const make = (def: ModelDefinition, dialect: Dialect, schema: string | undefined
     isValue: def.isValue.get(c.column.field)!
   }]))
   const newColumns = def.autoIncrement ? columns.filter((c) => c !== pk) : columns
+  const tableSpec: TableSpec = {
+    table: def.table,
+    columns: def.columns,
+    primaryKey: def.pk,
+    autoIncrement: def.autoIncrement,
+    uniques: uniques.map((u) => ({ name: u.name, columns: u.columns })),
+    schema,
+    tenantColumn: def.tenantScoped && !def.autoIncrement ? "tenant_id" : undefined,
+    indexes,
+    keyed
+  }
   return {
     definition: def,
     dialect,
@@ -92,18 +105,8 @@ const make = (def: ModelDefinition, dialect: Dialect, schema: string | undefined
     filterField: (name) => filterFields.get(name),
     uniques,
     constraintFields,
-    ddl: (server) =>
-      dialect.createTable({
-        table: def.table,
-        columns: def.columns,
-        primaryKey: def.pk,
-        autoIncrement: def.autoIncrement,
-        uniques: uniques.map((u) => ({ name: u.name, columns: u.columns })),
-        schema,
-        tenantColumn: def.tenantScoped && !def.autoIncrement ? "tenant_id" : undefined,
-        indexes,
-        keyed
-      }, server),
+    ddl: (server) => dialect.createTable(tableSpec, server),
+    tableSpec,
     safeIntegers: dialect.readsBigintsAsNumbers && def.columns.some((c) => c.kind._tag === "bigint"),
     newColumns,
     keyedColumns: columns,

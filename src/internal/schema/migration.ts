@@ -1,0 +1,362 @@
+/**
+ * Explicit migrations: a plan (the diff of the models' tables with the live ones), applied
+ * behind the dialect's migration lock in one transaction where DDL is transactional, recorded
+ * in the history table `dataflow_migrations` so that the same plan applies once.
+ * (Internal module: not part of the public API; `Migration` exports it.)
+ */
+import type { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Clock, Effect } from "effect"
+import { createHash, randomBytes } from "node:crypto"
+import type { Column } from "../../Column.js"
+import { MigrationFailed, MigrationRefused } from "../../Errors.js"
+import type { Dialect, ServerInfo, TableSpec } from "../dialect/dialect.js"
+import type { Operation } from "./diff.js"
+import { diffTable, needsRowCheck } from "./diff.js"
+import type { RunQuery, Table } from "./introspect.js"
+import { onClient, tables } from "./introspect.js"
+import type { SchemaConnection } from "./reconcile.js"
+import { hasRows } from "./reconcile.js"
+
+/** A plan: its operations for one dialect, and what identifies it. @internal */
+export interface Plan {
+  readonly id: string
+  readonly name: string
+  readonly dialect: Dialect["name"]
+  /** The tables of the models the plan was made for (drift is judged on them). */
+  readonly tables: ReadonlyArray<string>
+  /** sha256 of the dialect and every operation's statements. */
+  readonly checksum: string
+  readonly operations: ReadonlyArray<Operation>
+}
+
+/** A row of the history table. @internal */
+export interface Applied {
+  readonly id: string
+  readonly name: string
+  readonly checksum: string
+  readonly appliedAt: string
+  readonly operations: ReadonlyArray<Operation>
+  /** sha256 of the plan's tables as they were right after it was applied. */
+  readonly schema: string
+  readonly tables: ReadonlyArray<string>
+}
+
+/** The history table's name. @internal */
+export const historyTable = "dataflow_migrations"
+
+const textColumn = (name: string, maxLength: number | undefined): Column => ({
+  field: name,
+  name,
+  kind: { _tag: "string", maxLength },
+  nullable: false,
+  optional: false,
+  jsonEncode: (v) => v,
+  jsonDecode: (v) => v
+})
+
+const historyColumns = [
+  textColumn("id", 255),
+  textColumn("name", 255),
+  textColumn("checksum", 64),
+  textColumn("applied_at", 40),
+  textColumn("operations", undefined)
+]
+
+/** The history table, declared as any table is (so its DDL is the dialect's). @internal */
+export const historySpec = (schema: string | undefined): TableSpec => ({
+  table: historyTable,
+  columns: historyColumns,
+  primaryKey: historyColumns[0]!,
+  autoIncrement: false,
+  uniques: [],
+  // the same operations may be planned again later (an index added, dropped, added): ids are unique, checksums not
+  indexes: [{ name: `ix_${historyTable}_checksum`, columns: ["checksum"] }],
+  keyed: new Set(["id", "checksum"]),
+  schema,
+  tenantColumn: undefined
+})
+
+const qualified = (dialect: Dialect, schema: string | undefined, table: string) =>
+  schema === undefined ? dialect.quote(table) : `${dialect.quote(schema)}.${dialect.quote(table)}`
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
+
+/** A stable text of tables for hashing. */
+const fingerprint = (live: ReadonlyArray<Table>) => sha256(JSON.stringify(live))
+
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_|_$/g, "").slice(0, 60)
+
+const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:T]/g, "").slice(0, 14)
+
+/** The operations of declared renames (`table.from` → `to`), and the live tables as they will be after them. */
+const renamed = (
+  dialect: Dialect,
+  specs: ReadonlyArray<TableSpec>,
+  live: ReadonlyArray<Table>,
+  renames: Readonly<Record<string, string>>
+): { readonly ops: ReadonlyArray<Operation>; readonly live: ReadonlyArray<Table> } => {
+  const ops: Array<Operation> = []
+  const after = live.map((table) => {
+    const spec = specs.find((s) => s.table === table.name)
+    let columns = table.columns
+    for (const [key, to] of Object.entries(renames)) {
+      const [tableName, from] = key.split(".")
+      if (tableName !== table.name || spec === undefined || from === undefined) continue
+      if (!columns.some((c) => c.name === from) || columns.some((c) => c.name === to)) continue
+      const quoted = qualified(dialect, spec.schema, table.name)
+      ops.push({
+        kind: "renameColumn",
+        table: table.name,
+        column: to,
+        description: `rename column ${from} to ${to} (declared)`,
+        up: [dialect.alter.renameColumn(quoted, from, to)],
+        down: [dialect.alter.renameColumn(quoted, to, from)],
+        destructive: false,
+        additive: false
+      })
+      columns = columns.map((c) => (c.name === from ? { ...c, name: to } : c))
+    }
+    const rename = (names: ReadonlyArray<string>) =>
+      names.map((n) => (renames[`${table.name}.${n}`] !== undefined && columns.some((c) => c.name === renames[`${table.name}.${n}`]) ? renames[`${table.name}.${n}`]! : n))
+    return {
+      ...table,
+      columns,
+      primaryKey: rename(table.primaryKey),
+      uniques: table.uniques.map((u) => ({ ...u, columns: rename(u.columns) })),
+      indexes: table.indexes.map((i) => ({ ...i, columns: rename(i.columns) }))
+    }
+  })
+  return { ops, live: after }
+}
+
+/** Options of a plan. @internal */
+export interface PlanOptions {
+  readonly name?: string | undefined
+  /** Declared renames: `{ "table.old_column": "new_column" }`; never guessed. */
+  readonly renames?: Readonly<Record<string, string>> | undefined
+  /** Also drop the tables of the schema that no model declares (the history table aside). */
+  readonly dropUnknownTables?: boolean | undefined
+}
+
+/** The plan that turns the live tables into the models'. @internal */
+export const plan = (
+  dialect: Dialect,
+  server: ServerInfo,
+  sql: SqlClient.SqlClient,
+  specs: ReadonlyArray<TableSpec>,
+  schema: string | undefined,
+  options: PlanOptions
+): Effect.Effect<Plan, SqlError> =>
+  Effect.gen(function*() {
+    const conn: SchemaConnection = { query: onClient(sql), run: (s) => sql.unsafe(s).withoutTransform }
+    const all = yield* tables(dialect.catalog, conn.query, schema)
+    const { ops: renames, live } = renamed(dialect, specs, all, options.renames ?? {})
+    const operations: Array<Operation> = [...renames]
+    for (const spec of specs) {
+      const table = live.find((t) => t.name === spec.table)
+      const rows = needsRowCheck(spec, table) ? yield* hasRows(dialect, conn, spec) : false
+      operations.push(...diffTable(dialect, server, spec, table, rows))
+    }
+    if (options.dropUnknownTables === true) {
+      for (const table of live) {
+        if (table.name === historyTable || specs.some((s) => s.table === table.name)) continue
+        operations.push({
+          kind: "dropTable",
+          table: table.name,
+          description: `drop table ${table.name} (no model declares it; its rows are lost)`,
+          up: [dialect.alter.dropTable(qualified(dialect, schema, table.name))],
+          down: undefined,
+          destructive: true,
+          additive: false
+        })
+      }
+    }
+    const checksum = sha256(JSON.stringify({ dialect: dialect.name, up: operations.map((o) => o.up) }))
+    const now = yield* Clock.currentTimeMillis
+    const name = slug(options.name ?? (operations.length === 0 ? "empty" : operations[0]!.description)) || "migration"
+    // a plan is one migration: two plans of the same operations are two migrations
+    const id = `${stamp(now)}_${randomBytes(3).toString("hex")}_${name}`
+    return { id, name, dialect: dialect.name, tables: specs.map((s) => s.table), checksum, operations }
+  })
+
+/** The rows of the history table (none when it does not exist). @internal */
+export const history = (
+  dialect: Dialect,
+  query: RunQuery,
+  schema: string | undefined
+): Effect.Effect<ReadonlyArray<Applied>, SqlError> =>
+  Effect.gen(function*() {
+    const exists = yield* tables(dialect.catalog, query, schema, historyTable)
+    if (exists.length === 0) return []
+    const rows = yield* query({
+      text: `SELECT id, name, checksum, applied_at, operations FROM ${qualified(dialect, schema, historyTable)} ORDER BY applied_at, id`,
+      params: []
+    })
+    return rows.map((r): Applied => {
+      const recorded = JSON.parse(String(r.operations)) as {
+        readonly operations: ReadonlyArray<Operation>
+        readonly schema: string
+        readonly tables: ReadonlyArray<string>
+      }
+      return {
+        id: String(r.id),
+        name: String(r.name),
+        checksum: String(r.checksum),
+        appliedAt: String(r.applied_at),
+        operations: recorded.operations,
+        schema: recorded.schema,
+        tables: recorded.tables
+      }
+    })
+  })
+
+/** The fingerprint of some tables as they are now. @internal */
+export const schemaFingerprint = (
+  dialect: Dialect,
+  query: RunQuery,
+  schema: string | undefined,
+  names: ReadonlyArray<string>
+): Effect.Effect<string, SqlError> =>
+  Effect.map(tables(dialect.catalog, query, schema), (all) => fingerprint(all.filter((t) => names.includes(t.name))))
+
+/** What apply did. @internal */
+export interface Outcome {
+  /** False: the plan was applied before (its id is in the history), or it was empty. */
+  readonly applied: boolean
+  readonly operations: number
+}
+
+/** Refuses what apply must not run, before anything runs. @internal */
+export const refusal = (p: Plan, allowDestructive: boolean): MigrationRefused | undefined => {
+  const blocked = p.operations.filter((o) => o.blocked !== undefined)
+  if (blocked.length > 0) {
+    return new MigrationRefused({
+      reason: "operations that cannot run",
+      operations: blocked.map((o) => `${o.table}: ${o.description} (${o.blocked})`)
+    })
+  }
+  const destructive = p.operations.filter((o) => o.destructive)
+  if (destructive.length > 0 && !allowDestructive) {
+    return new MigrationRefused({
+      reason: "destructive operations need allowDestructive",
+      operations: destructive.map((o) => `${o.table}: ${o.description}`)
+    })
+  }
+  return undefined
+}
+
+/**
+ * Applies a plan on one reserved connection, behind the migration lock, in one transaction
+ * where DDL is transactional; a plan whose checksum is in the history is not applied again.
+ * `steps` runs each operation's statements (up, or down for a rollback).
+ * @internal
+ */
+export const runLocked = <A>(
+  dialect: Dialect,
+  server: ServerInfo,
+  sql: SqlClient.SqlClient,
+  schema: string | undefined,
+  body: (conn: { readonly run: (s: string) => Effect.Effect<unknown, SqlError>; readonly query: RunQuery }) => Effect.Effect<A, SqlError | MigrationFailed>
+): Effect.Effect<A, SqlError | MigrationFailed> =>
+  Effect.scoped(Effect.gen(function*() {
+    const reserved = yield* sql.reserve
+    const run = (s: string) => reserved.executeRaw(s, [])
+    const query: RunQuery = (q) => reserved.execute(q.text, q.params, undefined) as Effect.Effect<ReadonlyArray<Record<string, unknown>>, SqlError>
+    const lock = dialect.migrationLock
+    yield* Effect.forEach(lock.acquire, run, { discard: true })
+    yield* Effect.addFinalizer(() => Effect.ignore(Effect.forEach(lock.release, run, { discard: true })))
+    const createHistory = Effect.forEach(dialect.createTable(historySpec(schema), server), run, { discard: true })
+    // where DDL commits (MySQL), the history table is made before, under the named lock
+    if (!dialect.transactionalDdl) yield* createHistory
+    yield* Effect.forEach(lock.begin, run, { discard: true })
+    const exit = yield* Effect.exit(Effect.zipRight(dialect.transactionalDdl ? createHistory : Effect.void, body({ run, query })))
+    if (exit._tag === "Success") {
+      yield* Effect.forEach(lock.commit, run, { discard: true })
+      return exit.value
+    }
+    yield* Effect.ignore(Effect.forEach(lock.rollback, run, { discard: true }))
+    return yield* exit
+  }))
+
+/** Runs the statements of operations, naming the one that fails. @internal */
+export const steps = (
+  dialect: Dialect,
+  run: (s: string) => Effect.Effect<unknown, SqlError>,
+  migration: string,
+  operations: ReadonlyArray<{ readonly description: string; readonly statements: ReadonlyArray<string> }>
+): Effect.Effect<void, MigrationFailed> =>
+  Effect.forEach(operations, (op, i) =>
+    Effect.forEach(op.statements, run, { discard: true }).pipe(
+      Effect.mapError((cause) =>
+        new MigrationFailed({
+          migration,
+          operation: i,
+          description: op.description,
+          completed: dialect.transactionalDdl ? 0 : i,
+          cause: cause.cause ?? cause
+        })
+      )
+    ), { discard: true })
+
+/** Applies a plan (see `runLocked`). @internal */
+export const apply = (
+  dialect: Dialect,
+  server: ServerInfo,
+  sql: SqlClient.SqlClient,
+  schema: string | undefined,
+  p: Plan
+): Effect.Effect<Outcome, SqlError | MigrationFailed> =>
+  runLocked(dialect, server, sql, schema, ({ query, run }) =>
+    Effect.gen(function*() {
+      const history = qualified(dialect, schema, historyTable)
+      const done = yield* query({
+        text: `SELECT id FROM ${history} WHERE id = ${dialect.placeholder(1)}`,
+        params: [p.id]
+      })
+      if (done.length > 0 || p.operations.length === 0) return { applied: false, operations: 0 }
+      yield* steps(dialect, run, p.id, p.operations.map((o) => ({ description: o.description, statements: o.up })))
+      const after = yield* schemaFingerprint(dialect, query, schema, p.tables)
+      // wall-clock time, whatever clock the program runs on: the history orders by it
+      const now = yield* Effect.sync(() => Date.now())
+      const placeholders = [1, 2, 3, 4, 5].map(dialect.placeholder).join(", ")
+      yield* query({
+        text: `INSERT INTO ${history} (id, name, checksum, applied_at, operations) VALUES (${placeholders})`,
+        params: [p.id, p.name, p.checksum, new Date(now).toISOString(), JSON.stringify({ operations: p.operations, schema: after, tables: p.tables })]
+      })
+      return { applied: true, operations: p.operations.length }
+    }))
+
+/**
+ * Undoes the last applied migration with its operations' down statements, in reverse order,
+ * and removes its history row; refused when one of them is not reversible.
+ * @internal
+ */
+export const rollback = (
+  dialect: Dialect,
+  server: ServerInfo,
+  sql: SqlClient.SqlClient,
+  schema: string | undefined
+): Effect.Effect<Applied | undefined, SqlError | MigrationFailed | MigrationRefused> =>
+  Effect.gen(function*() {
+    const entries = yield* history(dialect, onClient(sql), schema)
+    const last = entries[entries.length - 1]
+    if (last === undefined) return undefined
+    const irreversible = last.operations.filter((o) => o.down === undefined || o.down === null)
+    if (irreversible.length > 0) {
+      return yield* new MigrationRefused({
+        reason: `migration ${last.id} is not reversible`,
+        operations: irreversible.map((o) => `${o.table}: ${o.description}`)
+      })
+    }
+    return yield* runLocked(dialect, server, sql, schema, ({ query, run }) =>
+      Effect.gen(function*() {
+        const undo = [...last.operations].reverse().map((o) => ({ description: `undo: ${o.description}`, statements: o.down! }))
+        yield* steps(dialect, run, last.id, undo)
+        yield* query({
+          text: `DELETE FROM ${qualified(dialect, schema, historyTable)} WHERE id = ${dialect.placeholder(1)}`,
+          params: [last.id]
+        })
+        return last
+      }))
+  })
