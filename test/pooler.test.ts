@@ -8,6 +8,7 @@ import { SqlClient } from "@effect/sql"
 import { Chunk, Effect, Either, Layer, Schema, Stream } from "effect"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { DataFlow, Model, Tenant } from "../src/index.js"
+import * as Migration from "../src/Migration.js"
 import { poolerOfUrl } from "../src/internal/client/layer.js"
 import { uniqueTable } from "./support/db.js"
 import * as PgBouncer from "./support/pgbouncer.js"
@@ -130,6 +131,32 @@ if (PgBouncer.binary !== undefined && pgUp) {
         return [yield* Page.count().pipe(Tenant.with(one)), yield* Page.count().pipe(Tenant.with(two))]
       }).pipe(Effect.provide(Tenant.strategy("schema"))))
       expect(titles).toEqual([10, 10])
+    }, 60_000)
+
+    it("schema lifecycle through the pooler: first-use column adds, DataFlow.migrate, Migration plan / apply / status", async () => {
+      // in the database's own schema (Migration reads the connection's schema): named after the run
+      const table = `pool_mig_${runId}`
+      const V1 = Model.make("Mig", Schema.Struct({ id: Schema.Int, name: Schema.String }), { table })
+      const V2 = Model.make("Mig", Schema.Struct({ id: Schema.Int, name: Schema.String, note: Schema.NullOr(Schema.String) }), {
+        table,
+        indexes: ["id"]
+      })
+      const pooledPublic = () => DataFlow.layer({ url: bouncer.url, pooler: "transaction", pool: { max: 5 } })
+      const outcome = await run(Effect.gen(function*() {
+        yield* Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`DROP TABLE IF EXISTS "${table}"`))
+        yield* DataFlow.migrate([V1])
+        yield* V1.create({ name: "a" })
+        const planned = yield* Migration.plan([V2], { name: "add note" })
+        const applied = yield* Migration.apply(planned)
+        const after = yield* Migration.status([V2])
+        yield* V2.create({ name: "b", note: "n" })
+        const count = yield* V2.count()
+        const sql = yield* SqlClient.SqlClient
+        yield* sql.unsafe(`DROP TABLE "${table}"`)
+        return { operations: planned.operations.length, applied, pending: after, count }
+      }), pooledPublic())
+      expect(outcome.operations).toBeGreaterThan(0)
+      expect(outcome.count).toBe(2)
     }, 60_000)
 
     it("without the option, named statements collide on shared server connections: the error says what to do", async () => {
