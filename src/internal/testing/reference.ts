@@ -313,6 +313,10 @@ export const makeTable = (def: ModelDefinition): ReferenceTable => {
         if (refused !== undefined) return failure(refused)
         const patch = preparePatch(def, call.patch, "bulkUpdate")
         if (Either.isLeft(patch)) return failure(patch.left)
+        // nothing to set (an empty patch, no updatedAt or version to move): nothing is updated
+        if (Object.keys(patch.right).length === 0 && !def.managed.some((m) => m.onUpdate === "now" || m.onUpdate === "increment")) {
+          return success({ updated: 0 })
+        }
         const matched = liveRows().filter((r) => matches(def, call.where, r))
         const updated = matched.map((row) => [row, touched({ ...row, ...patch.right }, now)] as const)
         // all or nothing: a unique key taken by another row (or by two updated rows) writes none
