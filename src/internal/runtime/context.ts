@@ -6,12 +6,13 @@
  * (Internal module: not part of the public API.)
  */
 import { SqlClient } from "@effect/sql"
-import { Context, Effect, Option } from "effect"
+import { Context, Effect, Either, Option } from "effect"
 import { ConfigurationError, InvalidTenantId } from "../../Errors.js"
 import type { DatabaseError } from "../../Errors.js"
 import * as Tenant from "../../Tenant.js"
 import { ClientExecutor } from "../client/executor.js"
 import type { ModelDefinition } from "../model/definition.js"
+import { checkForeignKeys } from "../sql/foreignKeys.js"
 import { statementsFor } from "../sql/statements.js"
 import type { Binding, Connected } from "./binding.js"
 import { connect, inOwnTransaction, onOwnConnection } from "./binding.js"
@@ -41,7 +42,9 @@ const resolved = (
   tenancy: "row" | "schema" | "database",
   tenant: string | undefined,
   /** No DDL: a replica's tables are the primary's, ensured there. */
-  replica = false
+  replica = false,
+  /** Models whose tables are being ensured: a cycle of relations stops here. */
+  visiting: ReadonlySet<ModelDefinition> = new Set()
 ): Effect.Effect<NodeContext, DatabaseError | ConfigurationError> => {
   const { sql } = connected
   const state = stateOf(sql)
@@ -85,8 +88,32 @@ const resolved = (
   if (replica || state.ready.get(table) === true) return Effect.succeed(ctx)
   const statements = base.statements
   return Effect.as(
-    onOwnConnection(sql)(ensure(sql, state, table, statements.ddl, (e) => toDatabaseError(state.dialect, def.name, operation, e))),
+    Effect.zipRight(
+      referenced(def, operation, connected, tenancy, tenant, visiting),
+      onOwnConnection(sql)(ensure(sql, state, table, statements.ddl, (e) => toDatabaseError(state.dialect, def.name, operation, e)))
+    ),
     ctx
+  )
+}
+
+/** The tables a model's foreign keys reference, ensured before its own (relations checked first). */
+const referenced = (
+  def: ModelDefinition,
+  operation: string,
+  connected: Connected,
+  tenancy: "row" | "schema" | "database",
+  tenant: string | undefined,
+  visiting: ReadonlySet<ModelDefinition>
+): Effect.Effect<void, DatabaseError | ConfigurationError> => {
+  const checked = checkForeignKeys(def, operation)
+  if (Either.isLeft(checked)) return Effect.fail(checked.left)
+  const targets = checked.right.map((k) => k.target).filter((t) => t !== def && !visiting.has(t))
+  if (targets.length === 0) return Effect.void
+  const inside = new Set([...visiting, def])
+  return Effect.forEach(
+    targets,
+    (target) => resolved(target, operation, connected, tenancy, target.tenantScoped ? tenant : undefined, false, inside),
+    { discard: true }
   )
 }
 

@@ -6,6 +6,8 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import type * as Dialect from "../dialect/dialect.js"
 import { DatabaseError, ForeignKeyViolation, NotNullViolation, UniqueViolation } from "../../Errors.js"
+import type { ModelDefinition } from "../model/definition.js"
+import { declaredOf } from "../model/relations.js"
 import type { ModelStatements } from "../sql/statements.js"
 
 /** Operations that write nothing (DDL is `IF NOT EXISTS`: running it again is safe too). */
@@ -39,6 +41,16 @@ export const toDatabaseError = (dialect: Dialect.Dialect, model: string, operati
 /** @internal */
 export type WriteFailure = UniqueViolation | ForeignKeyViolation | NotNullViolation | DatabaseError
 
+/**
+ * SQLite names no constraint or column in a foreign key failure: a write of a model with one
+ * foreign key can only have broken that one (a delete breaks another model's).
+ */
+const soleForeignKey = (def: ModelDefinition, operation: string): ReadonlyArray<string> => {
+  if (operation.toLowerCase().includes("delete")) return []
+  const keys = [...declaredOf(def).values()].filter((r) => r.kind === "belongsTo")
+  return keys.length === 1 ? keys[0]!.foreignKey : []
+}
+
 /** A failed statement of a node as its typed error, naming the fields of the violated constraint. @internal */
 export const writeError = (s: ModelStatements, operation: string, rowIndex?: number) => (error: SqlError): WriteFailure => {
   const def = s.definition
@@ -57,7 +69,11 @@ export const writeError = (s: ModelStatements, operation: string, rowIndex?: num
         ...(rowIndex === undefined ? {} : { rowIndex })
       })
     case "foreignKey":
-      return new ForeignKeyViolation({ ...base, columns, ...(f.constraint === undefined ? {} : { constraint: f.constraint }) })
+      return new ForeignKeyViolation({
+        ...base,
+        columns: columns.length > 0 || f.constraint !== undefined ? columns : soleForeignKey(def, operation),
+        ...(f.constraint === undefined ? {} : { constraint: f.constraint })
+      })
     case "notNull":
       return new NotNullViolation({ ...base, columns })
     case "other":

@@ -11,6 +11,7 @@ import type { ModelDefinition } from "../model/definition.js"
 import type { DecodePlan, DialectColumn, NewRowEncoder } from "./rows.js"
 import { decodePlan, dialectColumn, newRowEncoder } from "./rows.js"
 import type { FieldInfo } from "./filter.js"
+import { foreignKeySpecs, foreignKeysOf } from "./foreignKeys.js"
 
 type FieldList = ReadonlyArray<string>
 
@@ -60,11 +61,16 @@ const make = (def: ModelDefinition, dialect: Dialect, schema: string | undefined
     const names = scoped(fields).map(colOf)
     return { name: constraintName(dialect, "uq", def.table, names), fields: scoped(fields), columns: names }
   })
-  const indexes = def.indexSets.map((fields) => {
+  const indexes: Array<{ readonly name: string; readonly columns: FieldList }> = def.indexSets.map((fields) => {
     const names = scoped(fields).map(colOf)
     return { name: constraintName(dialect, "ix", def.table, names), columns: names }
   })
+  const foreignKeys = foreignKeysOf(def, dialect)
+  for (const fk of foreignKeys) {
+    if (![...uniques, ...indexes].some((k) => fk.index.columns.every((c, i) => k.columns[i] === c))) indexes.push(fk.index)
+  }
   const constraintFields = new Map<string, FieldList>(uniques.map((u) => [u.name, u.fields]))
+  for (const fk of foreignKeys) constraintFields.set(fk.name, fk.fields)
   constraintFields.set("PRIMARY", [def.pk.field])
   constraintFields.set(`${def.table}_pkey`, [def.pk.field])
   const keyed = new Set([def.pk.name, ...uniques.flatMap((u) => u.columns), ...indexes.flatMap((i) => i.columns)])
@@ -102,7 +108,8 @@ const make = (def: ModelDefinition, dialect: Dialect, schema: string | undefined
         schema,
         tenantColumn: def.tenantScoped && !def.autoIncrement ? "tenant_id" : undefined,
         indexes,
-        keyed
+        keyed,
+        ...(foreignKeys.length === 0 ? {} : { foreignKeys: foreignKeySpecs(def, foreignKeys, schema) })
       }, server),
     safeIntegers: dialect.readsBigintsAsNumbers && def.columns.some((c) => c.kind._tag === "bigint"),
     newColumns,
