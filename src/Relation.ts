@@ -6,6 +6,8 @@
  * @since 0.1.0
  */
 import type { Effect, Option, Stream, Types } from "effect"
+import { Layer } from "effect"
+import * as Batch from "./internal/nodes/batch.js"
 import type { ConfigurationError } from "./Errors.js"
 import type { Filter } from "./Filter.js"
 import * as Internal from "./internal/model/relations.js"
@@ -252,3 +254,30 @@ export interface IncludeNodes<Id, R, Rels, Requires, Setup> {
     Requires | IncludeRequirements<Rels, IncludeOf<Q>>
   >
 }
+
+/**
+ * Whether `find` / `read` by primary key go through the batching resolver (default `true`):
+ * reads that run together under request batching — `Effect.forEach(ids, User.find,
+ * { batching: true })`, `Effect.all([...], { batching: true })` — become one `WHERE pk IN (…)`
+ * statement per model, each caller getting its own record, `None` or `NotFound`.
+ *
+ * @since 0.1.0
+ * @category settings
+ */
+export const RequestBatching: typeof Batch.RequestBatching = Batch.RequestBatching
+
+/**
+ * Switches request batching of `find` / `read` on or off (see {@link RequestBatching}).
+ *
+ * @example
+ * ```ts
+ * import { Relation } from "effect-dataflow"
+ *
+ * // every find / read runs its own statement
+ * const unbatched = Relation.requestBatching(false)
+ * ```
+ *
+ * @since 0.1.0
+ * @category settings
+ */
+export const requestBatching = (enabled: boolean): Layer.Layer<never> => Layer.succeed(Batch.RequestBatching, enabled)
