@@ -5,8 +5,8 @@
  *
  * @since 0.1.0
  */
-import type { Effect, Option, Stream, Types } from "effect"
-import { Layer } from "effect"
+import type { Option, Stream, Types } from "effect"
+import { Effect, Layer } from "effect"
 import * as Batch from "./internal/nodes/batch.js"
 import type { ConfigurationError } from "./Errors.js"
 import type { Filter } from "./Filter.js"
@@ -256,10 +256,12 @@ export interface IncludeNodes<Id, R, Rels, Requires, Setup> {
 }
 
 /**
- * Whether `find` / `read` by primary key go through the batching resolver (default `true`):
- * reads that run together under request batching — `Effect.forEach(ids, User.find,
- * { batching: true })`, `Effect.all([...], { batching: true })` — become one `WHERE pk IN (…)`
- * statement per model, each caller getting its own record, `None` or `NotFound`.
+ * Whether `find` / `read` by primary key go through the batching resolver (default `false`:
+ * Effect's request machinery costs a lone read a fiber fork and a scheduler hop, some
+ * hundred microseconds). When on, reads that run together under request batching —
+ * `Effect.forEach(ids, User.find, { batching: true })`, `Effect.all([...], { batching: true })`
+ * — become one `WHERE pk IN (…)` statement per model, each caller getting its own record,
+ * `None` or `NotFound`.
  *
  * @since 0.1.0
  * @category settings
@@ -267,17 +269,37 @@ export interface IncludeNodes<Id, R, Rels, Requires, Setup> {
 export const RequestBatching: typeof Batch.RequestBatching = Batch.RequestBatching
 
 /**
- * Switches request batching of `find` / `read` on or off (see {@link RequestBatching}).
+ * Switches request batching of `find` / `read` on or off for a whole program (see
+ * {@link RequestBatching}).
  *
  * @example
  * ```ts
  * import { Relation } from "effect-dataflow"
  *
- * // every find / read runs its own statement
- * const unbatched = Relation.requestBatching(false)
+ * const batchedReads = Relation.requestBatching(true)
  * ```
  *
  * @since 0.1.0
  * @category settings
  */
 export const requestBatching = (enabled: boolean): Layer.Layer<never> => Layer.succeed(Batch.RequestBatching, enabled)
+
+/**
+ * Runs an effect with request batching of `find` / `read` on: concurrent reads by id inside
+ * it, under Effect's request batching, become one statement per model.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Relation } from "effect-dataflow"
+ *
+ * declare const find: (id: number) => Effect.Effect<unknown>
+ * // one SELECT … WHERE id IN (…) for all of them
+ * const users = Effect.forEach([1, 2, 3], find, { batching: true }).pipe(Relation.batched)
+ * ```
+ *
+ * @since 0.1.0
+ * @category settings
+ */
+export const batched = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.provideService(self, Batch.RequestBatching, true)

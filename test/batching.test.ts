@@ -1,4 +1,5 @@
 import { expect } from "@effect/vitest"
+import type { SqlClient } from "@effect/sql"
 import { Effect, Either, Option, Schema } from "effect"
 import { DataFlow, Model, Relation, Tenant } from "../src/index.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
@@ -21,7 +22,9 @@ const selects = <A, E, R>(self: Effect.Effect<A, E, R>) =>
     return { value, count }
   })
 
-forEachDatabase("batching", (it) => {
+forEachDatabase("batching", (it_) => {
+  // batching is opt-in: every test runs with it on (the last one also shows it off)
+  const it = { effect: <A, E>(name: string, body: () => Effect.Effect<A, E, SqlClient.SqlClient>) => it_.effect(name, () => Relation.batched(body())) }
   it.effect("concurrent finds become one statement; results, absences and duplicates routed to each caller", () =>
     Effect.gen(function*() {
       const User = makeUser()
@@ -93,7 +96,7 @@ forEachDatabase("batching", (it) => {
       const User = makeUser()
       const users = (yield* User.bulkCreate([{ name: "x" }, { name: "y" }], { returnRecords: true })).records
       const off = yield* selects(
-        Effect.forEach(users, (u) => User.read(u.id), { batching: true }).pipe(Effect.provide(Relation.requestBatching(false)))
+        Effect.forEach(users, (u) => User.read(u.id), { batching: true }).pipe(Effect.provideService(Relation.RequestBatching, false))
       )
       expect(off.count).toBe(2)
       expect(off.value.map((u) => u.name)).toEqual(["x", "y"])
