@@ -150,7 +150,7 @@ type TargetOf<Rel> = Rel extends Relation<Internal.RelationKind, infer M> ? M : 
  * @category models
  */
 export interface IncludeOptions<M> extends ReadOptions {
-  readonly where?: Filter<RecordOfTarget<M>>
+  readonly where?: WhereOfTarget<M>
   readonly orderBy?: OrderBy<RecordOfTarget<M>>
   readonly select?: ReadonlyArray<keyof RecordOfTarget<M> & string>
   /** Has-many: at most this many related records per parent record. */
@@ -197,6 +197,33 @@ export type IncludeRequirements<Rels, I> = [I] extends [undefined] ? never : {
     | (I[K] extends { readonly include: infer J } ? IncludeRequirements<RelationsOfTarget<TargetOf<Rels[K]>>, J> : never)
 }[keyof I & keyof Rels]
 
+/**
+ * Conditions on relations in a filter: a belongs-to or has-one takes a filter of the related
+ * record (such a record exists), a has-many `some` / `every` / `none` of one — EXISTS
+ * subqueries. Combine with the model's own fields: `{ title: "x", author: { name: "Ada" } }`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RelationWhere<Rels> = {
+  readonly [K in keyof Rels]?: Rels[K] extends HasMany<infer M> ? {
+      readonly some?: WhereOfTarget<M>
+      readonly every?: WhereOfTarget<M>
+      readonly none?: WhereOfTarget<M>
+    }
+    : WhereOfTarget<TargetOf<Rels[K]>>
+}
+
+type WhereOfTarget<M> = Filter<RecordOfTarget<M>> & RelationWhere<RelationsOfTarget<M>>
+
+/**
+ * A filter of a model with relations: its fields and its relations.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Where<R, Rels> = Filter<R> & RelationWhere<Rels>
+
 type IncludeOf<Q> = Q extends { readonly include: infer I } ? I : undefined
 
 /**
@@ -226,7 +253,9 @@ export interface IncludeNodes<Id, R, Rels, Requires, Setup> {
     Requires | IncludeRequirements<Rels, IncludeOf<Q>>
   >
   /** Records matching a filter (see `Node.ReadNodes.list`); with the relations `include` names. */
-  readonly list: <const Q extends ListQuery<R> & { readonly include?: Include<Rels> } = {}>(
+  readonly list: <
+    const Q extends Omit<ListQuery<R>, "where"> & { readonly where?: Where<R, Rels>; readonly include?: Include<Rels> } = {}
+  >(
     query?: Q
   ) => Effect.Effect<
     Types.Simplify<
@@ -238,7 +267,7 @@ export interface IncludeNodes<Id, R, Rels, Requires, Setup> {
   >
   /** The first record matching a filter; with the relations `include` names. */
   readonly findFirst: <const O extends { readonly orderBy?: OrderBy<R>; readonly include?: Include<Rels> } & ReadOptions = {}>(
-    where?: Filter<R>,
+    where?: Where<R, Rels>,
     options?: O
   ) => Effect.Effect<
     Option.Option<With<R, Rels, IncludeOf<O>>>,
@@ -246,7 +275,9 @@ export interface IncludeNodes<Id, R, Rels, Requires, Setup> {
     Requires | IncludeRequirements<Rels, IncludeOf<O>>
   >
   /** The records of a query as a Stream; relations loaded page by page. */
-  readonly stream: <const Q extends StreamQuery<R> & { readonly include?: Include<Rels> } = {}>(
+  readonly stream: <
+    const Q extends Omit<StreamQuery<R>, "where"> & { readonly where?: Where<R, Rels>; readonly include?: Include<Rels> } = {}
+  >(
     query?: Q
   ) => Stream.Stream<
     With<Selected<R, Q>, Rels, IncludeOf<Q>>,

@@ -12,6 +12,7 @@ import type { DatabaseError } from "../../Errors.js"
 import * as Tenant from "../../Tenant.js"
 import { ClientExecutor } from "../client/executor.js"
 import type { ModelDefinition } from "../model/definition.js"
+import { declaredOf, relation } from "../model/relations.js"
 import { checkForeignKeys } from "../sql/foreignKeys.js"
 import { statementsFor } from "../sql/statements.js"
 import type { Binding, Connected } from "./binding.js"
@@ -88,11 +89,42 @@ const resolved = (
   if (replica || state.ready.get(table) === true) return Effect.succeed(ctx)
   const statements = base.statements
   return Effect.as(
-    Effect.zipRight(
-      referenced(def, operation, connected, tenancy, tenant, visiting),
-      onOwnConnection(sql)(ensure(sql, state, table, statements.ddl, (e) => toDatabaseError(state.dialect, def.name, operation, e)))
+    referenced(def, operation, connected, tenancy, tenant, visiting).pipe(
+      Effect.zipRight(
+        onOwnConnection(sql)(ensure(sql, state, table, statements.ddl, (e) => toDatabaseError(state.dialect, def.name, operation, e)))
+      ),
+      Effect.zipRight(referencing(def, operation, connected, tenancy, tenant, visiting))
     ),
     ctx
+  )
+}
+
+/**
+ * The tables of a model's has-many and has-one targets, ensured after its own: a relation
+ * filter's subquery reads them (their own foreign keys refer to this table, now there).
+ */
+const referencing = (
+  def: ModelDefinition,
+  operation: string,
+  connected: Connected,
+  tenancy: "row" | "schema" | "database",
+  tenant: string | undefined,
+  visiting: ReadonlySet<ModelDefinition>
+): Effect.Effect<void, DatabaseError | ConfigurationError> => {
+  const targets: Array<ModelDefinition> = []
+  for (const [name, spec] of declaredOf(def)) {
+    if (spec.kind === "belongsTo") continue
+    const resolved = relation(def, name, operation)!
+    if (Either.isLeft(resolved)) return Effect.fail(resolved.left)
+    const target = resolved.right.target
+    if (target !== def && !visiting.has(target) && !targets.includes(target)) targets.push(target)
+  }
+  if (targets.length === 0) return Effect.void
+  const inside = new Set([...visiting, def])
+  return Effect.forEach(
+    targets,
+    (target) => resolved(target, operation, connected, tenancy, target.tenantScoped ? tenant : undefined, false, inside),
+    { discard: true }
   )
 }
 

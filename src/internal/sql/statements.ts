@@ -21,6 +21,8 @@ export interface ModelStatements {
   readonly dialect: Dialect
   /** The table, quoted and (in a tenant's schema) qualified. */
   readonly table: string
+  /** The schema holding the table, when not the connection's default. */
+  readonly schema: string | undefined
   readonly columns: ReadonlyArray<DialectColumn>
   readonly byField: ReadonlyMap<string, DialectColumn>
   readonly pk: DialectColumn
@@ -88,6 +90,7 @@ const make = (def: ModelDefinition, dialect: Dialect, schema: string | undefined
     definition: def,
     dialect,
     table,
+    schema,
     columns,
     byField,
     pk,
