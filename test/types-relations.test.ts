@@ -32,17 +32,17 @@ type Success<T> = T extends Effect.Effect<infer A, infer _E, infer _R> ? A : nev
 
 describe("relation types", () => {
   it("without include the record has no relations; with it, exactly the included ones", () => {
-    const plain = Post.list()
-    expectTypeOf<Success<typeof plain>["records"][number]>().toEqualTypeOf<{ readonly id: number; readonly authorId: number; readonly title: string }>()
-    const included = Post.list({ include: { author: true, comments: { select: ["body"] } } })
-    type Row = Success<typeof included>["records"][number]
+    const _plain = Post.list()
+    expectTypeOf<Success<typeof _plain>["records"][number]>().toEqualTypeOf<{ readonly id: number; readonly authorId: number; readonly title: string }>()
+    const _included = Post.list({ include: { author: true, comments: { select: ["body"] } } })
+    type Row = Success<typeof _included>["records"][number]
     expectTypeOf<Row["author"]>().toEqualTypeOf<{ readonly id: number; readonly name: string } | null>()
     expectTypeOf<Row["comments"]>().toEqualTypeOf<ReadonlyArray<{ readonly body: string }>>()
     // nested through a belongs-to whose target has relations of its own
-    const nested = Post.read(1, { include: { author: { include: { posts: true } } } })
-    expectTypeOf<NonNullable<Success<typeof nested>["author"]>["posts"]>().toEqualTypeOf<ReadonlyArray<PostRecord>>()
-    const found = User.find(1, { include: { posts: true } })
-    expectTypeOf<Success<typeof found>>().toEqualTypeOf<Option.Option<{ readonly id: number; readonly name: string; readonly posts: ReadonlyArray<PostRecord> }>>()
+    const _nested = Post.read(1, { include: { author: { include: { posts: true } } } })
+    expectTypeOf<NonNullable<Success<typeof _nested>["author"]>["posts"]>().toEqualTypeOf<ReadonlyArray<PostRecord>>()
+    const _found = User.find(1, { include: { posts: true } })
+    expectTypeOf<Success<typeof _found>>().toEqualTypeOf<Option.Option<{ readonly id: number; readonly name: string; readonly posts: ReadonlyArray<PostRecord> }>>()
   })
 
   it("unknown relations and wrong relation filters do not compile", () => {
