@@ -8,6 +8,7 @@ import type * as Dialect from "../dialect/dialect.js"
 import { DatabaseError, ForeignKeyViolation, NotNullViolation, UniqueViolation } from "../../Errors.js"
 import type { ModelDefinition } from "../model/definition.js"
 import { declaredOf } from "../model/relations.js"
+import { relationOfConstraint } from "../sql/foreignKeys.js"
 import type { ModelStatements } from "../sql/statements.js"
 
 /** Operations that write nothing (DDL is `IF NOT EXISTS`: running it again is safe too). */
@@ -45,10 +46,10 @@ export type WriteFailure = UniqueViolation | ForeignKeyViolation | NotNullViolat
  * SQLite names no constraint or column in a foreign key failure: a write of a model with one
  * foreign key can only have broken that one (a delete breaks another model's).
  */
-const soleForeignKey = (def: ModelDefinition, operation: string): ReadonlyArray<string> => {
-  if (operation.toLowerCase().includes("delete")) return []
-  const keys = [...declaredOf(def).values()].filter((r) => r.kind === "belongsTo")
-  return keys.length === 1 ? keys[0]!.foreignKey : []
+const soleForeignKey = (def: ModelDefinition, operation: string) => {
+  if (operation.toLowerCase().includes("delete")) return undefined
+  const keys = [...declaredOf(def)].filter(([, r]) => r.kind === "belongsTo")
+  return keys.length === 1 ? { relation: keys[0]![0], fields: keys[0]![1].foreignKey } : undefined
 }
 
 /** A failed statement of a node as its typed error, naming the fields of the violated constraint. @internal */
@@ -68,12 +69,23 @@ export const writeError = (s: ModelStatements, operation: string, rowIndex?: num
         ...(f.constraint === undefined ? {} : { constraint: f.constraint }),
         ...(rowIndex === undefined ? {} : { rowIndex })
       })
-    case "foreignKey":
+    case "foreignKey": {
+      const sole = columns.length > 0 || f.constraint !== undefined ? undefined : soleForeignKey(def, operation)
+      const owner = f.constraint === undefined ? undefined : relationOfConstraint(f.constraint)
+      const relation = sole !== undefined
+        ? sole.relation
+        : owner === undefined
+        ? undefined
+        : owner.model === def.name
+        ? owner.relation
+        : `${owner.model}.${owner.relation}`
       return new ForeignKeyViolation({
         ...base,
-        columns: columns.length > 0 || f.constraint !== undefined ? columns : soleForeignKey(def, operation),
-        ...(f.constraint === undefined ? {} : { constraint: f.constraint })
+        columns: sole?.fields ?? columns,
+        ...(f.constraint === undefined ? {} : { constraint: f.constraint }),
+        ...(relation === undefined ? {} : { relation })
       })
+    }
     case "notNull":
       return new NotNullViolation({ ...base, columns })
     case "other":

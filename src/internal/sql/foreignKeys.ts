@@ -24,6 +24,12 @@ export interface TableForeignKey {
   readonly index: { readonly name: string; readonly columns: ReadonlyArray<string> }
 }
 
+/** Foreign key constraint names the library declared, to the model and relation they belong to. */
+const declaredNames = new Map<string, { readonly model: string; readonly relation: string }>()
+
+/** The model and relation of a foreign key constraint the library declared, by its name. @internal */
+export const relationOfConstraint = (name: string) => declaredNames.get(name)
+
 /** The foreign keys a model's table declares, from its own fields alone. @internal */
 export const foreignKeysOf = (def: ModelDefinition, dialect: Dialect): ReadonlyArray<TableForeignKey> => {
   const keys: Array<TableForeignKey> = []
@@ -31,9 +37,11 @@ export const foreignKeysOf = (def: ModelDefinition, dialect: Dialect): ReadonlyA
     if (spec.kind !== "belongsTo") continue
     const columns = spec.foreignKey.map((f) => def.byField.get(f)!.name)
     const indexed = def.tenantScoped ? [def.byField.get("tenantId")!.name, ...columns] : columns
+    const name = constraintName(dialect, "fk", def.table, columns)
+    declaredNames.set(name, { model: def.name, relation })
     keys.push({
       relation,
-      name: constraintName(dialect, "fk", def.table, columns),
+      name,
       fields: spec.foreignKey,
       columns,
       index: { name: constraintName(dialect, "ix", def.table, indexed), columns: indexed }
