@@ -1,7 +1,7 @@
 import { describe, expect, it as vit } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { Effect, Option, Schema } from "effect"
-import { DataFlow, Model, Relation } from "../src/index.js"
+import { DataFlow, Model, Relation, Tenant } from "../src/index.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 
 const models = () => {
@@ -102,6 +102,25 @@ forEachDatabase("relations-ddl", (it, db) => {
       const ada = yield* User.create({ name: "Ada" })
       const post = yield* Post.create({ authorId: ada.id, title: "t" })
       expect(Option.isSome(yield* Post.find(post.id))).toBe(true)
+    }))
+
+  it.effect("tenant-scoped models with application keys: the foreign key includes the tenant, no reference crosses tenants", () =>
+    Effect.gen(function*() {
+      const Org = Model.make("Org", Schema.Struct({ id: Model.UuidId, name: Schema.String }), {
+        table: uniqueTable("rel_orgs"),
+        tenantScoped: true
+      })
+      const Team = Model.make("Team", Schema.Struct({ id: Model.UuidId, orgId: Schema.String.pipe(Schema.maxLength(36)) }), {
+        table: uniqueTable("rel_teams"),
+        tenantScoped: true,
+        relations: { org: Model.belongsTo(() => Org, { foreignKey: "orgId", onDelete: "cascade" }) }
+      })
+      const org = yield* Org.create({ name: "acme" }).pipe(Tenant.with("a"))
+      yield* Team.create({ orgId: org.id }).pipe(Tenant.with("a"))
+      const crossing = yield* Effect.flip(Team.create({ orgId: org.id }).pipe(Tenant.with("b")))
+      expect(crossing._tag).toBe("ForeignKeyViolation")
+      yield* Org.delete(org.id).pipe(Tenant.with("a"))
+      expect(yield* Team.count().pipe(Tenant.with("a"))).toBe(0)
     }))
 
   it.effect("a relation that cannot be resolved is a ConfigurationError naming it", () =>
