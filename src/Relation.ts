@@ -69,12 +69,18 @@ export interface HasMany<M> extends Relation<"hasMany", M> {}
 export interface HasOne<M> extends Relation<"hasOne", M> {}
 
 /**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ManyToMany<M> extends Relation<"manyToMany", M> {}
+
+/**
  * Any relation.
  *
  * @since 0.1.0
  * @category models
  */
-export type Any = BelongsTo<Target> | HasMany<Target> | HasOne<Target>
+export type Any = BelongsTo<Target> | HasMany<Target> | HasOne<Target> | ManyToMany<Target>
 
 /**
  * A model's relations, by name.
@@ -138,6 +144,21 @@ export const hasOne = <M extends Target>(
   options: { readonly foreignKey: string | ReadonlyArray<string>; readonly references?: string | ReadonlyArray<string> }
 ): HasOne<M> => Internal.spec("hasOne", target, options) as HasOne<M>
 
+/**
+ * Records of this model and of `target` linked through a junction model (`through`):
+ * `foreignKey` is the junction's field holding this model's primary key, `otherKey` the one
+ * holding the target's. The junction declares its own belongs-to relations (its foreign keys).
+ * Loads as an array with two statements per page (the junction rows, then the records); filters
+ * with `some` / `every` / `none`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const manyToMany = <M extends Target>(
+  target: () => M,
+  options: { readonly through: () => Target; readonly foreignKey: string; readonly otherKey: string }
+): ManyToMany<M> => Internal.spec("manyToMany", target, options) as ManyToMany<M>
+
 type RecordOfTarget<M> = M extends Target<infer R> ? R : never
 type RelationsOfTarget<M> = M extends { readonly "~relations"?: infer X } ? ([X] extends [undefined] ? {} : NonNullable<X>) : {}
 type TargetOf<Rel> = Rel extends Relation<Internal.RelationKind, infer M> ? M : never
@@ -169,7 +190,7 @@ export type Include<Rels> = { readonly [K in keyof Rels]?: true | IncludeOptions
 type LoadedRecord<M, O> = O extends { readonly include: infer I } ? With<Selected<RecordOfTarget<M>, O>, RelationsOfTarget<M>, I>
   : Selected<RecordOfTarget<M>, O>
 
-type Loaded<Rel, O> = Rel extends HasMany<infer M> ? ReadonlyArray<LoadedRecord<M, O>>
+type Loaded<Rel, O> = Rel extends HasMany<infer M> | ManyToMany<infer M> ? ReadonlyArray<LoadedRecord<M, O>>
   : Rel extends Relation<Internal.RelationKind, infer M> ? LoadedRecord<M, O> | null
   : never
 
@@ -206,7 +227,7 @@ export type IncludeRequirements<Rels, I> = [I] extends [undefined] ? never : {
  * @category models
  */
 export type RelationWhere<Rels> = {
-  readonly [K in keyof Rels]?: Rels[K] extends HasMany<infer M> ? {
+  readonly [K in keyof Rels]?: Rels[K] extends HasMany<infer M> | ManyToMany<infer M> ? {
       readonly some?: WhereOfTarget<M>
       readonly every?: WhereOfTarget<M>
       readonly none?: WhereOfTarget<M>

@@ -14,7 +14,7 @@ import { definitionOf } from "./definition.js"
 export type ReferentialAction = "cascade" | "restrict" | "setNull" | "noAction"
 
 /** @internal */
-export type RelationKind = "belongsTo" | "hasMany" | "hasOne"
+export type RelationKind = "belongsTo" | "hasMany" | "hasOne" | "manyToMany"
 
 /** A relation as declared (the target not yet resolved). @internal */
 export interface RelationSpec {
@@ -26,6 +26,9 @@ export interface RelationSpec {
   readonly references: ReadonlyArray<string> | undefined
   readonly onDelete: ReferentialAction
   readonly onUpdate: ReferentialAction
+  /** many-to-many: the junction model; `foreignKey` its fields referring to this model, `otherKey` to the target. */
+  readonly through?: (() => object) | undefined
+  readonly otherKey?: ReadonlyArray<string> | undefined
 }
 
 /** A relation with its target resolved: how a parent's fields meet the target's. @internal */
@@ -38,6 +41,12 @@ export interface Relation {
   readonly sourceFields: ReadonlyArray<string>
   readonly targetFields: ReadonlyArray<string>
   readonly spec: RelationSpec
+  /** many-to-many: the junction, its fields holding `sourceFields`' values and `targetFields`' values. */
+  readonly through?: {
+    readonly definition: ModelDefinition
+    readonly sourceFields: ReadonlyArray<string>
+    readonly targetFields: ReadonlyArray<string>
+  } | undefined
 }
 
 /** A foreign key the source table of a belongs-to relation declares. @internal */
@@ -74,8 +83,21 @@ export const spec = (
     readonly references?: string | ReadonlyArray<string> | undefined
     readonly onDelete?: ReferentialAction | undefined
     readonly onUpdate?: ReferentialAction | undefined
+    readonly through?: (() => object) | undefined
+    readonly otherKey?: string | ReadonlyArray<string> | undefined
   }
 ): RelationSpec => {
+  if (kind === "manyToMany") {
+    const foreignKey = fieldList(options?.foreignKey)
+    const otherKey = fieldList(options?.otherKey)
+    if (typeof target !== "function" || typeof options?.through !== "function") {
+      throw new TypeError("Model.manyToMany: the target and through must be functions returning models")
+    }
+    if (foreignKey === undefined || otherKey === undefined) {
+      throw new TypeError("Model.manyToMany: foreignKey and otherKey must be field names of the junction model")
+    }
+    return { kind, target, foreignKey, references: undefined, onDelete: "noAction", onUpdate: "noAction", through: options.through, otherKey }
+  }
   if (typeof target !== "function") throw new TypeError(`Model.${kind}: the target must be a function returning a model`)
   const foreignKey = fieldList(options?.foreignKey)
   if (foreignKey === undefined) throw new TypeError(`Model.${kind}: foreignKey must be a field name or a non-empty list of them`)
@@ -150,6 +172,7 @@ const resolveOne = (def: ModelDefinition, name: string, r: RelationSpec, operati
   }
   if (target === undefined) return fail("its target is not a model (is it declared yet?)")
   if (target.instance !== def.instance) return fail(`${def.name} and ${target.name} are bound to different instances`)
+  if (r.kind === "manyToMany") return resolveThrough(def, name, r, target, fail)
   const [owner, other] = r.kind === "belongsTo" ? [def, target] : [target, def]
   const referenced = r.references ?? [other.pk.field]
   if (r.foreignKey.length !== referenced.length) return fail("foreignKey and references must name as many fields")
@@ -173,6 +196,42 @@ const resolveOne = (def: ModelDefinition, name: string, r: RelationSpec, operati
     sourceFields: r.kind === "belongsTo" ? r.foreignKey : referenced,
     targetFields: r.kind === "belongsTo" ? referenced : r.foreignKey,
     spec: r
+  })
+}
+
+/** A many-to-many relation: both sides' primary keys, held by the junction's fields. */
+const resolveThrough = (
+  def: ModelDefinition,
+  name: string,
+  r: RelationSpec,
+  target: ModelDefinition,
+  fail: (reason: string) => Either.Either<never, ConfigurationError>
+): Either.Either<Relation, ConfigurationError> => {
+  let junction: ModelDefinition | undefined
+  try {
+    const model = r.through!()
+    junction = typeof model === "object" && model !== null ? definitionOf(model) : undefined
+  } catch {
+    junction = undefined
+  }
+  if (junction === undefined) return fail("its junction (through) is not a model (is it declared yet?)")
+  if (junction.instance !== def.instance) return fail(`${def.name} and ${junction.name} are bound to different instances`)
+  const [fk, ok] = [r.foreignKey, r.otherKey!]
+  if (fk.length !== 1 || ok.length !== 1) return fail("many-to-many relations take one field on each side of the junction")
+  for (const [f, side] of [[fk[0]!, def], [ok[0]!, target]] as const) {
+    const column = junction.byField.get(f)
+    if (column === undefined) return fail(`${junction.name} has no field ${f}`)
+    if (column.kind._tag !== side.pk.kind._tag) return fail(`${junction.name}.${f} and ${side.name}.${side.pk.field} are not of the same type`)
+  }
+  return Either.right({
+    name,
+    kind: r.kind,
+    source: def,
+    target,
+    sourceFields: [def.pk.field],
+    targetFields: [target.pk.field],
+    spec: r,
+    through: { definition: junction, sourceFields: fk, targetFields: ok }
   })
 }
 

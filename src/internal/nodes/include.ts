@@ -95,15 +95,82 @@ const keyFilter = (fields: ReadonlyArray<string>, keys: ReadonlyArray<ReadonlyAr
 /** Keys per statement: one per page in practice, and inside the filter language's limits. */
 const chunkSize = (fields: number) => fields === 1 ? Math.floor(limits.list / 2) : Math.floor(limits.conditions / (2 * fields))
 
+/** The distinct keys of `fields` in some records (records without one left out). */
+const distinctKeys = (records: ReadonlyArray<Row>, fields: ReadonlyArray<string>) => {
+  const keys = new Map<string, ReadonlyArray<unknown>>()
+  for (const r of records) {
+    const key = keyOf(r, fields)
+    if (key !== undefined && !keys.has(key)) keys.set(key, fields.map((f) => r[f]))
+  }
+  return [...keys.values()]
+}
+
+/** Rows of a model whose `fields` hold one of `keys`: one list per chunk of keys. */
+const rowsByKeys = (
+  def: ModelDefinition,
+  fields: ReadonlyArray<string>,
+  keys: ReadonlyArray<ReadonlyArray<unknown>>,
+  query: Omit<ListQuery<Row>, "where"> & { readonly where?: unknown; readonly include?: Include }
+) => {
+  const size = chunkSize(fields.length)
+  const chunks: Array<ReadonlyArray<ReadonlyArray<unknown>>> = []
+  for (let i = 0; i < keys.length; i += size) chunks.push(keys.slice(i, i + size))
+  const { where, ...rest } = query
+  return Effect.map(
+    Effect.forEach(chunks, (chunk) =>
+      nodesOf(def).list({ ...rest, where: keyFilter(fields, chunk, where) } as ListQuery<Row>)),
+    (pages) => pages.flatMap((p) => p.records)
+  )
+}
+
+/**
+ * Loads a many-to-many relation for a page: the junction rows of the parents' keys (one
+ * statement), then the related records they name (one more), routed through the junction.
+ */
+const loadThrough = (records: ReadonlyArray<Row>, planned: Planned) => {
+  const { relation: rel, options } = planned
+  const through = rel.through!
+  const select = options.select === undefined ? undefined : [...new Set([...options.select, ...rel.targetFields])]
+  return Effect.gen(function*() {
+    const links = yield* rowsByKeys(through.definition, through.sourceFields, distinctKeys(records, rel.sourceFields), {
+      select: [...through.sourceFields, ...through.targetFields]
+    })
+    const related = yield* rowsByKeys(rel.target, rel.targetFields, distinctKeys(links, through.targetFields), {
+      ...(options.where === undefined ? {} : { where: options.where }),
+      ...(options.orderBy === undefined ? {} : { orderBy: options.orderBy }),
+      ...(select === undefined ? {} : { select }),
+      ...(options.include === undefined ? {} : { include: options.include }),
+      ...(options.includeDeleted === undefined ? {} : { includeDeleted: options.includeDeleted })
+    })
+    const parentsOf = new Map<string, Array<string>>()
+    for (const link of links) {
+      const target = keyOf(link, through.targetFields)
+      const source = keyOf(link, through.sourceFields)
+      if (target === undefined || source === undefined) continue
+      const list = parentsOf.get(target)
+      if (list === undefined) parentsOf.set(target, [source])
+      else list.push(source)
+    }
+    const byKey = new Map<string, Array<Row>>()
+    for (const row of related) {
+      const out = select === undefined || options.select!.length === select.length
+        ? row
+        : Object.fromEntries(Object.entries(row).filter(([f]) => options.select!.includes(f) || !rel.targetFields.includes(f)))
+      for (const parent of parentsOf.get(keyOf(row, rel.targetFields)!) ?? []) {
+        const list = byKey.get(parent)
+        if (list === undefined) byKey.set(parent, [out])
+        else list.push(out)
+      }
+    }
+    return byKey
+  })
+}
+
 /** Loads one relation for a page of parent records: one statement per chunk of distinct keys. */
 const loadRelation = (records: ReadonlyArray<Row>, planned: Planned) => {
   const { relation: rel, options } = planned
-  const keys = new Map<string, ReadonlyArray<unknown>>()
-  for (const r of records) {
-    const key = keyOf(r, rel.sourceFields)
-    if (key !== undefined && !keys.has(key)) keys.set(key, rel.sourceFields.map((f) => r[f]))
-  }
-  const all = [...keys.values()]
+  if (rel.through !== undefined) return loadThrough(records, planned)
+  const all = distinctKeys(records, rel.sourceFields)
   const size = chunkSize(rel.targetFields.length)
   const chunks: Array<ReadonlyArray<ReadonlyArray<unknown>>> = []
   for (let i = 0; i < all.length; i += size) chunks.push(all.slice(i, i + size))
@@ -161,7 +228,7 @@ export const attach = (
         planned.right.forEach((p, i) => {
           const key = keyOf(record, p.relation.sourceFields)
           const related = key === undefined ? [] : loaded[i]!.get(key) ?? []
-          out[p.relation.name] = p.relation.kind === "hasMany"
+          out[p.relation.name] = p.relation.kind === "hasMany" || p.relation.kind === "manyToMany"
             ? (p.options.limit === undefined ? related : related.slice(0, p.options.limit))
             : related[0] ?? null
         })

@@ -116,8 +116,9 @@ const referencing = (
     if (spec.kind === "belongsTo") continue
     const resolved = relation(def, name, operation)!
     if (Either.isLeft(resolved)) return Effect.fail(resolved.left)
-    const target = resolved.right.target
-    if (target !== def && !visiting.has(target) && !targets.includes(target)) targets.push(target)
+    for (const target of [resolved.right.target, resolved.right.through?.definition]) {
+      if (target !== undefined && target !== def && !visiting.has(target) && !targets.includes(target)) targets.push(target)
+    }
   }
   if (targets.length === 0) return Effect.void
   const inside = new Set([...visiting, def])

@@ -46,6 +46,36 @@ export const relationTargets = (
     field: related.filterField,
     relation: relationTargets(related, alias, depth + 1, tenant, operation, params)
   }
+  const through = rel.through
+  if (through !== undefined) {
+    // EXISTS (junction row of this record AND EXISTS (its related row meeting the condition))
+    const junction = statementsFor(
+      through.definition,
+      s.dialect,
+      through.definition.tenantScoped === s.definition.tenantScoped ? s.schema : undefined
+    )
+    const link = q(`df_j${depth}`)
+    const linkCorrelation = `${link}.${junction.byField.get(through.sourceFields[0]!)!.quoted} = ${self}.${
+      s.byField.get(rel.sourceFields[0]!)!.quoted
+    }`
+    const relatedCorrelation = `${alias}.${related.byField.get(rel.targetFields[0]!)!.quoted} = ${link}.${
+      junction.byField.get(through.targetFields[0]!)!.quoted
+    }`
+    return {
+      many: true,
+      target,
+      exists: (condition) => {
+        const inner = [relatedCorrelation]
+        if (condition !== undefined) inner.push(condition)
+        if (related.notDeleted !== undefined) inner.push(`${alias}.${related.notDeleted}`)
+        if (related.tenantColumn !== undefined) inner.push(`${alias}.${related.tenantColumn.quoted} = ${params.bind(tenant)}`)
+        const outer = [linkCorrelation, `EXISTS (SELECT 1 FROM ${related.table} ${alias} WHERE ${inner.join(" AND ")})`]
+        if (junction.notDeleted !== undefined) outer.push(`${link}.${junction.notDeleted}`)
+        if (junction.tenantColumn !== undefined) outer.push(`${link}.${junction.tenantColumn.quoted} = ${params.bind(tenant)}`)
+        return `EXISTS (SELECT 1 FROM ${junction.table} ${link} WHERE ${outer.join(" AND ")})`
+      }
+    }
+  }
   return {
     many: rel.kind === "hasMany",
     target,
