@@ -25,7 +25,19 @@ const Post = Model.make("Post", Schema.Struct({ id: Schema.Int, authorId: Schema
   relations: {
     // posts.author_id REFERENCES users (id) ON DELETE CASCADE, indexed
     author: Model.belongsTo(() => User, { foreignKey: "authorId", onDelete: "cascade" }),
-    comments: Model.hasMany(() => Comment, { foreignKey: "postId" })
+    comments: Model.hasMany(() => Comment, { foreignKey: "postId" }),
+    // many-to-many through a junction model
+    tags: Model.manyToMany(() => Tag, { through: (): Relation.Target => PostTag, foreignKey: "postId", otherKey: "tagId" })
+  }
+})
+
+const Tag = Model.make("Tag", Schema.Struct({ id: Schema.Int, label: Schema.String }), { timestamps: false })
+
+const PostTag = Model.make("PostTag", Schema.Struct({ id: Schema.Int, postId: Schema.Int, tagId: Schema.Int }), {
+  timestamps: false,
+  relations: {
+    post: Model.belongsTo((): Relation.Target<PostRecord> => Post, { foreignKey: "postId", onDelete: "cascade" }),
+    tag: Model.belongsTo(() => Tag, { foreignKey: "tagId", onDelete: "cascade" })
   }
 })
 
@@ -35,7 +47,7 @@ const Comment = Model.make("Comment", Schema.Struct({ id: Schema.Int, postId: Sc
 
 const program = Effect.gen(function*() {
   // referenced tables first, whatever the order given
-  yield* DataFlow.migrate([Comment, Post, User])
+  yield* DataFlow.migrate([Comment, PostTag, Post, User])
   const ada = yield* User.create({ name: "Ada" })
   const alan = yield* User.create({ name: "Alan" })
   const notes = yield* Post.create({ authorId: ada.id, title: "Notes on the Engine" })
@@ -47,6 +59,12 @@ const program = Effect.gen(function*() {
   for (const post of records) {
     yield* Console.log(`${post.title} by ${post.author?.name}: ${post.comments.map((c) => c.body).join(", ") || "no comments"}`)
   }
+
+  // many-to-many: include through the junction, and filter by it
+  const history = yield* Tag.create({ label: "history" })
+  yield* PostTag.create({ postId: notes.id, tagId: history.id })
+  const tagged = yield* Post.list({ where: { tags: { some: { label: "history" } } }, include: { tags: { select: ["label"] } } })
+  yield* Console.log("tagged history", tagged.records.map((p) => [p.title, p.tags.map((t) => t.label)]))
 
   // nested, with a per-relation filter and projection
   const users = yield* User.list({
