@@ -13,7 +13,7 @@ import { Context, Effect, Option, Request, RequestResolver } from "effect"
 import type { ConfigurationError } from "../../Errors.js"
 import { NotFound } from "../../Errors.js"
 import { limits } from "../../Filter.js"
-import type { ListQuery } from "../../Node.js"
+import type { ListQuery, ReadOptions } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"
 import { checkId } from "../model/validate.js"
 import type * as Read from "./read.js"
@@ -121,33 +121,29 @@ const withCallerServices = Effect.contextWith((services: Context.Context<unknown
  */
 export const withBatching = <R>(def: ModelDefinition, nodes: Read.ReadNodes<R>): Read.ReadNodes<R> => {
   const unknownNodes = nodes as unknown as Read.ReadNodes<unknown>
-  const request = (operation: "read" | "find"): Read.ReadNodes<R>["find"] => (id, options = {}) => {
+  const batched = (operation: "read" | "find", id: unknown, options: ReadOptions) => {
+    // an id that is not a key fails at once, in its caller, never in a batch
     const bad = checkId(def, id, operation)
     if (bad !== undefined) return Effect.fail(bad)
-    return Effect.flatMap(RequestBatching, (on) =>
-      on
-        // what the model's nodes require, the resolver requires: R
-        ? Effect.request(
-          FindById({ def, nodes: unknownNodes, id, includeDeleted: options.includeDeleted === true, operation }),
-          withCallerServices
-        ) as Effect.Effect<
-          Option.Option<Row>,
-          NodeErrors["find"] | ConfigurationError,
-          R
-        >
-        : operation === "find"
-        ? nodes.find(id, options)
-        : nodes.read(id, options).pipe(
-          Effect.map(Option.some),
-          Effect.catchTag("NotFound", () => Effect.succeed(Option.none<Row>()))
-        ))
+    // what the model's nodes require, the resolver requires: R
+    return Effect.request(
+      FindById({ def, nodes: unknownNodes, id, includeDeleted: options.includeDeleted === true, operation }),
+      withCallerServices
+    ) as Effect.Effect<Option.Option<Row>, NodeErrors["find"] | ConfigurationError, R>
   }
-  const find = request("find")
-  const findForRead = request("read")
+  // the setting is read synchronously: an unbatched read is the node as made, one step more
+  const find: Read.ReadNodes<R>["find"] = (id, options = {}) =>
+    Effect.withFiberRuntime((fiber) =>
+      Context.get(fiber.currentContext, RequestBatching) ? batched("find", id, options) : nodes.find(id, options)
+    )
   const read: Read.ReadNodes<R>["read"] = (id, options = {}) =>
-    Effect.flatMap(findForRead(id, options), (found) =>
-      Option.isNone(found)
-        ? Effect.fail(new NotFound({ model: def.name, operation: "read", id: idOf(id) }))
-        : Effect.succeed(found.value))
+    Effect.withFiberRuntime((fiber) =>
+      Context.get(fiber.currentContext, RequestBatching)
+        ? Effect.flatMap(batched("read", id, options), (found) =>
+          Option.isNone(found)
+            ? Effect.fail(new NotFound({ model: def.name, operation: "read", id: idOf(id) }))
+            : Effect.succeed(found.value))
+        : nodes.read(id, options)
+    )
   return { ...nodes, find, read }
 }

@@ -272,15 +272,17 @@ export const withIncludes = <R>(def: ModelDefinition, nodes: Read.ReadNodes<R>):
   return {
     ...nodes,
     read: (id, options) => {
+      // the hot path: no include, no copy of the options
+      if ((options as Options | undefined)?.include === undefined) return nodes.read(id, options)
       const { include, rest } = split(options)
-      if (include === undefined) return nodes.read(id, options)
       return Effect.flatMap(nodes.read(id, rest), (r) => Effect.map(attach(def, [r], include, "read"), (rs) => rs[0]!)) as ReturnType<
         Read.ReadNodes<R>["read"]
       >
     },
     find: (id, options) => {
+      // the hot path: no include, no copy of the options
+      if ((options as Options | undefined)?.include === undefined) return nodes.find(id, options)
       const { include, rest } = split(options)
-      if (include === undefined) return nodes.find(id, options)
       return Effect.flatMap(nodes.find(id, rest), one("find", include)) as ReturnType<Read.ReadNodes<R>["find"]>
     },
     findFirst: (where, options) => {
