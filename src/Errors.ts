@@ -79,11 +79,15 @@ export class ForeignKeyViolation extends Schema.TaggedError<ForeignKeyViolation>
   model: Schema.String,
   operation: Schema.String,
   constraint: Schema.optional(Schema.String),
-  columns: Schema.Array(Schema.String)
+  columns: Schema.Array(Schema.String),
+  /** The relation whose foreign key it is (`author`, or `Post.author` for another model's), when known. */
+  relation: Schema.optional(Schema.String)
 }) {
   override get message(): string {
     const what = this.constraint ?? (this.columns.length > 0 ? this.columns.join(", ") : "a foreign key")
-    return `${this.model}.${this.operation}: foreign key violation on ${what}`
+    return `${this.model}.${this.operation}: foreign key violation on ${what}${
+      this.relation === undefined ? "" : ` (relation ${this.relation})`
+    }`
   }
 }
 

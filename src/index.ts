@@ -28,6 +28,8 @@ export * as Model from "./Model.js"
 /** @since 0.1.0 */
 export * as Node from "./Node.js"
 /** @since 0.1.0 */
+export * as Relation from "./Relation.js"
+/** @since 0.1.0 */
 export * as Tenant from "./Tenant.js"
 /** @since 0.1.0 */
 export * as Transaction from "./Transaction.js"

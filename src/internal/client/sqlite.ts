@@ -93,6 +93,8 @@ export const make = (
           const db = new Sqlite(options.filename, { timeout: 0 })
           try {
             db.pragma("journal_mode = WAL")
+            // relations' foreign keys are enforced on every connection (not every build's default)
+            db.pragma("foreign_keys = ON")
           } catch (error) {
             db.close()
             throw error

@@ -6,7 +6,7 @@
  */
 import type { BigDecimal } from "effect"
 import type { Column } from "../../Column.js"
-import type { Codec, Dialect, ExactSum, Failure, TableSpec } from "./dialect.js"
+import type { Codec, Dialect, ExactSum, Failure, ForeignKeySpec, TableSpec } from "./dialect.js"
 import { formatDecimal, parseDecimal } from "../model/storage.js"
 import type { PatternToken } from "./pattern.js"
 
@@ -120,6 +120,7 @@ export const tableDefinition = (
   )
   if (!spec.autoIncrement) defs.push(`PRIMARY KEY (${primaryKeyColumns(spec).map(q).join(", ")})`)
   for (const u of spec.uniques) defs.push(`CONSTRAINT ${q(u.name)} UNIQUE (${u.columns.map(q).join(", ")})`)
+  for (const fk of spec.foreignKeys ?? []) defs.push(foreignKeyClause(fk, q))
   const table = spec.schema === undefined ? q(spec.table) : `${q(spec.schema)}.${q(spec.table)}`
   return { table, defs }
 }
@@ -138,6 +139,14 @@ export const typeArgs = (type: string): ReadonlyArray<number> => {
   const m = /\(([\d,\s]+)\)/.exec(type)
   return m === null ? [] : m[1]!.split(",").map((n) => Number(n.trim()))
 }
+
+const referentialActions = { cascade: "CASCADE", restrict: "RESTRICT", setNull: "SET NULL", noAction: "NO ACTION" } as const
+
+/** `CONSTRAINT … FOREIGN KEY (…) REFERENCES … (…) ON DELETE … ON UPDATE …`: the same text on every database. */
+export const foreignKeyClause = (fk: ForeignKeySpec, q: (id: string) => string): string =>
+  `CONSTRAINT ${q(fk.name)} FOREIGN KEY (${fk.columns.map(q).join(", ")}) REFERENCES ${
+    fk.schema === undefined ? q(fk.table) : `${q(fk.schema)}.${q(fk.table)}`
+  } (${fk.references.map(q).join(", ")}) ON DELETE ${referentialActions[fk.onDelete]} ON UPDATE ${referentialActions[fk.onUpdate]}`
 
 export const primaryKeyColumns = (spec: TableSpec): ReadonlyArray<string> =>
   spec.tenantColumn === undefined ? [spec.primaryKey.name] : [spec.tenantColumn, spec.primaryKey.name]

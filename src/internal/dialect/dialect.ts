@@ -68,6 +68,25 @@ export interface TableSpec {
   readonly schema: string | undefined
   /** Tenant-scoped tables with an application key: the key is unique per tenant. */
   readonly tenantColumn: string | undefined
+  /** Foreign keys (relations): declared in CREATE TABLE, after the columns and unique constraints. */
+  readonly foreignKeys?: ReadonlyArray<ForeignKeySpec> | undefined
+}
+
+/**
+ * A foreign key of CREATE TABLE: its constraint name, its columns, the table and columns it
+ * references, and the referential actions.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ForeignKeySpec {
+  readonly name: string
+  readonly columns: ReadonlyArray<string>
+  readonly table: string
+  readonly schema: string | undefined
+  readonly references: ReadonlyArray<string>
+  readonly onDelete: "cascade" | "restrict" | "setNull" | "noAction"
+  readonly onUpdate: "cascade" | "restrict" | "setNull" | "noAction"
 }
 
 /**

@@ -297,6 +297,9 @@ export const sqlite: Dialect = {
         return constraint("unique", code, undefined, columnsOf())
       case "SQLITE_CONSTRAINT_FOREIGNKEY":
         return constraint("foreignKey", code, undefined, [])
+      // ON DELETE / ON UPDATE RESTRICT fails as a trigger would
+      case "SQLITE_CONSTRAINT_TRIGGER":
+        return /FOREIGN KEY constraint failed/.test(message) ? constraint("foreignKey", code, undefined, []) : other(code, false)
       case "SQLITE_CONSTRAINT_NOTNULL":
         return constraint("notNull", code, undefined, columnsOf())
       case "SQLITE_BUSY":

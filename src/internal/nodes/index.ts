@@ -8,7 +8,9 @@ import { Effect, Stream } from "effect"
 import type { ModelDefinition } from "../model/definition.js"
 import * as Aggregate from "./aggregate.js"
 import * as Create from "./create.js"
+import * as Batch from "./batch.js"
 import * as Delete from "./delete.js"
+import * as Include from "./include.js"
 import * as Read from "./read.js"
 import { invalid, withObjectArguments } from "./shared.js"
 import * as Update from "./update.js"
@@ -44,7 +46,7 @@ const notAnObject = (value: unknown) => value !== undefined && (typeof value !==
 
 /** @internal */
 export const make = <R>(def: ModelDefinition): Nodes<R> => {
-  const read = Read.make<R>(def)
+  const read = Include.withIncludes(def, Batch.withBatching(def, Read.make<R>(def)))
   const create = Create.make<R>(def)
   const update = Update.make<R>(def)
   const remove = Delete.make<R>(def)

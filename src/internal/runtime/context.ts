@@ -6,12 +6,14 @@
  * (Internal module: not part of the public API.)
  */
 import { SqlClient } from "@effect/sql"
-import { Context, Effect, Option } from "effect"
+import { Context, Effect, Either, Option } from "effect"
 import { ConfigurationError, InvalidTenantId, SchemaMismatch } from "../../Errors.js"
 import type { DatabaseError } from "../../Errors.js"
 import * as Tenant from "../../Tenant.js"
 import { ClientExecutor } from "../client/executor.js"
 import type { ModelDefinition } from "../model/definition.js"
+import { declaredOf, relation } from "../model/relations.js"
+import { checkForeignKeys } from "../sql/foreignKeys.js"
 import { statementsFor } from "../sql/statements.js"
 import type { Binding, Connected } from "./binding.js"
 import { connect, inOwnTransaction, onOwnConnection } from "./binding.js"
@@ -54,7 +56,9 @@ const resolved = (
   tenancy: "row" | "schema" | "database",
   tenant: string | undefined,
   /** No DDL: a replica's tables are the primary's, ensured there. */
-  replica = false
+  replica = false,
+  /** Models whose tables are being ensured: a cycle of relations stops here. */
+  visiting: ReadonlySet<ModelDefinition> = new Set()
 ): Effect.Effect<NodeContext, DatabaseError | ConfigurationError | SchemaMismatch> => {
   const { sql } = connected
   const state = stateOf(sql)
@@ -104,9 +108,14 @@ const resolved = (
         ? Effect.void
         : Effect.fail(schemaMismatch(def.name, operation, def.table, differences)))
   return Effect.as(
-    onOwnConnection(sql)(
-      ensure(sql, state, key, table, work, (e) =>
-        e instanceof SchemaMismatch ? e : toDatabaseError(state.dialect, def.name, operation, e))
+    referenced(def, operation, connected, tenancy, tenant, visiting).pipe(
+      Effect.zipRight(
+        onOwnConnection(sql)(
+          ensure(sql, state, key, table, work, (e) =>
+            e instanceof SchemaMismatch ? e : toDatabaseError(state.dialect, def.name, operation, e))
+        )
+      ),
+      Effect.zipRight(referencing(def, operation, connected, tenancy, tenant, visiting))
     ),
     ctx
   )
@@ -114,6 +123,57 @@ const resolved = (
 
 /** The span attribute naming where a node's statements went when replicas are provided. */
 const ROUTE = "dataflow.route"
+
+/**
+ * The tables of a model's has-many and has-one targets, ensured after its own: a relation
+ * filter's subquery reads them (their own foreign keys refer to this table, now there).
+ */
+const referencing = (
+  def: ModelDefinition,
+  operation: string,
+  connected: Connected,
+  tenancy: "row" | "schema" | "database",
+  tenant: string | undefined,
+  visiting: ReadonlySet<ModelDefinition>
+): Effect.Effect<void, DatabaseError | ConfigurationError | SchemaMismatch> => {
+  const targets: Array<ModelDefinition> = []
+  for (const [name, spec] of declaredOf(def)) {
+    if (spec.kind === "belongsTo") continue
+    const resolved = relation(def, name, operation)!
+    if (Either.isLeft(resolved)) return Effect.fail(resolved.left)
+    for (const target of [resolved.right.target, resolved.right.through?.definition]) {
+      if (target !== undefined && target !== def && !visiting.has(target) && !targets.includes(target)) targets.push(target)
+    }
+  }
+  if (targets.length === 0) return Effect.void
+  const inside = new Set([...visiting, def])
+  return Effect.forEach(
+    targets,
+    (target) => resolved(target, operation, connected, tenancy, target.tenantScoped ? tenant : undefined, false, inside),
+    { discard: true }
+  )
+}
+
+/** The tables a model's foreign keys reference, ensured before its own (relations checked first). */
+const referenced = (
+  def: ModelDefinition,
+  operation: string,
+  connected: Connected,
+  tenancy: "row" | "schema" | "database",
+  tenant: string | undefined,
+  visiting: ReadonlySet<ModelDefinition>
+): Effect.Effect<void, DatabaseError | ConfigurationError | SchemaMismatch> => {
+  const checked = checkForeignKeys(def, operation)
+  if (Either.isLeft(checked)) return Effect.fail(checked.left)
+  const targets = checked.right.map((k) => k.target).filter((t) => t !== def && !visiting.has(t))
+  if (targets.length === 0) return Effect.void
+  const inside = new Set([...visiting, def])
+  return Effect.forEach(
+    targets,
+    (target) => resolved(target, operation, connected, tenancy, target.tenantScoped ? tenant : undefined, false, inside),
+    { discard: true }
+  )
+}
 
 /**
  * The context on the client's primary, or — for a read outside the client's transaction and

@@ -6,6 +6,9 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import type * as Dialect from "../dialect/dialect.js"
 import { DatabaseError, ForeignKeyViolation, NotNullViolation, UniqueViolation } from "../../Errors.js"
+import type { ModelDefinition } from "../model/definition.js"
+import { declaredOf } from "../model/relations.js"
+import { relationOfConstraint } from "../sql/foreignKeys.js"
 import type { ModelStatements } from "../sql/statements.js"
 
 /** Operations that write nothing (DDL is `IF NOT EXISTS`: running it again is safe too). */
@@ -39,6 +42,16 @@ export const toDatabaseError = (dialect: Dialect.Dialect, model: string, operati
 /** @internal */
 export type WriteFailure = UniqueViolation | ForeignKeyViolation | NotNullViolation | DatabaseError
 
+/**
+ * SQLite names no constraint or column in a foreign key failure: a write of a model with one
+ * foreign key can only have broken that one (a delete breaks another model's).
+ */
+const soleForeignKey = (def: ModelDefinition, operation: string) => {
+  if (operation.toLowerCase().includes("delete")) return undefined
+  const keys = [...declaredOf(def)].filter(([, r]) => r.kind === "belongsTo")
+  return keys.length === 1 ? { relation: keys[0]![0], fields: keys[0]![1].foreignKey } : undefined
+}
+
 /** A failed statement of a node as its typed error, naming the fields of the violated constraint. @internal */
 export const writeError = (s: ModelStatements, operation: string, rowIndex?: number) => (error: SqlError): WriteFailure => {
   const def = s.definition
@@ -56,8 +69,23 @@ export const writeError = (s: ModelStatements, operation: string, rowIndex?: num
         ...(f.constraint === undefined ? {} : { constraint: f.constraint }),
         ...(rowIndex === undefined ? {} : { rowIndex })
       })
-    case "foreignKey":
-      return new ForeignKeyViolation({ ...base, columns, ...(f.constraint === undefined ? {} : { constraint: f.constraint }) })
+    case "foreignKey": {
+      const sole = columns.length > 0 || f.constraint !== undefined ? undefined : soleForeignKey(def, operation)
+      const owner = f.constraint === undefined ? undefined : relationOfConstraint(f.constraint)
+      const relation = sole !== undefined
+        ? sole.relation
+        : owner === undefined
+        ? undefined
+        : owner.model === def.name
+        ? owner.relation
+        : `${owner.model}.${owner.relation}`
+      return new ForeignKeyViolation({
+        ...base,
+        columns: sole?.fields ?? columns,
+        ...(f.constraint === undefined ? {} : { constraint: f.constraint }),
+        ...(relation === undefined ? {} : { relation })
+      })
+    }
     case "notNull":
       return new NotNullViolation({ ...base, columns })
     case "other":

@@ -29,6 +29,17 @@ export interface Target {
   readonly operation: string
   readonly dialect: Dialect
   readonly field: (name: string) => FieldInfo | undefined
+  /** A relation of the model by name, for relation filters (see relationFilter.ts). */
+  readonly relation?: ((name: string) => RelationTarget | undefined) | undefined
+}
+
+/** A relation a filter key names: its model as a filter target, and its EXISTS subquery. @internal */
+export interface RelationTarget {
+  /** has-many: `some` / `every` / `none`; otherwise a filter of the related record. */
+  readonly many: boolean
+  readonly target: Target
+  /** `EXISTS (…)` of a related row meeting `condition` (undefined: any related row). */
+  readonly exists: (condition: string | undefined) => string
 }
 
 const isPlainObject = (u: unknown): u is Record<string, unknown> =>
@@ -256,6 +267,35 @@ export const compileFilter = (
     return joinParts(parts, " AND ", mark)
   }
 
+  /** The related filter compiled against the related model, on the same parameters. */
+  const related = (rel: RelationTarget, f: unknown, path: string): string | undefined => {
+    const compiled = compileFilter(rel.target, f, params)
+    if (Either.isLeft(compiled)) {
+      return fail(path === "" ? compiled.left.path : join(path, compiled.left.path), compiled.left.reason)
+    }
+    return compiled.right
+  }
+  const relationCondition = (rel: RelationTarget, cond: unknown, path: string): string | undefined => {
+    if (!isPlainObject(cond)) return fail(path, rel.many ? "expected { some | every | none: filter }" : "expected a filter of the related model")
+    if (!rel.many) {
+      const inner = related(rel, cond, path)
+      return inner === never ? never : rel.exists(inner)
+    }
+    const mark = params.mark
+    const parts: Array<string | undefined> = []
+    for (const [op, f] of Object.entries(cond)) {
+      if (f === undefined) continue
+      const at = join(path, op)
+      if (op !== "some" && op !== "every" && op !== "none") return fail(at, "expected some, every or none")
+      const inner = related(rel, f, at)
+      if (op === "some") parts.push(inner === never ? never : rel.exists(inner))
+      else if (op === "none") parts.push(inner === never ? undefined : `NOT ${rel.exists(inner)}`)
+      // every related row meets it: none fails it (a comparison with NULL fails)
+      else parts.push(inner === undefined ? undefined : `NOT ${rel.exists(inner === never ? undefined : `NOT COALESCE(${inner}, FALSE)`)}`)
+    }
+    return joinParts(parts, " AND ", mark)
+  }
+
   const node = (f: unknown, path: string, depth: number): string | undefined => {
     if (f === undefined) return undefined
     if (depth > limits.depth) return fail(path, `filters nest at most ${limits.depth} levels deep`)
@@ -274,9 +314,10 @@ export const compileFilter = (
       } else if (key.startsWith("$")) return fail(at, "unknown operator")
       else {
         const info = target.field(key)
-        if (info === undefined) return fail(at, "unknown field")
+        const rel = info === undefined ? target.relation?.(key) : undefined
+        if (info === undefined && rel === undefined) return fail(at, "unknown field")
         countedCondition(at)
-        parts.push(field(info, cond, at))
+        parts.push(info !== undefined ? field(info, cond, at) : relationCondition(rel!, cond, at))
       }
     }
     return joinParts(parts, " AND ", mark)

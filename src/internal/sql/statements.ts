@@ -11,6 +11,7 @@ import type { ModelDefinition } from "../model/definition.js"
 import type { DecodePlan, DialectColumn, NewRowEncoder } from "./rows.js"
 import { decodePlan, dialectColumn, newRowEncoder } from "./rows.js"
 import type { FieldInfo } from "./filter.js"
+import { foreignKeySpecs, foreignKeysOf } from "./foreignKeys.js"
 
 type FieldList = ReadonlyArray<string>
 
@@ -20,6 +21,8 @@ export interface ModelStatements {
   readonly dialect: Dialect
   /** The table, quoted and (in a tenant's schema) qualified. */
   readonly table: string
+  /** The schema holding the table, when not the connection's default. */
+  readonly schema: string | undefined
   readonly columns: ReadonlyArray<DialectColumn>
   readonly byField: ReadonlyMap<string, DialectColumn>
   readonly pk: DialectColumn
@@ -62,11 +65,16 @@ const make = (def: ModelDefinition, dialect: Dialect, schema: string | undefined
     const names = scoped(fields).map(colOf)
     return { name: constraintName(dialect, "uq", def.table, names), fields: scoped(fields), columns: names }
   })
-  const indexes = def.indexSets.map((fields) => {
+  const indexes: Array<{ readonly name: string; readonly columns: FieldList }> = def.indexSets.map((fields) => {
     const names = scoped(fields).map(colOf)
     return { name: constraintName(dialect, "ix", def.table, names), columns: names }
   })
+  const foreignKeys = foreignKeysOf(def, dialect)
+  for (const fk of foreignKeys) {
+    if (![...uniques, ...indexes].some((k) => fk.index.columns.every((c, i) => k.columns[i] === c))) indexes.push(fk.index)
+  }
   const constraintFields = new Map<string, FieldList>(uniques.map((u) => [u.name, u.fields]))
+  for (const fk of foreignKeys) constraintFields.set(fk.name, fk.fields)
   constraintFields.set("PRIMARY", [def.pk.field])
   constraintFields.set(`${def.table}_pkey`, [def.pk.field])
   const keyed = new Set([def.pk.name, ...uniques.flatMap((u) => u.columns), ...indexes.flatMap((i) => i.columns)])
@@ -89,12 +97,14 @@ const make = (def: ModelDefinition, dialect: Dialect, schema: string | undefined
     schema,
     tenantColumn: def.tenantScoped && !def.autoIncrement ? "tenant_id" : undefined,
     indexes,
-    keyed
+    keyed,
+    ...(foreignKeys.length === 0 ? {} : { foreignKeys: foreignKeySpecs(def, foreignKeys, schema) })
   }
   return {
     definition: def,
     dialect,
     table,
+    schema,
     columns,
     byField,
     pk,

@@ -8,6 +8,7 @@ import type { InvalidFilter } from "../../Errors.js"
 import type { DialectColumn } from "./rows.js"
 import { compileFilter } from "./filter.js"
 import type { Params } from "./params.js"
+import { relationTargets } from "./relationFilter.js"
 import type { ModelStatements } from "./statements.js"
 
 /** @internal */
@@ -35,7 +36,13 @@ export const where = (
   scope: Scope
 ): Either.Either<Where, InvalidFilter> =>
   Either.map(
-    compileFilter({ model: s.definition.name, operation: scope.operation, dialect: s.dialect, field: s.filterField }, filter, params),
+    compileFilter({
+      model: s.definition.name,
+      operation: scope.operation,
+      dialect: s.dialect,
+      field: s.filterField,
+      relation: relationTargets(s, s.table, 1, scope.tenant, scope.operation, params)
+    }, filter, params),
     (condition) => {
       const parts = [condition, scope.includeDeleted ? undefined : s.notDeleted].filter((p): p is string => p !== undefined)
       if (s.tenantColumn !== undefined) parts.push(`${s.tenantColumn.quoted} = ${params.bind(scope.tenant)}`)

@@ -1,0 +1,72 @@
+import { expect } from "@effect/vitest"
+import { Effect, Schema } from "effect"
+import { DataFlow, Model, Relation } from "../src/index.js"
+import { forEachDatabase, uniqueTable } from "./support/db.js"
+import { onPipeline } from "./support/pipeline.js"
+
+interface PostRecord {
+  readonly id: number
+  readonly title: string
+}
+
+const models = () => {
+  const Tag = Model.make("Tag", Schema.Struct({ id: Schema.Int, label: Schema.String.pipe(Schema.maxLength(20)) }), {
+    table: uniqueTable("mm_tags"),
+    timestamps: false,
+    relations: {
+      posts: Model.manyToMany((): Relation.Target<PostRecord> => Post, {
+        through: (): Relation.Target => PostTag,
+        foreignKey: "tagId",
+        otherKey: "postId"
+      })
+    }
+  })
+  const Post = Model.make("Post", Schema.Struct({ id: Schema.Int, title: Schema.String.pipe(Schema.maxLength(20)) }), {
+    table: uniqueTable("mm_posts"),
+    timestamps: false,
+    relations: {
+      tags: Model.manyToMany(() => Tag, { through: (): Relation.Target => PostTag, foreignKey: "postId", otherKey: "tagId" })
+    }
+  })
+  const PostTag = Model.make("PostTag", Schema.Struct({ id: Schema.Int, postId: Schema.Int, tagId: Schema.Int }), {
+    table: uniqueTable("mm_post_tags"),
+    timestamps: false,
+    unique: [["postId", "tagId"]],
+    relations: {
+      post: Model.belongsTo((): Relation.Target<PostRecord> => Post, { foreignKey: "postId", onDelete: "cascade" }),
+      tag: Model.belongsTo(() => Tag, { foreignKey: "tagId", onDelete: "cascade" })
+    }
+  })
+  return { Tag, Post, PostTag }
+}
+
+forEachDatabase("many-to-many", (it) => {
+  it.effect("include through the junction: two statements per page; some / every / none filters", () =>
+    Effect.gen(function*() {
+      const { Post, PostTag, Tag } = models()
+      yield* DataFlow.migrate([PostTag])
+      const tags = (yield* Tag.bulkCreate(["a", "b", "c"].map((label) => ({ label })), { returnRecords: true })).records
+      const posts = (yield* Post.bulkCreate(["p0", "p1", "p2", "p3"].map((title) => ({ title })), { returnRecords: true })).records
+      // p0: a, b; p1: b; p2: (none); p3: a, b, c
+      const links: Array<[number, number]> = [[0, 0], [0, 1], [1, 1], [3, 0], [3, 1], [3, 2]]
+      yield* PostTag.bulkCreate(links.map(([p, t]) => ({ postId: posts[p]!.id, tagId: tags[t]!.id })))
+      const pipeline = onPipeline()
+      const page = yield* pipeline.run(Post.list({ include: { tags: { orderBy: ["-label"], select: ["label"] } } }))
+      const selects = pipeline.spans.filter((s) => s.name === "sql.execute" && /^\s*SELECT /i.test(String(s.attributes.get("db.query.text") ?? "")))
+      expect(selects).toHaveLength(3)
+      expect(page.records.map((p) => [p.title, p.tags.map((t) => t.label)])).toEqual([
+        ["p0", ["b", "a"]],
+        ["p1", ["b"]],
+        ["p2", []],
+        ["p3", ["c", "b", "a"]]
+      ])
+      const back = yield* Tag.read(tags[1]!.id, { include: { posts: true } })
+      expect(back.posts.map((p) => p.title)).toEqual(["p0", "p1", "p3"])
+      const titles = (where: unknown) => Effect.map(Post.list({ where: where as never }), (r) => r.records.map((p) => p.title))
+      expect(yield* titles({ tags: { some: { label: "a" } } })).toEqual(["p0", "p3"])
+      expect(yield* titles({ tags: { none: {} } })).toEqual(["p2"])
+      expect(yield* titles({ tags: { every: { label: { $ne: "a" } } } })).toEqual(["p1", "p2"])
+      yield* Tag.delete(tags[1]!.id)
+      expect(yield* PostTag.count()).toBe(3)
+    }))
+})

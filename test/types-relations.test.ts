@@ -1,0 +1,58 @@
+/**
+ * Type-level guarantees of relations, checked by `tsc --noEmit -p .`: a result carries exactly
+ * the included relations, with their projections and nested includes; unknown relations and
+ * relation filters do not compile. Nothing here touches a database.
+ */
+import { Effect, Option, Schema } from "effect"
+import { describe, expectTypeOf, it } from "vitest"
+import { Model, Relation } from "../src/index.js"
+
+interface PostRecord {
+  readonly id: number
+  readonly authorId: number
+  readonly title: string
+}
+
+const User = Model.make("User", Schema.Struct({ id: Schema.Int, name: Schema.String }), {
+  timestamps: false,
+  relations: { posts: Model.hasMany((): Relation.Target<PostRecord> => Post, { foreignKey: "authorId" }) }
+})
+const Comment = Model.make("Comment", Schema.Struct({ id: Schema.Int, postId: Schema.Int, body: Schema.String }), {
+  timestamps: false
+})
+const Post = Model.make("Post", Schema.Struct({ id: Schema.Int, authorId: Schema.Int, title: Schema.String }), {
+  timestamps: false,
+  relations: {
+    author: Model.belongsTo(() => User, { foreignKey: "authorId" }),
+    comments: Model.hasMany(() => Comment, { foreignKey: "postId" })
+  }
+})
+
+type Success<T> = T extends Effect.Effect<infer A, infer _E, infer _R> ? A : never
+
+describe("relation types", () => {
+  it("without include the record has no relations; with it, exactly the included ones", () => {
+    const _plain = Post.list()
+    expectTypeOf<Success<typeof _plain>["records"][number]>().toEqualTypeOf<{ readonly id: number; readonly authorId: number; readonly title: string }>()
+    const _included = Post.list({ include: { author: true, comments: { select: ["body"] } } })
+    type Row = Success<typeof _included>["records"][number]
+    expectTypeOf<Row["author"]>().toEqualTypeOf<{ readonly id: number; readonly name: string } | null>()
+    expectTypeOf<Row["comments"]>().toEqualTypeOf<ReadonlyArray<{ readonly body: string }>>()
+    // nested through a belongs-to whose target has relations of its own
+    const _nested = Post.read(1, { include: { author: { include: { posts: true } } } })
+    expectTypeOf<NonNullable<Success<typeof _nested>["author"]>["posts"]>().toEqualTypeOf<ReadonlyArray<PostRecord>>()
+    const _found = User.find(1, { include: { posts: true } })
+    expectTypeOf<Success<typeof _found>>().toEqualTypeOf<Option.Option<{ readonly id: number; readonly name: string; readonly posts: ReadonlyArray<PostRecord> }>>()
+  })
+
+  it("unknown relations and wrong relation filters do not compile", () => {
+    // @ts-expect-error: not a relation of Post
+    Post.list({ include: { writer: true } })
+    Post.list({ where: { author: { name: "Ada" } } })
+    User.list({ where: { posts: { some: { title: "x" } } } })
+    // @ts-expect-error: a has-many takes some / every / none
+    User.list({ where: { posts: { title: "x" } } })
+    // @ts-expect-error: not a field of the author
+    Post.list({ where: { author: { email: "x" } } })
+  })
+})
