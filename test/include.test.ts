@@ -126,7 +126,7 @@ forEachDatabase("include", (it) => {
       expect(bad.message).toContain("include.writer")
     }))
 
-  it.effect("a page of more keys than one statement binds is loaded in chunks under the limits", () =>
+  it.effect("a page of more keys than one statement would bind one by one is loaded in one statement", () =>
     Effect.gen(function*() {
       const Parent = Model.make("Parent", Schema.Struct({ id: Schema.Int, n: Schema.Int }), { table: uniqueTable("inc_parents") })
       const Child = Model.make("Child", Schema.Struct({ id: Schema.Int, parentId: Schema.Int }), {
@@ -136,7 +136,9 @@ forEachDatabase("include", (it) => {
       const parents = (yield* Parent.bulkCreate(Array.from({ length: 5_001 }, (_, n) => ({ n })), { returnRecords: true })).records
       yield* Child.bulkCreate(parents.map((p) => ({ parentId: p.id })))
       const { count, value } = yield* selects(Child.list({ include: { parent: true } }))
-      expect(count).toBe(3)
+      // the page, then its 5,001 keys: a long key list is bound as one parameter (ANY array,
+      // json_each, JSON_TABLE), so one statement loads them all
+      expect(count).toBe(2)
       expect(value.records.every((c) => c.parent?.id === c.parentId)).toBe(true)
     }), { timeout: 60_000 })
 })

@@ -88,6 +88,7 @@ const make = (def: ModelDefinition, dialect: Dialect, schema: string | undefined
     isValue: def.isValue.get(c.column.field)!
   }]))
   const newColumns = def.autoIncrement ? columns.filter((c) => c !== pk) : columns
+  let fkSpecs: ReturnType<typeof foreignKeySpecs> | undefined
   const tableSpec: TableSpec = {
     table: def.table,
     columns: def.columns,
@@ -97,8 +98,15 @@ const make = (def: ModelDefinition, dialect: Dialect, schema: string | undefined
     schema,
     tenantColumn: def.tenantScoped && !def.autoIncrement ? "tenant_id" : undefined,
     indexes,
-    keyed,
-    ...(foreignKeys.length === 0 ? {} : { foreignKeys: foreignKeySpecs(def, foreignKeys, schema) })
+    keyed
+  }
+  // read when the table is made or compared, after the relations were checked (a relation that
+  // cannot be resolved is the node's ConfigurationError, not a throw while statements are made)
+  if (foreignKeys.length > 0) {
+    Object.defineProperty(tableSpec, "foreignKeys", {
+      enumerable: true,
+      get: () => fkSpecs ??= foreignKeySpecs(def, foreignKeys, schema)
+    })
   }
   return {
     definition: def,
