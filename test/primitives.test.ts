@@ -4,6 +4,7 @@
  * names the column a table lacks — on every database.
  */
 import { describe, expect, it } from "@effect/vitest"
+import { expectTypeOf } from "vitest"
 import { Effect, Option, Schema } from "effect"
 import { SqlClient } from "@effect/sql"
 import { DataFlow, Model } from "../src/index.js"
@@ -183,6 +184,11 @@ describe("primitives: types", () => {
     const _byAge = U.readBy({ age: 1 })
     // @ts-expect-error half of a composite unique key
     const _half = U.readBy({ org: "a" })
-    expect(true).toBe(true)
+    // the @ts-expect-error lines are the assertions (npm run check fails if either compiles);
+    // at run time the keys they name are refused too
+    type Key = Parameters<typeof U.readBy>[0]
+    expectTypeOf<{ email: string }>().toMatchTypeOf<Key>()
+    expectTypeOf<{ org: string; handle: string }>().toMatchTypeOf<Key>()
+    expectTypeOf<{ age: number | null }>().not.toMatchTypeOf<Key>()
   })
 })

@@ -124,6 +124,25 @@ const resolved = (
 /** The span attribute naming where a node's statements went when replicas are provided. */
 const ROUTE = "dataflow.route"
 
+/** The tables of related models ensured (their own contexts resolved), `def` marked as visited. */
+const ensureTables = (
+  targets: ReadonlyArray<ModelDefinition>,
+  def: ModelDefinition,
+  operation: string,
+  connected: Connected,
+  tenancy: "row" | "schema" | "database",
+  tenant: string | undefined,
+  visiting: ReadonlySet<ModelDefinition>
+): Effect.Effect<void, DatabaseError | ConfigurationError | SchemaMismatch> => {
+  if (targets.length === 0) return Effect.void
+  const inside = new Set([...visiting, def])
+  return Effect.forEach(
+    targets,
+    (target) => resolved(target, operation, connected, tenancy, target.tenantScoped ? tenant : undefined, false, inside),
+    { discard: true }
+  )
+}
+
 /**
  * The tables of a model's has-many and has-one targets, ensured after its own: a relation
  * filter's subquery reads them (their own foreign keys refer to this table, now there).
@@ -145,13 +164,7 @@ const referencing = (
       if (target !== undefined && target !== def && !visiting.has(target) && !targets.includes(target)) targets.push(target)
     }
   }
-  if (targets.length === 0) return Effect.void
-  const inside = new Set([...visiting, def])
-  return Effect.forEach(
-    targets,
-    (target) => resolved(target, operation, connected, tenancy, target.tenantScoped ? tenant : undefined, false, inside),
-    { discard: true }
-  )
+  return ensureTables(targets, def, operation, connected, tenancy, tenant, visiting)
 }
 
 /** The tables a model's foreign keys reference, ensured before its own (relations checked first). */
@@ -166,13 +179,7 @@ const referenced = (
   const checked = checkForeignKeys(def, operation)
   if (Either.isLeft(checked)) return Effect.fail(checked.left)
   const targets = checked.right.map((k) => k.target).filter((t) => t !== def && !visiting.has(t))
-  if (targets.length === 0) return Effect.void
-  const inside = new Set([...visiting, def])
-  return Effect.forEach(
-    targets,
-    (target) => resolved(target, operation, connected, tenancy, target.tenantScoped ? tenant : undefined, false, inside),
-    { discard: true }
-  )
+  return ensureTables(targets, def, operation, connected, tenancy, tenant, visiting)
 }
 
 /**
