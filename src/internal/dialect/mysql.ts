@@ -294,6 +294,22 @@ export const mysql: Dialect = {
         : `(${q} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${doubles(param, "w")} WHERE w.v NOT IN (SELECT e.v FROM ${doubles(q, "e")})))`,
     length: (q) => `JSON_LENGTH(${q})`
   },
+  jsonPath: {
+    path: (keys) => `$${keys.map((k) => `."${k}"`).join("")}`,
+    scalar: (q, path, type) => {
+      const at = () => `JSON_EXTRACT(${q}, ${path()})`
+      const guard = type === "string"
+        ? `JSON_TYPE(${at()}) = 'STRING'`
+        : type === "boolean"
+        ? `JSON_TYPE(${at()}) = 'BOOLEAN'`
+        : `JSON_TYPE(${at()}) IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL')`
+      // text compared as bytes: code-point order, no padding, whatever collation the value carries
+      return type === "number"
+        ? { guard, value: `CAST(JSON_UNQUOTE(${at()}) AS DOUBLE)`, operand: (p) => p }
+        : { guard, value: `CAST(JSON_UNQUOTE(${at()}) AS BINARY)`, operand: (p) => `CAST(${p} AS BINARY)` }
+    },
+    missing: (q, path) => `COALESCE(JSON_TYPE(JSON_EXTRACT(${q}, ${path()})), 'NULL') = 'NULL'`
+  },
   limitOffset: (limit, offset) =>
     limit === undefined && offset === undefined
       ? ""

@@ -284,6 +284,20 @@ export const pg: Dialect = {
         : `EXISTS (SELECT 1 FROM jsonb_array_elements(${q}) AS e(v) WHERE (e.v IN (SELECT w.v FROM jsonb_array_elements(CAST(${param} AS jsonb)) AS w(v))) IS TRUE)`,
     length: (q) => `jsonb_array_length(${q})`
   },
+  jsonPath: {
+    // strict: a key applied to an array (or a missing key) is no value, never unwrapped
+    path: (keys) => `strict $${keys.map((k) => `."${k}"`).join("")}`,
+    scalar: (q, path, type) => {
+      const at = () => `jsonb_path_query_first(${q}, CAST(${path()} AS jsonpath), '{}', TRUE)`
+      const guard = `jsonb_typeof(${at()}) = '${type}'`
+      const text = `(${at()} #>> '{}')`
+      return type === "number"
+        ? { guard, value: `CAST(${text} AS DOUBLE PRECISION)`, operand: (p) => `CAST(${p} AS DOUBLE PRECISION)` }
+        : { guard, value: type === "string" ? `${text} COLLATE "C"` : text, operand: (p) => p }
+    },
+    missing: (q, path) =>
+      `COALESCE(jsonb_typeof(jsonb_path_query_first(${q}, CAST(${path()} AS jsonpath), '{}', TRUE)), 'null') = 'null'`
+  },
   limitOffset: (limit, offset) =>
     `${limit === undefined ? "" : ` LIMIT ${limit}`}${offset === undefined ? "" : ` OFFSET ${offset}`}`,
   numericParam: (kind, param) =>
