@@ -22,7 +22,8 @@ const Profile = Schema.Struct({
 const fields = {
   id: Schema.Int,
   profile: Schema.NullOr(Profile),
-  meta: Schema.NullOr(Schema.Unknown)
+  // null is one of Schema.Unknown's values: a nullable column
+  meta: Schema.Unknown
 }
 type Rec = Schema.Struct.Type<typeof fields>
 
@@ -66,6 +67,7 @@ const cases: ReadonlyArray<readonly [Filter<Rec>, ReadonlyArray<number>]> = [
   [{ meta: { $path: ["n", "deep"], $eq: "y" } }, [6]],
   [{ meta: { $path: ["n"], $in: [1, 2.5] } }, [1, 7]],
   [{ meta: { $path: ["0"], $null: false } }, []],
+  [{ meta: null }, [3]],
   [{ $not: { profile: { $path: ["age"], $gt: 0 } } }, [3, 4, 7]],
   [{ $or: [{ meta: { $path: ["a"], $eq: "x" } }, { profile: { $path: ["city"], $eq: "" } }] }, [1, 6]]
 ]
@@ -122,6 +124,7 @@ const matches = (row: Rec, filter: Record<string, unknown>): boolean =>
   Object.entries(filter).every(([key, cond]) => {
     if (key === "$not") return !matches(row, cond as Record<string, unknown>)
     if (key === "$or") return (cond as ReadonlyArray<Record<string, unknown>>).some((f) => matches(row, f))
+    if (cond === null) return row[key as keyof Rec] === null
     const { $path, ...ops } = cond as Record<string, unknown>
     const v = atPath(row[key as keyof Rec], $path as ReadonlyArray<string>)
     return Object.entries(ops).every(([op, operand]) => holds(v, op, operand))
