@@ -305,7 +305,7 @@ export type Model<
     : 
       & Omit<
         Node.ReadNodes<IdOf<F, PK>, CreateInput<F, PK>, RecordOf<F, B>, Requires, Setup, Keys>,
-        "read" | "find" | "list" | "findFirst" | "stream"
+        "read" | "find" | "list" | "findFirst" | "stream" | "count" | "exists"
       >
       & Relation.IncludeNodes<IdOf<F, PK>, RecordOf<F, B>, Rels, Requires, Setup>)
   & (B["appendOnly"] extends true ? {}

@@ -235,21 +235,29 @@ export type RelationWhere<Rels> = {
     : WhereOfTarget<TargetOf<Rels[K]>>
 }
 
-type WhereOfTarget<M> = Filter<RecordOfTarget<M>> & RelationWhere<RelationsOfTarget<M>>
+type WhereOfTarget<M> = Where<RecordOfTarget<M>, RelationsOfTarget<M>>
 
 /**
- * A filter of a model with relations: its fields and its relations.
+ * A filter of a model with relations: its fields and its relations, and `$and` / `$or` /
+ * `$not` of such filters (relation keys are accepted at any depth, as at run time).
  *
  * @since 0.1.0
  * @category models
  */
-export type Where<R, Rels> = Filter<R> & RelationWhere<Rels>
+export type Where<R, Rels> =
+  & Omit<Filter<R>, "$and" | "$or" | "$not">
+  & RelationWhere<Rels>
+  & {
+    readonly $and?: ReadonlyArray<Where<R, Rels>>
+    readonly $or?: ReadonlyArray<Where<R, Rels>>
+    readonly $not?: Where<R, Rels>
+  }
 
 type IncludeOf<Q> = Q extends { readonly include: infer I } ? I : undefined
 
 /**
  * The reading nodes of a model with relations: `read`, `find`, `list`, `findFirst` and
- * `stream` take `include`.
+ * `stream` take `include`; `list`, `findFirst`, `stream`, `count` and `exists` relation filters.
  *
  * @since 0.1.0
  * @category models
@@ -295,6 +303,10 @@ export interface IncludeNodes<Id, R, Rels, Requires, Setup> {
     NodeErrors["list"] | ConfigurationError | Setup,
     Requires | IncludeRequirements<Rels, IncludeOf<O>>
   >
+  /** The number of records matching a filter (relation keys included). */
+  readonly count: (where?: Where<R, Rels>, options?: ReadOptions) => Effect.Effect<number, NodeErrors["count"] | Setup, Requires>
+  /** Whether a record matches a filter (relation keys included). */
+  readonly exists: (where?: Where<R, Rels>, options?: ReadOptions) => Effect.Effect<boolean, NodeErrors["count"] | Setup, Requires>
   /** The records of a query as a Stream; relations loaded page by page. */
   readonly stream: <
     const Q extends Omit<StreamQuery<R>, "where"> & { readonly where?: Where<R, Rels>; readonly include?: Include<Rels> } = {}

@@ -55,4 +55,22 @@ describe("relation types", () => {
     // @ts-expect-error: not a field of the author
     Post.list({ where: { author: { email: "x" } } })
   })
+
+  it("relation keys are accepted inside $and / $or / $not, at any depth, and checked there", () => {
+    Post.list({ where: { $or: [{ author: { name: "Ada" } }, { comments: { none: {} } }] } })
+    Post.list({ where: { $not: { author: { name: "Ada" } }, $and: [{ title: "x" }, { $or: [{ comments: { some: { body: "b" } } }] }] } })
+    User.findFirst({ $and: [{ posts: { every: { title: "x" } } }] })
+    User.count({ $or: [{ posts: { none: {} } }, { name: "Ada" }] })
+    Post.exists({ author: { name: "Ada" } })
+    User.list({ where: { posts: { some: { $or: [{ title: "a" }, { title: "b" }] } } } })
+    Post.list({ where: { author: { $not: { posts: { none: {} } } } } })
+    // @ts-expect-error: not a field of the author, inside $or
+    Post.list({ where: { $or: [{ author: { email: "x" } }] } })
+    // @ts-expect-error: a has-many takes some / every / none, inside $not
+    User.list({ where: { $not: { posts: { title: "x" } } } })
+    // @ts-expect-error: not a relation nor a field of Post, inside $and
+    Post.list({ where: { $and: [{ writer: { name: "Ada" } }] } })
+    // @ts-expect-error: a field's type is still checked inside $or next to relation keys
+    Post.list({ where: { $or: [{ title: 1 }, { author: { name: "Ada" } }] } })
+  })
 })
