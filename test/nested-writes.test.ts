@@ -5,7 +5,7 @@
  */
 import { expect } from "@effect/vitest"
 import { Effect, Either, Schema } from "effect"
-import { DataFlow, Model, Relation } from "../src/index.js"
+import { DataFlow, Model, Relation, Tenant } from "../src/index.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 
 interface PostRecord {
@@ -165,5 +165,30 @@ forEachDatabase("nested-writes", (it) => {
       expect(Either.isLeft(outcome)).toBe(true)
       expect(yield* User.count()).toBe(0)
       expect(yield* Post.count()).toBe(0)
+    }))
+
+  it.effect("tenant-scoped models: the children belong to the caller's tenant", () =>
+    Effect.gen(function*() {
+      interface TeamRecord {
+        readonly id: string
+        readonly orgId: string
+        readonly name: string
+      }
+      const Org = Model.make("Org", Schema.Struct({ id: Model.UuidId, name: Schema.String }), {
+        table: uniqueTable("nw_orgs"),
+        tenantScoped: true,
+        relations: { teams: Model.hasMany((): Relation.Target<TeamRecord, { readonly orgId: string; readonly name: string }> => Team, { foreignKey: "orgId" }) }
+      })
+      const Team = Model.make("Team", Schema.Struct({ id: Model.UuidId, orgId: Schema.String.pipe(Schema.maxLength(36)), name: Schema.String }), {
+        table: uniqueTable("nw_teams"),
+        tenantScoped: true,
+        relations: { org: Model.belongsTo(() => Org, { foreignKey: "orgId", onDelete: "cascade" }) }
+      })
+      const org = yield* Org.create({ name: "acme", teams: { create: [{ name: "red" }, { name: "blue" }] } }).pipe(Tenant.with("a"))
+      expect(org.teams.map((t) => [t.name, t.orgId])).toEqual([["red", org.id], ["blue", org.id]])
+      expect(yield* Team.count().pipe(Tenant.with("a"))).toBe(2)
+      expect(yield* Team.count().pipe(Tenant.with("b"))).toBe(0)
+      const loaded = yield* Org.read(org.id, { include: { teams: { orderBy: ["name"] } } }).pipe(Tenant.with("a"))
+      expect(loaded.teams.map((t) => t.name)).toEqual(["blue", "red"])
     }))
 })
