@@ -305,9 +305,10 @@ export type Model<
     : 
       & Omit<
         Node.ReadNodes<IdOf<F, PK>, CreateInput<F, PK>, RecordOf<F, B>, Requires, Setup, Keys>,
-        "read" | "find" | "list" | "findFirst" | "stream"
+        "read" | "find" | "list" | "findFirst" | "stream" | "count" | "exists" | "create"
       >
-      & Relation.IncludeNodes<IdOf<F, PK>, RecordOf<F, B>, Rels, Requires, Setup>)
+      & Relation.IncludeNodes<IdOf<F, PK>, RecordOf<F, B>, Rels, Requires, Setup>
+      & Relation.WriteNodes<IdOf<F, PK>, CreateInput<F, PK>, RecordOf<F, B>, Rels, Requires, Setup>)
   & (B["appendOnly"] extends true ? {}
     : Node.MutationNodes<
       IdOf<F, PK>,

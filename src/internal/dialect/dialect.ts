@@ -339,6 +339,12 @@ export interface Alter {
   readonly dropTable: (table: string) => string
   readonly renameTable: (table: string, to: string) => string
   readonly renameColumn: (table: string, from: string, to: string) => string
+  /**
+   * Adds a foreign key to an existing table (`ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY`).
+   * Absent where the database cannot (SQLite: a foreign key is declared in CREATE TABLE, and
+   * may refer to a table that does not exist yet — it is checked when rows are written).
+   */
+  readonly addForeignKey?: (table: string, fk: ForeignKeySpec) => string
 }
 
 /**

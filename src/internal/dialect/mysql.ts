@@ -12,6 +12,7 @@ import {
   decimalCodec,
   driverCode,
   driverMessage,
+  foreignKeyClause,
   isolationSql,
   likeEscaped,
   mysqlDatetime,
@@ -211,7 +212,8 @@ const mysqlAlter: Alter = {
   dropUnique: (table, name) => `DROP INDEX ${backtick(name)} ON ${table}`,
   dropTable: (table) => `DROP TABLE ${table}`,
   renameTable: (table, to) => `RENAME TABLE ${table} TO ${backtick(to)}`,
-  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${backtick(from)} TO ${backtick(to)}`
+  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${backtick(from)} TO ${backtick(to)}`,
+  addForeignKey: (table, fk) => `ALTER TABLE ${table} ADD ${foreignKeyClause(fk, backtick)}`
 }
 
 /** MySQL 8 and MariaDB. Uses no RETURNING, so the same code serves both. @internal */

@@ -12,6 +12,7 @@ import {
   decimalCodec,
   doubleQuote,
   excluded,
+  foreignKeyClause,
   driverCode,
   driverMessage,
   hash32,
@@ -220,7 +221,8 @@ const pgAlter: Alter = {
     isConstraint ? `ALTER TABLE ${table} DROP CONSTRAINT ${doubleQuote(name)}` : `DROP INDEX ${qualifiedLike(table, name)}`,
   dropTable: (table) => `DROP TABLE ${table}`,
   renameTable: (table, to) => `ALTER TABLE ${table} RENAME TO ${doubleQuote(to)}`,
-  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${doubleQuote(from)} TO ${doubleQuote(to)}`
+  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${doubleQuote(from)} TO ${doubleQuote(to)}`,
+  addForeignKey: (table, fk) => `ALTER TABLE ${table} ADD ${foreignKeyClause(fk, doubleQuote)}`
 }
 
 /** An index name in the schema of a (quoted, perhaps qualified) table: indexes live in the table's schema. */
