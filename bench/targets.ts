@@ -101,7 +101,8 @@ interface Admin {
 }
 
 export const runId = `${Date.now().toString(36)}${randomBytes(3).toString("hex")}`
-const privateName = `dfbench_${runId}`
+/** The schema (PostgreSQL) or database (MySQL) a run works in. */
+export const privateName = `dfbench_${runId}`
 
 /** Runs cleanups in reverse order; a failing one is reported and the rest still run. */
 const cleanupStack = () => {
