@@ -23,9 +23,11 @@ import type { Runtime } from "./ops.js"
 import { median } from "./stats.js"
 import type { Target } from "./targets.js"
 import { openMysql, openPg, probe } from "./targets.js"
-import { fmtLoad, load } from "./versions.js"
+import { commit, fmtLoad, load } from "./versions.js"
 
-export const usage = `Usage: npm run bench:concurrency
+export const usage = `Usage: npm run bench:concurrency [-- --size tiny] [-- --db pg,mysql]
+
+  --size tiny gives the smoke sizes below; --db and the server URLs as for npm run bench.
 
   Environment (all optional):
   BENCH_CONCURRENCY_MS       length of one timed run in ms (default 2000; the tiny preset 200)
@@ -133,6 +135,12 @@ const recorder = () => {
   }
 }
 
+/** What an operation answered, for `check`. */
+interface Answer {
+  readonly id?: unknown
+  readonly rows?: ReadonlyArray<{ readonly category: unknown }>
+}
+
 /** Checks an answer: a read found its row, a page holds only its category, an update returned its row. */
 const check = (kind: Kind, arg: number, answer: Answer) => {
   if (kind === "list") {
@@ -150,12 +158,6 @@ export interface Implementation {
   readonly name: string
   readonly run: (level: number, ms: number, round: number) => Promise<RunResult>
   readonly close: () => Promise<void>
-}
-
-/** What an operation answered, for `check`. */
-interface Answer {
-  readonly id?: unknown
-  readonly rows?: ReadonlyArray<{ readonly category: unknown }>
 }
 
 const libraryOp = (kind: Kind, arg: number): Effect.Effect<Answer, unknown, SqlClient.SqlClient> => {
@@ -487,7 +489,8 @@ const main = async () => {
   const cc = concurrencyConfig(base)
   const log = (line: string) => void process.stderr.write(`${line}\n`)
   log(`[concurrency] ${cc.levels.join(",")} workers, ${cc.durationMs} ms × ${cc.rounds} rounds, ${cc.rows} rows; load ${fmtLoad(load())}`)
-  process.stdout.write(`${await runConcurrency(cc, log)}\n`)
+  const started = `Run of ${new Date().toISOString()}, commit ${commit()}, Node.js ${process.version}, load at start ${fmtLoad(load())}.`
+  process.stdout.write(`${await runConcurrency(cc, log)}\n${started}\n`)
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
