@@ -22,6 +22,8 @@ export interface ChildReport {
   readonly declareMs: number
   /** When the first (touch=all: the last) read answered. */
   readonly answered: number
+  /** CPU time the process had used by then (user + system), ms: less sensitive to a busy machine than the wall time. */
+  readonly cpuMs: number
   /** Resident set size at that moment, bytes. */
   readonly rss: number
   readonly heapUsed: number
@@ -77,7 +79,8 @@ const rawStart = async (db: string, spec: ModelSpec, url: string) => {
 const report = (started: number, times: { readonly importMs: number; readonly declareMs: number }) => {
   const answered = performance.now()
   const memory = process.memoryUsage()
-  const out: ChildReport = { started, ...times, answered, rss: memory.rss, heapUsed: memory.heapUsed }
+  const cpu = process.cpuUsage()
+  const out: ChildReport = { started, ...times, answered, cpuMs: (cpu.user + cpu.system) / 1000, rss: memory.rss, heapUsed: memory.heapUsed }
   process.stdout.write(`${JSON.stringify(out)}\n`)
 }
 

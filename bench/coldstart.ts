@@ -244,17 +244,20 @@ const afterDeclare = (s: Sample) => s.answered - s.started - s.importMs - s.decl
 
 const renderDatabase = (title: string, list: ReadonlyArray<Variant>, samples: ReadonlyArray<ReadonlyArray<Sample>>): Array<string> => {
   const raw = med(samples[0]!, (s) => s.wallMs)
+  const rawCpu = med(samples[0]!, (s) => s.cpuMs)
   const lines = [
     `### ${title}`,
     "",
-    "| variant | start → answered, ms (min–max) | ÷ raw | Node.js boot | import | declare | connect + checks + read | RSS MB |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    "| variant | start → answered, ms (min–max) | ÷ raw | CPU ms | CPU ÷ raw | Node.js boot | import | declare | connect + checks + read | RSS MB |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   ]
   list.forEach((v, i) => {
     const xs = samples[i]!
     const wall = xs.map((s) => s.wallMs)
     lines.push(
       `| ${v.label} | ${fmt(median(wall))} (${fmt(Math.min(...wall))}–${fmt(Math.max(...wall))}) | ${(median(wall) / raw).toFixed(2)}× | ${
+        fmt(med(xs, (s) => s.cpuMs))
+      } | ${(med(xs, (s) => s.cpuMs) / rawCpu).toFixed(2)}× | ${
         fmt(med(xs, (s) => s.started))
       } | ${fmt(med(xs, (s) => s.importMs))} | ${fmt(med(xs, (s) => s.declareMs))} | ${fmt(med(xs, afterDeclare))} | ${mb(med(xs, (s) => s.rss))} |`
     )
@@ -274,8 +277,8 @@ const importCheck = async (place: Place, options: Options, log: (line: string) =
   const lines = [
     "### Import time against declared models (SQLite, warm schema, a read on model 1)",
     "",
-    "| models declared | import of the package, ms | declaring them, ms | per model, µs | layer + first read, ms | start → answered, ms | RSS MB |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    "| models declared | import of the package, ms | declaring them, ms | per model, µs | layer + first read, ms | start → answered, ms | CPU ms | RSS MB |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   ]
   counts.forEach((n, i) => {
     const xs = samples[i]!
@@ -283,7 +286,7 @@ const importCheck = async (place: Place, options: Options, log: (line: string) =
     lines.push(
       `| ${n} | ${fmt(med(xs, (s) => s.importMs))} | ${fmt(declare)} | ${((declare / n) * 1000).toFixed(0)} | ${fmt(med(xs, afterDeclare))} | ${
         fmt(med(xs, (s) => s.wallMs))
-      } | ${mb(med(xs, (s) => s.rss))} |`
+      } | ${fmt(med(xs, (s) => s.cpuMs))} | ${mb(med(xs, (s) => s.rss))} |`
     )
   })
   lines.push("", "The package's import time must not grow with the models declared (nothing is done per model at import), and neither must the layer build and first read (a model's statements and table check are made on its first use).", "")
@@ -319,7 +322,7 @@ const main = async () => {
   const out = [
     "## Cold start",
     "",
-    `${options.models} models (8 to 14 columns each), ${options.runs} runs per variant, medians; Node.js ${process.version}; commit ${commit()}; load at start ${fmtLoad(load())}. Each run is a fresh \`node\` process on compiled JavaScript; \"start → answered\" is timed by the parent from spawning it to its report line, the other columns by the child (\`performance.now()\`, from process start).`,
+    `${options.models} models (8 to 14 columns each), ${options.runs} runs per variant, medians; Node.js ${process.version}; commit ${commit()}; load at start ${fmtLoad(load())}. Each run is a fresh \`node\` process on compiled JavaScript; \"start → answered\" is timed by the parent from spawning it to its report line, the other columns by the child (\`performance.now()\`, from process start; CPU: \`process.cpuUsage()\` at the answer, user + system).`,
     ""
   ]
   for (const db of options.databases) {
