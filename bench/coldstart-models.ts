@@ -92,3 +92,36 @@ export const schemaFields = (S: typeof Schema, columns: ReadonlyArray<ColumnSpec
   }
   return Object.fromEntries([["id", S.Int], ...columns.map((c) => [c.field, of(c)] as const)])
 }
+
+/**
+ * The Prisma schema of the models (`prisma-client` generator, output `output`), with the column
+ * types the library gives their tables (SQLite, or PostgreSQL: `Schema.Int` is a bigint there).
+ */
+export const prismaSchema = (specs: ReadonlyArray<ModelSpec>, db: "sqlite" | "pg", output: string): string => {
+  const pg = db === "pg"
+  const types: Record<ColumnType, string> = {
+    string: pg ? "String @db.VarChar(200)" : "String",
+    int: pg ? "BigInt" : "Int",
+    number: "Float",
+    boolean: "Boolean",
+    date: pg ? "DateTime @db.Timestamptz(3)" : "DateTime",
+    status: "String",
+    nullableString: pg ? "String? @db.VarChar(500)" : "String?"
+  }
+  const stamp = pg ? " @db.Timestamptz(3)" : ""
+  const model = (spec: ModelSpec) =>
+    [
+      `model ${spec.name} {`,
+      `  id ${pg ? "BigInt" : "Int"} @id @default(autoincrement())`,
+      ...spec.columns.map((c) => `  ${c.field} ${types[c.type].replace(/^(\S+)/, `$1 @map("${c.column}")`)}`),
+      `  createdAt DateTime @map("created_at")${stamp}`,
+      `  updatedAt DateTime @map("updated_at")${stamp}`,
+      `  @@map("${spec.table}")`,
+      "}"
+    ].join("\n")
+  return [
+    `generator client {\n  provider = "prisma-client"\n  output   = "${output}"\n}`,
+    `datasource db {\n  provider = "${pg ? "postgresql" : "sqlite"}"\n}`,
+    ...specs.map(model)
+  ].join("\n\n") + "\n"
+}

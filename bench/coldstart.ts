@@ -8,7 +8,7 @@
  * bench/tsconfig.coldstart.json into bench/.build first (`--no-build` reuses that).
  */
 import { execFileSync, spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -18,13 +18,15 @@ import { Effect, ManagedRuntime, Schema } from "effect"
 import { DataFlow, Model } from "../src/index.js"
 import type { ChildReport } from "./coldstart-child.js"
 import type { ModelSpec } from "./coldstart-models.js"
-import { modelSpecs, sampleRow, schemaFields } from "./coldstart-models.js"
+import { modelSpecs, prismaSchema, sampleRow, schemaFields } from "./coldstart-models.js"
+import { prismaGenerate, prismaInstalled, prismaPackage, prismaVersion } from "./prisma-cli.js"
 import { median } from "./stats.js"
 import { runId } from "./targets.js"
 import { commit, fmtLoad, load, versionOf } from "./versions.js"
 
 const here = dirname(fileURLToPath(import.meta.url))
 const child = join(here, ".build", "bench", "coldstart-child.js")
+const prismaChild = join(prismaPackage, ".build", "coldstart-child.js")
 
 export const usage = `Usage: npm run bench:coldstart -- [options]
 
@@ -94,13 +96,15 @@ interface Variant {
   readonly env: Record<string, string>
   /** Run before each run, untimed (the first-ever case drops the tables). */
   readonly before?: () => Promise<void>
+  /** The child's script, when not bench/coldstart-child.ts (Prisma's). */
+  readonly script?: string
 }
 
 /** Starts the child and resolves with its report, timed from spawn to the report's line. */
-const runChild = (env: Record<string, string>): Promise<Sample> =>
+const runChild = (env: Record<string, string>, script = child): Promise<Sample> =>
   new Promise((resolve, reject) => {
     const t0 = performance.now()
-    const proc = spawn(process.execPath, [child], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
+    const proc = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
     let out = ""
     let err = ""
     let sample: Sample | undefined
@@ -199,13 +203,40 @@ const prepareWarm = async (url: string, specs: ReadonlyArray<ModelSpec>) => {
   }
 }
 
-const variants = (db: Db, place: Place, models: number): ReadonlyArray<Variant> => {
+/**
+ * Prisma's client for the cold-start models (SQLite and PostgreSQL), generated and compiled to
+ * bench/prisma/.build when bench/prisma is installed (`npm run bench:prisma` installs it).
+ */
+const preparePrisma = (specs: ReadonlyArray<ModelSpec>, log: (line: string) => void): string | undefined => {
+  if (!prismaInstalled()) return undefined
+  log("[coldstart] generating and compiling Prisma's client for the models (bench/prisma is installed)")
+  const dir = join(prismaPackage, "generated-cold")
+  mkdirSync(dir, { recursive: true })
+  for (const db of ["sqlite", "pg"] as const) {
+    const schema = join(dir, `cold-${db}.prisma`)
+    writeFileSync(schema, prismaSchema(specs, db, `./${db}`))
+    prismaGenerate(schema)
+  }
+  execFileSync(process.execPath, [join(here, "..", "node_modules", "typescript", "bin", "tsc"), "-p", join(prismaPackage, "tsconfig.coldstart.json")], {
+    stdio: ["ignore", 2, 2]
+  })
+  return prismaVersion()
+}
+
+/** With `--no-build`: Prisma's version when its cold-start child was compiled before. */
+const prismaVersionIfBuilt = (): string | undefined => (existsSync(prismaChild) ? prismaVersion() : undefined)
+
+const variants = (db: Db, place: Place, models: number, prisma: string | undefined): ReadonlyArray<Variant> => {
   const base = { COLDSTART_DB: db, COLDSTART_MODELS: String(models) }
   const warm = { ...base, COLDSTART_URL: place.warmUrl }
   const fresh = { ...base, COLDSTART_URL: place.freshUrl }
+  const prismaVariant: ReadonlyArray<Variant> = prisma === undefined || db === "mysql"
+    ? []
+    : [{ label: `prisma ${prisma}: a client generated for ${models} models, one findUnique`, env: warm, script: prismaChild }]
   return [
     { label: `raw driver: connect, one query`, env: { ...warm, COLDSTART_VARIANT: "raw" } },
     { label: `drizzle-orm ${versionOf("drizzle-orm")}: ${models} tables declared, one select`, env: { ...warm, COLDSTART_VARIANT: "drizzle" } },
+    ...prismaVariant,
     { label: "nodes, warm schema: a read on model 1", env: { ...warm, COLDSTART_VARIANT: "library", COLDSTART_TOUCH: "one" } },
     { label: `nodes, warm schema: a read on each of the ${models} models`, env: { ...warm, COLDSTART_VARIANT: "library", COLDSTART_TOUCH: "all" } },
     {
@@ -229,7 +260,7 @@ const runVariants = async (list: ReadonlyArray<Variant>, runs: number, log: (lin
       const i = (r + k) % list.length
       const v = list[i]!
       if (v.before !== undefined) await v.before()
-      samples[i]!.push(await runChild(v.env))
+      samples[i]!.push(await runChild(v.env, v.script))
     }
     log(`[coldstart]   run ${r + 1}/${runs}`)
   }
@@ -319,6 +350,7 @@ const main = async () => {
     execFileSync(process.execPath, [join(here, "..", "node_modules", "typescript", "bin", "tsc"), "-p", join(here, "tsconfig.coldstart.json")], { stdio: "inherit" })
   }
   const specs = modelSpecs(options.models)
+  const prisma = options.build ? preparePrisma(specs, log) : prismaInstalled() ? prismaVersionIfBuilt() : undefined
   const out = [
     "## Cold start",
     "",
@@ -335,7 +367,7 @@ const main = async () => {
     try {
       log(`[coldstart] ${place.title}: preparing the warm schema`)
       await prepareWarm(place.warmUrl, specs)
-      const list = variants(db, place, options.models)
+      const list = variants(db, place, options.models, prisma)
       out.push(...renderDatabase(place.title, list, await runVariants(list, options.runs, log)))
       if (db === "sqlite" && options.importCheck) out.push(...await importCheck(place, options, log))
     } finally {
