@@ -21,7 +21,7 @@ import type { ModelSpec } from "./coldstart-models.js"
 import { modelSpecs, prismaSchema, sampleRow, schemaFields } from "./coldstart-models.js"
 import { prismaGenerate, prismaInstalled, prismaPackage, prismaVersion } from "./prisma-cli.js"
 import { median } from "./stats.js"
-import { runId } from "./targets.js"
+import { pgUrlFor, runId } from "./targets.js"
 import { commit, fmtLoad, load, versionOf } from "./versions.js"
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -145,12 +145,6 @@ const sqlitePlace = async (): Promise<Place> => {
   }
 }
 
-const withSearchPath = (base: string, schema: string) => {
-  const u = new URL(base)
-  u.searchParams.set("options", `-c search_path=${schema}`)
-  return u.toString()
-}
-
 const pgPlace = async (base: string): Promise<Place> => {
   const admin = new pg.Client({ connectionString: base })
   await admin.connect()
@@ -159,8 +153,8 @@ const pgPlace = async (base: string): Promise<Place> => {
   await admin.query(`CREATE SCHEMA "${warm}"`)
   return {
     title: "PostgreSQL",
-    warmUrl: withSearchPath(base, warm),
-    freshUrl: withSearchPath(base, fresh),
+    warmUrl: pgUrlFor(base, warm),
+    freshUrl: pgUrlFor(base, fresh),
     resetFresh: async () => void await admin.query(`DROP SCHEMA IF EXISTS "${fresh}" CASCADE; CREATE SCHEMA "${fresh}"`),
     close: async () => {
       await admin.query(`DROP SCHEMA IF EXISTS "${warm}" CASCADE; DROP SCHEMA IF EXISTS "${fresh}" CASCADE`)

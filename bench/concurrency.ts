@@ -20,6 +20,7 @@ import { parseArgs } from "./config.js"
 import { namedStatements } from "./impl/raw.js"
 import { categoryOf, CATEGORIES, prng } from "./model.js"
 import type { Runtime } from "./ops.js"
+import { mysqlDatetime } from "./sql.js"
 import { median } from "./stats.js"
 import type { Target } from "./targets.js"
 import { openMysql, openPg, probe } from "./targets.js"
@@ -218,12 +219,6 @@ export const concurrencyStatements = (dialect: "pg" | "mysql") => {
   }
 }
 
-const pad = (n: number, width = 2) => String(n).padStart(width, "0")
-const mysqlNow = (d: Date) =>
-  `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${
-    pad(d.getUTCSeconds())
-  }.${pad(d.getUTCMilliseconds(), 3)}`
-
 type RawRow = { readonly id: unknown; readonly category: unknown }
 type RawOp = (kind: Kind, arg: number) => Promise<Answer>
 
@@ -273,7 +268,7 @@ export const mysqlPoolImplementation = (url: string, rows: number): Implementati
     const conn = await pool.getConnection()
     try {
       await conn.query("BEGIN")
-      await conn.execute(s.update, s.updateParams(id, mysqlNow(new Date())))
+      await conn.execute(s.update, s.updateParams(id, mysqlDatetime(new Date())))
       const [found] = await conn.execute(s.read, [id])
       await conn.query("COMMIT")
       return { id: (found as Array<RawRow>)[0]?.id }

@@ -261,7 +261,8 @@ export const openSqlite = async (config: Config): Promise<Target> => {
   }
 }
 
-const pgUrlFor = (base: string, schema: string) => {
+/** A PostgreSQL URL whose connections work in `schema` (`search_path`). */
+export const pgUrlFor = (base: string, schema: string) => {
   const u = new URL(base)
   u.searchParams.set("options", `-c search_path=${schema}`)
   return u.toString()
