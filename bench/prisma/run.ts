@@ -56,50 +56,47 @@ const after = (cursor: WalkCursor | undefined) => {
 }
 const walkOrder = [{ price: "desc" as const }, { id: "asc" as const }]
 
-/** The model delegates both generated clients have (their types differ only in qty's type on PostgreSQL). */
-type Client = SqlitePrisma | PgPrisma
-
-const prismaOps = (client: Client): PromiseOps => {
-  // one client type at a time: TypeScript cannot call a method of a union of two generated clients
-  if (client instanceof SqlitePrisma) {
-    return {
-      create: async (row) => toItem(await client.benchWrite.create({ data: stamped(row, new Date()) })),
-      read: async (id) => {
-        const r = await client.benchItem.findUnique({ where: { id } })
-        return r === null ? undefined : toItem(r)
-      },
-      list: async (category) =>
-        (await client.benchItem.findMany({ where: { category }, orderBy: walkOrder, take: LIST_LIMIT + 1 })).slice(0, LIST_LIMIT).map(toItem),
-      count: (category) => client.benchItem.count({ where: { category } }),
-      update: async (id, patch) => toItem(await client.benchItem.update({ where: { id }, data: { ...patch, updatedAt: new Date() } })),
-      bulkCreate: async (rows) => {
-        const now = new Date()
-        return (await client.benchWrite.createMany({ data: rows.map((r) => stamped(r, now)) })).count
-      },
-      walkPage: async (cursor) =>
-        walkPageOf(await client.benchWalk.findMany({ where: after(cursor), orderBy: walkOrder, take: WALK_PAGE + 1 }), toItem)
-    }
-  }
-  return {
-    create: async (row) => toItem(await client.benchWrite.create({ data: stamped(row, new Date()) })),
-    read: async (id) => {
-      const r = await client.benchItem.findUnique({ where: { id } })
-      return r === null ? undefined : toItem(r)
-    },
-    list: async (category) =>
-      (await client.benchItem.findMany({ where: { category }, orderBy: walkOrder, take: LIST_LIMIT + 1 })).slice(0, LIST_LIMIT).map(toItem),
-    count: (category) => client.benchItem.count({ where: { category } }),
-    update: async (id, patch) => toItem(await client.benchItem.update({ where: { id }, data: { ...patch, updatedAt: new Date() } })),
-    bulkCreate: async (rows) => {
-      const now = new Date()
-      return (await client.benchWrite.createMany({ data: rows.map((r) => stamped(r, now)) })).count
-    },
-    walkPage: async (cursor) =>
-      walkPageOf(await client.benchWalk.findMany({ where: after(cursor), orderBy: walkOrder, take: WALK_PAGE + 1 }), toItem)
-  }
+/** What the workloads use of a model delegate: both generated clients' delegates have it (PostgreSQL's qty is a bigint). */
+interface Delegate {
+  readonly create: (args: { readonly data: NewItem & { readonly createdAt: Date; readonly updatedAt: Date } }) => Promise<PrismaRow>
+  // a mutable array: Prisma's createMany takes one
+  readonly createMany: (args: { readonly data: Array<NewItem & { readonly createdAt: Date; readonly updatedAt: Date }> }) => Promise<{ readonly count: number }>
+  readonly findUnique: (args: { readonly where: { readonly id: number } }) => Promise<PrismaRow | null>
+  readonly findMany: (args: {
+    readonly where: ReturnType<typeof after> | { readonly category: string }
+    readonly orderBy: typeof walkOrder
+    readonly take: number
+  }) => Promise<ReadonlyArray<PrismaRow>>
+  readonly count: (args: { readonly where: { readonly category: string } }) => Promise<number>
+  readonly update: (args: { readonly where: { readonly id: number }; readonly data: { readonly name: string; readonly qty: number; readonly updatedAt: Date } }) => Promise<PrismaRow>
 }
 
-const peer = (variant: string, client: Client): Peer => ({
+/** The benchmark's three tables in a generated client. */
+interface Tables {
+  readonly benchItem: Delegate
+  readonly benchWrite: Delegate
+  readonly benchWalk: Delegate
+}
+
+const prismaOps = (client: Tables): PromiseOps => ({
+  create: async (row) => toItem(await client.benchWrite.create({ data: stamped(row, new Date()) })),
+  read: async (id) => {
+    const r = await client.benchItem.findUnique({ where: { id } })
+    return r === null ? undefined : toItem(r)
+  },
+  list: async (category) =>
+    (await client.benchItem.findMany({ where: { category }, orderBy: walkOrder, take: LIST_LIMIT + 1 })).slice(0, LIST_LIMIT).map(toItem),
+  count: (category) => client.benchItem.count({ where: { category } }),
+  update: async (id, patch) => toItem(await client.benchItem.update({ where: { id }, data: { ...patch, updatedAt: new Date() } })),
+  bulkCreate: async (rows) => {
+    const now = new Date()
+    return (await client.benchWrite.createMany({ data: rows.map((r) => stamped(r, now)) })).count
+  },
+  walkPage: async (cursor) =>
+    walkPageOf(await client.benchWalk.findMany({ where: after(cursor), orderBy: walkOrder, take: WALK_PAGE + 1 }), toItem)
+})
+
+const peer = (variant: string, client: Tables): Peer => ({
   name: `prisma ${prismaVersion}, ${variant}`,
   library: "prisma",
   variant,
