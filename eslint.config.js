@@ -1,7 +1,7 @@
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "bench/results/**"] },
+  { ignores: ["dist/**", "node_modules/**", "bench/results/**", "bench/.build/**", "bench/prisma/generated/**", "bench/prisma/generated-cold/**", "bench/prisma/.build/**"] },
   ...tseslint.configs.recommended,
   {
     rules: {

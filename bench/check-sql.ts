@@ -26,7 +26,7 @@ const clientTypeIds: ReadonlyArray<PropertyKey> = [SqliteClient.TypeId, PgClient
  * transformer, the library sends its statements straight to the connection and never calls
  * `unsafe`; on an unknown one it goes through `unsafe` (the same texts).
  */
-const recording = (sql: SqlClient.SqlClient, log: Array<string>): SqlClient.SqlClient =>
+export const recording = (sql: SqlClient.SqlClient, log: Array<string>): SqlClient.SqlClient =>
   new Proxy(sql, {
     get: (target, prop) =>
       prop === "unsafe"

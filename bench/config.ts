@@ -39,6 +39,8 @@ export interface Config {
   readonly peers: boolean
   /** Write bench/results/<date>-<label>.md. */
   readonly write: boolean
+  /** Run the concurrency benchmark (bench/concurrency.ts) after the suite. */
+  readonly concurrency: boolean
   readonly pgUrl: string
   readonly mysqlUrl: string
 }
@@ -80,6 +82,8 @@ export const usage = `Usage: npm run bench -- [options]
   --db sqlite,pg,mysql databases to run (default: all; a server that does not answer is skipped)
   --no-peers           leave out Drizzle ORM and Kysely
   --no-write           print only; do not write bench/results/<date>-<size>.md
+  --no-concurrency     leave out the concurrency benchmark (PostgreSQL, MariaDB; sizes from
+                       BENCH_CONCURRENCY_* or the preset, see npm run bench:concurrency -- --help)
 
   Servers: BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test),
            BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306/test).
@@ -107,6 +111,7 @@ export const parseArgs = (argv: ReadonlyArray<string>): Config | "help" => {
   let databases: ReadonlyArray<DbName> = ["sqlite", "pg", "mysql"]
   let peers = true
   let write = true
+  let concurrency = true
   let bulkAll = false
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
@@ -166,6 +171,9 @@ export const parseArgs = (argv: ReadonlyArray<string>): Config | "help" => {
       case "--no-write":
         write = false
         break
+      case "--no-concurrency":
+        concurrency = false
+        break
       default:
         throw new Error(`unknown option ${JSON.stringify(arg)}\n\n${usage}`)
     }
@@ -190,6 +198,7 @@ export const parseArgs = (argv: ReadonlyArray<string>): Config | "help" => {
     databases,
     peers,
     write,
+    concurrency,
     pgUrl: process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test",
     mysqlUrl: process.env.BENCH_MYSQL_URL ?? "mysql://root@127.0.0.1:3306/test"
   }

@@ -237,16 +237,20 @@ const databaseSection = (db: DbResult): Array<string> => {
 /** The issue's targets, all databases in one place. */
 const targetsSection = (dbs: ReadonlyArray<DbResult>, rounds: number): Array<string> => {
   const yesNo = verdict(rounds)
+  // the peer libraries of this run (Drizzle and Kysely; Prisma too in npm run bench:prisma)
+  const peerLibraries = [...new Set(dbs.flatMap(libraries))]
   const single: Array<string> = [
     "### Single-row nodes",
     "",
     `Targets: the nodes within ${TARGET_VS_HAND.toFixed(2)}× of the hand-written floor (one Effect each; on PostgreSQL the floor with`,
-    "named prepared statements, as the nodes send), and at least as fast as Drizzle and Kysely (time ÷ peer ≤ 1.00×), like for like:",
+    "named prepared statements, as the nodes send), and at least as fast as every peer library (time ÷ peer ≤ 1.00×), like for like:",
     "the nodes with one `runPromise` per operation against each library's fastest row, one Promise per operation. The spans-off",
     "column (`DataFlow.nodeSpans(false)`) runs the same code as the nodes: it shows the noise.",
     "",
-    `| database | workload | nodes ÷ floor | ≤ ${TARGET_VS_HAND.toFixed(2)}× | nodes, spans off ÷ floor | nodes ÷ Drizzle (its fastest row) | nodes ÷ Kysely | as fast as both peers |`,
-    "| --- | --- | ---: | --- | ---: | ---: | ---: | --- |"
+    `| database | workload | nodes ÷ floor | ≤ ${TARGET_VS_HAND.toFixed(2)}× | nodes, spans off ÷ floor | ${
+      peerLibraries.map((l) => `nodes ÷ ${l} (its fastest row) | `).join("")
+    }as fast as every peer |`,
+    `| --- | --- | ---: | --- | ---: | ${peerLibraries.map(() => "---: | ").join("")}--- |`
   ]
   const bulk: Array<string> = [
     "### bulkCreate",
@@ -274,16 +278,15 @@ const targetsSection = (dbs: ReadonlyArray<DbResult>, rounds: number): Array<str
       if (isSingle(w)) {
         const hand = timeRatio(medians, NODES_ONE, floor.one)
         const peers = againstPeers(db, w, medians)
-        const peer = (library: string) => peers.find((p) => p.library === library)
-        const drizzle = peer("drizzle-orm")
-        const kysely = peer("kysely")
+        const peerCells = peerLibraries.map((library) => {
+          const peer = peers.find((p) => p.library === library)
+          return `${peer === undefined ? "–" : fmtPeer(peer, TARGET_VS_PEER)} | `
+        })
         const vsPeers = peers.flatMap((p) => (p.ratio === undefined ? [] : [p.ratio]))
         single.push(
           `| ${db.target.title} | ${w.title} | ${fmtAgainst(hand, TARGET_VS_HAND)}× | ${
             yesNo(hand === undefined ? undefined : hand <= TARGET_VS_HAND)
-          } | ${fmtRatio(timeRatio(medians, NODES_SPANS_OFF, floor.one))} | ${
-            drizzle === undefined ? "–" : fmtPeer(drizzle, TARGET_VS_PEER)
-          } | ${kysely === undefined ? "–" : fmtPeer(kysely, TARGET_VS_PEER)} | ${
+          } | ${fmtRatio(timeRatio(medians, NODES_SPANS_OFF, floor.one))} | ${peerCells.join("")}${
             yesNo(vsPeers.length === 0 ? undefined : vsPeers.every((r) => r <= TARGET_VS_PEER))
           } |`
         )

@@ -10,6 +10,7 @@ import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { Config, DbName } from "./config.js"
 import { parseArgs, usage } from "./config.js"
+import { concurrencyConfig, runConcurrency } from "./concurrency.js"
 import type { DbResult } from "./harness.js"
 import { runDatabase } from "./harness.js"
 import type { Skipped } from "./report.js"
@@ -70,7 +71,12 @@ const main = async () => {
     }
   }
 
-  const report = render(config, argv, results, skipped, started, (performance.now() - t0) / 1000, loadAtStart)
+  // the concurrency benchmark (bench/concurrency.ts): PostgreSQL and MariaDB, after the single-fiber suite
+  const concurrency = config.concurrency && config.databases.some((d) => d !== "sqlite")
+    ? await runConcurrency(concurrencyConfig(config), (line) => void process.stderr.write(`${line}\n`))
+    : undefined
+  const suite = render(config, argv, results, skipped, started, (performance.now() - t0) / 1000, loadAtStart)
+  const report = concurrency === undefined ? suite : `${suite}\n\n${concurrency}`
   process.stdout.write(`${report}\n`)
   if (config.write) {
     const dir = join(dirname(fileURLToPath(import.meta.url)), "results")

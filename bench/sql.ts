@@ -102,7 +102,8 @@ export interface Statements {
 }
 
 const pad = (n: number, width = 2) => String(n).padStart(width, "0")
-const mysqlDatetime = (d: Date) =>
+/** A Date as MySQL DATETIME(3) text, UTC (what the nodes bind). */
+export const mysqlDatetime = (d: Date) =>
   `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${
     pad(d.getUTCMinutes())
   }:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`

@@ -101,7 +101,8 @@ interface Admin {
 }
 
 export const runId = `${Date.now().toString(36)}${randomBytes(3).toString("hex")}`
-const privateName = `dfbench_${runId}`
+/** The schema (PostgreSQL) or database (MySQL) a run works in. */
+export const privateName = `dfbench_${runId}`
 
 /** Runs cleanups in reverse order; a failing one is reported and the rest still run. */
 const cleanupStack = () => {
@@ -260,7 +261,8 @@ export const openSqlite = async (config: Config): Promise<Target> => {
   }
 }
 
-const pgUrlFor = (base: string, schema: string) => {
+/** A PostgreSQL URL whose connections work in `schema` (`search_path`). */
+export const pgUrlFor = (base: string, schema: string) => {
   const u = new URL(base)
   u.searchParams.set("options", `-c search_path=${schema}`)
   return u.toString()
