@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option, Schema } from "effect"
-import { Model, Tenant } from "../src/index.js"
+import { DataFlow, Model, Tenant } from "../src/index.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 
 const followFields = Schema.Struct({
@@ -247,6 +247,20 @@ forEachDatabase("composite key", (it) => {
       expect(Option.isNone(yield* T.find({ articleId: "a1", tag: "x" }).pipe(acme))).toBe(true)
       expect((yield* T.list().pipe(globex)).records.map((r) => [r.articleId, r.tag, r.weight])).toEqual([["a1", "x", 20], ["a2", "x", 1]])
       expect(yield* T.count().pipe(acme)).toBe(1)
+    }))
+
+  it.effect("the schema policies: a second declaration finds the composite key it made (auto and existing)", () =>
+    Effect.gen(function*() {
+      const table = uniqueTable("cpk_policy")
+      const declare = () => Model.make("Follow", followFields, { table, primaryKey: ["followerId", "followingId"] })
+      yield* declare().create(follow(1, 2))
+      // a new definition of the same table introspects the live one and compares its key
+      expect((yield* declare().read({ followerId: 1, followingId: 2 }).pipe(Effect.provide(DataFlow.schemaPolicy("existing"))))
+        .followingId).toBe(2)
+      expect(yield* declare().count().pipe(Effect.provide(DataFlow.schemaPolicy("auto")))).toBe(1)
+      // a model keyed differently on that table is refused, not silently used
+      const other = Model.make("Follow", followFields, { table, primaryKey: ["followingId", "followerId"] })
+      expect((yield* Effect.flip(other.count().pipe(Effect.provide(DataFlow.schemaPolicy("existing")))))._tag).toBe("SchemaMismatch")
     }))
 
   it.effect("a relation to a composite key is refused with a ConfigurationError", () =>
