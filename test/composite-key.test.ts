@@ -273,5 +273,19 @@ forEachDatabase("composite key", (it) => {
       const error = yield* Effect.flip(Mention.list({ include: { follow: true } }))
       expect(error._tag).toBe("ConfigurationError")
       expect(error.message).toMatch(/composite primary key/)
+      // a unique constraint of a composite-keyed model can be referred to
+      const Membership = Model.make(
+        "Membership",
+        Schema.Struct({ orgId: Schema.Int, userId: Schema.Int, code: Schema.String }),
+        { table: uniqueTable("cpk_memberships"), primaryKey: ["orgId", "userId"], unique: ["code"] }
+      )
+      const Invite = Model.make("Invite", Schema.Struct({ id: Schema.Int, code: Schema.String }), {
+        table: uniqueTable("cpk_invites"),
+        relations: { membership: Model.belongsTo(() => Membership, { foreignKey: "code", references: ["code"] }) }
+      })
+      yield* Membership.create({ orgId: 1, userId: 2, code: "m1" })
+      yield* Invite.create({ code: "m1" })
+      const [invite] = (yield* Invite.list({ include: { membership: true } })).records
+      expect(invite!.membership).toMatchObject({ orgId: 1, userId: 2, code: "m1" })
     }))
 })
