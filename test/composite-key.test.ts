@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option, Schema } from "effect"
-import { DataFlow, Model, Tenant } from "../src/index.js"
+import { DataFlow, Json, Model, Tenant } from "../src/index.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 
 const followFields = Schema.Struct({
@@ -46,6 +46,15 @@ describe("composite primary keys: declaration", () => {
     expect(() => Model.make("X", fields, { primaryKey: ["a", "c"] })).toThrow(/cannot be optional/)
     expect(Model.make("X", fields, { primaryKey: ["a", "b"] }).primaryKey).toEqual(["a", "b"])
   })
+
+  it.effect("Json.decodeId: an object of the key's fields, each decoded as its field", () =>
+    Effect.gen(function*() {
+      const F = Follow()
+      expect(yield* Json.decodeId(F, { followerId: "1", followingId: 2 })).toEqual({ followerId: 1, followingId: 2 })
+      expect(yield* Effect.flip(Json.decodeId(F, { followerId: 1 }))).toMatchObject({ _tag: "ValidationError", path: "followingId" })
+      expect(yield* Effect.flip(Json.decodeId(F, { followerId: 1, followingId: "x" }))).toMatchObject({ path: "followingId" })
+      expect(yield* Effect.flip(Json.decodeId(F, "1"))).toMatchObject({ _tag: "ValidationError", path: "" })
+    }))
 })
 
 forEachDatabase("composite key", (it) => {
