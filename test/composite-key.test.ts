@@ -272,6 +272,42 @@ forEachDatabase("composite key", (it) => {
       expect((yield* Effect.flip(other.count().pipe(Effect.provide(DataFlow.schemaPolicy("existing")))))._tag).toBe("SchemaMismatch")
     }))
 
+  it.effect("a join model: a composite key of two belongsTo relations; include and relation filters both ways", () =>
+    Effect.gen(function*() {
+      const userFields = Schema.Struct({ id: Schema.Int, name: Schema.String })
+      const User = Model.make("User", userFields, { table: uniqueTable("cpk_users") })
+      const Link = Model.make("Link", Schema.Struct({ followerId: Schema.Int, followingId: Schema.Int }), {
+        table: uniqueTable("cpk_links"),
+        primaryKey: ["followerId", "followingId"],
+        relations: {
+          follower: Model.belongsTo(() => User, { foreignKey: "followerId", onDelete: "cascade" }),
+          followed: Model.belongsTo(() => User, { foreignKey: "followingId", onDelete: "cascade" })
+        }
+      })
+      // the same table seen from the other side (declared after Link: no cycle for the types)
+      const Follower = Model.make("User", userFields, {
+        table: User.table,
+        relations: { following: Model.hasMany(() => Link, { foreignKey: "followerId" }) }
+      })
+      const ada = yield* User.create({ name: "ada" })
+      const bob = yield* User.create({ name: "bob" })
+      const cy = yield* User.create({ name: "cy" })
+      yield* Link.bulkCreate([
+        { followerId: ada.id, followingId: bob.id },
+        { followerId: ada.id, followingId: cy.id },
+        { followerId: bob.id, followingId: ada.id }
+      ])
+      const links = (yield* Link.list({ include: { follower: true, followed: true } })).records
+      expect(links.map((l) => [l.follower?.name, l.followed?.name])).toEqual([["ada", "bob"], ["ada", "cy"], ["bob", "ada"]])
+      const users = (yield* Follower.list({ include: { following: true } })).records
+      expect(users.map((u) => u.following.length)).toEqual([2, 1, 0])
+      expect((yield* Link.list({ where: { followed: { name: "ada" } } })).records).toHaveLength(1)
+      // a foreign key: a link to a user that does not exist is refused; deleting a user cascades
+      expect((yield* Effect.flip(Link.create({ followerId: ada.id, followingId: 999999 })))._tag).toBe("ForeignKeyViolation")
+      yield* User.delete(cy.id)
+      expect(yield* Link.count()).toBe(2)
+    }))
+
   it.effect("a relation to a composite key is refused with a ConfigurationError", () =>
     Effect.gen(function*() {
       const F = Follow()
