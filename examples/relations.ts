@@ -50,9 +50,14 @@ const program = Effect.gen(function*() {
   yield* DataFlow.migrate([Comment, PostTag, Post, User])
   const ada = yield* User.create({ name: "Ada" })
   const alan = yield* User.create({ name: "Alan" })
-  const notes = yield* Post.create({ authorId: ada.id, title: "Notes on the Engine" })
+  // a nested create: the post and its comments in one transaction, their postId set from the post
+  const notes = yield* Post.create({
+    authorId: ada.id,
+    title: "Notes on the Engine",
+    comments: { create: [{ body: "Brilliant" }, { body: "Bernoulli!" }] }
+  })
+  yield* Console.log("created", notes.title, "with", notes.comments.length, "comments")
   yield* Post.create({ authorId: alan.id, title: "Computing Machinery" })
-  yield* Comment.bulkCreate([{ postId: notes.id, body: "Brilliant" }, { postId: notes.id, body: "Bernoulli!" }])
 
   // three statements: the posts, their authors, their comments
   const { records } = yield* Post.list({ include: { author: true, comments: { orderBy: ["body"] } } })
@@ -62,7 +67,7 @@ const program = Effect.gen(function*() {
 
   // many-to-many: include through the junction, and filter by it
   const history = yield* Tag.create({ label: "history" })
-  yield* PostTag.create({ postId: notes.id, tagId: history.id })
+  yield* Post.connect("tags", notes.id, [history.id])
   const tagged = yield* Post.list({ where: { tags: { some: { label: "history" } } }, include: { tags: { select: ["label"] } } })
   yield* Console.log("tagged history", tagged.records.map((p) => [p.title, p.tags.map((t) => t.label)]))
 

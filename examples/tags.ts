@@ -1,6 +1,7 @@
 /**
  * Articles with a tag list, on the embedded SQLite (no server): the tags stored once, as a JSON
- * array, and filtered by membership and length; a user's favourites read with one long `$in`.
+ * array, and filtered by membership and length; a value inside a JSON object compared at its
+ * path; a user's favourites read with one long `$in`.
  *
  *   npx tsx examples/tags.ts
  */
@@ -12,16 +13,17 @@ const Article = Model.make(
   Schema.Struct({
     id: Schema.Int,
     title: Schema.String,
-    tagList: Schema.Array(Schema.String)
+    tagList: Schema.Array(Schema.String),
+    meta: Schema.Struct({ language: Schema.String, readingMinutes: Schema.Number })
   })
 )
 
 const program = Effect.gen(function*() {
   yield* Article.bulkCreate([
-    { title: "How to train your dragon", tagList: ["dragons", "training"] },
-    { title: "Elves and dragons", tagList: ["elves", "dragons", "lore"] },
-    { title: "Gardening", tagList: [] },
-    { title: "Elvish for beginners", tagList: ["elves", "languages"] }
+    { title: "How to train your dragon", tagList: ["dragons", "training"], meta: { language: "en", readingMinutes: 7 } },
+    { title: "Elves and dragons", tagList: ["elves", "dragons", "lore"], meta: { language: "en", readingMinutes: 25 } },
+    { title: "Gardening", tagList: [], meta: { language: "fr", readingMinutes: 4 } },
+    { title: "Elvish for beginners", tagList: ["elves", "languages"], meta: { language: "sjn", readingMinutes: 12 } }
   ])
   const titles = (r: { readonly records: ReadonlyArray<{ readonly title: string }> }) => r.records.map((a) => a.title)
 
@@ -33,6 +35,11 @@ const program = Effect.gen(function*() {
   // untagged, or with at least three tags
   yield* Console.log("untagged:", titles(yield* Article.list({ where: { tagList: { $size: 0 } } })))
   yield* Console.log("3+ tags:", titles(yield* Article.list({ where: { tagList: { $size: { $gte: 3 } } } })))
+
+  // inside a JSON object: the path's keys and the operand's type are checked against the schema
+  yield* Console.log("English, under 10 minutes:", titles(yield* Article.list({
+    where: { $and: [{ meta: { $path: ["language"], $eq: "en" } }, { meta: { $path: ["readingMinutes"], $lt: 10 } }] }
+  })))
 
   // the same filter from an HTTP query string, decoded and checked against the model
   const where = yield* Json.decodeFilter(Article, JSON.parse(`{ "tagList": { "$hasAny": ["languages"] } }`))

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { Schema } from "effect"
+import { Schema } from "effect"
 
 /**
  * Annotation id for per-field column settings.
@@ -101,3 +101,24 @@ export interface Column {
   readonly jsonDecode: (value: unknown) => unknown
 }
 
+/**
+ * Any JSON value but `null`: a JSON field stored in a NOT NULL column (`Schema.Unknown` and
+ * `Schema.Any` accept `null` and so are nullable columns). `Introspect.toSource` writes it for a
+ * NOT NULL JSON column.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const JsonValue: Schema.Union<[
+  Schema.Record$<typeof Schema.String, typeof Schema.Unknown>,
+  Schema.Array$<typeof Schema.Unknown>,
+  typeof Schema.String,
+  typeof Schema.Number,
+  typeof Schema.Boolean
+]> = Schema.Union(
+  Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  Schema.Array(Schema.Unknown),
+  Schema.String,
+  Schema.Number,
+  Schema.Boolean
+)

@@ -90,10 +90,64 @@ type ArrayElement<V> = [V] extends [ReadonlyArray<infer E>] ? number extends (V 
   : never
   : never
 
+/** A JSON scalar as a path operand. */
+type JsonScalar = string | number | boolean
+
+/** A record type whose keys a path can name (not an array, a date or another class). */
+type PathObject<V> = V extends ReadonlyArray<unknown> | Date | BigDecimal.BigDecimal | bigint ? never
+  : V extends object ? V
+  : never
+
+/** Tuples of keys naming a value inside `V`, at most four deep; any keys where `V` says nothing. */
+type PathsOf<V, Depth extends ReadonlyArray<unknown> = []> = Depth["length"] extends 4 ? ReadonlyArray<string>
+  : unknown extends V ? ReadonlyArray<string>
+  : [PathObject<V>] extends [never] ? never
+  : [keyof V] extends [never] ? ReadonlyArray<string>
+  : {
+    [K in keyof PathObject<V> & string]-?:
+      | readonly [K]
+      | ([PathsOf<NonNullable<PathObject<V>[K]>, [...Depth, 0]>] extends [never] ? never
+        : readonly [K, ...PathsOf<NonNullable<PathObject<V>[K]>, [...Depth, 0]>])
+  }[keyof PathObject<V> & string]
+
+/** The value a path names inside `V`. */
+type AtPath<V, P> = P extends readonly [infer K, ...infer Rest]
+  ? K extends keyof PathObject<V> ? AtPath<NonNullable<PathObject<V>[K]>, Rest> : unknown
+  : V
+
+/** What a path's operands may be: the scalar type stored there, or any JSON scalar. */
+type PathOperand<V> = [V] extends [string] ? V : [V] extends [number] ? V : [V] extends [boolean] ? V : JsonScalar
+
+/**
+ * A comparison at a path of object keys inside a JSON field: `{ $path: ["address", "city"],
+ * $eq: "Paris" }`. The value there is compared by the operand's JSON type — text in code-point
+ * order, numbers as doubles, booleans by equality — as it is stored (a field's encoded JSON). A
+ * path holding nothing, JSON null or a value of another type meets no comparison (`$ne` and
+ * `$nin` match it); `$null: true` matches exactly those rows with nothing there.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type JsonPathFilter<V> = PathsOf<V> extends infer P ? P extends ReadonlyArray<string> ? {
+      readonly $path: P
+      readonly $eq?: PathOperand<AtPath<V, P>> | null
+      readonly $ne?: PathOperand<AtPath<V, P>> | null
+      readonly $gt?: Exclude<PathOperand<AtPath<V, P>>, boolean>
+      readonly $gte?: Exclude<PathOperand<AtPath<V, P>>, boolean>
+      readonly $lt?: Exclude<PathOperand<AtPath<V, P>>, boolean>
+      readonly $lte?: Exclude<PathOperand<AtPath<V, P>>, boolean>
+      readonly $in?: ReadonlyArray<PathOperand<AtPath<V, P>>>
+      readonly $nin?: ReadonlyArray<PathOperand<AtPath<V, P>>>
+      /** `true`: nothing (or JSON null) at the path; `false`: a value is there. */
+      readonly $null?: boolean
+    }
+  : never
+  : never
+
 /**
  * The condition on one field: a value (equality; `null` means IS NULL) or operators. JSON
- * fields support NULL checks, and JSON arrays of strings, numbers or booleans the
- * {@link JsonArrayOperators}.
+ * fields support NULL checks and comparisons at a path ({@link JsonPathFilter}), JSON arrays
+ * of strings, numbers or booleans the {@link JsonArrayOperators}.
  *
  * @since 0.1.0
  * @category models
@@ -102,7 +156,7 @@ export type FieldFilter<V> = [NonNullable<V>] extends [Scalar] ?
     | NonNullable<V>
     | (null extends V ? null : never)
     | (Comparison<NonNullable<V>> & ([NonNullable<V>] extends [string] ? TextOperators : {}))
-  : [ArrayElement<NonNullable<V>>] extends [never] ? null | { readonly $null?: boolean }
+  : [ArrayElement<NonNullable<V>>] extends [never] ? null | { readonly $null?: boolean } | JsonPathFilter<NonNullable<V>>
   : null | JsonArrayOperators<ArrayElement<NonNullable<V>>>
 
 /**
@@ -145,5 +199,7 @@ export const limits = {
   /** Values in one filter, the values of every list counted. */
   values: 1_000_000,
   /** Characters in a `$like` / `$ilike` pattern. */
-  pattern: 10_000
+  pattern: 10_000,
+  /** Keys in a JSON `$path`. */
+  pathKeys: 16
 } as const

@@ -340,9 +340,10 @@ export type Model<
     : 
       & Omit<
         Node.ReadNodes<KeyOf<F, PK, Composite>, CreateInput<F, PK, Composite>, RecordOf<F, B>, Requires, Setup, Keys>,
-        "read" | "find" | "list" | "findFirst" | "stream"
+        "read" | "find" | "list" | "findFirst" | "stream" | "count" | "exists" | "create"
       >
-      & Relation.IncludeNodes<KeyOf<F, PK, Composite>, RecordOf<F, B>, Rels, Requires, Setup>)
+      & Relation.IncludeNodes<KeyOf<F, PK, Composite>, RecordOf<F, B>, Rels, Requires, Setup>
+      & Relation.WriteNodes<KeyOf<F, PK, Composite>, CreateInput<F, PK, Composite>, RecordOf<F, B>, Rels, Requires, Setup>)
   & (B["appendOnly"] extends true ? {}
     : Node.MutationNodes<
       KeyOf<F, PK, Composite>,

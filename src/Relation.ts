@@ -8,7 +8,7 @@
 import type { Option, Stream, Types } from "effect"
 import { Effect, Layer } from "effect"
 import * as Batch from "./internal/nodes/batch.js"
-import type { ConfigurationError } from "./Errors.js"
+import type { ConfigurationError, NotFound, ValidationError, WriteError } from "./Errors.js"
 import type { Filter } from "./Filter.js"
 import * as Internal from "./internal/model/relations.js"
 import type { NodeErrors } from "./internal/nodes/types.js"
@@ -33,8 +33,10 @@ export type ReferentialAction = Internal.ReferentialAction
  * @since 0.1.0
  * @category models
  */
-export interface Target<R = unknown> {
+export interface Target<R = unknown, I = unknown> {
   readonly Type: R
+  /** The target's `create` input (nested creates); a model has it, an annotated thunk may give it. */
+  readonly Input?: I
 }
 
 /**
@@ -56,17 +58,26 @@ export interface Relation<Kind extends Internal.RelationKind, M> {
  * @since 0.1.0
  * @category models
  */
-export interface BelongsTo<M> extends Relation<"belongsTo", M> {}
+export interface BelongsTo<M, K extends string = string> extends Relation<"belongsTo", M> {
+  /** Type-level only: the foreign key fields. */
+  readonly "~foreignKey"?: K
+}
 /**
  * @since 0.1.0
  * @category models
  */
-export interface HasMany<M> extends Relation<"hasMany", M> {}
+export interface HasMany<M, K extends string = string> extends Relation<"hasMany", M> {
+  /** Type-level only: the target's foreign key fields (set by a nested create). */
+  readonly "~foreignKey"?: K
+}
 /**
  * @since 0.1.0
  * @category models
  */
-export interface HasOne<M> extends Relation<"hasOne", M> {}
+export interface HasOne<M, K extends string = string> extends Relation<"hasOne", M> {
+  /** Type-level only: the target's foreign key fields (set by a nested create). */
+  readonly "~foreignKey"?: K
+}
 
 /**
  * @since 0.1.0
@@ -110,15 +121,15 @@ export type Relations = { readonly [name: string]: Any }
  * @since 0.1.0
  * @category constructors
  */
-export const belongsTo = <M extends Target>(
+export const belongsTo = <M extends Target, const K extends string>(
   target: () => M,
   options: {
-    readonly foreignKey: string | ReadonlyArray<string>
+    readonly foreignKey: K | ReadonlyArray<K>
     readonly references?: string | ReadonlyArray<string>
     readonly onDelete?: ReferentialAction
     readonly onUpdate?: ReferentialAction
   }
-): BelongsTo<M> => Internal.spec("belongsTo", target, options) as BelongsTo<M>
+): BelongsTo<M, K> => Internal.spec("belongsTo", target, options) as BelongsTo<M, K>
 
 /**
  * The target holds a foreign key (`foreignKey`: the target's field or fields) to this model's
@@ -128,10 +139,10 @@ export const belongsTo = <M extends Target>(
  * @since 0.1.0
  * @category constructors
  */
-export const hasMany = <M extends Target>(
+export const hasMany = <M extends Target, const K extends string>(
   target: () => M,
-  options: { readonly foreignKey: string | ReadonlyArray<string>; readonly references?: string | ReadonlyArray<string> }
-): HasMany<M> => Internal.spec("hasMany", target, options) as HasMany<M>
+  options: { readonly foreignKey: K | ReadonlyArray<K>; readonly references?: string | ReadonlyArray<string> }
+): HasMany<M, K> => Internal.spec("hasMany", target, options) as HasMany<M, K>
 
 /**
  * As {@link hasMany}, for at most one related record.
@@ -139,10 +150,10 @@ export const hasMany = <M extends Target>(
  * @since 0.1.0
  * @category constructors
  */
-export const hasOne = <M extends Target>(
+export const hasOne = <M extends Target, const K extends string>(
   target: () => M,
-  options: { readonly foreignKey: string | ReadonlyArray<string>; readonly references?: string | ReadonlyArray<string> }
-): HasOne<M> => Internal.spec("hasOne", target, options) as HasOne<M>
+  options: { readonly foreignKey: K | ReadonlyArray<K>; readonly references?: string | ReadonlyArray<string> }
+): HasOne<M, K> => Internal.spec("hasOne", target, options) as HasOne<M, K>
 
 /**
  * Records of this model and of `target` linked through a junction model (`through`):
@@ -235,21 +246,29 @@ export type RelationWhere<Rels> = {
     : WhereOfTarget<TargetOf<Rels[K]>>
 }
 
-type WhereOfTarget<M> = Filter<RecordOfTarget<M>> & RelationWhere<RelationsOfTarget<M>>
+type WhereOfTarget<M> = Where<RecordOfTarget<M>, RelationsOfTarget<M>>
 
 /**
- * A filter of a model with relations: its fields and its relations.
+ * A filter of a model with relations: its fields and its relations, and `$and` / `$or` /
+ * `$not` of such filters (relation keys are accepted at any depth, as at run time).
  *
  * @since 0.1.0
  * @category models
  */
-export type Where<R, Rels> = Filter<R> & RelationWhere<Rels>
+export type Where<R, Rels> =
+  & Omit<Filter<R>, "$and" | "$or" | "$not">
+  & RelationWhere<Rels>
+  & {
+    readonly $and?: ReadonlyArray<Where<R, Rels>>
+    readonly $or?: ReadonlyArray<Where<R, Rels>>
+    readonly $not?: Where<R, Rels>
+  }
 
 type IncludeOf<Q> = Q extends { readonly include: infer I } ? I : undefined
 
 /**
  * The reading nodes of a model with relations: `read`, `find`, `list`, `findFirst` and
- * `stream` take `include`.
+ * `stream` take `include`; `list`, `findFirst`, `stream`, `count` and `exists` relation filters.
  *
  * @since 0.1.0
  * @category models
@@ -295,6 +314,10 @@ export interface IncludeNodes<Id, R, Rels, Requires, Setup> {
     NodeErrors["list"] | ConfigurationError | Setup,
     Requires | IncludeRequirements<Rels, IncludeOf<O>>
   >
+  /** The number of records matching a filter (relation keys included). */
+  readonly count: (where?: Where<R, Rels>, options?: ReadOptions) => Effect.Effect<number, NodeErrors["count"] | Setup, Requires>
+  /** Whether a record matches a filter (relation keys included). */
+  readonly exists: (where?: Where<R, Rels>, options?: ReadOptions) => Effect.Effect<boolean, NodeErrors["count"] | Setup, Requires>
   /** The records of a query as a Stream; relations loaded page by page. */
   readonly stream: <
     const Q extends Omit<StreamQuery<R>, "where"> & { readonly where?: Where<R, Rels>; readonly include?: Include<Rels> } = {}
@@ -355,3 +378,105 @@ export const requestBatching = (enabled: boolean): Layer.Layer<never> => Layer.s
  */
 export const batched = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.provideService(self, Batch.RequestBatching, true)
+
+type InputOfTarget<M> = M extends { readonly Input?: infer I } ? (unknown extends I ? Partial<RecordOfTarget<M>> : I)
+  : Partial<RecordOfTarget<M>>
+type ForeignKeyOf<Rel> = Rel extends { readonly "~foreignKey"?: infer K extends string } ? (string extends K ? never : K) : never
+type IdOfTarget<M> = M extends { readonly primaryKey: infer P } ? P extends keyof RecordOfTarget<M> ? RecordOfTarget<M>[P] : unknown
+  : unknown
+
+/** A child's input in a nested create: its own input without the foreign key the parent sets, and its nested writes. */
+type ChildInput<M, K extends PropertyKey> =
+  & Types.Simplify<Omit<InputOfTarget<M>, K> & { readonly [F in K]?: never }>
+  & NestedCreate<RelationsOfTarget<M>>
+
+type NestedWrite<Rel> = Rel extends ManyToMany<infer M> ? {
+    readonly create?: ReadonlyArray<ChildInput<M, never>>
+    readonly connect?: ReadonlyArray<IdOfTarget<M>>
+  }
+  : Rel extends HasMany<infer M> ? { readonly create: ReadonlyArray<ChildInput<M, ForeignKeyOf<Rel>>> }
+  : Rel extends HasOne<infer M> ? { readonly create: ChildInput<M, ForeignKeyOf<Rel>> }
+  : never
+
+/**
+ * The nested writes `create` takes for a model's relations: `{ create: [...] }` for a has-many
+ * (the children's foreign key is set from the new record), `{ create: {...} }` for a has-one,
+ * `{ create?: [...], connect?: [ids] }` for a many-to-many (links through the junction). A
+ * belongs-to takes none (create the referenced record first).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type NestedCreate<Rels> = {
+  readonly [K in keyof Rels as Rels[K] extends BelongsTo<Target> ? never : K]?: NestedWrite<Rels[K]>
+}
+
+type CreatedOf<Rel, W> = Rel extends ManyToMany<infer M> ? ReadonlyArray<RecordOfTarget<M>>
+  : Rel extends HasMany<infer M> ? ReadonlyArray<Created<M, W extends { readonly create: ReadonlyArray<infer C> } ? C : {}>>
+  : Rel extends HasOne<infer M> ? Created<M, W extends { readonly create: infer C } ? C : {}>
+  : never
+
+type Created<M, C> = WithCreated<RecordOfTarget<M>, RelationsOfTarget<M>, C>
+
+/**
+ * What a nested create returns: the record with each relation it wrote — a has-many's
+ * children (`ReadonlyArray`), a has-one's child, a many-to-many's records (created, then
+ * connected, in the order given) — nested alike.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type WithCreated<R, Rels, I> = [keyof I & keyof Rels] extends [never] ? R
+  : Types.Simplify<R & { readonly [K in keyof I & keyof Rels]: CreatedOf<Rels[K], I[K]> }>
+
+type ManyToManyName<Rels> = { [K in keyof Rels]: Rels[K] extends ManyToMany<Target> ? K : never }[keyof Rels] & string
+
+type NestedRequirements<Rels, I> = [keyof I & keyof Rels] extends [never] ? never
+  : { [K in keyof I & keyof Rels]: RequirementsOfTarget<TargetOf<Rels[K]>> }[keyof I & keyof Rels]
+
+/**
+ * The writing nodes of a model with relations: `create` with nested writes, and `connect` /
+ * `disconnect` of many-to-many links. Each runs in one transaction: nothing is half-written.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface WriteNodes<Id, Input, R, Rels, Requires, Setup> {
+  /**
+   * Inserts one record; with nested writes of its relations (`posts: { create: [...] }`,
+   * `tags: { connect: [1, 2] }`) the related records too, in one transaction, and returns the
+   * record with what each relation wrote.
+   */
+  readonly create: <const I extends Input & NestedCreate<Rels>>(
+    input: I & { readonly [K in Exclude<keyof I, keyof Input | keyof NestedCreate<Rels>>]: never }
+  ) => Effect.Effect<
+    WithCreated<R, Rels, I>,
+    NodeErrors["create"] | ConfigurationError | Setup,
+    Requires | NestedRequirements<Rels, I>
+  >
+  /**
+   * Links the record `id` to the records `ids` of a many-to-many relation (junction rows;
+   * links already there are kept): `connected` counts the new ones. The record must exist
+   * (`NotFound`) and so must every target (`ForeignKeyViolation` naming the relation and the
+   * junction's field); nothing is written otherwise.
+   */
+  readonly connect: <K extends ManyToManyName<Rels>>(
+    relation: K,
+    id: Id,
+    ids: ReadonlyArray<IdOfTarget<TargetOf<Rels[K]>>>
+  ) => Effect.Effect<
+    { readonly connected: number },
+    NotFound | ValidationError | WriteError | ConfigurationError | Setup,
+    Requires | RequirementsOfTarget<TargetOf<Rels[K]>>
+  >
+  /** Removes the links of the record `id` to the records `ids` of a many-to-many relation; `disconnected` counts them. */
+  readonly disconnect: <K extends ManyToManyName<Rels>>(
+    relation: K,
+    id: Id,
+    ids: ReadonlyArray<IdOfTarget<TargetOf<Rels[K]>>>
+  ) => Effect.Effect<
+    { readonly disconnected: number },
+    ValidationError | WriteError | ConfigurationError | Setup,
+    Requires | RequirementsOfTarget<TargetOf<Rels[K]>>
+  >
+}

@@ -832,6 +832,25 @@ describe("where", () => {
     expect(whereSql(pg(Art), { tags: { $hasAny: [] } }, folded)).toBe(" WHERE 1=0")
   })
 
+  it("JSON paths per dialect: the path bound where it is read, in text order", () => {
+    const Doc = Model.make("Doc", Schema.Struct({ id: Schema.Int, meta: Schema.Struct({ a: Schema.Struct({ b: Schema.String }), n: Schema.Number }) }))
+    const pgParams = new Params(Dialect.pg)
+    expect(whereSql(pg(Doc), { meta: { $path: ["a", "b"], $eq: "x" } }, pgParams)).toBe(
+      ` WHERE (jsonb_typeof(jsonb_path_query_first("meta", CAST($1 AS jsonpath), '{}', TRUE)) = 'string' AND (jsonb_path_query_first("meta", CAST($2 AS jsonpath), '{}', TRUE) #>> '{}') COLLATE "C" = $3)`
+    )
+    expect(pgParams.values).toEqual([`strict $."a"."b"`, `strict $."a"."b"`, "x"])
+    const liteParams = new Params(Dialect.sqlite)
+    expect(whereSql(lite(Doc), { meta: { $path: ["n"], $ne: 1 } }, liteParams)).toBe(
+      ` WHERE NOT COALESCE((json_type("meta", ?) IN ('integer', 'real') AND json_extract("meta", ?) = ?), FALSE)`
+    )
+    expect(liteParams.values).toEqual([`$."n"`, `$."n"`, 1])
+    const myParams = new Params(Dialect.mysql)
+    expect(whereSql(my(Doc), { meta: { $path: ["a"], $null: true } }, myParams)).toBe(
+      " WHERE COALESCE(JSON_TYPE(JSON_EXTRACT(`meta`, ?)), 'NULL') = 'NULL'"
+    )
+    expect(myParams.values).toEqual([`$."a"`])
+  })
+
   it("text operators per dialect", () => {
     const sqlite = new Params(Dialect.sqlite)
     expect(whereSql(lite(Post), { title: { $startsWith: "ab" } }, sqlite)).toBe(` WHERE substr("title", 1, length(?)) = ?`)

@@ -82,7 +82,7 @@ forEachDatabase("introspect", (it, db) => {
       const all = yield* Introspect.tables()
       const t = all.find((x) => x.name === table)!
       expect(t.columns.map((c) => c.name)).toEqual(["id", "name", "note", "n", "ok", "role", "data", "created_at", "updated_at"])
-      expect(t.columns.map((c) => c.nullable)).toEqual([false, false, true, false, false, false, false, false, false])
+      expect(t.columns.map((c) => c.nullable)).toEqual([false, false, true, false, false, false, true, false, false])
       expect(t.primaryKey).toEqual(["id"])
       expect(t.uniques.map((u) => u.columns)).toEqual([["name"]])
       expect(t.indexes.map((i) => i.columns)).toEqual([["role", "n"]])

@@ -55,4 +55,70 @@ describe("relation types", () => {
     // @ts-expect-error: not a field of the author
     Post.list({ where: { author: { email: "x" } } })
   })
+
+  it("relation keys are accepted inside $and / $or / $not, at any depth, and checked there", () => {
+    Post.list({ where: { $or: [{ author: { name: "Ada" } }, { comments: { none: {} } }] } })
+    Post.list({ where: { $not: { author: { name: "Ada" } }, $and: [{ title: "x" }, { $or: [{ comments: { some: { body: "b" } } }] }] } })
+    User.findFirst({ $and: [{ posts: { every: { title: "x" } } }] })
+    User.count({ $or: [{ posts: { none: {} } }, { name: "Ada" }] })
+    Post.exists({ author: { name: "Ada" } })
+    User.list({ where: { posts: { some: { $or: [{ title: "a" }, { title: "b" }] } } } })
+    Post.list({ where: { author: { $not: { posts: { none: {} } } } } })
+    // @ts-expect-error: not a field of the author, inside $or
+    Post.list({ where: { $or: [{ author: { email: "x" } }] } })
+    // @ts-expect-error: a has-many takes some / every / none, inside $not
+    User.list({ where: { $not: { posts: { title: "x" } } } })
+    // @ts-expect-error: not a relation nor a field of Post, inside $and
+    Post.list({ where: { $and: [{ writer: { name: "Ada" } }] } })
+    // @ts-expect-error: a field's type is still checked inside $or next to relation keys
+    Post.list({ where: { $or: [{ title: 1 }, { author: { name: "Ada" } }] } })
+  })
+
+  it("nested create: the result carries what each relation wrote; children cannot set the key the parent sets", () => {
+    const _post = Post.create({ authorId: 1, title: "t", comments: { create: [{ body: "b" }] } })
+    expectTypeOf<Success<typeof _post>>().toEqualTypeOf<{
+      readonly id: number
+      readonly authorId: number
+      readonly title: string
+      readonly comments: ReadonlyArray<{ readonly id: number; readonly postId: number; readonly body: string }>
+    }>()
+    const _user = User.create({ name: "Ada", posts: { create: [{ title: "t" }] } })
+    expectTypeOf<Success<typeof _user>["posts"]>().toEqualTypeOf<ReadonlyArray<PostRecord>>()
+    const _plain = Post.create({ authorId: 1, title: "t" })
+    expectTypeOf<Success<typeof _plain>>().toEqualTypeOf<{ readonly id: number; readonly authorId: number; readonly title: string }>()
+    // @ts-expect-error: the parent sets the child's foreign key
+    Post.create({ authorId: 1, title: "t", comments: { create: [{ body: "b", postId: 2 }] } })
+    // @ts-expect-error: a belongs-to takes no nested create
+    Post.create({ authorId: 1, title: "t", author: { create: { name: "x" } } })
+    // @ts-expect-error: not a field nor a relation
+    Post.create({ authorId: 1, title: "t", writer: "x" })
+    // @ts-expect-error: a has-many takes { create: [...] }
+    Post.create({ authorId: 1, title: "t", comments: [{ body: "b" }] })
+    // @ts-expect-error: a field of the child is still checked
+    Post.create({ authorId: 1, title: "t", comments: { create: [{ body: 1 }] } })
+  })
+
+  it("connect / disconnect take a many-to-many relation and its target's ids", () => {
+    const Label = Model.make("Label", Schema.Struct({ id: Schema.Int, name: Schema.String }), { timestamps: false })
+    const ArticleLabel = Model.make("ArticleLabel", Schema.Struct({ id: Schema.Int, articleId: Schema.Int, labelId: Schema.Int }), {
+      timestamps: false
+    })
+    const Article = Model.make("Article", Schema.Struct({ id: Schema.Int, title: Schema.String }), {
+      timestamps: false,
+      relations: {
+        labels: Model.manyToMany(() => Label, { through: () => ArticleLabel, foreignKey: "articleId", otherKey: "labelId" }),
+        notes: Model.hasMany(() => Comment, { foreignKey: "postId" })
+      }
+    })
+    const _connected = Article.connect("labels", 1, [2, 3])
+    expectTypeOf<Success<typeof _connected>>().toEqualTypeOf<{ readonly connected: number }>()
+    const _disconnected = Article.disconnect("labels", 1, [2])
+    expectTypeOf<Success<typeof _disconnected>>().toEqualTypeOf<{ readonly disconnected: number }>()
+    const _created = Article.create({ title: "t", labels: { create: [{ name: "n" }], connect: [1] } })
+    expectTypeOf<Success<typeof _created>["labels"]>().toEqualTypeOf<ReadonlyArray<{ readonly id: number; readonly name: string }>>()
+    // @ts-expect-error: not a many-to-many relation
+    Article.connect("notes", 1, [2])
+    // @ts-expect-error: the target's ids are numbers
+    Article.connect("labels", 1, ["2"])
+  })
 })

@@ -188,6 +188,24 @@ export interface Dialect {
     readonly contains: (quoted: string, element: JsonElement, mode: "any" | "all", param: string) => string
     readonly length: (quoted: string) => string
   }
+  /**
+   * Conditions on the scalar at a path of object keys inside a JSON column (docs/queries.md,
+   * "JSON paths"). `path` turns the keys into this database's path text (bound as a parameter);
+   * `scalar` gives, for a value of `type`, a `guard` true when the path holds a JSON value of that
+   * type, the `value` as a comparable SQL value (text in code-point order, numbers as doubles,
+   * booleans as the text `true` / `false`) and how an operand parameter is written beside it.
+   * `path()` binds the path each time it is called: `guard` first, then `value`, in text order.
+   * `missing` is true when the path holds no value or JSON null (or the column is NULL).
+   */
+  readonly jsonPath: {
+    readonly path: (keys: ReadonlyArray<string>) => string
+    readonly scalar: (quoted: string, path: () => string, type: JsonElement) => {
+      readonly guard: string
+      readonly value: string
+      readonly operand: (param: string) => string
+    }
+    readonly missing: (quoted: string, path: () => string) => string
+  }
   readonly limitOffset: (limit: number | undefined, offset: number | undefined) => string
   /**
    * What follows an INSERT to make it an upsert on the `conflict` columns (quoted): `ON CONFLICT
@@ -324,6 +342,12 @@ export interface Alter {
   readonly dropTable: (table: string) => string
   readonly renameTable: (table: string, to: string) => string
   readonly renameColumn: (table: string, from: string, to: string) => string
+  /**
+   * Adds a foreign key to an existing table (`ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY`).
+   * Absent where the database cannot (SQLite: a foreign key is declared in CREATE TABLE, and
+   * may refer to a table that does not exist yet — it is checked when rows are written).
+   */
+  readonly addForeignKey?: (table: string, fk: ForeignKeySpec) => string
 }
 
 /**

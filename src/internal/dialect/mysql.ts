@@ -12,6 +12,7 @@ import {
   decimalCodec,
   driverCode,
   driverMessage,
+  foreignKeyClause,
   isolationSql,
   likeEscaped,
   mysqlDatetime,
@@ -211,7 +212,8 @@ const mysqlAlter: Alter = {
   dropUnique: (table, name) => `DROP INDEX ${backtick(name)} ON ${table}`,
   dropTable: (table) => `DROP TABLE ${table}`,
   renameTable: (table, to) => `RENAME TABLE ${table} TO ${backtick(to)}`,
-  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${backtick(from)} TO ${backtick(to)}`
+  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${backtick(from)} TO ${backtick(to)}`,
+  addForeignKey: (table, fk) => `ALTER TABLE ${table} ADD ${foreignKeyClause(fk, backtick)}`
 }
 
 /** MySQL 8 and MariaDB. Uses no RETURNING, so the same code serves both. @internal */
@@ -293,6 +295,22 @@ export const mysql: Dialect = {
         ? `EXISTS (SELECT 1 FROM ${doubles(q, "e")} WHERE e.v IN (SELECT w.v FROM ${doubles(param, "w")}))`
         : `(${q} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${doubles(param, "w")} WHERE w.v NOT IN (SELECT e.v FROM ${doubles(q, "e")})))`,
     length: (q) => `JSON_LENGTH(${q})`
+  },
+  jsonPath: {
+    path: (keys) => `$${keys.map((k) => `."${k}"`).join("")}`,
+    scalar: (q, path, type) => {
+      const at = () => `JSON_EXTRACT(${q}, ${path()})`
+      const guard = type === "string"
+        ? `JSON_TYPE(${at()}) = 'STRING'`
+        : type === "boolean"
+        ? `JSON_TYPE(${at()}) = 'BOOLEAN'`
+        : `JSON_TYPE(${at()}) IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL')`
+      // text compared as bytes: code-point order, no padding, whatever collation the value carries
+      return type === "number"
+        ? { guard, value: `CAST(JSON_UNQUOTE(${at()}) AS DOUBLE)`, operand: (p) => p }
+        : { guard, value: `CAST(JSON_UNQUOTE(${at()}) AS BINARY)`, operand: (p) => `CAST(${p} AS BINARY)` }
+    },
+    missing: (q, path) => `COALESCE(JSON_TYPE(JSON_EXTRACT(${q}, ${path()})), 'NULL') = 'NULL'`
   },
   limitOffset: (limit, offset) =>
     limit === undefined && offset === undefined

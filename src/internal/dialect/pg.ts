@@ -12,6 +12,7 @@ import {
   decimalCodec,
   doubleQuote,
   excluded,
+  foreignKeyClause,
   driverCode,
   driverMessage,
   hash32,
@@ -220,7 +221,8 @@ const pgAlter: Alter = {
     isConstraint ? `ALTER TABLE ${table} DROP CONSTRAINT ${doubleQuote(name)}` : `DROP INDEX ${qualifiedLike(table, name)}`,
   dropTable: (table) => `DROP TABLE ${table}`,
   renameTable: (table, to) => `ALTER TABLE ${table} RENAME TO ${doubleQuote(to)}`,
-  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${doubleQuote(from)} TO ${doubleQuote(to)}`
+  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${doubleQuote(from)} TO ${doubleQuote(to)}`,
+  addForeignKey: (table, fk) => `ALTER TABLE ${table} ADD ${foreignKeyClause(fk, doubleQuote)}`
 }
 
 /** An index name in the schema of a (quoted, perhaps qualified) table: indexes live in the table's schema. */
@@ -283,6 +285,20 @@ export const pg: Dialect = {
         // read again for every row)
         : `EXISTS (SELECT 1 FROM jsonb_array_elements(${q}) AS e(v) WHERE (e.v IN (SELECT w.v FROM jsonb_array_elements(CAST(${param} AS jsonb)) AS w(v))) IS TRUE)`,
     length: (q) => `jsonb_array_length(${q})`
+  },
+  jsonPath: {
+    // strict: a key applied to an array (or a missing key) is no value, never unwrapped
+    path: (keys) => `strict $${keys.map((k) => `."${k}"`).join("")}`,
+    scalar: (q, path, type) => {
+      const at = () => `jsonb_path_query_first(${q}, CAST(${path()} AS jsonpath), '{}', TRUE)`
+      const guard = `jsonb_typeof(${at()}) = '${type}'`
+      const text = `(${at()} #>> '{}')`
+      return type === "number"
+        ? { guard, value: `CAST(${text} AS DOUBLE PRECISION)`, operand: (p) => `CAST(${p} AS DOUBLE PRECISION)` }
+        : { guard, value: type === "string" ? `${text} COLLATE "C"` : text, operand: (p) => p }
+    },
+    missing: (q, path) =>
+      `COALESCE(jsonb_typeof(jsonb_path_query_first(${q}, CAST(${path()} AS jsonpath), '{}', TRUE)), 'null') = 'null'`
   },
   limitOffset: (limit, offset) =>
     `${limit === undefined ? "" : ` LIMIT ${limit}`}${offset === undefined ? "" : ` OFFSET ${offset}`}`,

@@ -248,6 +248,18 @@ export const sqlite: Dialect = {
         : `(${q} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each(${param}) AS w WHERE w.value NOT IN (SELECT value FROM json_each(${q}))))`,
     length: (q) => `json_array_length(${q})`
   },
+  jsonPath: {
+    path: (keys) => `$${keys.map((k) => `."${k}"`).join("")}`,
+    scalar: (q, path, type) =>
+      type === "boolean"
+        ? { guard: `json_type(${q}, ${path()}) IN ('true', 'false')`, value: `json_type(${q}, ${path()})`, operand: (p) => p }
+        : {
+          guard: type === "string" ? `json_type(${q}, ${path()}) = 'text'` : `json_type(${q}, ${path()}) IN ('integer', 'real')`,
+          value: `json_extract(${q}, ${path()})`,
+          operand: (p) => p
+        },
+    missing: (q, path) => `COALESCE(json_type(${q}, ${path()}), 'null') = 'null'`
+  },
   limitOffset: (limit, offset) =>
     limit === undefined && offset === undefined
       ? ""

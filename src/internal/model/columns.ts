@@ -89,9 +89,11 @@ const analyzeType = (
       )
     case "TypeLiteral":
     case "Suspend":
+      return plain({ _tag: "json" })
+    // null is one of their values: stored as NULL, so the column is nullable
     case "UnknownKeyword":
     case "AnyKeyword":
-      return plain({ _tag: "json" })
+      return { kind: { _tag: "json" }, nullable: true, optional: false }
     default:
       throw new TypeError(`effect-dataflow: fields of type ${String(ast)} cannot be stored`)
   }

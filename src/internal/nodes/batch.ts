@@ -110,9 +110,14 @@ const resolver = RequestResolver.makeBatched((requests: Types.NoInfer<Array<Find
  * statement's span stays under its caller's: reads each wrapped in a span of their own are
  * not batched.
  */
-const withCallerServices = Effect.contextWith((services: Context.Context<unknown>) =>
-  RequestResolver.provideContext(resolver, services)
-)
+const withServices = new WeakMap<Context.Context<unknown>, RequestResolver.RequestResolver<FindById, never>>()
+const withCallerServices = Effect.contextWith((services: Context.Context<unknown>) => {
+  // the reads of one batch share their services' Context: one resolver for all of them, not
+  // one per read (an allocation and a hash each, and an equality check when Effect groups them)
+  let provided = withServices.get(services)
+  if (provided === undefined) withServices.set(services, provided = RequestResolver.provideContext(resolver, services))
+  return provided
+})
 
 /**
  * A model's `find` and `read` as batched requests (when `RequestBatching` is on); the other

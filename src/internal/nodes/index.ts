@@ -11,6 +11,7 @@ import * as Create from "./create.js"
 import * as Batch from "./batch.js"
 import * as Delete from "./delete.js"
 import * as Include from "./include.js"
+import * as Nested from "./nested.js"
 import * as Read from "./read.js"
 import { invalid, withObjectArguments } from "./shared.js"
 import * as Update from "./update.js"
@@ -24,7 +25,8 @@ export interface Nodes<R>
     Create.CreateNodes<R>,
     Omit<Update.UpdateNodes<R>, "bulkUpdate" | "bulkUpdateItems">,
     Delete.DeleteNodes<R>,
-    Upsert.UpsertNodes<R>
+    Upsert.UpsertNodes<R>,
+    Omit<Nested.NestedNodes<R>, "create">
 {
   /** A filter and one patch for every record it matches, or a list of `{ id | key, patch }`. */
   readonly bulkUpdate: (
@@ -48,6 +50,7 @@ const notAnObject = (value: unknown) => value !== undefined && (typeof value !==
 export const make = <R>(def: ModelDefinition): Nodes<R> => {
   const read = Include.withIncludes(def, Batch.withBatching(def, Read.make<R>(def)))
   const create = Create.make<R>(def)
+  const nested = Nested.make<R>(def, create.create)
   const update = Update.make<R>(def)
   const remove = Delete.make<R>(def)
   const upsert = Upsert.make<R>(def)
@@ -78,7 +81,9 @@ export const make = <R>(def: ModelDefinition): Nodes<R> => {
     aggregate,
     stream: (query) =>
       notAnObject(query) ? Stream.fail(invalid(def, "stream", "query", "expected an object")) : read.stream(query),
-    create: create.create,
+    create: nested.create,
+    connect: nested.connect,
+    disconnect: nested.disconnect,
     bulkCreate,
     update: withObjectArguments(def, "update", [[2, "options"]], update.update),
     // a list of { id | key, patch } items, or a filter and one patch for every record

@@ -13,11 +13,13 @@ import * as Tenant from "../../Tenant.js"
 import { ClientExecutor } from "../client/executor.js"
 import type { ModelDefinition } from "../model/definition.js"
 import { declaredOf, relation } from "../model/relations.js"
-import { checkForeignKeys } from "../sql/foreignKeys.js"
+import { checkForeignKeys, cycleOf } from "../sql/foreignKeys.js"
 import { statementsFor } from "../sql/statements.js"
 import type { Binding, Connected } from "./binding.js"
 import { connect, inOwnTransaction, onOwnConnection } from "./binding.js"
+import type { ClientState } from "./clientState.js"
 import { stateOf } from "./clientState.js"
+import { cycleWork } from "./cycles.js"
 import type { TableWork } from "./ddl.js"
 import { ensure, serverInfo } from "./ddl.js"
 import { onClient } from "../schema/introspect.js"
@@ -107,18 +109,39 @@ const resolved = (
       differences.length === 0
         ? Effect.void
         : Effect.fail(schemaMismatch(def.name, operation, def.table, differences)))
+  const mapError = (e: unknown) => e instanceof SchemaMismatch ? e : toDatabaseError(state.dialect, def.name, operation, e)
+  const checked = checkForeignKeys(def, operation)
+  if (Either.isLeft(checked)) return Effect.fail(checked.left)
+  // a cycle of foreign keys: its tables are created together first, once per client
+  const cycle = state.dialect.alter.addForeignKey === undefined ? [] : cycleOf(def)
+  const together = cycle.length === 0 ? Effect.void : ensureCycle(sql, state, def, cycle, schema, mapError)
   return Effect.as(
-    referenced(def, operation, connected, tenancy, tenant, visiting).pipe(
-      Effect.zipRight(
-        onOwnConnection(sql)(
-          ensure(sql, state, key, table, work, (e) =>
-            e instanceof SchemaMismatch ? e : toDatabaseError(state.dialect, def.name, operation, e))
-        )
-      ),
+    referenced([def, ...cycle], operation, connected, tenancy, tenant, visiting).pipe(
+      Effect.zipRight(onOwnConnection(sql)(Effect.zipRight(together, ensure(sql, state, key, table, work, mapError)))),
       Effect.zipRight(referencing(def, operation, connected, tenancy, tenant, visiting))
     ),
     ctx
   )
+}
+
+/**
+ * The tables of a cycle of foreign keys (`def` and `cycle`) created together, under one DDL
+ * lock and one ready entry for all of them: concurrent first uses of any of them wait for the
+ * one that runs it.
+ */
+const ensureCycle = <E>(
+  sql: SqlClient.SqlClient,
+  state: ClientState,
+  def: ModelDefinition,
+  cycle: ReadonlyArray<ModelDefinition>,
+  schema: string | undefined,
+  mapError: (e: unknown) => E
+): Effect.Effect<void, E> => {
+  const specs = [def, ...cycle]
+    .map((m) => statementsFor(m, state.dialect, m.tenantScoped === def.tenantScoped ? schema : undefined).tableSpec)
+    .sort((a, b) => (a.table < b.table ? -1 : 1))
+  const key = `cycle:${specs.map((s) => (s.schema === undefined ? s.table : `${s.schema}.${s.table}`)).join(",")}`
+  return ensure(sql, state, key, key, cycleWork(state.dialect, specs), mapError)
 }
 
 /** The span attribute naming where a node's statements went when replicas are provided. */
@@ -167,19 +190,27 @@ const referencing = (
   return ensureTables(targets, def, operation, connected, tenancy, tenant, visiting)
 }
 
-/** The tables a model's foreign keys reference, ensured before its own (relations checked first). */
+/**
+ * The tables the foreign keys of `models` (a model, or the models of a cycle, the first one
+ * being ensured) reference outside them, ensured before theirs (relations checked first).
+ */
 const referenced = (
-  def: ModelDefinition,
+  models: ReadonlyArray<ModelDefinition>,
   operation: string,
   connected: Connected,
   tenancy: "row" | "schema" | "database",
   tenant: string | undefined,
   visiting: ReadonlySet<ModelDefinition>
 ): Effect.Effect<void, DatabaseError | ConfigurationError | SchemaMismatch> => {
-  const checked = checkForeignKeys(def, operation)
-  if (Either.isLeft(checked)) return Effect.fail(checked.left)
-  const targets = checked.right.map((k) => k.target).filter((t) => t !== def && !visiting.has(t))
-  return ensureTables(targets, def, operation, connected, tenancy, tenant, visiting)
+  const targets: Array<ModelDefinition> = []
+  for (const model of models) {
+    const checked = checkForeignKeys(model, operation)
+    if (Either.isLeft(checked)) return Effect.fail(checked.left)
+    for (const { target } of checked.right) {
+      if (!models.includes(target) && !visiting.has(target) && !targets.includes(target)) targets.push(target)
+    }
+  }
+  return ensureTables(targets, models[0]!, operation, connected, tenancy, tenant, new Set([...visiting, ...models]))
 }
 
 /**

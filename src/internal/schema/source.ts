@@ -36,18 +36,21 @@ const kindSchema = (kind: Kind): string => {
         ? "Schema.BigDecimalFromSelf"
         : `Schema.BigDecimalFromSelf.pipe(Column.annotate({ precision: ${kind.precision}, scale: ${kind.scale ?? 0} }))`
     case "json":
-      return "Schema.Unknown"
+      return "Column.JsonValue"
   }
 }
 
 /** A field: its name and the schema expression (and a comment where the type is not mapped). */
 const field = (column: TableColumn): { readonly name: string; readonly schema: string; readonly note: string } => {
   const name = camelCase(column.name)
-  let schema = kindSchema(column.kind ?? { _tag: "string", maxLength: undefined })
+  const kind = column.kind ?? { _tag: "string", maxLength: undefined }
+  // Schema.Unknown takes null itself: a nullable JSON column
+  const nullableJson = column.nullable && kind._tag === "json"
+  let schema = nullableJson ? "Schema.Unknown" : kindSchema(kind)
   if (snakeCase(name) !== column.name) {
     schema = `${schema}.pipe(Column.annotate({ name: ${literal(column.name)} }))`
   }
-  if (column.nullable) schema = `Schema.NullOr(${schema})`
+  if (column.nullable && !nullableJson) schema = `Schema.NullOr(${schema})`
   const note = column.kind === undefined ? ` // ${column.type}: not a type the library maps; read and written as text` : ""
   return { name, schema, note }
 }

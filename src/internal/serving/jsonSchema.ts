@@ -9,6 +9,7 @@
 import { JSONSchema, Schema } from "effect"
 import type { Column } from "../../Column.js"
 import type { NodeName, Served } from "./operations.js"
+import { limits } from "../../Filter.js"
 
 /** @internal */
 export type JsonSchema = Record<string, unknown>
@@ -96,6 +97,23 @@ export const patchSchema = (s: Served): JsonSchema => {
   })
 }
 
+const scalar: JsonSchema = { type: ["string", "number", "boolean"] }
+const ordered: JsonSchema = { type: ["string", "number"] }
+
+/** A comparison at a path inside a JSON object (docs/queries.md#json-paths). */
+const jsonPathSchema: JsonSchema = object({
+  $path: { type: "array", items: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" }, minItems: 1, maxItems: limits.pathKeys },
+  $eq: { anyOf: [scalar, { type: "null" }] },
+  $ne: { anyOf: [scalar, { type: "null" }] },
+  $gt: ordered,
+  $gte: ordered,
+  $lt: ordered,
+  $lte: ordered,
+  $in: { type: "array", items: scalar },
+  $nin: { type: "array", items: scalar },
+  $null: { type: "boolean" }
+}, ["$path"])
+
 /** The filter, recursive through the logical operators (`ref` points at this schema). @internal */
 export const filterSchema = (s: Served, ref: string): JsonSchema => {
   const properties: Record<string, JsonSchema> = {}
@@ -111,7 +129,8 @@ export const filterSchema = (s: Served, ref: string): JsonSchema => {
         $hasAll: { type: "array", items: { type: element } },
         $size: { anyOf: [size, object({ $eq: size, $gt: size, $gte: size, $lt: size, $lte: size }, [])] }
       }
-      properties[c.field] = { anyOf: [{ type: "null" }, object({ ...arrayOperators, $null: { type: "boolean" } }, [])] }
+      const operators = object({ ...arrayOperators, $null: { type: "boolean" } }, [])
+      properties[c.field] = { anyOf: [{ type: "null" }, operators, ...(element === undefined ? [jsonPathSchema] : [])] }
       continue
     }
     const operators: Record<string, JsonSchema> = {

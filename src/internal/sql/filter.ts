@@ -50,8 +50,12 @@ const isOperatorObject = (u: unknown): u is Record<string, unknown> =>
 
 const comparisonOps = new Set(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$null"])
 const jsonArrayOps = new Set(["$has", "$hasAny", "$hasAll", "$size"])
+const pathComparisons = new Set(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte"])
+const pathKey = /^[A-Za-z0-9_-]{1,64}$/
+/** A path operand as a bound value: booleans as the text each database's `value` gives. */
+const jsonScalar = (v: unknown) => (typeof v === "boolean" ? String(v) : v)
 const sizeOps = new Map([["$eq", "="], ["$gt", ">"], ["$gte", ">="], ["$lt", "<"], ["$lte", "<="]])
-const jsonOnly = "JSON fields support null checks ({ $null: boolean }) and, on arrays of strings, numbers or booleans, $has / $hasAny / $hasAll / $size"
+const jsonOnly = "JSON fields support null checks ({ $null: boolean }), comparisons at a path ({ $path: [keys], $eq: … }) and, on arrays of strings, numbers or booleans, $has / $hasAny / $hasAll / $size"
 const textOps = new Set(["$like", "$ilike", "$startsWith", "$endsWith", "$contains"])
 const textKinds = new Set(["string", "enum"])
 const textKind: Kind = { _tag: "string", maxLength: undefined }
@@ -173,6 +177,77 @@ export const compileFilter = (
     return joinParts(parts, " AND ", mark)
   }
 
+  /**
+   * `{ $path: ["address", "city"], $eq: "Paris" }` on a JSON field: the scalar at a path of
+   * object keys compared by the operand's own JSON type (text in code-point order, numbers as
+   * doubles, booleans by equality). A path holding nothing, JSON null or a value of another type
+   * meets no comparison (so `$ne` / `$nin` match it); `$null` tests for no value there.
+   */
+  const jsonPath = (info: FieldInfo, cond: Record<string, unknown>, path: string): string | undefined => {
+    if (info.kind._tag === "json" && info.kind.element !== undefined) {
+      return fail(join(path, "$path"), "$path applies to JSON fields holding objects, not arrays")
+    }
+    const keys = pathKeys(cond["$path"], join(path, "$path"))
+    const text = dialect.jsonPath.path(keys)
+    const at = () => placeholder(text)
+    const missing = () => dialect.jsonPath.missing(info.quoted, at)
+    const compare = (operand: unknown, at_: string, op: string) => {
+      const type = pathOperandType(operand, at_, op !== "$eq" && op !== "$ne")
+      counted(1, at_)
+      const { guard, operand: write, value } = dialect.jsonPath.scalar(info.quoted, at, type)
+      const sqlOp = op === "$eq" || op === "$ne" ? "=" : op === "$gt" ? ">" : op === "$gte" ? ">=" : op === "$lt" ? "<" : "<="
+      const condition = `(${guard} AND ${value} ${sqlOp} ${write(placeholder(jsonScalar(operand)))})`
+      return op === "$ne" ? `NOT COALESCE(${condition}, FALSE)` : condition
+    }
+    const member = (operand: unknown, at_: string, op: string) => {
+      if (!Array.isArray(operand)) return fail(at_, "expected an array")
+      if (operand.length > limits.elements) return fail(at_, `element lists are limited to ${limits.elements} values`)
+      if (operand.length === 0) return op === "$in" ? never : undefined
+      const types = operand.map((v, i) => pathOperandType(v, `${at_}[${i}]`, false))
+      if (types.some((t) => t !== types[0])) return fail(at_, "list values must all be strings, numbers or booleans")
+      counted(operand.length, at_)
+      const { guard, operand: write, value } = dialect.jsonPath.scalar(info.quoted, at, types[0]!)
+      const condition = `(${guard} AND ${value} IN (${operand.map((v) => write(placeholder(jsonScalar(v)))).join(", ")}))`
+      return op === "$in" ? condition : `NOT COALESCE(${condition}, FALSE)`
+    }
+    const mark = params.mark
+    const parts: Array<string | undefined> = []
+    for (const [op, operand] of Object.entries(cond)) {
+      const at_ = join(path, op)
+      if (op === "$path" || operand === undefined) continue
+      if (op === "$null") {
+        if (typeof operand !== "boolean") return fail(at_, "expected a boolean")
+        parts.push(operand ? missing() : `NOT ${missing()}`)
+      } else if ((op === "$eq" || op === "$ne") && operand === null) {
+        parts.push(op === "$eq" ? missing() : `NOT ${missing()}`)
+      } else if (pathComparisons.has(op)) parts.push(compare(operand, at_, op))
+      else if (op === "$in" || op === "$nin") parts.push(member(operand, at_, op))
+      else return fail(at_, "unknown operator: with $path, $eq $ne $gt $gte $lt $lte $in $nin $null")
+    }
+    return joinParts(parts, " AND ", mark)
+  }
+
+  /** A JSON scalar operand's type (booleans only compare for equality); strings must be storable. */
+  const pathOperandType = (operand: unknown, at: string, ordered: boolean): JsonElement => {
+    if (typeof operand === "string") {
+      const bad = storageCheck(textKind, operand)
+      return bad === undefined ? "string" : fail(at, bad)
+    }
+    if (typeof operand === "number") return Number.isFinite(operand) ? "number" : fail(at, "expected a finite number")
+    if (typeof operand === "boolean" && !ordered) return "boolean"
+    return fail(at, ordered ? "expected a string or a number" : "expected a string, a number or a boolean")
+  }
+
+  const pathKeys = (keys: unknown, at: string): ReadonlyArray<string> => {
+    if (!Array.isArray(keys) || keys.length === 0 || keys.length > limits.pathKeys) {
+      return fail(at, `expected an array of 1 to ${limits.pathKeys} object keys`)
+    }
+    keys.forEach((k, i) => {
+      if (typeof k !== "string" || !pathKey.test(k)) fail(`${at}[${i}]`, "a path key is 1 to 64 letters, digits, _ or -")
+    })
+    return keys as ReadonlyArray<string>
+  }
+
   const field = (info: FieldInfo, cond: unknown, path: string): string | undefined => {
     const q = info.quoted
     // on a column that is never NULL, NULL tests are constants
@@ -184,6 +259,8 @@ export const compileFilter = (
       if (info.kind._tag === "json") return fail(path, jsonOnly)
       return `${q} = ${placeholder(value(info, cond, path))}`
     }
+    if (info.kind._tag === "json" && "$path" in cond) return jsonPath(info, cond, path)
+    if ("$path" in cond) return fail(join(path, "$path"), "$path applies to JSON fields only")
     const mark = params.mark
     const parts: Array<string | undefined> = []
     for (const [op, operand] of Object.entries(cond)) {
@@ -397,6 +474,11 @@ export const decodeValues = (
       }
       if (!isOperatorObject(cond)) {
         setOwn(out, key, cond === undefined ? cond : decodeAt(decode, cond, at))
+        continue
+      }
+      // a path's operands are the JSON scalars stored there, not values of the field's type
+      if ("$path" in cond) {
+        setOwn(out, key, cond)
         continue
       }
       const ops: Record<string, unknown> = {}

@@ -97,3 +97,36 @@ export const foreignKeySpecs = (
     }
   })
 }
+
+/** The models a model's resolved foreign keys refer to, itself left out (a self-reference needs no order). */
+const referencedModels = (def: ModelDefinition): ReadonlyArray<ModelDefinition> => {
+  const keys = foreignKeys(def, "migrate")
+  return Either.isLeft(keys) ? [] : keys.right.map((k) => k.target).filter((t) => t !== def)
+}
+
+/** The models reachable from `def` through foreign keys. */
+const reachable = (def: ModelDefinition): ReadonlySet<ModelDefinition> => {
+  const seen = new Set<ModelDefinition>()
+  const stack = [def]
+  while (stack.length > 0) {
+    for (const target of referencedModels(stack.pop()!)) {
+      if (!seen.has(target)) {
+        seen.add(target)
+        stack.push(target)
+      }
+    }
+  }
+  return seen
+}
+
+/**
+ * The other models of a cycle of foreign keys through `def` (A.bId → B, B.aId → A; or
+ * longer): their tables and `def`'s can only be created together, the constraints between
+ * them added once all exist. Empty when `def` is in no cycle (a self-reference is none).
+ * @internal
+ */
+export const cycleOf = (def: ModelDefinition): ReadonlyArray<ModelDefinition> => {
+  const fromDef = reachable(def)
+  if (!fromDef.has(def)) return []
+  return [...fromDef].filter((m) => m !== def && reachable(m).has(def))
+}

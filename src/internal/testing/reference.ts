@@ -128,6 +128,58 @@ const evalOp = (column: Column, v: unknown, op: string, operand: unknown): boole
   }
 }
 
+/** The JSON scalar at a path of object keys (undefined: nothing there). */
+const atPath = (value: unknown, keys: ReadonlyArray<string>): unknown => {
+  let v = value
+  for (const k of keys) {
+    if (!isOperators(v) || !Object.hasOwn(v, k)) return undefined
+    v = v[k]
+  }
+  return v
+}
+
+/** Two JSON scalars of one type compared (text by code point); undefined for different types. */
+const compareScalars = (v: unknown, w: unknown): number | undefined =>
+  v === null || v === undefined || typeof v !== typeof w
+    ? undefined
+    : typeof v === "string"
+    ? compareCodePoints(v, w as string)
+    : typeof v === "number"
+    ? Math.sign(v - (w as number))
+    : typeof v === "boolean"
+    ? (v === w ? 0 : 1)
+    : undefined
+
+/** `{ $path, …operators }` on a JSON field: the stored (encoded) value at the path compared. */
+const pathHolds = (column: Column, value: unknown, cond: Row): boolean => {
+  const v = value === null ? undefined : atPath(column.jsonEncode(value), cond["$path"] as ReadonlyArray<string>)
+  const none = v === undefined || v === null
+  return Object.entries(cond).every(([op, operand]) => {
+    if (op === "$path" || operand === undefined) return true
+    const c = compareScalars(v, operand)
+    switch (op) {
+      case "$eq":
+        return operand === null ? none : c === 0
+      case "$ne":
+        return operand === null ? !none : c !== 0
+      case "$gt":
+        return c !== undefined && c > 0
+      case "$gte":
+        return c !== undefined && c >= 0
+      case "$lt":
+        return c !== undefined && c < 0
+      case "$lte":
+        return c !== undefined && c <= 0
+      case "$in":
+        return (operand as ReadonlyArray<unknown>).some((o) => compareScalars(v, o) === 0)
+      case "$nin":
+        return !(operand as ReadonlyArray<unknown>).some((o) => compareScalars(v, o) === 0)
+      default:
+        return operand === none
+    }
+  })
+}
+
 /** Does a (validated) filter hold for a row? @internal */
 export const matches = (def: ModelDefinition, filter: unknown, row: Row): boolean => {
   if (!isOperators(filter)) return true
@@ -139,6 +191,7 @@ export const matches = (def: ModelDefinition, filter: unknown, row: Row): boolea
     const column = def.byField.get(key)!
     const v = row[key] ?? null
     if (cond === null) return v === null
+    if (isOperators(cond) && "$path" in cond) return pathHolds(column, v, cond)
     if (isOperators(cond)) return Object.entries(cond).every(([op, operand]) => operand === undefined || evalOp(column, v, op, operand))
     return v !== null && compareValues(column, v, cond) === 0
   })
