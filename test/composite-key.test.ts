@@ -302,6 +302,13 @@ forEachDatabase("composite key", (it) => {
       const users = (yield* Follower.list({ include: { following: true } })).records
       expect(users.map((u) => u.following.length)).toEqual([2, 1, 0])
       expect((yield* Link.list({ where: { followed: { name: "ada" } } })).records).toHaveLength(1)
+      // a nested create: the children's part of the key is set by the parent
+      const dee = yield* Follower.create({ name: "dee", following: { create: [{ followingId: ada.id }, { followingId: bob.id }] } })
+      expect(dee.following.map((l) => [l.followerId, l.followingId])).toEqual([[dee.id, ada.id], [dee.id, bob.id]])
+      const twice = yield* Effect.flip(Follower.create({ name: "eve", following: { create: [{ followingId: ada.id }, { followingId: ada.id }] } }))
+      expect(twice._tag).toBe("UniqueViolation")
+      expect(yield* Follower.count({ name: "eve" })).toBe(0)
+      yield* Link.bulkDelete({ followerId: dee.id })
       // a foreign key: a link to a user that does not exist is refused; deleting a user cascades
       expect((yield* Effect.flip(Link.create({ followerId: ada.id, followingId: 999999 })))._tag).toBe("ForeignKeyViolation")
       yield* User.delete(cy.id)
