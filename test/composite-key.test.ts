@@ -258,6 +258,46 @@ forEachDatabase("composite key", (it) => {
       expect(yield* T.count().pipe(acme)).toBe(1)
     }))
 
+  it.effect("a key of a date and a text: upserts, key-form arithmetic updates, returned records, cursors", () =>
+    Effect.gen(function*() {
+      const Daily = Model.make("Daily", Schema.Struct({
+        day: Schema.DateFromSelf,
+        region: Schema.String,
+        hits: Schema.Int
+      }), { table: uniqueTable("cpk_daily"), primaryKey: ["day", "region"] })
+      const day = (d: number) => new Date(Date.UTC(2024, 0, d, 12, 30, 15, 250))
+      const made = yield* Daily.bulkCreate([
+        { day: day(2), region: "eu", hits: 1 },
+        { day: day(1), region: "us", hits: 2 },
+        { day: day(1), region: "eu", hits: 3 }
+      ], { returnRecords: true })
+      expect(made.records!.map((r) => [r.day.toISOString(), r.region])).toEqual([
+        [day(2).toISOString(), "eu"],
+        [day(1).toISOString(), "us"],
+        [day(1).toISOString(), "eu"]
+      ])
+      expect((yield* Daily.read({ day: day(1), region: "us" })).hits).toBe(2)
+      const up = yield* Daily.upsert({ create: { day: day(1), region: "us", hits: 0 }, update: { hits: { $increment: 5 } } })
+      expect(up).toMatchObject({ created: false, record: { region: "us", hits: 7 } })
+      expect(yield* Daily.bulkUpdate([{ key: { region: "eu", day: day(2) }, patch: { hits: { $increment: 10 } } }]))
+        .toEqual({ updated: 1, missing: [] })
+      expect((yield* Daily.read({ day: day(2), region: "eu" })).hits).toBe(11)
+      expect(yield* Daily.bulkUpdate({ region: "eu" }, { hits: { $multiply: 2 } })).toEqual({ updated: 2 })
+      const walked: Array<readonly [string, string, number]> = []
+      let cursor: string | undefined
+      do {
+        const page: { readonly records: ReadonlyArray<{ readonly day: Date; readonly region: string; readonly hits: number }>; readonly nextCursor?: string } =
+          yield* Daily.list({ limit: 1, ...(cursor === undefined ? {} : { cursor }) })
+        for (const r of page.records) walked.push([r.day.toISOString(), r.region, r.hits])
+        cursor = page.nextCursor
+      } while (cursor !== undefined)
+      expect(walked).toEqual([
+        [day(1).toISOString(), "eu", 6],
+        [day(1).toISOString(), "us", 7],
+        [day(2).toISOString(), "eu", 22]
+      ])
+    }))
+
   it.effect("the schema policies: a second declaration finds the composite key it made (auto and existing)", () =>
     Effect.gen(function*() {
       const table = uniqueTable("cpk_policy")
