@@ -154,17 +154,46 @@ type Constructor<F extends Fields> = Schema.Struct.Constructor<F>
 export type IdOf<F extends Fields, PK extends keyof F> = Row<F>[PK & keyof Row<F>]
 
 /**
- * Input of `create`: fields with constructor defaults and optional fields may be left out,
- * and so may an integer primary key (the database generates it).
+ * A composite primary key's value: an object of every field of the key.
  *
  * @since 0.1.0
  * @category models
  */
-export type CreateInput<F extends Fields, PK extends keyof F> = Types.Simplify<
-  & Omit<Constructor<F>, PK>
-  & (Row<F>[PK & keyof Row<F>] extends number ? { readonly [K in PK & keyof Row<F>]?: Row<F>[K] }
-    : Pick<Constructor<F>, PK & keyof Constructor<F>>)
->
+export type KeyObject<F extends Fields, PK extends keyof F> = { readonly [K in PK & keyof Row<F>]: Row<F>[K] }
+
+/**
+ * The primary key's type: the field's value, or on a composite key ({@link Composite} true)
+ * the object of its fields' values.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type KeyOf<F extends Fields, PK extends keyof F, Composite extends boolean> = Composite extends true ? KeyObject<F, PK>
+  : IdOf<F, PK>
+
+/**
+ * Whether an options object declares a composite primary key (`primaryKey: ["a", "b"]`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CompositeOf<O> = O extends { readonly primaryKey: ReadonlyArray<string> } ? true : false
+
+/**
+ * Input of `create`: fields with constructor defaults and optional fields may be left out,
+ * and so may an integer primary key (the database generates it) — never the fields of a
+ * composite key.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CreateInput<F extends Fields, PK extends keyof F, Composite extends boolean = false> = Composite extends true
+  ? Types.Simplify<Constructor<F>>
+  : Types.Simplify<
+    & Omit<Constructor<F>, PK>
+    & (Row<F>[PK & keyof Row<F>] extends number ? { readonly [K in PK & keyof Row<F>]?: Row<F>[K] }
+      : Pick<Constructor<F>, PK & keyof Constructor<F>>)
+  >
 
 /**
  * An arithmetic update of a numeric field (a number, an integer, a bigint or a `BigDecimal`),
@@ -224,8 +253,12 @@ export type Patch<F extends Fields, PK extends keyof F> = {
 export interface Options<F extends Fields, PK extends keyof F & string> {
   /** Table name; default: the model name in snake_case, pluralised (`OrderStatus` -> `order_statuses`). */
   readonly table?: string
-  /** Primary key field; default `"id"`. */
-  readonly primaryKey?: PK
+  /**
+   * Primary key field; default `"id"`. Several fields make a composite key
+   * (`["followerId", "followingId"]`): given on create, never generated, and a key is then an
+   * object of their values.
+   */
+  readonly primaryKey?: PK | readonly [PK, PK, ...ReadonlyArray<PK>]
   /**
    * Unique constraints: a field, or several for a composite constraint. Managed fields
    * (`createdAt`, `deletedAt`, …) may take part when the model has them.
@@ -279,14 +312,16 @@ export type Model<
   Requires = SqlClient.SqlClient,
   Setup = never,
   Keys = { readonly [K in PK & keyof Row<F>]: Row<F>[K] },
-  Rels = {}
+  Rels = {},
+  Composite extends boolean = false
 > =
   & {
     readonly name: Name
     /** Table name. */
     readonly table: string
     readonly fields: F
-    readonly primaryKey: PK
+    /** The primary key's field, or its fields on a composite key. */
+    readonly primaryKey: Composite extends true ? ReadonlyArray<PK> : PK
     /** The model's row schema (the declared fields). */
     readonly schema: Schema.Struct<F>
     /** Columns, in table order (managed columns last). */
@@ -299,20 +334,20 @@ export type Model<
     /** Type-level only (`typeof User.Type`): the record type; undefined at run time. */
     readonly Type: RecordOf<F, B>
     /** Type-level only (`typeof User.Input`): `create`'s input type; undefined at run time. */
-    readonly Input: CreateInput<F, PK>
+    readonly Input: CreateInput<F, PK, Composite>
   }
-  & ([keyof Rels] extends [never] ? Node.ReadNodes<IdOf<F, PK>, CreateInput<F, PK>, RecordOf<F, B>, Requires, Setup, Keys>
+  & ([keyof Rels] extends [never] ? Node.ReadNodes<KeyOf<F, PK, Composite>, CreateInput<F, PK, Composite>, RecordOf<F, B>, Requires, Setup, Keys>
     : 
       & Omit<
-        Node.ReadNodes<IdOf<F, PK>, CreateInput<F, PK>, RecordOf<F, B>, Requires, Setup, Keys>,
+        Node.ReadNodes<KeyOf<F, PK, Composite>, CreateInput<F, PK, Composite>, RecordOf<F, B>, Requires, Setup, Keys>,
         "read" | "find" | "list" | "findFirst" | "stream" | "count" | "exists" | "create"
       >
-      & Relation.IncludeNodes<IdOf<F, PK>, RecordOf<F, B>, Rels, Requires, Setup>
-      & Relation.WriteNodes<IdOf<F, PK>, CreateInput<F, PK>, RecordOf<F, B>, Rels, Requires, Setup>)
+      & Relation.IncludeNodes<KeyOf<F, PK, Composite>, RecordOf<F, B>, Rels, Requires, Setup>
+      & Relation.WriteNodes<KeyOf<F, PK, Composite>, CreateInput<F, PK, Composite>, RecordOf<F, B>, Rels, Requires, Setup>)
   & (B["appendOnly"] extends true ? {}
     : Node.MutationNodes<
-      IdOf<F, PK>,
-      CreateInput<F, PK>,
+      KeyOf<F, PK, Composite>,
+      CreateInput<F, PK, Composite>,
       Patch<F, PK>,
       Row<F>,
       keyof F & string,
@@ -321,7 +356,7 @@ export type Model<
       Requires,
       Setup
     >)
-  & (B["softDelete"] extends true ? (B["appendOnly"] extends true ? {} : Node.RestoreNode<IdOf<F, PK>, Requires, Setup>) : {})
+  & (B["softDelete"] extends true ? (B["appendOnly"] extends true ? {} : Node.RestoreNode<KeyOf<F, PK, Composite>, Requires, Setup>) : {})
 
 /**
  * Any model.
@@ -374,7 +409,17 @@ export const make = <
   name: Name,
   schema: { readonly fields: F } | F,
   options?: O & Options<F, PK>
-): Model<Name, F, PK, BehavioursOf<O>, RequirementsOf<O>, SetupErrorOf<O>, UniqueKeysOf<F, PK, O>, RelationsOf<O>> => {
+): Model<
+  Name,
+  F,
+  PK,
+  BehavioursOf<O>,
+  RequirementsOf<O>,
+  SetupErrorOf<O>,
+  UniqueKeysOf<F, PK, O>,
+  RelationsOf<O>,
+  CompositeOf<O>
+> => {
   const fields = (Schema.isSchema(schema) || "fields" in schema && typeof schema.fields === "object"
     ? (schema as { readonly fields: F }).fields
     : schema) as F
@@ -387,7 +432,7 @@ export const make = <
     name,
     table: definition.table,
     fields,
-    primaryKey: definition.pk.field as PK,
+    primaryKey: definition.compositeKey ? definition.key.map((c) => c.field) : definition.pk.field,
     schema: Schema.Struct(fields),
     columns: definition.columns,
     behaviours: {
@@ -416,7 +461,8 @@ export const make = <
     RequirementsOf<O>,
     SetupErrorOf<O>,
     UniqueKeysOf<F, PK, O>,
-    RelationsOf<O>
+    RelationsOf<O>,
+    CompositeOf<O>
   >
 }
 
@@ -522,6 +568,15 @@ export type Input<M> = M extends { readonly create: (input: infer I) => Effect.E
 export type IdOfModel<M> = M extends { readonly read: (id: infer I, ...rest: ReadonlyArray<never>) => Effect.Effect<infer _A, infer _E, infer _C> }
   ? I
   : never
+
+/**
+ * The primary key type of a model: `Model.Key<typeof User>` (a scalar), or the object of a
+ * composite key's fields (`Model.Key<typeof Follow>` is `{ followerId, followingId }`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Key<M> = IdOfModel<M>
 
 /**
  * The filter type of a model.

@@ -1780,3 +1780,145 @@ describe("properties: placeholders and parameters agree", () => {
     }
   })
 })
+
+// ---------------------------------------------------------------------------
+// composite primary keys
+// ---------------------------------------------------------------------------
+
+describe("composite primary keys", () => {
+  /** Two integer key fields, no managed fields. */
+  const Follow = Model.make(
+    "Follow",
+    Schema.Struct({ followerId: Schema.Int, followingId: Schema.Int, note: Schema.NullOr(Schema.String) }),
+    { primaryKey: ["followerId", "followingId"], timestamps: false }
+  )
+  /** Two text key fields, tenant-scoped, soft-deleted, versioned. */
+  const Tagging = Model.make(
+    "Tagging",
+    Schema.Struct({ articleId: Schema.String, tag: Schema.String, weight: Schema.Int }),
+    { primaryKey: ["articleId", "tag"], tenantScoped: true, softDelete: true, versioned: true }
+  )
+  const FOLLOWS = `"follower_id", "following_id", "note"`
+  const TAGGINGS = `"article_id", "tag", "weight", "created_at", "updated_at", "deleted_at", "version", "tenant_id"`
+  const followKey = { id: { followerId: 1, followingId: 2 }, tenant: undefined }
+  // the key object's own order does not matter: the key's order does
+  const taggingKey = { id: { tag: "x", articleId: "a" }, tenant: "acme" }
+  const server = { mariadb: false }
+
+  it("DDL: PRIMARY KEY over every key column (the tenant's first), no generated column", () => {
+    expect(lite(Follow).ddl(server)).toEqual([
+      `CREATE TABLE IF NOT EXISTS "follows" ("follower_id" INTEGER NOT NULL, "following_id" INTEGER NOT NULL, "note" TEXT, PRIMARY KEY ("follower_id", "following_id"))`
+    ])
+    expect(pg(Follow).ddl(server)).toEqual([
+      `CREATE TABLE IF NOT EXISTS "follows" ("follower_id" BIGINT NOT NULL, "following_id" BIGINT NOT NULL, "note" TEXT COLLATE "C", PRIMARY KEY ("follower_id", "following_id"))`
+    ])
+    expect(my(Follow).ddl(server)).toEqual([
+      "CREATE TABLE IF NOT EXISTS `follows` (`follower_id` BIGINT NOT NULL, `following_id` BIGINT NOT NULL, `note` LONGTEXT NULL, PRIMARY KEY (`follower_id`, `following_id`)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_0900_bin"
+    ])
+    expect(pg(Tagging).ddl(server)[0]).toMatch(/"article_id" VARCHAR\(255\) COLLATE "C" NOT NULL, "tag" VARCHAR\(255\) COLLATE "C" NOT NULL, .*PRIMARY KEY \("tenant_id", "article_id", "tag"\)\)$/)
+    expect(my(Tagging).ddl(server)[0]).toContain("PRIMARY KEY (`tenant_id`, `article_id`, `tag`))")
+    expect(lite(Tagging).ddl(server)[0]).toContain(`PRIMARY KEY ("tenant_id", "article_id", "tag"))`)
+  })
+
+  it("selectById: every key column, in key order, per dialect", () => {
+    const sqlite = Build.selectById(lite(Follow), false)
+    expect(sqlite.text).toBe(`SELECT ${FOLLOWS} FROM "follows" WHERE "follower_id" = ? AND "following_id" = ?`)
+    expect(sqlite.params(followKey)).toEqual([1, 2])
+    const postgres = Build.selectById(pg(Follow), false)
+    expect(postgres.text).toBe(`SELECT ${FOLLOWS} FROM "follows" WHERE "follower_id" = $1 AND "following_id" = $2`)
+    expect(postgres.params(followKey)).toEqual([1, 2])
+    const mysql = Build.selectById(my(Follow), false)
+    expect(mysql.text).toBe("SELECT `follower_id`, `following_id`, `note` FROM `follows` WHERE `follower_id` = ? AND `following_id` = ?")
+    expect(mysql.params(followKey)).toEqual([1, 2])
+    const tagging = Build.selectById(pg(Tagging), false)
+    expect(tagging.text).toBe(
+      `SELECT ${TAGGINGS} FROM "taggings" WHERE "article_id" = $1 AND "tag" = $2 AND "tenant_id" = $3 AND "deleted_at" IS NULL`
+    )
+    expect(tagging.params(taggingKey)).toEqual(["a", "x", "acme"])
+  })
+
+  it("updateById, deleteById, softDeleteById, restoreById: the key, the tenant, the version", () => {
+    const update = Build.updateById(pg(Tagging), shapeOf({ weight: 3 }), true)!
+    expect(update.text).toBe(
+      `UPDATE "taggings" SET "weight" = $1, "updated_at" = $2, "version" = "taggings"."version" + 1 WHERE "article_id" = $3 AND "tag" = $4 AND "tenant_id" = $5 AND "deleted_at" IS NULL AND "version" = $6 RETURNING ${TAGGINGS}`
+    )
+    expect(update.params({ ...taggingKey, patch: { weight: 3 }, now, expectedVersion: 2 })).toEqual([3, ISO, "a", "x", "acme", 2])
+    const updateMy = Build.updateById(my(Follow), shapeOf({ note: "n" }), false)!
+    expect(updateMy.text).toBe("UPDATE `follows` SET `note` = ? WHERE `follower_id` = ? AND `following_id` = ?")
+    expect(updateMy.params({ ...followKey, patch: { note: "n" }, now, expectedVersion: undefined })).toEqual(["n", 1, 2])
+    const del = Build.deleteById(lite(Follow))
+    expect(del.text).toBe(`DELETE FROM "follows" WHERE "follower_id" = ? AND "following_id" = ?`)
+    expect(del.params(followKey)).toEqual([1, 2])
+    const soft = Build.softDeleteById(my(Tagging))
+    expect(soft.text).toBe(
+      "UPDATE `taggings` SET `deleted_at` = ?, `updated_at` = ?, `version` = `taggings`.`version` + 1 WHERE `article_id` = ? AND `tag` = ? AND `tenant_id` = ? AND `deleted_at` IS NULL"
+    )
+    expect(soft.params({ ...taggingKey, now })).toEqual([MYSQL_NOW, MYSQL_NOW, "a", "x", "acme"])
+    const restore = Build.restoreById(pg(Tagging))
+    expect(restore.text).toBe(
+      `UPDATE "taggings" SET "deleted_at" = NULL, "updated_at" = $1, "version" = "taggings"."version" + 1 WHERE "article_id" = $2 AND "tag" = $3 AND "tenant_id" = $4 AND "deleted_at" IS NOT NULL`
+    )
+    expect(restore.params({ ...taggingKey, now })).toEqual([ISO, "a", "x", "acme"])
+  })
+
+  it("selectByIds and updateByIds: row values of the key", () => {
+    const keys = [{ followerId: 1, followingId: 2 }, { followingId: 4, followerId: 3 }]
+    expect(bound(lite(Follow), (p) => Build.selectByIds(lite(Follow), p, keys, undefined))).toEqual({
+      text: `SELECT ${FOLLOWS} FROM "follows" WHERE ("follower_id", "following_id") IN ((?, ?), (?, ?))`,
+      params: [1, 2, 3, 4]
+    })
+    expect(bound(pg(Follow), (p) => Build.selectByIds(pg(Follow), p, keys, undefined))).toEqual({
+      text: `SELECT ${FOLLOWS} FROM "follows" WHERE ("follower_id", "following_id") IN (($1, $2), ($3, $4))`,
+      params: [1, 2, 3, 4]
+    })
+    expect(bound(my(Follow), (p) => Build.selectByIds(my(Follow), p, keys, undefined))).toEqual({
+      text: "SELECT `follower_id`, `following_id`, `note` FROM `follows` WHERE (`follower_id`, `following_id`) IN ((?, ?), (?, ?))",
+      params: [1, 2, 3, 4]
+    })
+    const s = pg(Tagging)
+    expect(bound(s, (p) => Build.updateByIds(s, p, { weight: 1 }, now, [{ articleId: "a", tag: "x" }], "acme"))).toEqual({
+      text:
+        `UPDATE "taggings" SET "weight" = $1, "updated_at" = $2, "version" = "taggings"."version" + 1 WHERE ("article_id", "tag") IN (($3, $4)) AND "tenant_id" = $5`,
+      params: [1, ISO, "a", "x", "acme"]
+    })
+  })
+
+  it("key reads (lockedValues, keyLookup, lockingLookup) select every key column; keyOfRow reads them back", () => {
+    const s = pg(Tagging)
+    expect(Build.lockedValues(s, ["weight"], " WHERE 1=1")).toBe(
+      `SELECT "article_id", "tag", "weight" FROM "taggings" WHERE 1=1 FOR UPDATE`
+    )
+    expect(Build.keyLookup(s, ["articleId", "tag"]).text).toBe(
+      `SELECT "article_id", "tag" FROM "taggings" WHERE "article_id" = $1 AND "tag" = $2 AND "tenant_id" = $3 AND "deleted_at" IS NULL`
+    )
+    expect(Build.lockingLookup(lite(Tagging), " WHERE 1=1")).toBe(
+      `SELECT "article_id", "tag", "deleted_at" AS deleted FROM "taggings" WHERE 1=1 LIMIT 1`
+    )
+    expect(Build.keyOfRow(s, { article_id: "a", tag: "x", weight: 1 }, "id")).toEqual({ articleId: "a", tag: "x" })
+    // a single key keeps its alias
+    expect(Build.keyList(pg(Post), "id")).toBe(`"id" AS id`)
+    expect(Build.keyOfRow(pg(Post), { id: 7 }, "id")).toBe(7)
+  })
+
+  it("revive rewrites every column but the key's, of the tenant's row with this key", () => {
+    const s = lite(Tagging)
+    const record = { weight: 1, createdAt: now, updatedAt: now, deletedAt: null, version: 1, tenantId: "acme" }
+    expect(bound(s, (p) => Build.revive(s, p, taggingKey, record))).toEqual({
+      text:
+        `UPDATE "taggings" SET "weight" = ?, "created_at" = ?, "updated_at" = ?, "deleted_at" = ?, "version" = ?, "tenant_id" = ? WHERE "article_id" = ? AND "tag" = ? AND "tenant_id" = ?`,
+      params: [1, ISO, ISO, null, 1, "acme", "a", "x", "acme"]
+    })
+  })
+
+  it("upsertRows: the conflict target is the key; the key's columns are never assigned", () => {
+    const s = lite(Follow)
+    const conflict = Build.conflictColumns(s, ["followerId", "followingId"])
+    expect(Build.upsertRows(s, { columns: s.keyedColumns, values: [1, 2, null], rows: 1, conflict, flag: false })).toEqual({
+      text:
+        `INSERT INTO "follows" ("follower_id", "following_id", "note") VALUES (?, ?, ?) ON CONFLICT ("follower_id", "following_id") DO UPDATE SET "note" = excluded."note"`,
+      params: [1, 2, null]
+    })
+    const t = my(Tagging)
+    expect(Build.conflictColumns(t, ["articleId", "tag"]).map((c) => c.column.field)).toEqual(["tenantId", "articleId", "tag"])
+  })
+})

@@ -148,8 +148,10 @@ export const foreignKeyClause = (fk: ForeignKeySpec, q: (id: string) => string):
     fk.schema === undefined ? q(fk.table) : `${q(fk.schema)}.${q(fk.table)}`
   } (${fk.references.map(q).join(", ")}) ON DELETE ${referentialActions[fk.onDelete]} ON UPDATE ${referentialActions[fk.onUpdate]}`
 
-export const primaryKeyColumns = (spec: TableSpec): ReadonlyArray<string> =>
-  spec.tenantColumn === undefined ? [spec.primaryKey.name] : [spec.tenantColumn, spec.primaryKey.name]
+export const primaryKeyColumns = (spec: TableSpec): ReadonlyArray<string> => {
+  const key = spec.compositeKey === undefined ? [spec.primaryKey.name] : spec.compositeKey.map((c) => c.name)
+  return spec.tenantColumn === undefined ? key : [spec.tenantColumn, ...key]
+}
 
 /**
  * `ON CONFLICT [(…)] DO NOTHING` (PostgreSQL, SQLite): a row that would violate a unique

@@ -16,7 +16,8 @@ type FieldList = ReadonlyArray<string>
 /** @internal */
 export interface DefinitionOptions {
   readonly table?: string | undefined
-  readonly primaryKey?: string | undefined
+  /** The primary key's field, or its fields in order for a composite key. */
+  readonly primaryKey?: string | ReadonlyArray<string> | undefined
   readonly unique?: ReadonlyArray<string | FieldList> | undefined
   readonly indexes?: ReadonlyArray<string | FieldList> | undefined
   readonly timestamps?: boolean | undefined
@@ -50,7 +51,12 @@ export interface ModelDefinition {
   readonly columns: ReadonlyArray<Column>
   readonly userColumns: ReadonlyArray<Column>
   readonly byField: ReadonlyMap<string, Column>
+  /** The primary key's column; on a composite key, its first column (see `key`). */
   readonly pk: Column
+  /** Every column of the primary key, in key order: one, or several for a composite key. */
+  readonly key: ReadonlyArray<Column>
+  /** The primary key has several fields: a key is an object of their values. */
+  readonly compositeKey: boolean
   /** The primary key is an integer the database generates. */
   readonly autoIncrement: boolean
   readonly timestamps: boolean
@@ -75,7 +81,9 @@ export interface ModelDefinition {
   /** Per field: why a value of the field's type cannot be stored exactly, if it cannot. */
   readonly storable: ReadonlyMap<string, (value: unknown) => string | undefined>
   /** Per declared field: required on create (after defaults), and its type guard. */
-  readonly createGuards: ReadonlyArray<{ readonly field: string; readonly required: boolean; readonly is: (u: unknown) => boolean }>
+  readonly createGuards: ReadonlyArray<
+    { readonly field: string; readonly required: boolean; readonly key: boolean; readonly is: (u: unknown) => boolean }
+  >
   /** Some field has a constructor default to apply on create. */
   readonly hasDefaults: boolean
   /** The fields with a constructor default (a create input may leave them out). */
@@ -187,16 +195,27 @@ const managedFieldsOf = (options: DefinitionOptions, timestamps: boolean): Reado
     : [])
 ]
 
+/** The primary key's fields: one, or several distinct ones in order for a composite key. */
+const primaryKeyFields = (name: string, option: string | ReadonlyArray<string> | undefined): ReadonlyArray<string> => {
+  if (option === undefined || typeof option === "string") return [option ?? "id"]
+  if (!Array.isArray(option) || option.length === 0 || option.some((f) => typeof f !== "string")) {
+    throw new TypeError(`effect-dataflow: the primary key of ${name} must be a field name or a non-empty array of field names`)
+  }
+  if (new Set(option).size !== option.length) throw new TypeError(`effect-dataflow: the primary key of ${name} names a field twice`)
+  return option
+}
+
 /** @internal */
 export const make = (name: string, fields: Schema.Struct.Fields, options: DefinitionOptions): ModelDefinition => {
   assertIdentifier("model name", name)
   const table = assertIdentifier("table name", options.table ?? tableName(name))
   const timestamps = options.timestamps ?? true
-  const pkField = options.primaryKey ?? "id"
+  const keyFields = primaryKeyFields(name, options.primaryKey)
+  const pkField = keyFields[0]!
   // text that takes part in a key or index is at most 255 characters unless declared
   // otherwise: MySQL cannot index longer unbounded text, and the limit holds everywhere
   const keyedFields = new Set([
-    pkField,
+    ...keyFields,
     ...[...(options.unique ?? []), ...(options.indexes ?? [])].flatMap((e) => (typeof e === "string" ? [e] : e))
   ])
   const userColumns = fromFields(fields, snakeCase).map((c): Column =>
@@ -217,15 +236,22 @@ export const make = (name: string, fields: Schema.Struct.Fields, options: Defini
   }
   const columns = [...userColumns, ...managed.map((m) => m.column)]
   const byField = new Map(columns.map((c) => [c.field, c]))
-  const pk = byField.get(pkField)
-  if (pk === undefined || managed.some((m) => m.column === pk)) {
-    throw new TypeError(`effect-dataflow: ${name} has no field ${JSON.stringify(pkField)} to use as primary key`)
-  }
-  if (pk.nullable || pk.optional) throw new TypeError(`effect-dataflow: primary key ${name}.${pkField} cannot be optional`)
+  const key = keyFields.map((field) => {
+    const column = byField.get(field)
+    if (column === undefined || managed.some((m) => m.column === column)) {
+      throw new TypeError(`effect-dataflow: ${name} has no field ${JSON.stringify(field)} to use as primary key`)
+    }
+    if (column.nullable || column.optional) throw new TypeError(`effect-dataflow: primary key ${name}.${field} cannot be optional`)
+    if (keyFields.length > 1 && column.kind._tag === "json") throw new TypeError(`effect-dataflow: primary key ${name}.${field} cannot be a JSON field`)
+    return column
+  })
+  const compositeKey = key.length > 1
+  const pk = key[0]!
   const pkSchema = fields[pkField]!
   const hasConstructorDefault = Schema.isPropertySignature(pkSchema) &&
     pkSchema.ast._tag === "PropertySignatureDeclaration" && pkSchema.ast.defaultValue !== undefined
-  const autoIncrement = pk.kind._tag === "integer" && !hasConstructorDefault
+  // a composite key is given by the application, field by field: never generated
+  const autoIncrement = !compositeKey && pk.kind._tag === "integer" && !hasConstructorDefault
   const sets = (list: ReadonlyArray<string | FieldList> | undefined, what: string) =>
     (list ?? []).map((entry) => {
       const set = typeof entry === "string" ? [entry] : [...entry]
@@ -242,7 +268,7 @@ export const make = (name: string, fields: Schema.Struct.Fields, options: Defini
     })
     : typeStruct
   const parseCreate = ParseResult.validateEither(Schema.typeSchema(createStruct), parseOptions)
-  const patchFields = Object.fromEntries(Object.entries(fields).filter(([k]) => k !== pkField))
+  const patchFields = Object.fromEntries(Object.entries(fields).filter(([k]) => !keyFields.includes(k)))
   const parsePatch = ParseResult.validateEither(
     Schema.partialWith(Schema.typeSchema(Schema.Struct(patchFields)), { exact: true }),
     parseOptions
@@ -267,6 +293,7 @@ export const make = (name: string, fields: Schema.Struct.Fields, options: Defini
   const createGuards = userColumns.map((c) => ({
     field: c.field,
     required: !typeProps.get(c.field)!.isOptional && !(autoIncrement && c.field === pkField),
+    key: keyFields.includes(c.field),
     is: isValue.get(c.field)!
   }))
   const defaulted = new Set(Object.entries(fields).filter(([, f]) =>
@@ -285,6 +312,8 @@ export const make = (name: string, fields: Schema.Struct.Fields, options: Defini
     userColumns,
     byField,
     pk,
+    key,
+    compositeKey,
     autoIncrement,
     timestamps,
     softDelete: options.softDelete === true,

@@ -91,16 +91,34 @@ export const decodePatch = (def: ModelDefinition, input: unknown, operation: str
   return Either.flatMap(readFields(def, input, operation), (row) => Either.map(preparePatch(def, row, operation), () => row))
 }
 
-/** A primary key from JSON, checked as `read` checks it. @internal */
+/** A key field's value from JSON: a path segment or query value carries an integer as digits. */
+const decodeKeyValue = (column: Column, input: unknown): unknown =>
+  column.kind._tag === "integer" && typeof input === "string" && /^-?\d{1,16}$/.test(input)
+    ? Number(input)
+    : fromJson(column)(input)
+
+/**
+ * A primary key from JSON, checked as `read` checks it: a value, or on a composite key an
+ * object of the key's fields (each decoded as its field).
+ * @internal
+ */
 export const decodeId = (def: ModelDefinition, input: unknown, operation: string): Either.Either<unknown, ValidationError> => {
-  let id: unknown
+  let id: unknown = input
+  let field = def.pk.field
   try {
-    // a path segment or query value carries an integer key as digits
-    id = def.pk.kind._tag === "integer" && typeof input === "string" && /^-?\d{1,16}$/.test(input)
-      ? Number(input)
-      : fromJson(def.pk)(input)
+    if (!def.compositeKey) {
+      id = decodeKeyValue(def.pk, input)
+    } else if (isRecord(input)) {
+      const key: Row = { ...input }
+      for (const c of def.key) {
+        field = c.field
+        const value = input[c.field]
+        if (value !== undefined && value !== null) key[c.field] = decodeKeyValue(c, value)
+      }
+      id = key
+    }
   } catch {
-    return Either.left(validation(def, operation, def.pk.field, "not a valid primary key"))
+    return Either.left(validation(def, operation, field, "not a valid primary key"))
   }
   const bad = checkId(def, id, operation)
   return bad === undefined ? Either.right(id) : Either.left(bad)

@@ -174,6 +174,11 @@ const resolveOne = (def: ModelDefinition, name: string, r: RelationSpec, operati
   if (target.instance !== def.instance) return fail(`${def.name} and ${target.name} are bound to different instances`)
   if (r.kind === "manyToMany") return resolveThrough(def, name, r, target, fail)
   const [owner, other] = r.kind === "belongsTo" ? [def, target] : [target, def]
+  const referencesKey = r.references === undefined ||
+    (other.compositeKey && r.references.length === other.key.length && other.key.every((c) => r.references!.includes(c.field)))
+  if (other.compositeKey && referencesKey) {
+    return fail(`${other.name} has a composite primary key, which relations cannot refer to yet; refer to a unique constraint (references)`)
+  }
   const referenced = r.references ?? [other.pk.field]
   if (r.foreignKey.length !== referenced.length) return fail("foreignKey and references must name as many fields")
   for (const f of r.foreignKey) if (!owner.byField.has(f)) return fail(`${owner.name} has no field ${f}`)
@@ -216,6 +221,8 @@ const resolveThrough = (
   }
   if (junction === undefined) return fail("its junction (through) is not a model (is it declared yet?)")
   if (junction.instance !== def.instance) return fail(`${def.name} and ${junction.name} are bound to different instances`)
+  const composite = [def, target].find((side) => side.compositeKey)
+  if (composite !== undefined) return fail(`${composite.name} has a composite primary key, which many-to-many relations cannot join on yet`)
   const [fk, ok] = [r.foreignKey, r.otherKey!]
   if (fk.length !== 1 || ok.length !== 1) return fail("many-to-many relations take one field on each side of the junction")
   for (const [f, side] of [[fk[0]!, def], [ok[0]!, target]] as const) {

@@ -32,12 +32,46 @@ export const valueProblem = (def: ModelDefinition, field: string, value: unknown
   return def.storable.get(field)!(value)
 }
 
-/** @internal */
-export const checkId = (def: ModelDefinition, id: unknown, operation: string): ValidationError | undefined => {
+/** Checks a single-field primary key's value. */
+const checkScalarId = (def: ModelDefinition, id: unknown, operation: string): ValidationError | undefined => {
   const problem = valueProblem(def, def.pk.field, id)
   if (problem === undefined) return undefined
   return validation(def, operation, def.pk.field, problem === "value does not match the field's type" ? "not a valid primary key" : problem)
 }
+
+/**
+ * Checks a composite primary key: an object of exactly the key's fields, each a value the
+ * field accepts. The error names the field that is missing, extra or wrong.
+ */
+const checkKeyObject = (def: ModelDefinition, id: unknown, operation: string): ValidationError | undefined => {
+  if (!isRecord(id)) {
+    return validation(def, operation, "", `expected an object of the primary key's fields (${def.key.map((c) => c.field).join(", ")})`)
+  }
+  for (const field in id) {
+    if (!def.key.some((c) => c.field === field)) return validation(def, operation, field, "is not a field of the primary key")
+  }
+  for (const c of def.key) {
+    const value = id[c.field]
+    if (value === undefined || value === null) return validation(def, operation, c.field, "a key needs a value")
+    const problem = valueProblem(def, c.field, value)
+    if (problem !== undefined) {
+      return validation(def, operation, c.field, problem === "value does not match the field's type" ? "not a valid primary key" : problem)
+    }
+  }
+  return undefined
+}
+
+/**
+ * The key check of a model's nodes, chosen once per model: a scalar for a single-field key, an
+ * object of the key's fields for a composite one.
+ * @internal
+ */
+export const keyChecker = (def: ModelDefinition): (id: unknown, operation: string) => ValidationError | undefined =>
+  def.compositeKey ? (id, operation) => checkKeyObject(def, id, operation) : (id, operation) => checkScalarId(def, id, operation)
+
+/** Checks a primary key (a scalar, or an object of a composite key's fields). @internal */
+export const checkId = (def: ModelDefinition, id: unknown, operation: string): ValidationError | undefined =>
+  def.compositeKey ? checkKeyObject(def, id, operation) : checkScalarId(def, id, operation)
 
 /**
  * The fast path of validation: known keys, required keys present, every value passes its
@@ -51,7 +85,7 @@ const quickCheck = (def: ModelDefinition, u: Row, partial: boolean): boolean => 
       if (g.required && !partial) return false
       continue
     }
-    if (partial && g.field === def.pk.field) return false
+    if (partial && g.key) return false
     if (!g.is(v)) return false
   }
   return true
@@ -142,8 +176,8 @@ export const prepareCreate = (
 /** Validates an update patch: known fields, not the primary key, not managed fields. @internal */
 export const preparePatch = (def: ModelDefinition, patch: unknown, operation: string): Either.Either<Row, ValidationError> => {
   if (!isRecord(patch)) return Either.left(validation(def, operation, "", "expected an object"))
-  if (def.pk.field in patch) {
-    return Either.left(validation(def, operation, def.pk.field, "the primary key cannot be changed"))
+  for (const c of def.key) {
+    if (c.field in patch) return Either.left(validation(def, operation, c.field, "the primary key cannot be changed"))
   }
   const unwritable = rejectUnwritable(def, patch, operation)
   if (unwritable !== undefined) return Either.left(unwritable)

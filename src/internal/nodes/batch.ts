@@ -125,6 +125,8 @@ const withCallerServices = Effect.contextWith((services: Context.Context<unknown
  * @internal
  */
 export const withBatching = <R>(def: ModelDefinition, nodes: Read.ReadNodes<R>): Read.ReadNodes<R> => {
+  // a composite key has no one-column `IN` list: its reads stay one statement each
+  if (def.compositeKey) return nodes
   const unknownNodes = nodes as unknown as Read.ReadNodes<unknown>
   const batched = (operation: "read" | "find", id: unknown, options: ReadOptions) => {
     // an id that is not a key fails at once, in its caller, never in a batch

@@ -22,7 +22,7 @@ import * as Build from "../sql/builders.js"
 import { Params } from "../sql/params.js"
 import { selectOne } from "./read.js"
 import type { Row } from "./shared.js"
-import { conflictTarget, invalid, keyText, now, traced, typedErrors, yieldToEventLoop } from "./shared.js"
+import { conflictTarget, invalid, keyFieldsOf, keyText, now, traced, typedErrors, yieldToEventLoop } from "./shared.js"
 import type { NodeErrors } from "./types.js"
 
 /** @internal */
@@ -53,6 +53,18 @@ const insertColumns = (ctx: NodeContext, record: Row): ReadonlyArray<DialectColu
     ? ctx.statements.newColumns
     : ctx.statements.keyedColumns
 
+/** A record's primary key: its value, or the object of a composite key's fields. @internal */
+export const recordKey = (def: ModelDefinition, record: Row): unknown => {
+  if (!def.compositeKey) return record[def.pk.field]
+  const key: Row = {}
+  for (const c of def.key) key[c.field] = record[c.field]
+  return key
+}
+
+/** A record's primary key as one text: the identity of its row in memory. */
+const keyTextOf = (def: ModelDefinition, record: Row): string =>
+  def.compositeKey ? keyText(def.key.map((c) => record[c.field])) : String(record[def.pk.field])
+
 /** Inserts one validated, stamped record and returns it as stored. @internal */
 export const insertOne = (ctx: NodeContext, record: Row): E.Effect<Row, SqlError> => {
   const s = ctx.statements
@@ -65,7 +77,7 @@ export const insertOne = (ctx: NodeContext, record: Row): E.Effect<Row, SqlError
   // no RETURNING (MySQL): the key given, or the one the database generated, read back
   return executeRaw(ctx, Build.insertValues(s, columns, 1, false), params).pipe(
     Effect.flatMap((raw) =>
-      selectOne(ctx, record[s.definition.pk.field] ?? s.pk.fromDb(s.dialect.insertId(raw)), true)
+      selectOne(ctx, recordKey(s.definition, record) ?? s.pk.fromDb(s.dialect.insertId(raw)), true)
     ),
     Effect.map(Option.getOrThrow)
   )
@@ -76,13 +88,13 @@ const selectByIds = (ctx: NodeContext, ids: ReadonlyArray<unknown>) =>
   Effect.gen(function*() {
     const s = ctx.statements
     const found = new Map<string, Row>()
-    const size = Build.rowsPerStatement(s, 1)
+    const size = Build.rowsPerStatement(s, s.key.length)
     for (let start = 0; start < ids.length; start += size) {
       const params = new Params(s.dialect)
       const text = Build.selectByIds(s, params, ids.slice(start, start + size), ctx.tenant)
       for (const row of yield* execute(ctx, text, params.values)) {
         const record = s.decode.decode(row)
-        found.set(String(record[s.definition.pk.field]), record)
+        found.set(keyTextOf(s.definition, record), record)
       }
     }
     return found
@@ -96,7 +108,7 @@ const selectByIds = (ctx: NodeContext, ids: ReadonlyArray<unknown>) =>
 const insertMany = (ctx: NodeContext, records: ReadonlyArray<Row>, returning: boolean, onConflict = "") =>
   Effect.gen(function*() {
     const s = ctx.statements
-    const pk = s.definition.pk.field
+    const def = s.definition
     const out: Array<Row | undefined> = returning && onConflict === "" ? new Array(records.length) : []
     let inserted = 0
     const useReturning = returning && s.dialect.supportsReturning
@@ -136,9 +148,9 @@ const insertMany = (ctx: NodeContext, records: ReadonlyArray<Row>, returning: bo
             // MySQL hands out consecutive AUTO_INCREMENT values to one multi-row INSERT
             const first = Number(s.dialect.insertId(raw))
             const explicit = columns === s.keyedColumns
-            const ids = chunk.map((i, k) => (explicit ? records[i]![pk] : first + k))
+            const ids = chunk.map((i, k) => (explicit ? recordKey(def, records[i]!) : first + k))
             const found = yield* selectByIds(ctx, ids)
-            chunk.forEach((i, k) => (out[i] = found.get(String(ids[k]))))
+            chunk.forEach((i, k) => (out[i] = found.get(explicit ? keyTextOf(def, records[i]!) : String(ids[k]))))
           }
         }
       }
@@ -238,7 +250,7 @@ export const make = <R>(def: ModelDefinition): CreateNodes<R> => {
       const checks = skip && clause === undefined
         ? targetColumns !== undefined
           ? [targetColumns]
-          : [[def.pk.field], ...def.uniqueSets].map((fields) => Build.conflictColumns(s, fields))
+          : [keyFieldsOf(def), ...def.uniqueSets].map((fields) => Build.conflictColumns(s, fields))
         : undefined
       let skipped = 0
       // rows are validated and written chunk by chunk inside one transaction: memory stays

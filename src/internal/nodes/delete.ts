@@ -9,7 +9,7 @@ import { Effect, Either } from "effect"
 import type { ConfigurationError } from "../../Errors.js"
 import type { BulkOptions } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"
-import { checkId } from "../model/validate.js"
+import { keyChecker } from "../model/validate.js"
 import { context } from "../runtime/context.js"
 import { executeRaw } from "../runtime/executor.js"
 import * as Build from "../sql/builders.js"
@@ -32,10 +32,11 @@ export interface DeleteNodes<R> {
 
 /** @internal */
 export const make = <R>(def: ModelDefinition): DeleteNodes<R> => {
+  const checkId = keyChecker(def)
   const deleteSpan = traced(def, "delete")
   const del: DeleteNodes<R>["delete"] = (id) =>
     deleteSpan(Effect.gen(function*() {
-      const bad = checkId(def, id, "delete")
+      const bad = checkId(id, "delete")
       if (bad !== undefined) return yield* bad
       const ctx = yield* context<R>(def, "delete")
       const s = ctx.statements
@@ -48,7 +49,7 @@ export const make = <R>(def: ModelDefinition): DeleteNodes<R> => {
   const restoreSpan = traced(def, "restore")
   const restore: DeleteNodes<R>["restore"] = (id) =>
     restoreSpan(Effect.gen(function*() {
-      const bad = checkId(def, id, "restore")
+      const bad = checkId(id, "restore")
       if (bad !== undefined) return yield* bad
       const ctx = yield* context<R>(def, "restore")
       const s = ctx.statements

@@ -11,7 +11,7 @@ import type { ListQuery, ReadOptions, StreamQuery } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"
 import type { DecodePlan } from "../sql/rows.js"
 import { decodePlan } from "../sql/rows.js"
-import { checkId, isRecord, valueProblem } from "../model/validate.js"
+import { isRecord, keyChecker, valueProblem } from "../model/validate.js"
 import { context } from "../runtime/context.js"
 import type { NodeContext } from "../runtime/executor.js"
 import { execute, snapshot } from "../runtime/executor.js"
@@ -22,7 +22,7 @@ import { Params } from "../sql/params.js"
 import type { OrderTerm } from "../sql/where.js"
 import { and, keyset, orderBy, where } from "../sql/where.js"
 import type { Row } from "./shared.js"
-import { idOf, invalid, traced, readErrors } from "./shared.js"
+import { idOf, invalid, keyFieldsOf, traced, readErrors } from "./shared.js"
 import type { NodeErrors } from "./types.js"
 
 /** @internal */
@@ -69,7 +69,7 @@ const checkPaging = (def: ModelDefinition, value: unknown, name: string) =>
     ? undefined
     : invalid(def, "list", name, "must be a non-negative integer")
 
-/** The order of a page: the fields asked for, then the primary key (so pages are stable). */
+/** The order of a page: the fields asked for, then the primary key's fields (so pages are stable). */
 const orderTerms = (ctx: NodeContext, requested: unknown): Either.Either<ReadonlyArray<OrderTerm>, ReturnType<typeof invalid>> => {
   const s = ctx.statements
   const def = s.definition
@@ -86,7 +86,9 @@ const orderTerms = (ctx: NodeContext, requested: unknown): Either.Either<Readonl
     if (terms.some((t) => t.column === column)) continue
     terms.push({ column, direction: desc ? "desc" : "asc", nullable: column.column.nullable || column.column.optional })
   }
-  if (!terms.some((t) => t.column === s.pk)) terms.push({ column: s.pk, direction: "asc", nullable: false })
+  for (const key of s.key) {
+    if (!terms.some((t) => t.column === key)) terms.push({ column: key, direction: "asc", nullable: false })
+  }
   return Either.right(terms)
 }
 
@@ -98,12 +100,14 @@ const pick = (record: Row, fields: ReadonlyArray<string>): Row => {
 
 /** @internal */
 export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
+  const checkId = keyChecker(def)
+  const keyFields = keyFieldsOf(def)
   const findRow = (
     id: unknown,
     operation: "read" | "find",
     includeDeleted: boolean
   ): E.Effect<Option.Option<Row>, NodeErrors["find"] | ConfigurationError, R> => {
-    const bad = checkId(def, id, operation)
+    const bad = checkId(id, operation)
     if (bad !== undefined) return Effect.fail(bad)
     return Effect.flatMap(
       context<R>(def, operation),
@@ -311,7 +315,7 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
     if (!isRecord(key)) return Either.left(invalid(def, operation, "", "expected an object of a unique key's fields"))
     const fields = Object.keys(key)
     const same = (set: ReadonlyArray<string>) => set.length === fields.length && set.every((f) => fields.includes(f))
-    const by = same([def.pk.field]) ? [def.pk.field] : def.uniqueSets.find(same)
+    const by = same(keyFields) ? keyFields : def.uniqueSets.find(same)
     if (by === undefined) {
       return Either.left(invalid(def, operation, "", "its fields are not the primary key or a unique constraint of the model"))
     }

@@ -51,8 +51,16 @@ export const readErrors = (s: ModelStatements, operation: string) =>
     (e) => Effect.fail(toDatabaseError(s.dialect, s.definition.name, operation, e))
   ) as Effect.Effect<A, Exclude<E, SqlError> | DatabaseError, R>
 
-/** The id a NotFound / OptimisticLockError names. @internal */
-export const idOf = (id: unknown): string | number => (typeof id === "number" ? id : String(id))
+/** The id a NotFound / OptimisticLockError names (`a=1,b=2` for a composite key). @internal */
+export const idOf = (id: unknown): string | number =>
+  typeof id === "number"
+    ? id
+    : typeof id === "object" && id !== null && !(id instanceof Date)
+    ? Object.entries(id).map(([f, v]) => `${f}=${String(v)}`).join(",")
+    : String(id)
+
+/** The fields of a model's primary key, in key order. @internal */
+export const keyFieldsOf = (def: ModelDefinition): ReadonlyArray<string> => def.key.map((c) => c.field)
 
 /** @internal */
 export const invalid = (def: ModelDefinition, operation: string, path: string, reason: string): ValidationError =>
@@ -132,11 +140,11 @@ export const withObjectArguments = <Args extends ReadonlyArray<unknown>, A, E, R
 
 /** The conflict target must be the primary key or a declared unique constraint, exactly. @internal */
 export const conflictTarget = (def: ModelDefinition, fields: ReadonlyArray<unknown>, operation: string) => {
-  const pk = def.pk.field
+  const pk = keyFieldsOf(def)
   const unknown = fields.find((f) => typeof f !== "string" || !def.byField.has(f))
   const same = (set: ReadonlyArray<string>) => set.length === fields.length && set.every((f) => fields.includes(f))
   const columns = fields.map(String)
-  if (def.tenantScoped && def.autoIncrement && same([pk])) {
+  if (def.tenantScoped && def.autoIncrement && same(pk)) {
     return Either.left(
       new ConflictTargetError({
         model: def.name,
@@ -146,7 +154,7 @@ export const conflictTarget = (def: ModelDefinition, fields: ReadonlyArray<unkno
       })
     )
   }
-  if (unknown !== undefined || fields.length === 0 || !(same([pk]) || def.uniqueSets.some(same))) {
+  if (unknown !== undefined || fields.length === 0 || !(same(pk) || def.uniqueSets.some(same))) {
     return Either.left(
       new ConflictTargetError({
         model: def.name,

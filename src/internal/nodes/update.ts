@@ -13,7 +13,7 @@ import type { BulkOptions } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"
 import type { Arith } from "../model/arith.js"
 import { apply, currentRange, isArith } from "../model/arith.js"
-import { checkId, isRecord, preparePatch, validation, valueProblem } from "../model/validate.js"
+import { isRecord, keyChecker, preparePatch, validation, valueProblem } from "../model/validate.js"
 import { context } from "../runtime/context.js"
 import type { WriteFailure } from "../runtime/errors.js"
 import type { NodeContext } from "../runtime/executor.js"
@@ -25,7 +25,7 @@ import { Params } from "../sql/params.js"
 import { where } from "../sql/where.js"
 import { selectOne } from "./read.js"
 import type { Row } from "./shared.js"
-import { conflictTarget, idOf, invalid, now, traced, typedErrors, yieldToEventLoop } from "./shared.js"
+import { conflictTarget, idOf, invalid, keyFieldsOf, now, traced, typedErrors, yieldToEventLoop } from "./shared.js"
 import type { NodeErrors } from "./types.js"
 
 /** @internal */
@@ -77,6 +77,8 @@ const prepareItems = (
   operation: string
 ): Either.Either<ReadonlyArray<UpdateItem>, ValidationError | ConflictTargetError> => {
   const out: Array<UpdateItem> = []
+  const checkId = keyChecker(def)
+  const keyFields = keyFieldsOf(def)
   for (let i = 0; i < items.length; i++) {
     const item = items[i]
     const at = (path: string, reason: string) => Either.left(validation(def, operation, path, reason, i))
@@ -95,9 +97,10 @@ const prepareItems = (
       return at(e.path === "" ? "patch" : `patch.${e.path}`, e.reason)
     }
     if (hasId) {
-      const bad = checkId(def, item.id, operation)
-      if (bad !== undefined) return at("id", bad.reason)
-      out.push({ by: [def.pk.field], key: [item.id], named: item.id, patch: patch.right, expectedVersion })
+      const bad = checkId(item.id, operation)
+      if (bad !== undefined) return at(bad.path === "" || !def.compositeKey ? "id" : `id.${bad.path}`, bad.reason)
+      const key = def.compositeKey ? keyFields.map((f) => (item.id as Row)[f]) : [item.id]
+      out.push({ by: keyFields, key, named: item.id, patch: patch.right, expectedVersion })
       continue
     }
     if (!isRecord(item.key)) return at("key", "expected an object of a unique key's fields")
@@ -170,7 +173,8 @@ export const applyArith = (
 const lockedRow = (ctx: NodeContext, id: unknown, fields: ReadonlyArray<string>, operation: string) => {
   const s = ctx.statements
   const params = new Params(s.dialect)
-  const filtered = where(s, { [s.definition.pk.field]: id }, params, { operation, includeDeleted: false, tenant: ctx.tenant })
+  const byId = s.definition.compositeKey ? id : { [s.definition.pk.field]: id }
+  const filtered = where(s, byId, params, { operation, includeDeleted: false, tenant: ctx.tenant })
   if (Either.isLeft(filtered)) return Effect.die(filtered.left)
   return Effect.map(execute(ctx, Build.lockedValues(s, fields, filtered.right.sql), params.values), (rows) => {
     if (rows.length === 0) return Option.none<Row>()
@@ -272,11 +276,11 @@ const bulkArith = (ctx: NodeContext, patch: Row, whereSql: string, whereParams: 
       }
       const values = applyArith(def, patch, current, "bulkUpdate")
       if (Either.isLeft(values)) return yield* values.left
-      ids.push(s.pk.fromDb(row.__id))
+      ids.push(Build.keyOfRow(s, row, "__id"))
       if (!inSql) computed.push(values.right)
     }
     if (inSql) {
-      const size = Build.rowsPerStatement(s, 1)
+      const size = Build.rowsPerStatement(s, s.key.length)
       for (let start = 0; start < ids.length; start += size) {
         const params = new Params(s.dialect)
         const text = Build.updateByIds(s, params, patch, time, ids.slice(start, start + size), ctx.tenant)
@@ -290,11 +294,13 @@ const bulkArith = (ctx: NodeContext, patch: Row, whereSql: string, whereParams: 
 
 /** @internal */
 export const make = <R>(def: ModelDefinition): UpdateNodes<R> => {
+  const checkId = keyChecker(def)
+  const keyFields = keyFieldsOf(def)
   const updateSpan = traced(def, "update")
   const update: UpdateNodes<R>["update"] = (id, patchInput, options = {}) =>
     updateSpan(Effect.gen(function*() {
       const operation = "update"
-      const bad = checkId(def, id, operation)
+      const bad = checkId(id, operation)
       if (bad !== undefined) return yield* bad
       const expected = options.expectedVersion
       if (expected !== undefined && (!def.versioned || !Number.isSafeInteger(expected))) {
@@ -371,11 +377,12 @@ export const make = <R>(def: ModelDefinition): UpdateNodes<R> => {
           if (Object.values(item.patch).some(isArith)) {
             // arithmetic updates: by the record's key, with their range and schema checks
             const lookup = Build.keyLookup(s, item.by)
-            const id = item.by.length === 1 && item.by[0] === def.pk.field
-              ? Option.some(item.key[0])
+            const byPrimaryKey = item.by === keyFields || (!def.compositeKey && item.by.length === 1 && item.by[0] === def.pk.field)
+            const id = byPrimaryKey
+              ? Option.some(def.compositeKey ? item.named : item.key[0])
               : Option.map(
                 Option.fromNullable((yield* execute(ctx, lookup.text, lookup.params({ key: item.key, tenant })))[0]),
-                (row) => s.pk.fromDb(row.id)
+                (row) => Build.keyOfRow(s, row, "id")
               )
             const done = Option.isNone(id) ? Option.none() : yield* updateById(ctx, id.value, item.patch, item.expectedVersion)
             if (Option.isSome(done)) {

@@ -24,7 +24,7 @@ import { where } from "../sql/where.js"
 import { insertOne } from "./create.js"
 import { selectOne } from "./read.js"
 import type { Row } from "./shared.js"
-import { compareKeys, conflictTarget, invalid, keyText, now, traced, typedErrors, yieldToEventLoop } from "./shared.js"
+import { compareKeys, conflictTarget, invalid, keyFieldsOf, keyText, now, traced, typedErrors, yieldToEventLoop } from "./shared.js"
 import type { NodeErrors } from "./types.js"
 import { updateById } from "./update.js"
 
@@ -129,6 +129,7 @@ const prepareRows = (
 /** @internal */
 export const make = <R>(def: ModelDefinition): UpsertNodes<R> => {
   const pk = def.pk.field
+  const keyFields = keyFieldsOf(def)
 
   /**
    * upsert, and createIgnore (`keep`: an existing record is returned as it is, not updated —
@@ -159,7 +160,7 @@ export const make = <R>(def: ModelDefinition): UpsertNodes<R> => {
         if (args.conflictOn !== undefined && !Array.isArray(args.conflictOn)) {
           return yield* invalid(def, operation, "conflictOn", "expected an array of field names")
         }
-        const target = conflictTarget(def, args.conflictOn ?? [pk], operation)
+        const target = conflictTarget(def, args.conflictOn ?? keyFields, operation)
         if (Either.isLeft(target)) return yield* target.left
         created = prepareCreate(def, args.create, operation)
         if (Either.isLeft(created)) return yield* created.left
@@ -204,10 +205,11 @@ export const make = <R>(def: ModelDefinition): UpsertNodes<R> => {
           errors(Effect.gen(function*() {
             const existing = yield* execute(ctx, lookup, params.values)
             if (existing.length === 0) return { record: yield* insertOne(ctx, record), created: true }
-            const id = s.pk.fromDb(existing[0]!.id)
+            const id = Build.keyOfRow(s, existing[0]!, "id")
             if (existing[0]!.deleted !== null && existing[0]!.deleted !== undefined) {
               // revive: the whole new record replaces the deleted one
-              const { [pk]: _key, ...replacement } = record
+              const replacement = { ...record }
+              for (const f of keyFields) delete replacement[f]
               const revive = new Params(s.dialect)
               yield* executeRaw(ctx, Build.revive(s, revive, { id, tenant: ctx.tenant }, replacement), revive.values)
               return { record: Option.getOrThrow(yield* selectOne(ctx, id, false)), created: true }
@@ -234,7 +236,7 @@ export const make = <R>(def: ModelDefinition): UpsertNodes<R> => {
       if (options.conflictOn !== undefined && !Array.isArray(options.conflictOn)) {
         return yield* invalid(def, operation, "conflictOn", "expected an array of field names")
       }
-      const target = conflictTarget(def, options.conflictOn ?? [pk], operation)
+      const target = conflictTarget(def, options.conflictOn ?? keyFields, operation)
       if (Either.isLeft(target)) return yield* target.left
       const keys = target.right
       const ctx = yield* context<R>(def, operation)

@@ -27,17 +27,52 @@ const cached = <A>(s: ModelStatements, key: string, make: () => A): A => {
   return value
 }
 
-/** A row addressed by its primary key (and the tenant, on tenant-scoped models). @internal */
+/**
+ * A row addressed by its primary key (and the tenant, on tenant-scoped models): the key's
+ * value, or on a composite key the object of its fields' values.
+ * @internal
+ */
 export interface Key {
   readonly id: unknown
   readonly tenant: string | undefined
 }
 
-/** `pk = ? [AND tenant_id = ?]`: the condition of every by-key statement. */
+/**
+ * `pk = ? [AND tenant_id = ?]`, or `a = ? AND b = ? [AND tenant_id = ?]` on a composite key:
+ * the condition of every by-key statement (the branch is taken once, when the text is made).
+ */
 const byKey = <A extends Key>(s: ModelStatements, bind: (get: (a: A) => unknown) => string): string => {
-  const key = `${s.pk.quoted} = ${bind((a) => s.pk.toDb(a.id))}`
+  const key = s.key.length === 1
+    ? `${s.pk.quoted} = ${bind((a) => s.pk.toDb(a.id))}`
+    : s.key.map((c) => `${c.quoted} = ${bind((a) => c.toDb((a.id as Row)[c.column.field]))}`).join(" AND ")
   const tenant = s.tenantColumn
   return tenant === undefined ? key : `${key} AND ${tenant.quoted} = ${bind((a) => a.tenant)}`
+}
+
+/** `pk IN (…)`, or `(a, b) IN ((…), …)` on a composite key: the rows with these primary keys. */
+const inPrimaryKeys = (s: ModelStatements, params: Params, ids: ReadonlyArray<unknown>): string =>
+  s.key.length === 1
+    ? `${s.pk.quoted} IN (${ids.map((id) => params.bind(s.pk.toDb(id))).join(", ")})`
+    : inKeys(params, s.key, ids.map((id) => s.key.map((c) => (id as Row)[c.column.field])))
+
+/**
+ * The primary key in a select list: `pk AS alias`, or on a composite key each of its columns
+ * as the model reads it (under its column name). {@link keyOfRow} reads it back.
+ * @internal
+ */
+export const keyList = (s: ModelStatements, alias: string): string =>
+  s.key.length === 1 ? `${s.pk.quoted} AS ${alias}` : s.key.map((c) => s.dialect.selectExpr(c.column)).join(", ")
+
+/**
+ * The primary key a row selected with {@link keyList} holds (`alias` unquoted), or the object
+ * of a composite key's fields.
+ * @internal
+ */
+export const keyOfRow = (s: ModelStatements, row: Row, alias: string): unknown => {
+  if (s.key.length === 1) return s.pk.fromDb(row[alias])
+  const key: Row = {}
+  for (const c of s.key) key[c.column.field] = c.fromDb(row[c.column.name])
+  return key
 }
 
 const returning = (s: ModelStatements) => (s.dialect.supportsReturning ? ` RETURNING ${s.selectList}` : "")
@@ -56,9 +91,7 @@ const tenantScope = (s: ModelStatements, params: Params, tenant: string | undefi
 
 /** The tenant's rows with these keys (the caller chunks under the parameter limit). @internal */
 export const selectByIds = (s: ModelStatements, params: Params, ids: ReadonlyArray<unknown>, tenant: string | undefined): string =>
-  `SELECT ${s.selectList} FROM ${s.table} WHERE ${s.pk.quoted} IN (${ids.map((id) => params.bind(s.pk.toDb(id))).join(", ")})${
-    tenantScope(s, params, tenant)
-  }`
+  `SELECT ${s.selectList} FROM ${s.table} WHERE ${inPrimaryKeys(s, params, ids)}${tenantScope(s, params, tenant)}`
 
 /** Rows a VALUES insert of `columns` takes in one statement, under the dialect's parameter limit. @internal */
 export const rowsPerStatement = (s: ModelStatements, columns: number): number =>
@@ -237,9 +270,7 @@ export const updateByIds = (
     () => params.bind(s.byField.get("updatedAt")!.toDb(now)),
     shape.ops
   )
-  return `UPDATE ${s.table} SET ${sets.join(", ")} WHERE ${s.pk.quoted} IN (${ids.map((id) => params.bind(s.pk.toDb(id))).join(", ")})${
-    tenantScope(s, params, tenant)
-  }`
+  return `UPDATE ${s.table} SET ${sets.join(", ")} WHERE ${inPrimaryKeys(s, params, ids)}${tenantScope(s, params, tenant)}`
 }
 
 /**
@@ -249,7 +280,7 @@ export const updateByIds = (
  */
 export const lockedValues = (s: ModelStatements, fields: ReadonlyArray<string>, where: string): string => {
   const columns = fields.map((f) => s.dialect.selectExpr(s.byField.get(f)!.column))
-  return `SELECT ${[`${s.pk.quoted} AS ${s.dialect.quote("__id")}`, ...columns].join(", ")} FROM ${s.table}${where}${s.dialect.lockingRead}`
+  return `SELECT ${[keyList(s, s.dialect.quote("__id")), ...columns].join(", ")} FROM ${s.table}${where}${s.dialect.lockingRead}`
 }
 
 /** @internal */
@@ -315,7 +346,7 @@ export const keyLookup = (
   cached(s, `keyLookup:${by.join(",")}`, () =>
     plan(s.dialect, (bind) => {
       const scope = s.notDeleted === undefined ? "" : ` AND ${s.notDeleted}`
-      return `SELECT ${s.pk.quoted} AS id FROM ${s.table} WHERE ${byFields(s, by, bind)}${scope}`
+      return `SELECT ${keyList(s, "id")} FROM ${s.table} WHERE ${byFields(s, by, bind)}${scope}`
     }))
 
 /** Deletes one row by key. @internal */
@@ -459,7 +490,7 @@ export const upsertReturningFlag = (
  */
 export const lockingLookup = (s: ModelStatements, where: string): string => {
   const deletedAt = s.byField.get("deletedAt")
-  return `SELECT ${s.pk.quoted} AS id${deletedAt === undefined ? "" : `, ${deletedAt.quoted} AS deleted`} FROM ${s.table}${where}${
+  return `SELECT ${keyList(s, "id")}${deletedAt === undefined ? "" : `, ${deletedAt.quoted} AS deleted`} FROM ${s.table}${where}${
     s.dialect.limitOffset(1, undefined)
   }${s.dialect.lockingRead}`
 }
@@ -470,12 +501,10 @@ export const lockingLookup = (s: ModelStatements, where: string): string => {
  * @internal
  */
 export const revive = (s: ModelStatements, params: Params, key: Key, record: Row): string => {
-  const sets = s.columns.filter((c) => c !== s.pk).map((c) =>
+  const sets = s.columns.filter((c) => !s.key.includes(c)).map((c) =>
     c.column.field in record ? `${c.quoted} = ${params.bind(c.toDb(record[c.column.field]))}` : `${c.quoted} = NULL`
   )
-  return `UPDATE ${s.table} SET ${sets.join(", ")} WHERE ${s.pk.quoted} = ${params.bind(s.pk.toDb(key.id))}${
-    tenantScope(s, params, key.tenant)
-  }`
+  return `UPDATE ${s.table} SET ${sets.join(", ")} WHERE ${byKey<Key>(s, (get) => params.bind(get(key)))}`
 }
 
 /** `(a, b) IN ((?, ?), …)`, or `a IN (?, …)` for one column: rows with one of these keys. */
@@ -576,7 +605,7 @@ export const upsertRows = (
       }
     }
     for (const c of s.columns) {
-      if (input.conflict.includes(c) || c === s.pk || c === createdAt || c === version) continue
+      if (input.conflict.includes(c) || s.key.includes(c) || c === createdAt || c === version) continue
       sets.push(`${c.quoted} = ${dialect.inserted(c.quoted)}`)
     }
     if (live === undefined && version !== undefined) sets.push(`${version.quoted} = ${nextVersion}`)

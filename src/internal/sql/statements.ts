@@ -25,7 +25,10 @@ export interface ModelStatements {
   readonly schema: string | undefined
   readonly columns: ReadonlyArray<DialectColumn>
   readonly byField: ReadonlyMap<string, DialectColumn>
+  /** The primary key's column; on a composite key, its first (see `key`). */
   readonly pk: DialectColumn
+  /** Every column of the primary key, in key order. */
+  readonly key: ReadonlyArray<DialectColumn>
   readonly selectList: string
   readonly decode: DecodePlan
   /** `deleted_at IS NULL` on soft-delete models: the rows reads see. */
@@ -57,6 +60,7 @@ const make = (def: ModelDefinition, dialect: Dialect, schema: string | undefined
   const columns = def.columns.map((c) => dialectColumn(dialect, c))
   const byField = new Map(columns.map((c) => [c.column.field, c]))
   const pk = byField.get(def.pk.field)!
+  const key = def.key.map((c) => byField.get(c.field)!)
   const table = schema === undefined ? q(def.table) : `${q(schema)}.${q(def.table)}`
   const colOf = (f: string) => def.byField.get(f)!.name
   // tenant-scoped: uniqueness (and so upsert targets) is per tenant
@@ -75,9 +79,10 @@ const make = (def: ModelDefinition, dialect: Dialect, schema: string | undefined
   }
   const constraintFields = new Map<string, FieldList>(uniques.map((u) => [u.name, u.fields]))
   for (const fk of foreignKeys) constraintFields.set(fk.name, fk.fields)
-  constraintFields.set("PRIMARY", [def.pk.field])
-  constraintFields.set(`${def.table}_pkey`, [def.pk.field])
-  const keyed = new Set([def.pk.name, ...uniques.flatMap((u) => u.columns), ...indexes.flatMap((i) => i.columns)])
+  const keyFields = def.key.map((c) => c.field)
+  constraintFields.set("PRIMARY", keyFields)
+  constraintFields.set(`${def.table}_pkey`, keyFields)
+  const keyed = new Set([...def.key.map((c) => c.name), ...uniques.flatMap((u) => u.columns), ...indexes.flatMap((i) => i.columns)])
   const deletedAt = byField.get("deletedAt")
   const tenantColumn = def.tenantScoped ? byField.get("tenantId") : undefined
   const filterFields = new Map(columns.map((c) => [c.column.field, {
@@ -93,6 +98,7 @@ const make = (def: ModelDefinition, dialect: Dialect, schema: string | undefined
     table: def.table,
     columns: def.columns,
     primaryKey: def.pk,
+    ...(def.compositeKey ? { compositeKey: def.key } : {}),
     autoIncrement: def.autoIncrement,
     uniques: uniques.map((u) => ({ name: u.name, columns: u.columns })),
     schema,
@@ -116,6 +122,7 @@ const make = (def: ModelDefinition, dialect: Dialect, schema: string | undefined
     columns,
     byField,
     pk,
+    key,
     selectList: columns.map((c) => dialect.selectExpr(c.column)).join(", "),
     decode: decodePlan(columns),
     notDeleted: def.softDelete && deletedAt !== undefined ? `${deletedAt.quoted} IS NULL` : undefined,
