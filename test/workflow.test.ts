@@ -131,6 +131,37 @@ forEachDatabase("workflow", (it) => {
       expect(filter).toMatchObject({ nodeId: "n", path: "conditions" })
     }))
 
+  it.effect("a composite primary key: Read / Update / Delete by the key's fields, BulkUpdate items and BulkDelete ids", () =>
+    Effect.gen(function*() {
+      const Follow = Model.make(
+        "Follow",
+        Schema.Struct({ followerId: Schema.Int, followingId: Schema.Int, muted: Schema.Boolean }),
+        { table: uniqueTable("follows"), primaryKey: ["followerId", "followingId"], timestamps: false }
+      )
+      const registry = Workflow.registry([Follow])
+      yield* Follow.bulkCreate([{ followerId: 1, followingId: 2, muted: false }, { followerId: 1, followingId: 3, muted: false }, {
+        followerId: 2,
+        followingId: 1,
+        muted: false
+      }])
+      const key = { followerId: 1, followingId: 2 }
+      for (const params of [{ id: key }, { conditions: key }, { filter: { followerId: "1", followingId: "2" } }]) {
+        expect(yield* runOne(registry, "FollowReadNode", params)).toEqual({ ...key, muted: false, found: true })
+      }
+      expect(yield* runOne(registry, "FollowReadNode", { id: { followerId: 9, followingId: 9 }, raise_on_not_found: false }))
+        .toEqual({ followerId: 9, followingId: 9, found: false })
+      const partial = yield* workflowError(runOne(registry, "FollowReadNode", { conditions: { followerId: 1 } }))
+      expect(partial).toMatchObject({ nodeId: "n", path: "conditions.followingId" })
+      expect(yield* runOne(registry, "FollowUpdateNode", { filter: key, fields: { muted: true } })).toMatchObject({ ...key, muted: true, updated: true })
+      const items = yield* runOne(registry, "FollowBulkUpdateNode", { records: [{ followerId: 1, followingId: 3, muted: true }] })
+      expect(items).toMatchObject({ updated: 1 })
+      expect((yield* Follow.read({ followerId: 1, followingId: 3 })).muted).toBe(true)
+      expect(yield* runOne(registry, "FollowDeleteNode", { id: key })).toEqual({ ...key, deleted: true })
+      const bulk = yield* runOne(registry, "FollowBulkDeleteNode", { ids: [{ followerId: 1, followingId: 3 }, { followerId: 2, followingId: 1 }] })
+      expect(bulk).toMatchObject({ deleted: 2 })
+      expect(yield* Follow.count()).toBe(0)
+    }))
+
   it.effect("Update: filter + fields (Kailash) and id + patch; Delete: { id, deleted }", () =>
     Effect.gen(function*() {
       const { User } = makeModels()

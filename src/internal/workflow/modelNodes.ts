@@ -44,14 +44,17 @@ const returnRecordsNames = ["return_records", "returnRecords"]
 const conflictOnNames = ["conflict_on", "conflictOn"]
 const filterNames = ["filter", "where", "conditions"]
 
-/** The primary key: `id`, `record_id`, or `conditions` / `filter` naming only the key. */
+/**
+ * The primary key: `id`, `record_id`, or `conditions` / `filter` naming only the key (a
+ * composite key: its fields, in any of them).
+ */
 const idOf = (model: Model.Any, def: ModelDefinition, params: Params) =>
   Effect.gen(function*() {
     const given = yield* oneOf(params, idNames)
     if (given === undefined) return yield* paramError("id", "missing: give id (or record_id, or filter: { id })")
     let value = given.value
     let path = given.name
-    if (given.name === "conditions" || given.name === "filter") {
+    if ((given.name === "conditions" || given.name === "filter") && !def.compositeKey) {
       const selector = yield* objectParam(given)
       const keys = Object.keys(selector)
       if (keys.length !== 1 || keys[0] !== def.pk.field) {
@@ -60,8 +63,14 @@ const idOf = (model: Model.Any, def: ModelDefinition, params: Params) =>
       value = selector[def.pk.field]
       path = `${given.name}.${def.pk.field}`
     }
-    return yield* Effect.mapError(Json.decodeId(model, value), (e) => paramError(path, e.reason, e))
+    // a composite key's error names the key field under the parameter
+    return yield* Effect.mapError(Json.decodeId(model, value), (e) =>
+      paramError(def.compositeKey && e.path !== "" ? `${path}.${e.path.replace(/^id\./, "")}` : path, e.reason, e))
   })
+
+/** A record's key as fields of a result: `{ id }`, or a composite key's own fields. */
+const keyFields = (def: ModelDefinition, id: unknown): Row =>
+  def.compositeKey ? { ...(id as Row) } : { [def.pk.field]: id }
 
 const filterOf = (model: Model.Any, given: Given | undefined) =>
   given === undefined
@@ -127,7 +136,7 @@ const read: Operation = {
     const options = input.includeDeleted === undefined ? {} : { includeDeleted: input.includeDeleted }
     return input.raise === false
       ? Effect.map(nodes.find(input.id, options), Option.match({
-        onNone: () => ({ [def.pk.field]: input.id, found: false }),
+        onNone: () => ({ ...keyFields(def, input.id), found: false }),
         onSome: (record) => ({ ...record, found: true })
       }))
       : Effect.map(nodes.read(input.id, options), (record) => ({ ...record, found: true }))
@@ -163,7 +172,7 @@ const byId = (name: string, node: "delete" | "restore", flagName: string): Opera
   decode: (model, def, params) => Effect.map(idOf(model, def, params), (id) => ({ id })),
   run: <R>(nodes: Nodes<R>, def: ModelDefinition, input: { id: unknown }) => {
     const call: Effect.Effect<object, unknown, R> = node === "delete" ? nodes.delete(input.id) : nodes.restore(input.id)
-    return Effect.map(call, (result) => ({ [def.pk.field]: input.id, ...result }))
+    return Effect.map(call, (result) => ({ ...keyFields(def, input.id), ...result }))
   },
   output: () => Shape.object({ id: Shape.value, [flagName]: Shape.value })
 })
@@ -388,7 +397,10 @@ const bulkShape = (record: Shape.Shape, counts: ReadonlyArray<string>) =>
 /** A Kailash per-record update `{ id, ...fields }` as this library's `{ id, patch }` item. */
 const itemOf = (def: ModelDefinition, item: unknown): unknown => {
   if (!isRecord(item) || "patch" in item || "key" in item) return item
-  const { [def.pk.field]: id, expected_version: expectedVersion, ...patch } = item
+  const { expected_version: expectedVersion, ...fields } = item
+  const keys = def.key.map((c) => c.field)
+  const patch = Object.fromEntries(Object.entries(fields).filter(([k]) => !keys.includes(k)))
+  const id = def.compositeKey ? Object.fromEntries(keys.map((k) => [k, fields[k]])) : fields[def.pk.field]
   return { id, patch, ...(expectedVersion === undefined ? {} : { expectedVersion }) }
 }
 
@@ -435,7 +447,9 @@ const bulkDelete: Operation = {
       const ids = params.ids === undefined ? undefined : yield* arrayParam({ name: "ids", value: params.ids })
       const filter = yield* oneOf(params, filterNames)
       if (ids !== undefined && filter !== undefined) return yield* paramError("ids", `give either ids or ${filter.name}`)
-      const given = ids !== undefined ? { name: "ids", value: { [def.pk.field]: { $in: ids } } } : filter ?? { name: "filter", value: {} }
+      const given = ids === undefined
+        ? filter ?? { name: "filter", value: {} }
+        : { name: "ids", value: def.compositeKey ? { $or: ids } : { [def.pk.field]: { $in: ids } } }
       const where = yield* Effect.mapError(filterOf(model, given), (e) =>
         ids === undefined ? e : paramError(e.path.replace(/^ids\.[^.]+\.\$in(?:\[(\d+)\])?/, (_, i) => i === undefined ? "ids" : `ids.${i}`), e.reason, e.cause))
       return { where, confirm: (yield* flag(params, confirmNames)) === true }
