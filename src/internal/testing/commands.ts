@@ -13,16 +13,16 @@ import { createInput, fieldArbitrary, patch } from "./arbitrary.js"
 import { canonical } from "./equivalence.js"
 import { CurrentTenant } from "../../Tenant.js"
 import { rollback } from "./layers.js"
-import type { Call, Outcome, ReferenceTable } from "./reference.js"
+import type { NodeFunctions } from "./calls.js"
+import { onNodes } from "./calls.js"
+import type { Call, ReferenceTable } from "./reference.js"
 import { makeTable } from "./reference.js"
 
 type Row = Record<string, unknown>
-type NodeCall = (...args: ReadonlyArray<unknown>) => Effect.Effect<unknown, unknown, SqlClient.SqlClient>
-
 /** A model as the runner calls it: its definition and its nodes by name. @internal */
 export interface Target {
   readonly definition: ModelDefinition
-  readonly nodes: { readonly [node: string]: NodeCall | undefined }
+  readonly nodes: NodeFunctions<SqlClient.SqlClient>
 }
 
 /** A step before it meets the state: which rows it picks are indexes into the live rows. */
@@ -225,39 +225,24 @@ const toCall = (def: ModelDefinition, rows: ReadonlyArray<Row>, step: Step): Cal
   }
 }
 
+/** What is compared of a call's answer: a list's records (cursor walks are steps of their own). */
+const projected = (call: Call, observed: Observed): Observed =>
+  call.node === "list" && observed._tag === "Success"
+    ? { _tag: "Success", value: { records: (observed.value as { readonly records: unknown }).records } }
+    : observed
+
+/** What a call gave on either side: its value, or its error's tag (a defect's first line). */
+type Observed =
+  | { readonly _tag: "Success"; readonly value: unknown }
+  | { readonly _tag: "Failure"; readonly error: { readonly _tag: string } }
+
 /** Runs a call on the database: the node's own result or its error's tag. */
-const onDatabase = (target: Target, call: Call): Effect.Effect<Outcome, never, SqlClient.SqlClient> => {
-  const node = (name: string) => target.nodes[name]!
-  const effect = (() => {
-    switch (call.node) {
-      case "create":
-        return node("create")(call.input)
-      case "bulkCreate":
-        return Effect.map(
-          node("bulkCreate")(call.rows, target.definition.autoIncrement ? { returnRecords: true } : {}),
-          (r) => r as { readonly inserted: number; readonly records?: ReadonlyArray<Row> }
-        )
-      case "read":
-        return node("read")(call.id)
-      case "find":
-        return Effect.map(node("find")(call.id), (o) => Option.getOrUndefined(o as Option.Option<unknown>))
-      case "update":
-        return node("update")(call.id, call.patch)
-      case "delete":
-        return node("delete")(call.id)
-      case "list":
-        return Effect.map(node("list")(call.query), (r) => ({ records: (r as { records: unknown }).records }))
-      case "count":
-        return node("count")(call.where === undefined ? {} : call.where)
-      case "bulkUpdate":
-        return node("bulkUpdate")(call.where, call.patch, { confirm: call.confirm === true })
-      case "bulkDelete":
-        return node("bulkDelete")(call.where, { confirm: call.confirm === true })
-    }
-  })()
+const onDatabase = (target: Target, call: Call): Effect.Effect<Observed, never, SqlClient.SqlClient> => {
+  const asked: Call = call.node === "bulkCreate" && target.definition.autoIncrement ? { ...call, returnRecords: true } : call
+  const effect = onNodes(target.nodes, asked)
   // a savepoint per call: a failing statement aborts PostgreSQL's whole transaction otherwise
   const inSavepoint = Effect.flatMap(SqlClient.SqlClient, (sql) => runTransaction(sql, effect, {}))
-  return Effect.map(Effect.exit(inSavepoint), (exit): Outcome => {
+  return Effect.map(Effect.exit(inSavepoint), (exit): Observed => {
     if (Exit.isSuccess(exit)) return { _tag: "Success", value: exit.value }
     const error = Cause.failureOption(exit.cause)
     return Option.isSome(error) && typeof (error.value as { _tag?: unknown })._tag === "string"
@@ -278,7 +263,7 @@ const comparable = (value: unknown): unknown => {
   return canonical(out)
 }
 
-const describeOutcome = (o: Outcome) =>
+const describeOutcome = (o: Observed) =>
   o._tag === "Success" ? JSON.stringify(comparable(o.value)) : `fails with ${o.error._tag}`
 
 /** The shown form of a value in a printed call. */
@@ -313,7 +298,7 @@ class KeyMap {
   }
 
   /** Pairs the keys of what both sides created, and translates the database's answer. */
-  learn(def: ModelDefinition, call: Call, expected: Outcome, actual: Outcome, created: ReadonlyArray<unknown>): Outcome {
+  learn(def: ModelDefinition, call: Call, expected: Observed, actual: Observed, created: ReadonlyArray<unknown>): Observed {
     if (actual._tag === "Failure") return actual
     const value = actual.value
     if (expected._tag === "Success" && call.node === "create") {
@@ -360,8 +345,8 @@ const runSequence = (
       log.push(describeCall(def, call))
       const now = new Date()
       const before = new Set(table.rows().map((r) => r[def.pk.field]))
-      const expected = table.execute(call, now, tenant)
-      const raw = yield* onDatabase(targets[step.model]!, def.autoIncrement ? key.callToDb(call) : call)
+      const expected = projected(call, table.execute(call, { now, tenant }))
+      const raw = projected(call, yield* onDatabase(targets[step.model]!, def.autoIncrement ? key.callToDb(call) : call))
       const actual = def.autoIncrement ? key.learn(def, call, expected, raw, table.rows().map((r) => r[def.pk.field]).filter((id) => !before.has(id))) : raw
       const same = expected._tag === actual._tag &&
         (expected._tag === "Success"
