@@ -18,6 +18,8 @@ import * as commandsRunner from "../internal/testing/commands.js"
 import * as layers from "../internal/testing/layers.js"
 import type * as referenceImpl from "../internal/testing/reference.js"
 import * as referenceLayer from "../internal/testing/referenceLayer.js"
+import * as workflowsRunner from "../internal/testing/workflows.js"
+import type * as Workflow from "../Workflow.js"
 
 /**
  * A model the kit derives arbitraries from (any model `Model.make` returns).
@@ -455,5 +457,61 @@ export const commands = <M extends AnyModel>(
 ): Effect.Effect<{ readonly runs: number; readonly steps: number }, CommandsFailed, SqlClient.SqlClient | Model.Requirements<M>> =>
   commandsRunner.run(
     models.map((m) => ({ definition: definitionOf(m), nodes: m as unknown as commandsRunner.Target["nodes"] })),
+    options
+  )
+
+/**
+ * Options of {@link workflows}.
+ *
+ * @since 0.1.0
+ * @category model-based testing
+ */
+export interface WorkflowsOptions {
+  /** Workflows to run; default 50. */
+  readonly numRuns?: number
+  /** Nodes in one workflow at most; default 6. */
+  readonly maxNodes?: number
+  /** Replays a reported failure with its seed (and `path`). */
+  readonly seed?: number
+  readonly path?: string
+}
+
+/**
+ * A workflow on which the database and the reference disagreed, shrunk to a minimal one: the
+ * workflow as JSON, the disagreement, and the seed and path that replay it.
+ *
+ * @since 0.1.0
+ * @category model-based testing
+ */
+export type WorkflowsFailed = workflowsRunner.WorkflowsFailed
+
+/**
+ * Model-based testing of workflows: random workflows of these models' nodes in `registry` —
+ * creates feeding reads, updates and deletes through connections, lists and counts, with
+ * parameters drawn from the kit's arbitraries, and broken ones (an unknown node type, a
+ * connection from a node that does not exist, an unknown parameter) — each executed with
+ * `Workflow.execute` on the database in context (in a transaction rolled back at its end,
+ * from empty tables) and on the reference layer. The results (timestamps and generated keys
+ * apart), or the error and the node that failed, must agree. The first disagreement is shrunk
+ * to a minimal workflow and fails with `WorkflowsFailed`, printing the workflow as JSON, the
+ * seed and the path. Nodes run one at a time on both sides.
+ *
+ * @example
+ * ```ts
+ * it.effect("workflows agree with the reference", () =>
+ *   Testing.workflows(Workflow.registry([User, Post]), [User, Post], { numRuns: 50 }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category model-based testing
+ */
+export const workflows = <E, R, M extends AnyModel>(
+  registry: Workflow.Registry<E, R>,
+  models: ReadonlyArray<M>,
+  options?: WorkflowsOptions
+): Effect.Effect<{ readonly runs: number }, WorkflowsFailed, R | SqlClient.SqlClient | Model.Requirements<M>> =>
+  workflowsRunner.run(
+    registry,
+    models.map((m) => ({ model: m, definition: definitionOf(m), nodes: m as unknown as commandsRunner.Target["nodes"] })),
     options
   )
