@@ -286,7 +286,8 @@ const toLaterCall = (def: ModelDefinition, rows: ReadonlyArray<Row>, all: Readon
   const keyOf = (pick: number, set: number, fresh: Row): { readonly fields: ReadonlyArray<string>; readonly key: Row } => {
     const sets = keySets(def)
     const fields = sets.length === 0 ? [pk] : sets[set % sets.length]!
-    const source = pickRow(rows, pick) ?? fresh
+    // soft-deleted rows too: their keys are still taken (an upsert revives them, readBy skips them)
+    const source = pickRow(all, pick) ?? fresh
     return { fields, key: Object.fromEntries(fields.map((f) => [f, source[f] ?? fresh[f] ?? null])) }
   }
   switch (step.kind) {
