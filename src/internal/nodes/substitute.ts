@@ -31,8 +31,10 @@ const substituteEffect = <Args extends ReadonlyArray<unknown>, A, E, R>(
   node: (...args: Args) => Effect.Effect<A, E, R>
 ) =>
 (...args: Args): Effect.Effect<A, E, R> =>
-  Effect.contextWithEffect((ctx: Context.Context<never>) => {
-    const substitute = Context.get(ctx, NodeSubstitute)
+  // the fiber's context read directly: the cheapest of the ways measured (contextWithEffect,
+  // yielding the tag)
+  Effect.withFiberRuntime<A, E, R>((fiber) => {
+    const substitute = Context.get(fiber.currentContext as Context.Context<never>, NodeSubstitute)
     // the substitute answers as the node does (its contract): the node's types stand
     return substitute === undefined ? node(...args) : (substitute.call(def, name, args) as Effect.Effect<A, E>)
   })
