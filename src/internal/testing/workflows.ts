@@ -60,24 +60,37 @@ const nodePlan = (models: ReadonlyArray<WorkflowModel>): fc.Arbitrary<NodePlan> 
     })
   })
 
+const byIdOps: ReadonlySet<string> = new Set(["Read", "Update", "Delete"])
+
+/**
+ * A node's operation: a read, update or delete with no earlier create of its model to take an
+ * id from becomes a create, but for one in four, which keeps an id that may not exist.
+ */
+const opOf = (plans: ReadonlyArray<NodePlan>, i: number): NodePlan["op"] => {
+  const plan = plans[i]!
+  if (!byIdOps.has(plan.op) || plan.limit === 4) return plan.op
+  return plans.slice(0, i).some((p, j) => p.model === plan.model && opOf(plans, j) === "Create") ? plan.op : "Create"
+}
+
 /** The node plans as a workflow: ids connected from an earlier create of the same model. */
 const toWorkflow = (models: ReadonlyArray<WorkflowModel>, plans: ReadonlyArray<NodePlan>): Workflow.Workflow => {
   let workflow = Workflow.make("generated")
   for (const [i, plan] of plans.entries()) {
     const { definition: def } = models[plan.model]!
     const id = `n${i}`
-    const type = plan.broken === "unknownType" ? "NoSuchNode" : `${def.name}${plan.op}Node`
-    const creates = plans.slice(0, i).flatMap((p, j) => (p.model === plan.model && p.op === "Create" ? [j] : []))
+    const creates = plans.slice(0, i).flatMap((p, j) => (p.model === plan.model && opOf(plans, j) === "Create" ? [j] : []))
     const source = creates.length === 0 ? undefined : creates[plan.link % creates.length]!
+    const op = opOf(plans, i)
+    const type = plan.broken === "unknownType" ? "NoSuchNode" : `${def.name}${op}Node`
     const params: Row = {}
     const encoded = encodeRecord(def, plan.input)
-    if (plan.op === "Create") Object.assign(params, encoded)
-    if (plan.op === "Update") params.fields = encodeRecord(def, plan.patch)
-    const byId = plan.op === "Read" || plan.op === "Update" || plan.op === "Delete"
+    if (op === "Create") Object.assign(params, encoded)
+    if (op === "Update") params.fields = encodeRecord(def, plan.patch)
+    const byId = op === "Read" || op === "Update" || op === "Delete"
     // no create to read from: an id that may well not exist
     if (byId && source === undefined) params.id = encoded[def.pk.field] ?? 1
-    if (plan.op === "List") Object.assign(params, { limit: plan.limit, order_by: [def.pk.field] })
-    if (plan.op === "List" || plan.op === "Count") {
+    if (op === "List") Object.assign(params, { limit: plan.limit, order_by: [def.pk.field] })
+    if (op === "List" || op === "Count") {
       const field = def.userColumns.find((c) => c.kind._tag === "string" || c.kind._tag === "enum")
       if (field !== undefined && plan.link % 2 === 0 && encoded[field.field] !== undefined) params.filter = { [field.field]: encoded[field.field] }
     }
