@@ -10,7 +10,7 @@ import { Effect, Either, FastCheck, Schema } from "effect"
 import type { Filter } from "../src/Filter.js"
 import { Json, Model } from "../src/index.js"
 import { definitionOf } from "../src/internal/model/definition.js"
-import { matches as referenceMatches } from "../src/internal/testing/reference.js"
+import { matches as referenceMatches } from "../src/internal/testing/query.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 
 const Profile = Schema.Struct({

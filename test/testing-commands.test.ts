@@ -111,7 +111,7 @@ effectIt.effect("a broken node is found, shrunk to a short sequence, and replaye
     // two creates, then the stored rows (read through the broken list) or a list disagree
     expect(failed.mismatch).toMatch(/the reference/)
     expect(failed.message).toContain(`seed ${failed.seed}`)
-    const replayed = yield* Effect.flip(Testing.commands([Broken], { numRuns: 1, seed: failed.seed, path: failed.path }))
+    const replayed = yield* Effect.flip(Testing.commands([Broken], { numRuns: 100, maxCommands: 10, seed: failed.seed, path: failed.path }))
     expect(replayed.sequence).toEqual(failed.sequence)
   }).pipe(Effect.provide(Testing.layerMemory)))
 

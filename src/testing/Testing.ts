@@ -6,17 +6,20 @@
  * @since 0.1.0
  */
 import type { SqlClient } from "@effect/sql"
-import type { FastCheck, Layer, Schema } from "effect"
-import { Clock, Effect, Option } from "effect"
+import type { FastCheck, Schema } from "effect"
+import { Clock, Effect, Layer, Option } from "effect"
 import { CurrentTenant } from "../Tenant.js"
-import type { DatabaseError, InvalidFilter, NotFound, UniqueViolation, ValidationError } from "../Errors.js"
+import type { DatabaseError } from "../Errors.js"
 import type * as Model from "../Model.js"
 import { definitionOf } from "../internal/model/definition.js"
 import * as arbitrary from "../internal/testing/arbitrary.js"
 import * as equivalence from "../internal/testing/equivalence.js"
 import * as commandsRunner from "../internal/testing/commands.js"
 import * as layers from "../internal/testing/layers.js"
-import * as referenceImpl from "../internal/testing/reference.js"
+import type * as referenceImpl from "../internal/testing/reference.js"
+import * as referenceLayer from "../internal/testing/referenceLayer.js"
+import * as workflowsRunner from "../internal/testing/workflows.js"
+import type * as Workflow from "../Workflow.js"
 
 /**
  * A model the kit derives arbitraries from (any model `Model.make` returns).
@@ -296,16 +299,37 @@ export type Call = referenceImpl.Call
  * @since 0.1.0
  * @category reference
  */
-export type ReferenceError = ValidationError | NotFound | UniqueViolation | InvalidFilter
+export type ReferenceError = referenceImpl.ReferenceError
 
 /**
- * An in-memory implementation of the nodes `create`, `bulkCreate`, `read`, `find`, `update`,
- * `delete`, `list` (where, orderBy, limit, offset) and `count` with the library's documented
- * semantics, written apart from the SQL path: filters with two-valued logic (`$ne` / `$nin`
- * match NULL), LIKE over code points, NULL sorted smallest, code-point text order, the primary
- * key as the final tie-break, soft delete, versions, unique constraints (NULLs never collide,
- * soft-deleted rows keep their keys), atomic bulk writes. Inputs, patches, ids and filters are
- * checked by the library's own validation, so it fails with the same errors.
+ * A node call the reference does not implement (`aggregate`, `bulkUpsert`, `bulkUpdate` with a
+ * list of items, `include`, `bulkCreate` with `onConflict`): a defect naming the model and
+ * the node, never a wrong answer.
+ *
+ * @since 0.1.0
+ * @category reference
+ */
+export const ReferenceUnsupported: typeof referenceLayer.ReferenceUnsupported = referenceLayer.ReferenceUnsupported
+
+/**
+ * The defect of a node call the reference does not implement.
+ *
+ * @since 0.1.0
+ * @category reference
+ */
+export type ReferenceUnsupported = referenceLayer.ReferenceUnsupported
+
+/**
+ * An in-memory implementation of the nodes with the library's documented semantics, written
+ * apart from the SQL path: `create`, `bulkCreate` (atomic), `read` / `find`, `readBy` /
+ * `findBy`, `update` (arithmetic updates, `expectedVersion`), `delete`, `restore`,
+ * `bulkUpdate` / `bulkDelete` by filter, `upsert`, `createIgnore`, `list` (where, orderBy,
+ * limit, offset, cursor, select, total, includeDeleted), `findFirst`, `count`, `exists`,
+ * `stream`. Filters use two-valued logic (`$ne` / `$nin` match NULL), LIKE over code points,
+ * NULL sorted smallest, code-point text order, the primary key as the final tie-break; soft
+ * delete, versions, unique constraints (NULLs never collide, soft-deleted rows keep their
+ * keys). Inputs, patches, ids, keys and filters are checked by the library's own validation,
+ * so it fails with the same errors.
  *
  * @since 0.1.0
  * @category reference
@@ -317,35 +341,68 @@ export interface Reference {
   readonly records: <M extends AnyModel>(model: M) => ReadonlyArray<RecordOf<M>>
   /** Forgets every row. */
   readonly clear: () => void
+  /**
+   * This reference as a layer: the program's own node calls (`User.create(…)`) run on its
+   * rows, with no database. See {@link layerReference}.
+   */
+  readonly layer: Layer.Layer<SqlClient.SqlClient>
 }
 
 /**
  * An in-memory reference of these models (see {@link Reference}): a model of what the
- * databases must answer, for tests that compare a program's results with it.
+ * databases must answer, for tests that compare a program's results with it, or that run a
+ * program without a database (`Effect.provide(ref.layer)`). Models not listed get their rows
+ * on first use.
+ *
+ * @example
+ * ```ts
+ * const ref = Testing.reference([User])
+ * const user = yield* User.create({ name: "Ada" }).pipe(Effect.provide(ref.layer))
+ * ref.records(User)   // [user]
+ * ```
  *
  * @since 0.1.0
  * @category reference
  */
 export const reference = (models: ReadonlyArray<AnyModel>): Reference => {
-  const tables = new Map(models.map((m) => [m.name, referenceImpl.makeTable(definitionOf(m))] as const))
-  const tableOf = (model: AnyModel) => {
-    const table = tables.get(model.name)
-    if (table === undefined) throw new TypeError(`Testing.reference: ${model.name} is not one of its models`)
-    return table
-  }
+  const store = referenceLayer.makeStore(models.map(definitionOf))
   return {
     call: (model, call) =>
       Effect.gen(function*() {
         const ms = yield* Clock.currentTimeMillis
         const tenant = Option.getOrUndefined(yield* Effect.serviceOption(CurrentTenant))
-        const outcome = tableOf(model).execute(call, new Date(ms), tenant)
-        if (outcome._tag === "Failure") return yield* Effect.fail(outcome.error as ReferenceError)
+        const outcome = store.tableOf(definitionOf(model)).execute(call, { now: new Date(ms), tenant })
+        if (outcome._tag === "Failure") return yield* Effect.fail(outcome.error)
         return outcome.value
       }),
-    records: (model) => tableOf(model).rows() as ReadonlyArray<RecordOf<typeof model>>,
-    clear: () => tables.forEach((t) => t.clear())
+    records: (model) => store.tableOf(definitionOf(model)).rows() as ReadonlyArray<RecordOf<typeof model>>,
+    clear: () => store.tables().forEach((t) => t.clear()),
+    layer: referenceLayer.layer(store)
   }
 }
+
+/**
+ * A layer under which a program's node calls run on an in-memory reference instead of a
+ * database: an unchanged program (`User.create(…)`, `User.list(…)`, `DataFlow.transaction`)
+ * runs with no database, fresh rows each time the layer is built. The program's type asks for
+ * a `SqlClient`, and the layer provides one — with no database behind it: it runs transaction
+ * control (as snapshots of the rows: a failed transaction leaves nothing behind) and fails any
+ * other statement with a `SqlError`. Nodes the reference does not implement die with
+ * {@link ReferenceUnsupported}. Calls run one at a time; a transaction holds the reference
+ * until it ends. Tenant-scoped models run as the current tenant; a model bound to a
+ * `DataFlow.Instance` still asks for its instance in its type.
+ *
+ * @example
+ * ```ts
+ * it.effect("registers a user", () =>
+ *   register("ada@example.com").pipe(Effect.provide(Testing.layerReference([User]))))
+ * ```
+ *
+ * @since 0.1.0
+ * @category reference
+ */
+export const layerReference = (models: ReadonlyArray<AnyModel> = []): Layer.Layer<SqlClient.SqlClient> =>
+  Layer.suspend(() => reference(models).layer)
 
 /**
  * Options of {@link commands}.
@@ -400,5 +457,61 @@ export const commands = <M extends AnyModel>(
 ): Effect.Effect<{ readonly runs: number; readonly steps: number }, CommandsFailed, SqlClient.SqlClient | Model.Requirements<M>> =>
   commandsRunner.run(
     models.map((m) => ({ definition: definitionOf(m), nodes: m as unknown as commandsRunner.Target["nodes"] })),
+    options
+  )
+
+/**
+ * Options of {@link workflows}.
+ *
+ * @since 0.1.0
+ * @category model-based testing
+ */
+export interface WorkflowsOptions {
+  /** Workflows to run; default 50. */
+  readonly numRuns?: number
+  /** Nodes in one workflow at most; default 6. */
+  readonly maxNodes?: number
+  /** Replays a reported failure with its seed (and `path`). */
+  readonly seed?: number
+  readonly path?: string
+}
+
+/**
+ * A workflow on which the database and the reference disagreed, shrunk to a minimal one: the
+ * workflow as JSON, the disagreement, and the seed and path that replay it.
+ *
+ * @since 0.1.0
+ * @category model-based testing
+ */
+export type WorkflowsFailed = workflowsRunner.WorkflowsFailed
+
+/**
+ * Model-based testing of workflows: random workflows of these models' nodes in `registry` —
+ * creates feeding reads, updates and deletes through connections, lists and counts, with
+ * parameters drawn from the kit's arbitraries, and broken ones (an unknown node type, a
+ * connection from a node that does not exist, an unknown parameter) — each executed with
+ * `Workflow.execute` on the database in context (in a transaction rolled back at its end,
+ * from empty tables) and on the reference layer. The results (timestamps and generated keys
+ * apart), or the error and the node that failed, must agree. The first disagreement is shrunk
+ * to a minimal workflow and fails with `WorkflowsFailed`, printing the workflow as JSON, the
+ * seed and the path. Nodes run one at a time on both sides.
+ *
+ * @example
+ * ```ts
+ * it.effect("workflows agree with the reference", () =>
+ *   Testing.workflows(Workflow.registry([User, Post]), [User, Post], { numRuns: 50 }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category model-based testing
+ */
+export const workflows = <E, R, M extends AnyModel>(
+  registry: Workflow.Registry<E, R>,
+  models: ReadonlyArray<M>,
+  options?: WorkflowsOptions
+): Effect.Effect<{ readonly runs: number }, WorkflowsFailed, R | SqlClient.SqlClient | Model.Requirements<M>> =>
+  workflowsRunner.run(
+    registry,
+    models.map((m) => ({ model: m, definition: definitionOf(m), nodes: m as unknown as commandsRunner.Target["nodes"] })),
     options
   )

@@ -14,6 +14,7 @@ import * as Include from "./include.js"
 import * as Nested from "./nested.js"
 import * as Read from "./read.js"
 import { invalid, withObjectArguments } from "./shared.js"
+import { substitutable } from "./substitute.js"
 import * as Update from "./update.js"
 import * as Upsert from "./upsert.js"
 
@@ -69,7 +70,8 @@ export const make = <R>(def: ModelDefinition): Nodes<R> => {
       : upsert.bulkUpsert(rows, options)
   const bulkUpdateItems = withObjectArguments(def, "bulkUpdate", [[1, "options"]], update.bulkUpdateItems)
   const bulkUpdate = withObjectArguments(def, "bulkUpdate", [[2, "options"]], update.bulkUpdate)
-  return {
+  // a substitute in the fiber's context (the testing kit's reference layer) runs the calls instead
+  return substitutable(def, {
     read: withObjectArguments(def, "read", [[1, "options"]], read.read),
     find: withObjectArguments(def, "find", [[1, "options"]], read.find),
     list: withObjectArguments(def, "list", [[0, "query"]], read.list),
@@ -97,5 +99,5 @@ export const make = <R>(def: ModelDefinition): Nodes<R> => {
     upsert: upsert.upsert,
     createIgnore: withObjectArguments(def, "createIgnore", [[1, "options"]], upsert.createIgnore),
     bulkUpsert
-  }
+  })
 }

@@ -1,225 +1,113 @@
 /**
  * An in-memory reference implementation of the nodes' documented semantics, written apart
- * from the SQL path: filters (two-valued logic, `$ne` / `$nin` matching NULL, LIKE over code
- * points, `$ilike` folding ASCII letters), ordering (NULL smallest, code-point text order, the
- * primary key as the final tie-break), limit/offset, soft delete, versions, timestamps, unique
+ * from the SQL path: filters, ordering and cursors (`query.ts`), limit/offset, soft delete and
+ * restore, versions and optimistic locking, timestamps, arithmetic updates, upserts, unique
  * constraints (NULLs never collide, soft-deleted rows keep their keys) and atomic bulk writes.
- * Inputs, patches, ids and filters are validated by the library's own validation, so the
+ * Inputs, patches, ids, keys and filters are validated by the library's own validation, so the
  * reference fails with the same typed errors.
  * (Internal module: not part of the public API.)
  */
-import { BigDecimal, Either } from "effect"
-import type { Column } from "../../Column.js"
-import { InvalidFilter, NotFound, UniqueViolation, UnsafeOperation, ValidationError } from "../../Errors.js"
-import { sqlite } from "../dialect/sqlite.js"
+import { Either } from "effect"
+import {
+  ConflictTargetError,
+  InvalidCursor,
+  InvalidFilter,
+  NotFound,
+  OptimisticLockError,
+  UniqueViolation,
+  UnsafeOperation,
+  ValidationError
+} from "../../Errors.js"
 import type { ModelDefinition } from "../model/definition.js"
-import { checkId, prepareCreate, preparePatch } from "../model/validate.js"
+import { checkId, isRecord, prepareCreate, preparePatch, validation, valueProblem } from "../model/validate.js"
+import { conflictTarget, idOf } from "../nodes/shared.js"
+import { applyArith } from "../nodes/update.js"
+import { sqlite } from "../dialect/sqlite.js"
+import * as Cursor from "../sql/cursor.js"
 import { compileFilter } from "../sql/filter.js"
 import { Params } from "../sql/params.js"
 import { statementsFor } from "../sql/statements.js"
-import { canonical, uniqueKey } from "./equivalence.js"
-import { compareCodePoints, likeMatcher } from "./text.js"
+import { uniqueKey } from "./equivalence.js"
+import type { Term } from "./query.js"
+import { afterCursor, matches, orderTerms, sortRows } from "./query.js"
+
+export { matches, sortRows }
 
 type Row = Record<string, unknown>
+
+/** A `list` call's query. @internal */
+export interface ListCall {
+  readonly where?: unknown
+  readonly orderBy?: ReadonlyArray<string>
+  readonly limit?: number
+  readonly offset?: number
+  readonly cursor?: string
+  readonly includeDeleted?: boolean
+  readonly select?: ReadonlyArray<string>
+  readonly total?: boolean
+}
 
 /** A call of a node, as data (what a command sequence is made of). @internal */
 export type Call =
   | { readonly node: "create"; readonly input: unknown }
-  | { readonly node: "bulkCreate"; readonly rows: ReadonlyArray<unknown> }
-  | { readonly node: "read"; readonly id: unknown }
-  | { readonly node: "find"; readonly id: unknown }
-  | { readonly node: "update"; readonly id: unknown; readonly patch: unknown }
-  | { readonly node: "delete"; readonly id: unknown }
+  | { readonly node: "bulkCreate"; readonly rows: ReadonlyArray<unknown>; readonly returnRecords?: boolean }
+  | { readonly node: "read" | "find"; readonly id: unknown; readonly includeDeleted?: boolean }
+  | { readonly node: "readBy" | "findBy"; readonly key: unknown; readonly includeDeleted?: boolean }
+  | { readonly node: "update"; readonly id: unknown; readonly patch: unknown; readonly expectedVersion?: unknown }
+  | { readonly node: "delete" | "restore"; readonly id: unknown }
   | { readonly node: "bulkUpdate"; readonly where: unknown; readonly patch: unknown; readonly confirm?: boolean }
   | { readonly node: "bulkDelete"; readonly where: unknown; readonly confirm?: boolean }
+  | { readonly node: "list"; readonly query: ListCall }
+  | { readonly node: "count" | "exists"; readonly where?: unknown; readonly includeDeleted?: boolean }
   | {
-    readonly node: "list"
-    readonly query: {
-      readonly where?: unknown
-      readonly orderBy?: ReadonlyArray<string>
-      readonly limit?: number
-      readonly offset?: number
-    }
+    readonly node: "upsert"
+    readonly args: { readonly where?: unknown; readonly create?: unknown; readonly update?: unknown; readonly conflictOn?: unknown }
   }
-  | { readonly node: "count"; readonly where?: unknown }
+  | { readonly node: "createIgnore"; readonly input: unknown; readonly conflictOn?: unknown }
+
+/** The errors a reference call can fail with. @internal */
+export type ReferenceError =
+  | ValidationError
+  | NotFound
+  | UniqueViolation
+  | InvalidFilter
+  | InvalidCursor
+  | UnsafeOperation
+  | OptimisticLockError
+  | ConflictTargetError
 
 /** What a call gave: its value, or the error it failed with. @internal */
 export type Outcome =
   | { readonly _tag: "Success"; readonly value: unknown }
-  | { readonly _tag: "Failure"; readonly error: { readonly _tag: string } }
+  | { readonly _tag: "Failure"; readonly error: ReferenceError }
 
 const success = (value: unknown): Outcome => ({ _tag: "Success", value })
-const failure = (error: { readonly _tag: string }): Outcome => ({ _tag: "Failure", error })
+const failure = (error: ReferenceError): Outcome => ({ _tag: "Failure", error })
 
-/** Total order of two non-NULL values of a column. */
-const compareValues = (column: Column, a: unknown, b: unknown): number => {
-  switch (column.kind._tag) {
-    case "string":
-    case "enum":
-      return compareCodePoints(a as string, b as string)
-    case "datetime":
-      return Math.sign((a as Date).getTime() - (b as Date).getTime())
-    case "decimal":
-      return BigDecimal.Order(a as BigDecimal.BigDecimal, b as BigDecimal.BigDecimal)
-    case "boolean":
-      return Number(a) - Number(b)
-    case "json": {
-      const x = JSON.stringify(canonical(a))
-      const y = JSON.stringify(canonical(b))
-      return x < y ? -1 : x > y ? 1 : 0
-    }
-    default:
-      return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0
-  }
+/** Where a call runs: the time it stamps, the tenant it runs as, the key that signs cursors. @internal */
+export interface Env {
+  readonly now: Date
+  readonly tenant?: string | undefined
+  readonly cursorKey?: string | undefined
 }
 
-const isOperators = (u: unknown): u is Row =>
-  typeof u === "object" && u !== null && !Array.isArray(u) && Object.getPrototypeOf(u) === Object.prototype
-
-const evalOp = (column: Column, v: unknown, op: string, operand: unknown): boolean => {
-  const eq = (w: unknown) => v !== null && compareValues(column, v, w) === 0
-  const text = v as string
-  switch (op) {
-    case "$eq":
-      return operand === null ? v === null : eq(operand)
-    case "$ne":
-      return operand === null ? v !== null : v === null || !eq(operand)
-    case "$gt":
-      return v !== null && compareValues(column, v, operand) > 0
-    case "$gte":
-      return v !== null && compareValues(column, v, operand) >= 0
-    case "$lt":
-      return v !== null && compareValues(column, v, operand) < 0
-    case "$lte":
-      return v !== null && compareValues(column, v, operand) <= 0
-    case "$in":
-      return (operand as ReadonlyArray<unknown>).some(eq)
-    case "$nin":
-      return v === null || !(operand as ReadonlyArray<unknown>).some(eq)
-    case "$null":
-      return operand === true ? v === null : v !== null
-    case "$like":
-      return v !== null && likeMatcher(operand as string, false)(text)
-    case "$ilike":
-      return v !== null && likeMatcher(operand as string, true)(text)
-    case "$startsWith":
-      return v !== null && text.startsWith(operand as string)
-    case "$endsWith":
-      return v !== null && text.endsWith(operand as string)
-    case "$contains":
-      return v !== null && text.includes(operand as string)
-    // JSON arrays: elements equal as JSON values; a NULL array matches none
-    case "$has":
-      return Array.isArray(v) && v.some((e) => e === operand)
-    case "$hasAny":
-      return Array.isArray(v) && (operand as ReadonlyArray<unknown>).some((o) => v.some((e) => e === o))
-    case "$hasAll":
-      return Array.isArray(v) && (operand as ReadonlyArray<unknown>).every((o) => v.some((e) => e === o))
-    case "$size": {
-      if (!Array.isArray(v)) return false
-      const n = v.length
-      if (typeof operand === "number") return n === operand
-      return Object.entries(operand as Record<string, number>).every(([o, m]) =>
-        o === "$eq" ? n === m : o === "$gt" ? n > m : o === "$gte" ? n >= m : o === "$lt" ? n < m : n <= m
-      )
-    }
-    default:
-      return false
-  }
-}
-
-/** The JSON scalar at a path of object keys (undefined: nothing there). */
-const atPath = (value: unknown, keys: ReadonlyArray<string>): unknown => {
-  let v = value
-  for (const k of keys) {
-    if (!isOperators(v) || !Object.hasOwn(v, k)) return undefined
-    v = v[k]
-  }
-  return v
-}
-
-/** Two JSON scalars of one type compared (text by code point); undefined for different types. */
-const compareScalars = (v: unknown, w: unknown): number | undefined =>
-  v === null || v === undefined || typeof v !== typeof w
-    ? undefined
-    : typeof v === "string"
-    ? compareCodePoints(v, w as string)
-    : typeof v === "number"
-    ? Math.sign(v - (w as number))
-    : typeof v === "boolean"
-    ? (v === w ? 0 : 1)
-    : undefined
-
-/** `{ $path, …operators }` on a JSON field: the stored (encoded) value at the path compared. */
-const pathHolds = (column: Column, value: unknown, cond: Row): boolean => {
-  const v = value === null ? undefined : atPath(column.jsonEncode(value), cond["$path"] as ReadonlyArray<string>)
-  const none = v === undefined || v === null
-  return Object.entries(cond).every(([op, operand]) => {
-    if (op === "$path" || operand === undefined) return true
-    const c = compareScalars(v, operand)
-    switch (op) {
-      case "$eq":
-        return operand === null ? none : c === 0
-      case "$ne":
-        return operand === null ? !none : c !== 0
-      case "$gt":
-        return c !== undefined && c > 0
-      case "$gte":
-        return c !== undefined && c >= 0
-      case "$lt":
-        return c !== undefined && c < 0
-      case "$lte":
-        return c !== undefined && c <= 0
-      case "$in":
-        return (operand as ReadonlyArray<unknown>).some((o) => compareScalars(v, o) === 0)
-      case "$nin":
-        return !(operand as ReadonlyArray<unknown>).some((o) => compareScalars(v, o) === 0)
-      default:
-        return operand === none
-    }
-  })
-}
-
-/** Does a (validated) filter hold for a row? @internal */
-export const matches = (def: ModelDefinition, filter: unknown, row: Row): boolean => {
-  if (!isOperators(filter)) return true
-  return Object.entries(filter).every(([key, cond]) => {
-    if (cond === undefined) return true
-    if (key === "$and") return (cond as ReadonlyArray<unknown>).every((f) => matches(def, f, row))
-    if (key === "$or") return (cond as ReadonlyArray<unknown>).some((f) => matches(def, f, row))
-    if (key === "$not") return !matches(def, cond, row)
-    const column = def.byField.get(key)!
-    const v = row[key] ?? null
-    if (cond === null) return v === null
-    if (isOperators(cond) && "$path" in cond) return pathHolds(column, v, cond)
-    if (isOperators(cond)) return Object.entries(cond).every(([op, operand]) => operand === undefined || evalOp(column, v, op, operand))
-    return v !== null && compareValues(column, v, cond) === 0
-  })
-}
-
-/** Rows in the order of `orderBy` (`"-field"` descending), NULL smallest, then the primary key. @internal */
-export const sortRows = (def: ModelDefinition, rows: ReadonlyArray<Row>, orderBy: ReadonlyArray<string>): Array<Row> => {
-  const terms = orderBy.map((e) => (e.startsWith("-") ? { field: e.slice(1), dir: -1 } : { field: e, dir: 1 }))
-  if (!terms.some((t) => t.field === def.pk.field)) terms.push({ field: def.pk.field, dir: 1 })
-  return [...rows].sort((ra, rb) => {
-    for (const { dir, field } of terms) {
-      const a = ra[field] ?? null
-      const b = rb[field] ?? null
-      const c = a === null && b === null ? 0 : a === null ? -1 : b === null ? 1 : compareValues(def.byField.get(field)!, a, b)
-      if (c !== 0) return c * dir
-    }
-    return 0
-  })
+/** A table's rows at one moment. @internal */
+export interface Snapshot {
+  readonly stored: ReadonlyMap<string, Row>
+  readonly nextId: number
 }
 
 /** One model's rows in memory and its nodes over them. @internal */
 export interface ReferenceTable {
   readonly definition: ModelDefinition
-  /** Runs a call as `tenant` (tenant-scoped models: its rows only, stamped with it). */
-  readonly execute: (call: Call, now: Date, tenant?: string | undefined) => Outcome
+  /** Runs a call (tenant-scoped models: the tenant's rows only, stamped with it). */
+  readonly execute: (call: Call, env: Env) => Outcome
   /** Every stored row (soft-deleted ones included) as the nodes return records, by primary key. */
   readonly rows: () => ReadonlyArray<Row>
   readonly clear: () => void
+  /** The rows as they are now, for {@link ReferenceTable.restore} (a transaction's rollback). */
+  readonly snapshot: () => Snapshot
+  readonly restore: (snapshot: Snapshot) => void
 }
 
 /** A record as read back: optional fields stored as NULL come back absent. */
@@ -233,179 +121,422 @@ const asRecord = (def: ModelDefinition, row: Row): Row => {
   return out
 }
 
+/** The state of one table while a call runs on it. */
+interface State {
+  readonly def: ModelDefinition
+  readonly stored: Map<string, Row>
+  readonly nextId: { value: number }
+  readonly env: Env
+}
+
+const pkKey = (id: unknown) => uniqueKey({ id }, ["id"])!
+const ours = (s: State, row: Row) => !s.def.tenantScoped || row.tenantId === s.env.tenant
+const visible = (s: State, row: Row | undefined, includeDeleted = false): row is Row =>
+  row !== undefined && ours(s, row) && (includeDeleted || !s.def.softDelete || row.deletedAt === null)
+const liveRows = (s: State, includeDeleted = false) => [...s.stored.values()].filter((r) => visible(s, r, includeDeleted))
+const keyOf = (s: State, row: Row) => pkKey(row[s.def.pk.field])
+
+/** The fields (by column name) of a unique key `candidate` shares with another of the tenant's rows. */
+const collision = (s: State, candidate: Row, others: Iterable<Row>, except?: Row): ReadonlyArray<string> | undefined => {
+  const keySets = [[s.def.pk.field], ...s.def.uniqueSets]
+  for (const other of others) {
+    if (other === except || !ours(s, other)) continue
+    const set = keySets.find((fields) => {
+      const key = uniqueKey(candidate, fields)
+      return key !== undefined && key === uniqueKey(other, fields)
+    })
+    if (set !== undefined) return set.map((f) => s.def.byField.get(f)!.name)
+  }
+  return undefined
+}
+
+const stamp = (s: State, record: Row): Row => {
+  const out = { ...record }
+  for (const m of s.def.managed) out[m.column.field] = m.initial(s.env.now, s.env.tenant)
+  if (s.def.autoIncrement && out[s.def.pk.field] === undefined) out[s.def.pk.field] = s.nextId.value
+  return out
+}
+
+/** What every update does to the managed fields: `updatedAt` stamped, `version` counted. */
+const touched = (s: State, row: Row): Row => {
+  const out = { ...row }
+  for (const m of s.def.managed) {
+    if (m.onUpdate === "now") out[m.column.field] = s.env.now
+    if (m.onUpdate === "increment") out[m.column.field] = (row[m.column.field] as number) + 1
+  }
+  return out
+}
+
+const insert = (s: State, row: Row) => {
+  s.stored.set(keyOf(s, row), row)
+  if (s.def.autoIncrement) s.nextId.value = Math.max(s.nextId.value, Number(row[s.def.pk.field]) + 1)
+}
+
+const filterCheck = (s: State, filter: unknown, operation: string) =>
+  compileFilter(
+    { model: s.def.name, operation, dialect: sqlite, field: statementsFor(s.def, sqlite).filterField },
+    filter ?? {},
+    new Params(sqlite)
+  )
+
+const invalidFilter = (s: State, filter: unknown, operation: string): InvalidFilter | undefined => {
+  const result = filterCheck(s, filter, operation)
+  return Either.isLeft(result) ? result.left : undefined
+}
+
+/** A bulk write's filter: invalid, or one every row meets without `confirm` (UnsafeOperation). */
+const bulkFilter = (s: State, filter: unknown, confirm: boolean | undefined, operation: string) => {
+  const result = filterCheck(s, filter, operation)
+  if (Either.isLeft(result)) return result.left
+  if (result.right === undefined && confirm !== true) {
+    return new UnsafeOperation({ model: s.def.name, operation, reason: "the filter matches every row; pass { confirm: true } to do that" })
+  }
+  return undefined
+}
+
+/** A patch applied to a row: arithmetic computed on its values and checked, managed fields moved. */
+const patched = (s: State, row: Row, patch: Row, operation: string): Either.Either<Row, ValidationError> =>
+  Either.map(applyArith(s.def, patch, row, operation), (values) => touched(s, { ...row, ...values }))
+
+/** Writes rows all or nothing: a unique key taken by another row (or by two written rows) writes none. */
+const writeAll = (s: State, next: ReadonlyArray<Row>, operation: string): Outcome | undefined => {
+  const after = new Map(s.stored)
+  for (const row of next) after.set(keyOf(s, row), row)
+  for (const row of next) {
+    const columns = collision(s, row, after.values(), after.get(keyOf(s, row)))
+    if (columns !== undefined) return failure(new UniqueViolation({ model: s.def.name, operation, columns }))
+  }
+  for (const row of next) s.stored.set(keyOf(s, row), row)
+  return undefined
+}
+
+const create = (s: State, input: unknown): Outcome => {
+  const prepared = prepareCreate(s.def, input, "create")
+  if (Either.isLeft(prepared)) return failure(prepared.left)
+  const row = stamp(s, prepared.right)
+  const columns = collision(s, row, s.stored.values())
+  if (columns !== undefined) return failure(new UniqueViolation({ model: s.def.name, operation: "create", columns }))
+  insert(s, row)
+  return success(asRecord(s.def, row))
+}
+
+const bulkCreate = (s: State, call: Extract<Call, { node: "bulkCreate" }>): Outcome => {
+  const rows: Array<Row> = []
+  for (const [i, input] of call.rows.entries()) {
+    const prepared = prepareCreate(s.def, input, "bulkCreate", i)
+    if (Either.isLeft(prepared)) return failure(prepared.left)
+    const row = stamp(s, prepared.right)
+    if (s.def.autoIncrement && (input as Row)[s.def.pk.field] === undefined) row[s.def.pk.field] = s.nextId.value + i
+    const columns = collision(s, row, [...s.stored.values(), ...rows])
+    if (columns !== undefined) {
+      return failure(new UniqueViolation({ model: s.def.name, operation: "bulkCreate", columns, rowIndex: i }))
+    }
+    rows.push(row)
+  }
+  for (const row of rows) insert(s, row)
+  return success(
+    call.returnRecords === true
+      ? { inserted: rows.length, records: rows.map((r) => asRecord(s.def, r)) }
+      : { inserted: rows.length }
+  )
+}
+
+const readById = (s: State, call: Extract<Call, { node: "read" | "find" }>): Outcome => {
+  const bad = checkId(s.def, call.id, call.node)
+  if (bad !== undefined) return failure(bad)
+  const row = s.stored.get(pkKey(call.id))
+  if (visible(s, row, call.includeDeleted)) return success(asRecord(s.def, row))
+  return call.node === "find" ? success(undefined) : failure(new NotFound({ model: s.def.name, operation: "read", id: idOf(call.id) }))
+}
+
+/** The key of readBy / findBy: the primary key's or a unique constraint's fields, with values. */
+const uniqueLookup = (s: State, key: unknown, operation: string) => {
+  const def = s.def
+  if (!isRecord(key)) return Either.left(validation(def, operation, "", "expected an object of a unique key's fields"))
+  const fields = Object.keys(key)
+  const same = (set: ReadonlyArray<string>) => set.length === fields.length && set.every((f) => fields.includes(f))
+  const by = same([def.pk.field]) ? [def.pk.field] : def.uniqueSets.find(same)
+  if (by === undefined) {
+    return Either.left(validation(def, operation, "", "its fields are not the primary key or a unique constraint of the model"))
+  }
+  for (const f of by) {
+    const v = key[f]
+    const problem = v === null || v === undefined ? "a key needs a value" : valueProblem(def, f, v)
+    if (problem !== undefined) return Either.left(validation(def, operation, f, problem))
+  }
+  return Either.right({ by, key })
+}
+
+const readByKey = (s: State, call: Extract<Call, { node: "readBy" | "findBy" }>): Outcome => {
+  const lookup = uniqueLookup(s, call.key, call.node)
+  if (Either.isLeft(lookup)) return failure(lookup.left)
+  const { by, key } = lookup.right
+  const wanted = uniqueKey(key, by)
+  const row = liveRows(s, call.includeDeleted).find((r) => uniqueKey(r, by) === wanted)
+  if (row !== undefined) return success(asRecord(s.def, row))
+  if (call.node === "findBy") return success(undefined)
+  const id = by.length === 1 ? idOf(key[by[0]!]) : by.map((f) => `${f}=${String(key[f])}`).join(",")
+  return failure(new NotFound({ model: s.def.name, operation: "readBy", id }))
+}
+
+const update = (s: State, call: Extract<Call, { node: "update" }>): Outcome => {
+  const def = s.def
+  const bad = checkId(def, call.id, "update")
+  if (bad !== undefined) return failure(bad)
+  const expected = call.expectedVersion
+  if (expected !== undefined && (!def.versioned || !Number.isSafeInteger(expected))) {
+    return failure(validation(def, "update", "expectedVersion", def.versioned ? "must be an integer" : "the model is not versioned"))
+  }
+  const patch = preparePatch(def, call.patch, "update")
+  if (Either.isLeft(patch)) return failure(patch.left)
+  const row = s.stored.get(pkKey(call.id))
+  if (!visible(s, row)) return failure(new NotFound({ model: def.name, operation: "update", id: idOf(call.id) }))
+  if (expected !== undefined && row.version !== expected) {
+    return failure(new OptimisticLockError({ model: def.name, operation: "update", id: idOf(call.id), expectedVersion: expected as number }))
+  }
+  const next = patched(s, row, patch.right, "update")
+  if (Either.isLeft(next)) return failure(next.left)
+  const columns = collision(s, next.right, s.stored.values(), row)
+  if (columns !== undefined) return failure(new UniqueViolation({ model: def.name, operation: "update", columns }))
+  s.stored.set(pkKey(call.id), next.right)
+  return success(asRecord(def, next.right))
+}
+
+const removeOrRestore = (s: State, call: Extract<Call, { node: "delete" | "restore" }>): Outcome => {
+  const bad = checkId(s.def, call.id, call.node)
+  if (bad !== undefined) return failure(bad)
+  const key = pkKey(call.id)
+  const row = s.stored.get(key)
+  if (call.node === "restore") {
+    if (!s.def.softDelete || row === undefined || !ours(s, row) || row.deletedAt === null) return success({ restored: false })
+    s.stored.set(key, touched(s, { ...row, deletedAt: null }))
+    return success({ restored: true })
+  }
+  if (!visible(s, row)) return success({ deleted: false })
+  // a soft delete is an update: updatedAt and version move too
+  if (s.def.softDelete) s.stored.set(key, touched(s, { ...row, deletedAt: s.env.now }))
+  else s.stored.delete(key)
+  return success({ deleted: true })
+}
+
+const bulkUpdate = (s: State, call: Extract<Call, { node: "bulkUpdate" }>): Outcome => {
+  const def = s.def
+  const patch = preparePatch(def, call.patch, "bulkUpdate")
+  if (Either.isLeft(patch)) return failure(patch.left)
+  const refused = bulkFilter(s, call.where, call.confirm, "bulkUpdate")
+  if (refused !== undefined) return failure(refused)
+  // nothing to set (an empty patch, no updatedAt or version to move): nothing is updated
+  if (Object.keys(patch.right).length === 0 && !def.managed.some((m) => m.onUpdate === "now" || m.onUpdate === "increment")) {
+    return success({ updated: 0 })
+  }
+  const next: Array<Row> = []
+  for (const row of liveRows(s).filter((r) => matches(def, call.where, r))) {
+    const values = patched(s, row, patch.right, "bulkUpdate")
+    if (Either.isLeft(values)) return failure(values.left)
+    next.push(values.right)
+  }
+  return writeAll(s, next, "bulkUpdate") ?? success({ updated: next.length })
+}
+
+const bulkDelete = (s: State, call: Extract<Call, { node: "bulkDelete" }>): Outcome => {
+  const refused = bulkFilter(s, call.where, call.confirm, "bulkDelete")
+  if (refused !== undefined) return failure(refused)
+  const matched = liveRows(s).filter((r) => matches(s.def, call.where, r))
+  for (const row of matched) {
+    if (s.def.softDelete) s.stored.set(keyOf(s, row), touched(s, { ...row, deletedAt: s.env.now }))
+    else s.stored.delete(keyOf(s, row))
+  }
+  return success({ deleted: matched.length })
+}
+
+/** The checks of a list query's arguments, in the node's order; the ordering's terms. */
+const checkList = (s: State, q: ListCall): Either.Either<ReadonlyArray<Term>, ReferenceError> => {
+  const def = s.def
+  const bad = (path: string, reason: string) => Either.left(validation(def, "list", path, reason))
+  for (const name of ["limit", "offset"] as const) {
+    const v = q[name]
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) return bad(name, "must be a non-negative integer")
+  }
+  if (q.cursor !== undefined && q.offset !== undefined) return bad("offset", "cannot be combined with a cursor")
+  if (q.orderBy !== undefined && !Array.isArray(q.orderBy)) return bad("orderBy", "expected an array of field names")
+  for (const entry of (q.orderBy ?? []) as ReadonlyArray<unknown>) {
+    const field = typeof entry === "string" ? (entry.startsWith("-") ? entry.slice(1) : entry) : ""
+    const column = def.byField.get(field)
+    if (column === undefined) return bad("orderBy", `unknown field ${JSON.stringify(field)}`)
+    if (column.kind._tag === "json") return bad("orderBy", `cannot sort by JSON field ${field}`)
+  }
+  const unknown = q.select === undefined ? undefined : Array.isArray(q.select) ? q.select.find((f) => !def.byField.has(f)) : "select"
+  if (unknown !== undefined) return bad("select", `unknown field ${JSON.stringify(unknown)}`)
+  const invalid = invalidFilter(s, q.where, "list")
+  return invalid !== undefined ? Either.left(invalid) : Either.right(orderTerms(def, q.orderBy ?? []))
+}
+
+const orderText = (terms: ReadonlyArray<Term>) => terms.map((t) => `${t.dir < 0 ? "-" : ""}${t.field}`).join(",")
+
+/** The values of a cursor made for this model and ordering, checked as filter operands. */
+const cursorValues = (s: State, terms: ReadonlyArray<Term>, cursor: string) => {
+  const fail = (reason: string) => Either.left(new InvalidCursor({ model: s.def.name, operation: "list", reason }))
+  const decoded = Cursor.decode(cursor, s.def.name, orderText(terms), s.env.cursorKey)
+  if (Either.isLeft(decoded)) return fail(decoded.left)
+  const values = decoded.right
+  const usable = values.length === terms.length && terms.every((t, i) => {
+    const column = s.def.byField.get(t.field)!
+    return values[i] === null ? column.nullable || column.optional : valueProblem(s.def, t.field, values[i]) === undefined
+  })
+  return usable ? Either.right(values) : fail("values do not match the ordering")
+}
+
+const list = (s: State, q: ListCall): Outcome => {
+  const checked = checkList(s, q)
+  if (Either.isLeft(checked)) return failure(checked.left)
+  const terms = checked.right
+  const found = sortRows(s.def, liveRows(s, q.includeDeleted).filter((r) => matches(s.def, q.where, r)), q.orderBy ?? [])
+  let rest: ReadonlyArray<Row> = found
+  if (q.cursor !== undefined) {
+    const values = cursorValues(s, terms, q.cursor)
+    if (Either.isLeft(values)) return failure(values.left)
+    rest = afterCursor(s.def, terms, found, values.right)
+  }
+  const offset = q.offset ?? 0
+  const page = rest.slice(offset, q.limit === undefined ? undefined : offset + q.limit)
+  const more = q.limit !== undefined && rest.length > offset + q.limit
+  const last = page[page.length - 1]
+  const nextCursor = more && last !== undefined
+    ? Cursor.encode(s.def.name, orderText(terms), terms.map((t) => last[t.field] ?? null), s.env.cursorKey)
+    : undefined
+  const records = page.map((r) => asRecord(s.def, r))
+  const select = q.select
+  return success({
+    records: select === undefined ? records : records.map((r) => Object.fromEntries(select.filter((f) => f in r).map((f) => [f, r[f]]))),
+    ...(nextCursor === undefined ? {} : { nextCursor }),
+    ...(q.total === true ? { total: found.length } : {})
+  })
+}
+
+const countOrExists = (s: State, call: Extract<Call, { node: "count" | "exists" }>): Outcome => {
+  const invalid = invalidFilter(s, call.where, call.node)
+  if (invalid !== undefined) return failure(invalid)
+  const n = liveRows(s, call.includeDeleted).filter((r) => matches(s.def, call.where, r)).length
+  return success(call.node === "count" ? n : n > 0)
+}
+
+/** The conflict key and the record of an upsert, checked in the node's order. */
+const prepareUpsert = (
+  s: State,
+  args: unknown,
+  operation: string
+): Either.Either<{ readonly keys: Row; readonly record: Row; readonly patch: Row }, ValidationError | ConflictTargetError> => {
+  const def = s.def
+  const fail = (path: string, reason: string) => Either.left(validation(def, operation, path, reason))
+  if (!isRecord(args)) return fail("", "expected an object")
+  const keys: Row = {}
+  let created: Either.Either<Row, ValidationError>
+  if (args.where !== undefined) {
+    // the spelling before `conflictOn`: `where` names the target and its values
+    if (!isRecord(args.where)) return fail("where", "expected an object")
+    if (args.conflictOn !== undefined) return fail("conflictOn", "cannot be combined with where")
+    for (const [k, v] of Object.entries(args.where)) {
+      const value = isRecord(v) && Object.keys(v).length === 1 && "$eq" in v ? v.$eq : v
+      if (value === null || value === undefined) return fail(`where.${k}`, "a conflict key needs a value")
+      keys[k] = value
+    }
+    const target = conflictTarget(def, Object.keys(keys), operation)
+    if (Either.isLeft(target)) return Either.left(target.left)
+    created = prepareCreate(def, { ...(isRecord(args.create) ? args.create : {}), ...keys }, operation)
+    if (Either.isLeft(created)) return Either.left(created.left)
+  } else {
+    if (args.conflictOn !== undefined && !Array.isArray(args.conflictOn)) return fail("conflictOn", "expected an array of field names")
+    const target = conflictTarget(def, (args.conflictOn as ReadonlyArray<unknown> | undefined) ?? [def.pk.field], operation)
+    if (Either.isLeft(target)) return Either.left(target.left)
+    created = prepareCreate(def, args.create, operation)
+    if (Either.isLeft(created)) return Either.left(created.left)
+    for (const k of target.right) {
+      const value = created.right[k]
+      if (value === null || value === undefined) return fail(`create.${k}`, "a conflict key needs a value")
+      keys[k] = value
+    }
+  }
+  const patch = preparePatch(def, args.update ?? {}, operation)
+  if (Either.isLeft(patch)) return Either.left(patch.left)
+  return Either.right({ keys, record: created.right, patch: patch.right })
+}
+
+/**
+ * upsert, and createIgnore (`keep`: an existing record is returned as it is). A soft-deleted
+ * match is replaced by the new record under its old key (`createdAt` and `version` start
+ * again), reported as created.
+ */
+const upsertOrKeep = (s: State, args: unknown, keep: boolean): Outcome => {
+  const def = s.def
+  const operation = keep ? "createIgnore" : "upsert"
+  const prepared = prepareUpsert(s, args, operation)
+  if (Either.isLeft(prepared)) return failure(prepared.left)
+  const { keys, patch, record } = prepared.right
+  const fields = Object.keys(keys)
+  const wanted = uniqueKey(keys, fields)
+  const existing = liveRows(s, true).find((r) => uniqueKey(r, fields) === wanted)
+  const unique = (row: Row, except?: Row): Outcome | undefined => {
+    const columns = collision(s, row, s.stored.values(), except)
+    return columns === undefined ? undefined : failure(new UniqueViolation({ model: def.name, operation, columns }))
+  }
+  if (existing === undefined) {
+    const row = stamp(s, record)
+    const taken = unique(row)
+    if (taken !== undefined) return taken
+    insert(s, row)
+    return success({ record: asRecord(def, row), created: true })
+  }
+  if (def.softDelete && existing.deletedAt !== null) {
+    const row = { ...stamp(s, { ...record, [def.pk.field]: existing[def.pk.field] }) }
+    const taken = unique(row, existing)
+    if (taken !== undefined) return taken
+    s.stored.set(keyOf(s, existing), row)
+    return success({ record: asRecord(def, row), created: true })
+  }
+  if (keep) return success({ record: asRecord(def, existing), created: false })
+  const next = patched(s, existing, patch, operation)
+  if (Either.isLeft(next)) return failure(next.left)
+  const taken = unique(next.right, existing)
+  if (taken !== undefined) return taken
+  s.stored.set(keyOf(s, existing), next.right)
+  return success({ record: asRecord(def, next.right), created: false })
+}
+
 /** @internal */
 export const makeTable = (def: ModelDefinition): ReferenceTable => {
-  const stored = new Map<string, Row>()
-  let nextId = 1
-  const statements = statementsFor(def, sqlite)
-  const keySets = [[def.pk.field], ...def.uniqueSets]
-  const pkKey = (id: unknown) => uniqueKey({ id }, ["id"])!
-  let tenant: string | undefined
-  const ours = (row: Row) => !def.tenantScoped || row.tenantId === tenant
-  const live = (row: Row | undefined) => row !== undefined && ours(row) && (!def.softDelete || row.deletedAt === null)
-
-  const collision = (candidate: Row, others: Iterable<Row>, except?: Row): ReadonlyArray<string> | undefined => {
-    for (const other of others) {
-      // a tenant's keys are unique among its own rows
-      if (other === except || !ours(other)) continue
-      const set = keySets.find((fields) => {
-        const key = uniqueKey(candidate, fields)
-        return key !== undefined && key === uniqueKey(other, fields)
-      })
-      if (set !== undefined) return set.map((f) => def.byField.get(f)!.name)
-    }
-    return undefined
-  }
-  const stamp = (record: Row, now: Date): Row => {
-    const out = { ...record }
-    for (const m of def.managed) out[m.column.field] = m.initial(now, tenant)
-    if (def.autoIncrement && out[def.pk.field] === undefined) out[def.pk.field] = nextId
-    return out
-  }
-  /** What every update does to the managed fields: `updatedAt` stamped, `version` counted. */
-  const touched = (row: Row, now: Date): Row => {
-    const out = { ...row }
-    for (const m of def.managed) {
-      if (m.onUpdate === "now") out[m.column.field] = now
-      if (m.onUpdate === "increment") out[m.column.field] = (row[m.column.field] as number) + 1
-    }
-    return out
-  }
-  const commitId = (row: Row) => {
-    if (def.autoIncrement) nextId = Math.max(nextId, Number(row[def.pk.field]) + 1)
-  }
-  const compiled = (filter: unknown, operation: string) =>
-    compileFilter(
-      { model: def.name, operation, dialect: statements.dialect, field: statements.filterField },
-      filter ?? {},
-      new Params(statements.dialect)
-    )
-  const validFilter = (filter: unknown, operation: string): InvalidFilter | undefined => {
-    const result = compiled(filter, operation)
-    return Either.isLeft(result) ? result.left : undefined
-  }
-  /** A bulk write's filter: invalid, or one every row meets without `confirm` (UnsafeOperation). */
-  const bulkFilter = (filter: unknown, confirm: boolean | undefined, operation: string) => {
-    const result = compiled(filter, operation)
-    if (Either.isLeft(result)) return result.left
-    if (result.right === undefined && confirm !== true) {
-      return new UnsafeOperation({ model: def.name, operation, reason: "the filter matches every record; pass { confirm: true }" })
-    }
-    return undefined
-  }
-  const liveRows = () => [...stored.values()].filter(live)
-
-  const execute = (call: Call, now: Date, as?: string): Outcome => {
-    tenant = as
+  let stored = new Map<string, Row>()
+  const nextId = { value: 1 }
+  const execute = (call: Call, env: Env): Outcome => {
+    const s: State = { def, stored, nextId, env }
     switch (call.node) {
-      case "create": {
-        const prepared = prepareCreate(def, call.input, "create")
-        if (Either.isLeft(prepared)) return failure(prepared.left)
-        const row = stamp(prepared.right, now)
-        const columns = collision(row, stored.values())
-        if (columns !== undefined) return failure(new UniqueViolation({ model: def.name, operation: "create", columns }))
-        stored.set(pkKey(row[def.pk.field]), row)
-        commitId(row)
-        return success(asRecord(def, row))
-      }
-      case "bulkCreate": {
-        const rows: Array<Row> = []
-        for (const [i, input] of call.rows.entries()) {
-          const prepared = prepareCreate(def, input, "bulkCreate", i)
-          if (Either.isLeft(prepared)) return failure(prepared.left)
-          const row = stamp(prepared.right, now)
-          if (def.autoIncrement && (input as Row)[def.pk.field] === undefined) row[def.pk.field] = nextId + i
-          const columns = collision(row, [...stored.values(), ...rows])
-          if (columns !== undefined) {
-            return failure(new UniqueViolation({ model: def.name, operation: "bulkCreate", columns, rowIndex: i }))
-          }
-          rows.push(row)
-        }
-        for (const row of rows) {
-          stored.set(pkKey(row[def.pk.field]), row)
-          commitId(row)
-        }
-        return success({ inserted: rows.length })
-      }
+      case "create":
+        return create(s, call.input)
+      case "bulkCreate":
+        return bulkCreate(s, call)
       case "read":
-      case "find": {
-        const bad = checkId(def, call.id, call.node)
-        if (bad !== undefined) return failure(bad)
-        const row = stored.get(pkKey(call.id))
-        if (live(row)) return success(asRecord(def, row!))
-        return call.node === "find"
-          ? success(undefined)
-          : failure(new NotFound({ model: def.name, operation: "read", id: call.id as string | number }))
-      }
-      case "update": {
-        const bad = checkId(def, call.id, "update")
-        if (bad !== undefined) return failure(bad)
-        const patch = preparePatch(def, call.patch, "update")
-        if (Either.isLeft(patch)) return failure(patch.left)
-        const row = stored.get(pkKey(call.id))
-        if (!live(row)) return failure(new NotFound({ model: def.name, operation: "update", id: call.id as string | number }))
-        const updated = touched({ ...row, ...patch.right }, now)
-        const columns = collision(updated, stored.values(), row)
-        if (columns !== undefined) return failure(new UniqueViolation({ model: def.name, operation: "update", columns }))
-        stored.set(pkKey(call.id), updated)
-        return success(asRecord(def, updated))
-      }
-      case "delete": {
-        const bad = checkId(def, call.id, "delete")
-        if (bad !== undefined) return failure(bad)
-        const key = pkKey(call.id)
-        const row = stored.get(key)
-        if (!live(row)) return success({ deleted: false })
-        // a soft delete is an update: updatedAt and version move too
-        if (def.softDelete) stored.set(key, touched({ ...row, deletedAt: now }, now))
-        else stored.delete(key)
-        return success({ deleted: true })
-      }
-      case "bulkUpdate": {
-        const refused = bulkFilter(call.where, call.confirm, "bulkUpdate")
-        if (refused !== undefined) return failure(refused)
-        const patch = preparePatch(def, call.patch, "bulkUpdate")
-        if (Either.isLeft(patch)) return failure(patch.left)
-        // nothing to set (an empty patch, no updatedAt or version to move): nothing is updated
-        if (Object.keys(patch.right).length === 0 && !def.managed.some((m) => m.onUpdate === "now" || m.onUpdate === "increment")) {
-          return success({ updated: 0 })
-        }
-        const matched = liveRows().filter((r) => matches(def, call.where, r))
-        const updated = matched.map((row) => [row, touched({ ...row, ...patch.right }, now)] as const)
-        // all or nothing: a unique key taken by another row (or by two updated rows) writes none
-        const after = new Map(stored)
-        for (const [row, next] of updated) after.set(pkKey(row[def.pk.field]), next)
-        for (const [row, next] of updated) {
-          const columns = collision(next, after.values(), after.get(pkKey(row[def.pk.field])))
-          if (columns !== undefined) return failure(new UniqueViolation({ model: def.name, operation: "bulkUpdate", columns }))
-        }
-        for (const [row, next] of updated) stored.set(pkKey(row[def.pk.field]), next)
-        return success({ updated: updated.length })
-      }
-      case "bulkDelete": {
-        const refused = bulkFilter(call.where, call.confirm, "bulkDelete")
-        if (refused !== undefined) return failure(refused)
-        const matched = liveRows().filter((r) => matches(def, call.where, r))
-        for (const row of matched) {
-          const key = pkKey(row[def.pk.field])
-          if (def.softDelete) stored.set(key, touched({ ...row, deletedAt: now }, now))
-          else stored.delete(key)
-        }
-        return success({ deleted: matched.length })
-      }
-      case "list": {
-        const invalid = validFilter(call.query.where, "list")
-        if (invalid !== undefined) return failure(invalid)
-        const found = sortRows(def, liveRows().filter((r) => matches(def, call.query.where, r)), call.query.orderBy ?? [])
-        const offset = call.query.offset ?? 0
-        const page = found.slice(offset, call.query.limit === undefined ? undefined : offset + call.query.limit)
-        return success({ records: page.map((r) => asRecord(def, r)) })
-      }
-      case "count": {
-        const invalid = validFilter(call.where, "count")
-        if (invalid !== undefined) return failure(invalid)
-        return success(liveRows().filter((r) => matches(def, call.where, r)).length)
-      }
+      case "find":
+        return readById(s, call)
+      case "readBy":
+      case "findBy":
+        return readByKey(s, call)
+      case "update":
+        return update(s, call)
+      case "delete":
+      case "restore":
+        return removeOrRestore(s, call)
+      case "bulkUpdate":
+        return bulkUpdate(s, call)
+      case "bulkDelete":
+        return bulkDelete(s, call)
+      case "list":
+        return list(s, call.query)
+      case "count":
+      case "exists":
+        return countOrExists(s, call)
+      case "upsert":
+        return upsertOrKeep(s, call.args, false)
+      case "createIgnore":
+        return upsertOrKeep(s, { create: call.input, ...(call.conflictOn === undefined ? {} : { conflictOn: call.conflictOn }) }, true)
     }
   }
   return {
@@ -414,10 +545,12 @@ export const makeTable = (def: ModelDefinition): ReferenceTable => {
     rows: () => sortRows(def, [...stored.values()], []).map((r) => asRecord(def, r)),
     clear: () => {
       stored.clear()
-      nextId = 1
+      nextId.value = 1
+    },
+    snapshot: () => ({ stored: new Map(stored), nextId: nextId.value }),
+    restore: (snapshot) => {
+      stored = new Map(snapshot.stored)
+      nextId.value = snapshot.nextId
     }
   }
 }
-
-/** The errors a reference call can fail with. @internal */
-export type ReferenceError = ValidationError | NotFound | UniqueViolation | InvalidFilter | UnsafeOperation
