@@ -206,9 +206,9 @@ const routes = (db: TestDb) =>
       const doc = (await call("GET", "/openapi.json")).body
       expect(doc.openapi).toBe("3.1.0")
       expect(Object.keys(doc.paths).sort()).toEqual([
-        "/http_items", "/http_items/bulk", "/http_items/bulk-delete", "/http_items/count", "/http_items/search", "/http_items/upsert",
+        "/http_items", "/http_items/aggregate", "/http_items/bulk", "/http_items/bulk-delete", "/http_items/count", "/http_items/search", "/http_items/upsert",
         "/http_items/{id}", "/http_items/{id}/restore",
-        "/http_notes", "/http_notes/bulk", "/http_notes/bulk-delete", "/http_notes/count", "/http_notes/search", "/http_notes/upsert",
+        "/http_notes", "/http_notes/aggregate", "/http_notes/bulk", "/http_notes/bulk-delete", "/http_notes/count", "/http_notes/search", "/http_notes/upsert",
         "/http_notes/{id}"
       ])
       expect(doc.paths["/http_items/{id}"].patch.responses).toHaveProperty("409")

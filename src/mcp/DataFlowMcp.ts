@@ -13,7 +13,7 @@ import type { HttpLayerRouter } from "@effect/platform"
 import { NodeSink, NodeStream } from "@effect/platform-node"
 import { Layer } from "effect"
 import { register } from "../internal/mcp/tools.js"
-import { served } from "../internal/serving/operations.js"
+import { servedAll } from "../internal/serving/operations.js"
 import type { NodeName } from "../internal/serving/operations.js"
 import type * as Model from "../Model.js"
 import type * as Tenant from "../Tenant.js"
@@ -53,21 +53,7 @@ export interface Options {
  */
 export type RequirementsOf<M extends ReadonlyArray<Model.Any>> = Exclude<Model.Requirements<M[number]>, Tenant.CurrentTenant>
 
-const servedOf = (models: ReadonlyArray<Model.Any>, options: Options) => {
-  const names = new Set(models.map((m) => m.name))
-  for (const key of [...Object.keys(options.expose ?? {}), ...Object.keys(options.hidden ?? {})]) {
-    if (!names.has(key)) throw new Error(`DataFlowMcp: no model named ${JSON.stringify(key)}`)
-  }
-  return models.map((model) =>
-    served(model, {
-      expose: options.expose?.[model.name] ?? "read",
-      hidden: options.hidden?.[model.name] ?? [],
-      maxLimit: options.maxLimit ?? 1000,
-      defaultLimit: options.defaultLimit ?? 100,
-      maxRows: options.maxRows ?? 10_000
-    })
-  )
-}
+const servedOf = (models: ReadonlyArray<Model.Any>, options: Options) => servedAll(models, options, "DataFlowMcp")
 
 /**
  * The models' tools, registered on the `McpServer` of the context (any transport).
