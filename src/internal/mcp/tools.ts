@@ -72,7 +72,8 @@ export const register = <R>(served: ReadonlyArray<Served>, tenant: string | unde
             new McpSchema.CallToolResult({
               isError: false,
               content: [text(result)],
-              structuredContent: result
+              // structured content is an object: a list of groups (aggregate) goes under `result`
+              structuredContent: typeof result === "object" && result !== null && !Array.isArray(result) ? result : { result }
             }),
           onFailure: (error) => {
             const problem = Problem.fromError(error)

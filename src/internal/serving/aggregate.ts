@@ -52,7 +52,7 @@ export const prepareAggregate = <S extends ServedModel>(
     if (typeof limit === "number" && limit > maxLimit) return yield* invalid("limit", `at most ${maxLimit}`)
     const { where, ...rest } = args
     const decoded = yield* Json.decodeAggregate(s.model, rest)
-    const filter = where === undefined ? undefined : yield* prepareFilter(at, s, where, reached, "where")
+    const filter = where === undefined ? undefined : yield* prepareFilter(at, s, where, reached)
     const grouped = args.groupBy !== undefined
     const ceiling = grouped && limit === undefined ? maxLimit : undefined
     return {
