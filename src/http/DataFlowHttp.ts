@@ -118,8 +118,9 @@ export const unauthorized = (reason: string): Problem => makeProblem(401, "Unaut
 export type Node = NodeName
 
 /**
- * Which nodes of a model are served: `"read"` (read, list, count — the default), `"all"` (every
- * node the model has), or a list.
+ * Which nodes of a model are served: `"read"` (read, list, count — the default; `aggregate`, a
+ * full scan, is opt-in), `"all"` (every node the model has, `aggregate` included), or a list.
+ * Relations (`include`, relation filters) reach only models served with `list`.
  *
  * @since 0.1.0
  * @category models

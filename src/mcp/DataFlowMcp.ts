@@ -28,7 +28,10 @@ export interface Options {
   /** The server's name and version (the MCP handshake). */
   readonly name?: string | undefined
   readonly version?: string | undefined
-  /** Per model name: the nodes served as tools, `"read"` (read, list, count; the default), `"all"`, or a list. */
+  /**
+   * Per model name: the nodes served as tools, `"read"` (read, list, count; the default), `"all"`
+   * (with `aggregate`), or a list. Relations reach only models served with `list`.
+   */
   readonly expose?: Readonly<Record<string, "read" | "all" | ReadonlyArray<NodeName>>> | undefined
   /** Per model name: fields never in a result, a filter, an order or a projection. */
   readonly hidden?: Readonly<Record<string, ReadonlyArray<string>>> | undefined
