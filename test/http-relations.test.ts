@@ -327,13 +327,14 @@ for (const [name, available, database] of databases) {
       expect(workflow.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/WorkflowResult" })
       expect(workflow.responses["400"].content["application/problem+json"] ?? workflow.responses["400"].content["application/json"]).toBeDefined()
       // where Python's openapi-spec-validator is installed (Debian: python3-openapi-spec-validator), the
-      // whole document is validated against the OpenAPI 3.1 schema
-      const validator = name !== "sqlite" ? { error: new Error("validated once"), status: 0, stderr: "" } : spawnSync("python3", ["-c", "import json, sys\nfrom openapi_spec_validator import validate\nvalidate(json.load(sys.stdin))"], {
-        input: JSON.stringify(doc)
-      })
-      if (validator.error === undefined && !String(validator.stderr).includes("ModuleNotFoundError")) {
-        // (the document is the same on every database: one run validates it)
-        expect(validator.status, String(validator.stderr)).toBe(0)
+      // whole document is validated against the OpenAPI 3.1 schema (once: it is the same on every database)
+      if (name === "sqlite") {
+        const validator = spawnSync("python3", ["-c", "import json, sys\nfrom openapi_spec_validator import validate\nvalidate(json.load(sys.stdin))"], {
+          input: JSON.stringify(doc)
+        })
+        if (validator.error === undefined && !String(validator.stderr).includes("ModuleNotFoundError")) {
+          expect(validator.status, String(validator.stderr)).toBe(0)
+        }
       }
       // the workflow route still runs
       const run = await call("POST", "/workflows/execute", { workflow: { nodes: [{ id: "n", type: "Post_Count", params: {} }] } })
