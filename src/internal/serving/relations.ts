@@ -12,13 +12,14 @@ import { Effect, Either } from "effect"
 import { InvalidFilter, ValidationError } from "../../Errors.js"
 import { limits } from "../../Filter.js"
 import * as Json from "../../Json.js"
+import type * as Model from "../../Model.js"
 import type { ModelDefinition } from "../model/definition.js"
 import type { Relation } from "../model/relations.js"
 import { declaredOf, relation } from "../model/relations.js"
 
 /** What relations need to know of a served model (`operations.ts`'s `Served`). @internal */
 export interface ServedModel {
-  readonly model: Parameters<typeof Json.encode>[0]
+  readonly model: Model.Any
   readonly def: ModelDefinition
   readonly nodes: ReadonlySet<string>
   readonly hidden: ReadonlySet<string>
