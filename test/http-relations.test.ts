@@ -215,6 +215,8 @@ for (const [name, available, database] of databases) {
       expect((await call("GET", `/relh_posts?include=${q({ author: { colour: 1 } })}`)).body).toMatchObject({ status: 400, field: "include.author.colour" })
       expect((await call("GET", `/relh_posts?include=${q({ author: 5 })}`)).body).toMatchObject({ status: 400, field: "include.author" })
       expect((await call("GET", "/relh_posts?include={bad")).body).toMatchObject({ status: 400, field: "include" })
+      expect((await call("GET", `/relh_authors?include=${q({ posts: { select: "title" } })}`)).body).toMatchObject({ status: 400, field: "include.posts.select" })
+      expect((await call("GET", `/relh_authors?include=${q({ posts: { includeDeleted: "yes" } })}`)).body).toMatchObject({ status: 400, field: "include.posts.includeDeleted" })
       expect((await call("GET", `/relh_posts?include=${q({ author: { select: ["email"] } })}`)).body).toMatchObject({ status: 400, field: "include.author.select" })
       expect((await call("GET", `/relh_posts?include=${q({ comments: { orderBy: ["-ip"] } })}`)).body).toMatchObject({ status: 400, field: "include.comments.orderBy" })
       expect((await call("GET", `/relh_posts?include=${q({ author: { where: { email: { $startsWith: "ada" } } } })}`)).body)
@@ -242,6 +244,7 @@ for (const [name, available, database] of databases) {
       expect((await call("GET", `/relh_authors?where=${q({ profile: { bio: "private bio" } })}`)).body)
         .toMatchObject({ status: 400, error: "InvalidFilter", field: "profile" })
       expect((await call("GET", `/relh_authors?where=${q({ posts: { any: {} } })}`)).body).toMatchObject({ status: 400, field: "posts.any" })
+      expect((await call("GET", `/relh_authors?where=${q({ posts: { some: 5 } })}`)).body).toMatchObject({ status: 400, field: "posts.some" })
       expect((await call("GET", `/relh_authors?where=${q({ posts: { some: { publishedAt: { $gt: "soon" } } } })}`)).body)
         .toMatchObject({ status: 400, error: "InvalidFilter", field: "posts.some.publishedAt.$gt" })
       // the node's bulk filters take them too

@@ -142,6 +142,8 @@ const relationCondition = <S extends ServedModel>(
   if (!isObject(value)) return Effect.fail(badFilter(at, path, "expected an object of some, every or none"))
   const unknown = Object.keys(value).find((k) => k !== "some" && k !== "every" && k !== "none")
   if (unknown !== undefined) return Effect.fail(badFilter(at, join(path, unknown), "expected some, every or none"))
+  const notFilter = Object.entries(value).find(([, v]) => !isObject(v))
+  if (notFilter !== undefined) return Effect.fail(badFilter(at, join(path, notFilter[0]), "expected a filter of the related records"))
   return Effect.map(
     Effect.forEach(Object.entries(value), ([k, v]) =>
       Effect.map(prepareFilter(at, related.target, v, reached, join(path, k), depth), (d) => [k, d] as const)),
@@ -205,9 +207,17 @@ export const prepareInclude = <S extends ServedModel>(
       const unknown = Object.keys(option).find((k) => !includeOptions.has(k))
       if (unknown !== undefined) return yield* invalid(at, join(relPath, unknown), "not an include option")
       const target = related.target
-      const bad = checkFields(at, target, join(relPath, "orderBy"), option.orderBy) ??
-        checkFields(at, target, join(relPath, "select"), option.select)
-      if (bad !== undefined) return yield* bad
+      for (const key of ["orderBy", "select"] as const) {
+        const fields = option[key]
+        if (fields !== undefined && (!Array.isArray(fields) || fields.some((f) => typeof f !== "string"))) {
+          return yield* invalid(at, join(relPath, key), "expected an array of field names")
+        }
+        const bad = checkFields(at, target, join(relPath, key), fields)
+        if (bad !== undefined) return yield* bad
+      }
+      if (option.includeDeleted !== undefined && typeof option.includeDeleted !== "boolean") {
+        return yield* invalid(at, join(relPath, "includeDeleted"), "expected true or false")
+      }
       const out: Json = { ...option }
       if (option.where !== undefined) out.where = yield* prepareFilter(at, target, option.where, reached, join(relPath, "where"))
       let nested: PreparedInclude<S> | undefined
