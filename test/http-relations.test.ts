@@ -26,6 +26,7 @@ interface PostRecord {
   readonly title: string
   readonly score: import("effect").BigDecimal.BigDecimal
   readonly publishedAt: Date
+  readonly views: bigint
 }
 
 const Author = Model.make("Author", Schema.Struct({
@@ -46,7 +47,8 @@ const Post = Model.make("Post", Schema.Struct({
   authorId: Schema.Int,
   title: Schema.String.pipe(Schema.maxLength(40)),
   score: Schema.BigDecimal,
-  publishedAt: Schema.Date
+  publishedAt: Schema.Date,
+  views: Schema.BigIntFromSelf
 }), {
   table: "relh_posts",
   relations: {
@@ -113,7 +115,12 @@ const seed = Effect.gen(function*() {
     { authorId: bob.id, title: "poems", score: "0.125", publishedAt: "2024-04-01T00:00:00.000Z" },
     { authorId: bob.id, title: "songs", score: "3", publishedAt: "2024-05-01T00:00:00.000Z" },
     { authorId: bob.id, title: "tales", score: "4", publishedAt: "2024-06-01T00:00:00.000Z" }
-  ].map((p) => ({ ...p, score: Schema.decodeSync(Schema.BigDecimal)(p.score), publishedAt: new Date(p.publishedAt) })), {
+  ].map((p, i) => ({
+    ...p,
+    score: Schema.decodeSync(Schema.BigDecimal)(p.score),
+    publishedAt: new Date(p.publishedAt),
+    views: i === 0 ? 9007199254740993n : 1n
+  })), {
     returnRecords: true
   })).records
   yield* Comment.bulkCreate([
@@ -165,7 +172,7 @@ for (const [name, available, database] of databases) {
     it("include one level: read, list and search; related records in their own JSON, hidden fields out", async () => {
       const read = await call("GET", `/relh_posts/${ids.post}?include=${q({ author: true, comments: { orderBy: ["body"] } })}`)
       expect(read.status, read.text).toBe(200)
-      expect(read.body).toMatchObject({ title: "engines", score: "1.5", publishedAt: "2024-01-01T00:00:00.000Z" })
+      expect(read.body).toMatchObject({ title: "engines", score: "1.5", publishedAt: "2024-01-01T00:00:00.000Z", views: "9007199254740993" })
       expect(read.body.author).toMatchObject({ id: ids.ada, name: "ada", role: "admin", createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) })
       expect(read.body.author).not.toHaveProperty("email")
       expect(read.body.comments.map((c: { body: string }) => c.body)).toEqual(["first", "second"])
@@ -193,7 +200,8 @@ for (const [name, available, database] of databases) {
       const [ada, bob] = r.body.records
       expect(ada).not.toHaveProperty("email")
       expect(ada.posts.map((p: { title: string }) => p.title)).toEqual(["engines", "looms"])
-      expect(ada.posts[1]).toMatchObject({ score: "2.25", publishedAt: "2024-02-01T00:00:00.000Z", comments: [] })
+      expect(ada.posts[1]).toMatchObject({ score: "2.25", publishedAt: "2024-02-01T00:00:00.000Z", views: "1", comments: [] })
+      expect(ada.posts[0].views).toBe("9007199254740993")
       expect(ada.posts[0].comments).toMatchObject([{ postId: ids.post, body: "first" }, { postId: ids.post, body: "second" }])
       for (const c of ada.posts[0].comments) expect(c).not.toHaveProperty("ip")
       expect(ada.posts[0].author).toMatchObject({ id: ids.ada, name: "ada", role: "admin" })
@@ -265,14 +273,14 @@ for (const [name, available, database] of databases) {
       const grouped = await call("POST", "/relh_posts/aggregate", {
         groupBy: ["authorId"],
         count: true,
-        sum: ["score"],
-        max: ["publishedAt"],
+        sum: ["score", "views"],
+        max: ["publishedAt", "views"],
         orderBy: ["authorId"]
       })
       expect(grouped.status, grouped.text).toBe(200)
       expect(grouped.body).toEqual([
-        { authorId: ids.ada, _count: 2, _sum: { score: "3.75" }, _max: { publishedAt: "2024-02-01T00:00:00.000Z" } },
-        { authorId: ids.bob, _count: 4, _sum: { score: "17.125" }, _max: { publishedAt: "2024-06-01T00:00:00.000Z" } }
+        { authorId: ids.ada, _count: 2, _sum: { score: "3.75", views: "9007199254740994" }, _max: { publishedAt: "2024-02-01T00:00:00.000Z", views: "9007199254740993" } },
+        { authorId: ids.bob, _count: 4, _sum: { score: "17.125", views: "4" }, _max: { publishedAt: "2024-06-01T00:00:00.000Z", views: "1" } }
       ])
       const total = await call("POST", "/relh_posts/aggregate", { count: true, avg: ["score"], where: { author: { role: "admin" } } })
       expect(total.body).toEqual({ _count: 2, _avg: { score: "1.875" } })
@@ -320,7 +328,7 @@ for (const [name, available, database] of databases) {
       expect(doc.paths["/relh_posts/{id}"].get.parameters.map((p: { name: string }) => p.name)).toContain("include")
       const aggregate = doc.paths["/relh_posts/aggregate"].post
       expect(aggregate.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/PostAggregateArguments" })
-      expect(schemas.PostAggregateArguments.properties.sum.items.enum).toEqual(["id", "authorId", "score"])
+      expect(schemas.PostAggregateArguments.properties.sum.items.enum).toEqual(["id", "authorId", "score", "views"])
       expect(schemas.AuthorAggregateArguments.properties.groupBy.items.enum).not.toContain("email")
       expect(Object.keys(aggregate.responses)).toEqual(expect.arrayContaining(["200", "400", "413", "500", "503"]))
       const workflow = doc.paths["/workflows/execute"].post
