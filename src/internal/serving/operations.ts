@@ -245,10 +245,6 @@ export const prepare = <R>(s: Served, node: NodeName, input: unknown): Effect.Ef
     return { reached: call.reached, run }
   })
 
-/** Runs a served node with JSON arguments (see {@link prepare}). @internal */
-export const invoke = <R>(s: Served, node: NodeName, input: unknown): Effect.Effect<unknown, unknown, R> =>
-  Effect.flatMap(prepare<R>(s, node, input), (p) => p.run)
-
 /** The run of a node after its arguments are decoded: the reading nodes. */
 const runOf = <R>(call: Call, node: NodeName, input: unknown): Effect.Effect<Effect.Effect<unknown, unknown, R>, unknown> =>
   Effect.gen(function*() {
