@@ -1,9 +1,10 @@
 /**
  * The served nodes of a model: each takes its arguments as JSON (what an HTTP request or an
  * MCP tool call carries), decodes them with the `Json` module's decoders, checks the serving
- * rules (exposed fields only, the page ceiling), calls the model's node and gives its result as
- * JSON (`Json.encode`, hidden fields left out). HTTP and MCP both call these: one behaviour,
- * one wording of errors.
+ * rules (exposed fields only, relations to served models only, the page ceiling) — `prepare`,
+ * before anything runs, which also says what models the relations reach — then calls the
+ * model's node and gives its result as JSON (`Json.encode`, hidden fields left out). HTTP and
+ * MCP both call these: one behaviour, one wording of errors.
  * (Internal module: not part of the public API.)
  */
 import { Effect, Either } from "effect"
