@@ -69,7 +69,8 @@ for (const [name, database] of databases) {
             { id: "credit", type: "Account_Update", params: { fields: { balance: "12.25" } } },
             { id: "all", type: "AccountListNode", params: {} }
           ],
-          connections: [{ from: "open", output: "id", to: "credit", input: "id" }]
+          // "all" after "credit" (nodes of one level run concurrently: without it the list races the create)
+          connections: [{ from: "open", output: "id", to: "credit", input: "id" }, { from: "credit", output: "id", to: "all", input: "filter.id" }]
         }
       })
       expect(r.status, JSON.stringify(r.body)).toBe(200)
