@@ -5,6 +5,8 @@
  *   curl -s -X POST localhost:3000/users -H 'content-type: application/json' \
  *     -d '{"email":"ada@example.com","name":"Ada","age":36,"role":"admin","tags":["math"]}'
  *   curl -s 'localhost:3000/users?where={"role":"admin"}&orderBy=-age&limit=10'
+ *   curl -s 'localhost:3000/posts?include={"author":true}&where={"author":{"role":"admin"}}'
+ *   curl -s -X POST localhost:3000/users/aggregate -H 'content-type: application/json' -d '{"groupBy":["role"],"count":true,"avg":["age"]}'
  *   open http://127.0.0.1:3000/docs      # Swagger UI; /openapi.json, /health, /metrics
  */
 import { NodeRuntime } from "@effect/platform-node"
@@ -29,7 +31,7 @@ export const User = Model.make(
 export const Post = Model.make(
   "Post",
   Schema.Struct({ id: Schema.Int, authorId: Schema.Int, title: Schema.String, body: Schema.String }),
-  { indexes: ["authorId"], softDelete: true }
+  { indexes: ["authorId"], softDelete: true, relations: { author: Model.belongsTo(() => User, { foreignKey: "authorId" }) } }
 )
 
 // every node of User; Post read-only (the default)

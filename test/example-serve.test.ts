@@ -30,6 +30,9 @@ it("examples/serve.ts: create and list users over HTTP, tools listed over MCP", 
     const list = (await (await fetch(`${base}/users?where=${encodeURIComponent('{"role":"admin"}')}&orderBy=-age&limit=10`)).json()) as { records: Array<{ name: string }> }
     expect(list.records.map((u) => u.name)).toEqual(["Ada"])
     expect((await fetch(`${base}/posts`, { method: "POST", body: "{}" })).status).toBe(404)
+    expect((await fetch(`${base}/posts?include=${encodeURIComponent('{"author":true}')}`)).status).toBe(200)
+    const groups = await fetch(`${base}/users/aggregate`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"groupBy":["role"],"count":true}' })
+    expect(await groups.json()).toEqual([{ role: "admin", _count: 1 }])
     const mcp = await fetch(`${base}/mcp`, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },

@@ -69,7 +69,8 @@ for (const [name, database] of databases) {
             { id: "credit", type: "Account_Update", params: { fields: { balance: "12.25" } } },
             { id: "all", type: "AccountListNode", params: {} }
           ],
-          connections: [{ from: "open", output: "id", to: "credit", input: "id" }]
+          // "all" after "credit" (nodes of one level run concurrently: without it the list races the create)
+          connections: [{ from: "open", output: "id", to: "credit", input: "id" }, { from: "credit", output: "id", to: "all", input: "filter.id" }]
         }
       })
       expect(r.status, JSON.stringify(r.body)).toBe(200)
@@ -95,6 +96,27 @@ for (const [name, database] of databases) {
       expect(after.body.results.n.result.count).toBe(0)
       expect((await post({ workflow: { nodes: [] }, extra: 1 })).status).toBe(400)
       expect((await post({ nope: 1 })).status).toBe(400)
+    })
+
+    it("a hidden field cannot be probed: filters, orders and connections naming it are refused", async () => {
+      const probe = (node: Record<string, unknown>, connections: ReadonlyArray<unknown> = []) =>
+        post({ workflow: { nodes: [{ id: "open", type: "AccountCreateNode", params: { owner: "probe", balance: "1", pin: "4321" } }, node], connections } })
+      for (
+        const node of [
+          { id: "p", type: "AccountCountNode", params: { filter: { pin: "4321" } } },
+          { id: "p", type: "AccountListNode", params: { filter: { $or: [{ owner: "x" }, { $not: { pin: "4321" } }] } } },
+          { id: "p", type: "AccountListNode", params: { order_by: ["pin"] } },
+          { id: "p", type: "Account_BulkDelete", params: { filter: { pin: { $startsWith: "4" } } } }
+        ]
+      ) {
+        const r = await probe(node)
+        expect(r.status, JSON.stringify(node)).toBe(400)
+        expect(r.body).toMatchObject({ error: "WorkflowError", node: "p" })
+        expect(JSON.stringify(r.body)).not.toContain("4321")
+      }
+      // a connection filling in the hidden field's condition
+      const connected = await probe({ id: "p", type: "AccountCountNode", params: { filter: {} } }, [{ from: "open", output: "owner", to: "p", input: "filter.pin" }])
+      expect(connected.body).toMatchObject({ status: 400, error: "WorkflowError", node: "p" })
     })
 
     it("a failing node: its error's status, naming the node; with transaction nothing stays", async () => {

@@ -206,9 +206,9 @@ const routes = (db: TestDb) =>
       const doc = (await call("GET", "/openapi.json")).body
       expect(doc.openapi).toBe("3.1.0")
       expect(Object.keys(doc.paths).sort()).toEqual([
-        "/http_items", "/http_items/bulk", "/http_items/bulk-delete", "/http_items/count", "/http_items/search", "/http_items/upsert",
+        "/http_items", "/http_items/aggregate", "/http_items/bulk", "/http_items/bulk-delete", "/http_items/count", "/http_items/search", "/http_items/upsert",
         "/http_items/{id}", "/http_items/{id}/restore",
-        "/http_notes", "/http_notes/bulk", "/http_notes/bulk-delete", "/http_notes/count", "/http_notes/search", "/http_notes/upsert",
+        "/http_notes", "/http_notes/aggregate", "/http_notes/bulk", "/http_notes/bulk-delete", "/http_notes/count", "/http_notes/search", "/http_notes/upsert",
         "/http_notes/{id}"
       ])
       expect(doc.paths["/http_items/{id}"].patch.responses).toHaveProperty("409")
@@ -276,7 +276,7 @@ const AuthenticationLive = Layer.succeed(Authentication, {
 })
 
 describe("http: bearer authentication and an authorize hook", () => {
-  const securedApi = DataFlowHttp.api([Item], { expose: { Item: "all" } }).middleware(Authentication)
+  const securedApi = DataFlowHttp.api([Item], { expose: { Item: "all" }, workflows: true }).middleware(Authentication)
   const state: { call: ReturnType<typeof client>; runtime?: ManagedRuntime.ManagedRuntime<never, unknown> } = { call: client("") }
   beforeAll(async () => {
     const port = await freePort()
@@ -306,6 +306,11 @@ describe("http: bearer authentication and an authorize hook", () => {
     expect((await call("POST", "/http_items", { name: "n", price: 1, secret: "" }, admin)).status).toBe(201)
     const doc = (await call("GET", "/openapi.json")).body
     expect(doc.components.securitySchemes).toHaveProperty("bearer")
+    // the workflow route is one of the api's: the authentication middleware and the hook apply
+    const workflow = { workflow: { nodes: [{ id: "c", type: "Item_Create", params: { name: "w", price: 1, secret: "" } }] } }
+    expect((await call("POST", "/workflows/execute", workflow)).status).toBe(401)
+    expect((await call("POST", "/workflows/execute", workflow, reader)).body).toMatchObject({ status: 403, error: "Forbidden" })
+    expect((await call("POST", "/workflows/execute", workflow, admin)).status).toBe(200)
   })
 })
 

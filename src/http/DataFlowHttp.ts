@@ -25,7 +25,7 @@ import * as Internal from "../internal/http/api.js"
 import type { Call } from "../internal/http/handlers.js"
 import type { Forbidden, Unauthorized } from "../internal/serving/errors.js"
 import { layer as internalLayer } from "../internal/http/layer.js"
-import { served } from "../internal/serving/operations.js"
+import { servedAll } from "../internal/serving/operations.js"
 import type { NodeName } from "../internal/serving/operations.js"
 import { make as makeProblem, Problem as ProblemSchema } from "../internal/serving/problem.js"
 import type * as Model from "../Model.js"
@@ -118,8 +118,9 @@ export const unauthorized = (reason: string): Problem => makeProblem(401, "Unaut
 export type Node = NodeName
 
 /**
- * Which nodes of a model are served: `"read"` (read, list, count — the default), `"all"` (every
- * node the model has), or a list.
+ * Which nodes of a model are served: `"read"` (read, list, count — the default; `aggregate`, a
+ * full scan, is opt-in), `"all"` (every node the model has, `aggregate` included), or a list.
+ * Relations (`include`, relation filters) reach only models served with `list`.
  *
  * @since 0.1.0
  * @category models
@@ -211,21 +212,8 @@ export type RequirementsOf<M extends ReadonlyArray<Model.Any>> = Exclude<Model.R
  * @category constructors
  */
 export const api = <const M extends ReadonlyArray<Model.Any>>(models: M, options: ApiOptions = {}): Api<RequirementsOf<M>> => {
-  const maxLimit = options.maxLimit ?? 1000
-  const names = new Set(models.map((m) => m.name))
-  for (const key of [...Object.keys(options.expose ?? {}), ...Object.keys(options.hidden ?? {})]) {
-    if (!names.has(key)) throw new Error(`DataFlowHttp.api: no model named ${JSON.stringify(key)}`)
-  }
   const settings: Internal.HttpSettings = {
-    served: models.map((model) =>
-      served(model, {
-        expose: options.expose?.[model.name] ?? "read",
-        hidden: options.hidden?.[model.name] ?? [],
-        maxLimit,
-        defaultLimit: options.defaultLimit ?? 100,
-        maxRows: options.maxRows ?? 10_000
-      })
-    ),
+    served: servedAll(models, options, "DataFlowHttp.api"),
     tenant: options.tenant === "context" ? { _tag: "context" } : { _tag: "header", name: options.tenant?.header ?? "x-tenant-id" },
     maxBodySize: options.maxBodySize ?? 1024 * 1024,
     timeout: D.toMillis(options.timeout ?? "30 seconds"),

@@ -13,7 +13,7 @@ import type { HttpLayerRouter } from "@effect/platform"
 import { NodeSink, NodeStream } from "@effect/platform-node"
 import { Layer } from "effect"
 import { register } from "../internal/mcp/tools.js"
-import { served } from "../internal/serving/operations.js"
+import { servedAll } from "../internal/serving/operations.js"
 import type { NodeName } from "../internal/serving/operations.js"
 import type * as Model from "../Model.js"
 import type * as Tenant from "../Tenant.js"
@@ -28,7 +28,10 @@ export interface Options {
   /** The server's name and version (the MCP handshake). */
   readonly name?: string | undefined
   readonly version?: string | undefined
-  /** Per model name: the nodes served as tools, `"read"` (read, list, count; the default), `"all"`, or a list. */
+  /**
+   * Per model name: the nodes served as tools, `"read"` (read, list, count; the default), `"all"`
+   * (with `aggregate`), or a list. Relations reach only models served with `list`.
+   */
   readonly expose?: Readonly<Record<string, "read" | "all" | ReadonlyArray<NodeName>>> | undefined
   /** Per model name: fields never in a result, a filter, an order or a projection. */
   readonly hidden?: Readonly<Record<string, ReadonlyArray<string>>> | undefined
@@ -53,21 +56,7 @@ export interface Options {
  */
 export type RequirementsOf<M extends ReadonlyArray<Model.Any>> = Exclude<Model.Requirements<M[number]>, Tenant.CurrentTenant>
 
-const servedOf = (models: ReadonlyArray<Model.Any>, options: Options) => {
-  const names = new Set(models.map((m) => m.name))
-  for (const key of [...Object.keys(options.expose ?? {}), ...Object.keys(options.hidden ?? {})]) {
-    if (!names.has(key)) throw new Error(`DataFlowMcp: no model named ${JSON.stringify(key)}`)
-  }
-  return models.map((model) =>
-    served(model, {
-      expose: options.expose?.[model.name] ?? "read",
-      hidden: options.hidden?.[model.name] ?? [],
-      maxLimit: options.maxLimit ?? 1000,
-      defaultLimit: options.defaultLimit ?? 100,
-      maxRows: options.maxRows ?? 10_000
-    })
-  )
-}
+const servedOf = (models: ReadonlyArray<Model.Any>, options: Options) => servedAll(models, options, "DataFlowMcp")
 
 /**
  * The models' tools, registered on the `McpServer` of the context (any transport).

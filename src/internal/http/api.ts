@@ -13,6 +13,8 @@ import { Context, Schema } from "effect"
 import type { NodeName, Served } from "../serving/operations.js"
 import * as JS from "../serving/jsonSchema.js"
 import { Problem } from "../serving/problem.js"
+import { servedRelations } from "../serving/relations.js"
+import { registryOf } from "../serving/workflows.js"
 
 /** Where a tenant-scoped model's tenant comes from. @internal */
 export type TenantSource =
@@ -40,26 +42,20 @@ export class Settings extends Context.Tag("effect-dataflow/http/Settings")<Setti
 const documented = (identifier: string, jsonSchema: JS.JsonSchema) =>
   Schema.Unknown.annotations({ identifier, jsonSchema })
 
-const ref = (name: string) => `#/components/schemas/${name}`
+/** The name of a model's component. @internal */
+export const componentName = (s: Served, part: JS.Part) => (part === "Record" ? s.def.name : `${s.def.name}${part}`)
 
-/** The names of a model's components. @internal */
-export const componentNames = (s: Served) => ({
-  Record: s.def.name,
-  Create: `${s.def.name}Create`,
-  Patch: `${s.def.name}Patch`,
-  Filter: `${s.def.name}Filter`
-})
+/** Where a model's component is. */
+const refs: JS.Refs = (s, part) => `#/components/schemas/${componentName(s, part)}`
 
-/** The component schemas of a model (records, inputs, filter). @internal */
-export const components = (s: Served) => {
-  const names = componentNames(s)
-  return [
-    documented(names.Record, JS.recordSchema(s)),
-    documented(names.Create, JS.createSchema(s)),
-    documented(names.Patch, JS.patchSchema(s)),
-    documented(names.Filter, JS.filterSchema(s, ref(names.Filter)))
-  ]
-}
+/** The component schemas of a model (records, inputs, filter, include). @internal */
+export const components = (s: Served) => [
+  documented(componentName(s, "Record"), JS.recordSchema(s, refs)),
+  documented(componentName(s, "Create"), JS.createSchema(s)),
+  documented(componentName(s, "Patch"), JS.patchSchema(s)),
+  documented(componentName(s, "Filter"), JS.filterSchema(s, refs)),
+  ...(servedRelations(s).length > 0 ? [documented(componentName(s, "Include"), JS.includeSchema(s, refs))] : [])
+]
 
 /** An HTTP route of a node: method, path below the model's, and the endpoint's name. */
 interface Route {
@@ -76,17 +72,20 @@ interface Route {
 /** The routes of a model's exposed nodes. @internal */
 export const routesOf = (s: Served): ReadonlyArray<Route> => {
   const model = s.def.name
+  const deleted = s.def.softDelete ? ["includeDeleted"] : []
+  const include = servedRelations(s).length > 0 ? ["include"] : []
   const all: ReadonlyArray<Route> = [
     { name: "create", node: "create", method: "POST", path: "", status: 201, body: true, query: [], summary: `Create a ${model}` },
-    { name: "list", node: "list", method: "GET", path: "", status: 200, body: false, query: ["where", "orderBy", "limit", "offset", "cursor", "select", "total", ...(s.def.softDelete ? ["includeDeleted"] : [])], summary: `List ${model} records` },
+    { name: "list", node: "list", method: "GET", path: "", status: 200, body: false, query: ["where", "orderBy", "limit", "offset", "cursor", "select", "total", ...deleted, ...include], summary: `List ${model} records` },
     { name: "search", node: "list", method: "POST", path: "/search", status: 200, body: true, query: [], summary: `List ${model} records (query in the body)` },
-    { name: "count", node: "count", method: "GET", path: "/count", status: 200, body: false, query: ["where", ...(s.def.softDelete ? ["includeDeleted"] : [])], summary: `Count ${model} records` },
+    { name: "count", node: "count", method: "GET", path: "/count", status: 200, body: false, query: ["where", ...deleted], summary: `Count ${model} records` },
+    { name: "aggregate", node: "aggregate", method: "POST", path: "/aggregate", status: 200, body: true, query: [], summary: `Aggregate ${model} records (counts, sums, averages, minima, maxima; per group)` },
     { name: "upsert", node: "upsert", method: "POST", path: "/upsert", status: 200, body: true, query: [], summary: `Create or update a ${model} by a unique key` },
     { name: "bulkCreate", node: "bulkCreate", method: "POST", path: "/bulk", status: 200, body: true, query: [], summary: `Create many ${model} records atomically` },
     { name: "bulkUpdate", node: "bulkUpdate", method: "PATCH", path: "/bulk", status: 200, body: true, query: [], summary: `Update every ${model} matching a filter` },
     { name: "bulkUpsert", node: "bulkUpsert", method: "PUT", path: "/bulk", status: 200, body: true, query: [], summary: `Create or update many ${model} records` },
     { name: "bulkDelete", node: "bulkDelete", method: "POST", path: "/bulk-delete", status: 200, body: true, query: [], summary: `Delete every ${model} matching a filter` },
-    { name: "read", node: "read", method: "GET", path: "/:id", status: 200, body: false, query: s.def.softDelete ? ["includeDeleted"] : [], summary: `Read a ${model}` },
+    { name: "read", node: "read", method: "GET", path: "/:id", status: 200, body: false, query: [...deleted, ...include], summary: `Read a ${model}` },
     { name: "update", node: "update", method: "PATCH", path: "/:id", status: 200, body: true, query: s.def.versioned ? ["expectedVersion"] : [], summary: `Update a ${model}` },
     { name: "delete", node: "delete", method: "DELETE", path: "/:id", status: 200, body: false, query: [], summary: `Delete a ${model}` },
     { name: "restore", node: "restore", method: "POST", path: "/:id/restore", status: 200, body: false, query: [], summary: `Restore a deleted ${model}` }
@@ -113,21 +112,21 @@ const queryDoc: Record<string, JS.JsonSchema> = {
   select: { type: "string", description: "field names separated by commas" },
   total: { type: "string", enum: ["true", "false"], description: "also count every matching record" },
   includeDeleted: { type: "string", enum: ["true", "false"] },
+  include: { type: "string", description: "relations to load with each record, as JSON (see the model's Include schema)" },
   expectedVersion: { type: "string", pattern: "^\\d+$", description: "optimistic locking: the version the update expects" }
 }
 
 const bodySchema = (s: Served, route: Route): Schema.Schema<unknown> | undefined => {
   if (!route.body) return undefined
-  const names = componentNames(s)
   switch (route.node) {
     case "create":
-      return documented(`${names.Create}Body`, { $ref: ref(names.Create) })
+      return documented(`${componentName(s, "Create")}Body`, { $ref: refs(s, "Create") })
     case "update":
-      return documented(`${names.Patch}Body`, { $ref: ref(names.Patch) })
+      return documented(`${componentName(s, "Patch")}Body`, { $ref: refs(s, "Patch") })
     case "list":
-      return documented(`${s.def.name}Query`, JS.listQuerySchema(s, ref(names.Filter)))
+      return documented(`${s.def.name}Query`, JS.listQuerySchema(s, refs))
     default:
-      return documented(`${s.def.name}${route.name[0]!.toUpperCase()}${route.name.slice(1)}Arguments`, JS.argumentsSchema(s, route.node, (n) => ref(names[n])))
+      return documented(`${s.def.name}${route.name[0]!.toUpperCase()}${route.name.slice(1)}Arguments`, JS.argumentsSchema(s, route.node, refs))
   }
 }
 
@@ -147,7 +146,6 @@ const text = (doc: JS.JsonSchema) =>
 
 /** The endpoint of a route, documented. */
 const endpointOf = (s: Served, settings: HttpSettings, base: string, route: Route): Endpoint => {
-  const names = componentNames(s)
   const path = `${base}${route.path}` as HttpApiEndpoint.PathSegment
   let endpoint = loose(HttpApiEndpoint.make(route.method)(route.name, path))
   if (route.path.includes(":id")) endpoint = loose(endpoint.setPath(Schema.Struct({ id: Schema.String })))
@@ -162,7 +160,7 @@ const endpointOf = (s: Served, settings: HttpSettings, base: string, route: Rout
   const body = bodySchema(s, route)
   if (body !== undefined) endpoint = loose(endpoint.setPayload(body))
   endpoint = loose(endpoint.addSuccess(
-    documented(`${s.def.name}${route.name[0]!.toUpperCase()}${route.name.slice(1)}Result`, JS.resultSchema(route.node, ref(names.Record))),
+    documented(`${s.def.name}${route.name[0]!.toUpperCase()}${route.name.slice(1)}Result`, JS.resultSchema(s, route.node, refs)),
     { status: route.status }
   ))
   for (const status of errorStatuses(route, settings, s)) {
@@ -193,5 +191,21 @@ export const make = (
     .annotate(OpenApi.Version, info.version)
     .annotate(HttpApi.AdditionalSchemas, [Problem, ...settings.served.flatMap(components)])
   for (const s of settings.served) api = api.add(groupOf(s, settings))
-  return api
+  return settings.workflows === true ? api.add(workflowGroup(settings)) : api
+}
+
+/** The name of the workflow group (not a model's: models are named in PascalCase). @internal */
+export const workflowGroupName = "workflows"
+
+/** `POST {prefix}/workflows/execute`, documented. */
+const workflowGroup = (settings: HttpSettings): Group => {
+  const types = [...registryOf(settings.served).types.keys()].sort()
+  let endpoint = loose(HttpApiEndpoint.post("execute", `${settings.prefix}/workflows/execute` as HttpApiEndpoint.PathSegment))
+  endpoint = loose(endpoint.setPayload(documented("WorkflowRun", JS.workflowRequestSchema(types))))
+  endpoint = loose(endpoint.addSuccess(documented("WorkflowResult", JS.workflowResultSchema)))
+  const statuses = new Set([400, 403, 404, 409, 413, 500, 503])
+  if (settings.tenant._tag === "context") statuses.add(401)
+  for (const status of [...statuses].sort()) endpoint = loose(endpoint.addError(Problem.annotations(HttpApiSchema.annotations({ status }))))
+  endpoint = loose(endpoint.annotate(OpenApi.Summary, "Run a workflow of the exposed nodes"))
+  return HttpApiGroup.make(workflowGroupName).add(endpoint)
 }

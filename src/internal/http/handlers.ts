@@ -14,7 +14,7 @@ import * as Tenant from "../../Tenant.js"
 import { MalformedRequest, MissingTenant, PayloadTooLarge, RequestTimeout, Unauthorized } from "../serving/errors.js"
 import type { Forbidden } from "../serving/errors.js"
 import type { NodeName, Served } from "../serving/operations.js"
-import { invoke } from "../serving/operations.js"
+import { prepare } from "../serving/operations.js"
 import * as Workflows from "../serving/workflows.js"
 import type { Registry } from "../workflow/registry.js"
 import * as Problem from "../serving/problem.js"
@@ -81,6 +81,12 @@ const queryArgs = (s: Served, node: string, query: Query, names: ReadonlyArray<s
           args.where = yield* Effect.try({
             try: (): unknown => JSON.parse(value),
             catch: () => new InvalidFilter({ model: s.def.name, operation: node, path: "", reason: "where is not valid JSON" })
+          })
+          break
+        case "include":
+          args.include = yield* Effect.try({
+            try: (): unknown => JSON.parse(value),
+            catch: () => new ValidationError({ model: s.def.name, operation: node, path: "include", reason: "include is not valid JSON" })
           })
           break
         case "orderBy":
@@ -152,7 +158,7 @@ export const handler = <R, AR>(
 (req: { readonly request: HttpServerRequest.HttpServerRequest; readonly path?: unknown }) =>
   Effect.gen(function*() {
     const { node } = route
-    const tenant = yield* tenantOf(s, node, settings, req.request)
+    const own = yield* tenantOf(s, node, settings, req.request)
     const query = yield* ParsedSearchParams
     const fromQuery = yield* queryArgs(s, node, query, route.query)
     const body = route.body ? yield* readJson(req.request, settings.maxBodySize) : undefined
@@ -160,8 +166,15 @@ export const handler = <R, AR>(
     const args: unknown = node === "create" || (route.body && node !== "update")
       ? body
       : { ...fromQuery, ...(route.id ? { id } : {}), ...(node === "update" ? { patch: body ?? {} } : {}) }
-    if (authorize !== undefined) yield* authorize({ model: s.def.name, node, tenant })
-    const run = invoke<R>(s, node, args)
+    const { reached, run } = yield* prepare<R>(s, node, args)
+    // a tenant-scoped model reached through a relation needs the tenant too
+    const scoped = own === undefined ? [...reached].find((m) => m.def.tenantScoped) : undefined
+    const tenant = scoped === undefined ? own : yield* tenantOf(scoped, node, settings, req.request)
+    if (authorize !== undefined) {
+      yield* authorize({ model: s.def.name, node, tenant })
+      // the models a relation reaches are read as their list would read them
+      for (const m of reached) if (m !== s) yield* authorize({ model: m.def.name, node: "list", tenant })
+    }
     const result = yield* (tenant === undefined ? run : Effect.provideService(run, Tenant.CurrentTenant, tenant)).pipe(
       Effect.timeoutFail({
         duration: settings.timeout,

@@ -14,7 +14,8 @@ import { Cause, Context, Effect, Layer } from "effect"
 import { prometheus } from "../../Metrics.js"
 import * as Problem from "../serving/problem.js"
 import type { Group, HttpSettings } from "./api.js"
-import { routesOf, Settings } from "./api.js"
+import type { Endpoint } from "./api.js"
+import { routesOf, Settings, workflowGroupName } from "./api.js"
 import type { Authorize } from "./handlers.js"
 import { handler, problemResponse, workflowHandler } from "./handlers.js"
 import { registryOf } from "../serving/workflows.js"
@@ -60,6 +61,24 @@ const groups = <Groups extends HttpApiGroup.HttpApiGroup.Any, E, ApiR, R, AR>(
     )
   )
 
+/** The workflow group: `POST {prefix}/workflows/execute`. */
+const workflows = <Groups extends HttpApiGroup.HttpApiGroup.Any, E, ApiR, R, AR>(
+  api: HttpApi.HttpApi<"DataFlow", Groups, E, ApiR>,
+  settings: HttpSettings,
+  authorize: Authorize<AR> | undefined
+) => {
+  const handle = workflowHandler<R, AR>(settings, registryOf(settings.served), authorize)
+  return HttpApiBuilder.group(
+    api as unknown as HttpApi.HttpApi<"DataFlow", Group, E, ApiR>,
+    workflowGroupName,
+    (handlers) =>
+      (handlers as unknown as HttpApiBuilder.Handlers<unknown, unknown, R | AR, Endpoint>).handleRaw(
+        "execute",
+        (req: { readonly request: HttpServerRequest }) => handle(req.request)
+      ) as unknown as HttpApiBuilder.Handlers<unknown, unknown, R | AR, never>
+  )
+}
+
 /** Unknown routes and unexpected failures as problems; nothing of a defect is shown. */
 const problems = HttpLayerRouter.use((router) =>
   router.addGlobalMiddleware((effect): Effect.Effect<HttpServerResponse.HttpServerResponse, HttpLayerRouter.unhandled> =>
@@ -99,13 +118,6 @@ export const layer = <Groups extends HttpApiGroup.HttpApiGroup.Any, E, ApiR, R, 
           )
         )
       }
-      if (settings.workflows === true) {
-        yield* router.add(
-          "POST",
-          `${settings.prefix}/workflows/execute` as `/${string}`,
-          Effect.flatMap(HttpServerRequest, workflowHandler<R, AR>(settings, registryOf(settings.served), options.authorize))
-        )
-      }
       if (paths.metrics !== false) {
         yield* router.add(
           "GET",
@@ -118,7 +130,10 @@ export const layer = <Groups extends HttpApiGroup.HttpApiGroup.Any, E, ApiR, R, 
   const docs = paths.docs === false
     ? Layer.empty
     : HttpApiSwagger.layerHttpLayerRouter({ api, path: paths.docs ?? "/docs" })
-  const [first, ...rest] = groups<Groups, E, ApiR, R, AR>(api, settings, options.authorize)
+  const [first, ...rest] = [
+    ...groups<Groups, E, ApiR, R, AR>(api, settings, options.authorize),
+    ...(settings.workflows === true ? [workflows<Groups, E, ApiR, R, AR>(api, settings, options.authorize)] : [])
+  ]
   if (first === undefined) throw new Error("DataFlowHttp: no model to serve")
   return Layer.mergeAll(
     HttpLayerRouter.addHttpApi(api, { openapiPath: paths.openapi ?? "/openapi.json" }).pipe(

@@ -11,7 +11,8 @@ import * as Tenant from "../../Tenant.js"
 import { MissingTenant } from "../serving/errors.js"
 import * as JS from "../serving/jsonSchema.js"
 import type { NodeName, Served } from "../serving/operations.js"
-import { invoke, readNodes } from "../serving/operations.js"
+import { prepare, readOnlyNodes } from "../serving/operations.js"
+import { servedRelations } from "../serving/relations.js"
 import * as Problem from "../serving/problem.js"
 import * as Workflows from "../serving/workflows.js"
 import { registryOf } from "../serving/workflows.js"
@@ -31,20 +32,29 @@ const descriptions: Record<NodeName, (model: string) => string> = {
   bulkCreate: (m) => `Create many ${m} records atomically.`,
   bulkUpdate: (m) => `Update every ${m} matching a filter (an empty filter needs confirm).`,
   bulkDelete: (m) => `Delete every ${m} matching a filter (an empty filter needs confirm).`,
-  bulkUpsert: (m) => `Create or update many ${m} records by a unique key.`
+  bulkUpsert: (m) => `Create or update many ${m} records by a unique key.`,
+  aggregate: (m) =>
+    `Aggregate ${m} records: count, countDistinct, sum, avg, min, max of fields over the records matching where, per group of groupBy (having, orderBy, limit, offset apply to the groups).`
 }
 
-/** A node's input schema, self-contained. @internal */
+/** Where a model's schema is in a tool's input schema: its own `$defs`. */
+const refs: JS.Refs = (s, part) => `#/$defs/${s.def.name}${part}`
+
+/**
+ * A node's input schema, self-contained: the model's create input, patch, filter and include
+ * under `$defs`, and the filters and includes of every served model its relations reach.
+ * @internal
+ */
 export const inputSchema = (s: Served, node: NodeName): JS.JsonSchema => {
-  const ref = (name: "Record" | "Create" | "Patch" | "Filter") => `#/$defs/${name}`
-  return {
-    ...JS.argumentsSchema(s, node, ref),
-    $defs: {
-      Create: JS.createSchema(s),
-      Patch: JS.patchSchema(s),
-      Filter: JS.filterSchema(s, ref("Filter"))
-    }
+  const defs: Record<string, JS.JsonSchema> = {
+    [`${s.def.name}Create`]: JS.createSchema(s),
+    [`${s.def.name}Patch`]: JS.patchSchema(s)
   }
+  for (const m of JS.reachable(s)) {
+    defs[`${m.def.name}Filter`] = JS.filterSchema(m, refs)
+    if (servedRelations(m).length > 0) defs[`${m.def.name}Include`] = JS.includeSchema(m, refs)
+  }
+  return { ...JS.argumentsSchema(s, node, refs), $defs: defs }
 }
 
 const text = (value: unknown) => ({ type: "text" as const, text: JSON.stringify(value) })
@@ -62,7 +72,8 @@ export const register = <R>(served: ReadonlyArray<Served>, tenant: string | unde
             new McpSchema.CallToolResult({
               isError: false,
               content: [text(result)],
-              structuredContent: result
+              // structured content is an object: a list of groups (aggregate) goes under `result`
+              structuredContent: typeof result === "object" && result !== null && !Array.isArray(result) ? result : { result }
             }),
           onFailure: (error) => {
             const problem = Problem.fromError(error)
@@ -102,7 +113,7 @@ export const register = <R>(served: ReadonlyArray<Served>, tenant: string | unde
     }
     for (const s of served) {
       for (const node of s.nodes) {
-        const readOnly = readNodes.includes(node)
+        const readOnly = readOnlyNodes.includes(node)
         const tool = new McpSchema.Tool({
           name: toolName(s, node),
           description: descriptions[node](s.def.name),
@@ -114,13 +125,16 @@ export const register = <R>(served: ReadonlyArray<Served>, tenant: string | unde
             idempotentHint: readOnly || node === "delete" || node === "update"
           })
         })
-        const call = (payload: unknown): Effect.Effect<unknown, unknown, R> => {
-          if (!s.def.tenantScoped) return invoke<R>(s, node, payload)
-          if (tenant === undefined) {
-            return Effect.fail(new MissingTenant({ model: s.def.name, operation: node, source: "the server's tenant option" }))
-          }
-          return Effect.flatMap(Tenant.make(tenant), (id) => Effect.provideService(invoke<R>(s, node, payload), Tenant.CurrentTenant, id))
-        }
+        // the server's tenant for the model and every tenant-scoped model its relations reach
+        const call = (payload: unknown): Effect.Effect<unknown, unknown, R> =>
+          Effect.flatMap(prepare<R>(s, node, payload), ({ reached, run }) => {
+            const scoped = [s, ...reached].find((m) => m.def.tenantScoped)
+            if (scoped === undefined) return run
+            if (tenant === undefined) {
+              return Effect.fail(new MissingTenant({ model: scoped.def.name, operation: node, source: "the server's tenant option" }))
+            }
+            return Effect.flatMap(Tenant.make(tenant), (id) => Effect.provideService(run, Tenant.CurrentTenant, id))
+          })
         yield* server.addTool({ tool, handle: (payload) => respond(call(payload)) })
       }
     }

@@ -10,9 +10,31 @@ import { JSONSchema, Schema } from "effect"
 import type { Column } from "../../Column.js"
 import type { NodeName, Served } from "./operations.js"
 import { limits } from "../../Filter.js"
+import { isMany, servedRelations } from "./relations.js"
 
 /** @internal */
 export type JsonSchema = Record<string, unknown>
+
+/** The parts of a served model that have a schema of their own (a component, a `$defs` entry). @internal */
+export type Part = "Record" | "Create" | "Patch" | "Filter" | "Include"
+
+/** Where the schema of a served model's part is: `#/components/schemas/…` (OpenAPI), `#/$defs/…` (MCP). @internal */
+export type Refs = (s: Served, part: Part) => string
+
+/** The served models a model's relations reach, itself first (transitively). @internal */
+export const reachable = (s: Served): ReadonlyArray<Served> => {
+  const seen = new Set<Served>([s])
+  const queue = [s]
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+    for (const { target } of servedRelations(next)) {
+      if (!seen.has(target)) {
+        seen.add(target)
+        queue.push(target)
+      }
+    }
+  }
+  return [...seen]
+}
 
 const decimalPattern = "^-?\\d+(\\.\\d+)?$"
 
@@ -68,10 +90,16 @@ const object = (properties: Record<string, JsonSchema>, required: ReadonlyArray<
   ...extra
 })
 
-/** A stored record, as responses carry it. @internal */
-export const recordSchema = (s: Served): JsonSchema =>
+/** A stored record, as responses carry it; the relations an `include` may add, optional. @internal */
+export const recordSchema = (s: Served, refs: Refs): JsonSchema =>
   object(
-    Object.fromEntries(visible(s).map((c) => [c.field, nullable(valueSchema(s, c), c)])),
+    {
+      ...Object.fromEntries(visible(s).map((c) => [c.field, nullable(valueSchema(s, c), c)])),
+      ...Object.fromEntries(servedRelations(s).map(({ relation, target }) => {
+        const record = { $ref: refs(target, "Record") }
+        return [relation.name, isMany(relation) ? { type: "array", items: record } : { anyOf: [record, { type: "null" }] }]
+      }))
+    },
     visible(s).filter((c) => !c.optional).map((c) => c.field),
     { description: `A ${s.def.name} record` }
   )
@@ -114,8 +142,16 @@ const jsonPathSchema: JsonSchema = object({
   $null: { type: "boolean" }
 }, ["$path"])
 
-/** The filter, recursive through the logical operators (`ref` points at this schema). @internal */
-export const filterSchema = (s: Served, ref: string): JsonSchema => {
+/** A condition on a relation: a filter of the target, or `some` / `every` / `none` of one. */
+const relationFilters = (s: Served, refs: Refs): Record<string, JsonSchema> =>
+  Object.fromEntries(servedRelations(s).map(({ relation, target }) => {
+    const filter = { $ref: refs(target, "Filter") }
+    return [relation.name, isMany(relation) ? object({ some: filter, every: filter, none: filter }, []) : filter]
+  }))
+
+/** The filter, recursive through the logical operators and the relations. @internal */
+export const filterSchema = (s: Served, refs: Refs): JsonSchema => {
+  const ref = refs(s, "Filter")
   const properties: Record<string, JsonSchema> = {}
   for (const c of visible(s)) {
     const value = valueSchema(s, c)
@@ -149,6 +185,7 @@ export const filterSchema = (s: Served, ref: string): JsonSchema => {
     }
     properties[c.field] = { anyOf: [value, { type: "null" }, object(operators, [])] }
   }
+  Object.assign(properties, relationFilters(s, refs))
   properties.$and = { type: "array", items: { $ref: ref } }
   properties.$or = { type: "array", items: { $ref: ref } }
   properties.$not = { $ref: ref }
@@ -158,17 +195,42 @@ export const filterSchema = (s: Served, ref: string): JsonSchema => {
 /** Field names usable in `orderBy` (`-` in front: descending) and `select`. */
 const fieldNames = (s: Served) => visible(s).filter((c) => c.kind._tag !== "json").map((c) => c.field)
 
+/** `include`: per relation whose target is served, `true` or its options (nested includes too). @internal */
+export const includeSchema = (s: Served, refs: Refs): JsonSchema =>
+  object(
+    Object.fromEntries(servedRelations(s).map(({ relation, target }) => [relation.name, {
+      anyOf: [
+        { type: "boolean" },
+        object({
+          where: { $ref: refs(target, "Filter") },
+          orderBy: { type: "array", items: { type: "string", enum: fieldNames(target).flatMap((f) => [f, `-${f}`]) } },
+          select: { type: "array", items: { type: "string", enum: visible(target).map((c) => c.field) } },
+          ...(isMany(relation) ? { limit: { type: "integer", minimum: 0, description: "at most this many per record" } } : {}),
+          ...(target.def.softDelete ? { includeDeleted: { type: "boolean" } } : {}),
+          ...(servedRelations(target).length > 0 ? { include: { $ref: refs(target, "Include") } } : {})
+        }, [])
+      ]
+    }])),
+    [],
+    { description: `Relations of ${s.def.name} to load with each record` }
+  )
+
+/** The `include` property, when the model has relations to served models. */
+const includeProperty = (s: Served, refs: Refs): Record<string, JsonSchema> =>
+  servedRelations(s).length > 0 ? { include: { $ref: refs(s, "Include") } } : {}
+
 /** The query of `list` (a search body, the arguments of the list tool). @internal */
-export const listQuerySchema = (s: Served, filterRef: string): JsonSchema =>
+export const listQuerySchema = (s: Served, refs: Refs): JsonSchema =>
   object({
-    where: { $ref: filterRef },
+    where: { $ref: refs(s, "Filter") },
     orderBy: { type: "array", items: { type: "string", enum: fieldNames(s).flatMap((f) => [f, `-${f}`]) } },
     limit: { type: "integer", minimum: 0, maximum: s.maxLimit, description: `page size (default ${s.defaultLimit})` },
     offset: { type: "integer", minimum: 0 },
     cursor: { type: "string", description: "the nextCursor of the previous page" },
     select: { type: "array", items: { type: "string", enum: visible(s).map((c) => c.field) } },
     total: { type: "boolean", description: "also count every record matching where" },
-    ...(s.def.softDelete ? { includeDeleted: { type: "boolean" } } : {})
+    ...(s.def.softDelete ? { includeDeleted: { type: "boolean" } } : {}),
+    ...includeProperty(s, refs)
   }, [])
 
 /** The result of `list`. @internal */
@@ -185,14 +247,15 @@ const idSchema = (s: Served) => valueSchema(s, s.def.pk)
  * The arguments of a node as one object (the MCP tool's input; HTTP takes the same parts from
  * the path, the query and the body). @internal
  */
-export const argumentsSchema = (s: Served, node: NodeName, ref: (name: "Record" | "Create" | "Patch" | "Filter") => string): JsonSchema => {
+export const argumentsSchema = (s: Served, node: NodeName, refs: Refs): JsonSchema => {
+  const ref = (part: Part) => refs(s, part)
   const id = { id: idSchema(s) }
   const filter = { $ref: ref("Filter") }
   switch (node) {
     case "create":
       return createSchema(s)
     case "read":
-      return object({ ...id, ...(s.def.softDelete ? { includeDeleted: { type: "boolean" } } : {}) }, ["id"])
+      return object({ ...id, ...(s.def.softDelete ? { includeDeleted: { type: "boolean" } } : {}), ...includeProperty(s, refs) }, ["id"])
     case "update":
       return object({ ...id, patch: { $ref: ref("Patch") }, ...(s.def.versioned ? { expectedVersion: { type: "integer" } } : {}) }, [
         "id",
@@ -202,7 +265,9 @@ export const argumentsSchema = (s: Served, node: NodeName, ref: (name: "Record" 
     case "restore":
       return object(id, ["id"])
     case "list":
-      return listQuerySchema(s, ref("Filter"))
+      return listQuerySchema(s, refs)
+    case "aggregate":
+      return aggregateQuerySchema(s, refs)
     case "count":
       return object({ where: filter, ...(s.def.softDelete ? { includeDeleted: { type: "boolean" } } : {}) }, [])
     case "upsert":
@@ -231,7 +296,8 @@ export const argumentsSchema = (s: Served, node: NodeName, ref: (name: "Record" 
 }
 
 /** A node's result. @internal */
-export const resultSchema = (node: NodeName, recordRef: string): JsonSchema => {
+export const resultSchema = (s: Served, node: NodeName, refs: Refs): JsonSchema => {
+  const recordRef = refs(s, "Record")
   const record = { $ref: recordRef }
   const n = { type: "integer" }
   switch (node) {
@@ -257,5 +323,86 @@ export const resultSchema = (node: NodeName, recordRef: string): JsonSchema => {
       return object({ deleted: n }, ["deleted"])
     case "bulkUpsert":
       return object({ inserted: n, updated: n }, ["inserted", "updated"])
+    case "aggregate":
+      return aggregateResultSchema(s)
   }
 }
+
+const numericKinds = new Set(["integer", "float", "bigint", "decimal"])
+const orderableKinds = new Set([...numericKinds, "string", "enum", "datetime"])
+
+/** Visible field names of the kinds a list of aggregate fields takes. */
+const fieldsOfKinds = (s: Served, kinds?: ReadonlySet<string>) =>
+  visible(s).filter((c) => c.kind._tag !== "json" && (kinds === undefined || kinds.has(c.kind._tag))).map((c) => c.field)
+
+const fieldArray = (fields: ReadonlyArray<string>): JsonSchema => ({ type: "array", items: { type: "string", enum: [...fields] } })
+
+/** The query of `aggregate` (docs/queries.md: aggregates). @internal */
+export const aggregateQuerySchema = (s: Served, refs: Refs): JsonSchema =>
+  object({
+    where: { $ref: refs(s, "Filter") },
+    groupBy: fieldArray(fieldsOfKinds(s)),
+    count: { anyOf: [{ const: true }, fieldArray(visible(s).map((c) => c.field))] },
+    countDistinct: fieldArray(fieldsOfKinds(s)),
+    sum: fieldArray(fieldsOfKinds(s, numericKinds)),
+    avg: fieldArray(fieldsOfKinds(s, numericKinds)),
+    min: fieldArray(fieldsOfKinds(s, orderableKinds)),
+    max: fieldArray(fieldsOfKinds(s, orderableKinds)),
+    having: { type: "object", description: "conditions on the groups' results: group fields, _count, _sum.<field>, … (needs groupBy)" },
+    orderBy: { type: "array", items: { type: "string" }, description: "group fields or results (`_count`, `_sum.<field>`), `-` in front for descending (needs groupBy)" },
+    limit: { type: "integer", minimum: 0, maximum: s.maxLimit, description: `groups returned (needs groupBy); without it, more than ${s.maxLimit} groups is refused` },
+    offset: { type: "integer", minimum: 0 },
+    ...(s.def.softDelete ? { includeDeleted: { type: "boolean" } } : {})
+  }, [], { description: `An aggregate over ${s.def.name} records, per group of groupBy or over them all` })
+
+/** One result of `aggregate`, or the groups (with `groupBy`). @internal */
+export const aggregateResultSchema = (s: Served): JsonSchema => {
+  const perField = (fields: ReadonlyArray<string>, value: (c: Column) => JsonSchema) =>
+    object(Object.fromEntries(visible(s).filter((c) => fields.includes(c.field)).map((c) => [c.field, value(c)])), [])
+  const orNull = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, { type: "null" }] })
+  const sumOf = (c: Column): JsonSchema =>
+    c.kind._tag === "bigint" || c.kind._tag === "decimal" ? orNull(valueSchema(s, c)) : orNull({ type: "number" })
+  const avgOf = (c: Column): JsonSchema => (c.kind._tag === "decimal" ? orNull(valueSchema(s, c)) : orNull({ type: "number" }))
+  const result = object({
+    ...Object.fromEntries(visible(s).filter((c) => c.kind._tag !== "json").map((c) => [c.field, nullable(valueSchema(s, c), c)])),
+    _count: { anyOf: [{ type: "integer" }, perField(visible(s).map((c) => c.field), () => ({ type: "integer" }))] },
+    _countDistinct: perField(fieldsOfKinds(s), () => ({ type: "integer" })),
+    _sum: perField(fieldsOfKinds(s, numericKinds), sumOf),
+    _avg: perField(fieldsOfKinds(s, numericKinds), avgOf),
+    _min: perField(fieldsOfKinds(s, orderableKinds), (c) => orNull(valueSchema(s, c))),
+    _max: perField(fieldsOfKinds(s, orderableKinds), (c) => orNull(valueSchema(s, c)))
+  }, [], { description: `An aggregate result: the group's fields (with groupBy), then what the query asks for` })
+  return { anyOf: [result, { type: "array", items: result }] }
+}
+
+/** The body of `POST …/workflows/execute`: a JSON workflow of the served node types (docs/workflows.md). @internal */
+export const workflowRequestSchema = (types: ReadonlyArray<string>): JsonSchema =>
+  object({
+    workflow: object({
+      name: { type: "string" },
+      nodes: {
+        type: "array",
+        items: object({
+          id: { type: "string" },
+          type: { type: "string", enum: [...types], description: "an exposed node: <Model>_<Node> or <Model><Node>Node" },
+          params: { type: "object", description: "the node's parameters (Kailash's names)" }
+        }, ["id", "type"])
+      },
+      connections: {
+        type: "array",
+        items: object({
+          from: { type: "string", description: "the node whose result is read" },
+          output: { type: "string", description: "a dotted path in its result" },
+          to: { type: "string", description: "the node whose parameter is set" },
+          input: { type: "string", description: "a dotted path in its parameters" }
+        }, ["from", "output", "to", "input"])
+      }
+    }, ["nodes"]),
+    transaction: { type: "boolean", description: "run every node in one transaction: nothing stays when one fails" }
+  }, ["workflow"], { description: "A workflow to run" })
+
+/** The result of a workflow run: each node's result, records as JSON without hidden fields. @internal */
+export const workflowResultSchema: JsonSchema = object({
+  runId: { type: "string" },
+  results: { type: "object", additionalProperties: object({ result: { description: "the node's result" } }, ["result"]) }
+}, ["runId", "results"], { description: "The results of a workflow run, per node id" })

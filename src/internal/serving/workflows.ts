@@ -10,11 +10,15 @@ import { WorkflowError } from "../../Errors.js"
 import * as Tenant from "../../Tenant.js"
 import * as Workflow from "../../Workflow.js"
 import type { NodeType } from "../workflow/nodeType.js"
+import { paramError } from "../workflow/nodeType.js"
 import { nodeTypes } from "../workflow/modelNodes.js"
 import type { Registry } from "../workflow/registry.js"
 import { MalformedRequest } from "./errors.js"
 import type { NodeName, Served } from "./operations.js"
 import { encodeRecord } from "./operations.js"
+
+type Json = Record<string, unknown>
+const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** The workflow node types of the exposed nodes of the served models. @internal */
 export const registryOf = (served: ReadonlyArray<Served>): Registry => {
@@ -22,14 +26,63 @@ export const registryOf = (served: ReadonlyArray<Served>): Registry => {
   for (const s of served) {
     for (const t of nodeTypes(s.model)) {
       if (t.origin === undefined || !s.nodes.has(t.origin.node as NodeName)) continue
-      for (const name of [t.type, ...t.aliases]) types.set(name, t)
+      const checked = withoutHiddenInput(s, t)
+      for (const name of [t.type, ...t.aliases]) types.set(name, checked)
     }
   }
   return { types }
 }
 
-type Json = Record<string, unknown>
-const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null && !Array.isArray(u)
+/** The path of a hidden field a filter names (through `$and` / `$or` / `$not`), if any. */
+const hiddenInFilter = (s: Served, where: unknown, path: string): string | undefined => {
+  if (Array.isArray(where)) {
+    for (let i = 0; i < where.length; i++) {
+      const found = hiddenInFilter(s, where[i], `${path}[${i}]`)
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+  if (!isObject(where)) return undefined
+  for (const [key, value] of Object.entries(where)) {
+    if (s.hidden.has(key)) return `${path}.${key}`
+    if (key === "$and" || key === "$or" || key === "$not") {
+      const found = hiddenInFilter(s, value, `${path}.${key}`)
+      if (found !== undefined) return found
+    }
+  }
+  return undefined
+}
+
+/** The path of a hidden field a node's decoded input filters, orders or projects by, if any. */
+const hiddenInInput = (s: Served, input: unknown, path: string): string | undefined => {
+  // plain objects only: values (dates, decimals) are not searched
+  if (!isObject(input) || Object.getPrototypeOf(input) !== Object.prototype) return undefined
+  for (const [key, value] of Object.entries(input)) {
+    const at = path === "" ? key : `${path}.${key}`
+    const found = key === "where"
+      ? hiddenInFilter(s, value, at)
+      : (key === "orderBy" || key === "select") && Array.isArray(value)
+      ? value.some((f) => typeof f === "string" && s.hidden.has(f.replace(/^-/, ""))) ? at : undefined
+      : hiddenInInput(s, value, at)
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+/**
+ * A model's node type whose decoded input may not filter, order or project by a hidden field:
+ * a workflow cannot probe what the model routes refuse (as there, it is an unknown field).
+ */
+const withoutHiddenInput = (s: Served, t: NodeType): NodeType =>
+  s.hidden.size === 0 ? t : {
+    ...t,
+    decode: (params) =>
+      Effect.flatMap(t.decode(params), (input) => {
+        const hidden = hiddenInInput(s, input, "")
+        return hidden === undefined ? Effect.succeed(input) : Effect.fail(paramError(hidden, "unknown field"))
+      })
+  }
+
 
 /** Values JSON cannot hold as they are (bigints, decimals, dates, Options), as JSON. */
 const jsonSafe = (u: unknown): unknown => {

@@ -462,7 +462,10 @@ const bulkDelete: Operation = {
   output: () => Shape.object({ processed: Shape.value, deleted: Shape.value, operation: Shape.value, success: Shape.value })
 }
 
-const operations: Readonly<Record<NodeName, Operation>> = {
+/** The served nodes with a workflow node type (`aggregate` has none yet). */
+type WorkflowNode = Exclude<NodeName, "aggregate">
+
+const operations: Readonly<Record<WorkflowNode, Operation>> = {
   create,
   read,
   update,
@@ -489,7 +492,8 @@ export const nodeTypes = <E, R>(model: Model.Any): ReadonlyArray<NodeType<E, R>>
   const def = definitionOf(model)
   const nodes = model as unknown as Nodes<R>
   const record = recordShape(def)
-  return nodesOf(def).map((node) => {
+  const withType = nodesOf(def).filter((node): node is WorkflowNode => node !== "aggregate")
+  return withType.map((node) => {
     const op = operations[node]
     return {
       type: `${def.name}${op.name}Node`,
