@@ -222,6 +222,12 @@ export interface Dialect {
   readonly aggregateValue: (kind: Kind, expression: string) => string
   /** In an upsert's SET list: the value the INSERT proposed for a (quoted) column. */
   readonly inserted: (quoted: string) => string
+  /**
+   * An INSERT of `rows` rows that name no column (a model of a generated key alone): every
+   * column takes its default. `DEFAULT VALUES` (one row) or the key's default per row
+   * (PostgreSQL `(id) VALUES (DEFAULT), …`, SQLite `(id) VALUES (NULL), …`); MySQL `() VALUES (), …`.
+   */
+  readonly defaultsInsert: (table: string, key: string, rows: number) => string
   readonly createTable: (spec: TableSpec, server: ServerInfo) => ReadonlyArray<string>
   /** How the live schema is read (introspection, `internal/schema/`). */
   readonly catalog: Catalog

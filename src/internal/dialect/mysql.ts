@@ -315,6 +315,7 @@ export const mysql: Dialect = {
     kind._tag === "datetime" ? `DATE_FORMAT(${expression}, '%Y-%m-%d %H:%i:%s.%f')` : expression,
   onConflictUpdate: (_conflict, sets) => ` ON DUPLICATE KEY UPDATE ${sets.join(", ")}`,
   inserted: (quoted) => `VALUES(${quoted})`,
+  defaultsInsert: (table, _key, rows) => `INSERT INTO ${table} () VALUES ${Array(rows).fill("()").join(", ")}`,
   createTable: (spec, server) => {
     const { table, defs } = tableDefinition(spec, {
       quote: backtick,

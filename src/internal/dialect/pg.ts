@@ -302,6 +302,8 @@ export const pg: Dialect = {
   onConflictUpdate,
   onConflictSkip,
   inserted: excluded,
+  defaultsInsert: (table, key, rows) =>
+    rows === 1 ? `INSERT INTO ${table} DEFAULT VALUES` : `INSERT INTO ${table} (${key}) VALUES ${Array(rows).fill("(DEFAULT)").join(", ")}`,
   createTable: (spec) => {
     const { table, defs } = tableDefinition(spec, {
       quote: doubleQuote,

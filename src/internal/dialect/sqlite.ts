@@ -264,6 +264,9 @@ export const sqlite: Dialect = {
   onConflictUpdate,
   onConflictSkip,
   inserted: excluded,
+  // a NULL rowid key takes the next rowid: SQLite has no DEFAULT in VALUES
+  defaultsInsert: (table, key, rows) =>
+    rows === 1 ? `INSERT INTO ${table} DEFAULT VALUES` : `INSERT INTO ${table} (${key}) VALUES ${Array(rows).fill("(NULL)").join(", ")}`,
   createTable: (spec) => {
     const { table, defs } = tableDefinition(spec, {
       quote: doubleQuote,
