@@ -15,9 +15,8 @@
  */
 import { SqlClient } from "@effect/sql"
 import type { ParseResult } from "effect"
-import type { Either } from "effect"
-import { Effect, Schema } from "effect"
-import type { DatabaseError, MigrationFailed } from "./Errors.js"
+import { Effect, Either, Schema } from "effect"
+import type { ConfigurationError, DatabaseError, MigrationFailed } from "./Errors.js"
 import { MigrationRefused } from "./Errors.js"
 import type { Dialect } from "./internal/dialect/dialect.js"
 import { definitionOf } from "./internal/model/definition.js"
@@ -28,6 +27,7 @@ import { DefaultSchema } from "./internal/runtime/settings.js"
 import type { OperationKind } from "./internal/schema/diff.js"
 import { onClient } from "./internal/schema/introspect.js"
 import * as internal from "./internal/schema/migration.js"
+import { checkForeignKeys } from "./internal/sql/foreignKeys.js"
 import { statementsFor } from "./internal/sql/statements.js"
 import type * as Model from "./Model.js"
 
@@ -54,7 +54,10 @@ export const Operation = Schema.Struct({
     "dropUnique",
     "rebuildTable",
     "renameColumn",
-    "primaryKey"
+    "primaryKey",
+    "addForeignKey",
+    "dropForeignKey",
+    "alterDefault"
   ) satisfies Schema.Schema<OperationKind>,
   table: Schema.String,
   column: Schema.optional(Schema.String),
@@ -175,8 +178,12 @@ const environment = Effect.gen(function*() {
   return { sql, dialect: state.dialect, schema, server, mapError }
 })
 
+/** The models' tables; a relation that cannot be resolved is a ConfigurationError. */
 const specsOf = (dialect: Dialect, models: ReadonlyArray<Model.Any>, schema: string | undefined) =>
-  models.map((m) => statementsFor(definitionOf(m), dialect, schema).tableSpec)
+  Effect.forEach(models, (m) => {
+    const def = definitionOf(m)
+    return Either.map(checkForeignKeys(def, "migrate"), () => statementsFor(def, dialect, schema).tableSpec)
+  })
 
 /**
  * The plan that turns the live tables into the models' (on the default `SqlClient`, in its
@@ -201,13 +208,11 @@ const specsOf = (dialect: Dialect, models: ReadonlyArray<Model.Any>, schema: str
 export const plan = (
   models: ReadonlyArray<Model.Any>,
   options: PlanOptions = {}
-): Effect.Effect<Plan, DatabaseError, SqlClient.SqlClient> =>
+): Effect.Effect<Plan, DatabaseError | ConfigurationError, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const env = yield* environment
-    const made = yield* Effect.mapError(
-      internal.plan(env.dialect, env.server, env.sql, specsOf(env.dialect, models, env.schema), env.schema, options),
-      env.mapError
-    )
+    const specs = yield* specsOf(env.dialect, models, env.schema)
+    const made = yield* Effect.mapError(internal.plan(env.dialect, env.server, env.sql, specs, env.schema, options), env.mapError)
     return { ...made, operations: made.operations.map(cleanOperation) }
   })
 
@@ -246,7 +251,7 @@ export const apply = (
  */
 export const status = (
   models: ReadonlyArray<Model.Any>
-): Effect.Effect<Status, DatabaseError, SqlClient.SqlClient> =>
+): Effect.Effect<Status, DatabaseError | ConfigurationError, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const env = yield* environment
     const pending = yield* plan(models)

@@ -287,7 +287,8 @@ export interface CatalogQuery {
  * table) and names its result columns the same on every database, so one reader serves all:
  * - `columns`: table_name, column_name, data_type, nullable, column_default, position, generated
  * - `indexes`: table_name, index_name, is_unique, is_primary, is_constraint, column_name, position
- * - `foreignKeys`: table_name, constraint_name, column_name, ref_table, ref_column, position
+ * - `foreignKeys`: table_name, constraint_name, column_name, ref_table, ref_column, position,
+ *   on_delete, on_update (`CASCADE`, `RESTRICT`, `SET NULL`, `SET DEFAULT`, `NO ACTION`)
  * `schema` undefined: the connection's current schema (PostgreSQL's `search_path`, MySQL's
  * current database; SQLite has one).
  *
@@ -327,6 +328,9 @@ export interface Alter {
   readonly dropTable: (table: string) => string
   readonly renameTable: (table: string, to: string) => string
   readonly renameColumn: (table: string, from: string, to: string) => string
+  /** `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY`; undefined where a constraint is added only by rebuilding (SQLite). */
+  readonly addForeignKey: (table: string, fk: ForeignKeySpec) => string | undefined
+  readonly dropForeignKey: (table: string, name: string) => string | undefined
 }
 
 /**

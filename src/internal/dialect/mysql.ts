@@ -7,6 +7,7 @@
 import type { Column, Kind } from "../../Column.js"
 import type { Alter, Catalog, Codec, Dialect } from "./dialect.js"
 import {
+  foreignKeyClause,
   backtick,
   constraint,
   decimalCodec,
@@ -142,8 +143,10 @@ ORDER BY s.TABLE_NAME, s.INDEX_NAME, s.SEQ_IN_INDEX`,
   }),
   foreignKeys: (schema, table) => ({
     text: `SELECT k.TABLE_NAME AS table_name, k.CONSTRAINT_NAME AS constraint_name, k.COLUMN_NAME AS column_name,
-  k.REFERENCED_TABLE_NAME AS ref_table, k.REFERENCED_COLUMN_NAME AS ref_column, k.ORDINAL_POSITION AS position
-FROM information_schema.KEY_COLUMN_USAGE k
+  k.REFERENCED_TABLE_NAME AS ref_table, k.REFERENCED_COLUMN_NAME AS ref_column, k.ORDINAL_POSITION AS position,
+  r.DELETE_RULE AS on_delete, r.UPDATE_RULE AS on_update
+FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+  ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
 WHERE k.REFERENCED_TABLE_NAME IS NOT NULL AND ${inSchema("k.TABLE_SCHEMA")} AND ${forTable("k.TABLE_NAME")}
 ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`,
     params: [schema ?? null, table ?? null, table ?? null]
@@ -211,7 +214,9 @@ const mysqlAlter: Alter = {
   dropUnique: (table, name) => `DROP INDEX ${backtick(name)} ON ${table}`,
   dropTable: (table) => `DROP TABLE ${table}`,
   renameTable: (table, to) => `RENAME TABLE ${table} TO ${backtick(to)}`,
-  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${backtick(from)} TO ${backtick(to)}`
+  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${backtick(from)} TO ${backtick(to)}`,
+  addForeignKey: (table, fk) => `ALTER TABLE ${table} ADD ${foreignKeyClause(fk, backtick)}`,
+  dropForeignKey: (table, name) => `ALTER TABLE ${table} DROP FOREIGN KEY ${backtick(name)}`
 }
 
 /** MySQL 8 and MariaDB. Uses no RETURNING, so the same code serves both. @internal */

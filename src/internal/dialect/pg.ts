@@ -7,6 +7,7 @@
 import type { Column, Kind } from "../../Column.js"
 import type { Alter, Catalog, Codec, Dialect } from "./dialect.js"
 import {
+  foreignKeyClause,
   constraint,
   ddlLockSpace,
   decimalCodec,
@@ -105,6 +106,10 @@ const arrayType = (kind: Kind): string => {
 const inSchema = (alias: string) => `${alias}.nspname = COALESCE($1::text, current_schema())`
 const forTable = (alias: string) => `($2::text IS NULL OR ${alias}.relname = $2::text)`
 
+/** A referential action as pg_constraint codes it, in words (as the other catalogs say it). */
+const referentialAction = (column: string) =>
+  `CASE ${column} WHEN 'c' THEN 'CASCADE' WHEN 'r' THEN 'RESTRICT' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END`
+
 /** pg_catalog reads: exact, schema-aware, and fast (information_schema views are slow on PostgreSQL). */
 const pgCatalog: Catalog = {
   columns: (schema, table) => ({
@@ -132,7 +137,8 @@ ORDER BY cl.relname, i.relname, k.ord`,
   }),
   foreignKeys: (schema, table) => ({
     text: `SELECT cl.relname AS table_name, con.conname AS constraint_name, a.attname AS column_name,
-  rf.relname AS ref_table, ra.attname AS ref_column, k.ord AS position
+  rf.relname AS ref_table, ra.attname AS ref_column, k.ord AS position,
+  ${referentialAction("con.confdeltype")} AS on_delete, ${referentialAction("con.confupdtype")} AS on_update
 FROM pg_constraint con JOIN pg_class cl ON cl.oid = con.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace
 JOIN pg_class rf ON rf.oid = con.confrelid
 CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(attnum, refnum, ord)
@@ -220,7 +226,9 @@ const pgAlter: Alter = {
     isConstraint ? `ALTER TABLE ${table} DROP CONSTRAINT ${doubleQuote(name)}` : `DROP INDEX ${qualifiedLike(table, name)}`,
   dropTable: (table) => `DROP TABLE ${table}`,
   renameTable: (table, to) => `ALTER TABLE ${table} RENAME TO ${doubleQuote(to)}`,
-  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${doubleQuote(from)} TO ${doubleQuote(to)}`
+  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${doubleQuote(from)} TO ${doubleQuote(to)}`,
+  addForeignKey: (table, fk) => `ALTER TABLE ${table} ADD ${foreignKeyClause(fk, doubleQuote)}`,
+  dropForeignKey: (table, name) => `ALTER TABLE ${table} DROP CONSTRAINT ${doubleQuote(name)}`
 }
 
 /** An index name in the schema of a (quoted, perhaps qualified) table: indexes live in the table's schema. */

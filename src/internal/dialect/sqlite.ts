@@ -160,7 +160,7 @@ ORDER BY 1, 2, 7`,
   }),
   foreignKeys: (_schema, table) => ({
     text: `SELECT m.name AS table_name, 'fk_' || m.name || '_' || f.id AS constraint_name, f."from" AS column_name,
-  f."table" AS ref_table, f."to" AS ref_column, f.seq + 1 AS position
+  f."table" AS ref_table, f."to" AS ref_column, f.seq + 1 AS position, f.on_delete AS on_delete, f.on_update AS on_update
 FROM ${tables.replace(" WHERE", " JOIN pragma_foreign_key_list(m.name) f WHERE")}
 ORDER BY m.name, f.id, f.seq`,
     params: [table ?? null, table ?? null]
@@ -201,7 +201,10 @@ const sqliteAlter: Alter = {
   dropUnique: (_table, name, isConstraint) => (isConstraint ? undefined : `DROP INDEX ${doubleQuote(name)}`),
   dropTable: (table) => `DROP TABLE ${table}`,
   renameTable: (table, to) => `ALTER TABLE ${table} RENAME TO ${doubleQuote(to)}`,
-  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${doubleQuote(from)} TO ${doubleQuote(to)}`
+  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${doubleQuote(from)} TO ${doubleQuote(to)}`,
+  // a foreign key is part of the table's definition: added or dropped by a rebuild
+  addForeignKey: () => undefined,
+  dropForeignKey: () => undefined
 }
 
 /** SQLite: the embedded default. @internal */

@@ -15,6 +15,7 @@ import type { Operation } from "./diff.js"
 import { diffTable, needsRowCheck } from "./diff.js"
 import type { RunQuery, Table } from "./introspect.js"
 import { onClient, tables } from "./introspect.js"
+import { createTables, guardRebuild } from "./order.js"
 import type { SchemaConnection } from "./reconcile.js"
 import { hasRows } from "./reconcile.js"
 
@@ -152,12 +153,25 @@ export const plan = (
     const conn: SchemaConnection = { query: onClient(sql), run: (s) => sql.unsafe(s).withoutTransform }
     const all = yield* tables(dialect.catalog, conn.query, schema)
     const { ops: renames, live } = renamed(dialect, specs, all, options.renames ?? {})
-    const operations: Array<Operation> = [...renames]
+    const altered: Array<Operation> = []
     for (const spec of specs) {
       const table = live.find((t) => t.name === spec.table)
+      if (table === undefined) continue
       const rows = needsRowCheck(spec, table) ? yield* hasRows(dialect, conn, spec) : false
-      operations.push(...diffTable(dialect, server, spec, table, rows))
+      altered.push(...diffTable(dialect, server, spec, table, rows).map((op) => guardRebuild(op, spec, live)))
     }
+    const { creates, foreignKeys } = createTables(dialect, server, specs, live)
+    const kind = (k: Operation["kind"]) => (o: Operation) => o.kind === k
+    const not = (f: (o: Operation) => boolean) => (o: Operation) => !f(o)
+    // foreign keys dropped before the columns and tables they use change; added once their targets are there
+    const operations: Array<Operation> = [
+      ...renames,
+      ...altered.filter(kind("dropForeignKey")),
+      ...creates,
+      ...altered.filter(not(kind("dropForeignKey"))).filter(not(kind("addForeignKey"))),
+      ...foreignKeys,
+      ...altered.filter(kind("addForeignKey"))
+    ]
     if (options.dropUnknownTables === true) {
       for (const table of live) {
         if (table.name === historyTable || specs.some((s) => s.table === table.name)) continue
