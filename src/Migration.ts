@@ -142,6 +142,55 @@ export interface Status {
   readonly applied: ReadonlyArray<Applied>
   readonly pending: Plan
   readonly drifted: boolean
+  /**
+   * Migrations started after the last applied one that did not finish (MySQL/MariaDB, where
+   * each DDL statement commits: the process died, or an operation failed), with how many of
+   * their operations are done; applying the same plan again goes on from there. Always empty
+   * on PostgreSQL and SQLite, where an unfinished migration leaves nothing.
+   */
+  readonly interrupted: ReadonlyArray<Interrupted>
+  /**
+   * A session holds the migration lock now: a migration is running (or its session has not
+   * ended yet). Always false on SQLite, where it cannot be asked.
+   */
+  readonly locked: boolean
+}
+
+/**
+ * A migration that did not finish (see {@link Status}): the operations done (`completed` of
+ * `operations`, in plan order) are in the database, the rest are not.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Interrupted {
+  readonly id: string
+  readonly name: string
+  readonly startedAt: string
+  readonly completed: number
+  readonly operations: ReadonlyArray<Operation>
+}
+
+/**
+ * An operation of `apply` starting, or finished (with `elapsedMs`): `index` (0-based) of
+ * `total`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Progress = internal.Progress
+
+/**
+ * Options of {@link apply}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ApplyOptions {
+  /** Run operations that can lose data. */
+  readonly allowDestructive?: boolean | undefined
+  /** Called as each operation starts and finishes (the CLI prints it). */
+  readonly onProgress?: ((event: Progress) => Effect.Effect<void>) | undefined
 }
 
 /**
@@ -168,6 +217,8 @@ const cleanOperation = (o: internal.Plan["operations"][number]): Operation => ({
   ...(o.down === undefined ? {} : { down: o.down }),
   ...(o.blocked === undefined ? {} : { blocked: o.blocked })
 })
+
+const flag = (u: unknown) => u === true || u === 1 || u === 1n || u === "1" || u === "t"
 
 const environment = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -228,7 +279,7 @@ export const plan = (
  */
 export const apply = (
   plan: Plan,
-  options: { readonly allowDestructive?: boolean | undefined } = {}
+  options: ApplyOptions = {}
 ): Effect.Effect<Outcome, DatabaseError | MigrationRefused | MigrationFailed, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const env = yield* environment
@@ -237,7 +288,7 @@ export const apply = (
     }
     const refused = internal.refusal(plan, options.allowDestructive === true)
     if (refused !== undefined) return yield* refused
-    return yield* internal.apply(env.dialect, env.server, env.sql, env.schema, plan).pipe(
+    return yield* internal.apply(env.dialect, env.server, env.sql, env.schema, plan, options.onProgress).pipe(
       Effect.catchTag("SqlError", (e) => Effect.fail(env.mapError(e)))
     )
   })
@@ -256,8 +307,15 @@ export const status = (
     const env = yield* environment
     const pending = yield* plan(models)
     const query = onClient(env.sql)
-    const entries = yield* Effect.mapError(internal.history(env.dialect, query, env.schema), env.mapError)
-    const last = entries[entries.length - 1]
+    const all = yield* Effect.mapError(internal.history(env.dialect, query, env.schema), env.mapError)
+    const entries = all.filter((e) => e.completed === undefined)
+    const last = entries.at(-1)
+    // an unfinished migration matters until a later one is applied
+    const interrupted = all.slice(last === undefined ? 0 : all.indexOf(last) + 1).filter((e) => e.completed !== undefined)
+    const held = env.dialect.migrationLock.held
+    const locked = held === undefined
+      ? false
+      : yield* Effect.mapError(Effect.map(query({ text: held, params: [] }), (rows) => flag(rows[0]?.held)), env.mapError)
     const drifted = last === undefined
       ? false
       : (yield* Effect.mapError(internal.schemaFingerprint(env.dialect, query, env.schema, last.tables), env.mapError)) !== last.schema
@@ -270,7 +328,15 @@ export const status = (
         operations: e.operations.map(cleanOperation)
       })),
       pending,
-      drifted
+      drifted,
+      interrupted: interrupted.map((e) => ({
+        id: e.id,
+        name: e.name,
+        startedAt: e.appliedAt,
+        completed: e.completed ?? 0,
+        operations: e.operations.map(cleanOperation)
+      })),
+      locked
     }
   })
 

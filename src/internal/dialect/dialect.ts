@@ -348,4 +348,9 @@ export interface MigrationLock {
   readonly begin: ReadonlyArray<string>
   readonly commit: ReadonlyArray<string>
   readonly rollback: ReadonlyArray<string>
+  /**
+   * A query whose one row says (`held`) whether a session holds the lock now: a migration is
+   * running, or its session has not ended yet. Absent where that cannot be asked (SQLite).
+   */
+  readonly held?: string
 }

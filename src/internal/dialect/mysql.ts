@@ -347,7 +347,8 @@ export const mysql: Dialect = {
     release: [`SELECT RELEASE_LOCK(${sqlLiteral("dataflow_migrations")})`],
     begin: [],
     commit: [],
-    rollback: []
+    rollback: [],
+    held: `SELECT IS_USED_LOCK(${sqlLiteral("dataflow_migrations")}) IS NOT NULL AS held`
   },
   affectedRows: (raw) => Number((raw as { affectedRows?: number }).affectedRows ?? 0),
   insertId: (raw) => (raw as { insertId?: unknown }).insertId,

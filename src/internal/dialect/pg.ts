@@ -334,7 +334,10 @@ export const pg: Dialect = {
     release: [],
     begin: ["BEGIN", `SELECT pg_advisory_xact_lock(${ddlLockSpace}, ${hash32("dataflow_migrations")})`],
     commit: ["COMMIT"],
-    rollback: ["ROLLBACK"]
+    rollback: ["ROLLBACK"],
+    // a two-key advisory lock shows its keys as classid / objid (oids: unsigned)
+    held: `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = ${ddlLockSpace >>> 0}
+  AND objid = ${hash32("dataflow_migrations") >>> 0} AND objsubid = 2) AS held`
   },
   affectedRows: (raw) => Number((raw as { rowCount?: number | null }).rowCount ?? 0),
   insertId: () => undefined,
