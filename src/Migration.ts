@@ -16,8 +16,8 @@
 import { SqlClient } from "@effect/sql"
 import type { ParseResult } from "effect"
 import { Effect, Either, Schema } from "effect"
-import type { ConfigurationError, DatabaseError, MigrationFailed } from "./Errors.js"
-import { MigrationRefused } from "./Errors.js"
+import type { DatabaseError, MigrationFailed } from "./Errors.js"
+import { ConfigurationError, MigrationRefused } from "./Errors.js"
 import type { Dialect } from "./internal/dialect/dialect.js"
 import { definitionOf } from "./internal/model/definition.js"
 import { stateOf } from "./internal/runtime/clientState.js"
@@ -30,6 +30,7 @@ import * as internal from "./internal/schema/migration.js"
 import { checkForeignKeys } from "./internal/sql/foreignKeys.js"
 import { statementsFor } from "./internal/sql/statements.js"
 import type * as Model from "./Model.js"
+import * as Tenant from "./Tenant.js"
 
 /**
  * One operation of a plan: what it does (`kind`, `description`), its SQL (`up`), the SQL that
@@ -400,3 +401,113 @@ export const describe = (plan: Plan): string =>
       }${o.blocked === undefined ? "" : ` [blocked: ${o.blocked}]`}`
     ).join("\n")
 
+
+/**
+ * Options of {@link applyTenants}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TenantOptions extends ApplyOptions {
+  /** Each tenant's migration's name (default: from its first operation). */
+  readonly name?: string | undefined
+  /** Go on with the next tenants after one fails (default: stop; the rest are `skipped`). */
+  readonly continueOnFailure?: boolean | undefined
+}
+
+/**
+ * What {@link applyTenants} did for one tenant: `applied` (its plan ran), `upToDate` (nothing
+ * to do), `failed` (with the error: its schema is as `status` shows it), `skipped` (after an
+ * earlier tenant failed, without `continueOnFailure`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TenantResult {
+  readonly tenant: string
+  /** The tenant's schema (PostgreSQL) / database (MySQL): `Tenant.storageName(tenant)`. */
+  readonly schema: string
+  readonly result: "applied" | "upToDate" | "failed" | "skipped"
+  readonly plan?: Plan | undefined
+  readonly operations?: number | undefined
+  readonly error?: DatabaseError | ConfigurationError | MigrationRefused | MigrationFailed | undefined
+}
+
+/** The tenant-scoped models, and the tenants' schemas (checked ids), on a database with schemas. */
+const tenantTargets = (models: ReadonlyArray<Model.Any>, tenants: ReadonlyArray<string>, operation: string) =>
+  Effect.gen(function*() {
+    const env = yield* environment
+    if (!env.dialect.supportsSchemas) {
+      return yield* new ConfigurationError({ model: "Migration", operation, reason: `${env.dialect.name} has no schemas: the schema tenant strategy needs PostgreSQL or MySQL` })
+    }
+    const scoped = models.filter((m) => definitionOf(m).tenantScoped)
+    const targets = yield* Effect.forEach(tenants, (tenant) =>
+      Either.match(Tenant.validate(tenant), {
+        onLeft: (e) => Effect.fail(new ConfigurationError({ model: "Migration", operation, reason: e.message })),
+        onRight: (id) => Effect.succeed({ tenant: id as string, schema: Tenant.storageName(id) })
+      }))
+    return { scoped, targets }
+  })
+
+/** Runs an effect in a tenant's schema. */
+const inSchema = (schema: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provideService(effect, DefaultSchema, schema)
+
+/**
+ * Plans and applies the tenant-scoped models in each tenant's schema (the `schema` tenant
+ * strategy: `Tenant.storageName(tenant)`, created when missing), one tenant after the other,
+ * each with its own plan, lock and history (`dataflow_migrations` in its schema). Models that
+ * are not tenant-scoped are left out (their tables are shared: migrate them with
+ * {@link plan} / {@link apply}). Reports per tenant; stops at the first failure unless
+ * `continueOnFailure` (the tenants after it are `skipped`). A bad tenant id or a database
+ * without schemas (SQLite) fails before anything runs.
+ *
+ * @since 0.1.0
+ * @category migrations
+ */
+export const applyTenants = (
+  models: ReadonlyArray<Model.Any>,
+  tenants: ReadonlyArray<string>,
+  options: TenantOptions = {}
+): Effect.Effect<ReadonlyArray<TenantResult>, DatabaseError | ConfigurationError, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const { scoped, targets } = yield* tenantTargets(models, tenants, "applyTenants")
+    const results: Array<TenantResult> = []
+    let failed = false
+    for (const { schema, tenant } of targets) {
+      if (failed && options.continueOnFailure !== true) {
+        results.push({ tenant, schema, result: "skipped" })
+        continue
+      }
+      const run = Effect.gen(function*() {
+        const planned = yield* Effect.mapError(plan(scoped, { name: options.name }), (error) => ({ error, planned: undefined }))
+        const outcome = yield* Effect.mapError(apply(planned, options), (error) => ({ error, planned }))
+        return { planned, outcome }
+      })
+      const done = yield* Effect.either(inSchema(schema)(run))
+      if (Either.isLeft(done)) {
+        failed = true
+        results.push({ tenant, schema, result: "failed", plan: done.left.planned, error: done.left.error })
+      } else {
+        const { outcome, planned } = done.right
+        results.push({ tenant, schema, result: outcome.applied ? "applied" : "upToDate", plan: planned, operations: outcome.operations })
+      }
+    }
+    return results
+  })
+
+/**
+ * {@link status} in each tenant's schema (see {@link applyTenants}), for the tenant-scoped
+ * models.
+ *
+ * @since 0.1.0
+ * @category migrations
+ */
+export const statusTenants = (
+  models: ReadonlyArray<Model.Any>,
+  tenants: ReadonlyArray<string>
+): Effect.Effect<ReadonlyArray<{ readonly tenant: string; readonly schema: string; readonly status: Status }>, DatabaseError | ConfigurationError, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const { scoped, targets } = yield* tenantTargets(models, tenants, "statusTenants")
+    return yield* Effect.forEach(targets, ({ schema, tenant }) =>
+      Effect.map(inSchema(schema)(status(scoped)), (s) => ({ tenant, schema, status: s })))
+  })
