@@ -331,6 +331,8 @@ export interface Alter {
   /** `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY`; undefined where a constraint is added only by rebuilding (SQLite). */
   readonly addForeignKey: (table: string, fk: ForeignKeySpec) => string | undefined
   readonly dropForeignKey: (table: string, name: string) => string | undefined
+  /** A column's default set to an SQL expression, or dropped (undefined); undefined where only a rebuild changes it (SQLite). */
+  readonly setDefault: (table: string, column: string, expression: string | undefined) => string | undefined
 }
 
 /**

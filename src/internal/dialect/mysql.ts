@@ -216,7 +216,9 @@ const mysqlAlter: Alter = {
   renameTable: (table, to) => `RENAME TABLE ${table} TO ${backtick(to)}`,
   renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${backtick(from)} TO ${backtick(to)}`,
   addForeignKey: (table, fk) => `ALTER TABLE ${table} ADD ${foreignKeyClause(fk, backtick)}`,
-  dropForeignKey: (table, name) => `ALTER TABLE ${table} DROP FOREIGN KEY ${backtick(name)}`
+  dropForeignKey: (table, name) => `ALTER TABLE ${table} DROP FOREIGN KEY ${backtick(name)}`,
+  setDefault: (table, column, expression) =>
+    `ALTER TABLE ${table} ALTER COLUMN ${backtick(column)} ${expression === undefined ? "DROP DEFAULT" : `SET DEFAULT ${expression}`}`
 }
 
 /** MySQL 8 and MariaDB. Uses no RETURNING, so the same code serves both. @internal */

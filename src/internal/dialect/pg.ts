@@ -228,7 +228,9 @@ const pgAlter: Alter = {
   renameTable: (table, to) => `ALTER TABLE ${table} RENAME TO ${doubleQuote(to)}`,
   renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${doubleQuote(from)} TO ${doubleQuote(to)}`,
   addForeignKey: (table, fk) => `ALTER TABLE ${table} ADD ${foreignKeyClause(fk, doubleQuote)}`,
-  dropForeignKey: (table, name) => `ALTER TABLE ${table} DROP CONSTRAINT ${doubleQuote(name)}`
+  dropForeignKey: (table, name) => `ALTER TABLE ${table} DROP CONSTRAINT ${doubleQuote(name)}`,
+  setDefault: (table, column, expression) =>
+    `ALTER TABLE ${table} ALTER COLUMN ${doubleQuote(column)} ${expression === undefined ? "DROP DEFAULT" : `SET DEFAULT ${expression}`}`
 }
 
 /** An index name in the schema of a (quoted, perhaps qualified) table: indexes live in the table's schema. */

@@ -191,7 +191,7 @@ const sqliteColumn = { quote: doubleQuote, type: sqliteType, nullable: "" }
 const sqliteAlter: Alter = {
   // a NOT NULL column without a default cannot be added, even to an empty table
   addColumn: (table, column) =>
-    column.nullable || column.optional ? `ALTER TABLE ${table} ADD COLUMN ${columnDefinition(column, sqliteColumn)}` : undefined,
+    column.nullable || column.optional || column.default !== undefined ? `ALTER TABLE ${table} ADD COLUMN ${columnDefinition(column, sqliteColumn)}` : undefined,
   dropColumn: () => undefined,
   alterType: () => undefined,
   setNullable: () => undefined,
@@ -204,7 +204,8 @@ const sqliteAlter: Alter = {
   renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${doubleQuote(from)} TO ${doubleQuote(to)}`,
   // a foreign key is part of the table's definition: added or dropped by a rebuild
   addForeignKey: () => undefined,
-  dropForeignKey: () => undefined
+  dropForeignKey: () => undefined,
+  setDefault: () => undefined
 }
 
 /** SQLite: the embedded default. @internal */

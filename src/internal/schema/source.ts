@@ -4,6 +4,7 @@
  */
 import type { Kind } from "../../Column.js"
 import { snakeCase } from "../model/naming.js"
+import { literalDefault } from "./diff.js"
 import type { ForeignKey, Table, TableColumn } from "./introspect.js"
 
 const camelCase = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
@@ -43,12 +44,20 @@ const kindSchema = (kind: Kind): string => {
 /** A field: its name and the schema expression (and a comment where the type is not mapped). */
 const field = (column: TableColumn): { readonly name: string; readonly schema: string; readonly note: string } => {
   const name = camelCase(column.name)
-  let schema = kindSchema(column.kind ?? { _tag: "string", maxLength: undefined })
-  if (snakeCase(name) !== column.name) {
-    schema = `${schema}.pipe(Column.annotate({ name: ${literal(column.name)} }))`
-  }
+  const kind = column.kind ?? { _tag: "string", maxLength: undefined }
+  let schema = kindSchema(kind)
+  const found = column.generated ? undefined : literalDefault(column.default, kind)
+  const settings = [
+    ...(snakeCase(name) !== column.name ? [`name: ${literal(column.name)}`] : []),
+    ...(found !== undefined && found !== "expression" ? [`default: ${JSON.stringify(found.value)}`] : [])
+  ]
+  if (settings.length > 0) schema = `${schema}.pipe(Column.annotate({ ${settings.join(", ")} }))`
   if (column.nullable) schema = `Schema.NullOr(${schema})`
-  const note = column.kind === undefined ? ` // ${column.type}: not a type the library maps; read and written as text` : ""
+  const note = column.kind === undefined
+    ? ` // ${column.type}: not a type the library maps; read and written as text`
+    : found === "expression"
+    ? ` // default ${column.default}: an expression, kept in the table, not declared`
+    : ""
   return { name, schema, note }
 }
 
