@@ -54,10 +54,11 @@ export const createTables = (
     // none ready: a cycle; the first table goes, the foreign keys not ready are added after
     const next = Math.max(0, pending.findIndex((s) => (s.foreignKeys ?? []).every((fk) => ready(s, fk))))
     const spec = pending.splice(next, 1)[0]!
+    const absent = (fk: ForeignKeySpec) => fk.schema === spec.schema && !fresh.has(fk.table) && !live.some((t) => t.name === fk.table)
+    const missing = (spec.foreignKeys ?? []).find(absent)
     const later = (spec.foreignKeys ?? []).map((fk) => ({ fk, add: addForeignKey(dialect, spec, fk) }))
-      .filter(({ add, fk }) => !ready(spec, fk) && add.inPlace)
+      .filter(({ add, fk }) => !ready(spec, fk) && !absent(fk) && add.inPlace)
     const kept = (spec.foreignKeys ?? []).filter((fk) => !later.some((l) => l.fk === fk))
-    const missing = kept.find((fk) => fk.schema === spec.schema && !fresh.has(fk.table) && !live.some((t) => t.name === fk.table))
     made.add(spec.table)
     const [create] = diffTable(dialect, server, { ...spec, foreignKeys: kept }, undefined, false)
     creates.push(
