@@ -12,7 +12,8 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { inject } from "vitest"
-import { DataFlow, Introspect, Migration, Model } from "../src/index.js"
+import { SqlClient } from "@effect/sql"
+import { DataFlow, Dialect, Introspect, Migration, Model } from "../src/index.js"
 import { privateUrl } from "./support/db.js"
 
 const table = "interrupted_items"
@@ -42,6 +43,27 @@ const servers = [
 ]
 
 describe("an apply killed mid-way", () => {
+  for (const [name] of servers) {
+    it.live(`[${name}] status says whether a session holds the migration lock`, () =>
+      Effect.gen(function*() {
+        const url = yield* privateUrl(name, "locked")
+        const layer = DataFlow.layer({ url })
+        const lock = (name === "pg" ? Dialect.pg : Dialect.mysql).migrationLock
+        const locked = Effect.map(Migration.status([V1]), (s) => s.locked)
+        expect(yield* locked.pipe(Effect.provide(layer))).toBe(false)
+        const held = yield* Effect.scoped(Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const connection = yield* sql.reserve
+          yield* Effect.forEach([...lock.acquire, ...lock.begin], (s) => connection.executeRaw(s, []), { discard: true })
+          const seen = yield* locked
+          yield* Effect.forEach([...lock.rollback, ...lock.release], (s) => connection.executeRaw(s, []), { discard: true })
+          return seen
+        })).pipe(Effect.provide(layer))
+        expect(held).toBe(true)
+        expect(yield* locked.pipe(Effect.provide(layer))).toBe(false)
+      }), 60_000)
+  }
+
   for (const [name, slow] of servers) {
     it.live(`[${name}] status explains it, the lock is released with the session, a second apply completes`, () =>
       Effect.gen(function*() {
