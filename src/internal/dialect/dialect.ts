@@ -328,11 +328,16 @@ export interface Alter {
   readonly dropTable: (table: string) => string
   readonly renameTable: (table: string, to: string) => string
   readonly renameColumn: (table: string, from: string, to: string) => string
-  /** `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY`; undefined where a constraint is added only by rebuilding (SQLite). */
-  readonly addForeignKey: (table: string, fk: ForeignKeySpec) => string | undefined
-  readonly dropForeignKey: (table: string, name: string) => string | undefined
-  /** A column's default set to an SQL expression, or dropped (undefined); undefined where only a rebuild changes it (SQLite). */
-  readonly setDefault: (table: string, column: string, expression: string | undefined) => string | undefined
+  /**
+   * Adds a foreign key to an existing table (`ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY`).
+   * Absent where the database cannot (SQLite: a foreign key is declared in CREATE TABLE, and
+   * may refer to a table that does not exist yet — it is checked when rows are written).
+   */
+  readonly addForeignKey?: (table: string, fk: ForeignKeySpec) => string
+  /** Drops a foreign key by name; absent where only a rebuild of the table can (SQLite). */
+  readonly dropForeignKey?: (table: string, name: string) => string
+  /** Sets a column's default to an SQL expression, or drops it (undefined); absent where only a rebuild can (SQLite). */
+  readonly setDefault?: (table: string, column: string, expression: string | undefined) => string
 }
 
 /**

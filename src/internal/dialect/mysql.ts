@@ -7,12 +7,12 @@
 import type { Column, Kind } from "../../Column.js"
 import type { Alter, Catalog, Codec, Dialect } from "./dialect.js"
 import {
-  foreignKeyClause,
   backtick,
   constraint,
   decimalCodec,
   driverCode,
   driverMessage,
+  foreignKeyClause,
   isolationSql,
   likeEscaped,
   mysqlDatetime,

@@ -7,12 +7,12 @@
 import type { Column, Kind } from "../../Column.js"
 import type { Alter, Catalog, Codec, Dialect } from "./dialect.js"
 import {
-  foreignKeyClause,
   constraint,
   ddlLockSpace,
   decimalCodec,
   doubleQuote,
   excluded,
+  foreignKeyClause,
   driverCode,
   driverMessage,
   hash32,

@@ -201,11 +201,7 @@ const sqliteAlter: Alter = {
   dropUnique: (_table, name, isConstraint) => (isConstraint ? undefined : `DROP INDEX ${doubleQuote(name)}`),
   dropTable: (table) => `DROP TABLE ${table}`,
   renameTable: (table, to) => `ALTER TABLE ${table} RENAME TO ${doubleQuote(to)}`,
-  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${doubleQuote(from)} TO ${doubleQuote(to)}`,
-  // a foreign key is part of the table's definition: added or dropped by a rebuild
-  addForeignKey: () => undefined,
-  dropForeignKey: () => undefined,
-  setDefault: () => undefined
+  renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${doubleQuote(from)} TO ${doubleQuote(to)}`
 }
 
 /** SQLite: the embedded default. @internal */

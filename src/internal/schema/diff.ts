@@ -294,8 +294,8 @@ const foreignKeyText = (fk: { readonly columns: ReadonlyArray<string>; readonly 
  */
 export const addForeignKey = (dialect: Dialect, spec: TableSpec, fk: ForeignKeySpec): Change => {
   const table = quotedTable(dialect, spec)
-  const up = dialect.alter.addForeignKey(table, fk)
-  const down = dialect.alter.dropForeignKey(table, fk.name)
+  const up = dialect.alter.addForeignKey?.(table, fk)
+  const down = dialect.alter.dropForeignKey?.(table, fk.name)
   return {
     inPlace: up !== undefined,
     kind: "addForeignKey",
@@ -332,9 +332,9 @@ export const foreignKeyChanges = (dialect: Dialect, spec: TableSpec, live: Table
   const wanted = spec.foreignKeys ?? []
   const table = quotedTable(dialect, spec)
   const drops = live.foreignKeys.filter((fk) => !wanted.some((w) => sameForeignKey(w, fk))).map((fk): Change => {
-    const up = dialect.alter.dropForeignKey(table, fk.name)
+    const up = dialect.alter.dropForeignKey?.(table, fk.name)
     const restore = declarable(fk, spec.schema)
-    const down = restore === undefined ? undefined : dialect.alter.addForeignKey(table, restore)
+    const down = restore === undefined ? undefined : dialect.alter.addForeignKey?.(table, restore)
     return {
       inPlace: up !== undefined,
       kind: "dropForeignKey",
@@ -405,8 +405,8 @@ export const defaultChanges = (dialect: Dialect, spec: TableSpec, live: Table): 
       ? found === undefined || found === "expression"
       : found !== undefined && found !== "expression" && found.value === wanted
     if (same) continue
-    const up = dialect.alter.setDefault(table, column.name, wanted === undefined ? undefined : defaultLiteral(wanted))
-    const down = dialect.alter.setDefault(table, column.name, current.default)
+    const up = dialect.alter.setDefault?.(table, column.name, wanted === undefined ? undefined : defaultLiteral(wanted))
+    const down = dialect.alter.setDefault?.(table, column.name, current.default)
     out.push({
       inPlace: up !== undefined,
       kind: "alterDefault",
