@@ -28,6 +28,13 @@ export interface ColumnAnnotation {
   readonly scale?: number
   /** Maximum string length (VARCHAR(n)); default: read from `Schema.maxLength`. */
   readonly maxLength?: number
+  /**
+   * The column's database default (`DEFAULT …` in its DDL; `Migration.plan` compares it with
+   * the live one): a string for a string or enum field, a number for a numeric one, a boolean
+   * for a boolean one. The library's own inserts write every column, so it serves rows other
+   * programs insert.
+   */
+  readonly default?: string | number | boolean
 }
 
 /**
@@ -96,6 +103,8 @@ export interface Column {
   readonly nullable: boolean
   /** The key may be absent (`Schema.optional`); stored as NULL, read back as an absent key. */
   readonly optional: boolean
+  /** The database default declared with `Column.annotate({ default })`. */
+  readonly default?: string | number | boolean | undefined
   /** For json columns: Type -> JSON-compatible encoded value, and back. */
   readonly jsonEncode: (value: unknown) => unknown
   readonly jsonDecode: (value: unknown) => unknown

@@ -49,6 +49,14 @@ export type TableIndex = internal.TableIndex
 export type ForeignKey = internal.ForeignKey
 
 /**
+ * A foreign key's referential action, as the catalog reports it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ReferentialAction = internal.ReferentialAction
+
+/**
  * Options of {@link tables}.
  *
  * @since 0.1.0

@@ -15,10 +15,9 @@
  */
 import { SqlClient } from "@effect/sql"
 import type { ParseResult } from "effect"
-import type { Either } from "effect"
-import { Effect, Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
 import type { DatabaseError, MigrationFailed } from "./Errors.js"
-import { MigrationRefused } from "./Errors.js"
+import { ConfigurationError, MigrationRefused } from "./Errors.js"
 import type { Dialect } from "./internal/dialect/dialect.js"
 import { definitionOf } from "./internal/model/definition.js"
 import { stateOf } from "./internal/runtime/clientState.js"
@@ -28,8 +27,10 @@ import { DefaultSchema } from "./internal/runtime/settings.js"
 import type { OperationKind } from "./internal/schema/diff.js"
 import { onClient } from "./internal/schema/introspect.js"
 import * as internal from "./internal/schema/migration.js"
+import { checkForeignKeys } from "./internal/sql/foreignKeys.js"
 import { statementsFor } from "./internal/sql/statements.js"
 import type * as Model from "./Model.js"
+import * as Tenant from "./Tenant.js"
 
 /**
  * One operation of a plan: what it does (`kind`, `description`), its SQL (`up`), the SQL that
@@ -54,7 +55,10 @@ export const Operation = Schema.Struct({
     "dropUnique",
     "rebuildTable",
     "renameColumn",
-    "primaryKey"
+    "primaryKey",
+    "addForeignKey",
+    "dropForeignKey",
+    "alterDefault"
   ) satisfies Schema.Schema<OperationKind>,
   table: Schema.String,
   column: Schema.optional(Schema.String),
@@ -139,6 +143,55 @@ export interface Status {
   readonly applied: ReadonlyArray<Applied>
   readonly pending: Plan
   readonly drifted: boolean
+  /**
+   * Migrations started after the last applied one that did not finish (MySQL/MariaDB, where
+   * each DDL statement commits: the process died, or an operation failed), with how many of
+   * their operations are done; applying the same plan again goes on from there. Always empty
+   * on PostgreSQL and SQLite, where an unfinished migration leaves nothing.
+   */
+  readonly interrupted: ReadonlyArray<Interrupted>
+  /**
+   * A session holds the migration lock now: a migration is running (or its session has not
+   * ended yet). Always false on SQLite, where it cannot be asked.
+   */
+  readonly locked: boolean
+}
+
+/**
+ * A migration that did not finish (see {@link Status}): the operations done (`completed` of
+ * `operations`, in plan order) are in the database, the rest are not.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Interrupted {
+  readonly id: string
+  readonly name: string
+  readonly startedAt: string
+  readonly completed: number
+  readonly operations: ReadonlyArray<Operation>
+}
+
+/**
+ * An operation of `apply` starting, or finished (with `elapsedMs`): `index` (0-based) of
+ * `total`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Progress = internal.Progress
+
+/**
+ * Options of {@link apply}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ApplyOptions {
+  /** Run operations that can lose data. */
+  readonly allowDestructive?: boolean | undefined
+  /** Called as each operation starts and finishes (the CLI prints it). */
+  readonly onProgress?: ((event: Progress) => Effect.Effect<void>) | undefined
 }
 
 /**
@@ -166,6 +219,8 @@ const cleanOperation = (o: internal.Plan["operations"][number]): Operation => ({
   ...(o.blocked === undefined ? {} : { blocked: o.blocked })
 })
 
+const flag = (u: unknown) => u === true || u === 1 || u === 1n || u === "1" || u === "t"
+
 const environment = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const state = stateOf(sql)
@@ -175,8 +230,12 @@ const environment = Effect.gen(function*() {
   return { sql, dialect: state.dialect, schema, server, mapError }
 })
 
+/** The models' tables; a relation that cannot be resolved is a ConfigurationError. */
 const specsOf = (dialect: Dialect, models: ReadonlyArray<Model.Any>, schema: string | undefined) =>
-  models.map((m) => statementsFor(definitionOf(m), dialect, schema).tableSpec)
+  Effect.forEach(models, (m) => {
+    const def = definitionOf(m)
+    return Either.map(checkForeignKeys(def, "migrate"), () => statementsFor(def, dialect, schema).tableSpec)
+  })
 
 /**
  * The plan that turns the live tables into the models' (on the default `SqlClient`, in its
@@ -201,13 +260,11 @@ const specsOf = (dialect: Dialect, models: ReadonlyArray<Model.Any>, schema: str
 export const plan = (
   models: ReadonlyArray<Model.Any>,
   options: PlanOptions = {}
-): Effect.Effect<Plan, DatabaseError, SqlClient.SqlClient> =>
+): Effect.Effect<Plan, DatabaseError | ConfigurationError, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const env = yield* environment
-    const made = yield* Effect.mapError(
-      internal.plan(env.dialect, env.server, env.sql, specsOf(env.dialect, models, env.schema), env.schema, options),
-      env.mapError
-    )
+    const specs = yield* specsOf(env.dialect, models, env.schema)
+    const made = yield* Effect.mapError(internal.plan(env.dialect, env.server, env.sql, specs, env.schema, options), env.mapError)
     return { ...made, operations: made.operations.map(cleanOperation) }
   })
 
@@ -223,7 +280,7 @@ export const plan = (
  */
 export const apply = (
   plan: Plan,
-  options: { readonly allowDestructive?: boolean | undefined } = {}
+  options: ApplyOptions = {}
 ): Effect.Effect<Outcome, DatabaseError | MigrationRefused | MigrationFailed, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const env = yield* environment
@@ -232,7 +289,7 @@ export const apply = (
     }
     const refused = internal.refusal(plan, options.allowDestructive === true)
     if (refused !== undefined) return yield* refused
-    return yield* internal.apply(env.dialect, env.server, env.sql, env.schema, plan).pipe(
+    return yield* internal.apply(env.dialect, env.server, env.sql, env.schema, plan, options.onProgress).pipe(
       Effect.catchTag("SqlError", (e) => Effect.fail(env.mapError(e)))
     )
   })
@@ -246,13 +303,20 @@ export const apply = (
  */
 export const status = (
   models: ReadonlyArray<Model.Any>
-): Effect.Effect<Status, DatabaseError, SqlClient.SqlClient> =>
+): Effect.Effect<Status, DatabaseError | ConfigurationError, SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const env = yield* environment
     const pending = yield* plan(models)
     const query = onClient(env.sql)
-    const entries = yield* Effect.mapError(internal.history(env.dialect, query, env.schema), env.mapError)
-    const last = entries[entries.length - 1]
+    const all = yield* Effect.mapError(internal.history(env.dialect, query, env.schema), env.mapError)
+    const entries = all.filter((e) => e.completed === undefined)
+    const last = entries.at(-1)
+    // an unfinished migration matters until a later one is applied
+    const interrupted = all.slice(last === undefined ? 0 : all.indexOf(last) + 1).filter((e) => e.completed !== undefined)
+    const held = env.dialect.migrationLock.held
+    const locked = held === undefined
+      ? false
+      : yield* Effect.mapError(Effect.map(query({ text: held, params: [] }), (rows) => flag(rows[0]?.held)), env.mapError)
     const drifted = last === undefined
       ? false
       : (yield* Effect.mapError(internal.schemaFingerprint(env.dialect, query, env.schema, last.tables), env.mapError)) !== last.schema
@@ -265,7 +329,15 @@ export const status = (
         operations: e.operations.map(cleanOperation)
       })),
       pending,
-      drifted
+      drifted,
+      interrupted: interrupted.map((e) => ({
+        id: e.id,
+        name: e.name,
+        startedAt: e.appliedAt,
+        completed: e.completed ?? 0,
+        operations: e.operations.map(cleanOperation)
+      })),
+      locked
     }
   })
 
@@ -329,3 +401,113 @@ export const describe = (plan: Plan): string =>
       }${o.blocked === undefined ? "" : ` [blocked: ${o.blocked}]`}`
     ).join("\n")
 
+
+/**
+ * Options of {@link applyTenants}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TenantOptions extends ApplyOptions {
+  /** Each tenant's migration's name (default: from its first operation). */
+  readonly name?: string | undefined
+  /** Go on with the next tenants after one fails (default: stop; the rest are `skipped`). */
+  readonly continueOnFailure?: boolean | undefined
+}
+
+/**
+ * What {@link applyTenants} did for one tenant: `applied` (its plan ran), `upToDate` (nothing
+ * to do), `failed` (with the error: its schema is as `status` shows it), `skipped` (after an
+ * earlier tenant failed, without `continueOnFailure`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TenantResult {
+  readonly tenant: string
+  /** The tenant's schema (PostgreSQL) / database (MySQL): `Tenant.storageName(tenant)`. */
+  readonly schema: string
+  readonly result: "applied" | "upToDate" | "failed" | "skipped"
+  readonly plan?: Plan | undefined
+  readonly operations?: number | undefined
+  readonly error?: DatabaseError | ConfigurationError | MigrationRefused | MigrationFailed | undefined
+}
+
+/** The tenant-scoped models, and the tenants' schemas (checked ids), on a database with schemas. */
+const tenantTargets = (models: ReadonlyArray<Model.Any>, tenants: ReadonlyArray<string>, operation: string) =>
+  Effect.gen(function*() {
+    const env = yield* environment
+    if (!env.dialect.supportsSchemas) {
+      return yield* new ConfigurationError({ model: "Migration", operation, reason: `${env.dialect.name} has no schemas: the schema tenant strategy needs PostgreSQL or MySQL` })
+    }
+    const scoped = models.filter((m) => definitionOf(m).tenantScoped)
+    const targets = yield* Effect.forEach(tenants, (tenant) =>
+      Either.match(Tenant.validate(tenant), {
+        onLeft: (e) => Effect.fail(new ConfigurationError({ model: "Migration", operation, reason: e.message })),
+        onRight: (id) => Effect.succeed({ tenant: id as string, schema: Tenant.storageName(id) })
+      }))
+    return { scoped, targets }
+  })
+
+/** Runs an effect in a tenant's schema. */
+const inSchema = (schema: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provideService(effect, DefaultSchema, schema)
+
+/**
+ * Plans and applies the tenant-scoped models in each tenant's schema (the `schema` tenant
+ * strategy: `Tenant.storageName(tenant)`, created when missing), one tenant after the other,
+ * each with its own plan, lock and history (`dataflow_migrations` in its schema). Models that
+ * are not tenant-scoped are left out (their tables are shared: migrate them with
+ * {@link plan} / {@link apply}). Reports per tenant; stops at the first failure unless
+ * `continueOnFailure` (the tenants after it are `skipped`). A bad tenant id or a database
+ * without schemas (SQLite) fails before anything runs.
+ *
+ * @since 0.1.0
+ * @category migrations
+ */
+export const applyTenants = (
+  models: ReadonlyArray<Model.Any>,
+  tenants: ReadonlyArray<string>,
+  options: TenantOptions = {}
+): Effect.Effect<ReadonlyArray<TenantResult>, DatabaseError | ConfigurationError, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const { scoped, targets } = yield* tenantTargets(models, tenants, "applyTenants")
+    const results: Array<TenantResult> = []
+    let failed = false
+    for (const { schema, tenant } of targets) {
+      if (failed && options.continueOnFailure !== true) {
+        results.push({ tenant, schema, result: "skipped" })
+        continue
+      }
+      const run = Effect.gen(function*() {
+        const planned = yield* Effect.mapError(plan(scoped, { name: options.name }), (error) => ({ error, planned: undefined }))
+        const outcome = yield* Effect.mapError(apply(planned, options), (error) => ({ error, planned }))
+        return { planned, outcome }
+      })
+      const done = yield* Effect.either(inSchema(schema)(run))
+      if (Either.isLeft(done)) {
+        failed = true
+        results.push({ tenant, schema, result: "failed", plan: done.left.planned, error: done.left.error })
+      } else {
+        const { outcome, planned } = done.right
+        results.push({ tenant, schema, result: outcome.applied ? "applied" : "upToDate", plan: planned, operations: outcome.operations })
+      }
+    }
+    return results
+  })
+
+/**
+ * {@link status} in each tenant's schema (see {@link applyTenants}), for the tenant-scoped
+ * models.
+ *
+ * @since 0.1.0
+ * @category migrations
+ */
+export const statusTenants = (
+  models: ReadonlyArray<Model.Any>,
+  tenants: ReadonlyArray<string>
+): Effect.Effect<ReadonlyArray<{ readonly tenant: string; readonly schema: string; readonly status: Status }>, DatabaseError | ConfigurationError, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const { scoped, targets } = yield* tenantTargets(models, tenants, "statusTenants")
+    return yield* Effect.forEach(targets, ({ schema, tenant }) =>
+      Effect.map(inSchema(schema)(status(scoped)), (s) => ({ tenant, schema, status: s })))
+  })

@@ -13,15 +13,19 @@ import { privateUrl } from "./support/db.js"
 
 /** Runs the CLI in a child process (node with tsx's loader: no npx start-up), without blocking the test worker. */
 const run = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
-  new Promise<{ readonly code: number | null; readonly out: string }>((resolve) => {
+  new Promise<{ readonly code: number | null; readonly out: string; readonly err: string }>((resolve) => {
     const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
       env: { ...process.env, ...env },
       timeout: 60_000
     })
     let out = ""
+    let err = ""
     child.stdout.on("data", (chunk) => (out += String(chunk)))
-    child.stderr.on("data", (chunk) => (out += String(chunk)))
-    child.on("close", (code) => resolve({ code, out }))
+    child.stderr.on("data", (chunk) => {
+      out += String(chunk)
+      err += String(chunk)
+    })
+    child.on("close", (code) => resolve({ code, out, err }))
   })
 
 const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => Effect.promise(() => run(args, env))
@@ -56,6 +60,9 @@ describe("effect-dataflow CLI", () => {
         const applied = yield* cli(["migrate", "apply", "--models", full ? v1 : v2, "--url", url])
         expect(applied.out).toContain("applied")
         expect(applied.code).toBe(0)
+        // progress on stderr: each operation as it starts and finishes
+        expect(applied.err).toMatch(/\[1\/\d+\] start cli_items: create table cli_items/)
+        expect(applied.err).toMatch(/\[1\/\d+\] done  cli_items: create table cli_items \(\d+ ms\)/)
 
         if (full) {
           const upToDate = yield* cli(["migrate", "status", "--models", v1, "--url", url])
@@ -71,8 +78,10 @@ describe("effect-dataflow CLI", () => {
           const refused = yield* cli(["migrate", "apply", "--plan", join(out, dir!, "plan.json"), "--url", url])
           expect(refused.code).toBe(1)
           expect(refused.out).toContain("allowDestructive")
-          const forced = yield* cli(["migrate", "apply", "--plan", join(out, dir!, "plan.json"), "--url", url, "--allow-destructive"])
+          const forced = yield* cli(["migrate", "apply", "--plan", join(out, dir!, "plan.json"), "--url", url, "--allow-destructive", "--quiet"])
           expect(forced.code).toBe(0)
+          expect(forced.out).toContain("applied")
+          expect(forced.err).not.toMatch(/\[1\//)
           // the second migration dropped a column: it cannot be undone
           const down = yield* cli(["migrate", "down", "--url", url])
           expect(down.code).toBe(1)

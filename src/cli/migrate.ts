@@ -72,13 +72,22 @@ const plan = Command.make(
     })
 ).pipe(Command.withDescription("show what it takes to bring the tables in line with the models (changes nothing)"))
 
+/** One line on stderr per operation started and finished: stdout stays the account scripts read. */
+const progressLine = (event: Migration.Progress) =>
+  Console.error(
+    `[${event.index + 1}/${event.total}] ${event._tag === "started" ? "start" : "done "} ${event.table}: ${event.description}${
+      event.elapsedMs === undefined ? "" : ` (${event.elapsedMs} ms)`
+    }`
+  )
+
 const apply = Command.make(
   "apply",
   {
     models: models.pipe(Options.optional),
     url,
     plan: Options.file("plan").pipe(Options.optional, Options.withDescription("a plan.json written by `migrate plan --out`")),
-    allowDestructive: Options.boolean("allow-destructive").pipe(Options.withDescription("run operations that can lose data"))
+    allowDestructive: Options.boolean("allow-destructive").pipe(Options.withDescription("run operations that can lose data")),
+    quiet: Options.boolean("quiet").pipe(Options.withDescription("no progress lines on stderr"))
   },
   (args) =>
     Effect.gen(function*() {
@@ -92,7 +101,10 @@ const apply = Command.make(
           ? yield* Migration.plan(yield* loadModels(args.models.value))
           : yield* Effect.fail(new Error("give --models or --plan"))
         yield* Console.log(Migration.describe(chosen))
-        const outcome = yield* Migration.apply(chosen, { allowDestructive: args.allowDestructive })
+        const outcome = yield* Migration.apply(chosen, {
+          allowDestructive: args.allowDestructive,
+          ...(args.quiet ? {} : { onProgress: progressLine })
+        })
         yield* Console.log(
           outcome.applied ? `applied ${chosen.id}: ${outcome.operations} operation(s)` : "nothing applied (already applied, or empty)"
         )
@@ -109,7 +121,15 @@ const status = Command.make("status", { models, url }, (args) =>
     if (s.applied.length === 0) yield* Console.log("no migration applied")
     yield* Console.log(s.pending.operations.length === 0 ? "pending  none" : `pending\n${Migration.describe(s.pending)}`)
     if (s.drifted) yield* Console.log("drifted  the tables changed outside effect-dataflow since the last migration")
-    if (s.pending.operations.length > 0 || s.drifted) yield* exitWith(2)
+    for (const i of s.interrupted) {
+      yield* Console.log(
+        `interrupted  ${i.id}  started ${i.startedAt}: ${i.completed} of ${i.operations.length} operation(s) done (${
+          i.operations.slice(0, i.completed).map((o) => o.description).join("; ") || "none"
+        }); apply its plan again to finish it`
+      )
+    }
+    if (s.locked) yield* Console.log("locked  a migration holds the lock now (running, or its session has not ended yet)")
+    if (s.pending.operations.length > 0 || s.drifted || s.interrupted.length > 0) yield* exitWith(2)
   })).pipe(Command.withDescription("applied migrations, pending operations, drift (exit 2 when not up to date)"))
 
 const down = Command.make("down", { url }, (args) =>

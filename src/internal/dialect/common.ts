@@ -130,9 +130,13 @@ export const columnDefinition = (
   c: Column,
   options: { readonly quote: (id: string) => string; readonly type: (column: Column) => string; readonly nullable: string }
 ) =>
-  `${options.quote(c.name)} ${options.type(c)}${c.nullable || c.optional ? options.nullable : " NOT NULL"}${
-    checkClause(c, options.quote, sqlLiteral)
-  }`
+  `${options.quote(c.name)} ${options.type(c)}${c.default === undefined ? "" : ` DEFAULT ${defaultLiteral(c.default)}`}${
+    c.nullable || c.optional ? options.nullable : " NOT NULL"
+  }${checkClause(c, options.quote, sqlLiteral)}`
+
+/** A declared default as SQL: TRUE / FALSE are keywords on every database (SQLite since 3.23). */
+export const defaultLiteral = (value: string | number | boolean): string =>
+  typeof value === "string" ? sqlLiteral(value) : typeof value === "number" ? String(value) : value ? "TRUE" : "FALSE"
 
 /** A parenthesised type argument list (`(12,2)`) read from a type text. */
 export const typeArgs = (type: string): ReadonlyArray<number> => {

@@ -243,6 +243,12 @@ export interface Dialect {
   readonly aggregateValue: (kind: Kind, expression: string) => string
   /** In an upsert's SET list: the value the INSERT proposed for a (quoted) column. */
   readonly inserted: (quoted: string) => string
+  /**
+   * An INSERT of `rows` rows that name no column (a model of a generated key alone): every
+   * column takes its default. `DEFAULT VALUES` (one row) or the key's default per row
+   * (PostgreSQL `(id) VALUES (DEFAULT), …`, SQLite `(id) VALUES (NULL), …`); MySQL `() VALUES (), …`.
+   */
+  readonly defaultsInsert: (table: string, key: string, rows: number) => string
   readonly createTable: (spec: TableSpec, server: ServerInfo) => ReadonlyArray<string>
   /** How the live schema is read (introspection, `internal/schema/`). */
   readonly catalog: Catalog
@@ -302,7 +308,8 @@ export interface CatalogQuery {
  * table) and names its result columns the same on every database, so one reader serves all:
  * - `columns`: table_name, column_name, data_type, nullable, column_default, position, generated
  * - `indexes`: table_name, index_name, is_unique, is_primary, is_constraint, column_name, position
- * - `foreignKeys`: table_name, constraint_name, column_name, ref_table, ref_column, position
+ * - `foreignKeys`: table_name, constraint_name, column_name, ref_table, ref_column, position,
+ *   on_delete, on_update (`CASCADE`, `RESTRICT`, `SET NULL`, `SET DEFAULT`, `NO ACTION`)
  * `schema` undefined: the connection's current schema (PostgreSQL's `search_path`, MySQL's
  * current database; SQLite has one).
  *
@@ -348,6 +355,10 @@ export interface Alter {
    * may refer to a table that does not exist yet — it is checked when rows are written).
    */
   readonly addForeignKey?: (table: string, fk: ForeignKeySpec) => string
+  /** Drops a foreign key by name; absent where only a rebuild of the table can (SQLite). */
+  readonly dropForeignKey?: (table: string, name: string) => string
+  /** Sets a column's default to an SQL expression, or drops it (undefined); absent where only a rebuild can (SQLite). */
+  readonly setDefault?: (table: string, column: string, expression: string | undefined) => string
 }
 
 /**
@@ -365,4 +376,9 @@ export interface MigrationLock {
   readonly begin: ReadonlyArray<string>
   readonly commit: ReadonlyArray<string>
   readonly rollback: ReadonlyArray<string>
+  /**
+   * A query whose one row says (`held`) whether a session holds the lock now: a migration is
+   * running, or its session has not ended yet. Absent where that cannot be asked (SQLite).
+   */
+  readonly held?: string
 }

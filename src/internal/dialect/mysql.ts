@@ -143,8 +143,10 @@ ORDER BY s.TABLE_NAME, s.INDEX_NAME, s.SEQ_IN_INDEX`,
   }),
   foreignKeys: (schema, table) => ({
     text: `SELECT k.TABLE_NAME AS table_name, k.CONSTRAINT_NAME AS constraint_name, k.COLUMN_NAME AS column_name,
-  k.REFERENCED_TABLE_NAME AS ref_table, k.REFERENCED_COLUMN_NAME AS ref_column, k.ORDINAL_POSITION AS position
-FROM information_schema.KEY_COLUMN_USAGE k
+  k.REFERENCED_TABLE_NAME AS ref_table, k.REFERENCED_COLUMN_NAME AS ref_column, k.ORDINAL_POSITION AS position,
+  r.DELETE_RULE AS on_delete, r.UPDATE_RULE AS on_update
+FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+  ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
 WHERE k.REFERENCED_TABLE_NAME IS NOT NULL AND ${inSchema("k.TABLE_SCHEMA")} AND ${forTable("k.TABLE_NAME")}
 ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`,
     params: [schema ?? null, table ?? null, table ?? null]
@@ -213,7 +215,10 @@ const mysqlAlter: Alter = {
   dropTable: (table) => `DROP TABLE ${table}`,
   renameTable: (table, to) => `RENAME TABLE ${table} TO ${backtick(to)}`,
   renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${backtick(from)} TO ${backtick(to)}`,
-  addForeignKey: (table, fk) => `ALTER TABLE ${table} ADD ${foreignKeyClause(fk, backtick)}`
+  addForeignKey: (table, fk) => `ALTER TABLE ${table} ADD ${foreignKeyClause(fk, backtick)}`,
+  dropForeignKey: (table, name) => `ALTER TABLE ${table} DROP FOREIGN KEY ${backtick(name)}`,
+  setDefault: (table, column, expression) =>
+    `ALTER TABLE ${table} ALTER COLUMN ${backtick(column)} ${expression === undefined ? "DROP DEFAULT" : `SET DEFAULT ${expression}`}`
 }
 
 /** MySQL 8 and MariaDB. Uses no RETURNING, so the same code serves both. @internal */
@@ -333,6 +338,7 @@ export const mysql: Dialect = {
     kind._tag === "datetime" ? `DATE_FORMAT(${expression}, '%Y-%m-%d %H:%i:%s.%f')` : expression,
   onConflictUpdate: (_conflict, sets) => ` ON DUPLICATE KEY UPDATE ${sets.join(", ")}`,
   inserted: (quoted) => `VALUES(${quoted})`,
+  defaultsInsert: (table, _key, rows) => `INSERT INTO ${table} () VALUES ${Array(rows).fill("()").join(", ")}`,
   createTable: (spec, server) => {
     const { table, defs } = tableDefinition(spec, {
       quote: backtick,
@@ -359,7 +365,8 @@ export const mysql: Dialect = {
     release: [`SELECT RELEASE_LOCK(${sqlLiteral("dataflow_migrations")})`],
     begin: [],
     commit: [],
-    rollback: []
+    rollback: [],
+    held: `SELECT IS_USED_LOCK(${sqlLiteral("dataflow_migrations")}) IS NOT NULL AS held`
   },
   affectedRows: (raw) => Number((raw as { affectedRows?: number }).affectedRows ?? 0),
   insertId: (raw) => (raw as { insertId?: unknown }).insertId,

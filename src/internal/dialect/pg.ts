@@ -106,6 +106,10 @@ const arrayType = (kind: Kind): string => {
 const inSchema = (alias: string) => `${alias}.nspname = COALESCE($1::text, current_schema())`
 const forTable = (alias: string) => `($2::text IS NULL OR ${alias}.relname = $2::text)`
 
+/** A referential action as pg_constraint codes it, in words (as the other catalogs say it). */
+const referentialAction = (column: string) =>
+  `CASE ${column} WHEN 'c' THEN 'CASCADE' WHEN 'r' THEN 'RESTRICT' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END`
+
 /** pg_catalog reads: exact, schema-aware, and fast (information_schema views are slow on PostgreSQL). */
 const pgCatalog: Catalog = {
   columns: (schema, table) => ({
@@ -133,7 +137,8 @@ ORDER BY cl.relname, i.relname, k.ord`,
   }),
   foreignKeys: (schema, table) => ({
     text: `SELECT cl.relname AS table_name, con.conname AS constraint_name, a.attname AS column_name,
-  rf.relname AS ref_table, ra.attname AS ref_column, k.ord AS position
+  rf.relname AS ref_table, ra.attname AS ref_column, k.ord AS position,
+  ${referentialAction("con.confdeltype")} AS on_delete, ${referentialAction("con.confupdtype")} AS on_update
 FROM pg_constraint con JOIN pg_class cl ON cl.oid = con.conrelid JOIN pg_namespace n ON n.oid = cl.relnamespace
 JOIN pg_class rf ON rf.oid = con.confrelid
 CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(attnum, refnum, ord)
@@ -222,7 +227,10 @@ const pgAlter: Alter = {
   dropTable: (table) => `DROP TABLE ${table}`,
   renameTable: (table, to) => `ALTER TABLE ${table} RENAME TO ${doubleQuote(to)}`,
   renameColumn: (table, from, to) => `ALTER TABLE ${table} RENAME COLUMN ${doubleQuote(from)} TO ${doubleQuote(to)}`,
-  addForeignKey: (table, fk) => `ALTER TABLE ${table} ADD ${foreignKeyClause(fk, doubleQuote)}`
+  addForeignKey: (table, fk) => `ALTER TABLE ${table} ADD ${foreignKeyClause(fk, doubleQuote)}`,
+  dropForeignKey: (table, name) => `ALTER TABLE ${table} DROP CONSTRAINT ${doubleQuote(name)}`,
+  setDefault: (table, column, expression) =>
+    `ALTER TABLE ${table} ALTER COLUMN ${doubleQuote(column)} ${expression === undefined ? "DROP DEFAULT" : `SET DEFAULT ${expression}`}`
 }
 
 /** An index name in the schema of a (quoted, perhaps qualified) table: indexes live in the table's schema. */
@@ -318,6 +326,8 @@ export const pg: Dialect = {
   onConflictUpdate,
   onConflictSkip,
   inserted: excluded,
+  defaultsInsert: (table, key, rows) =>
+    rows === 1 ? `INSERT INTO ${table} DEFAULT VALUES` : `INSERT INTO ${table} (${key}) VALUES ${Array(rows).fill("(DEFAULT)").join(", ")}`,
   createTable: (spec) => {
     const { table, defs } = tableDefinition(spec, {
       quote: doubleQuote,
@@ -340,7 +350,10 @@ export const pg: Dialect = {
     release: [],
     begin: ["BEGIN", `SELECT pg_advisory_xact_lock(${ddlLockSpace}, ${hash32("dataflow_migrations")})`],
     commit: ["COMMIT"],
-    rollback: ["ROLLBACK"]
+    rollback: ["ROLLBACK"],
+    // a two-key advisory lock shows its keys as classid / objid (oids: unsigned)
+    held: `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = ${ddlLockSpace >>> 0}
+  AND objid = ${hash32("dataflow_migrations") >>> 0} AND objsubid = 2) AS held`
   },
   affectedRows: (raw) => Number((raw as { rowCount?: number | null }).rowCount ?? 0),
   insertId: () => undefined,

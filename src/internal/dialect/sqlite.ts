@@ -160,7 +160,7 @@ ORDER BY 1, 2, 7`,
   }),
   foreignKeys: (_schema, table) => ({
     text: `SELECT m.name AS table_name, 'fk_' || m.name || '_' || f.id AS constraint_name, f."from" AS column_name,
-  f."table" AS ref_table, f."to" AS ref_column, f.seq + 1 AS position
+  f."table" AS ref_table, f."to" AS ref_column, f.seq + 1 AS position, f.on_delete AS on_delete, f.on_update AS on_update
 FROM ${tables.replace(" WHERE", " JOIN pragma_foreign_key_list(m.name) f WHERE")}
 ORDER BY m.name, f.id, f.seq`,
     params: [table ?? null, table ?? null]
@@ -191,7 +191,7 @@ const sqliteColumn = { quote: doubleQuote, type: sqliteType, nullable: "" }
 const sqliteAlter: Alter = {
   // a NOT NULL column without a default cannot be added, even to an empty table
   addColumn: (table, column) =>
-    column.nullable || column.optional ? `ALTER TABLE ${table} ADD COLUMN ${columnDefinition(column, sqliteColumn)}` : undefined,
+    column.nullable || column.optional || column.default !== undefined ? `ALTER TABLE ${table} ADD COLUMN ${columnDefinition(column, sqliteColumn)}` : undefined,
   dropColumn: () => undefined,
   alterType: () => undefined,
   setNullable: () => undefined,
@@ -276,6 +276,9 @@ export const sqlite: Dialect = {
   onConflictUpdate,
   onConflictSkip,
   inserted: excluded,
+  // a NULL rowid key takes the next rowid: SQLite has no DEFAULT in VALUES
+  defaultsInsert: (table, key, rows) =>
+    rows === 1 ? `INSERT INTO ${table} DEFAULT VALUES` : `INSERT INTO ${table} (${key}) VALUES ${Array(rows).fill("(NULL)").join(", ")}`,
   createTable: (spec) => {
     const { table, defs } = tableDefinition(spec, {
       quote: doubleQuote,

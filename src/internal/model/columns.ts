@@ -153,6 +153,26 @@ const declaredAnnotation = (ast: AST.AST): ColumnAnnotation | undefined => {
   return own === undefined ? inner : { ...inner, ...own }
 }
 
+/** A database default fits its column: a string for text, a finite number for a number, a boolean for a boolean. */
+const checkDefault = (field: string, kind: Kind, value: string | number | boolean) => {
+  const expected = kind._tag === "string" || kind._tag === "enum"
+    ? "string"
+    : kind._tag === "integer" || kind._tag === "float" || kind._tag === "decimal"
+    ? "number"
+    : kind._tag === "boolean"
+    ? "boolean"
+    : undefined
+  const fits = typeof value === expected && (typeof value !== "number" || Number.isFinite(value)) &&
+    (kind._tag !== "enum" || kind.values.includes(String(value))) && (kind._tag !== "integer" || Number.isInteger(value))
+  if (!fits) {
+    throw new TypeError(
+      `effect-dataflow: the default of ${field} (${JSON.stringify(value)}) does not fit its ${kind._tag} column${
+        expected === undefined ? " (a database default is declared for text, numeric and boolean columns)" : ""
+      }`
+    )
+  }
+}
+
 /**
  * Reads the columns of a struct's fields.
  * @internal
@@ -174,12 +194,14 @@ export const fromFields = (
     >
     const encode = Schema.encodeSync(one)
     const decode = Schema.decodeUnknownSync(one)
+    if (annotation.default !== undefined) checkDefault(field, analysis.kind, annotation.default)
     return {
       field,
       name: annotation.name ?? columnName(field),
       kind: analysis.kind,
       nullable: analysis.nullable,
       optional: analysis.optional || ps.isOptional,
+      ...(annotation.default === undefined ? {} : { default: annotation.default }),
       jsonEncode: (value) => (encode({ [field]: value }) as Record<string, unknown>)[field],
       jsonDecode: (value) => (decode({ [field]: value }) as Record<string, unknown>)[field]
     }

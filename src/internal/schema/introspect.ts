@@ -52,7 +52,30 @@ export interface ForeignKey {
   readonly columns: ReadonlyArray<string>
   readonly referencedTable: string
   readonly referencedColumns: ReadonlyArray<string>
+  readonly onDelete: ReferentialAction
+  readonly onUpdate: ReferentialAction
 }
+
+/**
+ * What a foreign key does to the referencing rows when the referenced row is deleted or its
+ * key updated (`setDefault` is read, never declared by a model).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ReferentialAction = "cascade" | "restrict" | "setNull" | "setDefault" | "noAction"
+
+const actions: Readonly<Record<string, ReferentialAction>> = {
+  "CASCADE": "cascade",
+  "RESTRICT": "restrict",
+  "SET NULL": "setNull",
+  "SET DEFAULT": "setDefault",
+  "NO ACTION": "noAction"
+}
+
+/** An action as a catalog words it (`NO ACTION` when it says nothing). */
+const actionOf = (u: unknown): ReferentialAction => actions[String(u ?? "NO ACTION").toUpperCase()] ?? "noAction"
+
 
 /**
  * A live table.
@@ -132,7 +155,9 @@ export const readTables = (
       name: String(fk[0]!.constraint_name),
       columns: ordered(fk, "column_name"),
       referencedTable: String(fk[0]!.ref_table),
-      referencedColumns: ordered(fk, "ref_column")
+      referencedColumns: ordered(fk, "ref_column"),
+      onDelete: actionOf(fk[0]!.on_delete),
+      onUpdate: actionOf(fk[0]!.on_update)
     })).values()])
   return [...columns.keys()].sort().map((name): Table => {
     const all = indexes.get(name) ?? []

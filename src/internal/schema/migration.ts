@@ -15,6 +15,7 @@ import type { Operation } from "./diff.js"
 import { diffTable, needsRowCheck } from "./diff.js"
 import type { RunQuery, Table } from "./introspect.js"
 import { onClient, tables } from "./introspect.js"
+import { createTables, guardRebuild } from "./order.js"
 import type { SchemaConnection } from "./reconcile.js"
 import { hasRows } from "./reconcile.js"
 
@@ -40,7 +41,36 @@ export interface Applied {
   /** sha256 of the plan's tables as they were right after it was applied. */
   readonly schema: string
   readonly tables: ReadonlyArray<string>
+  /**
+   * Where DDL commits (MySQL): the operations done so far of a migration that has not finished
+   * (interrupted, or failed); absent once it is applied.
+   */
+  readonly completed?: number | undefined
 }
+
+/** What the history row's `operations` column holds. */
+interface Recorded {
+  readonly operations: ReadonlyArray<Operation>
+  readonly schema: string
+  readonly tables: ReadonlyArray<string>
+  readonly completed?: number | undefined
+}
+
+/** An operation of a migration starting or finished (`elapsedMs`), for progress reports. @internal */
+export interface Progress {
+  readonly _tag: "started" | "finished"
+  /** 0-based position in the plan. */
+  readonly index: number
+  readonly total: number
+  readonly table: string
+  readonly description: string
+  readonly elapsedMs?: number | undefined
+}
+
+/** Where progress goes. @internal */
+export type OnProgress = (event: Progress) => Effect.Effect<void>
+
+const noProgress: OnProgress = () => Effect.void
 
 /** The history table's name. @internal */
 export const historyTable = "dataflow_migrations"
@@ -152,12 +182,25 @@ export const plan = (
     const conn: SchemaConnection = { query: onClient(sql), run: (s) => sql.unsafe(s).withoutTransform }
     const all = yield* tables(dialect.catalog, conn.query, schema)
     const { ops: renames, live } = renamed(dialect, specs, all, options.renames ?? {})
-    const operations: Array<Operation> = [...renames]
+    const altered: Array<Operation> = []
     for (const spec of specs) {
       const table = live.find((t) => t.name === spec.table)
+      if (table === undefined) continue
       const rows = needsRowCheck(spec, table) ? yield* hasRows(dialect, conn, spec) : false
-      operations.push(...diffTable(dialect, server, spec, table, rows))
+      altered.push(...diffTable(dialect, server, spec, table, rows).map((op) => guardRebuild(op, spec, live)))
     }
+    const { creates, foreignKeys } = createTables(dialect, server, specs, live)
+    const kind = (k: Operation["kind"]) => (o: Operation) => o.kind === k
+    const not = (f: (o: Operation) => boolean) => (o: Operation) => !f(o)
+    // foreign keys dropped before the columns and tables they use change; added once their targets are there
+    const operations: Array<Operation> = [
+      ...renames,
+      ...altered.filter(kind("dropForeignKey")),
+      ...creates,
+      ...altered.filter(not(kind("dropForeignKey"))).filter(not(kind("addForeignKey"))),
+      ...foreignKeys,
+      ...altered.filter(kind("addForeignKey"))
+    ]
     if (options.dropUnknownTables === true) {
       for (const table of live) {
         if (table.name === historyTable || specs.some((s) => s.table === table.name)) continue
@@ -194,11 +237,7 @@ export const history = (
       params: []
     })
     return rows.map((r): Applied => {
-      const recorded = JSON.parse(String(r.operations)) as {
-        readonly operations: ReadonlyArray<Operation>
-        readonly schema: string
-        readonly tables: ReadonlyArray<string>
-      }
+      const recorded = JSON.parse(String(r.operations)) as Recorded
       return {
         id: String(r.id),
         name: String(r.name),
@@ -206,7 +245,8 @@ export const history = (
         appliedAt: String(r.applied_at),
         operations: recorded.operations,
         schema: recorded.schema,
-        tables: recorded.tables
+        tables: recorded.tables,
+        ...(recorded.completed === undefined ? {} : { completed: recorded.completed })
       }
     })
   })
@@ -279,15 +319,49 @@ export const runLocked = <A>(
     return yield* exit
   }))
 
-/** Runs the statements of operations, naming the one that fails. @internal */
+/** One operation to run: its words and its statements. @internal */
+export interface Step {
+  readonly table: string
+  readonly description: string
+  readonly statements: ReadonlyArray<string>
+}
+
+/**
+ * Runs the statements of operations from `from` on, reporting each start and finish, calling
+ * `after` with the number done once each has run (where DDL commits: the history row says how
+ * far it got); a failure names the operation.
+ * @internal
+ */
 export const steps = (
   dialect: Dialect,
   run: (s: string) => Effect.Effect<unknown, SqlError>,
   migration: string,
-  operations: ReadonlyArray<{ readonly description: string; readonly statements: ReadonlyArray<string> }>
-): Effect.Effect<void, MigrationFailed> =>
-  Effect.forEach(operations, (op, i) =>
-    Effect.forEach(op.statements, run, { discard: true }).pipe(
+  operations: ReadonlyArray<Step>,
+  options: {
+    readonly from?: number
+    readonly onProgress?: OnProgress
+    readonly after?: (completed: number) => Effect.Effect<void, SqlError>
+  } = {}
+): Effect.Effect<void, MigrationFailed> => {
+  const { after, from = 0, onProgress = noProgress } = options
+  const event = (op: Step, index: number, _tag: Progress["_tag"], elapsedMs?: number) =>
+    onProgress({
+      _tag,
+      index,
+      total: operations.length,
+      table: op.table,
+      description: op.description,
+      ...(elapsedMs === undefined ? {} : { elapsedMs })
+    })
+  return Effect.forEach(operations.slice(from), (op, k) => {
+    const i = from + k
+    return Effect.gen(function*() {
+      yield* event(op, i, "started")
+      const started = yield* Effect.sync(() => performance.now())
+      yield* Effect.forEach(op.statements, run, { discard: true })
+      if (after !== undefined) yield* after(i + 1)
+      yield* event(op, i, "finished", Math.round(performance.now() - started))
+    }).pipe(
       Effect.mapError((cause) =>
         new MigrationFailed({
           migration,
@@ -297,34 +371,65 @@ export const steps = (
           cause: cause.cause ?? cause
         })
       )
-    ), { discard: true })
+    )
+  }, { discard: true })
+}
 
-/** Applies a plan (see `runLocked`). @internal */
+/** The history row's statements. */
+const historyStatements = (dialect: Dialect, schema: string | undefined) => {
+  const history = qualified(dialect, schema, historyTable)
+  const p = dialect.placeholder
+  return {
+    find: `SELECT id, operations FROM ${history} WHERE id = ${p(1)}`,
+    insert: `INSERT INTO ${history} (id, name, checksum, applied_at, operations) VALUES (${[1, 2, 3, 4, 5].map(p).join(", ")})`,
+    update: `UPDATE ${history} SET applied_at = ${p(1)}, operations = ${p(2)} WHERE id = ${p(3)}`
+  }
+}
+
+// wall-clock time, whatever clock the program runs on: the history orders by it
+const wallClock = Effect.sync(() => new Date().toISOString())
+
+/**
+ * Applies a plan (see `runLocked`). Where DDL commits (MySQL) the history row is written
+ * first and says after each operation how many are done: an interrupted or failed migration
+ * shows in `status`, and applying the same plan again goes on from there.
+ * @internal
+ */
 export const apply = (
   dialect: Dialect,
   server: ServerInfo,
   sql: SqlClient.SqlClient,
   schema: string | undefined,
-  p: Plan
+  p: Plan,
+  onProgress: OnProgress = noProgress
 ): Effect.Effect<Outcome, SqlError | MigrationFailed> =>
   runLocked(dialect, server, sql, schema, ({ query, run }) =>
     Effect.gen(function*() {
-      const history = qualified(dialect, schema, historyTable)
-      const done = yield* query({
-        text: `SELECT id FROM ${history} WHERE id = ${dialect.placeholder(1)}`,
-        params: [p.id]
+      const statements = historyStatements(dialect, schema)
+      const [found] = yield* query({ text: statements.find, params: [p.id] })
+      const recorded = found === undefined ? undefined : (JSON.parse(String(found.operations)) as Recorded)
+      if ((recorded !== undefined && recorded.completed === undefined) || p.operations.length === 0) {
+        return { applied: false, operations: 0 }
+      }
+      const durable = !dialect.transactionalDdl
+      const row = (completed: number | undefined, after: string) =>
+        JSON.stringify({ operations: p.operations, schema: after, tables: p.tables, ...(completed === undefined ? {} : { completed }) })
+      const record = (completed: number | undefined, after: string) =>
+        Effect.flatMap(wallClock, (now) => query({ text: statements.update, params: [now, row(completed, after), p.id] }))
+      if (durable && recorded === undefined) {
+        yield* query({ text: statements.insert, params: [p.id, p.name, p.checksum, yield* wallClock, row(0, "")] })
+      }
+      const from = recorded?.completed ?? 0
+      const operations = p.operations.map((o) => ({ table: o.table, description: o.description, statements: o.up }))
+      yield* steps(dialect, run, p.id, operations, {
+        from,
+        onProgress,
+        ...(durable ? { after: (n: number) => Effect.asVoid(record(n, "")) } : {})
       })
-      if (done.length > 0 || p.operations.length === 0) return { applied: false, operations: 0 }
-      yield* steps(dialect, run, p.id, p.operations.map((o) => ({ description: o.description, statements: o.up })))
       const after = yield* schemaFingerprint(dialect, query, schema, p.tables)
-      // wall-clock time, whatever clock the program runs on: the history orders by it
-      const now = yield* Effect.sync(() => Date.now())
-      const placeholders = [1, 2, 3, 4, 5].map(dialect.placeholder).join(", ")
-      yield* query({
-        text: `INSERT INTO ${history} (id, name, checksum, applied_at, operations) VALUES (${placeholders})`,
-        params: [p.id, p.name, p.checksum, new Date(now).toISOString(), JSON.stringify({ operations: p.operations, schema: after, tables: p.tables })]
-      })
-      return { applied: true, operations: p.operations.length }
+      if (durable) yield* record(undefined, after)
+      else yield* query({ text: statements.insert, params: [p.id, p.name, p.checksum, yield* wallClock, row(undefined, after)] })
+      return { applied: true, operations: p.operations.length - from }
     }))
 
 /**
@@ -340,7 +445,7 @@ export const rollback = (
 ): Effect.Effect<Applied | undefined, SqlError | MigrationFailed | MigrationRefused> =>
   Effect.gen(function*() {
     const entries = yield* history(dialect, onClient(sql), schema)
-    const last = entries[entries.length - 1]
+    const last = entries.filter((e) => e.completed === undefined).at(-1)
     if (last === undefined) return undefined
     const irreversible = last.operations.filter((o) => o.down === undefined || o.down === null)
     if (irreversible.length > 0) {
@@ -351,7 +456,7 @@ export const rollback = (
     }
     return yield* runLocked(dialect, server, sql, schema, ({ query, run }) =>
       Effect.gen(function*() {
-        const undo = [...last.operations].reverse().map((o) => ({ description: `undo: ${o.description}`, statements: o.down! }))
+        const undo = [...last.operations].reverse().map((o) => ({ table: o.table, description: `undo: ${o.description}`, statements: o.down! }))
         yield* steps(dialect, run, last.id, undo)
         yield* query({
           text: `DELETE FROM ${qualified(dialect, schema, historyTable)} WHERE id = ${dialect.placeholder(1)}`,

@@ -106,6 +106,10 @@ export const insertValues = (
   onConflict = ""
 ): string =>
   cached(s, `insert:${columns.map((c) => c.column.field).join(",")}:${rows}:${withReturning}:${onConflict}`, () => {
+    if (columns.length === 0) {
+      // a generated key alone: `() VALUES ()` is MySQL's; the others say DEFAULT VALUES
+      return `${s.dialect.defaultsInsert(s.table, s.pk.quoted, rows)}${onConflict}${withReturning ? returning(s) : ""}`
+    }
     let n = 0
     const tuple = () => `(${columns.map(() => s.dialect.placeholder(++n)).join(", ")})`
     const values: Array<string> = []
@@ -132,7 +136,10 @@ export const insertRows = (
   onConflict = ""
 ): { readonly text: string; readonly params: ReadonlyArray<unknown> } => {
   const arrayInsert = s.dialect.arrayInsert
-  if (arrayInsert === undefined) return { text: insertValues(s, columns, rows, false, onConflict), params: values }
+  // no column to bind as an array (a generated key alone): a VALUES insert of defaults
+  if (arrayInsert === undefined || columns.length === 0) {
+    return { text: insertValues(s, columns, rows, false, onConflict), params: values }
+  }
   const width = columns.length
   const arrays = columns.map((_, k) => {
     const column = new Array<unknown>(rows)
