@@ -59,6 +59,18 @@ forEachDatabase("arith", (it) => {
       expect(missing._tag).toBe("NotFound")
     }))
 
+  it.effect("a product that is -0 is stored as 0, as every other write stores it", () =>
+    Effect.gen(function*() {
+      const M = Counter()
+      const c = yield* M.create({ ...row("z"), ratio: -5e-324 })
+      const u = yield* M.update(c.id, { ratio: { $multiply: 0 } })
+      expect(Object.is(u.ratio, 0)).toBe(true)
+      expect(Object.is((yield* M.read(c.id)).ratio, 0)).toBe(true)
+      yield* M.bulkUpdate({ id: c.id }, { ratio: { $decrement: 1 } })
+      yield* M.bulkUpdate({ id: c.id }, { ratio: { $multiply: -0 } })
+      expect(Object.is((yield* M.read(c.id)).ratio, 0)).toBe(true)
+    }))
+
   it.effect("concurrent increments without a transaction add up exactly", () =>
     Effect.gen(function*() {
       const M = Counter()

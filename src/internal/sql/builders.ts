@@ -171,7 +171,9 @@ export const setList = (
     const op = ops?.get(k)
     if (op === undefined) return `${c.quoted} = ${bindField(k)}`
     // an arithmetic update: the dialect computes it (callers check that it can)
-    return `${c.quoted} = ${s.table}.${c.quoted} ${op} ${s.dialect.numericParam(c.column.kind, bindField(k))!}`
+    const value = `${s.table}.${c.quoted} ${op} ${s.dialect.numericParam(c.column.kind, bindField(k))!}`
+    // a product of floats can be -0 (-5e-324 * 0): + 0 makes it 0, as every other write stores it
+    return `${c.quoted} = ${c.column.kind._tag === "float" && op === "*" ? `(${value}) + 0` : value}`
   })
   for (const m of s.definition.managed) {
     const q = s.byField.get(m.column.field)!.quoted
