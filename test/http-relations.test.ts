@@ -449,8 +449,10 @@ describe("relations over HTTP: a tenant-scoped target of a global model [sqlite]
     expect(acme.body.records[0].notes.map((n: { text: string }) => n.text)).toEqual(["acme's"])
     const filtered = await get(`/relh_categories/count?where=${q({ notes: { some: { text: "globex's" } } })}`, { "x-tenant-id": "acme" })
     expect(filtered.body).toEqual({ count: 0 })
-    // (a relation filter of a global model on a tenant-scoped target matches nothing yet, even
-    // the tenant's own rows: the subquery binds the global model's tenant, none — a core
-    // limitation of relation filters, not of serving)
+    // the tenant's own rows are reached through the global model's relation filter
+    const own = await get(`/relh_categories/count?where=${q({ notes: { some: { text: "acme's" } } })}`, { "x-tenant-id": "acme" })
+    expect(own.body).toEqual({ count: 1 })
+    const theirs = await get(`/relh_categories/count?where=${q({ notes: { some: { text: "acme's" } } })}`, { "x-tenant-id": "globex" })
+    expect(theirs.body).toEqual({ count: 0 })
   })
 })

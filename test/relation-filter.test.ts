@@ -1,6 +1,6 @@
 import { expect } from "@effect/vitest"
-import { Effect, Schema } from "effect"
-import { DataFlow, Model, Relation } from "../src/index.js"
+import { Clock, Effect, Schema } from "effect"
+import { DataFlow, Model, Relation, Tenant } from "../src/index.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 
 interface PostRecord {
@@ -99,4 +99,31 @@ forEachDatabase("relation filters", (it) => {
       const badInner = yield* Effect.flip(User.list({ where: { posts: { some: { nope: 1 } } } as never }))
       if (badInner._tag === "InvalidFilter") expect(badInner.path).toBe("posts.some.nope")
     }))
+
+  it.effect("a global model's relation filter reaches the current tenant's rows of a tenant-scoped target, never another's", () =>
+    Effect.gen(function*() {
+      interface NoteRecord {
+        readonly id: number
+        readonly categoryId: number
+        readonly text: string
+      }
+      const Category = Model.make("Category", Schema.Struct({ id: Schema.Int, name: Schema.String }), {
+        table: uniqueTable("rf_categories"),
+        relations: { notes: Model.hasMany((): Relation.Target<NoteRecord> => Note, { foreignKey: "categoryId" }) }
+      })
+      const Note = Model.make("Note", Schema.Struct({ id: Schema.Int, categoryId: Schema.Int, text: Schema.String }), {
+        table: uniqueTable("rf_notes"),
+        tenantScoped: true
+      })
+      const c = yield* Category.create({ name: "plans" })
+      yield* Note.create({ categoryId: c.id, text: "acme's" }).pipe(Tenant.with("acme"))
+      yield* Note.create({ categoryId: c.id, text: "globex's" }).pipe(Tenant.with("globex"))
+      const count = (text: string) => Category.count({ notes: { some: { text } } })
+      expect(yield* count("acme's").pipe(Tenant.with("acme"))).toBe(1)
+      expect(yield* count("globex's").pipe(Tenant.with("acme"))).toBe(0)
+      expect(yield* count("globex's").pipe(Tenant.with("globex"))).toBe(1)
+      // without a tenant no tenant's rows are reached
+      expect(yield* count("acme's")).toBe(0)
+      expect((yield* Category.list({ where: { notes: { none: {} } } }).pipe(Tenant.with("initech"))).records).toHaveLength(1)
+    }).pipe(Effect.withClock(Clock.make())))
 })

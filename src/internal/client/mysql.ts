@@ -131,12 +131,18 @@ export const make = (
       done: (error: unknown, result: unknown) => void
     ) => {
       const values = params as Array<unknown>
-      // a statement without parameters (BEGIN, COMMIT, DDL) gains nothing from being prepared:
-      // it goes as text, in one round trip
-      if (mode === "unprepared" || (mode === "raw" && values.length === 0)) {
-        conn.query({ sql: text, values }, (error, result) => done(error, result))
+      // mysql2 throws some errors (an undefined parameter) instead of calling back: without
+      // this, the statement would never answer
+      try {
+        // a statement without parameters (BEGIN, COMMIT, DDL) gains nothing from being prepared:
+        // it goes as text, in one round trip
+        if (mode === "unprepared" || (mode === "raw" && values.length === 0)) {
+          conn.query({ sql: text, values }, (error, result) => done(error, result))
+        }
+        else conn.execute({ sql: text, values, rowsAsArray: mode === "values" }, (error, result) => done(error, result))
+      } catch (error) {
+        done(error, undefined)
       }
-      else conn.execute({ sql: text, values, rowsAsArray: mode === "values" }, (error, result) => done(error, result))
     }
 
     const result = (mode: Mode, raw: unknown) => (mode === "raw" ? raw : Array.isArray(raw) ? raw : [])

@@ -178,7 +178,8 @@ export const make = <R>(def: ModelDefinition): AggregateNodes<R> => {
       const filtered = where(s, query.where, params, {
         operation: "aggregate",
         includeDeleted: query.includeDeleted === true,
-        tenant: ctx.tenant
+        tenant: ctx.tenant,
+        relationTenant: ctx.relationTenant
       })
       if (Either.isLeft(filtered)) return yield* filtered.left
       const statement = aggregateStatement(s, spec.right, filtered.right.sql, spec.right.groupBy.length > 0 ? maxGroups + 1 : undefined)

@@ -68,7 +68,7 @@ export const make = <R>(def: ModelDefinition): DeleteNodes<R> => {
       const params = new Params(s.dialect)
       // a soft delete's SET values are bound before the WHERE clause's
       const sets = def.softDelete ? Build.softDeleteSets(s, params, yield* now) : undefined
-      const filtered = where(s, filter, params, { operation, includeDeleted: false, tenant: ctx.tenant })
+      const filtered = where(s, filter, params, { operation, includeDeleted: false, tenant: ctx.tenant, relationTenant: ctx.relationTenant })
       if (Either.isLeft(filtered)) return yield* filtered.left
       const unsafe = unconfirmed(def, filtered.right.condition, options.confirm, operation)
       if (unsafe !== undefined) return yield* unsafe

@@ -148,7 +148,7 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
         if (unknown !== undefined) return yield* invalid(def, operation, "select", `unknown field ${JSON.stringify(unknown)}`)
       }
       const params = new Params(s.dialect)
-      const scope = { operation, includeDeleted: query.includeDeleted === true, tenant: ctx.tenant }
+      const scope = { operation, includeDeleted: query.includeDeleted === true, tenant: ctx.tenant, relationTenant: ctx.relationTenant }
       // with a total, the statement counts the filter's rows in a subquery written before the
       // page's WHERE clause: the filter is bound twice, in text order — unless binding it twice
       // would pass the database's parameter limit: then the page and a count run as two
@@ -254,7 +254,8 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
       const filtered = where(s, filter, params, {
         operation: "count",
         includeDeleted: options.includeDeleted === true,
-        tenant: ctx.tenant
+        tenant: ctx.tenant,
+        relationTenant: ctx.relationTenant
       })
       if (Either.isLeft(filtered)) return yield* filtered.left
       const rows = yield* readErrors(s, "count")(execute(ctx, Build.count(s, filtered.right.sql), params.values))
@@ -303,7 +304,8 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
       const filtered = where(s, filter, params, {
         operation: "exists",
         includeDeleted: options.includeDeleted === true,
-        tenant: ctx.tenant
+        tenant: ctx.tenant,
+        relationTenant: ctx.relationTenant
       })
       if (Either.isLeft(filtered)) return yield* filtered.left
       const rows = yield* readErrors(s, "exists")(execute(ctx, Build.exists(s, filtered.right.sql), params.values))

@@ -174,7 +174,7 @@ const lockedRow = (ctx: NodeContext, id: unknown, fields: ReadonlyArray<string>,
   const s = ctx.statements
   const params = new Params(s.dialect)
   const byId = s.definition.compositeKey ? id : { [s.definition.pk.field]: id }
-  const filtered = where(s, byId, params, { operation, includeDeleted: false, tenant: ctx.tenant })
+  const filtered = where(s, byId, params, { operation, includeDeleted: false, tenant: ctx.tenant, relationTenant: ctx.relationTenant })
   if (Either.isLeft(filtered)) return Effect.die(filtered.left)
   return Effect.map(execute(ctx, Build.lockedValues(s, fields, filtered.right.sql), params.values), (rows) => {
     if (rows.length === 0) return Option.none<Row>()
@@ -330,7 +330,7 @@ export const make = <R>(def: ModelDefinition): UpdateNodes<R> => {
       // SET values first: the text binds them before the WHERE clause's
       if (Object.values(patch.right).some(isArith)) {
         const params = new Params(s.dialect)
-        const filtered = where(s, filter, params, { operation, includeDeleted: false, tenant: ctx.tenant })
+        const filtered = where(s, filter, params, { operation, includeDeleted: false, tenant: ctx.tenant, relationTenant: ctx.relationTenant })
         if (Either.isLeft(filtered)) return yield* filtered.left
         const unsafe = unconfirmed(def, filtered.right.condition, options.confirm, operation)
         if (unsafe !== undefined) return yield* unsafe
@@ -345,7 +345,7 @@ export const make = <R>(def: ModelDefinition): UpdateNodes<R> => {
         (k) => params.bind(s.byField.get(k)!.toDb(patch.right[k])),
         () => params.bind(s.byField.get("updatedAt")!.toDb(time))
       )
-      const filtered = where(s, filter, params, { operation, includeDeleted: false, tenant: ctx.tenant })
+      const filtered = where(s, filter, params, { operation, includeDeleted: false, tenant: ctx.tenant, relationTenant: ctx.relationTenant })
       if (Either.isLeft(filtered)) return yield* filtered.left
       const unsafe = unconfirmed(def, filtered.right.condition, options.confirm, operation)
       if (unsafe !== undefined) return yield* unsafe

@@ -195,7 +195,7 @@ export const make = <R>(def: ModelDefinition): UpsertNodes<R> => {
       // PostgreSQL, SQLite's single writer makes it atomic there. A soft-deleted match is
       // replaced by the new record (reported as created).
       const params = new Params(s.dialect)
-      const matching = where(s, keys, params, { operation, includeDeleted: true, tenant: ctx.tenant })
+      const matching = where(s, keys, params, { operation, includeDeleted: true, tenant: ctx.tenant, relationTenant: ctx.relationTenant })
       if (Either.isLeft(matching)) return yield* matching.left
       const lookup = Build.lockingLookup(s, matching.right.sql)
       return yield* retryDeadlocks(

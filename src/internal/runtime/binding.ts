@@ -19,6 +19,8 @@ export interface Connected {
   readonly schema?: string | undefined
   /** The client's read replicas (`DataFlow.layer({ replicas })`), if any. */
   readonly replicas?: Replicas | undefined
+  /** A global model's current tenant, for its relation filters (see `NodeContext`). */
+  readonly relationTenant?: string | undefined
 }
 
 /**

@@ -99,7 +99,7 @@ const resolved = (
     bySchema.set(schema ?? "", base)
     readyKeys.set(base, `${schema === undefined ? def.table : `${schema}.${def.table}`}#${modelId(def)}`)
   }
-  const ctx = tenant === undefined ? base : { ...base, tenant }
+  const ctx = tenant !== undefined ? { ...base, tenant } : connected.relationTenant !== undefined ? { ...base, relationTenant: connected.relationTenant } : base
   const key = readyKeys.get(base)!
   if (replica || state.ready.get(key) === true) return Effect.succeed(ctx)
   const table = schema === undefined ? def.table : `${schema}.${def.table}`
@@ -259,6 +259,17 @@ export const schemaMismatch = (
   })
 
 /**
+ * A global model's relation filters reach tenant-scoped models' rows: under the row strategy
+ * they are the current tenant's (when there is one), so the context carries it — it never
+ * scopes the global model's own rows (they have no tenant column) nor picks a schema.
+ */
+const relatedTenant = (def: ModelDefinition, tenancy: "row" | "schema" | "database", services: Context.Context<never>) => {
+  if (tenancy !== "row" || declaredOf(def).size === 0) return undefined
+  const current = Option.getOrUndefined(Context.getOption(services, Tenant.CurrentTenant))
+  return current !== undefined && Tenant.isTenantId(current) ? current : undefined
+}
+
+/**
  * The context of a node call. `R` is what the model's nodes require (its client or instance,
  * and the tenant; a Scope for an instance, provided by the node): the services read here, the
  * one place where the nodes' requirements are introduced.
@@ -279,7 +290,9 @@ export const context = <R>(
       const executor = Option.getOrUndefined(Context.getOption(services, ClientExecutor))
       const schema = Context.get(services, DefaultSchema)
       const replicas = Option.getOrUndefined(Context.getOption(services, ReadReplicas))
-      return routed(def, operation, services, { sql, executor, schema, replicas }, Context.get(services, Tenant.Tenancy), tenant)
+      const tenancy = Context.get(services, Tenant.Tenancy)
+      const relationTenant = tenant === undefined ? relatedTenant(def, tenancy, services) : undefined
+      return routed(def, operation, services, { sql, executor, schema, replicas, relationTenant }, tenancy, tenant)
     }
     const binding = Context.unsafeGet(services, def.instance as unknown as Context.Tag<unknown, Binding>)
     // the client is held for the node's whole run: the node is scoped (see nodes/shared.ts)

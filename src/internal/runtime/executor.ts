@@ -24,6 +24,11 @@ export interface NodeContext {
   readonly statements: ModelStatements
   /** The current tenant of a tenant-scoped model. */
   readonly tenant: string | undefined
+  /**
+   * A global model's current tenant under the row strategy: its relation filters reach
+   * tenant-scoped models' rows of that tenant only.
+   */
+  readonly relationTenant?: string | undefined
   /** The client's executor (the library's own clients). */
   readonly executor: Executor | undefined
 }

@@ -68,10 +68,10 @@ export const relationTargets = (
         const inner = [relatedCorrelation]
         if (condition !== undefined) inner.push(condition)
         if (related.notDeleted !== undefined) inner.push(`${alias}.${related.notDeleted}`)
-        if (related.tenantColumn !== undefined) inner.push(`${alias}.${related.tenantColumn.quoted} = ${params.bind(tenant)}`)
+        if (related.tenantColumn !== undefined) inner.push(`${alias}.${related.tenantColumn.quoted} = ${params.bind(tenant ?? null)}`)
         const outer = [linkCorrelation, `EXISTS (SELECT 1 FROM ${related.table} ${alias} WHERE ${inner.join(" AND ")})`]
         if (junction.notDeleted !== undefined) outer.push(`${link}.${junction.notDeleted}`)
-        if (junction.tenantColumn !== undefined) outer.push(`${link}.${junction.tenantColumn.quoted} = ${params.bind(tenant)}`)
+        if (junction.tenantColumn !== undefined) outer.push(`${link}.${junction.tenantColumn.quoted} = ${params.bind(tenant ?? null)}`)
         return `EXISTS (SELECT 1 FROM ${junction.table} ${link} WHERE ${outer.join(" AND ")})`
       }
     }
@@ -83,8 +83,8 @@ export const relationTargets = (
       const parts = [...correlation]
       if (condition !== undefined) parts.push(condition)
       if (related.notDeleted !== undefined) parts.push(`${alias}.${related.notDeleted}`)
-      // bound after the condition's values: the text order
-      if (related.tenantColumn !== undefined) parts.push(`${alias}.${related.tenantColumn.quoted} = ${params.bind(tenant)}`)
+      // bound after the condition's values: the text order; without a tenant (NULL) no row
+      if (related.tenantColumn !== undefined) parts.push(`${alias}.${related.tenantColumn.quoted} = ${params.bind(tenant ?? null)}`)
       return `EXISTS (SELECT 1 FROM ${related.table} ${alias} WHERE ${parts.join(" AND ")})`
     }
   }

@@ -18,6 +18,8 @@ export interface Scope {
   readonly includeDeleted: boolean
   /** Tenant-scoped models: the current tenant. */
   readonly tenant: string | undefined
+  /** A global model: the current tenant its relation filters reach (row strategy). */
+  readonly relationTenant?: string | undefined
 }
 
 /** @internal */
@@ -41,7 +43,7 @@ export const where = (
       operation: scope.operation,
       dialect: s.dialect,
       field: s.filterField,
-      relation: relationTargets(s, s.table, 1, scope.tenant, scope.operation, params)
+      relation: relationTargets(s, s.table, 1, scope.tenant ?? scope.relationTenant, scope.operation, params)
     }, filter, params),
     (condition) => {
       const parts = [condition, scope.includeDeleted ? undefined : s.notDeleted].filter((p): p is string => p !== undefined)
