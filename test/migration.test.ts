@@ -154,6 +154,25 @@ forEachDatabase("migration", (it, db) => {
       expect((yield* Wider.list()).records.map((r) => r.title)).toEqual(["kept"])
     }))
 
+  it.effect("a composite primary key: introspect → toSource → model → plan is empty", () =>
+    Effect.gen(function*() {
+      const table = uniqueTable("round_ck")
+      const Original = Model.make(
+        "Follow",
+        Schema.Struct({ followerId: Schema.Int, followingId: Schema.Int, since: Schema.String }),
+        { table, primaryKey: ["followerId", "followingId"], timestamps: false }
+      )
+      yield* DataFlow.migrate([Original])
+      const source = Introspect.toSource(yield* Introspect.tables({ tables: [table] }))
+      expect(source).toContain(`primaryKey: ["followerId", "followingId"]`)
+      const body = source.replace(/^import .*$/gm, "").replace(/export const (\w+) =/g, "exports.$1 =")
+      const { Column } = yield* Effect.promise(() => import("../src/index.js"))
+      const exports: Record<string, Model.Any> = {}
+      new Function("exports", "Schema", "Column", "Model", body)(exports, Schema, Column, Model)
+      const models = Object.values(exports)
+      expect((yield* Migration.plan(models)).operations).toEqual([])
+    }))
+
   it.effect("introspect → toSource → model → plan is empty", () =>
     Effect.gen(function*() {
       const table = uniqueTable("round")

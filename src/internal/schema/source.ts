@@ -110,16 +110,12 @@ const sameList = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => a.lengt
 
 const modelSource = (table: Table, all: ReadonlyArray<Table>): string => {
   const name = pascalCase(table.name)
-  if (table.primaryKey.length !== 1) {
-    return `// ${table.name}: ${
-      table.primaryKey.length === 0 ? "no primary key" : "a composite primary key"
-    }; a model needs a single-column primary key\n`
-  }
+  if (table.primaryKey.length === 0) return `// ${table.name}: no primary key; a model needs one\n`
   const fields = table.columns.map(field)
   const relations = relationsOf(table, all)
   const options = [
     `table: ${literal(table.name)}`,
-    `primaryKey: ${literal(camelCase(table.primaryKey[0]!))}`,
+    `primaryKey: ${fieldList(table.primaryKey)}`,
     "timestamps: false",
     ...(table.uniques.length === 0 ? [] : [`unique: [${table.uniques.map((u) => fieldList(u.columns)).join(", ")}]`]),
     ...(table.indexes.length === 0 ? [] : [`indexes: [${table.indexes.map((i) => fieldList(i.columns)).join(", ")}]`]),
