@@ -179,21 +179,15 @@ const checkDefault = (field: string, kind: Kind, value: string | number | boolea
  */
 export const fromFields = (
   fields: Schema.Struct.Fields,
+  typeAst: AST.AST,
   columnName: (field: string) => string
-): ReadonlyArray<Column> => {
-  const typeAst = AST.typeAST(Schema.Struct(fields).ast)
-  return AST.getPropertySignatures(typeAst).map((ps): Column => {
+): ReadonlyArray<Column> =>
+  AST.getPropertySignatures(typeAst).map((ps): Column => {
     const field = String(ps.name)
     const psAnnotation = { ...declaredAnnotation(fieldAst(fields[field]!)), ...getColumnAnnotation(ps) }
     const analysis = analyzeType(ps.type, { maxLength: undefined, integer: false, annotation: psAnnotation })
     const annotation = { ...getColumnAnnotation(ps.type), ...psAnnotation }
-    // model fields need no services: a model is declared without requirements
-    const one = Schema.Struct({ [field]: fields[field]! }) as unknown as Schema.Schema<
-      Record<string, unknown>,
-      Record<string, unknown>
-    >
-    const encode = Schema.encodeSync(one)
-    const decode = Schema.decodeUnknownSync(one)
+    const codec = jsonCodec(fields, field)
     if (annotation.default !== undefined) checkDefault(field, analysis.kind, annotation.default)
     return {
       field,
@@ -202,10 +196,29 @@ export const fromFields = (
       nullable: analysis.nullable,
       optional: analysis.optional || ps.isOptional,
       ...(annotation.default === undefined ? {} : { default: annotation.default }),
-      jsonEncode: (value) => (encode({ [field]: value }) as Record<string, unknown>)[field],
-      jsonDecode: (value) => (decode({ [field]: value }) as Record<string, unknown>)[field]
+      jsonEncode: (value) => (codec().encode({ [field]: value }) as Record<string, unknown>)[field],
+      jsonDecode: (value) => (codec().decode({ [field]: value }) as Record<string, unknown>)[field]
     }
   })
+
+/** A field's own encoder and decoder (its key's optionality kept), made on first use. */
+interface FieldCodec {
+  readonly encode: (record: Record<string, unknown>) => unknown
+  readonly decode: (u: unknown) => unknown
+}
+const jsonCodec = (fields: Schema.Struct.Fields, field: string): () => FieldCodec => {
+  let codec: FieldCodec | undefined
+  return () => {
+    if (codec === undefined) {
+      // model fields need no services: a model is declared without requirements
+      const one = Schema.Struct({ [field]: fields[field]! }) as unknown as Schema.Schema<
+        Record<string, unknown>,
+        Record<string, unknown>
+      >
+      codec = { encode: Schema.encodeSync(one), decode: Schema.decodeUnknownSync(one) }
+    }
+    return codec
+  }
 }
 
 /** A column the library manages (timestamps, soft-delete stamp, version, tenant). @internal */

@@ -205,6 +205,12 @@ const primaryKeyFields = (name: string, option: string | ReadonlyArray<string> |
   return option
 }
 
+/** A value made on first use. */
+const lazy = <A>(make: () => A): () => A => {
+  let value: { readonly a: A } | undefined
+  return () => (value ??= { a: make() }).a
+}
+
 /** @internal */
 export const make = (name: string, fields: Schema.Struct.Fields, options: DefinitionOptions): ModelDefinition => {
   assertIdentifier("model name", name)
@@ -218,7 +224,10 @@ export const make = (name: string, fields: Schema.Struct.Fields, options: Defini
     ...keyFields,
     ...[...(options.unique ?? []), ...(options.indexes ?? [])].flatMap((e) => (typeof e === "string" ? [e] : e))
   ])
-  const userColumns = fromFields(fields, snakeCase).map((c): Column =>
+  // the fields' struct, made once: every schema below derives from it
+  const struct = Schema.Struct(fields)
+  const typeAst = AST.typeAST(struct.ast)
+  const userColumns = fromFields(fields, typeAst, snakeCase).map((c): Column =>
     c.kind._tag === "string" && c.kind.maxLength === undefined && keyedFields.has(c.field)
       ? { ...c, kind: { _tag: "string", maxLength: 255 } }
       : c
@@ -260,23 +269,22 @@ export const make = (name: string, fields: Schema.Struct.Fields, options: Defini
       }
       return set
     })
-  const typeStruct = Schema.typeSchema(Schema.Struct(fields))
-  const createStruct = autoIncrement
-    ? Schema.Struct({
-      ...fields,
-      [pkField]: Schema.optional(Schema.isSchema(pkSchema) ? Schema.typeSchema(pkSchema) : Schema.Int)
-    })
-    : typeStruct
-  const parseCreate = ParseResult.validateEither(Schema.typeSchema(createStruct), parseOptions)
-  const patchFields = Object.fromEntries(Object.entries(fields).filter(([k]) => !keyFields.includes(k)))
-  const parsePatch = ParseResult.validateEither(
-    Schema.partialWith(Schema.typeSchema(Schema.Struct(patchFields)), { exact: true }),
-    parseOptions
-  )
+  // the Schema parsers only word errors: built on the first input that needs them, not at declaration
+  const parseCreate = lazy(() => {
+    const createStruct = autoIncrement
+      ? Schema.Struct({
+        ...fields,
+        [pkField]: Schema.optional(Schema.isSchema(pkSchema) ? Schema.typeSchema(pkSchema) : Schema.Int)
+      })
+      : struct
+    return ParseResult.validateEither(Schema.typeSchema(createStruct), parseOptions)
+  })
+  const parsePatch = lazy(() => {
+    const patchFields = Object.fromEntries(Object.entries(fields).filter(([k]) => !keyFields.includes(k)))
+    return ParseResult.validateEither(Schema.partialWith(Schema.typeSchema(Schema.Struct(patchFields)), { exact: true }), parseOptions)
+  })
   // one compiled type guard per field (the property's type side, refinements included)
-  const typeProps = new Map(
-    AST.getPropertySignatures(AST.typeAST(Schema.Struct(fields).ast)).map((ps) => [String(ps.name), ps] as const)
-  )
+  const typeProps = new Map(AST.getPropertySignatures(typeAst).map((ps) => [String(ps.name), ps] as const))
   const isValue = new Map<string, (u: unknown) => boolean>()
   for (const c of userColumns) {
     const ps = typeProps.get(c.field)!
@@ -307,7 +315,7 @@ export const make = (name: string, fields: Schema.Struct.Fields, options: Defini
     name,
     table,
     fields,
-    schema: Schema.Struct(fields),
+    schema: struct,
     columns,
     userColumns,
     byField,
@@ -331,7 +339,7 @@ export const make = (name: string, fields: Schema.Struct.Fields, options: Defini
     createGuards,
     hasDefaults,
     defaulted,
-    parseCreate: (u) => Either.map(parseCreate(u), (r) => r as Row),
-    parsePatch: (u) => Either.map(parsePatch(u), (r) => r as Row)
+    parseCreate: (u) => Either.map(parseCreate()(u), (r) => r as Row),
+    parsePatch: (u) => Either.map(parsePatch()(u), (r) => r as Row)
   }
 }
