@@ -39,8 +39,16 @@ const Tagging = Model.make("Tagging", Schema.Struct({
   weight: Schema.Int
 }), { table: "cpkh_taggings", primaryKey: ["articleId", "tag"] })
 
-const expose = { Follow: "all", Tagging: "all" } as const
-const api = DataFlowHttp.api([Follow, Tagging], { expose })
+const Reading = Model.make("Reading", Schema.Struct({
+  sensor: Schema.String,
+  active: Schema.Boolean,
+  at: Schema.Date,
+  level: Schema.Number,
+  value: Schema.Int
+}), { table: "cpkh_readings", primaryKey: ["sensor", "active", "at", "level"] })
+
+const expose = { Follow: "all", Tagging: "all", Reading: "all" } as const
+const api = DataFlowHttp.api([Follow, Tagging, Reading], { expose })
 
 interface Reply {
   readonly status: number
@@ -64,7 +72,7 @@ for (const [name, available, database] of databases) {
     let runtime: ManagedRuntime.ManagedRuntime<SqlClient.SqlClient, unknown> | undefined
     beforeAll(async () => {
       const port = await freePort()
-      const layer = DataFlowHttp.serve(api, { port, routes: DataFlowMcp.layerHttp([Follow, Tagging], { expose, path: "/mcp" }) }).pipe(
+      const layer = DataFlowHttp.serve(api, { port, routes: DataFlowMcp.layerHttp([Follow, Tagging, Reading], { expose, path: "/mcp" }) }).pipe(
         Layer.provideMerge(await database())
       )
       runtime = ManagedRuntime.make(layer)
@@ -119,6 +127,21 @@ for (const [name, available, database] of databases) {
       expect(read.status, read.text).toBe(200)
       expect(read.body).toMatchObject({ articleId: "a/1", tag: "x y", weight: 1 })
       expect((await call("GET", "/cpkh_taggings/a/1")).status).toBe(404)
+    })
+
+    it("boolean, date and float key fields from their path segments' text", async () => {
+      const at = "2024-01-02T03:04:05.000Z"
+      expect((await call("POST", "/cpkh_readings", { sensor: "s1", active: true, at, level: 1.5, value: 7 })).status).toBe(201)
+      const path = `/cpkh_readings/s1/true/${encodeURIComponent(at)}/1.5`
+      const read = await call("GET", path)
+      expect(read.status, read.text).toBe(200)
+      expect(read.body).toMatchObject({ sensor: "s1", active: true, at, level: 1.5, value: 7 })
+      expect((await call("PATCH", path, { value: 8 })).body).toMatchObject({ value: 8 })
+      expect((await call("GET", `/cpkh_readings/s1/false/${encodeURIComponent(at)}/1.5`)).status).toBe(404)
+      expect((await call("GET", `/cpkh_readings/s1/yes/${encodeURIComponent(at)}/1.5`)).body).toMatchObject({ status: 400, field: "active" })
+      expect((await call("GET", `/cpkh_readings/s1/true/yesterday/1.5`)).body).toMatchObject({ status: 400, field: "at" })
+      expect((await call("GET", `/cpkh_readings/s1/true/${encodeURIComponent(at)}/1.5x`)).body).toMatchObject({ status: 400, field: "level" })
+      expect((await call("DELETE", path)).body).toEqual({ deleted: true })
     })
 
     it("upsert and bulk nodes keyed by the whole key", async () => {
