@@ -47,8 +47,14 @@ const Reading = Model.make("Reading", Schema.Struct({
   value: Schema.Int
 }), { table: "cpkh_readings", primaryKey: ["sensor", "active", "at", "level"] })
 
-const expose = { Follow: "all", Tagging: "all", Reading: "all" } as const
-const api = DataFlowHttp.api([Follow, Tagging, Reading], { expose })
+const Membership = Model.make("Membership", Schema.Struct({
+  groupId: Schema.String,
+  userId: Schema.Int,
+  role: Schema.String
+}), { table: "cpkh_memberships", primaryKey: ["groupId", "userId"], tenantScoped: true })
+
+const expose = { Follow: "all", Tagging: "all", Reading: "all", Membership: "all" } as const
+const api = DataFlowHttp.api([Follow, Tagging, Reading, Membership], { expose })
 
 interface Reply {
   readonly status: number
@@ -72,7 +78,7 @@ for (const [name, available, database] of databases) {
     let runtime: ManagedRuntime.ManagedRuntime<SqlClient.SqlClient, unknown> | undefined
     beforeAll(async () => {
       const port = await freePort()
-      const layer = DataFlowHttp.serve(api, { port, routes: DataFlowMcp.layerHttp([Follow, Tagging, Reading], { expose, path: "/mcp" }) }).pipe(
+      const layer = DataFlowHttp.serve(api, { port, routes: DataFlowMcp.layerHttp([Follow, Tagging, Reading, Membership], { expose, path: "/mcp", tenant: "acme" }) }).pipe(
         Layer.provideMerge(await database())
       )
       runtime = ManagedRuntime.make(layer)
@@ -81,10 +87,10 @@ for (const [name, available, database] of databases) {
     }, 60_000)
     afterAll(() => runtime?.dispose())
 
-    const call = async (method: string, path: string, body?: unknown): Promise<Reply> => {
+    const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> => {
       const r = await fetch(base + path, {
         method,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
+        headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
         ...(body === undefined ? {} : { body: JSON.stringify(body) })
       })
       const text = await r.text()
@@ -127,6 +133,24 @@ for (const [name, available, database] of databases) {
       expect(read.status, read.text).toBe(200)
       expect(read.body).toMatchObject({ articleId: "a/1", tag: "x y", weight: 1 })
       expect((await call("GET", "/cpkh_taggings/a/1")).status).toBe(404)
+      // a first segment equal to a static route's name still reaches the record
+      expect((await call("POST", "/cpkh_taggings", { articleId: "count", tag: "bulk", weight: 2 })).status).toBe(201)
+      expect((await call("GET", "/cpkh_taggings/count/bulk")).body).toMatchObject({ articleId: "count", tag: "bulk", weight: 2 })
+      expect((await call("PATCH", "/cpkh_taggings/bulk/x", { weight: 3 })).status).toBe(404)
+    })
+
+    it("a tenant-scoped composite key: each tenant reaches its own record by the same key", async () => {
+      const acme = { "x-tenant-id": "acme" }
+      const globex = { "x-tenant-id": "globex" }
+      expect((await call("POST", "/cpkh_memberships", { groupId: "g", userId: 1, role: "owner" }, acme)).status).toBe(201)
+      expect((await call("POST", "/cpkh_memberships", { groupId: "g", userId: 1, role: "guest" }, globex)).status).toBe(201)
+      expect((await call("GET", "/cpkh_memberships/g/1", undefined, acme)).body).toMatchObject({ role: "owner" })
+      expect((await call("PATCH", "/cpkh_memberships/g/1", { role: "admin" }, globex)).body).toMatchObject({ role: "admin" })
+      expect((await call("GET", "/cpkh_memberships/g/1", undefined, acme)).body).toMatchObject({ role: "owner" })
+      expect((await call("GET", "/cpkh_memberships/g/1")).body).toMatchObject({ status: 400, error: "MissingTenant" })
+      expect((await call("DELETE", "/cpkh_memberships/g/1", undefined, globex)).body).toEqual({ deleted: true })
+      expect((await call("GET", "/cpkh_memberships/g/1", undefined, globex)).status).toBe(404)
+      expect((await call("GET", "/cpkh_memberships/g/1", undefined, acme)).status).toBe(200)
     })
 
     it("boolean, date and float key fields from their path segments' text", async () => {
@@ -224,6 +248,12 @@ for (const [name, available, database] of databases) {
         const missing = await client.callTool({ name: "Follow_read", arguments: { followerId: 7, followingId: 7 } })
         expect(missing.structuredContent).toMatchObject({ status: 404, error: "NotFound" })
         expect((await client.callTool({ name: "Follow_delete", arguments: { followerId: 4, followingId: 2 } })).structuredContent).toEqual({ deleted: true })
+        const restored = await client.callTool({ name: "Follow_restore", arguments: { followerId: 4, followingId: 2 } })
+        expect(restored.isError, JSON.stringify(restored.content)).toBe(false)
+        expect((await client.callTool({ name: "Follow_read", arguments: { followerId: 4, followingId: 2 } })).isError).toBe(false)
+        // a tenant-scoped model acts for the server's tenant
+        const member = await client.callTool({ name: "Membership_read", arguments: { groupId: "g", userId: 1 } })
+        expect(member.structuredContent).toMatchObject({ groupId: "g", userId: 1, role: "owner" })
       } finally {
         await client.close()
       }
