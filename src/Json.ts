@@ -48,8 +48,9 @@ export const decodePatch = <M extends Model.Any>(
   Either.map(internal.decodePatch(definitionOf(model), input, "decodePatch"), (row) => row as Partial<Model.Type<M>>)
 
 /**
- * A primary key from JSON (a path segment, a query value): digits for an integer key, text
- * otherwise, checked as `read` checks it.
+ * A primary key from JSON (a path segment, a query value): a number's decimal text for a
+ * numeric key, `true` / `false` for a boolean one, text otherwise, checked as `read` checks it;
+ * on a composite key an object of the key's fields, each decoded so.
  *
  * @since 0.1.0
  * @category decoding

@@ -11,6 +11,7 @@ import type { HttpApiDecodeError } from "@effect/platform/HttpApiError"
 import type { HttpMethod } from "@effect/platform/HttpMethod"
 import { Context, Schema } from "effect"
 import type { NodeName, Served } from "../serving/operations.js"
+import { keyArguments } from "../serving/operations.js"
 import * as JS from "../serving/jsonSchema.js"
 import { Problem } from "../serving/problem.js"
 import { servedRelations } from "../serving/relations.js"
@@ -69,9 +70,16 @@ interface Route {
   readonly summary: string
 }
 
+/** Whether a node's route names one record by its key (`/:id`, or a segment per key field). @internal */
+export const isKeyed = (node: NodeName) => node === "read" || node === "update" || node === "delete" || node === "restore"
+
+/** The path of one record below the model's: `/:id`, or `/:a/:b` for a composite key (key order). @internal */
+export const keyPath = (s: Served) => keyArguments(s.def).map((name) => `/:${name}`).join("")
+
 /** The routes of a model's exposed nodes. @internal */
 export const routesOf = (s: Served): ReadonlyArray<Route> => {
   const model = s.def.name
+  const key = keyPath(s)
   const deleted = s.def.softDelete ? ["includeDeleted"] : []
   const include = servedRelations(s).length > 0 ? ["include"] : []
   const all: ReadonlyArray<Route> = [
@@ -85,10 +93,10 @@ export const routesOf = (s: Served): ReadonlyArray<Route> => {
     { name: "bulkUpdate", node: "bulkUpdate", method: "PATCH", path: "/bulk", status: 200, body: true, query: [], summary: `Update every ${model} matching a filter` },
     { name: "bulkUpsert", node: "bulkUpsert", method: "PUT", path: "/bulk", status: 200, body: true, query: [], summary: `Create or update many ${model} records` },
     { name: "bulkDelete", node: "bulkDelete", method: "POST", path: "/bulk-delete", status: 200, body: true, query: [], summary: `Delete every ${model} matching a filter` },
-    { name: "read", node: "read", method: "GET", path: "/:id", status: 200, body: false, query: [...deleted, ...include], summary: `Read a ${model}` },
-    { name: "update", node: "update", method: "PATCH", path: "/:id", status: 200, body: true, query: s.def.versioned ? ["expectedVersion"] : [], summary: `Update a ${model}` },
-    { name: "delete", node: "delete", method: "DELETE", path: "/:id", status: 200, body: false, query: [], summary: `Delete a ${model}` },
-    { name: "restore", node: "restore", method: "POST", path: "/:id/restore", status: 200, body: false, query: [], summary: `Restore a deleted ${model}` }
+    { name: "read", node: "read", method: "GET", path: key, status: 200, body: false, query: [...deleted, ...include], summary: `Read a ${model}` },
+    { name: "update", node: "update", method: "PATCH", path: key, status: 200, body: true, query: s.def.versioned ? ["expectedVersion"] : [], summary: `Update a ${model}` },
+    { name: "delete", node: "delete", method: "DELETE", path: key, status: 200, body: false, query: [], summary: `Delete a ${model}` },
+    { name: "restore", node: "restore", method: "POST", path: `${key}/restore`, status: 200, body: false, query: [], summary: `Restore a deleted ${model}` }
   ]
   return all.filter((r) => s.nodes.has(r.node))
 }
@@ -97,7 +105,7 @@ export const routesOf = (s: Served): ReadonlyArray<Route> => {
 const errorStatuses = (route: Route, settings: HttpSettings, s: Served): ReadonlyArray<number> => {
   const statuses = new Set([400, 500, 503])
   if (route.body) statuses.add(413)
-  if (route.path.includes(":id") && route.node !== "restore") statuses.add(404)
+  if (isKeyed(route.node) && route.node !== "restore") statuses.add(404)
   if (["create", "update", "upsert", "bulkCreate", "bulkUpsert", "bulkUpdate", "delete", "bulkDelete"].includes(route.node)) statuses.add(409)
   if (s.def.tenantScoped && settings.tenant._tag === "context") statuses.add(401)
   return [...statuses].sort()
@@ -144,11 +152,20 @@ const loose = (endpoint: HttpApiEndpoint.HttpApiEndpoint.Any): Endpoint => endpo
 const text = (doc: JS.JsonSchema) =>
   Schema.optional(Schema.Union(Schema.String, Schema.Array(Schema.String)).annotations({ jsonSchema: doc }))
 
+/**
+ * The path parameters of a keyed route: `id` (text), or each field of a composite key with its
+ * field's schema (the handler decodes each segment as its field).
+ */
+const pathSchema = (s: Served) =>
+  s.def.compositeKey
+    ? Schema.Struct(Object.fromEntries(s.def.key.map((c) => [c.field, Schema.String.annotations({ jsonSchema: JS.keyFieldSchema(s, c) })])))
+    : Schema.Struct({ id: Schema.String })
+
 /** The endpoint of a route, documented. */
 const endpointOf = (s: Served, settings: HttpSettings, base: string, route: Route): Endpoint => {
   const path = `${base}${route.path}` as HttpApiEndpoint.PathSegment
   let endpoint = loose(HttpApiEndpoint.make(route.method)(route.name, path))
-  if (route.path.includes(":id")) endpoint = loose(endpoint.setPath(Schema.Struct({ id: Schema.String })))
+  if (isKeyed(route.node)) endpoint = loose(endpoint.setPath(pathSchema(s)))
   if (route.query.length > 0) {
     endpoint = loose(endpoint.setUrlParams(Schema.Struct(Object.fromEntries(route.query.map((q) => [q, text(queryDoc[q] ?? {})])))))
   }

@@ -14,7 +14,7 @@ import * as Tenant from "../../Tenant.js"
 import { MalformedRequest, MissingTenant, PayloadTooLarge, RequestTimeout, Unauthorized } from "../serving/errors.js"
 import type { Forbidden } from "../serving/errors.js"
 import type { NodeName, Served } from "../serving/operations.js"
-import { prepare } from "../serving/operations.js"
+import { keyArguments, prepare } from "../serving/operations.js"
 import * as Workflows from "../serving/workflows.js"
 import type { Registry } from "../workflow/registry.js"
 import * as Problem from "../serving/problem.js"
@@ -145,7 +145,14 @@ export interface RouteShape {
   readonly status: number
   readonly body: boolean
   readonly query: ReadonlyArray<string>
-  readonly id: boolean
+  /** The path names one record: its key's segments become the key's arguments. */
+  readonly keyed: boolean
+}
+
+/** The key's arguments from a keyed route's path parameters (`id`, or each composite key field, as text). */
+const keyFromPath = (s: Served, path: unknown): Record<string, unknown> => {
+  const params: Record<string, unknown> = typeof path === "object" && path !== null ? { ...path } : {}
+  return Object.fromEntries(keyArguments(s.def).map((name) => [name, params[name]]))
 }
 
 /** The raw handler of a route. @internal */
@@ -162,10 +169,9 @@ export const handler = <R, AR>(
     const query = yield* ParsedSearchParams
     const fromQuery = yield* queryArgs(s, node, query, route.query)
     const body = route.body ? yield* readJson(req.request, settings.maxBodySize) : undefined
-    const id = route.id && typeof req.path === "object" && req.path !== null ? (req.path as { readonly id?: unknown }).id : undefined
     const args: unknown = node === "create" || (route.body && node !== "update")
       ? body
-      : { ...fromQuery, ...(route.id ? { id } : {}), ...(node === "update" ? { patch: body ?? {} } : {}) }
+      : { ...fromQuery, ...(route.keyed ? keyFromPath(s, req.path) : {}), ...(node === "update" ? { patch: body ?? {} } : {}) }
     const { reached, run } = yield* prepare<R>(s, node, args)
     // a tenant-scoped model reached through a relation needs the tenant too
     const scoped = own === undefined ? [...reached].find((m) => m.def.tenantScoped) : undefined

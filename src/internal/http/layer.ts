@@ -15,7 +15,7 @@ import { prometheus } from "../../Metrics.js"
 import * as Problem from "../serving/problem.js"
 import type { Group, HttpSettings } from "./api.js"
 import type { Endpoint } from "./api.js"
-import { routesOf, Settings, workflowGroupName } from "./api.js"
+import { isKeyed, routesOf, Settings, workflowGroupName } from "./api.js"
 import type { Authorize } from "./handlers.js"
 import { handler, problemResponse, workflowHandler } from "./handlers.js"
 import { registryOf } from "../serving/workflows.js"
@@ -51,7 +51,7 @@ const groups = <Groups extends HttpApiGroup.HttpApiGroup.Any, E, ApiR, R, AR>(
       (handlers) => {
         let handled: HttpApiBuilder.Handlers<unknown, unknown, R | AR, never> | undefined
         for (const route of routesOf(s)) {
-          const h = handler<R, AR>(s, { ...route, id: route.path.includes(":id") }, settings, authorize)
+          const h = handler<R, AR>(s, { ...route, keyed: isKeyed(route.node) }, settings, authorize)
           handled = (handled ?? handlers as unknown as HttpApiBuilder.Handlers<unknown, unknown, R | AR, Group extends HttpApiGroup.HttpApiGroup<string, infer E, infer _Err> ? E : never>)
             .handleRaw(route.name, h) as unknown as HttpApiBuilder.Handlers<unknown, unknown, R | AR, never>
         }

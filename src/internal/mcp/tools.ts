@@ -22,9 +22,9 @@ export const toolName = (s: Served, node: NodeName) => `${s.def.name}_${node}`
 
 const descriptions: Record<NodeName, (model: string) => string> = {
   create: (m) => `Create a ${m}; returns the stored record.`,
-  read: (m) => `Read a ${m} by its id.`,
+  read: (m) => `Read a ${m} by its primary key.`,
   update: (m) => `Apply a partial update to a ${m}; returns the updated record.`,
-  delete: (m) => `Delete a ${m} by its id.`,
+  delete: (m) => `Delete a ${m} by its primary key.`,
   restore: (m) => `Restore a deleted ${m}.`,
   list: (m) => `List ${m} records: filter (where), order (orderBy), page (limit, cursor), project (select), count (total).`,
   count: (m) => `Count ${m} records matching a filter.`,

@@ -91,11 +91,19 @@ export const decodePatch = (def: ModelDefinition, input: unknown, operation: str
   return Either.flatMap(readFields(def, input, operation), (row) => Either.map(preparePatch(def, row, operation), () => row))
 }
 
-/** A key field's value from JSON: a path segment or query value carries an integer as digits. */
-const decodeKeyValue = (column: Column, input: unknown): unknown =>
-  column.kind._tag === "integer" && typeof input === "string" && /^-?\d{1,16}$/.test(input)
-    ? Number(input)
-    : fromJson(column)(input)
+/**
+ * A key field's value from JSON: a path segment or query value carries a number as its decimal
+ * text and a boolean as `true` / `false`.
+ */
+const decodeKeyValue = (column: Column, input: unknown): unknown => {
+  if (typeof input === "string") {
+    const tag = column.kind._tag
+    if (tag === "integer" && /^-?\d{1,16}$/.test(input)) return Number(input)
+    if (tag === "float" && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(input)) return Number(input)
+    if (tag === "boolean" && (input === "true" || input === "false")) return input === "true"
+  }
+  return fromJson(column)(input)
+}
 
 /**
  * A primary key from JSON, checked as `read` checks it: a value, or on a composite key an

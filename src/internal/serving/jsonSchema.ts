@@ -119,7 +119,7 @@ export const createSchema = (s: Served): JsonSchema => {
 
 /** A patch: any writable field but the primary key. @internal */
 export const patchSchema = (s: Served): JsonSchema => {
-  const columns = writable(s).filter((c) => c !== s.def.pk)
+  const columns = writable(s).filter((c) => !s.def.key.includes(c))
   return object(Object.fromEntries(columns.map((c) => [c.field, nullable(valueSchema(s, c), c)])), [], {
     description: `Changes to a ${s.def.name}`
   })
@@ -241,7 +241,14 @@ export const listResultSchema = (recordRef: string): JsonSchema =>
     total: { type: "integer" }
   }, ["records"])
 
-const idSchema = (s: Served) => valueSchema(s, s.def.pk)
+/** The schema of one field of a model's key (a path parameter, a tool argument). @internal */
+export const keyFieldSchema = (s: Served, column: Column): JsonSchema => valueSchema(s, column)
+
+/** The key's arguments: `id`, or each field of a composite key (all required). */
+const keySchema = (s: Served): Record<string, JsonSchema> =>
+  s.def.compositeKey
+    ? Object.fromEntries(s.def.key.map((c) => [c.field, valueSchema(s, c)]))
+    : { id: valueSchema(s, s.def.pk) }
 
 /**
  * The arguments of a node as one object (the MCP tool's input; HTTP takes the same parts from
@@ -249,21 +256,22 @@ const idSchema = (s: Served) => valueSchema(s, s.def.pk)
  */
 export const argumentsSchema = (s: Served, node: NodeName, refs: Refs): JsonSchema => {
   const ref = (part: Part) => refs(s, part)
-  const id = { id: idSchema(s) }
+  const id = keySchema(s)
+  const key = Object.keys(id)
   const filter = { $ref: ref("Filter") }
   switch (node) {
     case "create":
       return createSchema(s)
     case "read":
-      return object({ ...id, ...(s.def.softDelete ? { includeDeleted: { type: "boolean" } } : {}), ...includeProperty(s, refs) }, ["id"])
+      return object({ ...id, ...(s.def.softDelete ? { includeDeleted: { type: "boolean" } } : {}), ...includeProperty(s, refs) }, key)
     case "update":
       return object({ ...id, patch: { $ref: ref("Patch") }, ...(s.def.versioned ? { expectedVersion: { type: "integer" } } : {}) }, [
-        "id",
+        ...key,
         "patch"
       ])
     case "delete":
     case "restore":
-      return object(id, ["id"])
+      return object(id, key)
     case "list":
       return listQuerySchema(s, refs)
     case "aggregate":

@@ -15,6 +15,7 @@ import type { ModelDefinition } from "../model/definition.js"
 import { definitionOf } from "../model/definition.js"
 import { decodeCreate as decodeRow } from "../model/json.js"
 import type { Nodes } from "../nodes/index.js"
+import { idOf as idText } from "../nodes/shared.js"
 import { checkGroups, encodeAggregate, prepareAggregate } from "./aggregate.js"
 import { MalformedRequest } from "./errors.js"
 import type { At } from "./relations.js"
@@ -81,6 +82,12 @@ export interface ServeOptions {
   readonly maxRows: number
 }
 
+/**
+ * The node arguments a composite key's fields sit beside (a served call takes the key's fields
+ * as arguments of their own): a key field of one of these names cannot be served.
+ */
+const keyArgumentClashes = ["id", "patch", "expectedVersion", "includeDeleted", "include"]
+
 /** Served settings of a model from the options, checked (`peers`: every served model, filled by the caller). */
 const served = (model: Model.Any, options: ServeOptions, peers: ReadonlyMap<ModelDefinition, Served>): Served => {
   const def = definitionOf(model)
@@ -91,7 +98,13 @@ const served = (model: Model.Any, options: ServeOptions, peers: ReadonlyMap<Mode
   }
   for (const f of options.hidden) {
     if (!def.byField.has(f)) throw new Error(`${def.name} has no field ${JSON.stringify(f)} to hide`)
-    if (f === def.pk.field) throw new Error(`${def.name}: the primary key cannot be hidden`)
+    if (def.key.some((c) => c.field === f)) {
+      throw new Error(`${def.name}: the primary key cannot be hidden (${JSON.stringify(f)} is a field of it)`)
+    }
+  }
+  const clash = def.compositeKey ? def.key.find((c) => keyArgumentClashes.includes(c.field)) : undefined
+  if (clash !== undefined) {
+    throw new Error(`${def.name}: the key field ${JSON.stringify(clash.field)} is also the name of a node argument; it cannot be served`)
   }
   return {
     model,
@@ -165,8 +178,20 @@ const optionalBoolean = (s: Served, node: string, args: Json, name: string): Eit
 /** The untyped view of a model's nodes: `Model.make` puts `Nodes.make`'s functions on the model. */
 const nodes = <R>(s: Served): Partial<Nodes<R>> => s.model as unknown as Partial<Nodes<R>>
 
-const idOf = (s: Served, node: string, args: Json) =>
-  args.id === undefined ? Effect.fail(invalid(s, node, s.def.pk.field, "missing")) : Json.decodeId(s.model, args.id)
+/**
+ * The argument names of a model's key: `id`, or a composite key's fields (each an argument of
+ * its own, in key order). @internal
+ */
+export const keyArguments = (def: ModelDefinition): ReadonlyArray<string> =>
+  def.compositeKey ? def.key.map((c) => c.field) : ["id"]
+
+/** The key of a call, decoded: `id`, or the composite key's fields, each decoded as its field. */
+const keyOf = (s: Served, node: string, args: Json) => {
+  if (!s.def.compositeKey) {
+    return args.id === undefined ? Effect.fail(invalid(s, node, s.def.pk.field, "missing")) : Json.decodeId(s.model, args.id)
+  }
+  return Json.decodeId(s.model, Object.fromEntries(s.def.key.map((c) => [c.field, args[c.field]])))
+}
 
 const rowsOf = (s: Served, node: string, rows: unknown): Either.Either<ReadonlyArray<unknown>, ValidationError> => {
   if (!Array.isArray(rows)) return Either.left(invalid(s, node, "rows", "expected an array of rows"))
@@ -259,9 +284,10 @@ const runOf = <R>(call: Call, node: NodeName, input: unknown): Effect.Effect<Eff
     const args = yield* argsOf(s, node, input)
     switch (node) {
       case "read": {
-        const id = yield* idOf(s, node, args)
+        const id = yield* keyOf(s, node, args)
         const includeDeleted = yield* optionalBoolean(s, node, args, "includeDeleted")
-        const unknown = Object.keys(args).find((k) => k !== "id" && k !== "includeDeleted" && k !== "include")
+        const known = [...keyArguments(s.def), "includeDeleted", "include"]
+        const unknown = Object.keys(args).find((k) => !known.includes(k))
         if (unknown !== undefined) return yield* invalid(s, node, unknown, "unknown option")
         const include = yield* includeOf(call, args.include)
         if (n.read === undefined) return yield* missing(node)
@@ -306,7 +332,7 @@ const writeOf = <R>(call: Call, node: NodeName, args: Json): Effect.Effect<Effec
     const n = nodes<R>(s)
     switch (node) {
       case "update": {
-        const id = yield* idOf(s, node, args)
+        const id = yield* keyOf(s, node, args)
         const patch = yield* Json.decodePatch(s.model, args.patch ?? {})
         const expected = args.expectedVersion
         if (expected !== undefined && (typeof expected !== "number" || !Number.isSafeInteger(expected))) {
@@ -316,15 +342,15 @@ const writeOf = <R>(call: Call, node: NodeName, args: Json): Effect.Effect<Effec
         return Effect.map(n.update(id, patch, expected === undefined ? {} : { expectedVersion: expected }), (r) => encodeRecord(s, r))
       }
       case "delete": {
-        const id = yield* idOf(s, node, args)
+        const id = yield* keyOf(s, node, args)
         if (n.delete === undefined) return yield* missing(node)
         return Effect.flatMap(n.delete(id), ({ deleted }) =>
           deleted
             ? Effect.succeed({ deleted })
-            : Effect.fail(new NotFound({ model: s.def.name, operation: node, id: typeof id === "number" ? id : String(id) })))
+            : Effect.fail(new NotFound({ model: s.def.name, operation: node, id: idText(id) })))
       }
       case "restore": {
-        const id = yield* idOf(s, node, args)
+        const id = yield* keyOf(s, node, args)
         if (n.restore === undefined) return yield* missing(node)
         return n.restore(id)
       }
