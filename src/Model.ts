@@ -354,7 +354,8 @@ export type Model<
       RecordOf<F, B>,
       B["versioned"],
       Requires,
-      Setup
+      Setup,
+      [keyof Rels] extends [never] ? Filter<RecordOf<F, B>> : Relation.Where<RecordOf<F, B>, Rels>
     >)
   & (B["softDelete"] extends true ? (B["appendOnly"] extends true ? {} : Node.RestoreNode<KeyOf<F, PK, Composite>, Requires, Setup>) : {})
 

@@ -413,7 +413,19 @@ export interface ReadNodes<Id, Input, R, Requires, Setup = never, Keys = Partial
  * @since 0.1.0
  * @category models
  */
-export interface MutationNodes<Id, Input, Patch, Row, Field extends string, R, Versioned extends boolean, Requires, Setup = never> {
+export interface MutationNodes<
+  Id,
+  Input,
+  Patch,
+  Row,
+  Field extends string,
+  R,
+  Versioned extends boolean,
+  Requires,
+  Setup = never,
+  /** The filter of `bulkUpdate` / `bulkDelete` (with relation keys on a model that has relations). */
+  Where = Filter<R>
+> {
   /** Applies a partial update and returns the updated record; bumps `updatedAt` (and `version`). */
   readonly update: (
     id: Id,
@@ -469,14 +481,14 @@ export interface MutationNodes<Id, Input, Patch, Row, Field extends string, R, V
     >
     /** Applies one patch to every record matching the filter; an empty filter needs `confirm`. */
     (
-      where: Filter<R>,
+      where: Where,
       patch: Patch,
       options?: BulkOptions
     ): Effect.Effect<{ readonly updated: number }, NodeErrors["bulkUpdate"] | Setup, Requires>
   }
   /** Deletes every record matching the filter; an empty filter needs `confirm`. */
   readonly bulkDelete: (
-    where: Filter<R>,
+    where: Where,
     options?: BulkOptions
   ) => Effect.Effect<{ readonly deleted: number }, NodeErrors["bulkDelete"] | Setup, Requires>
   /**

@@ -90,7 +90,7 @@ forEachDatabase("relation filters", (it) => {
       const withPosts = yield* User.list({ where: { posts: { some: { title: "p2" } } }, include: { posts: { select: ["title"] } } })
       expect(withPosts.records.map((u) => u.name)).toEqual(["Bob"])
       expect(yield* User.count({ posts: { some: {} } } as never)).toBe(2)
-      const { deleted } = yield* Post.bulkDelete({ author: { name: "Bob" } } as never)
+      const { deleted } = yield* Post.bulkDelete({ author: { name: "Bob" } })
       expect(deleted).toBe(3)
       expect(yield* Post.count({ authorId: users[1]!.id })).toBe(0)
       const bad = yield* Effect.flip(User.list({ where: { posts: { any: {} } } as never }))

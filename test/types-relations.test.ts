@@ -74,6 +74,16 @@ describe("relation types", () => {
     Post.list({ where: { $or: [{ title: 1 }, { author: { name: "Ada" } }] } })
   })
 
+  it("bulkUpdate and bulkDelete take relation filters", () => {
+    Post.bulkDelete({ author: { name: "Ada" } })
+    User.bulkUpdate({ posts: { none: {} } }, { name: "idle" })
+    Post.bulkDelete({ $or: [{ comments: { some: { body: "spam" } } }, { title: "x" }] })
+    // @ts-expect-error: not a field of the author
+    Post.bulkDelete({ author: { email: "x" } })
+    // @ts-expect-error: a has-many takes some / every / none
+    User.bulkUpdate({ posts: { title: "x" } }, { name: "idle" })
+  })
+
   it("nested create: the result carries what each relation wrote; children cannot set the key the parent sets", () => {
     const _post = Post.create({ authorId: 1, title: "t", comments: { create: [{ body: "b" }] } })
     expectTypeOf<Success<typeof _post>>().toEqualTypeOf<{
