@@ -27,7 +27,7 @@ export interface Nodes<R>
     Omit<Update.UpdateNodes<R>, "bulkUpdate" | "bulkUpdateItems">,
     Delete.DeleteNodes<R>,
     Upsert.UpsertNodes<R>,
-    Omit<Nested.NestedNodes<R>, "create">
+    Omit<Nested.NestedNodes<R>, "create" | "update">
 {
   /** A filter and one patch for every record it matches, or a list of `{ id | key, patch }`. */
   readonly bulkUpdate: (
@@ -51,8 +51,8 @@ const notAnObject = (value: unknown) => value !== undefined && (typeof value !==
 export const make = <R>(def: ModelDefinition): Nodes<R> => {
   const read = Include.withIncludes(def, Batch.withBatching(def, Read.make<R>(def)))
   const create = Create.make<R>(def)
-  const nested = Nested.make<R>(def, create.create)
   const update = Update.make<R>(def)
+  const nested = Nested.make<R>(def, create.create, update.update)
   const remove = Delete.make<R>(def)
   const upsert = Upsert.make<R>(def)
   const { aggregate } = Aggregate.make<R>(def)
@@ -87,7 +87,7 @@ export const make = <R>(def: ModelDefinition): Nodes<R> => {
     connect: nested.connect,
     disconnect: nested.disconnect,
     bulkCreate,
-    update: withObjectArguments(def, "update", [[2, "options"]], update.update),
+    update: withObjectArguments(def, "update", [[2, "options"]], nested.update),
     // a list of { id | key, patch } items, or a filter and one patch for every record
     bulkUpdate: (first, second, third) =>
       Array.isArray(first)

@@ -21,11 +21,13 @@ import { atomic } from "../runtime/executor.js"
 import * as Create from "./create.js"
 import * as Delete from "./delete.js"
 import * as Read from "./read.js"
+import * as Update from "./update.js"
 import type { Row } from "./shared.js"
 import { invalid, keyText, traced } from "./shared.js"
 import type { NodeErrors } from "./types.js"
 
 type CreateError = NodeErrors["create"] | ConfigurationError
+type UpdateError = NodeErrors["update"] | NodeErrors["create"] | ConfigurationError
 
 /** The errors of `connect` / `disconnect`. @internal */
 export type LinkError = NotFound | ValidationError | WriteError | ConfigurationError
@@ -33,6 +35,7 @@ export type LinkError = NotFound | ValidationError | WriteError | ConfigurationE
 /** @internal */
 export interface NestedNodes<R> {
   readonly create: (input: unknown) => E.Effect<Row, CreateError, R>
+  readonly update: (id: unknown, patch: unknown, options?: { readonly expectedVersion?: number }) => E.Effect<Row, UpdateError, R>
   readonly connect: (relation: unknown, id: unknown, ids: unknown) => E.Effect<{ readonly connected: number }, LinkError, R>
   readonly disconnect: (
     relation: unknown,
@@ -46,17 +49,22 @@ interface Planned {
   readonly relation: Relation
   readonly create: ReadonlyArray<Row>
   readonly connect: ReadonlyArray<unknown>
+  /** Links removed (`update` of a many-to-many only). */
+  readonly disconnect: ReadonlyArray<unknown>
 }
 
-const allowedKeys = { hasMany: ["create"], hasOne: ["create"], manyToMany: ["create", "connect"] } as const
+const allowedKeys = {
+  create: { hasMany: ["create"], hasOne: ["create"], manyToMany: ["create", "connect"] },
+  update: { hasMany: ["create"], hasOne: ["create"], manyToMany: ["create", "connect", "disconnect"] }
+} as const
 
 /** One relation's nested value checked against its kind; the children must not set their foreign key. */
-const planOne = (def: ModelDefinition, rel: Relation, value: unknown): Either.Either<Planned, ValidationError> => {
-  const fail = (path: string, reason: string) => Either.left(invalid(def, "create", path, reason))
+const planOne = (def: ModelDefinition, rel: Relation, value: unknown, operation: "create" | "update"): Either.Either<Planned, ValidationError> => {
+  const fail = (path: string, reason: string) => Either.left(invalid(def, operation, path, reason))
   if (rel.kind === "belongsTo") {
     return fail(rel.name, `a nested create goes from a record to its children: create the ${rel.target.name} first and set ${rel.sourceFields.join(", ")}`)
   }
-  const allowed: ReadonlyArray<string> = allowedKeys[rel.kind]
+  const allowed: ReadonlyArray<string> = allowedKeys[operation][rel.kind]
   if (!isRecord(value)) return fail(rel.name, `expected an object with ${allowed.join(" or ")}`)
   const unknown = Object.keys(value).find((k) => !allowed.includes(k))
   if (unknown !== undefined) return fail(`${rel.name}.${unknown}`, `not a nested write of a ${rel.kind} relation (${allowed.join(", ")})`)
@@ -75,25 +83,34 @@ const planOne = (def: ModelDefinition, rel: Relation, value: unknown): Either.Ei
   }
   const connect = value.connect ?? []
   if (!Array.isArray(connect)) return fail(`${rel.name}.connect`, "expected an array of ids")
-  return Either.right({ relation: rel, create: create as ReadonlyArray<Row>, connect })
+  const disconnect = value.disconnect ?? []
+  if (!Array.isArray(disconnect)) return fail(`${rel.name}.disconnect`, "expected an array of ids")
+  for (const [list, name] of [[connect, "connect"], [disconnect, "disconnect"]] as const) {
+    for (let i = 0; i < list.length; i++) {
+      const bad = checkId(rel.target, list[i], operation)
+      if (bad !== undefined) return fail(`${rel.name}.${name}.${i}`, bad.reason)
+    }
+  }
+  return Either.right({ relation: rel, create: create as ReadonlyArray<Row>, connect, disconnect })
 }
 
 /** Splits a create input into the record's own fields and its checked nested writes. */
 const split = (
   def: ModelDefinition,
-  input: Row
+  input: Row,
+  operation: "create" | "update"
 ): Either.Either<{ readonly own: Row; readonly nested: ReadonlyArray<Planned> }, ValidationError | ConfigurationError> => {
   const own: Row = {}
   const nested: Array<Planned> = []
   for (const [key, value] of Object.entries(input)) {
-    const resolved = relation(def, key, "create")
+    const resolved = relation(def, key, operation)
     if (resolved === undefined) {
       own[key] = value
       continue
     }
     if (Either.isLeft(resolved)) return Either.left(resolved.left)
     if (value === undefined) continue
-    const planned = planOne(def, resolved.right, value)
+    const planned = planOne(def, resolved.right, value, operation)
     if (Either.isLeft(planned)) return Either.left(planned.left)
     nested.push(planned.right)
   }
@@ -113,7 +130,8 @@ const nodesOf = (def: ModelDefinition): ModelNodes => {
   let nodes = made.get(def)
   if (nodes === undefined) {
     const create = Create.make<unknown>(def)
-    nodes = { create, read: Read.make<unknown>(def), remove: Delete.make<unknown>(def), nested: make(def, create.create) }
+    const update = Update.make<unknown>(def)
+    nodes = { create, read: Read.make<unknown>(def), remove: Delete.make<unknown>(def), nested: make(def, create.create, update.update) }
     made.set(def, nodes)
   }
   return nodes
@@ -164,8 +182,8 @@ const link = (def: ModelDefinition, rel: Relation, key: unknown, ids: ReadonlyAr
     return { records: ids.map((id) => targets.get(keyText([id]))!), connected: rows.length }
   })
 
-/** The nested writes of one relation after its parent was created: the related records. */
-const writeNested = (def: ModelDefinition, parent: Row, planned: Planned) =>
+/** The nested writes of one relation once its parent exists: the related records written (created, then connected). */
+const writeNested = (def: ModelDefinition, parent: Row, planned: Planned, operation: "create" | "update") =>
   Effect.gen(function*() {
     const rel = planned.relation
     const target = nodesOf(rel.target).nested
@@ -175,9 +193,20 @@ const writeNested = (def: ModelDefinition, parent: Row, planned: Planned) =>
     }
     const created = yield* Effect.forEach(planned.create, (child) => target.create(child))
     const pk = rel.target.pk.field
-    const { records } = yield* link(def, rel, parent[def.pk.field], [...created.map((r) => r[pk]), ...planned.connect], "create")
+    const { records } = yield* link(def, rel, parent[def.pk.field], [...created.map((r) => r[pk]), ...planned.connect], operation)
+    if (planned.disconnect.length > 0) yield* unlink(rel, parent[def.pk.field], planned.disconnect)
     return records
   })
+
+/** Removes the links of a record (`key`) to the targets `ids`: how many there were. */
+const unlink = (rel: Relation, key: unknown, ids: ReadonlyArray<unknown>) => {
+  const through = rel.through!
+  const where = { [through.sourceFields[0]!]: key, [through.targetFields[0]!]: { $in: ids } }
+  return Effect.map(
+    dieOn("InvalidFilter", "UnsafeOperation")(nodesOf(through.definition).remove.bulkDelete(where)),
+    ({ deleted }) => deleted
+  )
+}
 
 /** A model's many-to-many relation named by a `connect` / `disconnect` argument. */
 const manyToManyOf = (def: ModelDefinition, name: unknown, operation: string): Either.Either<Relation, ValidationError | ConfigurationError> => {
@@ -203,27 +232,44 @@ const checkIds = (def: ModelDefinition, rel: Relation, ids: unknown, operation: 
  * Without a relation key in the input, `create` is the plain node.
  * @internal
  */
-export const make = <R>(def: ModelDefinition, create: Create.CreateNodes<R>["create"]): NestedNodes<R> => {
+export const make = <R>(
+  def: ModelDefinition,
+  create: Create.CreateNodes<R>["create"],
+  update: Update.UpdateNodes<R>["update"]
+): NestedNodes<R> => {
   const names = [...declaredOf(def).keys()]
   const nestedSpan = traced(def, "createNested")
   const inTransaction = <A, Err>(operation: string, work: E.Effect<A, Err, unknown>) =>
     Effect.flatMap(context<R>(def, operation), (ctx) => atomic(ctx, work)) as E.Effect<A, Err | CreateError, R>
   const createNested: NestedNodes<R>["create"] = (input) => {
     if (names.length === 0 || !isRecord(input) || !names.some((n) => input[n] !== undefined)) return create(input)
-    const parts = split(def, input)
+    const parts = split(def, input, "create")
     if (Either.isLeft(parts)) return Effect.fail(parts.left)
-    return nestedSpan(inTransaction(
-      "create",
-      Effect.gen(function*() {
-        const parent = yield* create(parts.right.own)
-        const out: Row = { ...parent }
-        for (const planned of parts.right.nested) {
-          const records = yield* writeNested(def, parent, planned)
-          out[planned.relation.name] = planned.relation.kind === "hasOne" ? records[0] ?? null : records
-        }
-        return out
-      })
-    ))
+    return nestedSpan(inTransaction("create", withNested(create(parts.right.own), parts.right.nested, "create")))
+  }
+  /** The parent written, then each relation's nested writes: the record with what each wrote. */
+  const withNested = <Err>(parent: E.Effect<Row, Err, R>, nested: ReadonlyArray<Planned>, operation: "create" | "update") =>
+    Effect.gen(function*() {
+      const record = yield* parent
+      const out: Row = { ...record }
+      for (const planned of nested) {
+        const records = yield* writeNested(def, record, planned, operation)
+        out[planned.relation.name] = planned.relation.kind === "hasOne" ? records[0] ?? null : records
+      }
+      return out
+    })
+  const updateSpan = traced(def, "updateNested")
+  const updateNested: NestedNodes<R>["update"] = (id, patch, options) => {
+    if (names.length === 0 || !isRecord(patch) || !names.some((n) => patch[n] !== undefined)) return update(id, patch, options)
+    const parts = split(def, patch, "update")
+    if (Either.isLeft(parts)) return Effect.fail(parts.left)
+    const bad = checkId(def, id, "update")
+    if (bad !== undefined) return Effect.fail(bad)
+    // only relations: the record must exist, and is returned as it is
+    const parent = Object.keys(parts.right.own).length > 0
+      ? update(id, parts.right.own, options)
+      : orDieFilter(nodesOf(def).read.read(id)) as E.Effect<Row, UpdateError, R>
+    return updateSpan(inTransaction("update", withNested(parent, parts.right.nested, "update")))
   }
   const connect: NestedNodes<R>["connect"] = (name, id, ids) => {
     const rel = manyToManyOf(def, name, "connect")
@@ -244,13 +290,14 @@ export const make = <R>(def: ModelDefinition, create: Create.CreateNodes<R>["cre
     if (Either.isLeft(rel)) return Effect.fail(rel.left)
     const bad = checkId(def, id, "disconnect") ?? checkIds(def, rel.right, ids, "disconnect")
     if (bad !== undefined) return Effect.fail(bad)
-    const through = rel.right.through!
     if ((ids as ReadonlyArray<unknown>).length === 0) return Effect.succeed({ disconnected: 0 })
-    const where = { [through.sourceFields[0]!]: id, [through.targetFields[0]!]: { $in: ids } }
-    const removed = dieOn("InvalidFilter", "UnsafeOperation")(nodesOf(through.definition).remove.bulkDelete(where))
     return traced(def, "disconnect")(
-      Effect.map(removed, ({ deleted }) => ({ disconnected: deleted })) as E.Effect<{ readonly disconnected: number }, LinkError, R>
+      Effect.map(unlink(rel.right, id, ids as ReadonlyArray<unknown>), (disconnected) => ({ disconnected })) as E.Effect<
+        { readonly disconnected: number },
+        LinkError,
+        R
+      >
     )
   }
-  return { create: createNested, connect, disconnect }
+  return { create: createNested, update: updateNested, connect, disconnect }
 }
