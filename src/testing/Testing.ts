@@ -29,7 +29,7 @@ import type * as Workflow from "../Workflow.js"
  */
 export interface AnyModel extends Model.Any {
   readonly fields: Schema.Struct.Fields
-  readonly primaryKey: string
+  readonly primaryKey: string | ReadonlyArray<string>
   readonly Type: unknown
   readonly Input: unknown
 }
@@ -51,13 +51,21 @@ export type InputOf<M extends AnyModel> = M["Input"]
 export type RecordOf<M extends AnyModel> = M["Type"]
 
 /**
- * A plain patch of a model: any declared field but the primary key, with a value of its type.
+ * The fields of a model's primary key: its key field, or every field of a composite key.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type KeyFieldsOf<M extends AnyModel> = M["primaryKey"] extends ReadonlyArray<infer K> ? K : M["primaryKey"]
+
+/**
+ * A plain patch of a model: any declared field but the primary key's, with a value of its type.
  *
  * @since 0.1.0
  * @category models
  */
 export type PatchOf<M extends AnyModel> = {
-  readonly [K in Exclude<keyof Schema.Struct.Type<M["fields"]>, M["primaryKey"]>]?: Schema.Struct.Type<M["fields"]>[K]
+  readonly [K in Exclude<keyof Schema.Struct.Type<M["fields"]>, KeyFieldsOf<M>>]?: Schema.Struct.Type<M["fields"]>[K]
 }
 
 /**
