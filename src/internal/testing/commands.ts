@@ -230,8 +230,11 @@ const keyFields = (def: ModelDefinition): ReadonlyArray<string> => def.key.map((
 /** The key's fields always drawn: a default (a random UUID) would differ between the two sides. */
 const keyArbitraries = (def: ModelDefinition) => Object.fromEntries(def.key.map((c) => [c.field, fieldArbitrary(def, c, undefined)]))
 
-/** A value of a key column no stored row has (the column's own type). */
-const missingValue = (column: Column): unknown => (column.kind._tag === "string" ? "~missing~" : -424242)
+/** A value of a key column no stored row has: of the column's type, and short enough for its length when it can be. */
+const missingValue = (def: ModelDefinition, column: Column): unknown => {
+  const candidates: ReadonlyArray<unknown> = column.kind._tag === "string" ? ["~missing~", "~mis~", "~"] : [-424242]
+  return candidates.find((v) => def.isValue.get(column.field)?.(v) === true) ?? candidates[0]
+}
 
 const pickRow = (rows: ReadonlyArray<Row>, pick: number): Row | undefined => rows.length === 0 ? undefined : rows[pick % rows.length]
 
@@ -246,9 +249,9 @@ const idOfRow = (def: ModelDefinition, row: Row): unknown =>
 const idFor = (def: ModelDefinition, from: ReadonlyArray<Row>, pick: number, missing: boolean): unknown => {
   const row = pickRow(from, pick)
   if (!missing && row !== undefined) return idOfRow(def, row)
-  if (!def.compositeKey) return missingValue(def.pk)
+  if (!def.compositeKey) return missingValue(def, def.pk)
   const last = def.key[def.key.length - 1]!
-  return { ...Object.fromEntries(def.key.map((c) => [c.field, row?.[c.field] ?? missingValue(c)])), [last.field]: missingValue(last) }
+  return { ...Object.fromEntries(def.key.map((c) => [c.field, row?.[c.field] ?? missingValue(def, c)])), [last.field]: missingValue(def, last) }
 }
 
 /** Operand text for a text operator: a piece of a stored value, with LIKE wildcards kept. */

@@ -140,7 +140,7 @@ const visible = (s: State, row: Row | undefined, includeDeleted = false): row is
 const liveRows = (s: State, includeDeleted = false) => [...s.stored.values()].filter((r) => visible(s, r, includeDeleted))
 const keyOf = (s: State, row: Row) => uniqueKey(row, keyFields(s.def))!
 
-/** The fields (by column name) of a unique key `candidate` shares with another of the tenant's rows. */
+/** The fields of a unique key `candidate` shares with another of the tenant's rows (as the nodes name them, fields not columns). */
 const collision = (s: State, candidate: Row, others: Iterable<Row>, except?: Row): ReadonlyArray<string> | undefined => {
   const keySets = [keyFields(s.def), ...s.def.uniqueSets]
   for (const other of others) {
@@ -149,7 +149,7 @@ const collision = (s: State, candidate: Row, others: Iterable<Row>, except?: Row
       const key = uniqueKey(candidate, fields)
       return key !== undefined && key === uniqueKey(other, fields)
     })
-    if (set !== undefined) return set.map((f) => s.def.byField.get(f)!.name)
+    if (set !== undefined) return set
   }
   return undefined
 }
