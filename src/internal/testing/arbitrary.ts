@@ -188,6 +188,17 @@ export const createInput = (definition: ModelDefinition, overrides?: Overrides):
 }
 
 /**
+ * `create` inputs of a model-based run: every key field always drawn (a default, a random
+ * UUID, would differ between the database and the reference), a generated integer key left
+ * to the database.
+ * @internal
+ */
+export const keyedCreateInput = (definition: ModelDefinition): fc.Arbitrary<Row> =>
+  definition.autoIncrement
+    ? createInput(definition)
+    : createInput(definition, Object.fromEntries(definition.key.map((c) => [c.field, fieldArbitrary(definition, c, undefined)])))
+
+/**
  * Patches: any subset of the declared fields but the primary key's.
  * @internal
  */

@@ -9,8 +9,9 @@ import { SqlClient } from "@effect/sql"
 import { BigDecimal, Cause, Data, Effect, Exit, FastCheck as fc, Option, Runtime } from "effect"
 import type { Column } from "../../Column.js"
 import type { ModelDefinition } from "../model/definition.js"
+import { keyFieldsOf } from "../nodes/shared.js"
 import { run as runTransaction } from "../runtime/transaction.js"
-import { createInput, fieldArbitrary, patch } from "./arbitrary.js"
+import { fieldArbitrary, keyedCreateInput, patch } from "./arbitrary.js"
 import { canonical } from "./equivalence.js"
 import { CurrentTenant } from "../../Tenant.js"
 import { rollback } from "./layers.js"
@@ -159,8 +160,7 @@ const moreSteps = (
 const stepArbitrary = (defs: ReadonlyArray<ModelDefinition>): fc.Arbitrary<Step> =>
   fc.nat({ max: defs.length - 1 }).chain((model) => {
     const def = defs[model]!
-    // the key always given: a default (a random UUID) would differ between the two sides
-    const input = def.autoIncrement ? createInput(def) : createInput(def, keyArbitraries(def))
+    const input = keyedCreateInput(def)
     const mutable = !def.appendOnly
     const filterPlan = fc.record({
       atoms: fc.array(atomArbitrary(def), { minLength: 1, maxLength: 2 }),
@@ -224,12 +224,6 @@ const stepArbitrary = (defs: ReadonlyArray<ModelDefinition>): fc.Arbitrary<Step>
     ) as fc.Arbitrary<Step>
   })
 
-/** The primary key's fields, in key order. */
-const keyFields = (def: ModelDefinition): ReadonlyArray<string> => def.key.map((c) => c.field)
-
-/** The key's fields always drawn: a default (a random UUID) would differ between the two sides. */
-const keyArbitraries = (def: ModelDefinition) => Object.fromEntries(def.key.map((c) => [c.field, fieldArbitrary(def, c, undefined)]))
-
 /** A value of a key column no stored row has: of the column's type, and short enough for its length when it can be. */
 const missingValue = (def: ModelDefinition, column: Column): unknown => {
   const candidates: ReadonlyArray<unknown> = column.kind._tag === "string" ? ["~missing~", "~mis~", "~"] : [-424242]
@@ -240,7 +234,7 @@ const pickRow = (rows: ReadonlyArray<Row>, pick: number): Row | undefined => row
 
 /** The id a call names a row by: its key's value, or the object of a composite key's fields. */
 const idOfRow = (def: ModelDefinition, row: Row): unknown =>
-  def.compositeKey ? Object.fromEntries(keyFields(def).map((f) => [f, row[f]])) : row[def.pk.field]
+  def.compositeKey ? Object.fromEntries(keyFieldsOf(def).map((f) => [f, row[f]])) : row[def.pk.field]
 
 /**
  * The id of a picked row, or one no row has: for a composite key, a picked row's key with its
@@ -286,7 +280,7 @@ const resolveFilter = (def: ModelDefinition, rows: ReadonlyArray<Row>, plan: Fil
 
 /** Key sets a generated call may name a row by: the primary key (unless generated) and unique constraints. */
 const keySets = (def: ModelDefinition): ReadonlyArray<ReadonlyArray<string>> => [
-  ...(def.autoIncrement ? [] : [keyFields(def)]),
+  ...(def.autoIncrement ? [] : [keyFieldsOf(def)]),
   ...def.uniqueSets.filter((s) => s.every((f) => !def.managedFields.has(f)))
 ]
 
@@ -309,7 +303,7 @@ const toLaterCall = (def: ModelDefinition, rows: ReadonlyArray<Row>, all: Readon
   const idOf = (pick: number, missing: boolean, from = rows) => idFor(def, from, pick, missing)
   const keyOf = (pick: number, set: number, fresh: Row): { readonly fields: ReadonlyArray<string>; readonly key: Row } => {
     const sets = keySets(def)
-    const fields = sets.length === 0 ? keyFields(def) : sets[set % sets.length]!
+    const fields = sets.length === 0 ? keyFieldsOf(def) : sets[set % sets.length]!
     // soft-deleted rows too: their keys are still taken (an upsert revives them, readBy skips them)
     const source = pickRow(all, pick) ?? fresh
     return { fields, key: Object.fromEntries(fields.map((f) => [f, source[f] ?? fresh[f] ?? null])) }
@@ -577,7 +571,7 @@ const runStep = (
         message: `step ${index + 1}, ${describeCall(def, call)}: the reference ${describeOutcome(expected)}, the database ${describeOutcome(actual)}`
       })
     }
-    const stored = yield* Effect.orDie(target.nodes.list!({ includeDeleted: true, orderBy: [...keyFields(def)], limit: 100_000 }))
+    const stored = yield* Effect.orDie(target.nodes.list!({ includeDeleted: true, orderBy: [...keyFieldsOf(def)], limit: 100_000 }))
     const records = (stored as { records: ReadonlyArray<Row> }).records
     const dbRows = def.autoIncrement ? records.map((r) => key.recordToRef(def, r)) : records
     const refRows = table.rows().filter((r) => !def.tenantScoped || r.tenantId === tenant)

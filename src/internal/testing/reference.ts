@@ -20,7 +20,7 @@ import {
 } from "../../Errors.js"
 import type { ModelDefinition } from "../model/definition.js"
 import { checkId, isRecord, prepareCreate, preparePatch, validation, valueProblem } from "../model/validate.js"
-import { conflictTarget, idOf } from "../nodes/shared.js"
+import { conflictTarget, idOf, keyFieldsOf } from "../nodes/shared.js"
 import { applyArith } from "../nodes/update.js"
 import { sqlite } from "../dialect/sqlite.js"
 import * as Cursor from "../sql/cursor.js"
@@ -129,20 +129,18 @@ interface State {
   readonly env: Env
 }
 
-/** The primary key's fields, in key order. */
-const keyFields = (def: ModelDefinition): ReadonlyArray<string> => def.key.map((c) => c.field)
 /** Where a row is stored: its key's values (a checked id: a scalar, or the object of a composite key's fields). */
 const idKey = (def: ModelDefinition, id: unknown): string =>
-  def.compositeKey ? uniqueKey(id as Row, keyFields(def))! : uniqueKey({ [def.pk.field]: id }, [def.pk.field])!
+  def.compositeKey ? uniqueKey(id as Row, keyFieldsOf(def))! : uniqueKey({ [def.pk.field]: id }, [def.pk.field])!
 const ours = (s: State, row: Row) => !s.def.tenantScoped || row.tenantId === s.env.tenant
 const visible = (s: State, row: Row | undefined, includeDeleted = false): row is Row =>
   row !== undefined && ours(s, row) && (includeDeleted || !s.def.softDelete || row.deletedAt === null)
 const liveRows = (s: State, includeDeleted = false) => [...s.stored.values()].filter((r) => visible(s, r, includeDeleted))
-const keyOf = (s: State, row: Row) => uniqueKey(row, keyFields(s.def))!
+const keyOf = (s: State, row: Row) => uniqueKey(row, keyFieldsOf(s.def))!
 
 /** The fields of a unique key `candidate` shares with another of the tenant's rows (as the nodes name them, fields not columns). */
 const collision = (s: State, candidate: Row, others: Iterable<Row>, except?: Row): ReadonlyArray<string> | undefined => {
-  const keySets = [keyFields(s.def), ...s.def.uniqueSets]
+  const keySets = [keyFieldsOf(s.def), ...s.def.uniqueSets]
   for (const other of others) {
     if (other === except || !ours(s, other)) continue
     const set = keySets.find((fields) => {
@@ -259,7 +257,7 @@ const uniqueLookup = (s: State, key: unknown, operation: string) => {
   if (!isRecord(key)) return Either.left(validation(def, operation, "", "expected an object of a unique key's fields"))
   const fields = Object.keys(key)
   const same = (set: ReadonlyArray<string>) => set.length === fields.length && set.every((f) => fields.includes(f))
-  const by = same(keyFields(def)) ? keyFields(def) : def.uniqueSets.find(same)
+  const by = same(keyFieldsOf(def)) ? keyFieldsOf(def) : def.uniqueSets.find(same)
   if (by === undefined) {
     return Either.left(validation(def, operation, "", "its fields are not the primary key or a unique constraint of the model"))
   }
@@ -450,7 +448,7 @@ const prepareUpsert = (
     if (Either.isLeft(created)) return Either.left(created.left)
   } else {
     if (args.conflictOn !== undefined && !Array.isArray(args.conflictOn)) return fail("conflictOn", "expected an array of field names")
-    const target = conflictTarget(def, (args.conflictOn as ReadonlyArray<unknown> | undefined) ?? keyFields(def), operation)
+    const target = conflictTarget(def, (args.conflictOn as ReadonlyArray<unknown> | undefined) ?? keyFieldsOf(def), operation)
     if (Either.isLeft(target)) return Either.left(target.left)
     created = prepareCreate(def, args.create, operation)
     if (Either.isLeft(created)) return Either.left(created.left)
@@ -491,7 +489,7 @@ const upsertOrKeep = (s: State, args: unknown, keep: boolean): Outcome => {
     return success({ record: asRecord(def, row), created: true })
   }
   if (def.softDelete && existing.deletedAt !== null) {
-    const row = stamp(s, { ...record, ...Object.fromEntries(keyFields(def).map((f) => [f, existing[f]])) })
+    const row = stamp(s, { ...record, ...Object.fromEntries(keyFieldsOf(def).map((f) => [f, existing[f]])) })
     const taken = unique(row, existing)
     if (taken !== undefined) return taken
     s.stored.set(keyOf(s, existing), row)

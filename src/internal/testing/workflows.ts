@@ -14,7 +14,7 @@ import type * as Model from "../../Model.js"
 import * as Workflow from "../../Workflow.js"
 import type { ModelDefinition } from "../model/definition.js"
 import { encodeRecord } from "../model/json.js"
-import { createInput, fieldArbitrary, patch } from "./arbitrary.js"
+import { keyedCreateInput, patch } from "./arbitrary.js"
 import type { NodeFunctions } from "./calls.js"
 import { canonical } from "./equivalence.js"
 import { rollback } from "./layers.js"
@@ -45,8 +45,7 @@ interface NodePlan {
 const nodePlan = (models: ReadonlyArray<WorkflowModel>): fc.Arbitrary<NodePlan> =>
   fc.nat({ max: models.length - 1 }).chain((model) => {
     const def = models[model]!.definition
-    const keys = Object.fromEntries(def.key.map((c) => [c.field, fieldArbitrary(def, c, undefined)]))
-    const input = def.autoIncrement ? createInput(def) : createInput(def, keys)
+    const input = keyedCreateInput(def)
     return fc.record({
       model: fc.constant(model),
       op: fc.constantFrom(...(def.appendOnly ? operations.filter((o) => o !== "Update" && o !== "Delete") : operations)),
