@@ -88,6 +88,24 @@ forEachDatabase("testing kit: arbitraries", (it) => {
         expect(inserted).toBe(rows.length)
       }
     }))
+
+  it.effect("rows: a composite primary key is unique as a whole, its fields always drawn", () =>
+    Effect.gen(function*() {
+      const Pair = Model.make("ArbPair", {
+        side: Schema.Literal("l", "r"),
+        slot: Schema.Int,
+        label: Schema.String.pipe(Schema.maxLength(4))
+      }, { table: uniqueTable("arb_pairs"), primaryKey: ["side", "slot"] })
+      const slots = fc.integer({ min: 1, max: 4 })
+      const sets = fc.sample(Testing.rows(Pair, { size: { min: 1, max: 8 }, overrides: { slot: slots } }), { numRuns: 25, seed: SEED })
+      expect(sets.some((rows) => new Set(rows.map((r) => r.side)).size < rows.length)).toBe(true)
+      for (const rows of sets) {
+        expect(rows.every((r) => typeof r.side === "string" && typeof r.slot === "number")).toBe(true)
+        yield* Pair.bulkDelete({}, { confirm: true })
+        const { inserted } = yield* Pair.bulkCreate(rows)
+        expect(inserted).toBe(rows.length)
+      }
+    }))
 })
 
 describe("testing kit: arbitraries without a database", () => {
@@ -125,6 +143,10 @@ describe("testing kit: arbitraries without a database", () => {
       expect(typeof r.id).toBe("string")
     }
     for (const p of fc.sample(Testing.patch(Doc), 30)) expect("id" in p).toBe(false)
+    const Pair = Model.make("ArbPair", { a: Schema.Int, b: Schema.String, note: Schema.String }, { table: "arb_pairs", primaryKey: ["a", "b"] })
+    const patches = fc.sample(Testing.patch(Pair), 30)
+    expect(patches.every((p) => !("a" in p) && !("b" in p))).toBe(true)
+    expect(patches.some((p) => "note" in p)).toBe(true)
   })
 
   plainIt("shrinking reaches the smallest counterexample", () => {

@@ -5,7 +5,7 @@
  */
 import { expect, it as effectIt } from "@effect/vitest"
 import type { SqlClient } from "@effect/sql"
-import { Effect, Exit, Schema } from "effect"
+import { Effect, Exit, FastCheck, Schema } from "effect"
 import { expectTypeOf } from "vitest"
 import { Column, Model, Tenant } from "../src/index.js"
 import * as Testing from "../src/testing/Testing.js"
@@ -46,6 +46,15 @@ const Memo = Model.make("CmdMemo", {
   rank: Schema.Int
 }, { table: uniqueTable("cmd_memos"), unique: ["body"], tenantScoped: true })
 
+/** A composite primary key (an enum and a short text, the text last): ids are key objects. */
+const Follow = Model.make("CmdFollow", {
+  slot: Schema.Literal("a", "b", "c"),
+  ownerId: Schema.String.pipe(Schema.maxLength(4)),
+  label: Schema.String.pipe(Schema.maxLength(5)),
+  qty: Schema.Int,
+  note: Schema.NullOr(Schema.String.pipe(Schema.maxLength(6)))
+}, { table: uniqueTable("cmd_follows"), primaryKey: ["slot", "ownerId"], unique: ["label"], softDelete: true, versioned: true })
+
 forEachDatabase("testing kit: commands", (it) => {
   it.effect(`${RUNS} random sequences agree with the reference`, () =>
     Effect.gen(function*() {
@@ -56,6 +65,12 @@ forEachDatabase("testing kit: commands", (it) => {
       })
       expect(runs).toBe(RUNS)
       expect(steps).toBeGreaterThan(0)
+    }), 300_000)
+
+  it.effect("a composite-keyed model's sequences agree with the reference", () =>
+    Effect.gen(function*() {
+      const { runs } = yield* Testing.commands([Follow], { numRuns: 10, maxCommands: 20, ...(SEED === undefined ? {} : { seed: SEED }) })
+      expect(runs).toBe(10)
     }), 300_000)
 
   it.effect("a tenant-scoped model's sequences run as the current tenant", () =>
@@ -120,4 +135,59 @@ effectIt("commands are typed: a tenant-scoped model's need the current tenant", 
     SqlClient.SqlClient | Tenant.CurrentTenant
   >()
   expectTypeOf<Effect.Effect.Context<ReturnType<typeof Testing.commands<typeof Item>>>>().toEqualTypeOf<SqlClient.SqlClient>()
+})
+
+effectIt.effect("the reference with a composite key: by the key object, NotFound, UniqueViolation, order, cursors, upserts", () =>
+  Effect.gen(function*() {
+    const ref = Testing.reference([Follow])
+    const follow = (slot: "a" | "b" | "c", ownerId: string, label: string, qty = 0) => ({ slot, ownerId, label, qty, note: null })
+    const fail = (call: Testing.Call) => Effect.flip(ref.call(Follow, call))
+    for (const f of [follow("b", "x", "l1"), follow("a", "y", "l2", 5), follow("a", "x", "l3", 5), follow("b", "a", "l4")]) {
+      yield* ref.call(Follow, { node: "create", input: f })
+    }
+    expect(yield* ref.call(Follow, { node: "read", id: { slot: "a", ownerId: "x" } })).toMatchObject({ label: "l3", version: 1 })
+    expect(yield* ref.call(Follow, { node: "find", id: { slot: "c", ownerId: "x" } })).toBeUndefined()
+    expect(yield* fail({ node: "read", id: { slot: "c", ownerId: "x" } })).toMatchObject({ _tag: "NotFound", id: "slot=c,ownerId=x" })
+    expect(yield* fail({ node: "read", id: { slot: "a" } })).toMatchObject({ _tag: "ValidationError", path: "ownerId" })
+    expect(yield* fail({ node: "read", id: "a" })).toMatchObject({ _tag: "ValidationError", path: "" })
+    const duplicate = yield* fail({ node: "create", input: follow("a", "x", "l9") })
+    expect(duplicate).toMatchObject({ _tag: "UniqueViolation" })
+    expect([...(duplicate as { columns: ReadonlyArray<string> }).columns].sort()).toEqual(["ownerId", "slot"])
+    // one field of the key shared is no collision
+    yield* ref.call(Follow, { node: "create", input: follow("c", "x", "l5") })
+    // every key column last, ascending, in key order
+    const keys = (page: unknown) => (page as { records: ReadonlyArray<{ slot: string; ownerId: string }> }).records.map((r) => `${r.slot}${r.ownerId}`)
+    expect(keys(yield* ref.call(Follow, { node: "list", query: {} }))).toEqual(["ax", "ay", "ba", "bx", "cx"])
+    expect(keys(yield* ref.call(Follow, { node: "list", query: { orderBy: ["-qty"] } }))).toEqual(["ax", "ay", "ba", "bx", "cx"])
+    expect(keys(yield* ref.call(Follow, { node: "list", query: { orderBy: ["ownerId"] } }))).toEqual(["ba", "ax", "bx", "cx", "ay"])
+    const walked: Array<string> = []
+    let cursor: string | undefined
+    do {
+      const page = (yield* ref.call(Follow, { node: "list", query: { orderBy: ["qty"], limit: 2, ...(cursor === undefined ? {} : { cursor }) } })) as {
+        records: ReadonlyArray<unknown>
+        nextCursor?: string
+      }
+      walked.push(...keys(page))
+      cursor = page.nextCursor
+    } while (cursor !== undefined)
+    expect(walked).toEqual(["ba", "bx", "cx", "ax", "ay"])
+    yield* ref.call(Follow, { node: "update", id: { slot: "b", ownerId: "x" }, patch: { qty: 7 } })
+    expect(yield* fail({ node: "update", id: { slot: "b", ownerId: "x" }, patch: { slot: "c" } })).toMatchObject({ _tag: "ValidationError", path: "slot" })
+    expect(yield* ref.call(Follow, { node: "delete", id: { slot: "b", ownerId: "x" } })).toEqual({ deleted: true })
+    expect(yield* ref.call(Follow, { node: "restore", id: { slot: "b", ownerId: "x" } })).toEqual({ restored: true })
+    // the whole key is the default conflict target; a part of it is none
+    const upserted = (yield* ref.call(Follow, { node: "upsert", args: { create: follow("b", "x", "l6"), update: { qty: 1 } } })) as { created: boolean }
+    expect(upserted.created).toBe(false)
+    expect(yield* fail({ node: "upsert", args: { create: follow("b", "x", "l6"), conflictOn: ["slot"] } })).toMatchObject({ _tag: "ConflictTargetError" })
+    expect(yield* ref.call(Follow, { node: "readBy", key: { ownerId: "x", slot: "b" } })).toMatchObject({ qty: 1, version: 5 })
+    expect(yield* ref.call(Follow, { node: "bulkDelete", where: { ownerId: "x" } })).toEqual({ deleted: 3 })
+    expect(ref.records(Follow).filter((r) => r.deletedAt === null).map((r) => `${r.slot}${r.ownerId}`)).toEqual(["ay", "ba"])
+  }))
+
+effectIt("a composite key's fields: required in createInput, left out of patches", () => {
+  expectTypeOf<Testing.KeyFieldsOf<typeof Follow>>().toEqualTypeOf<"slot" | "ownerId">()
+  expectTypeOf<Testing.InputOf<typeof Follow>>().toMatchTypeOf<{ readonly slot: "a" | "b" | "c"; readonly ownerId: string }>()
+  expectTypeOf<keyof Testing.PatchOf<typeof Follow>>().toEqualTypeOf<"label" | "qty" | "note">()
+  expectTypeOf<keyof Testing.PatchOf<typeof Item>>().toEqualTypeOf<"name" | "qty" | "price" | "tag" | "at" | "flag" | "note">()
+  expectTypeOf(Testing.createInput(Follow)).toEqualTypeOf<FastCheck.Arbitrary<Testing.InputOf<typeof Follow>>>()
 })

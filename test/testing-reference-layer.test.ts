@@ -84,6 +84,59 @@ forEachDatabase("testing kit: the reference layer", (it) => {
     }), 60_000)
 })
 
+/** A composite primary key: a join model's program, its ids key objects. */
+const Membership = Model.make("RlMembership", {
+  groupId: Schema.String.pipe(Schema.maxLength(8)),
+  userId: Schema.Int,
+  role: Schema.Literal("owner", "member"),
+  points: Schema.Int
+}, { table: uniqueTable("rl_memberships"), primaryKey: ["groupId", "userId"], softDelete: true, versioned: true })
+
+const membershipProgram = Effect.gen(function*() {
+  const out: Record<string, unknown> = {}
+  for (const [i, groupId] of ["g2", "g1", "g2", "g1", "g3"].entries()) {
+    yield* Membership.create({ groupId, userId: 5 - i, role: i === 0 ? "owner" : "member", points: i % 2 })
+  }
+  out.read = yield* Membership.read({ groupId: "g1", userId: 4 })
+  out.missing = yield* Effect.flip(Membership.read({ groupId: "g1", userId: 5 }))
+  out.badKey = (yield* Effect.flip(Membership.read({ groupId: "g1" } as never)))._tag
+  out.duplicate = (yield* Effect.flip(DataFlow.transaction(Membership.create({ groupId: "g2", userId: 5, role: "member", points: 0 }))))._tag
+  out.updated = yield* Membership.update({ groupId: "g2", userId: 3 }, { points: { $increment: 4 } })
+  out.stale = (yield* Effect.flip(Membership.update({ groupId: "g2", userId: 3 }, { role: "owner" }, { expectedVersion: 1 })))._tag
+  out.deleted = yield* Membership.delete({ groupId: "g1", userId: 2 })
+  out.restored = yield* Membership.restore({ groupId: "g1", userId: 2 })
+  out.upserted = yield* Membership.upsert({ create: { groupId: "g3", userId: 1, role: "member", points: 9 }, update: { points: 2 } })
+  out.ignored = yield* Membership.createIgnore({ groupId: "g4", userId: 1, role: "member", points: 0 })
+  out.byKey = yield* Membership.readBy({ userId: 4, groupId: "g1" })
+  out.list = (yield* Membership.list()).records
+  out.byPoints = (yield* Membership.list({ orderBy: ["-points"] })).records
+  const pages: Array<ReadonlyArray<unknown>> = []
+  let cursor: string | undefined
+  do {
+    const page: { readonly records: ReadonlyArray<unknown>; readonly nextCursor?: string } = yield* Membership.list({
+      orderBy: ["role"],
+      limit: 2,
+      ...(cursor === undefined ? {} : { cursor })
+    })
+    pages.push(page.records)
+    cursor = page.nextCursor
+  } while (cursor !== undefined)
+  out.pages = pages
+  out.bulk = yield* Membership.bulkUpdate({ groupId: "g2" }, { points: { $multiply: 3 } })
+  out.bulkDeleted = yield* Membership.bulkDelete({ userId: { $gt: 3 } })
+  out.stored = (yield* Membership.list({ includeDeleted: true })).records
+  return Testing.canonical(out)
+})
+
+forEachDatabase("kit: composite reference layer", (it) => {
+  it.effect("the same program gives the database's answers", () =>
+    Effect.gen(function*() {
+      const onDatabase = yield* Testing.rollback(membershipProgram)
+      expect(yield* membershipProgram.pipe(Effect.provide(Testing.layerReference([Membership])))).toEqual(onDatabase)
+      expect(onDatabase).toMatchObject({ missing: { _tag: "NotFound", id: "groupId=g1,userId=5" }, badKey: "ValidationError", duplicate: "UniqueViolation" })
+    }), 60_000)
+})
+
 effectIt.effect("the layer satisfies the program's SqlClient requirement", () =>
   Effect.gen(function*() {
     const provided = program.pipe(Effect.provide(Testing.layerReference([Account])))

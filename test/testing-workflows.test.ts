@@ -26,7 +26,15 @@ const Note = Model.make("WfNote", {
   words: Schema.Number
 }, { table: uniqueTable("wf_notes"), versioned: true })
 
+/** A composite primary key: by-id nodes take the key object of an earlier create's input. */
+const Seat = Model.make("WfSeat", {
+  row: Schema.Literal("a", "b"),
+  seat: Schema.Int,
+  holder: Schema.String.pipe(Schema.maxLength(6))
+}, { table: uniqueTable("wf_seats"), primaryKey: ["row", "seat"], versioned: true })
+
 const registry = Workflow.registry([Author, Note])
+const seats = Workflow.registry([Seat])
 
 forEachDatabase("testing kit: workflows", (it) => {
   it.effect(`${RUNS} random workflows agree with the reference`, () =>
@@ -36,5 +44,11 @@ forEachDatabase("testing kit: workflows", (it) => {
         ...(SEED === undefined ? {} : { seed: SEED })
       })
       expect(runs).toBe(RUNS)
+    }), 300_000)
+
+  it.effect("a composite-keyed model's workflows agree with the reference", () =>
+    Effect.gen(function*() {
+      const { runs } = yield* Testing.workflows(seats, [Seat], { numRuns: 8, ...(SEED === undefined ? {} : { seed: SEED }) })
+      expect(runs).toBe(8)
     }), 300_000)
 })

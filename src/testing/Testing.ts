@@ -29,7 +29,7 @@ import type * as Workflow from "../Workflow.js"
  */
 export interface AnyModel extends Model.Any {
   readonly fields: Schema.Struct.Fields
-  readonly primaryKey: string
+  readonly primaryKey: string | ReadonlyArray<string>
   readonly Type: unknown
   readonly Input: unknown
 }
@@ -51,13 +51,21 @@ export type InputOf<M extends AnyModel> = M["Input"]
 export type RecordOf<M extends AnyModel> = M["Type"]
 
 /**
- * A plain patch of a model: any declared field but the primary key, with a value of its type.
+ * The fields of a model's primary key: its key field, or every field of a composite key.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type KeyFieldsOf<M extends AnyModel> = M["primaryKey"] extends ReadonlyArray<infer K> ? K : M["primaryKey"]
+
+/**
+ * A plain patch of a model: any declared field but the primary key's, with a value of its type.
  *
  * @since 0.1.0
  * @category models
  */
 export type PatchOf<M extends AnyModel> = {
-  readonly [K in Exclude<keyof Schema.Struct.Type<M["fields"]>, M["primaryKey"]>]?: Schema.Struct.Type<M["fields"]>[K]
+  readonly [K in Exclude<keyof Schema.Struct.Type<M["fields"]>, KeyFieldsOf<M>>]?: Schema.Struct.Type<M["fields"]>[K]
 }
 
 /**
@@ -85,7 +93,8 @@ export interface ArbitraryOptions<A> {
  * decimals within their column's precision and scale, well-formed text without NUL within the
  * column's length, enum members, JSON without non-finite numbers or `__proto__` keys; `null`
  * for nullable fields; optional fields and fields with a constructor default sometimes left
- * out; a database-generated integer primary key left out unless overridden. Fields with
+ * out; a database-generated integer primary key left out unless overridden; every field of a
+ * composite primary key always drawn. Fields with
  * refinements (`Schema.pattern`, `Schema.between`, …) are drawn from their own schema and
  * filtered by the same storage checks. Shrinks like any fast-check arbitrary.
  *
@@ -125,8 +134,8 @@ export const record = <M extends AnyModel>(
   >
 
 /**
- * Patches for a model's `update`: any subset of the declared fields but the primary key, with
- * storable values (the empty patch included).
+ * Patches for a model's `update`: any subset of the declared fields but the primary key's (every
+ * field of a composite key), with storable values (the empty patch included).
  *
  * @since 0.1.0
  * @category arbitraries
@@ -148,8 +157,8 @@ export const patch = <M extends AnyModel>(
 export type Size = number | { readonly min?: number; readonly max?: number }
 
 /**
- * Arrays of `create` inputs (for `bulkCreate`, or a data set to seed) whose primary keys and
- * declared unique constraints, single and composite, really are unique, compared as the
+ * Arrays of `create` inputs (for `bulkCreate`, or a data set to seed) whose primary keys (a
+ * composite key as a whole) and declared unique constraints, single and composite, really are unique, compared as the
  * databases compare them (dates by instant, decimals by value; NULLs never collide). A
  * constraint over few values (an enum) cannot hold more rows than it has values.
  *

@@ -188,12 +188,23 @@ export const createInput = (definition: ModelDefinition, overrides?: Overrides):
 }
 
 /**
- * Patches: any subset of the declared fields but the primary key.
+ * `create` inputs of a model-based run: every key field always drawn (a default, a random
+ * UUID, would differ between the database and the reference), a generated integer key left
+ * to the database.
+ * @internal
+ */
+export const keyedCreateInput = (definition: ModelDefinition): fc.Arbitrary<Row> =>
+  definition.autoIncrement
+    ? createInput(definition)
+    : createInput(definition, Object.fromEntries(definition.key.map((c) => [c.field, fieldArbitrary(definition, c, undefined)])))
+
+/**
+ * Patches: any subset of the declared fields but the primary key's.
  * @internal
  */
 export const patch = (definition: ModelDefinition, overrides?: Overrides): fc.Arbitrary<Row> => {
   const types = typeProperties(definition)
-  return recordOf(definition.userColumns.filter((c) => c !== definition.pk).map((c) =>
+  return recordOf(definition.userColumns.filter((c) => !definition.key.includes(c)).map((c) =>
     overridden({ field: c.field, arbitrary: fieldArbitrary(definition, c, types.get(c.field)?.type), optional: true }, overrides)
   ))
 }
@@ -241,9 +252,10 @@ export const record = (definition: ModelDefinition, overrides?: Overrides): fc.A
 export type Size = number | { readonly min?: number; readonly max?: number }
 
 /**
- * Arrays of `create` inputs whose primary keys and unique constraints (single and composite)
- * really are unique, compared as the databases compare them; managed fields in a constraint
- * (the same for every row of one call) are left out of its key.
+ * Arrays of `create` inputs whose primary keys (a composite key as a whole) and unique
+ * constraints (single and composite) really are unique, compared as the databases compare
+ * them; managed fields in a constraint (the same for every row of one call) are left out of
+ * its key.
  * @internal
  */
 export const rows = (
@@ -252,7 +264,7 @@ export const rows = (
 ): fc.Arbitrary<ReadonlyArray<Row>> => {
   const size = options?.size ?? { min: 0, max: 10 }
   const [minLength, maxLength] = typeof size === "number" ? [size, size] : [size.min ?? 0, size.max ?? Math.max(10, size.min ?? 0)]
-  const keySets = [[definition.pk.field], ...definition.uniqueSets]
+  const keySets = [definition.key.map((c) => c.field), ...definition.uniqueSets]
     .map((set) => set.filter((f) => !definition.managedFields.has(f)))
     .filter((set) => set.length > 0)
   return fc.uniqueArray(createInput(definition, options?.overrides), {

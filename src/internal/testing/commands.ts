@@ -7,9 +7,11 @@
  */
 import { SqlClient } from "@effect/sql"
 import { BigDecimal, Cause, Data, Effect, Exit, FastCheck as fc, Option, Runtime } from "effect"
+import type { Column } from "../../Column.js"
 import type { ModelDefinition } from "../model/definition.js"
+import { keyFieldsOf } from "../nodes/shared.js"
 import { run as runTransaction } from "../runtime/transaction.js"
-import { createInput, fieldArbitrary, patch } from "./arbitrary.js"
+import { fieldArbitrary, keyedCreateInput, patch } from "./arbitrary.js"
 import { canonical } from "./equivalence.js"
 import { CurrentTenant } from "../../Tenant.js"
 import { rollback } from "./layers.js"
@@ -95,10 +97,10 @@ const atomArbitrary = (def: ModelDefinition): fc.Arbitrary<Atom> => {
   })
 }
 
-/** Numeric fields an arithmetic update may name (not managed, not a generated key). */
+/** Numeric fields an arithmetic update may name (not managed, not a key field). */
 const numericFields = (def: ModelDefinition) =>
   def.columns.filter((c) =>
-    ["integer", "float", "bigint", "decimal"].includes(c.kind._tag) && !def.managedFields.has(c.field) && c !== def.pk
+    ["integer", "float", "bigint", "decimal"].includes(c.kind._tag) && !def.managedFields.has(c.field) && !def.key.includes(c)
   )
 
 /** The later node kinds: by key, exists, versions, restore, arithmetic, upserts, cursor walks. */
@@ -158,8 +160,7 @@ const moreSteps = (
 const stepArbitrary = (defs: ReadonlyArray<ModelDefinition>): fc.Arbitrary<Step> =>
   fc.nat({ max: defs.length - 1 }).chain((model) => {
     const def = defs[model]!
-    // the key always given: a default (a random UUID) would differ between the two sides
-    const input = def.autoIncrement ? createInput(def) : createInput(def, { [def.pk.field]: fieldArbitrary(def, def.pk, undefined) })
+    const input = keyedCreateInput(def)
     const mutable = !def.appendOnly
     const filterPlan = fc.record({
       atoms: fc.array(atomArbitrary(def), { minLength: 1, maxLength: 2 }),
@@ -223,10 +224,29 @@ const stepArbitrary = (defs: ReadonlyArray<ModelDefinition>): fc.Arbitrary<Step>
     ) as fc.Arbitrary<Step>
   })
 
-/** A key no stored row has (the primary key's own type). */
-const missingId = (def: ModelDefinition): unknown => (def.pk.kind._tag === "string" ? "~missing~" : -424242)
+/** A value of a key column no stored row has: of the column's type, and short enough for its length when it can be. */
+const missingValue = (def: ModelDefinition, column: Column): unknown => {
+  const candidates: ReadonlyArray<unknown> = column.kind._tag === "string" ? ["~missing~", "~mis~", "~"] : [-424242]
+  return candidates.find((v) => def.isValue.get(column.field)?.(v) === true) ?? candidates[0]
+}
 
 const pickRow = (rows: ReadonlyArray<Row>, pick: number): Row | undefined => rows.length === 0 ? undefined : rows[pick % rows.length]
+
+/** The id a call names a row by: its key's value, or the object of a composite key's fields. */
+const idOfRow = (def: ModelDefinition, row: Row): unknown =>
+  def.compositeKey ? Object.fromEntries(keyFieldsOf(def).map((f) => [f, row[f]])) : row[def.pk.field]
+
+/**
+ * The id of a picked row, or one no row has: for a composite key, a picked row's key with its
+ * last field changed, so that every field but one matches a stored row.
+ */
+const idFor = (def: ModelDefinition, from: ReadonlyArray<Row>, pick: number, missing: boolean): unknown => {
+  const row = pickRow(from, pick)
+  if (!missing && row !== undefined) return idOfRow(def, row)
+  if (!def.compositeKey) return missingValue(def, def.pk)
+  const last = def.key[def.key.length - 1]!
+  return { ...Object.fromEntries(def.key.map((c) => [c.field, row?.[c.field] ?? missingValue(def, c)])), [last.field]: missingValue(def, last) }
+}
 
 /** Operand text for a text operator: a piece of a stored value, with LIKE wildcards kept. */
 const textOperand = (op: string, value: string): string =>
@@ -258,10 +278,9 @@ const resolveFilter = (def: ModelDefinition, rows: ReadonlyArray<Row>, plan: Fil
   return { $and: parts }
 }
 
-/** The step as a node call, against the reference's live rows. */
 /** Key sets a generated call may name a row by: the primary key (unless generated) and unique constraints. */
 const keySets = (def: ModelDefinition): ReadonlyArray<ReadonlyArray<string>> => [
-  ...(def.autoIncrement ? [] : [[def.pk.field]]),
+  ...(def.autoIncrement ? [] : [keyFieldsOf(def)]),
   ...def.uniqueSets.filter((s) => s.every((f) => !def.managedFields.has(f)))
 ]
 
@@ -281,11 +300,10 @@ const arithPatch = (def: ModelDefinition, plan: ArithPlan): Row => {
 
 /** The later kinds of steps as calls (see {@link moreSteps}); undefined for the first kinds. */
 const toLaterCall = (def: ModelDefinition, rows: ReadonlyArray<Row>, all: ReadonlyArray<Row>, step: Step): Call | undefined => {
-  const pk = def.pk.field
-  const idOf = (pick: number, missing: boolean, from = rows) => (missing ? missingId(def) : pickRow(from, pick)?.[pk] ?? missingId(def))
+  const idOf = (pick: number, missing: boolean, from = rows) => idFor(def, from, pick, missing)
   const keyOf = (pick: number, set: number, fresh: Row): { readonly fields: ReadonlyArray<string>; readonly key: Row } => {
     const sets = keySets(def)
-    const fields = sets.length === 0 ? [pk] : sets[set % sets.length]!
+    const fields = sets.length === 0 ? keyFieldsOf(def) : sets[set % sets.length]!
     // soft-deleted rows too: their keys are still taken (an upsert revives them, readBy skips them)
     const source = pickRow(all, pick) ?? fresh
     return { fields, key: Object.fromEntries(fields.map((f) => [f, source[f] ?? fresh[f] ?? null])) }
@@ -328,20 +346,17 @@ const toLaterCall = (def: ModelDefinition, rows: ReadonlyArray<Row>, all: Readon
   }
 }
 
+/** The step as a node call, against the reference's live rows. */
 const toCall = (def: ModelDefinition, rows: ReadonlyArray<Row>, all: ReadonlyArray<Row>, step: Step): Call => {
   const later = toLaterCall(def, rows, all, step)
   if (later !== undefined) return later
-  const pk = def.pk.field
-  const idOf = (pick: number, missing: boolean) => (missing ? missingId(def) : pickRow(rows, pick)?.[pk] ?? missingId(def))
+  const idOf = (pick: number, missing: boolean) => idFor(def, rows, pick, missing)
   switch (step.kind) {
     case "create":
       return { node: "create", input: step.input }
     case "duplicate": {
       const existing = pickRow(rows, step.pick)
-      const sets = [
-        ...(def.autoIncrement ? [] : [[pk]]),
-        ...def.uniqueSets.filter((s) => s.every((f) => !def.managedFields.has(f)))
-      ]
+      const sets = keySets(def)
       if (sets.length === 0) return { node: "create", input: step.input }
       const set = sets[step.set % sets.length]!
       const copied = existing === undefined ? {} : Object.fromEntries(set.map((f) => [f, existing[f]]))
@@ -556,7 +571,7 @@ const runStep = (
         message: `step ${index + 1}, ${describeCall(def, call)}: the reference ${describeOutcome(expected)}, the database ${describeOutcome(actual)}`
       })
     }
-    const stored = yield* Effect.orDie(target.nodes.list!({ includeDeleted: true, orderBy: [def.pk.field], limit: 100_000 }))
+    const stored = yield* Effect.orDie(target.nodes.list!({ includeDeleted: true, orderBy: [...keyFieldsOf(def)], limit: 100_000 }))
     const records = (stored as { records: ReadonlyArray<Row> }).records
     const dbRows = def.autoIncrement ? records.map((r) => key.recordToRef(def, r)) : records
     const refRows = table.rows().filter((r) => !def.tenantScoped || r.tenantId === tenant)

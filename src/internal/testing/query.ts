@@ -1,7 +1,7 @@
 /**
  * The reference's reading semantics, apart from the SQL path: filters (two-valued logic, `$ne` /
  * `$nin` matching NULL, LIKE over code points, `$ilike` folding ASCII letters), ordering (NULL
- * smallest, code-point text order, the primary key as the final tie-break) and keyset cursors
+ * smallest, code-point text order, the primary key's fields as the final tie-break) and keyset cursors
  * over that order.
  * (Internal module: not part of the public API.)
  */
@@ -166,14 +166,17 @@ export interface Term {
   readonly dir: 1 | -1
 }
 
-/** The terms of `orderBy` (`"-field"` descending), repeated fields once, then the primary key. @internal */
+/**
+ * The terms of `orderBy` (`"-field"` descending), repeated fields once, then every primary key
+ * field not among them (ascending, in key order), as the nodes order a page. @internal
+ */
 export const orderTerms = (def: ModelDefinition, orderBy: ReadonlyArray<string>): ReadonlyArray<Term> => {
   const terms: Array<Term> = []
   for (const e of orderBy) {
     const term: Term = e.startsWith("-") ? { field: e.slice(1), dir: -1 } : { field: e, dir: 1 }
     if (!terms.some((t) => t.field === term.field)) terms.push(term)
   }
-  if (!terms.some((t) => t.field === def.pk.field)) terms.push({ field: def.pk.field, dir: 1 })
+  for (const key of def.key) if (!terms.some((t) => t.field === key.field)) terms.push({ field: key.field, dir: 1 })
   return terms
 }
 
@@ -189,7 +192,7 @@ export const compareBy = (def: ModelDefinition, terms: ReadonlyArray<Term>) =>
   return 0
 }
 
-/** Rows in the order of `orderBy` (`"-field"` descending), NULL smallest, then the primary key. @internal */
+/** Rows in the order of `orderBy` (`"-field"` descending), NULL smallest, then the primary key's fields. @internal */
 export const sortRows = (def: ModelDefinition, rows: ReadonlyArray<Row>, orderBy: ReadonlyArray<string>): Array<Row> => {
   const compare = compareBy(def, orderTerms(def, orderBy))
   return [...rows].sort((ra, rb) => compare((f) => ra[f], (f) => rb[f]))

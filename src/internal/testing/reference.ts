@@ -20,7 +20,7 @@ import {
 } from "../../Errors.js"
 import type { ModelDefinition } from "../model/definition.js"
 import { checkId, isRecord, prepareCreate, preparePatch, validation, valueProblem } from "../model/validate.js"
-import { conflictTarget, idOf } from "../nodes/shared.js"
+import { conflictTarget, idOf, keyFieldsOf } from "../nodes/shared.js"
 import { applyArith } from "../nodes/update.js"
 import { sqlite } from "../dialect/sqlite.js"
 import * as Cursor from "../sql/cursor.js"
@@ -129,23 +129,25 @@ interface State {
   readonly env: Env
 }
 
-const pkKey = (id: unknown) => uniqueKey({ id }, ["id"])!
+/** Where a row is stored: its key's values (a checked id: a scalar, or the object of a composite key's fields). */
+const idKey = (def: ModelDefinition, id: unknown): string =>
+  def.compositeKey ? uniqueKey(id as Row, keyFieldsOf(def))! : uniqueKey({ [def.pk.field]: id }, [def.pk.field])!
 const ours = (s: State, row: Row) => !s.def.tenantScoped || row.tenantId === s.env.tenant
 const visible = (s: State, row: Row | undefined, includeDeleted = false): row is Row =>
   row !== undefined && ours(s, row) && (includeDeleted || !s.def.softDelete || row.deletedAt === null)
 const liveRows = (s: State, includeDeleted = false) => [...s.stored.values()].filter((r) => visible(s, r, includeDeleted))
-const keyOf = (s: State, row: Row) => pkKey(row[s.def.pk.field])
+const keyOf = (s: State, row: Row) => uniqueKey(row, keyFieldsOf(s.def))!
 
-/** The fields (by column name) of a unique key `candidate` shares with another of the tenant's rows. */
+/** The fields of a unique key `candidate` shares with another of the tenant's rows (as the nodes name them, fields not columns). */
 const collision = (s: State, candidate: Row, others: Iterable<Row>, except?: Row): ReadonlyArray<string> | undefined => {
-  const keySets = [[s.def.pk.field], ...s.def.uniqueSets]
+  const keySets = [keyFieldsOf(s.def), ...s.def.uniqueSets]
   for (const other of others) {
     if (other === except || !ours(s, other)) continue
     const set = keySets.find((fields) => {
       const key = uniqueKey(candidate, fields)
       return key !== undefined && key === uniqueKey(other, fields)
     })
-    if (set !== undefined) return set.map((f) => s.def.byField.get(f)!.name)
+    if (set !== undefined) return set
   }
   return undefined
 }
@@ -244,7 +246,7 @@ const bulkCreate = (s: State, call: Extract<Call, { node: "bulkCreate" }>): Outc
 const readById = (s: State, call: Extract<Call, { node: "read" | "find" }>): Outcome => {
   const bad = checkId(s.def, call.id, call.node)
   if (bad !== undefined) return failure(bad)
-  const row = s.stored.get(pkKey(call.id))
+  const row = s.stored.get(idKey(s.def, call.id))
   if (visible(s, row, call.includeDeleted)) return success(asRecord(s.def, row))
   return call.node === "find" ? success(undefined) : failure(new NotFound({ model: s.def.name, operation: "read", id: idOf(call.id) }))
 }
@@ -255,7 +257,7 @@ const uniqueLookup = (s: State, key: unknown, operation: string) => {
   if (!isRecord(key)) return Either.left(validation(def, operation, "", "expected an object of a unique key's fields"))
   const fields = Object.keys(key)
   const same = (set: ReadonlyArray<string>) => set.length === fields.length && set.every((f) => fields.includes(f))
-  const by = same([def.pk.field]) ? [def.pk.field] : def.uniqueSets.find(same)
+  const by = same(keyFieldsOf(def)) ? keyFieldsOf(def) : def.uniqueSets.find(same)
   if (by === undefined) {
     return Either.left(validation(def, operation, "", "its fields are not the primary key or a unique constraint of the model"))
   }
@@ -289,7 +291,7 @@ const update = (s: State, call: Extract<Call, { node: "update" }>): Outcome => {
   }
   const patch = preparePatch(def, call.patch, "update")
   if (Either.isLeft(patch)) return failure(patch.left)
-  const row = s.stored.get(pkKey(call.id))
+  const row = s.stored.get(idKey(s.def, call.id))
   if (!visible(s, row)) return failure(new NotFound({ model: def.name, operation: "update", id: idOf(call.id) }))
   if (expected !== undefined && row.version !== expected) {
     return failure(new OptimisticLockError({ model: def.name, operation: "update", id: idOf(call.id), expectedVersion: expected as number }))
@@ -298,14 +300,14 @@ const update = (s: State, call: Extract<Call, { node: "update" }>): Outcome => {
   if (Either.isLeft(next)) return failure(next.left)
   const columns = collision(s, next.right, s.stored.values(), row)
   if (columns !== undefined) return failure(new UniqueViolation({ model: def.name, operation: "update", columns }))
-  s.stored.set(pkKey(call.id), next.right)
+  s.stored.set(idKey(s.def, call.id), next.right)
   return success(asRecord(def, next.right))
 }
 
 const removeOrRestore = (s: State, call: Extract<Call, { node: "delete" | "restore" }>): Outcome => {
   const bad = checkId(s.def, call.id, call.node)
   if (bad !== undefined) return failure(bad)
-  const key = pkKey(call.id)
+  const key = idKey(s.def, call.id)
   const row = s.stored.get(key)
   if (call.node === "restore") {
     if (!s.def.softDelete || row === undefined || !ours(s, row) || row.deletedAt === null) return success({ restored: false })
@@ -446,7 +448,7 @@ const prepareUpsert = (
     if (Either.isLeft(created)) return Either.left(created.left)
   } else {
     if (args.conflictOn !== undefined && !Array.isArray(args.conflictOn)) return fail("conflictOn", "expected an array of field names")
-    const target = conflictTarget(def, (args.conflictOn as ReadonlyArray<unknown> | undefined) ?? [def.pk.field], operation)
+    const target = conflictTarget(def, (args.conflictOn as ReadonlyArray<unknown> | undefined) ?? keyFieldsOf(def), operation)
     if (Either.isLeft(target)) return Either.left(target.left)
     created = prepareCreate(def, args.create, operation)
     if (Either.isLeft(created)) return Either.left(created.left)
@@ -487,7 +489,7 @@ const upsertOrKeep = (s: State, args: unknown, keep: boolean): Outcome => {
     return success({ record: asRecord(def, row), created: true })
   }
   if (def.softDelete && existing.deletedAt !== null) {
-    const row = { ...stamp(s, { ...record, [def.pk.field]: existing[def.pk.field] }) }
+    const row = stamp(s, { ...record, ...Object.fromEntries(keyFieldsOf(def).map((f) => [f, existing[f]])) })
     const taken = unique(row, existing)
     if (taken !== undefined) return taken
     s.stored.set(keyOf(s, existing), row)

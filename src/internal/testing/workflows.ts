@@ -14,7 +14,7 @@ import type * as Model from "../../Model.js"
 import * as Workflow from "../../Workflow.js"
 import type { ModelDefinition } from "../model/definition.js"
 import { encodeRecord } from "../model/json.js"
-import { createInput, fieldArbitrary, patch } from "./arbitrary.js"
+import { keyedCreateInput, patch } from "./arbitrary.js"
 import type { NodeFunctions } from "./calls.js"
 import { canonical } from "./equivalence.js"
 import { rollback } from "./layers.js"
@@ -45,7 +45,7 @@ interface NodePlan {
 const nodePlan = (models: ReadonlyArray<WorkflowModel>): fc.Arbitrary<NodePlan> =>
   fc.nat({ max: models.length - 1 }).chain((model) => {
     const def = models[model]!.definition
-    const input = def.autoIncrement ? createInput(def) : createInput(def, { [def.pk.field]: fieldArbitrary(def, def.pk, undefined) })
+    const input = keyedCreateInput(def)
     return fc.record({
       model: fc.constant(model),
       op: fc.constantFrom(...(def.appendOnly ? operations.filter((o) => o !== "Update" && o !== "Delete") : operations)),
@@ -72,6 +72,10 @@ const opOf = (plans: ReadonlyArray<NodePlan>, i: number): NodePlan["op"] => {
   return plans.slice(0, i).some((p, j) => p.model === plan.model && opOf(plans, j) === "Create") ? plan.op : "Create"
 }
 
+/** The `id` parameter naming an encoded record: its key, or the object of a composite key's fields. */
+const keyParam = (def: ModelDefinition, encoded: Row): unknown =>
+  def.compositeKey ? Object.fromEntries(def.key.map((c) => [c.field, encoded[c.field]])) : encoded[def.pk.field] ?? 1
+
 /** The node plans as a workflow: ids connected from an earlier create of the same model. */
 const toWorkflow = (models: ReadonlyArray<WorkflowModel>, plans: ReadonlyArray<NodePlan>): Workflow.Workflow => {
   let workflow = Workflow.make("generated")
@@ -87,8 +91,11 @@ const toWorkflow = (models: ReadonlyArray<WorkflowModel>, plans: ReadonlyArray<N
     if (op === "Create") Object.assign(params, encoded)
     if (op === "Update") params.fields = encodeRecord(def, plan.patch)
     const byId = op === "Read" || op === "Update" || op === "Delete"
-    // no create to read from: an id that may well not exist
-    if (byId && source === undefined) params.id = encoded[def.pk.field] ?? 1
+    // no create to read from: an id that may well not exist; a composite key (a record has no
+    // `id` to connect) is the key of the earlier create's input, given as a value
+    if (byId && (source === undefined || def.compositeKey)) {
+      params.id = keyParam(def, source === undefined ? encoded : encodeRecord(def, plans[source]!.input))
+    }
     if (op === "List") Object.assign(params, { limit: plan.limit, order_by: [def.pk.field] })
     if (op === "List" || op === "Count") {
       const field = def.userColumns.find((c) => c.kind._tag === "string" || c.kind._tag === "enum")
@@ -96,7 +103,7 @@ const toWorkflow = (models: ReadonlyArray<WorkflowModel>, plans: ReadonlyArray<N
     }
     if (plan.broken === "badParam") params["~unknown~"] = 1
     workflow = Workflow.addNode(workflow, type, id, params)
-    if (byId && source !== undefined) workflow = Workflow.connect(workflow, `n${source}`, "id", id, "id")
+    if (byId && source !== undefined && !def.compositeKey) workflow = Workflow.connect(workflow, `n${source}`, "id", id, "id")
     if (plan.broken === "badConnection") workflow = Workflow.connect(workflow, `n${i}_missing`, "id", id, "id")
   }
   return workflow
