@@ -345,18 +345,34 @@ export type Model<
       & Relation.IncludeNodes<KeyOf<F, PK, Composite>, RecordOf<F, B>, Rels, Requires, Setup>
       & Relation.WriteNodes<KeyOf<F, PK, Composite>, CreateInput<F, PK, Composite>, RecordOf<F, B>, Rels, Requires, Setup>)
   & (B["appendOnly"] extends true ? {}
-    : Node.MutationNodes<
-      KeyOf<F, PK, Composite>,
-      CreateInput<F, PK, Composite>,
-      Patch<F, PK>,
-      Row<F>,
-      keyof F & string,
-      RecordOf<F, B>,
-      B["versioned"],
-      Requires,
-      Setup,
-      [keyof Rels] extends [never] ? Filter<RecordOf<F, B>> : Relation.Where<RecordOf<F, B>, Rels>
-    >)
+    : [keyof Rels] extends [never] ? Node.MutationNodes<
+        KeyOf<F, PK, Composite>,
+        CreateInput<F, PK, Composite>,
+        Patch<F, PK>,
+        Row<F>,
+        keyof F & string,
+        RecordOf<F, B>,
+        B["versioned"],
+        Requires,
+        Setup
+      >
+    : 
+      & Omit<
+        Node.MutationNodes<
+          KeyOf<F, PK, Composite>,
+          CreateInput<F, PK, Composite>,
+          Patch<F, PK>,
+          Row<F>,
+          keyof F & string,
+          RecordOf<F, B>,
+          B["versioned"],
+          Requires,
+          Setup,
+          Relation.Where<RecordOf<F, B>, Rels>
+        >,
+        "update"
+      >
+      & Relation.UpdateNodes<KeyOf<F, PK, Composite>, Patch<F, PK>, RecordOf<F, B>, Rels, B["versioned"], Requires, Setup>)
   & (B["softDelete"] extends true ? (B["appendOnly"] extends true ? {} : Node.RestoreNode<KeyOf<F, PK, Composite>, Requires, Setup>) : {})
 
 /**

@@ -8,7 +8,7 @@
 import type { Option, Stream, Types } from "effect"
 import { Effect, Layer } from "effect"
 import * as Batch from "./internal/nodes/batch.js"
-import type { ConfigurationError, NotFound, ValidationError, WriteError } from "./Errors.js"
+import type { ConfigurationError, NotFound, OptimisticLockError, ValidationError, WriteError } from "./Errors.js"
 import type { Filter } from "./Filter.js"
 import * as Internal from "./internal/model/relations.js"
 import type { NodeErrors } from "./internal/nodes/types.js"
@@ -411,6 +411,24 @@ export type NestedCreate<Rels> = {
   readonly [K in keyof Rels as Rels[K] extends BelongsTo<Target> ? never : K]?: NestedWrite<Rels[K]>
 }
 
+type NestedUpdateWrite<Rel> = Rel extends ManyToMany<infer M> ? {
+    readonly create?: ReadonlyArray<ChildInput<M, never>>
+    readonly connect?: ReadonlyArray<IdOfTarget<M>>
+    readonly disconnect?: ReadonlyArray<IdOfTarget<M>>
+  }
+  : NestedWrite<Rel>
+
+/**
+ * The nested writes `update` takes: those of {@link NestedCreate}, and `disconnect` of
+ * many-to-many links.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type NestedUpdate<Rels> = {
+  readonly [K in keyof Rels as Rels[K] extends BelongsTo<Target> ? never : K]?: NestedUpdateWrite<Rels[K]>
+}
+
 type CreatedOf<Rel, W> = Rel extends ManyToMany<infer M> ? ReadonlyArray<RecordOfTarget<M>>
   : Rel extends HasMany<infer M> ? ReadonlyArray<Created<M, W extends { readonly create: ReadonlyArray<infer C> } ? C : {}>>
   : Rel extends HasOne<infer M> ? Created<M, W extends { readonly create: infer C } ? C : {}>
@@ -428,6 +446,28 @@ type Created<M, C> = WithCreated<RecordOfTarget<M>, RelationsOfTarget<M>, C>
  */
 export type WithCreated<R, Rels, I> = [keyof I & keyof Rels] extends [never] ? R
   : Types.Simplify<R & { readonly [K in keyof I & keyof Rels]: CreatedOf<Rels[K], I[K]> }>
+
+/**
+ * `update` of a model with relations: the record's own fields, and nested writes of its
+ * relations (`posts: { create: [...] }`, `tags: { connect: [3], disconnect: [1] }`) in one
+ * transaction; returns the record with what each relation wrote.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UpdateNodes<Id, Patch, R, Rels, Versioned extends boolean, Requires, Setup> {
+  readonly update: <const P extends Patch & NestedUpdate<Rels>>(
+    id: Id,
+    patch: P & { readonly [K in Exclude<keyof P, keyof Patch | keyof NestedUpdate<Rels>>]: never },
+    ...options: Versioned extends true ? [options?: { readonly expectedVersion?: number }] : []
+  ) => Effect.Effect<
+    WithCreated<R, Rels, P>,
+    | Exclude<NodeErrors["update"], Versioned extends true ? never : OptimisticLockError>
+    | ([keyof P & keyof Rels] extends [never] ? never : NodeErrors["create"] | ConfigurationError)
+    | Setup,
+    Requires | NestedRequirements<Rels, P>
+  >
+}
 
 type ManyToManyName<Rels> = { [K in keyof Rels]: Rels[K] extends ManyToMany<Target> ? K : never }[keyof Rels] & string
 

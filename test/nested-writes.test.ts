@@ -152,6 +152,46 @@ forEachDatabase("nested-writes", (it) => {
       expect(yield* Tag.count()).toBe(3)
     }))
 
+  it.effect("update with nested writes: children created, links connected and disconnected, with the record's own fields; all or nothing", () =>
+    Effect.gen(function*() {
+      const { Comment, Post, PostTag, Profile, Tag, User } = models()
+      const ada = yield* User.create({ name: "Ada" })
+      const [red, blue, green] = (yield* Tag.bulkCreate([{ label: "red" }, { label: "blue" }, { label: "green" }], { returnRecords: true }))
+        .records
+      const post = yield* Post.create({ authorId: ada.id, title: "u", tags: { connect: [red!.id, blue!.id] } })
+
+      const updated = yield* Post.update(post.id, {
+        title: "u2",
+        comments: { create: [{ body: "first" }, { body: "second" }] },
+        tags: { create: [{ label: "fresh" }], connect: [green!.id], disconnect: [red!.id] }
+      })
+      expect(updated.title).toBe("u2")
+      expect(updated.comments.map((c) => [c.body, c.postId])).toEqual([["first", post.id], ["second", post.id]])
+      expect(updated.tags.map((t) => t.label)).toEqual(["fresh", "green"])
+      const loaded = yield* Post.read(post.id, { include: { tags: { orderBy: ["label"] } } })
+      expect(loaded.tags.map((t) => t.label)).toEqual(["blue", "fresh", "green"])
+
+      // only relations: the record comes back as it is
+      const onlyRelations = yield* User.update(ada.id, { profile: { create: { bio: "hi" } } })
+      expect(onlyRelations).toMatchObject({ id: ada.id, name: "Ada", profile: { userId: ada.id, bio: "hi" } })
+      expect(yield* Profile.count({ userId: ada.id })).toBe(1)
+
+      // a failing nested write leaves the record's own fields as they were
+      const clash = yield* Effect.flip(Post.update(post.id, { title: "u3", comments: { create: [{ body: "x" }] }, tags: { connect: [987_654] } }))
+      expect(clash._tag).toBe("ForeignKeyViolation")
+      expect((yield* Post.read(post.id)).title).toBe("u2")
+      expect(yield* Comment.count({ body: "x" })).toBe(0)
+      expect(yield* PostTag.count({ postId: post.id })).toBe(3)
+
+      const missing = yield* Effect.flip(Post.update(987_654, { comments: { create: [{ body: "y" }] } }))
+      expect(missing._tag).toBe("NotFound")
+      expect(yield* Comment.count({ body: "y" })).toBe(0)
+      const setsKey = yield* Effect.flip(Post.update(post.id, { comments: { create: [{ body: "z", postId: 1 } as never] } }))
+      expect(setsKey._tag === "ValidationError" && setsKey.path).toBe("comments.create.0.postId")
+      const badLink = yield* Effect.flip(Post.update(post.id, { tags: { disconnect: ["nope" as never] } }))
+      expect(badLink._tag === "ValidationError" && badLink.path).toBe("tags.disconnect.0")
+    }))
+
   it.effect("inside a caller's transaction: a later failure rolls the nested create back too", () =>
     Effect.gen(function*() {
       const { Post, User } = models()

@@ -108,6 +108,25 @@ describe("relation types", () => {
     Post.create({ authorId: 1, title: "t", comments: { create: [{ body: 1 }] } })
   })
 
+  it("update with nested writes: typed like create; a plain update keeps its type", () => {
+    const _post = Post.update(1, { title: "t", comments: { create: [{ body: "b" }] } })
+    expectTypeOf<Success<typeof _post>["comments"]>().toEqualTypeOf<
+      ReadonlyArray<{ readonly id: number; readonly postId: number; readonly body: string }>
+    >()
+    const _plain = Post.update(1, { title: "t" })
+    expectTypeOf<Success<typeof _plain>>().toEqualTypeOf<{ readonly id: number; readonly authorId: number; readonly title: string }>()
+    // @ts-expect-error: the parent sets the child's foreign key
+    Post.update(1, { comments: { create: [{ body: "b", postId: 2 }] } })
+    // @ts-expect-error: a belongs-to takes no nested write
+    Post.update(1, { author: { create: { name: "x" } } })
+    // @ts-expect-error: not a field nor a relation
+    Post.update(1, { writer: "x" })
+    // @ts-expect-error: the key is not patched
+    Post.update(1, { id: 2 })
+    // @ts-expect-error: disconnect is for many-to-many links
+    User.update(1, { posts: { disconnect: [1] } })
+  })
+
   it("connect / disconnect take a many-to-many relation and its target's ids", () => {
     const Label = Model.make("Label", Schema.Struct({ id: Schema.Int, name: Schema.String }), { timestamps: false })
     const ArticleLabel = Model.make("ArticleLabel", Schema.Struct({ id: Schema.Int, articleId: Schema.Int, labelId: Schema.Int }), {
