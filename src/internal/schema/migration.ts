@@ -93,7 +93,7 @@ const historyColumns = [
   textColumn("operations", undefined)
 ]
 
-/** The history table, declared as any table is (so its DDL is the dialect's). @internal */
+/** The history table, declared like every other table (so its DDL is the dialect's). @internal */
 export const historySpec = (schema: string | undefined): TableSpec => ({
   table: historyTable,
   columns: historyColumns,
