@@ -71,5 +71,5 @@ execFileSync(process.execPath, [
   `${out}.cpuprofile`,
   `${out}.svg`,
   "--title",
-  `${op} by id × ${N}, one Effect, ${target === "sqlite" ? "in-memory SQLite" : target.split(":")[0]} — CPU profile of the loop`
+  `${op === "create" ? "create" : `${op} by id`} × ${N}, one Effect, ${target === "sqlite" ? "in-memory SQLite" : target.split(":")[0]} — CPU profile of the loop`
 ], { stdio: "inherit" })
