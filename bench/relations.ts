@@ -128,6 +128,12 @@ export interface RelationsDbResult {
   readonly loopVsBatched: number
 }
 
+/** The first line of an error's message, its cause's when it has one (Drizzle wraps the driver's). */
+const reason = (error: unknown): string => {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error
+  return (cause instanceof Error ? cause.message : String(cause)).split("\n")[0]!.slice(0, 200)
+}
+
 const ratioMedian = (a: ReadonlyArray<number>, b: ReadonlyArray<number>) => median(a.map((x, i) => x / b[i]!))
 
 const measure = async (rc: RelationsConfig, target: Target, log: (line: string) => void): Promise<RelationsDbResult> => {
@@ -148,7 +154,7 @@ const measure = async (rc: RelationsConfig, target: Target, log: (line: string) 
           await peer.load()
           impls.push(peerImpl(key, peer))
         } catch (error) {
-          const why = (error instanceof Error ? error.message : String(error)).split("\n")[0]!.slice(0, 200)
+          const why = reason(error)
           notApplicable.push(`${peer.name}: ${why}`)
           log(`[relations] ${target.title}: ${peer.name} does not run here: ${why}`)
           await peer.close()
