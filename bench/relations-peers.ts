@@ -9,8 +9,9 @@
  * - Kysely with `jsonObjectFrom` / `jsonArrayFrom` (kysely/helpers/postgres, /sqlite, /mysql):
  *   one statement; on SQLite and MySQL with `ParseJSONResultsPlugin`, as Kysely's docs say.
  *
- * A peer whose first load fails on a database (Kysely's MySQL helper writes
- * `CAST(… AS JSON)`, which MariaDB does not take) is reported as not applicable there.
+ * A peer whose first load fails on MariaDB / MySQL is reported as not applicable there, with the
+ * driver's error (on MariaDB both fail: Drizzle's derived tables refer to the outer query, and
+ * Kysely's MySQL helper writes `CAST(… AS JSON)`); on SQLite and PostgreSQL a failure ends the run.
  */
 import Database from "better-sqlite3"
 import { asc, relations } from "drizzle-orm"
