@@ -390,8 +390,8 @@ type IdOfTarget<M> = M extends { readonly primaryKey: infer P } ? P extends keyo
  * its belong-to writes (but the one to the parent), and its other nested writes.
  */
 type ChildInput<M, K extends PropertyKey> =
-  & Types.Simplify<Omit<InputOfTarget<M>, K> & { readonly [F in K]?: never }>
-  & BelongsToInput<Omit<InputOfTarget<M>, K>, ExceptParent<RelationsOfTarget<M>, K>>
+  & { readonly [F in K]?: never }
+  & BelongsToInput<Types.Simplify<Omit<InputOfTarget<M>, K>>, ExceptParent<RelationsOfTarget<M>, K>>
   & NestedCreate<RelationsOfTarget<M>>
 
 type NestedWrite<Rel> = Rel extends ManyToMany<infer M> ? {
