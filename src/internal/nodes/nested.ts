@@ -1,8 +1,9 @@
 /**
- * Writes through relations: `create` with nested records (`User.create({ name, posts: { create:
- * [...] } })`: the parent, then its has-many / has-one children with their foreign key set, and
- * many-to-many targets created or connected through the junction), and `connect` /
- * `disconnect` of many-to-many links. Each runs in one transaction (a savepoint inside the
+ * Writes through relations: `create` / `update` with nested records (`User.create({ name, posts:
+ * { create: [...] } })`: belongs-to records created or found first (their keys set on the
+ * record), the record, then its has-many / has-one children with their foreign key set, and
+ * many-to-many targets created or connected through the junction; in `update` children deleted
+ * or updated and links replaced), and `connect` / `disconnect` of many-to-many links. Each runs in one transaction (a savepoint inside the
  * caller's): a bad child rolls back the parent. The related models' own nodes do the writes,
  * so their validation, stamping, tenancy and typed errors apply.
  * (Internal module: not part of the public API.)
