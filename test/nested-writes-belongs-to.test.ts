@@ -238,6 +238,27 @@ forEachDatabase("nested-writes-belongs-to", (it) => {
       expect(yield* Tag.count()).toBe(4)
     }))
 
+  it.effect("a belongs-to referencing a unique key: the key set is the referenced field's", () =>
+    Effect.gen(function*() {
+      const Account = Model.make("Account", Schema.Struct({ id: Schema.Int, code: Schema.String.pipe(Schema.maxLength(10)) }), {
+        table: uniqueTable("nb_accounts"),
+        timestamps: false,
+        unique: ["code"]
+      })
+      const Invoice = Model.make("Invoice", Schema.Struct({ id: Schema.Int, accountCode: Schema.String.pipe(Schema.maxLength(10)) }), {
+        table: uniqueTable("nb_invoices"),
+        timestamps: false,
+        relations: { account: Model.belongsTo(() => Account, { foreignKey: "accountCode", references: "code", onDelete: "cascade" }) }
+      })
+      const first = yield* Invoice.create({ account: { create: { code: "A1" } } })
+      expect([first.accountCode, first.account.code]).toEqual(["A1", "A1"])
+      const byId = yield* Invoice.create({ account: { connect: first.account.id } })
+      expect(byId.accountCode).toBe("A1")
+      const byCode = yield* Invoice.create({ account: { connect: { code: "A1" } } })
+      expect(byCode.accountCode).toBe("A1")
+      expect(yield* Invoice.count({ accountCode: "A1" })).toBe(3)
+    }))
+
   it.effect("tenants: a connect to another tenant's record is NotFound; a nested create is the caller's tenant's", () =>
     Effect.gen(function*() {
       interface OrgRecord {
