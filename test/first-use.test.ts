@@ -75,12 +75,17 @@ for (const db of ["sqlite", "pg", "mysql"] as const) {
           const url = yield* place(db, `ready_${kind === "library" ? "lib" : "sql"}`)
           const all = models(12)
           yield* DataFlow.migrate(all).pipe(Effect.provide(client(db, kind, url)), Effect.scoped, Effect.orDie)
-          // one after the other, then all at once, each on a new client
+          // one after the other, then all at once under the "existing" policy, each on a new client
           const sequential = yield* traced(db, kind, url, Effect.forEach(all, (m) => m.count()))
           expect(sequential.value).toEqual(all.map(() => 0))
           expect(columnReads(db, sequential.texts)).toBe(1)
           expect(creates(sequential.texts)).toBe(0)
-          const concurrent = yield* traced(db, kind, url, Effect.forEach(all, (m) => m.count(), { concurrency: "unbounded" }))
+          const concurrent = yield* traced(
+            db,
+            kind,
+            url,
+            Effect.forEach(all, (m) => m.count(), { concurrency: "unbounded" }).pipe(Effect.provide(DataFlow.schemaPolicy("existing")))
+          )
           expect(concurrent.value).toEqual(all.map(() => 0))
           expect(columnReads(db, concurrent.texts)).toBe(1)
         }).pipe(Effect.orDie))
