@@ -35,6 +35,9 @@ export const usage = `Usage: npm run bench:coldstart -- [options]
   --db sqlite,pg,mysql  databases (default all; a server that does not answer is skipped)
   --no-build         reuse bench/.build (else compiled first with bench/tsconfig.coldstart.json)
   --no-import-check  leave out the import-time check (declared models 0 / M / 4×M)
+  --baseline DIR     also run the library's variants with the child compiled in another checkout
+                     (DIR: its bench/.build, made there by a run or by tsc -p bench/tsconfig.coldstart.json),
+                     interleaved with this one's: an A/B of two commits in one run
 
   Servers: BENCH_PG_URL, BENCH_MYSQL_URL as for npm run bench.
 `
@@ -47,6 +50,8 @@ interface Options {
   readonly databases: ReadonlyArray<Db>
   readonly build: boolean
   readonly importCheck: boolean
+  /** The compiled child of another checkout, for an A/B in one run. */
+  readonly baseline: string | undefined
   readonly pgUrl: string
   readonly mysqlUrl: string
 }
@@ -57,6 +62,7 @@ const parse = (argv: ReadonlyArray<string>): Options | "help" => {
   let databases: ReadonlyArray<Db> = ["sqlite", "pg", "mysql"]
   let build = true
   let importCheck = true
+  let baseline: string | undefined
   const positive = (flag: string, raw: string | undefined) => {
     const n = Number(raw)
     if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${flag} needs a positive integer, got ${JSON.stringify(raw)}`)
@@ -69,6 +75,11 @@ const parse = (argv: ReadonlyArray<string>): Options | "help" => {
     else if (arg === "--models") models = positive(arg, argv[++i])
     else if (arg === "--no-build") build = false
     else if (arg === "--no-import-check") importCheck = false
+    else if (arg === "--baseline") {
+      const dir = argv[++i] ?? ""
+      baseline = join(dir, "bench", "coldstart-child.js")
+      if (!existsSync(baseline)) throw new Error(`--baseline: no compiled child at ${baseline}`)
+    }
     else if (arg === "--db") {
       const list = (argv[++i] ?? "").split(",").map((d) => d.trim())
       for (const d of list) if (d !== "sqlite" && d !== "pg" && d !== "mysql") throw new Error(`--db: unknown database ${JSON.stringify(d)}`)
@@ -81,6 +92,7 @@ const parse = (argv: ReadonlyArray<string>): Options | "help" => {
     databases,
     build,
     importCheck,
+    baseline,
     pgUrl: process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test",
     mysqlUrl: process.env.BENCH_MYSQL_URL ?? "mysql://root@127.0.0.1:3306/test"
   }
@@ -220,17 +232,14 @@ const preparePrisma = (specs: ReadonlyArray<ModelSpec>, log: (line: string) => v
 /** With `--no-build`: Prisma's version when its cold-start child was compiled before. */
 const prismaVersionIfBuilt = (): string | undefined => (existsSync(prismaChild) ? prismaVersion() : undefined)
 
-const variants = (db: Db, place: Place, models: number, prisma: string | undefined): ReadonlyArray<Variant> => {
+const variants = (db: Db, place: Place, models: number, prisma: string | undefined, baseline: string | undefined): ReadonlyArray<Variant> => {
   const base = { COLDSTART_DB: db, COLDSTART_MODELS: String(models) }
   const warm = { ...base, COLDSTART_URL: place.warmUrl }
   const fresh = { ...base, COLDSTART_URL: place.freshUrl }
   const prismaVariant: ReadonlyArray<Variant> = prisma === undefined || db === "mysql"
     ? []
     : [{ label: `prisma ${prisma}: a client generated for ${models} models, one findUnique`, env: warm, script: prismaChild }]
-  return [
-    { label: `raw driver: connect, one query`, env: { ...warm, COLDSTART_VARIANT: "raw" } },
-    { label: `drizzle-orm ${versionOf("drizzle-orm")}: ${models} tables declared, one select`, env: { ...warm, COLDSTART_VARIANT: "drizzle" } },
-    ...prismaVariant,
+  const library: ReadonlyArray<Variant> = [
     { label: "nodes, warm schema: a read on model 1", env: { ...warm, COLDSTART_VARIANT: "library", COLDSTART_TOUCH: "one" } },
     { label: `nodes, warm schema: a read on each of the ${models} models`, env: { ...warm, COLDSTART_VARIANT: "library", COLDSTART_TOUCH: "all" } },
     {
@@ -243,6 +252,12 @@ const variants = (db: Db, place: Place, models: number, prisma: string | undefin
       env: { ...fresh, COLDSTART_VARIANT: "library", COLDSTART_TOUCH: "all" },
       before: place.resetFresh
     }
+  ]
+  return [
+    { label: `raw driver: connect, one query`, env: { ...warm, COLDSTART_VARIANT: "raw" } },
+    { label: `drizzle-orm ${versionOf("drizzle-orm")}: ${models} tables declared, one select`, env: { ...warm, COLDSTART_VARIANT: "drizzle" } },
+    ...prismaVariant,
+    ...(baseline === undefined ? library : library.flatMap((v) => [v, { ...v, label: `${v.label} — baseline`, script: baseline }]))
   ]
 }
 
@@ -361,7 +376,7 @@ const main = async () => {
     try {
       log(`[coldstart] ${place.title}: preparing the warm schema`)
       await prepareWarm(place.warmUrl, specs)
-      const list = variants(db, place, options.models, prisma)
+      const list = variants(db, place, options.models, prisma, options.baseline)
       out.push(...renderDatabase(place.title, list, await runVariants(list, options.runs, log)))
       if (db === "sqlite" && options.importCheck) out.push(...await importCheck(place, options, log))
     } finally {

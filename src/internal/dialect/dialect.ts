@@ -124,6 +124,15 @@ export interface Dialect {
    * across every connection and process (PostgreSQL's advisory locks).
    */
   readonly ddlLock?: (key: string) => string
+  /**
+   * Where DDL cannot run in a transaction: a lock on `key` held by one connection until it
+   * releases it (MySQL's `GET_LOCK`), serialising first-use DDL across connections and
+   * processes. `acquire` answers one row whose `acquired` is 1 once the lock is held.
+   */
+  readonly ddlSessionLock?: {
+    readonly acquire: (key: string) => string
+    readonly release: (key: string) => string
+  }
   /** Suffix that locks the rows a SELECT reads, for read-then-write inside a transaction. */
   readonly lockingRead: string
   /** The statements that begin a transaction at an isolation level (the database's default when absent). */

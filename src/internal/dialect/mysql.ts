@@ -13,6 +13,7 @@ import {
   driverCode,
   driverMessage,
   foreignKeyClause,
+  hash32,
   isolationSql,
   likeEscaped,
   mysqlDatetime,
@@ -119,6 +120,9 @@ const inSchema = (column: string) => `${column} = COALESCE(?, DATABASE())`
 const forTable = (column: string) => `(? IS NULL OR ${column} = ?)`
 
 /** information_schema reads; the same on MySQL 8 and MariaDB. */
+/** The named lock of first-use DDL on a key (MySQL takes at most 64 characters). */
+const ddlLockName = (key: string) => `dataflow_ddl_${(hash32(key) >>> 0).toString(16).padStart(8, "0")}`
+
 const mysqlCatalog: Catalog = {
   columns: (schema, table) => ({
     text: `SELECT c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name, c.COLUMN_TYPE AS data_type,
@@ -359,6 +363,11 @@ export const mysql: Dialect = {
   },
   catalog: mysqlCatalog,
   alter: mysqlAlter,
+  // first-use DDL on a key: a named lock of its own (not the migrations'), a name short enough for any key
+  ddlSessionLock: {
+    acquire: (key) => `SELECT GET_LOCK(${sqlLiteral(ddlLockName(key))}, 600) AS acquired`,
+    release: (key) => `SELECT RELEASE_LOCK(${sqlLiteral(ddlLockName(key))}) AS released`
+  },
   // DDL commits: no transaction; a named lock held by the migration's connection
   migrationLock: {
     acquire: [`SELECT GET_LOCK(${sqlLiteral("dataflow_migrations")}, 600)`],

@@ -117,7 +117,7 @@ const resolved = (
   const together = cycle.length === 0 ? Effect.void : ensureCycle(sql, state, def, cycle, schema, mapError)
   return Effect.as(
     referenced([def, ...cycle], operation, connected, tenancy, tenant, visiting).pipe(
-      Effect.zipRight(onOwnConnection(sql)(Effect.zipRight(together, ensure(sql, state, key, table, work, mapError)))),
+      Effect.zipRight(onOwnConnection(sql)(Effect.zipRight(together, ensure(sql, state, key, table, work, mapError, spec)))),
       Effect.zipRight(referencing(def, operation, connected, tenancy, tenant, visiting))
     ),
     ctx

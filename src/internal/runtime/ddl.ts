@@ -4,12 +4,15 @@
  * (Internal module: not part of the public API.)
  */
 import { SqlClient } from "@effect/sql"
-import type { SqlError } from "@effect/sql/SqlError"
+import { SqlError } from "@effect/sql/SqlError"
 import { Context, Deferred, Effect, Exit, FiberId, Option } from "effect"
 import type * as Dialect from "../dialect/dialect.js"
+import type { TableSpec } from "../dialect/dialect.js"
 import type { SchemaConnection } from "../schema/reconcile.js"
+import { liveTables, settled } from "../schema/reconcile.js"
 import { onClient } from "../schema/introspect.js"
 import { outsideTransaction } from "./binding.js"
+import { recentTable } from "./catalogSnapshot.js"
 import type { ClientState } from "./clientState.js"
 import { SchemaPolicy } from "./settings.js"
 import { statementSpan } from "./tracing.js"
@@ -39,31 +42,43 @@ const onConnection = (
   rows: (text: string, params: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, SqlError>,
   dialect: Dialect.Dialect
 ): SchemaConnection => ({
-  query: (q) => rows(q.text, q.params),
+  query: (q) => rows(q.text, q.params).pipe(statementSpan(dialect.systemName, "execute", q.text)),
   run: (statement) => conn.executeRaw(statement, []).pipe(statementSpan(dialect.systemName, "executeRaw", statement))
 })
 
 /**
- * Runs a table's first-use work on one connection: as one transaction behind the dialect's
- * DDL lock where there is one (PostgreSQL: an advisory lock, so that concurrent first uses —
- * in this process or another — never race `CREATE … IF NOT EXISTS` or `ADD COLUMN`).
+ * Runs a table's first-use work on one connection behind the dialect's DDL lock on `key`, so
+ * that concurrent first uses — in this process or another — never race `CREATE … IF NOT
+ * EXISTS`, `ADD COLUMN` or the foreign keys of a cycle: PostgreSQL's advisory lock, held by
+ * one transaction around the work; MySQL's named lock, held by the connection (its DDL cannot
+ * run in a transaction) and released after the work, also when it fails.
  */
 const lockedOn = <A, E>(
+  dialect: Dialect.Dialect,
   conn: SchemaConnection,
-  lock: string | undefined,
+  key: string,
   work: (conn: SchemaConnection) => Effect.Effect<A, E | SqlError>
 ): Effect.Effect<A, E | SqlError> => {
-  if (lock === undefined) return work(conn)
-  return Effect.gen(function*() {
-    yield* conn.run("BEGIN")
-    const exit = yield* Effect.exit(Effect.zipRight(conn.run(lock), work(conn)))
-    if (Exit.isSuccess(exit)) {
-      yield* conn.run("COMMIT")
-      return exit.value
-    }
-    yield* Effect.ignore(conn.run("ROLLBACK"))
-    return yield* exit
-  })
+  const lock = dialect.ddlLock?.(key)
+  if (lock !== undefined) {
+    return Effect.gen(function*() {
+      yield* conn.run("BEGIN")
+      const exit = yield* Effect.exit(Effect.zipRight(conn.run(lock), work(conn)))
+      if (Exit.isSuccess(exit)) {
+        yield* conn.run("COMMIT")
+        return exit.value
+      }
+      yield* Effect.ignore(conn.run("ROLLBACK"))
+      return yield* exit
+    })
+  }
+  const session = dialect.ddlSessionLock
+  if (session === undefined) return work(conn)
+  const acquire = Effect.flatMap(conn.query({ text: session.acquire(key), params: [] }), (rows) =>
+    Number(rows[0]?.acquired) === 1
+      ? Effect.void
+      : Effect.fail(new SqlError({ message: `the first-use DDL lock on ${key} was not granted within 600 s` })))
+  return Effect.acquireUseRelease(acquire, () => work(conn), () => Effect.ignore(conn.run(session.release(key))))
 }
 
 /**
@@ -80,15 +95,19 @@ export type TableWork<E> = (
 /**
  * Ensures a table is ready for one model on this client (`key`: the table and the model):
  * created, or given what it lacks, and checked (`work`), serialised per `table`. Under the
- * `"none"` policy it does nothing.
+ * `"none"` policy it does nothing. With the model's table spec (`spec`), a recent catalog read
+ * of its whole schema is asked first (one read for many first uses: `catalogSnapshot.ts`):
+ * when it shows the table ready for the model, that is all.
  *
  * DDL never waits for a connection that the work needing the table holds:
- * - the library's own clients run it on a connection of their own, outside the pool;
+ * - the library's own clients run it on a connection of their own, outside the pool (the
+ *   catalog read too);
  * - inside a transaction of another client, where the database's DDL is transactional
  *   (SQLite, PostgreSQL), it runs in that transaction (after the dialect's DDL lock) and is
  *   not remembered as done, since it may be rolled back with the transaction;
  * - otherwise (another client, MySQL, where DDL would commit the caller's transaction) it runs
- *   on a connection of the pool, outside the transaction.
+ *   on a connection of the pool, outside the transaction (a reserved one where the dialect's
+ *   DDL lock is held by a connection or a transaction).
  * @internal
  */
 export const ensure = <E, W>(
@@ -97,7 +116,8 @@ export const ensure = <E, W>(
   key: string,
   table: string,
   work: TableWork<W>,
-  mapError: (e: unknown) => E
+  mapError: (e: unknown) => E,
+  spec?: TableSpec
 ): Effect.Effect<void, E> => {
   if (state.ready.get(key) === true) return Effect.void
   const { dialect } = state
@@ -106,17 +126,27 @@ export const ensure = <E, W>(
   const pool = onPool(sql)
   const run = (f: (server: Dialect.ServerInfo) => Effect.Effect<void, W | SqlError>) =>
     serverInfo(sql, state).pipe(Effect.flatMap(f), Effect.mapError(mapError))
+  /** On one connection: the library's DDL connection, else one reserved from the pool. */
+  const onOne = <A, F>(f: (conn: SchemaConnection) => Effect.Effect<A, F | SqlError>): Effect.Effect<A, F | SqlError> =>
+    own !== undefined
+      ? Effect.scoped(Effect.flatMap(own, (conn) => f(onConnection(conn, conn.execute, dialect))))
+      : Effect.scoped(Effect.flatMap(sql.reserve, (conn) =>
+        f(onConnection(conn, (text, params) => conn.execute(text, params, undefined), dialect))))
+  const locked = dialect.ddlLock !== undefined || dialect.ddlSessionLock !== undefined
+  const full = (server: Dialect.ServerInfo, policy: "auto" | "existing") =>
+    policy === "existing"
+      ? work(server, pool, policy)
+      : own !== undefined || locked
+      ? onOne((conn) => lockedOn(dialect, conn, table, (c) => work(server, c, policy)))
+      : work(server, pool, policy)
   const outside = (policy: "auto" | "existing") =>
-    run((server) =>
-      policy === "existing"
-        ? work(server, pool, policy)
-        : own !== undefined
-        ? Effect.scoped(Effect.flatMap(own, (conn) => lockedOn(onConnection(conn, conn.execute, dialect), lock, (c) => work(server, c, policy))))
-        : lock !== undefined
-        ? Effect.scoped(Effect.flatMap(sql.reserve, (conn) =>
-          lockedOn(onConnection(conn, (text, params) => conn.execute(text, params, undefined), dialect), lock, (c) =>
-            work(server, c, policy))))
-        : work(server, pool, policy))
+    run((server) => {
+      if (spec === undefined) return full(server, policy)
+      const readAll = (conn: SchemaConnection) => liveTables(dialect, conn, spec.schema)
+      const snapshot = recentTable(state, spec.schema, spec.table, policy === "auto" && own !== undefined ? onOne(readAll) : readAll(pool))
+      return Effect.flatMap(snapshot, (live) =>
+        live !== undefined && settled(dialect, server, spec, live, policy) ? Effect.void : full(server, policy))
+    })
   const inside = run((server) => Effect.zipRight(lock === undefined ? Effect.void : pool.run(lock), work(server, pool, "auto")))
   // decided synchronously, so two fibers can never both start the DDL
   return Effect.withFiberRuntime<void, E>((fiber) => {

@@ -49,9 +49,64 @@ export const changesOf = (
   )
 
 /**
+ * What first use does to an existing table under a policy, decided from the live table alone
+ * (pure): the statements `auto` runs, and the differences left that stop the model's nodes
+ * (`existing`: anything missing too, but for indexes, which change no result).
+ */
+const firstUse = (
+  dialect: Dialect,
+  server: ServerInfo,
+  spec: TableSpec,
+  live: Table,
+  all: ReadonlyArray<Change>,
+  rows: boolean,
+  policy: "auto" | "existing"
+): { readonly statements: ReadonlyArray<string>; readonly differences: ReadonlyArray<Difference> } => {
+  if (all.length === 0) return { statements: [], differences: [] }
+  if (policy === "existing") {
+    const missing = all.filter((c) => c.additive && c.kind !== "addIndex")
+    return {
+      statements: [],
+      differences: [
+        ...missing.map((c) => ({ column: c.column, reason: `missing: ${c.description}` })),
+        ...blocking(dialect, server, spec, live, all.filter((c) => !c.additive))
+      ]
+    }
+  }
+  const { applied, statements } = additiveStatements(dialect, server, spec, live, all, rows)
+  return { statements, differences: blocking(dialect, server, spec, live, all.filter((c) => !applied.has(c))) }
+}
+
+/**
+ * Whether first use under a policy has nothing to do on this live table — no statement to run,
+ * no difference to report — judged from the table alone (a catalog read made for many tables
+ * at once). False when the answer depends on whether the table has rows: the full first-use
+ * work reads that.
+ * @internal
+ */
+export const settled = (
+  dialect: Dialect,
+  server: ServerInfo,
+  spec: TableSpec,
+  live: Table,
+  policy: "auto" | "existing"
+): boolean => {
+  if (needsRowCheck(spec, live)) return false
+  const { differences, statements } = firstUse(dialect, server, spec, live, changes(dialect, server, spec, live, false), false, policy)
+  return statements.length === 0 && differences.length === 0
+}
+
+/** The live tables of a schema (the connection's current one when undefined) by name, without their foreign keys. @internal */
+export const liveTables = (
+  dialect: Dialect,
+  conn: SchemaConnection,
+  schema: string | undefined
+): Effect.Effect<ReadonlyMap<string, Table>, SqlError> =>
+  Effect.map(tables(dialect.catalog, conn.query, schema, undefined, false), (found) => new Map(found.map((t) => [t.name, t])))
+
+/**
  * First use of a model's table under a policy: `auto` runs the additive changes; both return
- * the differences left that stop the model's nodes (`existing`: anything missing too, but
- * for indexes, which change no result).
+ * the differences left that stop the model's nodes.
  * @internal
  */
 export const reconcile = (
@@ -70,15 +125,7 @@ export const reconcile = (
       return []
     }
     const { all, rows } = yield* changesOf(dialect, server, conn, spec, live)
-    if (all.length === 0) return []
-    if (policy === "existing") {
-      const missing = all.filter((c) => c.additive && c.kind !== "addIndex")
-      return [
-        ...missing.map((c) => ({ column: c.column, reason: `missing: ${c.description}` })),
-        ...blocking(dialect, server, spec, live, all.filter((c) => !c.additive))
-      ]
-    }
-    const { applied, statements } = additiveStatements(dialect, server, spec, live, all, rows)
+    const { differences, statements } = firstUse(dialect, server, spec, live, all, rows, policy)
     yield* Effect.forEach(statements, conn.run, { discard: true })
-    return blocking(dialect, server, spec, live, all.filter((c) => !applied.has(c)))
+    return differences
   })
