@@ -239,8 +239,9 @@ export const runQuery = <A>(
     let client: Pg.ClientBase | undefined
     let cancel: Cancel | undefined
     let abandon = () => {}
-    let ended = () => {}
-    const end = new Promise<void>((resolve) => (ended = resolve))
+    // the end of the statement, as a promise only when an interruption waits for it: most
+    // statements are never interrupted, and a promise per statement is measurable
+    let ended: (() => void) | undefined
     const finish = (giveBack: (() => void) | undefined) => {
       state = "done"
       cancel?.abandon()
@@ -248,7 +249,7 @@ export const runQuery = <A>(
         if (cancel === undefined) giveBack()
         else void cancel.settled.then(giveBack)
       }
-      ended()
+      ended?.()
     }
     const start = (c: Pg.ClientBase, giveBack: (() => void) | undefined) => {
       client = c
@@ -284,6 +285,8 @@ export const runQuery = <A>(
       if (state === "done" || client === undefined) return Effect.void
       if (state === "sent") cancel = cancelBackend(backend, client)
       const settled = cancel?.settled
+      // not done: `finish` has not run yet and resolves this
+      const end = new Promise<void>((resolve) => (ended = resolve))
       return Effect.promise(() => Promise.all([settled, end])).pipe(
         Effect.interruptible,
         Effect.timeoutOption(CANCEL_WAIT),
