@@ -40,6 +40,22 @@ const serverProcesses = Effect.promise(async () => {
 })
 
 describe.runIf(available)("the PostgreSQL client's DDL connections", () => {
+  it.live("a named statement whose table changed type is prepared again under a new name", () =>
+    Effect.gen(function*() {
+      const executor = yield* ClientExecutor
+      const table = `stale_${randomBytes(3).toString("hex")}`
+      yield* withDdl((ddl) => ddl.executeRaw(`CREATE TABLE ${table} (id INT PRIMARY KEY, v INT NOT NULL)`, []))
+      yield* withDdl((ddl) => ddl.executeRaw(`INSERT INTO ${table} VALUES (1, 5)`, []))
+      const text = `SELECT v FROM ${table} WHERE id = $1`
+      const select = () => executor.run(text, [1], "rows", { safeIntegers: false, transaction: undefined })!
+      // named from its second use, then prepared on the connection that runs it
+      for (let i = 0; i < 3; i++) expect(yield* select()).toEqual([{ v: 5 }])
+      yield* withDdl((ddl) => ddl.executeRaw(`ALTER TABLE ${table} ALTER COLUMN v TYPE TEXT`, []))
+      expect(yield* select()).toEqual([{ v: "5" }])
+      expect(yield* select()).toEqual([{ v: "5" }])
+      yield* withDdl((ddl) => ddl.executeRaw(`DROP TABLE ${table}`, []))
+    }).pipe(Effect.provide(layer)))
+
   it.live("uses one after the other share one connection; concurrent uses each have their own", () =>
     Effect.gen(function*() {
       const first = yield* withDdl(pidOf)

@@ -99,9 +99,7 @@ const namer = () => {
 }
 
 /** "cached plan must not change result type": a prepared statement outlived a change of its table. */
-const stalePlan = (e: SqlError) =>
-  typeof e.cause === "object" && e.cause !== null && (e.cause as { code?: unknown }).code === "0A000" &&
-  /cached plan/.test(String((e.cause as { message?: unknown }).message))
+const stalePlan = (e: Error) => (e as { code?: unknown }).code === "0A000" && /cached plan/.test(e.message)
 
 /** `@effect/sql`'s connection over a held connection, or over the pool (`held` undefined). */
 const connectionOf = (backend: Backend, held: Pg.ClientBase | undefined): Connection => {
@@ -145,12 +143,12 @@ const makeExecutor = (
         return mode === "raw" ? transaction.executeRaw(text, params) : transaction.execute(text, params, undefined)
       }
       const name = nameOf(text)
-      const first = runQuery(backend, held, configOf(text, params, name), read)
-      if (name === undefined) return first
-      // nothing ran: the statement is prepared again under a new name
-      return Effect.catchIf(first, stalePlan, () => {
+      if (name === undefined) return runQuery(backend, held, configOf(text, params), read)
+      // nothing ran: the statement is prepared again under a new name, on the same connection
+      return runQuery(backend, held, configOf(text, params, name), read, (error) => {
+        if (!stalePlan(error)) return undefined
         renew(text)
-        return runQuery(backend, held, configOf(text, params, nameOf(text)), read)
+        return configOf(text, params, nameOf(text))
       })
     },
     ddlConnection: ddl.acquire
