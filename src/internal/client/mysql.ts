@@ -157,8 +157,8 @@ export const make = (
         let state: "waiting" | "running" | "done" | "abandoned" = "waiting"
         let conn: Mysql.PoolConnection | undefined
         let killing: Promise<void> | undefined
-        let ended: () => void = () => {}
-        const end = new Promise<void>((resolve) => (ended = resolve))
+        // the statement's end as a promise only when an interruption waits for it
+        let ended: (() => void) | undefined
         let timer: ReturnType<typeof setTimeout> | undefined
         const start = (c: Mysql.PoolConnection) => {
           conn = c
@@ -170,7 +170,7 @@ export const make = (
               if (killing === undefined) giveBack()
               else killing.then(giveBack, giveBack)
             }
-            ended()
+            ended?.()
             resume(error ? Effect.fail(failed(error)) : Effect.succeed(result(mode, raw)))
           })
         }
@@ -202,6 +202,8 @@ export const make = (
           if (state !== "running") return Effect.void
           killing = killQuery(conn!.threadId)
           const k = killing
+          // running: the statement's callback has not run yet and resolves this
+          const end = new Promise<void>((resolve) => (ended = resolve))
           // cancellers run uninterruptibly: the bound needs an interruptible wait to cut short
           return Effect.promise(() => k.then(() => end)).pipe(Effect.interruptible, Effect.timeoutOption(10_000), Effect.asVoid)
         })

@@ -17,8 +17,8 @@
  *   its own outside one;
  * - its `Executor`: the nodes' statements run without `@effect/sql`'s statement pipeline, as named
  *   prepared statements from a text's second use (at most 500 texts per pool), on the fiber's
- *   transaction connection when it is one of this client's; DDL runs on a connection outside the
- *   pool.
+ *   transaction connection when it is one of this client's; DDL runs on connections outside the
+ *   pool, kept a while between uses (`pgDdl.ts`).
  *
  * Nothing private of `pg` or `@effect/sql-pg` is read: a connection's server process id comes from
  * `SELECT pg_backend_pid()`, asked on the connection's first use (one round trip per connection).
@@ -55,7 +55,9 @@ import {
   valuesOf,
   watch
 } from "./pgBackend.js"
-import type { DdlConnection, Executor } from "./executor.js"
+import type { Executor } from "./executor.js"
+import type { DdlConnections } from "./pgDdl.js"
+import { ddlConnections } from "./pgDdl.js"
 import type { ServerOptions } from "./layer.js"
 import { tlsOf } from "./layer.js"
 import { watchPool } from "./poolMetrics.js"
@@ -97,9 +99,7 @@ const namer = () => {
 }
 
 /** "cached plan must not change result type": a prepared statement outlived a change of its table. */
-const stalePlan = (e: SqlError) =>
-  typeof e.cause === "object" && e.cause !== null && (e.cause as { code?: unknown }).code === "0A000" &&
-  /cached plan/.test(String((e.cause as { message?: unknown }).message))
+const stalePlan = (e: Error) => (e as { code?: unknown }).code === "0A000" && /cached plan/.test(e.message)
 
 /** `@effect/sql`'s connection over a held connection, or over the pool (`held` undefined). */
 const connectionOf = (backend: Backend, held: Pg.ClientBase | undefined): Connection => {
@@ -122,35 +122,11 @@ const connectionOf = (backend: Backend, held: Pg.ClientBase | undefined): Connec
   }
 }
 
-/** A connection of its own for DDL, outside the pool: it never waits for the pool. */
-const ddlConnection = (backend: Backend): Effect.Effect<DdlConnection, SqlError, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.tryPromise({
-      try: async () => {
-        const client = new Pg.Client({
-          ...backend.config,
-          // its acquisition cannot be interrupted: it is bounded instead
-          connectionTimeoutMillis: Duration.toMillis(CONNECT_WAIT)
-        })
-        watch(backend, client)
-        await client.connect()
-        return client
-      },
-      catch: (cause) => failed(cause, "Failed to connect")
-    }),
-    (client) =>
-      Effect.promise(() => client.end().catch(() => undefined)).pipe(Effect.interruptible, Effect.timeoutOption(1000))
-  ).pipe(Effect.map((client) => ({
-    executeRaw: (text: string, params: ReadonlyArray<unknown>) =>
-      runQuery(backend, client, configOf(text, params), resultOf),
-    execute: (text: string, params: ReadonlyArray<unknown>) =>
-      runQuery(backend, client, configOf(text, params), rowsOf) as Effect.Effect<ReadonlyArray<Record<string, unknown>>, SqlError>
-  })))
-
 const makeExecutor = (
   backend: Backend,
   client: SqlClient.SqlClient,
-  transactions: WeakMap<Connection, Pg.PoolClient>
+  transactions: WeakMap<Connection, Pg.PoolClient>,
+  ddl: DdlConnections
 ): Executor => {
   // behind a transaction-mode pooler a named statement may be prepared on one server
   // connection and used on another: every statement is unnamed there
@@ -167,15 +143,15 @@ const makeExecutor = (
         return mode === "raw" ? transaction.executeRaw(text, params) : transaction.execute(text, params, undefined)
       }
       const name = nameOf(text)
-      const first = runQuery(backend, held, configOf(text, params, name), read)
-      if (name === undefined) return first
-      // nothing ran: the statement is prepared again under a new name
-      return Effect.catchIf(first, stalePlan, () => {
+      if (name === undefined) return runQuery(backend, held, configOf(text, params), read)
+      // nothing ran: the statement is prepared again under a new name, on the same connection
+      return runQuery(backend, held, configOf(text, params, name), read, (error) => {
+        if (!stalePlan(error)) return undefined
         renew(text)
-        return runQuery(backend, held, configOf(text, params, nameOf(text)), read)
+        return configOf(text, params, nameOf(text))
       })
     },
-    ddlConnection: ddlConnection(backend)
+    ddlConnection: ddl.acquire
   }
 }
 
@@ -295,7 +271,9 @@ export const make = (
       compiler: PgClient.makeCompiler(),
       spanAttributes: spanAttributesOf(options.url)
     })
-    return { client, executor: makeExecutor(backend, client, transactions) }
+    const ddl = ddlConnections(backend)
+    yield* Effect.addFinalizer(() => ddl.close)
+    return { client, executor: makeExecutor(backend, client, transactions, ddl) }
   })
 
 /** The client and its executor. @internal */

@@ -230,7 +230,12 @@ export const runQuery = <A>(
   backend: Backend,
   held: Pg.ClientBase | undefined,
   config: Pg.QueryConfig,
-  read: (results: Results) => A
+  read: (results: Results) => A,
+  /**
+   * A failure after which the statement is sent once more, on the same connection: the config
+   * to send, or undefined (the failure is the statement's). Only for failures where nothing ran.
+   */
+  retry?: (error: Error) => Pg.QueryConfig | undefined
 ): Effect.Effect<A, SqlError> =>
   Effect.async<A, SqlError>((resume) => {
     // waiting for the pool, asking the connection's pid, statement sent, ended
@@ -239,8 +244,9 @@ export const runQuery = <A>(
     let client: Pg.ClientBase | undefined
     let cancel: Cancel | undefined
     let abandon = () => {}
-    let ended = () => {}
-    const end = new Promise<void>((resolve) => (ended = resolve))
+    // the end of the statement, as a promise only when an interruption waits for it: most
+    // statements are never interrupted, and a promise per statement is measurable
+    let ended: (() => void) | undefined
     const finish = (giveBack: (() => void) | undefined) => {
       state = "done"
       cancel?.abandon()
@@ -248,7 +254,7 @@ export const runQuery = <A>(
         if (cancel === undefined) giveBack()
         else void cancel.settled.then(giveBack)
       }
-      ended()
+      ended?.()
     }
     const start = (c: Pg.ClientBase, giveBack: (() => void) | undefined) => {
       client = c
@@ -257,13 +263,20 @@ export const runQuery = <A>(
         // interrupted before it was sent: it never runs
         if (interrupted) return finish(giveBack)
         state = "sent"
-        c.query(config, (error: Error | null | undefined, results: Results) => {
+        let again = retry
+        const answered = (error: Error | null | undefined, results: Results) => {
           // the connection emitted `error` first: reported as `@effect/sql-pg` does
           const message = backend.lost.has(c) ? "Connection error" : undefined
           if (error && message === undefined && isLost(error)) backend.lost.set(c, error)
+          const next = error && message === undefined && again !== undefined && !interrupted ? again(error) : undefined
+          if (next !== undefined) {
+            again = undefined
+            return void c.query(next, answered)
+          }
           finish(giveBack)
           resume(error ? Effect.fail(failed(error, message)) : Effect.succeed(read(results)))
-        })
+        }
+        c.query(config, answered)
       })
     }
     if (held !== undefined) start(held, undefined)
@@ -284,6 +297,8 @@ export const runQuery = <A>(
       if (state === "done" || client === undefined) return Effect.void
       if (state === "sent") cancel = cancelBackend(backend, client)
       const settled = cancel?.settled
+      // not done: `finish` has not run yet and resolves this
+      const end = new Promise<void>((resolve) => (ended = resolve))
       return Effect.promise(() => Promise.all([settled, end])).pipe(
         Effect.interruptible,
         Effect.timeoutOption(CANCEL_WAIT),

@@ -15,19 +15,18 @@ export const poolConnections = Metric.gauge("dataflow_pool_connections", {
 const live = new Map<string, Set<Pg.Pool>>()
 
 /**
- * The labels of one gauge, made once: Effect caches a tagged metric's hook by the identity of
- * its label array (a fresh array on each update rebuilt and hashed the key on every pool
- * event — 16% of a PostgreSQL `read`'s CPU time in the profile of scripts/hot-path.ts).
+ * The label sets of a database, made once: Effect caches a tagged metric by the identity of its
+ * label array, so a new array per update would make (and hash) a new metric key each time —
+ * on every pool checkout and release.
  */
-const labelCache = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
-const labels = (database: string, state: string) => {
-  const key = `${state}\u0000${database}`
-  let found = labelCache.get(key)
-  if (found === undefined) {
-    found = [MetricLabel.make("database", database), MetricLabel.make("state", state)]
-    labelCache.set(key, found)
+const labelSets = new Map<string, Readonly<Record<"total" | "idle" | "waiting", ReadonlyArray<MetricLabel.MetricLabel>>>>()
+const labelsOf = (database: string) => {
+  let sets = labelSets.get(database)
+  if (sets === undefined) {
+    const of = (state: string) => [MetricLabel.make("database", database), MetricLabel.make("state", state)]
+    labelSets.set(database, sets = { total: of("total"), idle: of("idle"), waiting: of("waiting") })
   }
-  return found
+  return sets
 }
 
 const update = (database: string) => {
@@ -39,9 +38,10 @@ const update = (database: string) => {
     idle += pool.idleCount
     waiting += pool.waitingCount
   }
-  poolConnections.unsafeUpdate(total, labels(database, "total"))
-  poolConnections.unsafeUpdate(idle, labels(database, "idle"))
-  poolConnections.unsafeUpdate(waiting, labels(database, "waiting"))
+  const labels = labelsOf(database)
+  poolConnections.unsafeUpdate(total, labels.total)
+  poolConnections.unsafeUpdate(idle, labels.idle)
+  poolConnections.unsafeUpdate(waiting, labels.waiting)
 }
 
 /** Keeps the gauges of `database` up to date with `pool` until the returned function is called. @internal */

@@ -3,6 +3,7 @@
  * totals), findFirst, count. Each reads: validate → context → statement → execute → decode.
  * (Internal module: not part of the public API.)
  */
+import { SqlError } from "@effect/sql/SqlError"
 import type { Effect as E } from "effect"
 import { Chunk, Effect, Either, Option, Stream } from "effect"
 import type { ConfigurationError } from "../../Errors.js"
@@ -13,6 +14,7 @@ import type { DecodePlan } from "../sql/rows.js"
 import { decodePlan } from "../sql/rows.js"
 import { isRecord, keyChecker, valueProblem } from "../model/validate.js"
 import { context } from "../runtime/context.js"
+import { toDatabaseError } from "../runtime/errors.js"
 import type { NodeContext } from "../runtime/executor.js"
 import { execute, snapshot } from "../runtime/executor.js"
 import { CursorKey } from "../runtime/settings.js"
@@ -102,32 +104,39 @@ const pick = (record: Row, fields: ReadonlyArray<string>): Row => {
 export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
   const checkId = keyChecker(def)
   const keyFields = keyFieldsOf(def)
-  const findRow = (
+  /**
+   * The row with this key, as `found` makes it of the decoded record (or of none): the statement
+   * and its outcome in one step — read and find are the hottest nodes, each Effect step counts.
+   */
+  const findRow = <A, E>(
     id: unknown,
     operation: "read" | "find",
-    includeDeleted: boolean
-  ): E.Effect<Option.Option<Row>, NodeErrors["find"] | ConfigurationError, R> => {
+    includeDeleted: boolean,
+    found: (record: Row | undefined) => E.Effect<A, E>
+  ): E.Effect<A, E | NodeErrors["find"] | ConfigurationError, R> => {
     const bad = checkId(id, operation)
     if (bad !== undefined) return Effect.fail(bad)
-    return Effect.flatMap(
-      context<R>(def, operation),
-      (ctx) => readErrors(ctx.statements, operation)(selectOne(ctx, id, includeDeleted))
-    )
+    return Effect.flatMap(context<R>(def, operation), (ctx) => {
+      const s = ctx.statements
+      const statement = Build.selectById(s, includeDeleted)
+      return Effect.matchEffect(execute(ctx, statement.text, statement.params({ id, tenant: ctx.tenant })), {
+        onFailure: (e) => Effect.fail(e instanceof SqlError ? toDatabaseError(s.dialect, def.name, operation, e) : e),
+        onSuccess: (rows) => found(rows.length === 0 ? undefined : s.decode.decode(rows[0]!))
+      })
+    })
   }
+  const someOrNone = (record: Row | undefined) => Effect.succeed(record === undefined ? Option.none<Row>() : Option.some(record))
 
-  // read and find are the hottest nodes: plain combinators, no generator
   const findSpan = traced(def, "find")
-  const find: ReadNodes<R>["find"] = (id, options = {}) => findSpan(findRow(id, "find", options.includeDeleted === true))
+  const find: ReadNodes<R>["find"] = (id, options = {}) =>
+    findSpan(findRow(id, "find", options.includeDeleted === true, someOrNone))
 
   const readSpan = traced(def, "read")
   const read: ReadNodes<R>["read"] = (id, options = {}) =>
-    readSpan(Effect.flatMap(
-      findRow(id, "read", options.includeDeleted === true),
-      (found) =>
-        Option.isNone(found)
-          ? Effect.fail(new NotFound({ model: def.name, operation: "read", id: idOf(id) }))
-          : Effect.succeed(found.value)
-    ))
+    readSpan(findRow(id, "read", options.includeDeleted === true, (record) =>
+      record === undefined
+        ? Effect.fail(new NotFound({ model: def.name, operation: "read", id: idOf(id) }))
+        : Effect.succeed(record)))
 
   const listSpan = traced(def, "list")
   const list: ReadNodes<R>["list"] = (query = {}) =>

@@ -223,8 +223,9 @@ export const updateById = (
     if (statement === undefined) return selectOne(ctx, id, false)
     const ranges = shape.ops.size === 0 ? undefined : rangesOf(s, patch, shape)
     const params = statement.params({ id, tenant: ctx.tenant, patch, now: time, expectedVersion, ranges })
-    // no row matched: absent, a stale version — or an arithmetic result out of range
-    const unmatched = shape.ops.size === 0
+    // no row matched: absent, a stale version — or an arithmetic result out of range (made
+    // only then: its read is not built for every update)
+    const unmatched = () => shape.ops.size === 0
       ? Effect.succeed(Option.none<Row>())
       : Effect.flatMap(selectOne(ctx, id, false), (found) => {
         if (Option.isNone(found) || (expectedVersion !== undefined && found.value.version !== expectedVersion)) {
@@ -236,7 +237,7 @@ export const updateById = (
     if (s.dialect.supportsReturning) {
       return Effect.flatMap(
         execute(ctx, statement.text, params),
-        (rows) => (rows.length === 0 ? unmatched : Effect.succeed(Option.some(s.decode.decode(rows[0]!))))
+        (rows) => (rows.length === 0 ? unmatched() : Effect.succeed(Option.some(s.decode.decode(rows[0]!))))
       )
     }
     // no RETURNING (MySQL): write and read back in one transaction; the client reports
@@ -245,7 +246,7 @@ export const updateById = (
       ctx,
       typedErrors(s, "update")(Effect.gen(function*() {
         const raw = yield* executeRaw(ctx, statement.text, params)
-        if (s.dialect.affectedRows(raw) === 0) return yield* unmatched
+        if (s.dialect.affectedRows(raw) === 0) return yield* unmatched()
         return yield* selectOne(ctx, id, false)
       }))
     )
