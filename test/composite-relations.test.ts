@@ -202,6 +202,27 @@ forEachDatabase("composite relations", (it, db) => {
       expect(one.printings.map((p) => p.copies)).toEqual([7])
     }))
 
+  it.effect("a page of many keys: keys sharing a book are one condition, so 600 editions of 3 books load in one statement", () =>
+    Effect.gen(function*() {
+      const { Edition, Printing } = models()
+      yield* DataFlow.migrate([Printing, Edition])
+      const keys = Array.from({ length: 600 }, (_, i) => ({ bookId: i % 3, editionNo: i }))
+      yield* Edition.bulkCreate(keys.map((k) => ({ ...k, title: `t${k.editionNo}` })))
+      yield* Printing.bulkCreate(keys.map((k) => ({ ...k, copies: k.editionNo })))
+      const { count, value } = yield* selects(Printing.list({ limit: 1000, include: { edition: true } }))
+      expect(count).toBe(2)
+      expect(value.records.every((p) => p.edition?.title === `t${p.copies}`)).toBe(true)
+      // distinct books: split where the filter's condition limit would be passed, never one per record
+      const Other = models()
+      yield* DataFlow.migrate([Other.Printing, Other.Edition])
+      const distinct = Array.from({ length: 300 }, (_, i) => ({ bookId: i, editionNo: 1 }))
+      yield* Other.Edition.bulkCreate(distinct.map((k) => ({ ...k, title: `t${k.bookId}` })))
+      yield* Other.Printing.bulkCreate(distinct.map((k) => ({ ...k, copies: k.bookId })))
+      const split = yield* selects(Other.Printing.list({ limit: 1000, include: { edition: true } }))
+      expect(split.count).toBe(1 + 3)
+      expect(split.value.records.every((p) => p.edition?.title === `t${p.copies}`)).toBe(true)
+    }), { timeout: 60_000 })
+
   it.effect("relation filters (belongs-to, has-many some / every / none, has-one) agree with a JS evaluation", () =>
     Effect.gen(function*() {
       const { Edition, Printing } = yield* seed()
@@ -313,13 +334,13 @@ forEachDatabase("composite relations", (it, db) => {
 describe("composite relations: types", () => {
   vit("include and filters are typed over composite relations; a single field cannot refer to a composite key", () => {
     const { Edition, Printing } = models()
-    type Loaded = Effect.Effect.Success<ReturnType<typeof loadPrintings>>
-    const loadPrintings = () => Printing.list({ include: { edition: { include: { printings: true } } } })
+    type Loaded = Effect.Effect.Success<ReturnType<typeof _loadPrintings>>
+    const _loadPrintings = () => Printing.list({ include: { edition: { include: { printings: true } } } })
     expectTypeOf<Loaded["records"][number]["edition"]>().toMatchTypeOf<
       { readonly title: string; readonly printings: ReadonlyArray<PrintingRecord> } | null
     >()
-    const editions = () => Edition.list({ where: { printings: { some: { copies: { $gt: 1 } } } } })
-    expectTypeOf<Effect.Effect.Success<ReturnType<typeof editions>>["records"][number]["bookId"]>().toEqualTypeOf<number>()
+    const _editions = () => Edition.list({ where: { printings: { some: { copies: { $gt: 1 } } } } })
+    expectTypeOf<Effect.Effect.Success<ReturnType<typeof _editions>>["records"][number]["bookId"]>().toEqualTypeOf<number>()
     // @ts-expect-error a composite primary key is referred to by as many fields
     Model.belongsTo(() => Edition, { foreignKey: "bookId" })
     Model.belongsTo(() => Edition, { foreignKey: ["bookId", "editionNo"] })
