@@ -276,6 +276,35 @@ forEachDatabase("composite relations", (it, db) => {
       if (db.name !== "sqlite") expect(changed.operations[1]!.description).toMatch(/\(book_id, edition_no\) → .*\(book_id, edition_no\), on delete cascade/)
     }))
 
+  it.effect("a cycle through a composite foreign key is created on first use (the constraints added after both tables)", () =>
+    Effect.gen(function*() {
+      const Edition = Model.make(
+        "Edition",
+        Schema.Struct({ bookId: Schema.Int, editionNo: Schema.Int, featuredId: Schema.NullOr(Schema.Int) }),
+        {
+          table: uniqueTable("cpr_cyc_editions"),
+          primaryKey: ["bookId", "editionNo"],
+          relations: { featured: Model.belongsTo((): Relation.Target<PrintingRecord> => Printing, { foreignKey: "featuredId", onDelete: "setNull" }) }
+        }
+      )
+      const Printing = Model.make(
+        "Printing",
+        Schema.Struct({ id: Schema.Int, bookId: Schema.NullOr(Schema.Int), editionNo: Schema.NullOr(Schema.Int), copies: Schema.Int }),
+        {
+          table: uniqueTable("cpr_cyc_printings"),
+          relations: { edition: Model.belongsTo(() => Edition, { foreignKey: ["bookId", "editionNo"], onDelete: "cascade" }) }
+        }
+      )
+      // the first use is the printing's: both tables are made, then both constraints
+      expect((yield* Effect.flip(Printing.create({ bookId: 1, editionNo: 1, copies: 1 })))._tag).toBe("ForeignKeyViolation")
+      yield* Edition.create({ bookId: 1, editionNo: 1, featuredId: null })
+      const printing = yield* Printing.create({ bookId: 1, editionNo: 1, copies: 1 })
+      yield* Edition.update({ bookId: 1, editionNo: 1 }, { featuredId: printing.id })
+      expect(yield* catalogForeignKeys(db, Printing.table)).toHaveLength(db.name === "pg" ? 1 : 2)
+      yield* Edition.delete({ bookId: 1, editionNo: 1 })
+      expect(yield* Printing.count()).toBe(0)
+    }))
+
   it.effect("tenant-scoped: the key includes the tenant, so nothing crosses tenants", () =>
     Effect.gen(function*() {
       const { Edition, Printing } = models("cascade", { tenantScoped: true })
