@@ -373,5 +373,18 @@ describe("composite relations: types", () => {
     // @ts-expect-error a composite primary key is referred to by as many fields
     Model.belongsTo(() => Edition, { foreignKey: "bookId" })
     Model.belongsTo(() => Edition, { foreignKey: ["bookId", "editionNo"] })
+    // …or `references` names another key of it
+    Model.belongsTo(() => Edition, { foreignKey: "bookId", references: "bookId" })
+    // a nested create's children take neither foreign key field: the parent sets both
+    const Typed = Model.make("Edition", Schema.Struct({ bookId: Schema.Int, editionNo: Schema.Int }), {
+      primaryKey: ["bookId", "editionNo"],
+      relations: { printings: Model.hasMany(() => Printing, { foreignKey: ["bookId", "editionNo"] }) }
+    })
+    const _created = () => Typed.create({ bookId: 1, editionNo: 1, printings: { create: [{ copies: 1 }] } })
+    expectTypeOf<Effect.Effect.Success<ReturnType<typeof _created>>["printings"][number]["editionNo"]>().toEqualTypeOf<number | null>()
+    expectTypeOf(() =>
+      // @ts-expect-error the parent sets editionNo
+      Typed.create({ bookId: 1, editionNo: 1, printings: { create: [{ copies: 1, editionNo: 2 }] } })
+    ).toBeFunction()
   })
 })
