@@ -41,6 +41,8 @@ export interface Config {
   readonly write: boolean
   /** Run the concurrency benchmark (bench/concurrency.ts) after the suite. */
   readonly concurrency: boolean
+  /** Run the N+1 relations benchmark (bench/relations.ts) after the suite. */
+  readonly relations: boolean
   readonly pgUrl: string
   readonly mysqlUrl: string
 }
@@ -84,6 +86,8 @@ export const usage = `Usage: npm run bench -- [options]
   --no-write           print only; do not write bench/results/<date>-<size>.md
   --no-concurrency     leave out the concurrency benchmark (PostgreSQL, MariaDB; sizes from
                        BENCH_CONCURRENCY_* or the preset, see npm run bench:concurrency -- --help)
+  --no-relations       leave out the N+1 relations benchmark (every database; --rounds and the
+                       preset's size, see npm run bench:relations -- --help)
 
   Servers: BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test),
            BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306/test).
@@ -112,6 +116,7 @@ export const parseArgs = (argv: ReadonlyArray<string>): Config | "help" => {
   let peers = true
   let write = true
   let concurrency = true
+  let relations = true
   let bulkAll = false
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
@@ -174,6 +179,9 @@ export const parseArgs = (argv: ReadonlyArray<string>): Config | "help" => {
       case "--no-concurrency":
         concurrency = false
         break
+      case "--no-relations":
+        relations = false
+        break
       default:
         throw new Error(`unknown option ${JSON.stringify(arg)}\n\n${usage}`)
     }
@@ -199,6 +207,7 @@ export const parseArgs = (argv: ReadonlyArray<string>): Config | "help" => {
     peers,
     write,
     concurrency,
+    relations,
     pgUrl: process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test",
     mysqlUrl: process.env.BENCH_MYSQL_URL ?? "mysql://root@127.0.0.1:3306/test"
   }

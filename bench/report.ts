@@ -96,11 +96,11 @@ const labelIn = (db: DbResult, w: Workload, r: Runner): string => {
 }
 
 /** Two decimals, three where two would round onto the limit (so the verdict can be read off the number). */
-const fmtAgainst = (x: number | undefined, limit: number) =>
+export const fmtAgainst = (x: number | undefined, limit: number) =>
   x === undefined ? "–" : x.toFixed(2) === limit.toFixed(2) && x !== limit ? x.toFixed(3) : x.toFixed(2)
 
 /** met / not met, or no verdict when the run has too few rounds. */
-const verdict = (rounds: number) => (ok: boolean | undefined) =>
+export const verdict = (rounds: number) => (ok: boolean | undefined) =>
   ok === undefined
     ? "–"
     : rounds < MIN_VERDICT_ROUNDS

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url"
 import type { Config, DbName } from "./config.js"
 import { parseArgs, usage } from "./config.js"
 import { concurrencyConfig, runConcurrency } from "./concurrency.js"
+import { relationsConfig, runRelations } from "./relations.js"
 import type { DbResult } from "./harness.js"
 import { runDatabase } from "./harness.js"
 import type { Skipped } from "./report.js"
@@ -75,8 +76,12 @@ const main = async () => {
   const concurrency = config.concurrency && config.databases.some((d) => d !== "sqlite")
     ? await runConcurrency(concurrencyConfig(config), (line) => void process.stderr.write(`${line}\n`))
     : undefined
+  // the N+1 relations benchmark (bench/relations.ts): every database, after the concurrency benchmark
+  const relations = config.relations
+    ? await runRelations(relationsConfig(config), (line) => void process.stderr.write(`${line}\n`))
+    : undefined
   const suite = render(config, argv, results, skipped, started, (performance.now() - t0) / 1000, loadAtStart)
-  const report = concurrency === undefined ? suite : `${suite}\n\n${concurrency}`
+  const report = [suite, concurrency, relations].filter((s) => s !== undefined).join("\n\n")
   process.stdout.write(`${report}\n`)
   if (config.write) {
     const dir = join(dirname(fileURLToPath(import.meta.url)), "results")

@@ -41,10 +41,13 @@ export class ValidationError extends Schema.TaggedError<ValidationError>()("Vali
 export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
   model: Schema.String,
   operation: Schema.String,
-  id: Schema.Union(Schema.String, Schema.Number)
+  id: Schema.Union(Schema.String, Schema.Number),
+  /** The relation a nested write named the record through (`Post.author`), when it did. */
+  relation: Schema.optional(Schema.String)
 }) {
   override get message(): string {
-    return `${this.model}.${this.operation}: no ${this.model} with id ${JSON.stringify(this.id)}`
+    const through = this.relation === undefined ? "" : ` (relation ${this.relation})`
+    return `${this.model}.${this.operation}: no ${this.model} with id ${JSON.stringify(this.id)}${through}`
   }
 }
 

@@ -8,7 +8,7 @@
 import type { Option, Stream, Types } from "effect"
 import { Effect, Layer } from "effect"
 import * as Batch from "./internal/nodes/batch.js"
-import type { ConfigurationError, NotFound, OptimisticLockError, ValidationError, WriteError } from "./Errors.js"
+import type { ConfigurationError, InvalidFilter, NotFound, OptimisticLockError, ValidationError, WriteError } from "./Errors.js"
 import type { Filter } from "./Filter.js"
 import * as Internal from "./internal/model/relations.js"
 import type { NodeErrors } from "./internal/nodes/types.js"
@@ -396,9 +396,13 @@ type ForeignKeyOf<Rel> = Rel extends { readonly "~foreignKey"?: infer K extends 
 type IdOfTarget<M> = M extends { readonly primaryKey: infer P } ? P extends keyof RecordOfTarget<M> ? RecordOfTarget<M>[P] : unknown
   : unknown
 
-/** A child's input in a nested create: its own input without the foreign key the parent sets, and its nested writes. */
+/**
+ * A child's input in a nested create: its own input without the foreign key the parent sets,
+ * its belong-to writes (but the one to the parent), and its other nested writes.
+ */
 type ChildInput<M, K extends PropertyKey> =
-  & Types.Simplify<Omit<InputOfTarget<M>, K> & { readonly [F in K]?: never }>
+  & { readonly [F in K]?: never }
+  & BelongsToInput<Types.Simplify<Omit<InputOfTarget<M>, K>>, ExceptParent<RelationsOfTarget<M>, K>>
   & NestedCreate<RelationsOfTarget<M>>
 
 type NestedWrite<Rel> = Rel extends ManyToMany<infer M> ? {
@@ -410,10 +414,10 @@ type NestedWrite<Rel> = Rel extends ManyToMany<infer M> ? {
   : never
 
 /**
- * The nested writes `create` takes for a model's relations: `{ create: [...] }` for a has-many
- * (the children's foreign key is set from the new record), `{ create: {...} }` for a has-one,
- * `{ create?: [...], connect?: [ids] }` for a many-to-many (links through the junction). A
- * belongs-to takes none (create the referenced record first).
+ * The nested writes `create` takes for a model's has-many, has-one and many-to-many relations:
+ * `{ create: [...] }` for a has-many (the children's foreign key is set from the new record),
+ * `{ create: {...} }` for a has-one, `{ create?: [...], connect?: [ids] }` for a many-to-many
+ * (links through the junction). Belongs-to writes are {@link BelongsToInput}'s.
  *
  * @since 0.1.0
  * @category models
@@ -422,16 +426,26 @@ export type NestedCreate<Rels> = {
   readonly [K in keyof Rels as Rels[K] extends BelongsTo<Target> ? never : K]?: NestedWrite<Rels[K]>
 }
 
-type NestedUpdateWrite<Rel> = Rel extends ManyToMany<infer M> ? {
-    readonly create?: ReadonlyArray<ChildInput<M, never>>
-    readonly connect?: ReadonlyArray<IdOfTarget<M>>
-    readonly disconnect?: ReadonlyArray<IdOfTarget<M>>
-  }
+type NestedUpdateWrite<Rel> = Rel extends ManyToMany<infer M> ? 
+    | {
+      readonly create?: ReadonlyArray<ChildInput<M, never>>
+      readonly connect?: ReadonlyArray<IdOfTarget<M>>
+      readonly disconnect?: ReadonlyArray<IdOfTarget<M>>
+      readonly set?: never
+    }
+    | {
+      readonly create?: ReadonlyArray<ChildInput<M, never>>
+      readonly set: ReadonlyArray<IdOfTarget<M>>
+      readonly connect?: never
+      readonly disconnect?: never
+    }
+  : Rel extends HasMany<infer M> ? ChildrenUpdate<M, ForeignKeyOf<Rel>>
   : NestedWrite<Rel>
 
 /**
- * The nested writes `update` takes: those of {@link NestedCreate}, and `disconnect` of
- * many-to-many links.
+ * The nested writes `update` takes: those of {@link NestedCreate}; for a has-many, `delete`
+ * (children by key), `deleteMany` (children matching a filter) and `updateMany`; for a
+ * many-to-many, `disconnect` and `set` (replace the links).
  *
  * @since 0.1.0
  * @category models
@@ -440,7 +454,8 @@ export type NestedUpdate<Rels> = {
   readonly [K in keyof Rels as Rels[K] extends BelongsTo<Target> ? never : K]?: NestedUpdateWrite<Rels[K]>
 }
 
-type CreatedOf<Rel, W> = Rel extends ManyToMany<infer M> ? ReadonlyArray<RecordOfTarget<M>>
+type CreatedOf<Rel, W> = Rel extends BelongsTo<infer M> ? ParentWritten<M, W>
+  : Rel extends ManyToMany<infer M> ? ReadonlyArray<RecordOfTarget<M>>
   : Rel extends HasMany<infer M> ? ReadonlyArray<Created<M, W extends { readonly create: ReadonlyArray<infer C> } ? C : {}>>
   : Rel extends HasOne<infer M> ? Created<M, W extends { readonly create: infer C } ? C : {}>
   : never
@@ -467,14 +482,14 @@ export type WithCreated<R, Rels, I> = [keyof I & keyof Rels] extends [never] ? R
  * @category models
  */
 export interface UpdateNodes<Id, Patch, R, Rels, Versioned extends boolean, Requires, Setup> {
-  readonly update: <const P extends Patch & NestedUpdate<Rels>>(
+  readonly update: <const P extends BelongsToPatch<Patch, R, Rels> & NestedUpdate<Rels>>(
     id: Id,
-    patch: P & { readonly [K in Exclude<keyof P, keyof Patch | keyof NestedUpdate<Rels>>]: never },
+    patch: P & { readonly [K in Exclude<keyof P, keyof Patch | keyof NestedUpdate<Rels> | BelongsToNames<Rels>>]: never },
     ...options: Versioned extends true ? [options?: { readonly expectedVersion?: number }] : []
   ) => Effect.Effect<
     WithCreated<R, Rels, P>,
     | Exclude<NodeErrors["update"], Versioned extends true ? never : OptimisticLockError>
-    | ([keyof P & keyof Rels] extends [never] ? never : NodeErrors["create"] | ConfigurationError)
+    | ([keyof P & keyof Rels] extends [never] ? never : NodeErrors["create"] | InvalidFilter | ConfigurationError)
     | Setup,
     Requires | NestedRequirements<Rels, P>
   >
@@ -498,11 +513,11 @@ export interface WriteNodes<Id, Input, R, Rels, Requires, Setup> {
    * `tags: { connect: [1, 2] }`) the related records too, in one transaction, and returns the
    * record with what each relation wrote.
    */
-  readonly create: <const I extends Input & NestedCreate<Rels>>(
-    input: I & { readonly [K in Exclude<keyof I, keyof Input | keyof NestedCreate<Rels>>]: never }
+  readonly create: <const I extends BelongsToInput<Input, Rels> & NestedCreate<Rels>>(
+    input: I & { readonly [K in Exclude<keyof I, keyof Input | keyof NestedCreate<Rels> | BelongsToNames<Rels>>]: never }
   ) => Effect.Effect<
     WithCreated<R, Rels, I>,
-    NodeErrors["create"] | ConfigurationError | Setup,
+    NodeErrors["create"] | ([keyof I & keyof Rels] extends [never] ? never : NotFound) | ConfigurationError | Setup,
     Requires | NestedRequirements<Rels, I>
   >
   /**
@@ -530,4 +545,112 @@ export interface WriteNodes<Id, Input, R, Rels, Requires, Setup> {
     ValidationError | WriteError | ConfigurationError | Setup,
     Requires | RequirementsOfTarget<TargetOf<Rels[K]>>
   >
+}
+
+// ---------------------------------------------------------------------------------------------
+// Nested writes through belongs-to relations, and replacing / deleting children (nested
+// `update`). Kept in one block.
+// ---------------------------------------------------------------------------------------------
+
+/** The belongs-to relations of `Rels` whose foreign key the types know. */
+type BelongsToNames<Rels> = {
+  [K in keyof Rels]-?: Rels[K] extends BelongsTo<Target> ? ([ForeignKeyOf<Rels[K]>] extends [never] ? never : K) : never
+}[keyof Rels]
+
+type BelongsToKeys<Rels> = { [K in BelongsToNames<Rels>]: ForeignKeyOf<Rels[K]> }[BelongsToNames<Rels>]
+
+/** The relations of a child but its belongs-to to the parent (whose key the parent sets). */
+type ExceptParent<Rels, K extends PropertyKey> = {
+  [N in keyof Rels as Rels[N] extends BelongsTo<Target> ? ([ForeignKeyOf<Rels[N]> & K] extends [never] ? N : never) : N]: Rels[N]
+}
+
+/** The intersection of the `v`s of a union of boxes (one box per relation, so that each relation's union stays whole). */
+type AllOf<U> = [U] extends [never] ? unknown
+  : ((U extends unknown ? (u: U) => void : never) extends (u: infer I) => void ? I : never) extends { readonly v: infer T } ? T
+  : never
+
+/** A record of `M` named by a unique key: its id, or an object of a unique key's fields (checked at run time). */
+type UniqueOfTarget<M> = IdOfTarget<M> | { readonly [F in keyof RecordOfTarget<M>]?: RecordOfTarget<M>[F] }
+
+/**
+ * A belongs-to's nested write: exactly one of `create` (the referenced record, with nested
+ * writes of its own), `connect` (an existing one by a unique key) and `connectOrCreate`; in an
+ * update of a nullable foreign key, `disconnect: true` too.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type BelongsToWrite<M, Disconnect extends boolean = false> =
+  | { readonly create: ChildInput<M, never>; readonly connect?: never; readonly connectOrCreate?: never; readonly disconnect?: never }
+  | { readonly connect: UniqueOfTarget<M>; readonly create?: never; readonly connectOrCreate?: never; readonly disconnect?: never }
+  | {
+    readonly connectOrCreate: { readonly where: UniqueOfTarget<M>; readonly create: ChildInput<M, never> }
+    readonly create?: never
+    readonly connect?: never
+    readonly disconnect?: never
+  }
+  | (Disconnect extends true ? { readonly disconnect: true; readonly create?: never; readonly connect?: never; readonly connectOrCreate?: never }
+    : never)
+
+type CreateChoice<Input, K extends PropertyKey, Rel> = Rel extends BelongsTo<infer M> ?
+    | (Pick<Input, ForeignKeyOf<Rel> & keyof Input> & { readonly [N in K]?: never })
+    | ({ readonly [F in ForeignKeyOf<Rel>]?: never } & { readonly [N in K]: BelongsToWrite<M> })
+  : never
+
+/**
+ * A `create` input's belongs-to part: for each belongs-to relation, either its foreign key
+ * (as the model's input has it) or a nested write of the relation ({@link BelongsToWrite}) —
+ * not both.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type BelongsToInput<Input, Rels> = [BelongsToKeys<Rels>] extends [never] ? Input
+  :
+    & Omit<Input, BelongsToKeys<Rels>>
+    & AllOf<{ [K in BelongsToNames<Rels>]: { readonly v: CreateChoice<Input, K, Rels[K]> } }[BelongsToNames<Rels>]>
+
+type Nullable<R, F> = [F & keyof R] extends [never] ? false : null extends R[F & keyof R] ? true : false
+
+type PatchChoice<Patch, R, K extends PropertyKey, Rel> = Rel extends BelongsTo<infer M> ?
+    | (Pick<Patch, ForeignKeyOf<Rel> & keyof Patch> & { readonly [N in K]?: never })
+    | ({ readonly [F in ForeignKeyOf<Rel>]?: never } & { readonly [N in K]: BelongsToWrite<M, Nullable<R, ForeignKeyOf<Rel>>> })
+  : never
+
+/**
+ * An `update` patch's belongs-to part: the foreign key or a nested write of the relation, not
+ * both; `disconnect: true` only where the foreign key is nullable.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type BelongsToPatch<Patch, R, Rels> = [BelongsToKeys<Rels>] extends [never] ? Patch
+  :
+    & Omit<Patch, BelongsToKeys<Rels>>
+    & AllOf<{ [K in BelongsToNames<Rels>]: { readonly v: PatchChoice<Patch, R, K, Rels[K]> } }[BelongsToNames<Rels>]>
+
+/** What a belongs-to write returns: the record created or connected, `null` after `disconnect`. */
+type ParentWritten<M, W> = W extends { readonly disconnect: true } ? null
+  : W extends { readonly create: infer C } ? Created<M, C>
+  : RecordOfTarget<M>
+
+/** A filter of a has-many's children, without the foreign key the relation holds. */
+type ChildWhere<M, K extends PropertyKey> = Omit<WhereOfTarget<M>, K> & { readonly [F in K]?: never }
+
+/**
+ * A has-many's nested `update`: children created (`create`), deleted by key (`delete`: each
+ * must be a child of the record, else `NotFound`), deleted by filter (`deleteMany`), updated
+ * by filter (`updateMany: { where?, data }`). Deletes soft-delete on a soft-delete model.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ChildrenUpdate<M, K extends PropertyKey> {
+  readonly create?: ReadonlyArray<ChildInput<M, K>>
+  readonly delete?: ReadonlyArray<IdOfTarget<M>>
+  readonly deleteMany?: ChildWhere<M, K>
+  readonly updateMany?: {
+    readonly where?: ChildWhere<M, K>
+    readonly data: Partial<Omit<InputOfTarget<M>, K>> & { readonly [F in K]?: never }
+  }
 }

@@ -5,6 +5,7 @@
  */
 import { Effect, Option, Schema } from "effect"
 import { describe, expectTypeOf, it } from "vitest"
+import type { NotFound } from "../src/Errors.js"
 import { Model, Relation } from "../src/index.js"
 
 interface PostRecord {
@@ -98,7 +99,7 @@ describe("relation types", () => {
     expectTypeOf<Success<typeof _plain>>().toEqualTypeOf<{ readonly id: number; readonly authorId: number; readonly title: string }>()
     // @ts-expect-error: the parent sets the child's foreign key
     Post.create({ authorId: 1, title: "t", comments: { create: [{ body: "b", postId: 2 }] } })
-    // @ts-expect-error: a belongs-to takes no nested create
+    // @ts-expect-error: the foreign key and its relation are not both given
     Post.create({ authorId: 1, title: "t", author: { create: { name: "x" } } })
     // @ts-expect-error: not a field nor a relation
     Post.create({ authorId: 1, title: "t", writer: "x" })
@@ -117,14 +118,75 @@ describe("relation types", () => {
     expectTypeOf<Success<typeof _plain>>().toEqualTypeOf<{ readonly id: number; readonly authorId: number; readonly title: string }>()
     // @ts-expect-error: the parent sets the child's foreign key
     Post.update(1, { comments: { create: [{ body: "b", postId: 2 }] } })
-    // @ts-expect-error: a belongs-to takes no nested write
-    Post.update(1, { author: { create: { name: "x" } } })
     // @ts-expect-error: not a field nor a relation
     Post.update(1, { writer: "x" })
     // @ts-expect-error: the key is not patched
     Post.update(1, { id: 2 })
     // @ts-expect-error: disconnect is for many-to-many links
     User.update(1, { posts: { disconnect: [1] } })
+  })
+
+  it("nested writes through belongs-to: the foreign key or the relation, typed results", () => {
+    type UserRecord = { readonly id: number; readonly name: string }
+    const _created = Post.create({ title: "t", author: { create: { name: "Ada" } } })
+    expectTypeOf<Success<typeof _created>["author"]>().toEqualTypeOf<UserRecord>()
+    expectTypeOf<Success<typeof _created>["authorId"]>().toEqualTypeOf<number>()
+    const _connected = Post.create({ title: "t", author: { connect: 1 } })
+    expectTypeOf<Success<typeof _connected>["author"]>().toEqualTypeOf<UserRecord>()
+    const _byUnique = Post.create({ title: "t", author: { connect: { name: "Ada" } } })
+    expectTypeOf<Success<typeof _byUnique>["author"]>().toEqualTypeOf<UserRecord>()
+    const _either = Post.create({ title: "t", author: { connectOrCreate: { where: { id: 1 }, create: { name: "Ada" } } } })
+    expectTypeOf<Success<typeof _either>["author"]>().toEqualTypeOf<UserRecord>()
+    // a nested create of the author nests again
+    const _deep = Post.create({ title: "t", author: { create: { name: "Ada", posts: { create: [{ title: "u" }] } } } })
+    expectTypeOf<Success<typeof _deep>["author"]["posts"]>().toEqualTypeOf<ReadonlyArray<PostRecord>>()
+    // a connect that names no record is a NotFound
+    const _plainCreate = Post.create({ authorId: 1, title: "t" })
+    expectTypeOf<Effect.Effect.Error<typeof _connected>>().toEqualTypeOf<Effect.Effect.Error<typeof _plainCreate> | NotFound>()
+    // @ts-expect-error: neither the foreign key nor the relation
+    Post.create({ title: "t" })
+    // @ts-expect-error: both
+    Post.create({ title: "t", authorId: 1, author: { connect: 1 } })
+    // @ts-expect-error: one of create / connect / connectOrCreate
+    Post.create({ title: "t", author: { connect: 1, create: { name: "Ada" } } })
+    // @ts-expect-error: disconnect is for an update
+    Post.create({ title: "t", author: { disconnect: true } })
+    // @ts-expect-error: the target's id type
+    Post.create({ title: "t", author: { connect: "1" } })
+    // @ts-expect-error: a field of the created author is checked
+    Post.create({ title: "t", author: { create: { name: 1 } } })
+
+    const _updated = Post.update(1, { title: "u", author: { connect: 2 } })
+    expectTypeOf<Success<typeof _updated>["author"]>().toEqualTypeOf<UserRecord>()
+    // @ts-expect-error: both in an update too
+    Post.update(1, { authorId: 2, author: { connect: 2 } })
+    // @ts-expect-error: authorId is not nullable
+    Post.update(1, { author: { disconnect: true } })
+    const Draft = Model.make("Draft", Schema.Struct({ id: Schema.Int, editorId: Schema.NullOr(Schema.Int), body: Schema.String }), {
+      timestamps: false,
+      relations: { editor: Model.belongsTo(() => User, { foreignKey: "editorId" }) }
+    })
+    const _cleared = Draft.update(1, { editor: { disconnect: true } })
+    expectTypeOf<Success<typeof _cleared>["editor"]>().toEqualTypeOf<null>()
+    Draft.create({ body: "b", editor: { connect: 1 } })
+    Draft.create({ body: "b", editorId: null })
+  })
+
+  it("nested update of children: delete, deleteMany, updateMany; set for many-to-many", () => {
+    const _post = Post.update(1, {
+      comments: { delete: [1, 2], deleteMany: { body: { $like: "%spam%" } }, updateMany: { where: { body: "a" }, data: { body: "b" } } }
+    })
+    expectTypeOf<Success<typeof _post>["comments"]>().toEqualTypeOf<
+      ReadonlyArray<{ readonly id: number; readonly postId: number; readonly body: string }>
+    >()
+    // @ts-expect-error: the relation holds the foreign key
+    Post.update(1, { comments: { deleteMany: { postId: 3 } } })
+    // @ts-expect-error: nor is it patched
+    Post.update(1, { comments: { updateMany: { data: { postId: 3 } } } })
+    // @ts-expect-error: delete takes the children's ids
+    Post.update(1, { comments: { delete: ["1"] } })
+    // @ts-expect-error: not in a create
+    Post.create({ authorId: 1, title: "t", comments: { deleteMany: {} } })
   })
 
   it("connect / disconnect take a many-to-many relation and its target's ids", () => {
@@ -149,5 +211,9 @@ describe("relation types", () => {
     Article.connect("notes", 1, [2])
     // @ts-expect-error: the target's ids are numbers
     Article.connect("labels", 1, ["2"])
+    const _set = Article.update(1, { labels: { set: [1, 2], create: [{ name: "n" }] } })
+    expectTypeOf<Success<typeof _set>["labels"]>().toEqualTypeOf<ReadonlyArray<{ readonly id: number; readonly name: string }>>()
+    // @ts-expect-error: set replaces every link: not with connect
+    Article.update(1, { labels: { set: [1], connect: [2] } })
   })
 })

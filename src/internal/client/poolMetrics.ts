@@ -14,10 +14,21 @@ export const poolConnections = Metric.gauge("dataflow_pool_connections", {
 
 const live = new Map<string, Set<Pg.Pool>>()
 
-const labels = (database: string, state: string) => [
-  MetricLabel.make("database", database),
-  MetricLabel.make("state", state)
-]
+/**
+ * The labels of one gauge, made once: Effect caches a tagged metric's hook by the identity of
+ * its label array (a fresh array on each update rebuilt and hashed the key on every pool
+ * event — 16% of a PostgreSQL `read`'s CPU time in the profile of scripts/hot-path.ts).
+ */
+const labelCache = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+const labels = (database: string, state: string) => {
+  const key = `${state}\u0000${database}`
+  let found = labelCache.get(key)
+  if (found === undefined) {
+    found = [MetricLabel.make("database", database), MetricLabel.make("state", state)]
+    labelCache.set(key, found)
+  }
+  return found
+}
 
 const update = (database: string) => {
   let total = 0

@@ -23,11 +23,11 @@ export interface Nodes<R>
   extends
     Read.ReadNodes<R>,
     Aggregate.AggregateNodes<R>,
-    Create.CreateNodes<R>,
-    Omit<Update.UpdateNodes<R>, "bulkUpdate" | "bulkUpdateItems">,
+    Omit<Create.CreateNodes<R>, "create">,
+    Omit<Update.UpdateNodes<R>, "update" | "bulkUpdate" | "bulkUpdateItems">,
     Delete.DeleteNodes<R>,
     Upsert.UpsertNodes<R>,
-    Omit<Nested.NestedNodes<R>, "create" | "update">
+    Nested.NestedNodes<R>
 {
   /** A filter and one patch for every record it matches, or a list of `{ id | key, patch }`. */
   readonly bulkUpdate: (

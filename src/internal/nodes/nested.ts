@@ -1,16 +1,17 @@
 /**
- * Writes through relations: `create` with nested records (`User.create({ name, posts: { create:
- * [...] } })`: the parent, then its has-many / has-one children with their foreign key set, and
- * many-to-many targets created or connected through the junction), and `connect` /
- * `disconnect` of many-to-many links. Each runs in one transaction (a savepoint inside the
+ * Writes through relations: `create` / `update` with nested records (`User.create({ name, posts:
+ * { create: [...] } })`: belongs-to records created or found first (their keys set on the
+ * record), the record, then its has-many / has-one children with their foreign key set, and
+ * many-to-many targets created or connected through the junction; in `update` children deleted
+ * or updated and links replaced), and `connect` / `disconnect` of many-to-many links. Each runs in one transaction (a savepoint inside the
  * caller's): a bad child rolls back the parent. The related models' own nodes do the writes,
  * so their validation, stamping, tenancy and typed errors apply.
  * (Internal module: not part of the public API.)
  */
 import type { Effect as E } from "effect"
 import { Effect, Either } from "effect"
-import type { ConfigurationError, NotFound, ValidationError, WriteError } from "../../Errors.js"
-import { ForeignKeyViolation } from "../../Errors.js"
+import type { ConfigurationError, InvalidFilter, ValidationError, WriteError } from "../../Errors.js"
+import { ForeignKeyViolation, NotFound } from "../../Errors.js"
 import type { ListQuery } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"
 import type { Relation } from "../model/relations.js"
@@ -22,12 +23,16 @@ import * as Create from "./create.js"
 import * as Delete from "./delete.js"
 import * as Read from "./read.js"
 import * as Update from "./update.js"
+import type { ChildWrite, ParentWrite, Plan } from "./nestedPlan.js"
+import { split, uniqueWhere } from "./nestedPlan.js"
 import type { Row } from "./shared.js"
-import { invalid, keyText, traced } from "./shared.js"
+import { idOf, invalid, keyText, traced } from "./shared.js"
 import type { NodeErrors } from "./types.js"
 
-type CreateError = NodeErrors["create"] | ConfigurationError
-type UpdateError = NodeErrors["update"] | NodeErrors["create"] | ConfigurationError
+/** A nested write's errors beyond the node's own: a belongs-to `connect` names no record (`NotFound`). */
+type CreateError = NodeErrors["create"] | NotFound | ConfigurationError
+/** Beyond create's: the filters of `deleteMany` / `updateMany` (`InvalidFilter`). */
+type UpdateError = NodeErrors["update"] | NodeErrors["create"] | InvalidFilter | ConfigurationError
 
 /** The errors of `connect` / `disconnect`. @internal */
 export type LinkError = NotFound | ValidationError | WriteError | ConfigurationError
@@ -44,82 +49,10 @@ export interface NestedNodes<R> {
   ) => E.Effect<{ readonly disconnected: number }, LinkError, R>
 }
 
-/** A relation's nested write, checked: what to create, what to connect. */
-interface Planned {
-  readonly relation: Relation
-  readonly create: ReadonlyArray<Row>
-  readonly connect: ReadonlyArray<unknown>
-  /** Links removed (`update` of a many-to-many only). */
-  readonly disconnect: ReadonlyArray<unknown>
-}
-
-const allowedKeys = {
-  create: { hasMany: ["create"], hasOne: ["create"], manyToMany: ["create", "connect"] },
-  update: { hasMany: ["create"], hasOne: ["create"], manyToMany: ["create", "connect", "disconnect"] }
-} as const
-
-/** One relation's nested value checked against its kind; the children must not set their foreign key. */
-const planOne = (def: ModelDefinition, rel: Relation, value: unknown, operation: "create" | "update"): Either.Either<Planned, ValidationError> => {
-  const fail = (path: string, reason: string) => Either.left(invalid(def, operation, path, reason))
-  if (rel.kind === "belongsTo") {
-    return fail(rel.name, `a nested create goes from a record to its children: create the ${rel.target.name} first and set ${rel.sourceFields.join(", ")}`)
-  }
-  const allowed: ReadonlyArray<string> = allowedKeys[operation][rel.kind]
-  if (!isRecord(value)) return fail(rel.name, `expected an object with ${allowed.join(" or ")}`)
-  const unknown = Object.keys(value).find((k) => !allowed.includes(k))
-  if (unknown !== undefined) return fail(`${rel.name}.${unknown}`, `not a nested write of a ${rel.kind} relation (${allowed.join(", ")})`)
-  const many = rel.kind !== "hasOne"
-  const create = value.create === undefined ? [] : many ? value.create : [value.create]
-  if (!Array.isArray(create) || (!many && !isRecord(value.create))) {
-    return fail(`${rel.name}.create`, many ? "expected an array of records" : "expected a record")
-  }
-  const owned = rel.through === undefined ? rel.targetFields : []
-  for (let i = 0; i < create.length; i++) {
-    const child: unknown = create[i]
-    const path = many ? `${rel.name}.create.${i}` : `${rel.name}.create`
-    if (!isRecord(child)) return fail(path, "expected a record")
-    const set = owned.find((f) => child[f] !== undefined)
-    if (set !== undefined) return fail(`${path}.${set}`, `set by the nested create (the ${def.name}'s key)`)
-  }
-  const connect = value.connect ?? []
-  if (!Array.isArray(connect)) return fail(`${rel.name}.connect`, "expected an array of ids")
-  const disconnect = value.disconnect ?? []
-  if (!Array.isArray(disconnect)) return fail(`${rel.name}.disconnect`, "expected an array of ids")
-  for (const [list, name] of [[connect, "connect"], [disconnect, "disconnect"]] as const) {
-    for (let i = 0; i < list.length; i++) {
-      const bad = checkId(rel.target, list[i], operation)
-      if (bad !== undefined) return fail(`${rel.name}.${name}.${i}`, bad.reason)
-    }
-  }
-  return Either.right({ relation: rel, create: create as ReadonlyArray<Row>, connect, disconnect })
-}
-
-/** Splits a create input into the record's own fields and its checked nested writes. */
-const split = (
-  def: ModelDefinition,
-  input: Row,
-  operation: "create" | "update"
-): Either.Either<{ readonly own: Row; readonly nested: ReadonlyArray<Planned> }, ValidationError | ConfigurationError> => {
-  const own: Row = {}
-  const nested: Array<Planned> = []
-  for (const [key, value] of Object.entries(input)) {
-    const resolved = relation(def, key, operation)
-    if (resolved === undefined) {
-      own[key] = value
-      continue
-    }
-    if (Either.isLeft(resolved)) return Either.left(resolved.left)
-    if (value === undefined) continue
-    const planned = planOne(def, resolved.right, value, operation)
-    if (Either.isLeft(planned)) return Either.left(planned.left)
-    nested.push(planned.right)
-  }
-  return Either.right({ own, nested })
-}
-
 interface ModelNodes {
   readonly nested: NestedNodes<unknown>
   readonly create: Create.CreateNodes<unknown>
+  readonly update: Update.UpdateNodes<unknown>
   readonly read: Read.ReadNodes<unknown>
   readonly remove: Delete.DeleteNodes<unknown>
 }
@@ -131,7 +64,13 @@ const nodesOf = (def: ModelDefinition): ModelNodes => {
   if (nodes === undefined) {
     const create = Create.make<unknown>(def)
     const update = Update.make<unknown>(def)
-    nodes = { create, read: Read.make<unknown>(def), remove: Delete.make<unknown>(def), nested: make(def, create.create, update.update) }
+    nodes = {
+      create,
+      update,
+      read: Read.make<unknown>(def),
+      remove: Delete.make<unknown>(def),
+      nested: make(def, create.create, update.update)
+    }
     made.set(def, nodes)
   }
   return nodes
@@ -182,19 +121,79 @@ const link = (def: ModelDefinition, rel: Relation, key: unknown, ids: ReadonlyAr
     return { records: ids.map((id) => targets.get(keyText([id]))!), connected: rows.length }
   })
 
-/** The nested writes of one relation once its parent exists: the related records written (created, then connected). */
-const writeNested = (def: ModelDefinition, parent: Row, planned: Planned, operation: "create" | "update") =>
+/**
+ * A belongs-to's nested write, before its record is written: the referenced record found
+ * (`connect`: `NotFound` naming the relation when there is none — the target's own `list`, so
+ * its tenancy and soft delete apply), created, or the key cleared. The foreign key's values.
+ */
+const writeParent = (def: ModelDefinition, write: ParentWrite, operation: "create" | "update") =>
+  Effect.gen(function*() {
+    const rel = write.relation
+    if (write.disconnect) return { keys: Object.fromEntries(rel.sourceFields.map((f) => [f, null])), record: null }
+    const target = nodesOf(rel.target)
+    let record: Row | undefined
+    if (write.connect !== undefined) {
+      const page = yield* orDieFilter(target.read.list({ where: uniqueWhere(rel.target, write.connect), limit: 1 } as ListQuery<Row>))
+      record = page.records[0]
+      if (record === undefined && write.create === undefined) {
+        return yield* new NotFound({ model: rel.target.name, operation, id: idOf(write.connect), relation: `${def.name}.${rel.name}` })
+      }
+    }
+    record ??= yield* target.nested.create(write.create)
+    return { keys: Object.fromEntries(rel.sourceFields.map((f, i) => [f, record[rel.targetFields[i]!]])), record }
+  })
+
+/** A record's key as one text (a scalar id, or a composite key's object). */
+const idText = (def: ModelDefinition, id: unknown): string =>
+  def.compositeKey && isRecord(id) ? keyText(def.key.map((c) => id[c.field])) : keyText([id])
+
+/** Deletes children by key: each must be a (live) child of this parent, else `NotFound` naming the relation. */
+const deleteChildren = (def: ModelDefinition, rel: Relation, owned: Row, ids: ReadonlyArray<unknown>, operation: string) =>
+  Effect.gen(function*() {
+    const target = rel.target
+    const distinct = [...new Map(ids.map((id) => [idText(target, id), id])).values()]
+    const where = { ...(target.compositeKey ? { $or: distinct } : { [target.pk.field]: { $in: distinct } }), ...owned }
+    const found = yield* orDieFilter(nodesOf(target).read.list({ where, select: target.key.map((c) => c.field) } as ListQuery<Row>))
+    const have = new Set(found.records.map((r) => idText(target, target.compositeKey ? r : r[target.pk.field])))
+    const missing = distinct.find((id) => !have.has(idText(target, id)))
+    if (missing !== undefined) {
+      return yield* new NotFound({ model: target.name, operation, id: idOf(missing), relation: `${def.name}.${rel.name}` })
+    }
+    yield* dieOn("UnsafeOperation")(nodesOf(target).remove.bulkDelete(where))
+  })
+
+/**
+ * The nested writes of one relation once its parent exists: children deleted and updated
+ * (update), then created; links replaced, created, connected and disconnected. What was
+ * created or connected, in order.
+ */
+const writeChildren = (def: ModelDefinition, parent: Row, planned: ChildWrite, operation: "create" | "update") =>
   Effect.gen(function*() {
     const rel = planned.relation
-    const target = nodesOf(rel.target).nested
+    const target = nodesOf(rel.target)
     if (rel.through === undefined) {
-      const keys = Object.fromEntries(rel.targetFields.map((f, i) => [f, parent[rel.sourceFields[i]!]]))
-      return yield* Effect.forEach(planned.create, (child) => target.create({ ...child, ...keys }))
+      const owned = Object.fromEntries(rel.targetFields.map((f, i) => [f, parent[rel.sourceFields[i]!]]))
+      if (planned.delete.length > 0) yield* deleteChildren(def, rel, owned, planned.delete, operation)
+      if (planned.deleteMany !== undefined) yield* dieOn("UnsafeOperation")(target.remove.bulkDelete({ ...planned.deleteMany, ...owned }))
+      if (planned.updateMany !== undefined) {
+        const { data, where } = planned.updateMany
+        yield* dieOn("UnsafeOperation")(target.update.bulkUpdate({ ...where, ...owned }, data))
+      }
+      return yield* Effect.forEach(planned.create, (child) => target.nested.create({ ...child, ...owned }))
     }
-    const created = yield* Effect.forEach(planned.create, (child) => target.create(child))
+    const key = parent[def.pk.field]
+    if (planned.set !== undefined) {
+      const through = rel.through
+      const kept = planned.set.length === 0 ? {} : { [through.targetFields[0]!]: { $nin: planned.set } }
+      yield* dieOn("InvalidFilter", "UnsafeOperation")(
+        nodesOf(through.definition).remove.bulkDelete({ [through.sourceFields[0]!]: key, ...kept })
+      )
+    }
+    const created = yield* Effect.forEach(planned.create, (child) => target.nested.create(child))
     const pk = rel.target.pk.field
-    const { records } = yield* link(def, rel, parent[def.pk.field], [...created.map((r) => r[pk]), ...planned.connect], operation)
-    if (planned.disconnect.length > 0) yield* unlink(rel, parent[def.pk.field], planned.disconnect)
+    const ids = [...created.map((r) => r[pk]), ...(planned.set ?? planned.connect)]
+    const { records } = yield* link(def, rel, key, ids, operation)
+    if (planned.disconnect.length > 0) yield* unlink(rel, key, planned.disconnect)
     return records
   })
 
@@ -243,17 +242,28 @@ export const make = <R>(
     Effect.flatMap(context<R>(def, operation), (ctx) => atomic(ctx, work)) as E.Effect<A, Err | CreateError, R>
   const createNested: NestedNodes<R>["create"] = (input) => {
     if (names.length === 0 || !isRecord(input) || !names.some((n) => input[n] !== undefined)) return create(input)
-    const parts = split(def, input, "create")
-    if (Either.isLeft(parts)) return Effect.fail(parts.left)
-    return nestedSpan(inTransaction("create", withNested(create(parts.right.own), parts.right.nested, "create")))
+    const plan = split(def, input, "create")
+    if (Either.isLeft(plan)) return Effect.fail(plan.left)
+    // a create plans no filtered writes (deleteMany / updateMany): no InvalidFilter
+    return nestedSpan(inTransaction("create", orDieFilter(withNested((own) => create(own), plan.right, "create"))))
   }
-  /** The parent written, then each relation's nested writes: the record with what each wrote. */
-  const withNested = <Err>(parent: E.Effect<Row, Err, R>, nested: ReadonlyArray<Planned>, operation: "create" | "update") =>
+  /**
+   * The belong-to writes (the record's foreign keys), the record written with them, then each
+   * other relation's nested writes: the record with what each wrote.
+   */
+  const withNested = <Err>(write: (own: Row) => E.Effect<Row, Err, R>, plan: Plan, operation: "create" | "update") =>
     Effect.gen(function*() {
-      const record = yield* parent
-      const out: Row = { ...record }
-      for (const planned of nested) {
-        const records = yield* writeNested(def, record, planned, operation)
+      const own: Row = { ...plan.own }
+      const related: Row = {}
+      for (const parent of plan.parents) {
+        const { keys, record } = yield* writeParent(def, parent, operation)
+        Object.assign(own, keys)
+        related[parent.relation.name] = record
+      }
+      const record = yield* write(own)
+      const out: Row = { ...record, ...related }
+      for (const planned of plan.children) {
+        const records = yield* writeChildren(def, record, planned, operation)
         out[planned.relation.name] = planned.relation.kind === "hasOne" ? records[0] ?? null : records
       }
       return out
@@ -261,15 +271,16 @@ export const make = <R>(
   const updateSpan = traced(def, "updateNested")
   const updateNested: NestedNodes<R>["update"] = (id, patch, options) => {
     if (names.length === 0 || !isRecord(patch) || !names.some((n) => patch[n] !== undefined)) return update(id, patch, options)
-    const parts = split(def, patch, "update")
-    if (Either.isLeft(parts)) return Effect.fail(parts.left)
+    const plan = split(def, patch, "update")
+    if (Either.isLeft(plan)) return Effect.fail(plan.left)
     const bad = checkId(def, id, "update")
     if (bad !== undefined) return Effect.fail(bad)
     // only relations: the record must exist, and is returned as it is
-    const parent = Object.keys(parts.right.own).length > 0
-      ? update(id, parts.right.own, options)
-      : orDieFilter(nodesOf(def).read.read(id)) as E.Effect<Row, UpdateError, R>
-    return updateSpan(inTransaction("update", withNested(parent, parts.right.nested, "update")))
+    const write = (own: Row) =>
+      Object.keys(own).length > 0
+        ? update(id, own, options)
+        : orDieFilter(nodesOf(def).read.read(id)) as E.Effect<Row, UpdateError, R>
+    return updateSpan(inTransaction("update", withNested(write, plan.right, "update")))
   }
   const connect: NestedNodes<R>["connect"] = (name, id, ids) => {
     const rel = manyToManyOf(def, name, "connect")
