@@ -376,7 +376,7 @@ describe("composite relations: types", () => {
     // @ts-expect-error a composite primary key is referred to by as many fields
     Model.belongsTo(() => Edition, { foreignKey: "bookId" })
     Model.belongsTo(() => Edition, { foreignKey: ["bookId", "editionNo"] })
-    // …or `references` names another key of it
+    // with `references` one field type-checks (whether it is a key of the target is checked on first use)
     Model.belongsTo(() => Edition, { foreignKey: "bookId", references: "bookId" })
     // a nested create's children take neither foreign key field: the parent sets both
     const Typed = Model.make("Edition", Schema.Struct({ bookId: Schema.Int, editionNo: Schema.Int }), {
