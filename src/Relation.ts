@@ -123,13 +123,24 @@ export type Relations = { readonly [name: string]: Any }
  */
 export const belongsTo = <M extends Target, const K extends string>(
   target: () => M,
-  options: {
-    readonly foreignKey: K | ReadonlyArray<K>
-    readonly references?: string | ReadonlyArray<string>
+  options: KeyOptions<M, K> & {
     readonly onDelete?: ReferentialAction
     readonly onUpdate?: ReferentialAction
   }
 ): BelongsTo<M, K> => Internal.spec("belongsTo", target, options) as BelongsTo<M, K>
+
+/**
+ * The key options of a relation to or from `M`: a model with a composite primary key is
+ * referred to by a list of fields (as many as its key, paired in its order), or `references`
+ * names another key of it (a unique set).
+ */
+type KeyOptions<M, K extends string> =
+  | {
+    readonly foreignKey: M extends { readonly primaryKey: ReadonlyArray<string> } ? readonly [K, K, ...ReadonlyArray<K>]
+      : K | ReadonlyArray<K>
+    readonly references?: undefined
+  }
+  | { readonly foreignKey: K | ReadonlyArray<K>; readonly references: string | ReadonlyArray<string> }
 
 /**
  * The target holds a foreign key (`foreignKey`: the target's field or fields) to this model's

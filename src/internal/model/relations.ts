@@ -174,34 +174,48 @@ const resolveOne = (def: ModelDefinition, name: string, r: RelationSpec, operati
   if (target.instance !== def.instance) return fail(`${def.name} and ${target.name} are bound to different instances`)
   if (r.kind === "manyToMany") return resolveThrough(def, name, r, target, fail)
   const [owner, other] = r.kind === "belongsTo" ? [def, target] : [target, def]
-  const referencesKey = r.references === undefined ||
-    (other.compositeKey && r.references.length === other.key.length && other.key.every((c) => r.references!.includes(c.field)))
-  if (other.compositeKey && referencesKey) {
-    return fail(`${other.name} has a composite primary key, which relations cannot refer to yet; refer to a unique constraint (references)`)
-  }
-  const referenced = r.references ?? [other.pk.field]
-  if (r.foreignKey.length !== referenced.length) return fail("foreignKey and references must name as many fields")
-  for (const f of r.foreignKey) if (!owner.byField.has(f)) return fail(`${owner.name} has no field ${f}`)
-  for (let i = 0; i < referenced.length; i++) {
-    const f = referenced[i]!
-    const column = other.byField.get(f)
-    if (column === undefined) return fail(`${other.name} has no field ${f}`)
-    const isKey = (referenced.length === 1 && f === other.pk.field) ||
-      other.uniqueSets.some((u) => u.length === referenced.length && u.every((x) => referenced.includes(x)))
-    if (!isKey) return fail(`${other.name}.${referenced.join(", ")} is not its primary key or a unique constraint`)
-    if (column.kind._tag !== owner.byField.get(r.foreignKey[i]!)!.kind._tag) {
-      return fail(`${owner.name}.${r.foreignKey[i]} and ${other.name}.${f} are not of the same type`)
-    }
-  }
+  const paired = pairKeys(owner, other, r.foreignKey, r.references ?? other.key.map((c) => c.field))
+  if (typeof paired === "string") return fail(paired)
   return Either.right({
     name,
     kind: r.kind,
     source: def,
     target,
-    sourceFields: r.kind === "belongsTo" ? r.foreignKey : referenced,
-    targetFields: r.kind === "belongsTo" ? referenced : r.foreignKey,
+    sourceFields: r.kind === "belongsTo" ? paired.foreignKey : paired.referenced,
+    targetFields: r.kind === "belongsTo" ? paired.referenced : paired.foreignKey,
     spec: r
   })
+}
+
+/**
+ * The foreign key fields of `owner` paired with the fields of `other` they refer to — its
+ * primary key (one field or several) or one of its unique sets — both put in that key's
+ * declared order (MySQL wants a referenced index in column order); the reason otherwise.
+ */
+const pairKeys = (
+  owner: ModelDefinition,
+  other: ModelDefinition,
+  foreignKey: ReadonlyArray<string>,
+  referenced: ReadonlyArray<string>
+): { readonly foreignKey: ReadonlyArray<string>; readonly referenced: ReadonlyArray<string> } | string => {
+  const fields = (d: ModelDefinition, list: ReadonlyArray<string>) => `${d.name}.${list.length === 1 ? list[0] : `(${list.join(", ")})`}`
+  if (foreignKey.length !== referenced.length) {
+    return `${fields(owner, foreignKey)} cannot refer to ${fields(other, referenced)}: foreignKey and the referenced key must name as many fields`
+  }
+  for (const f of foreignKey) if (!owner.byField.has(f)) return `${owner.name} has no field ${f}`
+  for (const f of referenced) if (!other.byField.has(f)) return `${other.name} has no field ${f}`
+  if (new Set(foreignKey).size !== foreignKey.length) return `foreignKey ${fields(owner, foreignKey)} names a field twice`
+  const sameSet = (set: ReadonlyArray<string>) => set.length === referenced.length && set.every((x) => referenced.includes(x))
+  const keyFields = other.key.map((c) => c.field)
+  const key = sameSet(keyFields) ? keyFields : other.uniqueSets.find(sameSet)
+  if (key === undefined) return `${fields(other, referenced)} is not its primary key or a unique constraint`
+  const ordered = key.map((f) => foreignKey[referenced.indexOf(f)]!)
+  for (let i = 0; i < key.length; i++) {
+    if (other.byField.get(key[i]!)!.kind._tag !== owner.byField.get(ordered[i]!)!.kind._tag) {
+      return `${owner.name}.${ordered[i]} and ${other.name}.${key[i]} are not of the same type`
+    }
+  }
+  return { foreignKey: ordered, referenced: key }
 }
 
 /** A many-to-many relation: both sides' primary keys, held by the junction's fields. */

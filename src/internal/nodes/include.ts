@@ -65,13 +65,16 @@ const plan = (
   return Either.right(planned)
 }
 
+/** A value as text: equal values meet in a Map whatever their type. */
+const valueText = (v: unknown) => `${typeof v}:${String(v)}\u0000`
+
 /** A key's values as one string: equal keys meet in a Map whatever their type. */
 const keyOf = (record: Row, fields: ReadonlyArray<string>): string | undefined => {
   let key = ""
   for (const f of fields) {
     const v = record[f]
     if (v === null || v === undefined) return undefined
-    key += `${typeof v}:${String(v)}\u0000`
+    key += valueText(v)
   }
   return key
 }
@@ -84,16 +87,44 @@ const nodesOf = (def: ModelDefinition): Read.ReadNodes<unknown> => {
   return nodes
 }
 
-/** The filter of one chunk of keys, with the relation's own `where`. */
-const keyFilter = (fields: ReadonlyArray<string>, keys: ReadonlyArray<ReadonlyArray<unknown>>, where: unknown) => {
-  const byKey = fields.length === 1
-    ? { [fields[0]!]: { $in: keys.map((k) => k[0]) } }
-    : { $or: keys.map((k) => Object.fromEntries(fields.map((f, i) => [f, k[i]]))) }
-  return where === undefined ? byKey : { $and: [where, byKey] }
+/**
+ * The filters that select the rows whose `fields` hold one of `keys`, as few as the filter's
+ * limits allow: one key field is one `$in` (bound as one parameter when long); several are an
+ * `$or` of the keys sharing all fields but the last, each with an `$in` of the last (the
+ * editions of a page's books: one condition per book), split where the conditions would pass
+ * half the filter's limit (the relation's own `where` has the other half).
+ */
+const keyFilters = (fields: ReadonlyArray<string>, keys: ReadonlyArray<ReadonlyArray<unknown>>): ReadonlyArray<unknown> => {
+  const filters: Array<unknown> = []
+  if (fields.length === 1) {
+    const size = Math.floor(limits.list / 2)
+    for (let i = 0; i < keys.length; i += size) filters.push({ [fields[0]!]: { $in: keys.slice(i, i + size).map((k) => k[0]) } })
+    return filters
+  }
+  const last = fields.length - 1
+  const groups = new Map<string, { readonly prefix: ReadonlyArray<unknown>; readonly values: Array<unknown> }>()
+  for (const key of keys) {
+    const prefix = key.slice(0, last)
+    const id = prefix.map(valueText).join("")
+    const group = groups.get(id)
+    if (group === undefined) groups.set(id, { prefix, values: [key[last]] })
+    else group.values.push(key[last])
+  }
+  const budget = Math.floor(limits.conditions / 2)
+  let chunk: Array<unknown> = []
+  for (const { prefix, values } of groups.values()) {
+    if ((chunk.length + 1) * fields.length > budget) {
+      filters.push({ $or: chunk })
+      chunk = []
+    }
+    chunk.push({
+      ...Object.fromEntries(prefix.map((v, i) => [fields[i]!, v])),
+      [fields[last]!]: values.length === 1 ? values[0] : { $in: values }
+    })
+  }
+  if (chunk.length > 0) filters.push(chunk.length === 1 ? chunk[0] : { $or: chunk })
+  return filters
 }
-
-/** Keys per statement: one per page in practice, and inside the filter language's limits. */
-const chunkSize = (fields: number) => fields === 1 ? Math.floor(limits.list / 2) : Math.floor(limits.conditions / (2 * fields))
 
 /** The distinct keys of `fields` in some records (records without one left out). */
 const distinctKeys = (records: ReadonlyArray<Row>, fields: ReadonlyArray<string>) => {
@@ -105,20 +136,17 @@ const distinctKeys = (records: ReadonlyArray<Row>, fields: ReadonlyArray<string>
   return [...keys.values()]
 }
 
-/** Rows of a model whose `fields` hold one of `keys`: one list per chunk of keys. */
+/** Rows of a model whose `fields` hold one of `keys`: one list per filter of keys (one in practice). */
 const rowsByKeys = (
   def: ModelDefinition,
   fields: ReadonlyArray<string>,
   keys: ReadonlyArray<ReadonlyArray<unknown>>,
   query: Omit<ListQuery<Row>, "where"> & { readonly where?: unknown; readonly include?: Include }
 ) => {
-  const size = chunkSize(fields.length)
-  const chunks: Array<ReadonlyArray<ReadonlyArray<unknown>>> = []
-  for (let i = 0; i < keys.length; i += size) chunks.push(keys.slice(i, i + size))
   const { where, ...rest } = query
   return Effect.map(
-    Effect.forEach(chunks, (chunk) =>
-      nodesOf(def).list({ ...rest, where: keyFilter(fields, chunk, where) } as ListQuery<Row>)),
+    Effect.forEach(keyFilters(fields, keys), (byKey) =>
+      nodesOf(def).list({ ...rest, where: where === undefined ? byKey : { $and: [where, byKey] } } as ListQuery<Row>)),
     (pages) => pages.flatMap((p) => p.records)
   )
 }
@@ -166,39 +194,31 @@ const loadThrough = (records: ReadonlyArray<Row>, planned: Planned) => {
   })
 }
 
-/** Loads one relation for a page of parent records: one statement per chunk of distinct keys. */
+/** Loads one relation for a page of parent records: one statement per filter of distinct keys. */
 const loadRelation = (records: ReadonlyArray<Row>, planned: Planned) => {
   const { relation: rel, options } = planned
   if (rel.through !== undefined) return loadThrough(records, planned)
-  const all = distinctKeys(records, rel.sourceFields)
-  const size = chunkSize(rel.targetFields.length)
-  const chunks: Array<ReadonlyArray<ReadonlyArray<unknown>>> = []
-  for (let i = 0; i < all.length; i += size) chunks.push(all.slice(i, i + size))
   const select = options.select === undefined
     ? undefined
     : [...new Set([...options.select, ...rel.targetFields])]
-  const nodes = nodesOf(rel.target)
   return Effect.map(
-    Effect.forEach(chunks, (chunk) =>
-      nodes.list({
-        where: keyFilter(rel.targetFields, chunk, options.where) as ListQuery<Row>["where"],
-        ...(options.orderBy === undefined ? {} : { orderBy: options.orderBy }),
-        ...(select === undefined ? {} : { select }),
-        ...(options.include === undefined ? {} : { include: options.include }),
-        ...(options.includeDeleted === undefined ? {} : { includeDeleted: options.includeDeleted })
-      } as ListQuery<Row>)),
-    (pages) => {
+    rowsByKeys(rel.target, rel.targetFields, distinctKeys(records, rel.sourceFields), {
+      ...(options.where === undefined ? {} : { where: options.where }),
+      ...(options.orderBy === undefined ? {} : { orderBy: options.orderBy }),
+      ...(select === undefined ? {} : { select }),
+      ...(options.include === undefined ? {} : { include: options.include }),
+      ...(options.includeDeleted === undefined ? {} : { includeDeleted: options.includeDeleted })
+    }),
+    (rows) => {
       const byKey = new Map<string, Array<Row>>()
-      for (const page of pages) {
-        for (const row of page.records) {
-          const key = keyOf(row, rel.targetFields)!
-          const stripped = select === undefined || options.select!.length === select.length
-            ? row
-            : Object.fromEntries(Object.entries(row).filter(([f]) => options.select!.includes(f) || !rel.targetFields.includes(f)))
-          const list = byKey.get(key)
-          if (list === undefined) byKey.set(key, [stripped])
-          else list.push(stripped)
-        }
+      for (const row of rows) {
+        const key = keyOf(row, rel.targetFields)!
+        const stripped = select === undefined || options.select!.length === select.length
+          ? row
+          : Object.fromEntries(Object.entries(row).filter(([f]) => options.select!.includes(f) || !rel.targetFields.includes(f)))
+        const list = byKey.get(key)
+        if (list === undefined) byKey.set(key, [stripped])
+        else list.push(stripped)
       }
       return byKey
     }

@@ -71,7 +71,8 @@ const fieldList = (columns: ReadonlyArray<string>) => {
 /** A relation's name from its key fields (`authorId` → `author`), not taken by a field or another relation. */
 const relationName = (fk: ForeignKey, taken: Set<string>) => {
   const first = camelCase(fk.columns[0]!)
-  const base = /[a-z0-9]Id$/.test(first) && fk.columns.length === 1 ? first.slice(0, -2) : `${first}Ref`
+  // several columns: named after the table they refer to
+  const base = fk.columns.length > 1 ? camelCase(fk.referencedTable) : /[a-z0-9]Id$/.test(first) ? first.slice(0, -2) : `${first}Ref`
   let name = base
   for (let n = 2; taken.has(name); n++) name = `${base}${n}`
   taken.add(name)
@@ -87,8 +88,8 @@ const relationsOf = (table: Table, all: ReadonlyArray<Table>): { readonly entrie
   const entries: Array<string> = []
   const notes: Array<string> = []
   for (const fk of table.foreignKeys) {
-    // a table without a single-column key has no model
-    const target = all.find((t) => t.name === fk.referencedTable && t.primaryKey.length === 1)
+    // a table without a primary key has no model
+    const target = all.find((t) => t.name === fk.referencedTable && t.primaryKey.length > 0)
     if (target === undefined || fk.onDelete === "setDefault" || fk.onUpdate === "setDefault") {
       notes.push(`// ${table.name}.${fk.name}: references ${fk.referencedTable}, ${target === undefined ? "which has no model here" : "with SET DEFAULT, which models do not declare"}`)
       continue

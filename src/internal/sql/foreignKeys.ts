@@ -87,7 +87,8 @@ export const foreignKeySpecs = (
     const withTenant = def.tenantScoped && tenantKeyed(fk.target, fk.references)
     return {
       name: key.name,
-      columns: withTenant ? [column(def, "tenantId"), ...key.columns] : key.columns,
+      // the resolved order: the referenced key's (a composite key referred to in another order is paired to it)
+      columns: [...(withTenant ? ["tenantId"] : []), ...fk.fields].map((f) => column(def, f)),
       table: fk.target.table,
       // a tenant's schema holds the tenant-scoped tables; shared tables stay where they are
       schema: fk.target.tenantScoped === def.tenantScoped ? schema : undefined,
