@@ -29,6 +29,22 @@ forEachDatabase("transaction", (it, db) => {
       expect(yield* Log.count()).toBe(0)
     }))
 
+  it.effect("many transactions in one fiber leave its FiberRefs as they were (no growth per transaction)", () =>
+    Effect.gen(function*() {
+      const Account = makeAccount()
+      yield* DataFlow.migrate([Account])
+      yield* Account.create({ id: "a", balance: 0 })
+      // the longest value stack of the fiber's FiberRefs (FiberRefs.locals is public)
+      const longest = Effect.map(Effect.getFiberRefs, (refs) => Math.max(...[...refs.locals.values()].map((stack) => stack.length)))
+      const before = yield* longest
+      // a MySQL update is a transaction of its own; explicit transactions on every database
+      for (let i = 0; i < 50; i++) {
+        yield* Account.update("a", { balance: i }).pipe(DataFlow.transaction())
+      }
+      // each transaction grew every stack by two entries before (a daemon fiber's FiberRefs merged)
+      expect(yield* longest).toBeLessThanOrEqual(before + 2)
+    }))
+
   it.effect("commits what succeeded; nested failure rolls back only the inner work", () =>
     Effect.gen(function*() {
       const Account = makeAccount()
