@@ -61,6 +61,7 @@ import { ddlConnections } from "./pgDdl.js"
 import type { ServerOptions } from "./layer.js"
 import { tlsOf } from "./layer.js"
 import { watchPool } from "./poolMetrics.js"
+import { types } from "./pgTypes.js"
 import { ClientExecutor } from "./executor.js"
 
 /**
@@ -206,6 +207,7 @@ const openBackend = (options: Options): Effect.Effect<Backend, SqlError, Scope.S
       Effect.sync(() =>
         new Pg.Pool({
           ...config,
+          types,
           max,
           ...(acquireMs === undefined ? {} : { connectionTimeoutMillis: acquireMs }),
           ...(idleMs === undefined ? {} : { idleTimeoutMillis: idleMs })
