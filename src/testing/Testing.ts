@@ -319,10 +319,11 @@ export type ReferenceError = referenceImpl.ReferenceError
 export interface ReferenceOptions {
   /**
    * The database whose by-design behaviour the reference follows where the databases differ:
-   * with `"mysql"`, a `bulkUpsert` row that matches no row on its conflict target but shares
-   * another unique key (the primary key first, then the constraints in declared order)
-   * updates that row, as MySQL's `ON DUPLICATE KEY UPDATE` does; elsewhere it is a
-   * `UniqueViolation`. Default `"sqlite"`.
+   * with `"mysql"`, the stored row a `bulkUpsert` row updates is the first it shares a unique
+   * key with — the primary key checked first, then the constraints in declared order —
+   * whatever `conflictOn` names, as MySQL's `ON DUPLICATE KEY UPDATE` does; elsewhere only a
+   * match on `conflictOn` is updated and another shared key is a `UniqueViolation`. Default
+   * `"sqlite"`.
    */
   readonly dialect?: referenceImpl.ReferenceDialect
 }

@@ -2,7 +2,7 @@
  * The reference's upserts: upsert and createIgnore of one record (a soft-deleted match revived
  * as a new record), and bulkUpsert (last row wins per key, rows written in key order, every
  * column but the keys and `createdAt` replaced, `version` + 1, a soft-deleted row revived; on
- * MySQL a conflict with *any* unique key updates that row).
+ * MySQL the first unique key the row collides with, the primary key's first, picks the row).
  * (Internal module: not part of the public API.)
  */
 import { Either } from "effect"
@@ -146,10 +146,10 @@ const replaced = (s: State, old: Row, row: Row, target: ReadonlyArray<string>): 
 /**
  * bulkUpsert: rows checked first, a repeated key collapsed (last row wins), then written in
  * the order of their keys, all or nothing. A row whose key matches a stored row (live or
- * soft-deleted) replaces it; on MySQL (`env.dialect`), a row that matches none but shares
- * another unique key (the primary key first, then the constraints in declared order) updates
- * that row instead, as `ON DUPLICATE KEY UPDATE` does. `updated` counts the rows whose key
- * matched a live row.
+ * soft-deleted) replaces it. On MySQL (`env.dialect`), as `ON DUPLICATE KEY UPDATE` does, the
+ * row updated is the first one the new row shares a unique key with — the primary key
+ * checked first, then the constraints in declared order — whatever the conflict target.
+ * `updated` counts the rows whose target key matched a live row.
  * @internal
  */
 export const bulkUpsert = (s: State, call: Extract<Call, { node: "bulkUpsert" }>): Outcome => {
@@ -181,9 +181,9 @@ export const bulkUpsert = (s: State, call: Extract<Call, { node: "bulkUpsert" }>
   const violation = (columns: ReadonlyArray<string>) => failure(new UniqueViolation({ model: def.name, operation, columns }))
   for (const { record } of ordered) {
     const row = stamp(t, record)
-    const found = matching(work.values(), row)
-    const other = found === undefined && s.env.dialect === "mysql" ? conflictWith(t, row, work.values())?.row : undefined
-    const old = found ?? other
+    // MySQL updates the row of the first unique index the new row collides with, the primary
+    // key's first, whatever the conflict target; elsewhere only the target's match is updated
+    const old = s.env.dialect === "mysql" ? conflictWith(t, row, work.values())?.row : matching(work.values(), row)
     if (old === undefined) {
       const columns = collision(t, row, work.values())
       if (columns !== undefined) return violation(columns)
