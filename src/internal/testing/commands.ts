@@ -63,7 +63,6 @@ const runStep = (
     const raw = walk ? yield* walkDatabase(target, asked, key) : projected(call, yield* onDatabase(target, asked))
     const created = () => table.rows().map((r) => r[def.pk.field]).filter((id) => !before.has(id))
     const actual = def.autoIncrement && !walk ? key.learn(def, call, expected, raw, created()) : raw
-    if (process.env.REF3_DEBUG) (globalThis as any).__stats = ((g) => (g[`${call.node}:${expected._tag === "Success" ? "ok" : (expected as any).error._tag}`] = (g[`${call.node}:${expected._tag === "Success" ? "ok" : (expected as any).error._tag}`] ?? 0) + 1, g))((globalThis as any).__stats ?? {})
     if (!sameOutcome(expected, actual)) {
       return yield* new Mismatch({
         message: `step ${index + 1}, ${describeCall(def, call)}: the reference ${describeOutcome(expected)}, the database ${describeOutcome(actual)}`
