@@ -145,6 +145,13 @@ effectIt.effect("a broken node is found, shrunk to a short sequence, and replaye
     expect(replayed.sequence).toEqual(failed.sequence)
   }).pipe(Effect.provide(Testing.layerMemory)))
 
+effectIt("the reference's dialect option is typed", () => {
+  expectTypeOf(Testing.reference([Item], { dialect: "mysql" })).toEqualTypeOf<Testing.Reference>()
+  expectTypeOf<Testing.ReferenceOptions["dialect"]>().toEqualTypeOf<"sqlite" | "pg" | "mysql" | undefined>()
+  // @ts-expect-error: not a dialect of the library
+  Testing.layerReference([Item], { dialect: "oracle" })
+})
+
 effectIt("commands are typed: a tenant-scoped model's need the current tenant", () => {
   expectTypeOf<Effect.Effect.Context<ReturnType<typeof Testing.commands<typeof Memo>>>>().toEqualTypeOf<
     SqlClient.SqlClient | Tenant.CurrentTenant
