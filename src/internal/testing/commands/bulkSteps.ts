@@ -18,11 +18,12 @@ const indexes = (maxLength: number) => fc.array(fc.nat({ max: 31 }), { maxLength
 
 const aggregatePlan = (filterPlan: fc.Arbitrary<FilterPlan>): fc.Arbitrary<AggregatePlan> =>
   fc.record({
-    filter: fc.option(filterPlan, { nil: undefined }),
+    // unfiltered mostly: groups and distinct values need several rows
+    filter: fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: filterPlan }),
     groupBy: fc.option(indexes(2), { nil: undefined, freq: 2 }),
     countAll: fc.boolean(),
     count: indexes(1),
-    countDistinct: indexes(1),
+    countDistinct: indexes(2),
     sum: indexes(2),
     avg: indexes(2),
     min: indexes(2),
