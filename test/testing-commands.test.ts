@@ -1,7 +1,8 @@
 /**
  * The testing kit's model-based tests (effect-dataflow/testing): random node-call sequences
  * agree with the in-memory reference on every database (`DATAFLOW_COMMANDS_RUNS` sequences,
- * default 25; `DATAFLOW_SEED` replays), and the reference alone behaves as documented.
+ * default 25, of up to `DATAFLOW_COMMANDS_LENGTH` calls, default 25; `DATAFLOW_SEED` replays),
+ * and the reference alone behaves as documented.
  */
 import { expect, it as effectIt } from "@effect/vitest"
 import type { SqlClient } from "@effect/sql"
@@ -12,6 +13,7 @@ import * as Testing from "../src/testing/Testing.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 
 const RUNS = Number(process.env.DATAFLOW_COMMANDS_RUNS ?? 25)
+const LENGTH = Number(process.env.DATAFLOW_COMMANDS_LENGTH ?? 25)
 const SEED = process.env.DATAFLOW_SEED === undefined ? undefined : Number(process.env.DATAFLOW_SEED)
 
 const Item = Model.make("CmdItem", {
@@ -60,12 +62,25 @@ forEachDatabase("testing kit: commands", (it) => {
     Effect.gen(function*() {
       const { runs, steps } = yield* Testing.commands([Item, Doc, Tag], {
         numRuns: RUNS,
-        maxCommands: 25,
+        maxCommands: LENGTH,
         ...(SEED === undefined ? {} : { seed: SEED })
       })
       expect(runs).toBe(RUNS)
       expect(steps).toBeGreaterThan(0)
     }), 300_000)
+
+  // bulkUpsert (revivals, repeated keys, other unique keys: MySQL's any-key conflicts), bulkUpdate
+  // with items and aggregates are among the generated calls; longer sequences build up state
+  it.effect("long sequences of every model agree with the reference", () =>
+    Effect.gen(function*() {
+      const { runs, steps } = yield* Testing.commands([Item, Doc, Tag, Follow], {
+        numRuns: Math.max(1, Math.round(RUNS / 3)),
+        maxCommands: LENGTH * 3,
+        ...(SEED === undefined ? {} : { seed: SEED })
+      })
+      expect(runs).toBe(Math.max(1, Math.round(RUNS / 3)))
+      expect(steps).toBeGreaterThan(0)
+    }), 600_000)
 
   it.effect("a composite-keyed model's sequences agree with the reference", () =>
     Effect.gen(function*() {
@@ -130,6 +145,13 @@ effectIt.effect("a broken node is found, shrunk to a short sequence, and replaye
     expect(replayed.sequence).toEqual(failed.sequence)
   }).pipe(Effect.provide(Testing.layerMemory)))
 
+effectIt("the reference's dialect option is typed", () => {
+  expectTypeOf(Testing.reference([Item], { dialect: "mysql" })).toEqualTypeOf<Testing.Reference>()
+  expectTypeOf<Testing.ReferenceOptions["dialect"]>().toEqualTypeOf<"sqlite" | "pg" | "mysql" | undefined>()
+  // @ts-expect-error: not a dialect of the library
+  Testing.layerReference([Item], { dialect: "oracle" })
+})
+
 effectIt("commands are typed: a tenant-scoped model's need the current tenant", () => {
   expectTypeOf<Effect.Effect.Context<ReturnType<typeof Testing.commands<typeof Memo>>>>().toEqualTypeOf<
     SqlClient.SqlClient | Tenant.CurrentTenant
@@ -191,3 +213,61 @@ effectIt("a composite key's fields: required in createInput, left out of patches
   expectTypeOf<keyof Testing.PatchOf<typeof Item>>().toEqualTypeOf<"name" | "qty" | "price" | "tag" | "at" | "flag" | "note">()
   expectTypeOf(Testing.createInput(Follow)).toEqualTypeOf<FastCheck.Arbitrary<Testing.InputOf<typeof Follow>>>()
 })
+
+effectIt.effect("the reference's aggregate: exact sums, averages rounded as the node rounds, NULL groups first, code-point text", () =>
+  Effect.gen(function*() {
+    const ref = Testing.reference([Item, Doc])
+    const price = (s: string) => Schema.decodeSync(Schema.BigDecimal)(s)
+    const rows = [["1", "z", 1, "0.01"], ["2", "\u00e9", 2, "0.02"], ["3", "\ufb00", null, "0.02"], ["4", "\u{1f600}", null, "0.10"]] as const
+    for (const [id, name, qty, p] of rows) {
+      yield* ref.call(Item, { node: "create", input: { id, name, qty, price: price(p), tag: "a", at: null, flag: true } })
+    }
+    const total = (yield* ref.call(Item, {
+      node: "aggregate",
+      query: { where: { id: { $in: ["1", "2", "3"] } }, count: ["qty"], sum: ["qty", "price"], avg: ["qty", "price"], min: ["name"], max: ["name"] }
+    })) as Record<string, Record<string, unknown>>
+    // 0.05 / 3 at the column's scale + 6 digits, half to even
+    expect(Testing.canonical(total)).toEqual(Testing.canonical({
+      _count: { qty: 2 },
+      _sum: { qty: 3, price: price("0.05") },
+      _avg: { qty: 1.5, price: price("0.01666667") },
+      _min: { name: "z" },
+      _max: { name: "\ufb00" }
+    }))
+    // by code point, not UTF-16 unit: the astral character sorts last
+    expect(((yield* ref.call(Item, { node: "aggregate", query: { max: ["name"] } })) as { _max: { name: string } })._max.name).toBe("\u{1f600}")
+    const groups = (yield* ref.call(Item, { node: "aggregate", query: { groupBy: ["qty"], count: true } })) as ReadonlyArray<unknown>
+    expect(groups).toEqual([{ qty: null, _count: 2 }, { qty: 1, _count: 1 }, { qty: 2, _count: 1 }])
+    const big = 2n ** 62n
+    for (const id of ["a", "b", "c"]) yield* ref.call(Doc, { node: "create", input: { id, title: id, score: 0, big } })
+    const sums = (yield* ref.call(Doc, { node: "aggregate", query: { sum: ["big"], avg: ["big"] } })) as { _sum: { big: bigint }; _avg: { big: number } }
+    expect(sums._sum.big).toBe(3n * big)
+    expect(sums._avg.big).toBe(Number(big))
+    const bad = yield* Effect.flip(ref.call(Item, { node: "aggregate", query: { having: { _count: 1 } } }))
+    expect(bad).toMatchObject({ _tag: "ValidationError", path: "having" })
+  }))
+
+effectIt.effect("the reference's bulkUpsert revives soft-deleted rows; bulkUpdate items apply in order, all or nothing", () =>
+  Effect.gen(function*() {
+    const ref = Testing.reference([Doc])
+    yield* ref.call(Doc, { node: "create", input: { id: "d", title: "t", score: 1, big: null } })
+    yield* ref.call(Doc, { node: "update", id: "d", patch: { score: 2 } })
+    yield* ref.call(Doc, { node: "delete", id: "d" })
+    const counts = yield* ref.call(Doc, { node: "bulkUpsert", rows: [{ id: "d", title: "u", score: 3, big: 1n }, { id: "e", title: "e", score: 0, big: null }] })
+    expect(counts).toEqual({ inserted: 2, updated: 0 })
+    // a new record under the old key: version 1, not deleted
+    expect(ref.records(Doc)[0]).toMatchObject({ id: "d", title: "u", version: 1, deletedAt: null })
+    const again = yield* ref.call(Doc, { node: "bulkUpsert", rows: [{ id: "d", title: "v", score: 4, big: null }] })
+    expect(again).toEqual({ inserted: 0, updated: 1 })
+    expect(ref.records(Doc)[0]).toMatchObject({ title: "v", version: 2 })
+    const items = yield* ref.call(Doc, {
+      node: "bulkUpdateItems",
+      items: [{ id: "d", patch: { score: { $increment: 1 } }, expectedVersion: 2 }, { id: "zz", patch: {} }, { id: "d", patch: { title: "w" } }]
+    })
+    expect(items).toEqual({ updated: 2, missing: ["zz"] })
+    expect(ref.records(Doc)[0]).toMatchObject({ title: "w", score: 5, version: 4 })
+    const stale = yield* Effect.flip(ref.call(Doc, { node: "bulkUpdateItems", items: [{ id: "e", patch: { title: "x" } }, { id: "d", patch: {}, expectedVersion: 1 }] }))
+    expect(stale).toMatchObject({ _tag: "OptimisticLockError" })
+    // nothing written: e keeps its title
+    expect(ref.records(Doc)[1]).toMatchObject({ id: "e", title: "e", version: 1 })
+  }))

@@ -84,6 +84,93 @@ forEachDatabase("testing kit: the reference layer", (it) => {
     }), 60_000)
 })
 
+/** bulkUpsert (revival, last row wins, by a unique key), bulkUpdate with items, aggregate. */
+const bulkProgram = Effect.gen(function*() {
+  const out: Record<string, unknown> = {}
+  for (const [i, owner] of ["ada", "bob", "cy", "dee"].entries()) {
+    yield* Account.create({ id: `a${i}`, owner, balance: 10 * i + 5, rate: i % 2 === 0 ? null : BigDecimal.unsafeFromString(`${i}.25`), tag: i % 2 === 0 ? "even" : null })
+  }
+  yield* Account.delete("a2")
+  out.upserted = yield* Account.bulkUpsert([
+    { id: "a2", owner: "cy2", balance: 1, rate: null, tag: null },
+    { id: "a1", owner: "bob", balance: 99, rate: BigDecimal.unsafeFromString("0.10"), tag: "t" },
+    { id: "a9", owner: "zed", balance: 7, rate: null, tag: null },
+    { id: "a9", owner: "zed", balance: 8, rate: null, tag: "last" }
+  ], { returnRecords: true })
+  out.byOwner = yield* Account.bulkUpsert([{ id: "zz", owner: "ada", balance: 3, rate: null, tag: null }], { conflictOn: ["owner"] })
+  out.badTarget = (yield* Effect.flip(Account.bulkUpsert([], { conflictOn: ["tag"] as never })))._tag
+  out.items = yield* Account.bulkUpdate([
+    { id: "a1", patch: { balance: { $increment: 1 } }, expectedVersion: 2 },
+    { key: { owner: "zed" }, patch: { tag: "k" } },
+    { id: "nope", patch: { tag: "x" } }
+  ])
+  out.itemsStale = (yield* Effect.flip(DataFlow.transaction(Account.bulkUpdate([{ id: "a3", patch: { tag: "s" }, expectedVersion: 9 }]))))._tag
+  out.itemsRequired = (yield* Effect.flip(
+    DataFlow.transaction(Account.bulkUpdate([{ id: "a3", patch: { tag: "s" } }, { id: "nope", patch: {} }], { requireAll: true }))
+  ))._tag
+  out.itemsUnique = (yield* Effect.flip(DataFlow.transaction(Account.bulkUpdate([{ id: "a3", patch: { owner: "ada" } }]))))._tag
+  out.total = yield* Account.aggregate({
+    count: true,
+    sum: ["balance", "rate"],
+    avg: ["balance", "rate"],
+    min: ["owner", "rate"],
+    max: ["balance"],
+    countDistinct: ["tag"]
+  })
+  out.groups = yield* Account.aggregate({
+    groupBy: ["tag"],
+    count: true,
+    sum: ["rate"],
+    avg: ["balance"],
+    having: { _count: { $gte: 1 } },
+    orderBy: ["-_count"],
+    limit: 3
+  })
+  out.withDeleted = yield* Account.aggregate({ groupBy: [], count: true, includeDeleted: true, where: { balance: { $gt: 1 } } })
+  out.badAggregate = (yield* Effect.flip(Account.aggregate({ sum: ["owner"] } as never)))._tag
+  out.stored = (yield* Account.list({ includeDeleted: true, orderBy: ["id"] })).records
+  return Testing.canonical(out)
+})
+
+forEachDatabase("kit: reference bulk and aggregate", (it) => {
+  it.effect("bulkUpsert, bulkUpdate with items and aggregate give the database's answers", () =>
+    Effect.gen(function*() {
+      const onDatabase = yield* Testing.rollback(bulkProgram)
+      expect(yield* bulkProgram.pipe(Effect.provide(Testing.layerReference([Account])))).toEqual(onDatabase)
+      // a2 revived and a9 new count as inserted, a1 as updated; a9's last row won
+      expect(onDatabase).toMatchObject({
+        upserted: { inserted: 2, updated: 1 },
+        byOwner: { inserted: 0, updated: 1 },
+        badTarget: "ConflictTargetError",
+        items: { updated: 2, missing: ["nope"] },
+        itemsStale: "OptimisticLockError",
+        itemsRequired: "NotFound",
+        itemsUnique: "UniqueViolation",
+        badAggregate: "ValidationError"
+      })
+    }), 60_000)
+})
+
+effectIt.effect("the reference's bulkUpsert takes the dialect: MySQL updates the row of the first unique key shared", () =>
+  Effect.gen(function*() {
+    const outcome = (dialect: "sqlite" | "mysql") =>
+      Effect.gen(function*() {
+        const ref = Testing.reference([Account], { dialect })
+        for (const [id, owner] of [["a0", "ada"], ["a1", "bob"]]) {
+          yield* ref.call(Account, { node: "create", input: { id, owner, balance: 0, rate: null, tag: null } })
+        }
+        // the owner is ada's, the id bob's
+        const counts = yield* ref.call(Account, {
+          node: "bulkUpsert",
+          rows: [{ id: "a1", owner: "ada", balance: 7, rate: null, tag: null }],
+          conflictOn: ["owner"]
+        })
+        return { counts, balances: ref.records(Account).map((r) => [r.id, r.owner, r.balance]) }
+      })
+    expect(yield* outcome("sqlite")).toEqual({ counts: { inserted: 0, updated: 1 }, balances: [["a0", "ada", 7], ["a1", "bob", 0]] })
+    expect(yield* outcome("mysql")).toEqual({ counts: { inserted: 0, updated: 1 }, balances: [["a0", "ada", 0], ["a1", "bob", 7]] })
+  }))
+
 /** A composite primary key: a join model's program, its ids key objects. */
 const Membership = Model.make("RlMembership", {
   groupId: Schema.String.pipe(Schema.maxLength(8)),
@@ -159,11 +246,11 @@ effectIt.effect("fresh rows each time the layer is built; a reference's layer sh
 effectIt.effect("a node it does not implement dies with ReferenceUnsupported naming it; SQL fails", () =>
   Effect.gen(function*() {
     const layer = Testing.layerReference([Account])
-    const exit = yield* Effect.exit(Account.aggregate({ count: true }).pipe(Effect.provide(layer)))
+    const exit = yield* Effect.exit(Account.list({ include: {} } as never).pipe(Effect.provide(layer)))
     expect(Exit.isFailure(exit)).toBe(true)
     const defect = Exit.isFailure(exit) ? Cause.dieOption(exit.cause) : Option.none()
     expect(Option.getOrThrow(defect)).toBeInstanceOf(Testing.ReferenceUnsupported)
-    expect((Option.getOrThrow(defect) as Testing.ReferenceUnsupported).node).toBe("aggregate")
+    expect((Option.getOrThrow(defect) as Testing.ReferenceUnsupported).node).toBe("list with include")
     const sql = yield* Effect.flip(Effect.flatMap(SqlClient.SqlClient, (client) => client`SELECT 1`).pipe(Effect.provide(layer)))
     expect(sql._tag).toBe("SqlError")
     expect(sql.message).toContain("runs no SQL")

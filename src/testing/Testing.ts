@@ -311,9 +311,26 @@ export type Call = referenceImpl.Call
 export type ReferenceError = referenceImpl.ReferenceError
 
 /**
- * A node call the reference does not implement (`aggregate`, `bulkUpsert`, `bulkUpdate` with a
- * list of items, `include`, `bulkCreate` with `onConflict`): a defect naming the model and
- * the node, never a wrong answer.
+ * Options of {@link reference} and {@link layerReference}.
+ *
+ * @since 0.1.0
+ * @category reference
+ */
+export interface ReferenceOptions {
+  /**
+   * The database whose by-design behaviour the reference follows where the databases differ:
+   * with `"mysql"`, the stored row a `bulkUpsert` row updates is the first it shares a unique
+   * key with — the primary key checked first, then the constraints in declared order —
+   * whatever `conflictOn` names, as MySQL's `ON DUPLICATE KEY UPDATE` does; elsewhere only a
+   * match on `conflictOn` is updated and another shared key is a `UniqueViolation`. Default
+   * `"sqlite"`.
+   */
+  readonly dialect?: referenceImpl.ReferenceDialect
+}
+
+/**
+ * A node call the reference does not implement (`include`, `bulkCreate` with `onConflict`,
+ * nested writes): a defect naming the model and the node, never a wrong answer.
  *
  * @since 0.1.0
  * @category reference
@@ -332,9 +349,12 @@ export type ReferenceUnsupported = referenceLayer.ReferenceUnsupported
  * An in-memory implementation of the nodes with the library's documented semantics, written
  * apart from the SQL path: `create`, `bulkCreate` (atomic), `read` / `find`, `readBy` /
  * `findBy`, `update` (arithmetic updates, `expectedVersion`), `delete`, `restore`,
- * `bulkUpdate` / `bulkDelete` by filter, `upsert`, `createIgnore`, `list` (where, orderBy,
- * limit, offset, cursor, select, total, includeDeleted), `findFirst`, `count`, `exists`,
- * `stream`. Filters use two-valued logic (`$ne` / `$nin` match NULL), LIKE over code points,
+ * `bulkUpdate` by filter and by items (`{ id | key, patch, expectedVersion }`, `requireAll`),
+ * `bulkDelete`, `upsert`, `createIgnore`, `bulkUpsert` (last row wins, soft-deleted rows
+ * revived, `createdAt` kept and `version` counted on live ones), `aggregate` (groups, counts,
+ * exact sums, averages rounded as the node rounds them, minima, maxima, `having`, order,
+ * page), `list` (where, orderBy, limit, offset, cursor, select, total, includeDeleted),
+ * `findFirst`, `count`, `exists`, `stream`. Filters use two-valued logic (`$ne` / `$nin` match NULL), LIKE over code points,
  * NULL sorted smallest, code-point text order, the primary key as the final tie-break; soft
  * delete, versions, unique constraints (NULLs never collide, soft-deleted rows keep their
  * keys). Inputs, patches, ids, keys and filters are checked by the library's own validation,
@@ -373,14 +393,14 @@ export interface Reference {
  * @since 0.1.0
  * @category reference
  */
-export const reference = (models: ReadonlyArray<AnyModel>): Reference => {
-  const store = referenceLayer.makeStore(models.map(definitionOf))
+export const reference = (models: ReadonlyArray<AnyModel>, options?: ReferenceOptions): Reference => {
+  const store = referenceLayer.makeStore(models.map(definitionOf), options?.dialect)
   return {
     call: (model, call) =>
       Effect.gen(function*() {
         const ms = yield* Clock.currentTimeMillis
         const tenant = Option.getOrUndefined(yield* Effect.serviceOption(CurrentTenant))
-        const outcome = store.tableOf(definitionOf(model)).execute(call, { now: new Date(ms), tenant })
+        const outcome = store.tableOf(definitionOf(model)).execute(call, { now: new Date(ms), tenant, dialect: store.dialect })
         if (outcome._tag === "Failure") return yield* Effect.fail(outcome.error)
         return outcome.value
       }),
@@ -410,8 +430,8 @@ export const reference = (models: ReadonlyArray<AnyModel>): Reference => {
  * @since 0.1.0
  * @category reference
  */
-export const layerReference = (models: ReadonlyArray<AnyModel> = []): Layer.Layer<SqlClient.SqlClient> =>
-  Layer.suspend(() => reference(models).layer)
+export const layerReference = (models: ReadonlyArray<AnyModel> = [], options?: ReferenceOptions): Layer.Layer<SqlClient.SqlClient> =>
+  Layer.suspend(() => reference(models, options).layer)
 
 /**
  * Options of {@link commands}.

@@ -87,8 +87,8 @@ const checkPaging = (def: ModelDefinition, value: unknown, name: string) =>
     ? undefined
     : invalid(def, "aggregate", name, "must be a non-negative integer")
 
-/** The aggregates a query asks for, or the first problem with it. */
-const specOf = (def: ModelDefinition, query: Row): Either.Either<AggregateSpec, ValidationError> =>
+/** The aggregates a query asks for, or the first problem with it. @internal */
+export const specOf = (def: ModelDefinition, query: Row): Either.Either<AggregateSpec, ValidationError> =>
   Either.gen(function*() {
     const unknown = Object.keys(query).find((k) => !queryKeys.has(k))
     if (unknown !== undefined) return yield* Either.left(invalid(def, "aggregate", unknown, "unknown option"))

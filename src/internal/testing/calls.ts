@@ -48,7 +48,8 @@ const optionArgs: Record<string, ReadonlyArray<readonly [number, string]>> = {
   update: [[2, "options"]],
   bulkDelete: [[1, "options"]],
   createIgnore: [[1, "options"]],
-  bulkCreate: [[1, "options"]]
+  bulkCreate: [[1, "options"]],
+  bulkUpsert: [[1, "options"]]
 }
 
 const call = (c: Call, answer: Answer = "value"): FromNode => ({ _tag: "Call", call: c, answer })
@@ -94,7 +95,10 @@ export const fromNode = (def: ModelDefinition, node: string, args: ReadonlyArray
     case "restore":
       return call({ node, id: a })
     case "bulkUpdate":
-      if (Array.isArray(a)) return unsupported("bulkUpdate with a list of items")
+      if (Array.isArray(a)) {
+        if (!isOptions(b)) return { _tag: "Invalid", error: validation(def, node, "options", "expected an object") }
+        return call({ node: "bulkUpdateItems", items: a, ...flag(b, "requireAll") })
+      }
       if (!isOptions(c)) return { _tag: "Invalid", error: validation(def, node, "options", "expected an object") }
       return call({ node, where: a, patch: b, ...flag(c, "confirm") })
     case "bulkDelete":
@@ -103,6 +107,15 @@ export const fromNode = (def: ModelDefinition, node: string, args: ReadonlyArray
       return call({ node, args: a as Extract<Call, { node: "upsert" }>["args"] })
     case "createIgnore":
       return call({ node, input: a, ...(opt(b, "conflictOn") === undefined ? {} : { conflictOn: opt(b, "conflictOn") }) })
+    case "bulkUpsert":
+      return call({
+        node,
+        rows: a as ReadonlyArray<unknown>,
+        ...(opt(b, "conflictOn") === undefined ? {} : { conflictOn: opt(b, "conflictOn") }),
+        ...flag(b, "returnRecords")
+      })
+    case "aggregate":
+      return call({ node, query: a })
     default:
       return unsupported(node)
   }
@@ -166,6 +179,15 @@ export const onNodes = <R>(nodes: NodeFunctions<R>, c: Call): Effect.Effect<unkn
       return node("upsert")(c.args)
     case "createIgnore":
       return node("createIgnore")(c.input, c.conflictOn === undefined ? {} : { conflictOn: c.conflictOn })
+    case "bulkUpsert":
+      return node("bulkUpsert")(c.rows, {
+        ...(c.conflictOn === undefined ? {} : { conflictOn: c.conflictOn }),
+        ...(c.returnRecords === true ? { returnRecords: true } : {})
+      })
+    case "bulkUpdateItems":
+      return node("bulkUpdate")(c.items, c.requireAll === true ? { requireAll: true } : {})
+    case "aggregate":
+      return node("aggregate")(c.query)
   }
 }
 

@@ -13,8 +13,8 @@ import { compareCodePoints, likeMatcher } from "./text.js"
 
 type Row = Record<string, unknown>
 
-/** Total order of two non-NULL values of a column. */
-const compareValues = (column: Column, a: unknown, b: unknown): number => {
+/** Total order of two non-NULL values of a column. @internal */
+export const compareValues = (column: Column, a: unknown, b: unknown): number => {
   switch (column.kind._tag) {
     case "string":
     case "enum":

@@ -21,7 +21,7 @@ import { NodeSubstitute } from "../nodes/substitute.js"
 import type { Substitute } from "../nodes/substitute.js"
 import { CursorKey } from "../runtime/settings.js"
 import { fromNode, isStream, toNodeAnswer } from "./calls.js"
-import type { Call, ReferenceTable, Snapshot } from "./reference.js"
+import type { Call, ReferenceDialect, ReferenceTable, Snapshot } from "./reference.js"
 import { makeTable } from "./reference.js"
 
 /** A node call the reference does not run: the node (or option) it would need. @internal */
@@ -38,10 +38,12 @@ export class ReferenceUnsupported extends Data.TaggedError("ReferenceUnsupported
 export interface Store {
   readonly tableOf: (def: ModelDefinition) => ReferenceTable
   readonly tables: () => ReadonlyArray<ReferenceTable>
+  /** The database whose by-design differences the reference follows (MySQL's any-unique-key upserts). */
+  readonly dialect: ReferenceDialect | undefined
 }
 
 /** @internal */
-export const makeStore = (defs: ReadonlyArray<ModelDefinition>): Store => {
+export const makeStore = (defs: ReadonlyArray<ModelDefinition>, dialect?: ReferenceDialect): Store => {
   const tables = new Map<string, ReferenceTable>(defs.map((d) => [d.name, makeTable(d)]))
   return {
     tableOf: (def) => {
@@ -52,7 +54,8 @@ export const makeStore = (defs: ReadonlyArray<ModelDefinition>): Store => {
       }
       return table
     },
-    tables: () => [...tables.values()]
+    tables: () => [...tables.values()],
+    dialect
   }
 }
 
@@ -113,7 +116,7 @@ const runCall = (store: Store, def: ModelDefinition, call: Call) =>
     const now = new Date(yield* Clock.currentTimeMillis)
     const tenant = Option.getOrUndefined(yield* Effect.serviceOption(CurrentTenant))
     const cursorKey = yield* CursorKey
-    return store.tableOf(def).execute(call, { now, tenant, cursorKey })
+    return store.tableOf(def).execute(call, { now, tenant, cursorKey, dialect: store.dialect })
   })
 
 const substituteOf = (store: Store, connection: Connection, lock: Effect.Semaphore): Substitute => {
@@ -125,7 +128,11 @@ const substituteOf = (store: Store, connection: Connection, lock: Effect.Semapho
     })
   const call: Substitute["call"] = (def, node, args) =>
     Effect.gen(function*() {
-      const given = node === "bulkCreate" ? [yield* collectRows(args[0]), ...args.slice(1)] : args
+      const rows = args[0]
+      if (node === "bulkUpsert" && (typeof rows !== "object" || rows === null || !(Symbol.iterator in rows))) {
+        return yield* Effect.fail(validation(def, node, "", "expected an array or an iterable of rows"))
+      }
+      const given = node === "bulkCreate" || node === "bulkUpsert" ? [yield* collectRows(rows), ...args.slice(1)] : args
       const asked = fromNode(def, node, given)
       if (asked._tag === "Unsupported") return yield* Effect.die(new ReferenceUnsupported({ model: def.name, node: asked.what }))
       if (asked._tag === "Invalid") return yield* Effect.fail(asked.error)
