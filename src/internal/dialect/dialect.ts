@@ -166,7 +166,14 @@ export interface Dialect {
   /** One ORDER BY term; NULL sorts first ascending and last descending on every database. */
   readonly orderTerm: (quoted: string, direction: "asc" | "desc", nullable: boolean) => string
   /** A pattern match of a text column against a bound pattern (see {@link likePattern}). */
-  readonly like: (quoted: string, param: string, caseInsensitive: boolean, tokens: ReadonlyArray<PatternToken>) => string
+  readonly like: (
+    quoted: string,
+    param: string,
+    caseInsensitive: boolean,
+    tokens: ReadonlyArray<PatternToken>,
+    /** Binds a further value (after `param`, in text order), for a range the dialect adds. */
+    bind: (value: unknown) => string
+  ) => string
   /** The bound pattern value for parsed pattern tokens. */
   readonly likePattern: (tokens: ReadonlyArray<PatternToken>, caseInsensitive: boolean) => string
   /**

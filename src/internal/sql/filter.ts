@@ -133,7 +133,7 @@ export const compileFilter = (
           ? [{ _tag: "any" } as const, ...literal(operand)]
           : [{ _tag: "any" } as const, ...literal(operand), { _tag: "any" } as const]
         const insensitive = op === "$ilike"
-        parts.push(dialect.like(q, placeholder(dialect.likePattern(tokens, insensitive)), insensitive, tokens))
+        parts.push(dialect.like(q, placeholder(dialect.likePattern(tokens, insensitive)), insensitive, tokens, placeholder))
         continue
       }
       if (!comparisonOps.has(op)) return fail(at, "unknown operator")
