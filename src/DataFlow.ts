@@ -5,10 +5,15 @@
  *
  * @since 0.1.0
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import type { Config, ConfigError, Duration } from "effect"
-import { Effect, Function, Layer, Redacted } from "effect"
+import type * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Function from "effect/Function"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import type { ConfigurationError, DatabaseError, DriverNotInstalled, SchemaMismatch } from "./Errors.js"
 import type { LayerOptions, Target } from "./internal/client/layer.js"
 import * as internalLayer from "./internal/client/layer.js"

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import type { SqlClient } from "@effect/sql"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import type { Dialect } from "./internal/dialect/dialect.js"
 import * as mysqlDialect from "./internal/dialect/mysql.js"
 import * as pgDialect from "./internal/dialect/pg.js"

@@ -9,7 +9,7 @@
  *
  * @since 0.1.0
  */
-import type { BigDecimal } from "effect"
+import type * as BigDecimal from "effect/BigDecimal"
 
 /**
  * Operators every scalar field has. `$ne` and `$nin` also match NULL (a NULL is not equal to

@@ -6,8 +6,8 @@
  *
  * @since 0.1.0
  */
-import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Effect from "effect/Effect"
 import type { DatabaseError } from "./Errors.js"
 import { stateOf } from "./internal/runtime/clientState.js"
 import { toDatabaseError } from "./internal/runtime/errors.js"

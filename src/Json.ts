@@ -7,7 +7,12 @@
  *
  * @since 0.1.0
  */
-import { BigDecimal, Effect, Either, Option, ParseResult, Schema } from "effect"
+import * as BigDecimal from "effect/BigDecimal"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import type { InvalidFilter, ValidationError } from "./Errors.js"
 import { definitionOf } from "./internal/model/definition.js"
 import * as internal from "./internal/model/json.js"

@@ -7,9 +7,10 @@
  *
  * @since 0.1.0
  */
-import type { Effect } from "effect"
-import { Effect as E, Metric } from "effect"
-import type { MetricPair } from "effect"
+import type * as Effect from "effect/Effect"
+import * as E from "effect/Effect"
+import * as Metric from "effect/Metric"
+import type * as MetricPair from "effect/MetricPair"
 import { poolConnections as pool } from "./internal/client/poolMetrics.js"
 import { toPrometheus } from "./internal/runtime/prometheus.js"
 import * as internal from "./internal/runtime/metrics.js"

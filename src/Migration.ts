@@ -13,9 +13,11 @@
  *
  * @since 0.1.0
  */
-import { SqlClient } from "@effect/sql"
-import type { ParseResult } from "effect"
-import { Effect, Either, Schema } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type * as ParseResult from "effect/ParseResult"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
 import type { DatabaseError, MigrationFailed } from "./Errors.js"
 import { ConfigurationError, MigrationRefused } from "./Errors.js"
 import type { Dialect } from "./internal/dialect/dialect.js"

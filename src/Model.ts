@@ -6,11 +6,12 @@
  *
  * @since 0.1.0
  */
-import type { SqlClient } from "@effect/sql"
-import type { BigDecimal, Types } from "effect"
-import { Schema } from "effect"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import type * as BigDecimal from "effect/BigDecimal"
+import type * as Types from "effect/Types"
+import * as Schema from "effect/Schema"
 import type * as Column from "./Column.js"
-import type { Effect } from "effect"
+import type * as Effect from "effect/Effect"
 import type { ConfigurationError } from "./Errors.js"
 import type { Filter } from "./Filter.js"
 import * as Definition from "./internal/model/definition.js"

@@ -5,7 +5,11 @@
  *
  * @since 0.1.0
  */
-import type { BigDecimal, Effect, Option, Stream, Types } from "effect"
+import type * as BigDecimal from "effect/BigDecimal"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
+import type * as Stream from "effect/Stream"
+import type * as Types from "effect/Types"
 import type { OptimisticLockError } from "./Errors.js"
 import type { Comparison, Filter } from "./Filter.js"
 import type { NodeErrors } from "./internal/nodes/types.js"

@@ -5,8 +5,11 @@
  *
  * @since 0.1.0
  */
-import type { Option, Stream, Types } from "effect"
-import { Effect, Layer } from "effect"
+import type * as Option from "effect/Option"
+import type * as Stream from "effect/Stream"
+import type * as Types from "effect/Types"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Batch from "./internal/nodes/batch.js"
 import type { ConfigurationError, InvalidFilter, NotFound, OptimisticLockError, ValidationError, WriteError } from "./Errors.js"
 import type { Filter } from "./Filter.js"

@@ -11,8 +11,12 @@
  *
  * @since 0.1.0
  */
-import type { Brand } from "effect"
-import { Context, Effect, Either, Function, Layer } from "effect"
+import type * as Brand from "effect/Brand"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Function from "effect/Function"
+import * as Layer from "effect/Layer"
 import { createHash } from "node:crypto"
 import { InvalidTenantId } from "./Errors.js"
 

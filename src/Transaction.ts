@@ -5,7 +5,8 @@
  *
  * @since 0.1.0
  */
-import type { Duration, Schedule } from "effect"
+import type * as Duration from "effect/Duration"
+import type * as Schedule from "effect/Schedule"
 import type { DatabaseError, TransactionOutcomeUnknown, TransactionTimeout } from "./Errors.js"
 
 /**

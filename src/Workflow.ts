@@ -7,9 +7,11 @@
  *
  * @since 0.1.0
  */
-import type { SqlClient } from "@effect/sql"
-import type { Effect as Eff } from "effect"
-import { Effect, ParseResult, Schema } from "effect"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import type * as Eff from "effect/Effect"
+import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import type { NodeFailed } from "./Errors.js"
 import { WorkflowError } from "./Errors.js"
 import type { NodeErrors } from "./internal/nodes/types.js"

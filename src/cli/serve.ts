@@ -8,9 +8,13 @@
  *
  * @since 0.1.0
  */
-import { Command, Options } from "@effect/cli"
-import type { SqlClient } from "@effect/sql"
-import { Console, Effect, Layer, Option } from "effect"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import * as DataFlow from "../DataFlow.js"

@@ -8,10 +8,11 @@
  *
  * @since 0.1.0
  */
-import { McpServer } from "@effect/ai"
-import type { HttpLayerRouter } from "@effect/platform"
-import { NodeSink, NodeStream } from "@effect/platform-node"
-import { Layer } from "effect"
+import * as McpServer from "@effect/ai/McpServer"
+import type * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as NodeSink from "@effect/platform-node/NodeSink"
+import * as NodeStream from "@effect/platform-node/NodeStream"
+import * as Layer from "effect/Layer"
 import { register } from "../internal/mcp/tools.js"
 import { servedAll } from "../internal/serving/operations.js"
 import type { NodeName } from "../internal/serving/operations.js"

@@ -5,9 +5,13 @@
  *
  * @since 0.1.0
  */
-import type { SqlClient } from "@effect/sql"
-import type { FastCheck, Schema } from "effect"
-import { Clock, Effect, Layer, Option } from "effect"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import type * as FastCheck from "effect/FastCheck"
+import type * as Schema from "effect/Schema"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { CurrentTenant } from "../Tenant.js"
 import type { DatabaseError } from "../Errors.js"
 import type * as Model from "../Model.js"

@@ -7,11 +7,12 @@
  * public API only.
  * (Internal module: not part of the public API.)
  */
-import type { SqlClient } from "@effect/sql"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import type { SqlError } from "@effect/sql/SqlError"
-import type { Effect, Scope } from "effect"
-import { Context } from "effect"
+import type * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import * as Context from "effect/Context"
 import type { ServerInfo } from "../dialect/dialect.js"
 
 /** What DDL needs of a connection. @internal */

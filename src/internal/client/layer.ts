@@ -2,10 +2,13 @@
  * The library's own clients from a URL: which driver, loaded only when a URL asks for it.
  * (Internal module: not part of the public API.)
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import type { ConfigError, Duration } from "effect"
-import { ConfigError as CE, Effect, Layer } from "effect"
+import type * as ConfigError from "effect/ConfigError"
+import type * as Duration from "effect/Duration"
+import * as CE from "effect/ConfigError"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { DatabaseError, DriverNotInstalled } from "../../Errors.js"
 import type { ClientExecutor } from "./executor.js"
 

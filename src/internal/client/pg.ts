@@ -30,12 +30,18 @@
  * (Internal module: not part of the public API.)
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
-import { PgClient } from "@effect/sql-pg"
-import type { Scope } from "effect"
-import { Chunk, Context, Duration, Effect, Exit, Layer, Stream } from "effect"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import type * as Scope from "effect/Scope"
+import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
 import Pg from "pg"
 import type { Backend, Transform } from "./pgBackend.js"
 import {

@@ -7,8 +7,13 @@
  * (Internal module: not part of the public API.)
  */
 import { SqlError } from "@effect/sql/SqlError"
-import type { Scope } from "effect"
-import { Chunk, Duration, Effect, Exit, Option, Stream } from "effect"
+import type * as Scope from "effect/Scope"
+import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import Pg from "pg"
 import { pg as dialect } from "../dialect/pg.js"
 

@@ -9,8 +9,10 @@
  * (Internal module: not part of the public API.)
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import type { Scope } from "effect"
-import { Duration, Effect, Exit } from "effect"
+import type * as Scope from "effect/Scope"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import Pg from "pg"
 import type { DdlConnection } from "./executor.js"
 import type { Backend } from "./pgBackend.js"

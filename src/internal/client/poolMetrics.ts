@@ -4,7 +4,8 @@
  * pool's events. `mysql2` exposes no counts and SQLite has one connection: no gauges there.
  * (Internal module: not part of the public API; `Metrics` exports the gauge.)
  */
-import { Metric, MetricLabel } from "effect"
+import * as Metric from "effect/Metric"
+import * as MetricLabel from "effect/MetricLabel"
 import type Pg from "pg"
 
 /** Connections of the library's PostgreSQL pools, by `database` and `state`. @internal */

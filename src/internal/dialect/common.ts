@@ -4,7 +4,7 @@
  * every driver reports alike (lost connections, pool timeouts).
  * (Internal module: not part of the public API.)
  */
-import type { BigDecimal } from "effect"
+import type * as BigDecimal from "effect/BigDecimal"
 import type { Column } from "../../Column.js"
 import type { Codec, Dialect, ExactSum, Failure, ForeignKeySpec, TableSpec } from "./dialect.js"
 import { formatDecimal, parseDecimal } from "../model/storage.js"

@@ -4,7 +4,7 @@
  * public `Dialect` module re-exports it.
  * (Internal module: not part of the public API.)
  */
-import type { BigDecimal } from "effect"
+import type * as BigDecimal from "effect/BigDecimal"
 import type { Column, JsonElement, Kind } from "../../Column.js"
 import type { PatternToken } from "./pattern.js"
 

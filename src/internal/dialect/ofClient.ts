@@ -2,7 +2,7 @@
  * The dialect of a client, from the client's own account of what it is.
  * (Internal module: not part of the public API.)
  */
-import type { SqlClient } from "@effect/sql"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import type { Dialect } from "./dialect.js"
 import { mysql } from "./mysql.js"
 import { pg } from "./pg.js"

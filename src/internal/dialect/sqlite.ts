@@ -3,7 +3,7 @@
  * dates as ISO-8601 text, GLOB for case-sensitive patterns, one writer at a time.
  * (Internal module: not part of the public API.)
  */
-import { BigDecimal } from "effect"
+import * as BigDecimal from "effect/BigDecimal"
 import type { Column, Kind } from "../../Column.js"
 import type { Alter, Catalog, Codec, Dialect, ExactSum } from "./dialect.js"
 import { sortableDecimal } from "../model/storage.js"

@@ -6,10 +6,15 @@
  * used to decode. The serving settings travel with the api as an annotation.
  * (Internal module: not part of the public API.)
  */
-import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import * as HttpApi from "@effect/platform/HttpApi"
+import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
+import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as OpenApi from "@effect/platform/OpenApi"
 import type { HttpApiDecodeError } from "@effect/platform/HttpApiError"
 import type { HttpMethod } from "@effect/platform/HttpMethod"
-import { Context, Schema } from "effect"
+import * as Context from "effect/Context"
+import * as Schema from "effect/Schema"
 import type { NodeName, Served } from "../serving/operations.js"
 import { keyArguments } from "../serving/operations.js"
 import * as JS from "../serving/jsonSchema.js"

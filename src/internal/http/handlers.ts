@@ -5,10 +5,14 @@
  * the result as JSON, or the failure as a problem (`serving/problem.ts`).
  * (Internal module: not part of the public API.)
  */
-import type { HttpServerRequest } from "@effect/platform"
-import { HttpServerResponse } from "@effect/platform"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { ParsedSearchParams } from "@effect/platform/HttpServerRequest"
-import { Chunk, Effect, Either, Option, Stream } from "effect"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import { InvalidFilter, ValidationError } from "../../Errors.js"
 import * as Tenant from "../../Tenant.js"
 import { MalformedRequest, MissingTenant, PayloadTooLarge, RequestTimeout, Unauthorized } from "../serving/errors.js"

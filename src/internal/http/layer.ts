@@ -6,11 +6,18 @@
  * in flight, then the layers below it — the database pools — close).
  * (Internal module: not part of the public API.)
  */
-import type { HttpApi, HttpApiGroup } from "@effect/platform"
-import { HttpApiBuilder, HttpApiSwagger, HttpLayerRouter, HttpServerResponse } from "@effect/platform"
+import type * as HttpApi from "@effect/platform/HttpApi"
+import type * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpApiSwagger from "@effect/platform/HttpApiSwagger"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { HttpServerRequest } from "@effect/platform/HttpServerRequest"
-import type { HttpApiMiddleware } from "@effect/platform"
-import { Cause, Context, Effect, Layer } from "effect"
+import type * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { prometheus } from "../../Metrics.js"
 import * as Problem from "../serving/problem.js"
 import type { Group, HttpSettings } from "./api.js"

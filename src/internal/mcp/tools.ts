@@ -5,8 +5,9 @@
  * failures tool errors carrying the same problem body as HTTP.
  * (Internal module: not part of the public API.)
  */
-import { McpSchema, McpServer } from "@effect/ai"
-import { Effect } from "effect"
+import * as McpSchema from "@effect/ai/McpSchema"
+import * as McpServer from "@effect/ai/McpServer"
+import * as Effect from "effect/Effect"
 import * as Tenant from "../../Tenant.js"
 import { MissingTenant } from "../serving/errors.js"
 import * as JS from "../serving/jsonSchema.js"

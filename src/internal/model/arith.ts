@@ -5,7 +5,7 @@
  * lie in so that the result stays storable. Pure; statements are built in `sql/`.
  * (Internal module: not part of the public API.)
  */
-import { BigDecimal } from "effect"
+import * as BigDecimal from "effect/BigDecimal"
 import type { Kind } from "../../Column.js"
 import { storageCheck } from "./storage.js"
 

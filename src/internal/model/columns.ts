@@ -3,7 +3,9 @@
  * codec, read from the schema's AST (its type side, refinements and annotations included).
  * (Internal module: not part of the public API.)
  */
-import { Option, Schema, SchemaAST as AST } from "effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as AST from "effect/SchemaAST"
 import type { Column, ColumnAnnotation, JsonElement, Kind } from "../../Column.js"
 import { ColumnAnnotationId } from "../../Column.js"
 

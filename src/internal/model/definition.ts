@@ -4,7 +4,11 @@
  * path (fast and general) uses.
  * (Internal module: not part of the public API.)
  */
-import { Either, Option, ParseResult, Schema, SchemaAST as AST } from "effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as AST from "effect/SchemaAST"
 import type { Column, Kind } from "../../Column.js"
 import { fromFields, managedColumn } from "./columns.js"
 import { assertIdentifier, snakeCase, tableName } from "./naming.js"

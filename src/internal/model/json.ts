@@ -6,7 +6,9 @@
  * Decoded input is then validated as the nodes validate it, with the same errors.
  * (Internal module: not part of the public API.)
  */
-import { BigDecimal, Either, Schema } from "effect"
+import * as BigDecimal from "effect/BigDecimal"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
 import type { Column, Kind } from "../../Column.js"
 import type { ValidationError } from "../../Errors.js"
 import { isArithInput } from "./arith.js"

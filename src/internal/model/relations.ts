@@ -5,7 +5,7 @@
  * themselves).
  * (Internal module: not part of the public API.)
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { ConfigurationError } from "../../Errors.js"
 import type { ModelDefinition } from "./definition.js"
 import { definitionOf } from "./definition.js"

@@ -4,7 +4,7 @@
  * text without NUL, JSON without `__proto__` keys), and the decimal text forms.
  * (Internal module: not part of the public API.)
  */
-import { BigDecimal } from "effect"
+import * as BigDecimal from "effect/BigDecimal"
 import type { Column, Kind } from "../../Column.js"
 
 /** Earliest and latest instants every database stores exactly (MySQL DATETIME's range). @internal */

@@ -5,7 +5,8 @@
  * an error.
  * (Internal module: not part of the public API.)
  */
-import { Either, ParseResult } from "effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
 import { ValidationError } from "../../Errors.js"
 import { isArithInput, parseArith } from "./arith.js"
 import type { ModelDefinition } from "./definition.js"

@@ -6,8 +6,9 @@
  * gives the same answer. At most {@link maxGroups} groups are read.
  * (Internal module: not part of the public API.)
  */
-import type { Effect as E } from "effect"
-import { Effect, Either } from "effect"
+import type * as E from "effect/Effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import type { Column, Kind } from "../../Column.js"
 import type { ConfigurationError, ValidationError } from "../../Errors.js"
 import { DatabaseError } from "../../Errors.js"

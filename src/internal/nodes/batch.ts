@@ -8,8 +8,12 @@
  * `includeDeleted`. One request alone is the plain by-key read.
  * (Internal module: not part of the public API.)
  */
-import type { Types } from "effect"
-import { Context, Effect, Option, Request, RequestResolver } from "effect"
+import type * as Types from "effect/Types"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Request from "effect/Request"
+import * as RequestResolver from "effect/RequestResolver"
 import type { ConfigurationError } from "../../Errors.js"
 import { NotFound } from "../../Errors.js"
 import { limits } from "../../Filter.js"

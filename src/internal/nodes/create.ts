@@ -7,8 +7,12 @@
  * (Internal module: not part of the public API.)
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import type { Effect as E } from "effect"
-import { Chunk, Effect, Either, Option, Stream } from "effect"
+import type * as E from "effect/Effect"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import type { ConfigurationError } from "../../Errors.js"
 import type { BulkCreateOptions } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"

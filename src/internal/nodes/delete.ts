@@ -4,8 +4,9 @@
  * needs `confirm`).
  * (Internal module: not part of the public API.)
  */
-import type { Effect as E } from "effect"
-import { Effect, Either } from "effect"
+import type * as E from "effect/Effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import type { ConfigurationError } from "../../Errors.js"
 import type { BulkOptions } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"

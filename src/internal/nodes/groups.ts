@@ -5,7 +5,8 @@
  * code point), so the answer does not depend on the database.
  * (Internal module: not part of the public API.)
  */
-import { BigDecimal, Either } from "effect"
+import * as BigDecimal from "effect/BigDecimal"
+import * as Either from "effect/Either"
 import type { Column, Kind } from "../../Column.js"
 import type { ValidationError } from "../../Errors.js"
 import { InvalidFilter } from "../../Errors.js"

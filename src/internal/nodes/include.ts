@@ -5,7 +5,11 @@
  * delete, instance and nested includes apply.
  * (Internal module: not part of the public API.)
  */
-import { Chunk, Effect, Either, Option, Stream } from "effect"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import type { ConfigurationError, ValidationError } from "../../Errors.js"
 import { limits } from "../../Filter.js"
 import type { ListQuery, StreamQuery } from "../../Node.js"

@@ -4,7 +4,8 @@
  * instead of a TypeError.
  * (Internal module: not part of the public API.)
  */
-import { Effect, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import type { ModelDefinition } from "../model/definition.js"
 import * as Aggregate from "./aggregate.js"
 import * as Create from "./create.js"

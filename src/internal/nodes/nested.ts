@@ -8,8 +8,9 @@
  * so their validation, stamping, tenancy and typed errors apply.
  * (Internal module: not part of the public API.)
  */
-import type { Effect as E } from "effect"
-import { Effect, Either } from "effect"
+import type * as E from "effect/Effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import type { ConfigurationError, InvalidFilter, ValidationError, WriteError } from "../../Errors.js"
 import { ForeignKeyViolation, NotFound } from "../../Errors.js"
 import type { ListQuery } from "../../Node.js"

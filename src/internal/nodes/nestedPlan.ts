@@ -5,7 +5,7 @@
  * shape problem is a `ValidationError` whose `path` says where.
  * (Internal module: not part of the public API.)
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import type { ValidationError } from "../../Errors.js"
 import { ConfigurationError } from "../../Errors.js"
 import type { ModelDefinition } from "../model/definition.js"

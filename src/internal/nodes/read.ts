@@ -4,8 +4,12 @@
  * (Internal module: not part of the public API.)
  */
 import { SqlError } from "@effect/sql/SqlError"
-import type { Effect as E } from "effect"
-import { Chunk, Effect, Either, Option, Stream } from "effect"
+import type * as E from "effect/Effect"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import type { ConfigurationError } from "../../Errors.js"
 import { DatabaseError, InvalidCursor, NotFound } from "../../Errors.js"
 import type { ListQuery, ReadOptions, StreamQuery } from "../../Node.js"

@@ -4,8 +4,11 @@
  * (Internal module: not part of the public API.)
  */
 import { SqlError } from "@effect/sql/SqlError"
-import type { Scope } from "effect"
-import { BigDecimal, Clock, Effect, Either } from "effect"
+import type * as Scope from "effect/Scope"
+import * as BigDecimal from "effect/BigDecimal"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import type { DatabaseError, ValidationError } from "../../Errors.js"
 import { ConflictTargetError } from "../../Errors.js"
 import type { ModelDefinition } from "../model/definition.js"

@@ -5,7 +5,9 @@
  * default), a node call costs one context lookup more.
  * (Internal module: not part of the public API.)
  */
-import { Context, Effect, Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import type { ModelDefinition } from "../model/definition.js"
 
 /**

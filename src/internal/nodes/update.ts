@@ -4,8 +4,10 @@
  * (Internal module: not part of the public API.)
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import type { Effect as E } from "effect"
-import { Effect, Either, Option } from "effect"
+import type * as E from "effect/Effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import type { ConfigurationError } from "../../Errors.js"
 import type { ConflictTargetError, ValidationError } from "../../Errors.js"
 import { NotFound, OptimisticLockError, UnsafeOperation } from "../../Errors.js"

@@ -5,8 +5,11 @@
  * used; elsewhere a locking read in a transaction decides.
  * (Internal module: not part of the public API.)
  */
-import type { Effect as E } from "effect"
-import { Context, Effect, Either, Option } from "effect"
+import type * as E from "effect/Effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import type { ConfigurationError } from "../../Errors.js"
 import { DatabaseError, UniqueViolation, ValidationError } from "../../Errors.js"
 import type { ModelDefinition } from "../model/definition.js"

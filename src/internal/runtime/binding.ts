@@ -4,9 +4,11 @@
  * two clients never share a connection or a transaction.
  * (Internal module: not part of the public API.)
  */
-import { SqlClient } from "@effect/sql"
-import type { Scope } from "effect"
-import { Context, Effect, Option } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type * as Scope from "effect/Scope"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { ConfigurationError, DatabaseError } from "../../Errors.js"
 import type { Executor } from "../client/executor.js"
 import type { Replicas } from "./replicas.js"

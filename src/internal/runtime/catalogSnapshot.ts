@@ -8,7 +8,10 @@
  * (Internal module: not part of the public API.)
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import { Deferred, Effect, Exit, FiberId } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
 import type { Table } from "../schema/introspect.js"
 import type { ClientState } from "./clientState.js"
 

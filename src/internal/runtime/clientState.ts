@@ -4,8 +4,8 @@
  * client, so it lives exactly as long as the client.
  * (Internal module: not part of the public API.)
  */
-import type { SqlClient } from "@effect/sql"
-import type { Deferred } from "effect"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import type * as Deferred from "effect/Deferred"
 import type * as Dialect from "../dialect/dialect.js"
 import { fromClient } from "../dialect/ofClient.js"
 import type { Executor } from "../client/executor.js"

@@ -5,8 +5,11 @@
  * fiber's services and cached per model, client and schema, so a call pays a few lookups.
  * (Internal module: not part of the public API.)
  */
-import { SqlClient } from "@effect/sql"
-import { Context, Effect, Either, Option } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import { ConfigurationError, InvalidTenantId, SchemaMismatch } from "../../Errors.js"
 import type { DatabaseError } from "../../Errors.js"
 import * as Tenant from "../../Tenant.js"

@@ -6,7 +6,7 @@
  * (Internal module: not part of the public API.)
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Dialect, ForeignKeySpec, ServerInfo, TableSpec } from "../dialect/dialect.js"
 import type { SchemaConnection } from "../schema/reconcile.js"
 import { reconcile } from "../schema/reconcile.js"

@@ -3,9 +3,14 @@
  * need it at the same time, and never waits for a connection the work needing the table holds.
  * (Internal module: not part of the public API.)
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
-import { Context, Deferred, Effect, Exit, FiberId, Option } from "effect"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import * as Option from "effect/Option"
 import type * as Dialect from "../dialect/dialect.js"
 import type { TableSpec } from "../dialect/dialect.js"
 import type { SchemaConnection } from "../schema/reconcile.js"

@@ -6,9 +6,12 @@
  * the fiber is in one, and off another client's.
  * (Internal module: not part of the public API.)
  */
-import { SqlClient, Statement } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Statement from "@effect/sql/Statement"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Context, Effect, Option } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type { Executor } from "../client/executor.js"
 import type { ModelStatements } from "../sql/statements.js"
 import { inOwnTransaction, isForeignTransaction, outsideTransaction } from "./binding.js"

@@ -4,10 +4,16 @@
  * database each effect touches; two instances never share a connection or a transaction.
  * (Internal module: `DataFlow` exports `Instance` and `InstanceClass`.)
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import type { ConfigError, Duration } from "effect"
-import { Context, Effect, Function, Layer, Option, RcMap } from "effect"
+import type * as ConfigError from "effect/ConfigError"
+import type * as Duration from "effect/Duration"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Function from "effect/Function"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as RcMap from "effect/RcMap"
 import type { DriverNotInstalled } from "../../Errors.js"
 import { ConfigurationError } from "../../Errors.js"
 import * as Tenant from "../../Tenant.js"

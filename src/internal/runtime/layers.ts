@@ -3,9 +3,12 @@
  * its options name (the default schema).
  * (Internal module: not part of the public API.)
  */
-import type { SqlClient } from "@effect/sql"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Config, ConfigError, Effect, Layer } from "effect"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { DriverNotInstalled } from "../../Errors.js"
 import type { ClientExecutor } from "../client/executor.js"
 import type { LayerOptions } from "../client/layer.js"

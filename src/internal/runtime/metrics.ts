@@ -6,7 +6,11 @@
  * when the model is declared.
  * (Internal module: not part of the public API; `Metrics` exports the metrics.)
  */
-import { Cause, Metric, MetricBoundaries, MetricLabel, Option } from "effect"
+import * as Cause from "effect/Cause"
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as MetricLabel from "effect/MetricLabel"
+import * as Option from "effect/Option"
 
 /** Seconds a node call took (validation, statements, decoding), by `model` and `node`. @internal */
 export const nodeDuration = Metric.histogram(

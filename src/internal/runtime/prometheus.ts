@@ -3,8 +3,10 @@
  * `Metric.snapshot`'s pairs, so it is tested without a server.
  * (Internal module: not part of the public API; `Metrics.prometheus` exports it.)
  */
-import type { MetricPair } from "effect"
-import { MetricKeyType, MetricState, Option } from "effect"
+import type * as MetricPair from "effect/MetricPair"
+import * as MetricKeyType from "effect/MetricKeyType"
+import * as MetricState from "effect/MetricState"
+import * as Option from "effect/Option"
 
 const escapeLabel = (value: string) => value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"')
 const escapeHelp = (value: string) => value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")

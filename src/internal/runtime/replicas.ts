@@ -4,8 +4,11 @@
  * that sends reads to the primary (`DataFlow.primary`).
  * (Internal module: not part of the public API.)
  */
-import { SqlClient } from "@effect/sql"
-import { Context, Duration, Effect, Layer } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { Executor } from "../client/executor.js"
 import { ClientExecutor } from "../client/executor.js"
 

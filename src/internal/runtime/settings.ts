@@ -3,7 +3,7 @@
  * policy, node spans, the cursor signing key.
  * (Internal module: not part of the public API; `DataFlow` exports them.)
  */
-import { Context } from "effect"
+import * as Context from "effect/Context"
 
 /**
  * What happens to a model's table on first use (once per client). `"auto"` (the default):

@@ -3,8 +3,10 @@
  * tracer that records spans is installed.
  * (Internal module: not part of the public API.)
  */
-import type { Fiber, Tracer } from "effect"
-import { Context, Effect } from "effect"
+import type * as Fiber from "effect/Fiber"
+import type * as Tracer from "effect/Tracer"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import { nodeRecorder } from "./metrics.js"
 import { NodeMetrics, NodeSpans } from "./settings.js"
 

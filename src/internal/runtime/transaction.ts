@@ -4,11 +4,19 @@
  * before COMMIT, an interruptible wait for the connection, retries of retryable failures.
  * (Internal module: not part of the public API.)
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
-import type { Schedule } from "effect"
-import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Fiber, Scope } from "effect"
+import type * as Schedule from "effect/Schedule"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Scope from "effect/Scope"
 import type * as Dialect from "../dialect/dialect.js"
 import { fromClient } from "../dialect/ofClient.js"
 import { DatabaseError, TransactionOutcomeUnknown, TransactionTimeout } from "../../Errors.js"

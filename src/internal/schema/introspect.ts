@@ -3,9 +3,9 @@
  * (`Dialect.catalog`), into one shape on every database.
  * (Internal module: not part of the public API; `Introspect` exports it.)
  */
-import type { SqlClient } from "@effect/sql"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Kind } from "../../Column.js"
 import type { Catalog, CatalogQuery } from "../dialect/dialect.js"
 

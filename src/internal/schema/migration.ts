@@ -4,9 +4,10 @@
  * in the history table `dataflow_migrations` so that the same plan applies once.
  * (Internal module: not part of the public API; `Migration` exports it.)
  */
-import type { SqlClient } from "@effect/sql"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Clock, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
 import { createHash, randomBytes } from "node:crypto"
 import type { Column } from "../../Column.js"
 import { MigrationFailed, MigrationRefused } from "../../Errors.js"

@@ -5,7 +5,7 @@
  * (Internal module: not part of the public API.)
  */
 import type { SqlError } from "@effect/sql/SqlError"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Dialect, ServerInfo, TableSpec } from "../dialect/dialect.js"
 import type { Change } from "./diff.js"
 import { additiveStatements, blocking, changes, needsRowCheck } from "./diff.js"

@@ -5,7 +5,7 @@
  * as ISO text — each value with its field's codec).
  * (Internal module: not part of the public API.)
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { InvalidFilter } from "../../Errors.js"
 import { ValidationError } from "../../Errors.js"
 import * as Json from "../../Json.js"

@@ -4,7 +4,7 @@
  * slow. Like the library's errors they name what was wrong, never a value.
  * (Internal module: not part of the public API; `DataFlowHttp` and `DataFlowMcp` export them.)
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** @internal */
 export class Unauthorized extends Schema.TaggedError<Unauthorized>()("Unauthorized", {

@@ -6,7 +6,8 @@
  * filter schema lives (`#/components/schemas/` or `#/$defs/`).
  * (Internal module: not part of the public API.)
  */
-import { JSONSchema, Schema } from "effect"
+import * as JSONSchema from "effect/JSONSchema"
+import * as Schema from "effect/Schema"
 import type { Column } from "../../Column.js"
 import type { NodeName, Served } from "./operations.js"
 import { limits } from "../../Filter.js"

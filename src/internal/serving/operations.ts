@@ -7,7 +7,8 @@
  * MCP both call these: one behaviour, one wording of errors.
  * (Internal module: not part of the public API.)
  */
-import { Effect, Either } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { NotFound, ValidationError } from "../../Errors.js"
 import * as Json from "../../Json.js"
 import type * as Model from "../../Model.js"

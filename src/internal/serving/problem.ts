@@ -5,7 +5,7 @@
  * tool error: one wording for both.
  * (Internal module: not part of the public API.)
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** The body of every error response. @internal */
 export const Problem = Schema.Struct({

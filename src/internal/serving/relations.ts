@@ -8,7 +8,8 @@
  * records; values are decoded and encoded with each model's own codecs.
  * (Internal module: not part of the public API.)
  */
-import { Effect, Either } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { InvalidFilter, ValidationError } from "../../Errors.js"
 import { limits } from "../../Filter.js"
 import * as Json from "../../Json.js"

@@ -5,7 +5,10 @@
  * JSON (records encoded by the Json module, hidden fields left out).
  * (Internal module: not part of the public API.)
  */
-import { BigDecimal, DateTime, Effect, Option } from "effect"
+import * as BigDecimal from "effect/BigDecimal"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { WorkflowError } from "../../Errors.js"
 import * as Tenant from "../../Tenant.js"
 import * as Workflow from "../../Workflow.js"

@@ -6,7 +6,7 @@
  * alike. Pure; nothing here runs SQL.
  * (Internal module: not part of the public API.)
  */
-import { BigDecimal } from "effect"
+import * as BigDecimal from "effect/BigDecimal"
 import type { Column, Kind } from "../../Column.js"
 import { decodePlan } from "./rows.js"
 import type { DialectColumn } from "./rows.js"

@@ -10,7 +10,8 @@
  * (Internal module: not part of the public API.)
  */
 import { createHmac, timingSafeEqual } from "node:crypto"
-import { BigDecimal, Either } from "effect"
+import * as BigDecimal from "effect/BigDecimal"
+import * as Either from "effect/Either"
 import { formatDecimal } from "../model/storage.js"
 
 /** Longest cursor accepted (characters); real cursors are far shorter. @internal */

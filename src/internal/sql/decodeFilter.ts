@@ -3,7 +3,8 @@
  * with each value decoded by its field's own schema, then validated as the nodes validate them.
  * (Internal module: not part of the public API.)
  */
-import { Effect, Either } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { sqlite } from "../dialect/sqlite.js"
 import type { InvalidFilter } from "../../Errors.js"
 import { compileFilter } from "./filter.js"

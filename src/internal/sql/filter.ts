@@ -6,7 +6,7 @@
  * filterValues.ts.
  * (Internal module: not part of the public API.)
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { InvalidFilter } from "../../Errors.js"
 import { limits } from "../../Filter.js"
 import { storageCheck } from "../model/storage.js"

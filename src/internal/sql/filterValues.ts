@@ -3,7 +3,7 @@
  * and decimals arrive as strings), before the compiler judges the filter.
  * (Internal module: not part of the public API.)
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { InvalidFilter } from "../../Errors.js"
 import { limits } from "../../Filter.js"
 import { isOperatorObject, isPlainObject } from "./filterParts.js"

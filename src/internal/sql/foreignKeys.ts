@@ -5,7 +5,7 @@
  * includes the tenant reference it with the tenant: a relation never crosses tenants.
  * (Internal module: not part of the public API.)
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { ConfigurationError } from "../../Errors.js"
 import { constraintName } from "../dialect/common.js"
 import type { Dialect, ForeignKeySpec } from "../dialect/dialect.js"

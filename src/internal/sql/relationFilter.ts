@@ -5,7 +5,7 @@
  * exists); a has-many takes `some` / `every` / `none` of one.
  * (Internal module: not part of the public API.)
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { InvalidFilter } from "../../Errors.js"
 import { relation } from "../model/relations.js"
 import type { RelationTarget, Target } from "./filter.js"

@@ -3,7 +3,7 @@
  * rows) and the keyset condition of a page, and the ORDER BY that goes with it.
  * (Internal module: not part of the public API.)
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import type { InvalidFilter } from "../../Errors.js"
 import type { DialectColumn } from "./rows.js"
 import { compileFilter } from "./filter.js"

@@ -6,7 +6,11 @@
  * one place.
  * (Internal module: not part of the public API.)
  */
-import { Arbitrary, BigDecimal, FastCheck as fc, Schema, SchemaAST as AST } from "effect"
+import * as Arbitrary from "effect/Arbitrary"
+import * as BigDecimal from "effect/BigDecimal"
+import * as fc from "effect/FastCheck"
+import * as Schema from "effect/Schema"
+import * as AST from "effect/SchemaAST"
 import type { Column, Kind } from "../../Column.js"
 import type { ModelDefinition } from "../model/definition.js"
 import { decimalBounds, maxDate, minDate } from "../model/storage.js"

@@ -4,7 +4,9 @@
  * model-based runner does on the database), with the answers in one shape.
  * (Internal module: not part of the public API.)
  */
-import { Effect, Option, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import type { ValidationError } from "../../Errors.js"
 import type { ModelDefinition } from "../model/definition.js"
 import { validation } from "../model/validate.js"

@@ -8,8 +8,14 @@
  * `commands/resolve.ts` and `commands/bulkCalls.ts`, compared in `commands/compare.ts`.
  * (Internal module: not part of the public API.)
  */
-import { SqlClient } from "@effect/sql"
-import { Cause, Data, Effect, Exit, FastCheck as fc, Option, Runtime } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Cause from "effect/Cause"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as fc from "effect/FastCheck"
+import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 import { CurrentTenant } from "../../Tenant.js"
 import { fromClient } from "../dialect/ofClient.js"
 import { keyFieldsOf } from "../nodes/shared.js"

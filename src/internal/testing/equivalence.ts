@@ -4,7 +4,7 @@
  * to an absent one.
  * (Internal module: not part of the public API.)
  */
-import { BigDecimal } from "effect"
+import * as BigDecimal from "effect/BigDecimal"
 import { formatDecimal } from "../model/storage.js"
 
 /**

@@ -4,10 +4,13 @@
  * or database (MySQL) private to a run.
  * (Internal module: not part of the public API.)
  */
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import type { ConfigError } from "effect"
-import { Data, Effect, Exit, Layer } from "effect"
+import type * as ConfigError from "effect/ConfigError"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
 import { fromUrl, urlInNamespace } from "../client/layer.js"
 import { fromClient } from "../dialect/ofClient.js"
 import { run } from "../runtime/transaction.js"

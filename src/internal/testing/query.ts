@@ -5,7 +5,7 @@
  * over that order.
  * (Internal module: not part of the public API.)
  */
-import { BigDecimal } from "effect"
+import * as BigDecimal from "effect/BigDecimal"
 import type { Column } from "../../Column.js"
 import type { ModelDefinition } from "../model/definition.js"
 import { canonical } from "./equivalence.js"

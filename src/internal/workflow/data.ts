@@ -3,7 +3,8 @@
  * path to another's input path), with a Schema so it round-trips through JSON; the builders.
  * (Internal module: not part of the public API.)
  */
-import { Function, Schema } from "effect"
+import * as Function from "effect/Function"
+import * as Schema from "effect/Schema"
 
 /** @internal */
 export const NodeSpec = Schema.Struct({

@@ -3,7 +3,7 @@
  * Kailash's summary fields (`processed`, `batch_size`, `operation`, `success`).
  * (Internal module: not part of the public API.)
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as Json from "../../Json.js"
 import type * as Model from "../../Model.js"
 import type { ModelDefinition } from "../model/definition.js"

@@ -6,7 +6,7 @@
  * `{ created, record, action }`, `{ processed, inserted, … }`).
  * (Internal module: not part of the public API.)
  */
-import type { Effect } from "effect"
+import type * as Effect from "effect/Effect"
 import type * as Model from "../../Model.js"
 import type { ModelDefinition } from "../model/definition.js"
 import { definitionOf } from "../model/definition.js"

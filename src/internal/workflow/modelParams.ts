@@ -3,7 +3,7 @@
  * Kailash's spelling and this library's, and the decoders of keys, filters and orderings.
  * (Internal module: not part of the public API.)
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { WorkflowError } from "../../Errors.js"
 import * as Json from "../../Json.js"
 import type * as Model from "../../Model.js"

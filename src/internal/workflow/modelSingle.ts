@@ -3,7 +3,8 @@
  * Count, Upsert): parameters under Kailash's names, results in the shapes its users read.
  * (Internal module: not part of the public API.)
  */
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Json from "../../Json.js"
 import type { ListQuery } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"

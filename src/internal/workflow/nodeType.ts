@@ -4,8 +4,9 @@
  * and the shape of its result (for connection paths).
  * (Internal module: not part of the public API.)
  */
-import type { Effect } from "effect"
-import { ParseResult, Schema } from "effect"
+import type * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import { WorkflowError } from "../../Errors.js"
 import type { Shape } from "./shape.js"
 

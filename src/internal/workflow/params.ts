@@ -4,7 +4,7 @@
  * counts, and the Json module's errors moved under the parameter they came from.
  * (Internal module: not part of the public API.)
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { WorkflowError } from "../../Errors.js"
 import type { ModelDefinition } from "../model/definition.js"
 import { isRecord } from "../model/validate.js"

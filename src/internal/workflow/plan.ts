@@ -5,7 +5,8 @@
  * no connection feeds decoded. The result is a plan in topological order.
  * (Internal module: not part of the public API.)
  */
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { WorkflowError } from "../../Errors.js"
 import type { Connection, Workflow } from "./data.js"
 import type { NodeType } from "./nodeType.js"

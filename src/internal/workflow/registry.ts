@@ -3,7 +3,10 @@
  * `User_Create`, …) and custom nodes (any Effect with an input and an output Schema).
  * (Internal module: not part of the public API.)
  */
-import { Effect, ParseResult, Schema, SchemaAST } from "effect"
+import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as SchemaAST from "effect/SchemaAST"
 import type * as Model from "../../Model.js"
 import { nodeTypes } from "./modelNodes.js"
 import type { NodeType, Params } from "./nodeType.js"

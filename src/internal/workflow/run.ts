@@ -5,8 +5,9 @@
  * transaction.
  * (Internal module: not part of the public API.)
  */
-import { SqlClient } from "@effect/sql"
-import { Context, Effect } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import { NodeFailed, WorkflowError } from "../../Errors.js"
 import type * as Transaction from "../../Transaction.js"
 import { NodeSpans } from "../runtime/settings.js"

@@ -4,7 +4,7 @@
  * Schema's type side.
  * (Internal module: not part of the public API.)
  */
-import { SchemaAST } from "effect"
+import * as SchemaAST from "effect/SchemaAST"
 
 /** @internal */
 export type Shape =

@@ -6,7 +6,7 @@
  * `aggregate` (groups, every aggregate, `having`, order, page, and broken queries).
  * (Internal module: not part of the public API.)
  */
-import { FastCheck as fc } from "effect"
+import * as fc from "effect/FastCheck"
 import type { ModelDefinition } from "../../model/definition.js"
 import { patch } from "../arbitrary.js"
 import type { AggregatePlan, ArithPlan, FilterPlan, ItemPlan, Step, UpsertRowPlan } from "./steps.js"

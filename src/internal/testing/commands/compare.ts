@@ -4,8 +4,12 @@
  * apart, cursor walks page by page, and the printed form of calls and answers.
  * (Internal module: not part of the public API.)
  */
-import { SqlClient } from "@effect/sql"
-import { Cause, Data, Effect, Exit, Option } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import * as Cause from "effect/Cause"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
 import type { ModelDefinition } from "../../model/definition.js"
 import { run as runTransaction } from "../../runtime/transaction.js"
 import type { NodeFunctions } from "../calls.js"

@@ -3,7 +3,7 @@
  * it: picked rows, ids that no row has, filters made of stored values, keys of unique sets.
  * (Internal module: not part of the public API.)
  */
-import { BigDecimal } from "effect"
+import * as BigDecimal from "effect/BigDecimal"
 import type { Column } from "../../../Column.js"
 import type { ModelDefinition } from "../../model/definition.js"
 import { keyFieldsOf } from "../../nodes/shared.js"

@@ -4,7 +4,7 @@
  * rows, resolved by `resolve.ts`).
  * (Internal module: not part of the public API.)
  */
-import { FastCheck as fc } from "effect"
+import * as fc from "effect/FastCheck"
 import type { ModelDefinition } from "../../model/definition.js"
 import { fieldArbitrary, keyedCreateInput, patch } from "../arbitrary.js"
 import { bulkSteps } from "./bulkSteps.js"

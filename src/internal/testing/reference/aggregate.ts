@@ -7,7 +7,8 @@
  * page. The query is checked by the node's own checks.
  * (Internal module: not part of the public API.)
  */
-import { BigDecimal, Either } from "effect"
+import * as BigDecimal from "effect/BigDecimal"
+import * as Either from "effect/Either"
 import type { Column } from "../../../Column.js"
 import { DatabaseError } from "../../../Errors.js"
 import { validation } from "../../model/validate.js"

@@ -3,7 +3,7 @@
  * ordering, limit/offset, keyset cursors, select, total), count and exists.
  * (Internal module: not part of the public API.)
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { InvalidCursor, NotFound } from "../../../Errors.js"
 import { checkId, validation, valueProblem } from "../../model/validate.js"
 import { idOf } from "../../nodes/shared.js"

@@ -5,7 +5,7 @@
  * by the library's own compiler, all-or-nothing writes.
  * (Internal module: not part of the public API.)
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { InvalidFilter, UniqueViolation, UnsafeOperation, ValidationError } from "../../../Errors.js"
 import type { ModelDefinition } from "../../model/definition.js"
 import { isRecord, validation, valueProblem } from "../../model/validate.js"

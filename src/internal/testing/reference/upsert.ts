@@ -5,7 +5,7 @@
  * MySQL the first unique key the row collides with, the primary key's first, picks the row).
  * (Internal module: not part of the public API.)
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import type { ConflictTargetError } from "../../../Errors.js"
 import { UniqueViolation, ValidationError } from "../../../Errors.js"
 import { isRecord, prepareCreate, preparePatch, validation } from "../../model/validate.js"

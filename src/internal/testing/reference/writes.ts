@@ -3,7 +3,7 @@
  * arithmetic), delete and restore (soft delete), bulkUpdate by filter and by items, bulkDelete.
  * (Internal module: not part of the public API.)
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { NotFound, OptimisticLockError, UniqueViolation } from "../../../Errors.js"
 import { checkId, isRecord, keyChecker, prepareCreate, preparePatch, validation, valueProblem } from "../../model/validate.js"
 import { conflictTarget, idOf, keyFieldsOf } from "../../nodes/shared.js"
