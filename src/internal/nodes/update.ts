@@ -72,8 +72,8 @@ const nameOf = (item: UpdateItem): string | number =>
     ? idOf(item.key[0])
     : item.by.map((f, i) => `${f}=${String(item.key[i])}`).join(",")
 
-/** Checks the items of a per-record bulkUpdate: each names one record and carries a patch. */
-const prepareItems = (
+/** Checks the items of a per-record bulkUpdate: each names one record and carries a patch (the testing reference checks with it too). @internal */
+export const prepareItems = (
   def: ModelDefinition,
   items: ReadonlyArray<unknown>,
   operation: string

@@ -5,8 +5,9 @@
  */
 import * as Either from "effect/Either"
 import { NotFound, OptimisticLockError, UniqueViolation } from "../../../Errors.js"
-import { checkId, isRecord, keyChecker, prepareCreate, preparePatch, validation, valueProblem } from "../../model/validate.js"
-import { conflictTarget, idOf, keyFieldsOf } from "../../nodes/shared.js"
+import { checkId, prepareCreate, preparePatch, validation } from "../../model/validate.js"
+import { idOf } from "../../nodes/shared.js"
+import { prepareItems } from "../../nodes/update.js"
 import { uniqueKey } from "../equivalence.js"
 import { matches } from "../query.js"
 import type { State } from "./state.js"
@@ -134,44 +135,16 @@ interface Item {
   readonly expectedVersion: number | undefined
 }
 
-/** The items of `bulkUpdate(items)`, checked in the node's order (each names one record and carries a patch). */
-const checkItems = (s: State, items: ReadonlyArray<unknown>): Either.Either<ReadonlyArray<Item>, ReferenceError> => {
-  const def = s.def
-  const operation = "bulkUpdate"
-  const checkKey = keyChecker(def)
-  const out: Array<Item> = []
-  for (const [i, item] of items.entries()) {
-    const at = (path: string, reason: string) => Either.left(validation(def, operation, path, reason, i))
-    if (!isRecord(item)) return at("", "expected { id, patch } or { key, patch }")
-    const hasId = "id" in item && item.id !== undefined
-    const hasKey = "key" in item && item.key !== undefined
-    if (hasId === hasKey) return at("", "needs exactly one of id and key")
-    const expected = item.expectedVersion
-    if (expected !== undefined && (!def.versioned || !Number.isSafeInteger(expected))) {
-      return at("expectedVersion", def.versioned ? "must be an integer" : "the model is not versioned")
-    }
-    const expectedVersion = expected as number | undefined
-    const patch = preparePatch(def, item.patch ?? {}, operation)
-    if (Either.isLeft(patch)) return at(patch.left.path === "" ? "patch" : `patch.${patch.left.path}`, patch.left.reason)
-    if (hasId) {
-      const bad = checkKey(item.id, operation)
-      if (bad !== undefined) return at(bad.path === "" || !def.compositeKey ? "id" : `id.${bad.path}`, bad.reason)
-      const key = def.compositeKey ? (item.id as Row) : { [def.pk.field]: item.id }
-      out.push({ by: keyFieldsOf(def), key, named: item.id, patch: patch.right, expectedVersion })
-      continue
-    }
-    if (!isRecord(item.key)) return at("key", "expected an object of a unique key's fields")
-    const target = conflictTarget(def, Object.keys(item.key), operation)
-    if (Either.isLeft(target)) return Either.left(target.left)
-    const key = item.key
-    const missingValue = target.right.find((f) => key[f] === null || key[f] === undefined)
-    if (missingValue !== undefined) return at(`key.${missingValue}`, "a key needs a value")
-    const problem = target.right.map((f) => valueProblem(def, f, key[f])).find((p) => p !== undefined)
-    if (problem !== undefined) return at("key", problem)
-    out.push({ by: target.right, key, named: item.key, patch: patch.right, expectedVersion })
-  }
-  return Either.right(out)
-}
+/** The items of `bulkUpdate(items)`, checked by the node's own check (each names one record and carries a patch). */
+const checkItems = (s: State, items: ReadonlyArray<unknown>): Either.Either<ReadonlyArray<Item>, ReferenceError> =>
+  Either.map(prepareItems(s.def, items, "bulkUpdate"), (checked) =>
+    checked.map((item) => ({
+      by: item.by,
+      key: Object.fromEntries(item.by.map((f, k) => [f, item.key[k]])),
+      named: item.named,
+      patch: item.patch,
+      expectedVersion: item.expectedVersion
+    })))
 
 /** The name a NotFound / OptimisticLockError gives an item's record. */
 const nameOf = (item: Item): string | number =>
