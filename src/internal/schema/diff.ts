@@ -5,67 +5,20 @@
  * tested without a database.
  * (Internal module: not part of the public API.)
  */
-import type { Column, Kind } from "../../Column.js"
-import type { Dialect, ForeignKeySpec, ServerInfo, TableSpec } from "../dialect/dialect.js"
-import { defaultLiteral, primaryKeyColumns } from "../dialect/common.js"
-import type { ForeignKey, Table, TableColumn } from "./introspect.js"
+import type { Column } from "../../Column.js"
+import type { Dialect, ServerInfo, TableSpec } from "../dialect/dialect.js"
+import { primaryKeyColumns } from "../dialect/common.js"
+import type { Table, TableColumn } from "./introspect.js"
+import { defaultChanges } from "./diffDefaults.js"
+import { foreignKeyChanges } from "./diffForeignKeys.js"
+import type { Change, Operation } from "./operation.js"
+import { quotedTable, sameColumns } from "./operation.js"
 
-/**
- * What an operation does.
- *
- * @since 0.1.0
- * @category migrations
- */
-export type OperationKind =
-  | "createTable"
-  | "dropTable"
-  | "addColumn"
-  | "dropColumn"
-  | "alterColumnType"
-  | "alterNullability"
-  | "addIndex"
-  | "dropIndex"
-  | "addUnique"
-  | "dropUnique"
-  | "rebuildTable"
-  | "renameColumn"
-  | "primaryKey"
-  | "addForeignKey"
-  | "dropForeignKey"
-  | "alterDefault"
-
-/**
- * One step of a migration plan.
- *
- * @since 0.1.0
- * @category migrations
- */
-export interface Operation {
-  readonly kind: OperationKind
-  readonly table: string
-  readonly column?: string | undefined
-  /** The index or constraint. */
-  readonly index?: string | undefined
-  /** What changes, in words. */
-  readonly description: string
-  /** The statements that make the change. */
-  readonly up: ReadonlyArray<string>
-  /** The statements that undo it; undefined: not reversible (the data it removes is gone). */
-  readonly down?: ReadonlyArray<string> | undefined
-  /** Can lose data (a dropped table or column, a narrowing type change): needs `allowDestructive`. */
-  readonly destructive: boolean
-  /** Only adds (a table, a column, an index): what the `auto` policy runs on first use. */
-  readonly additive: boolean
-  /** Why it cannot run as it is (a NOT NULL column without a default on a table with rows). */
-  readonly blocked?: string | undefined
-}
+export type { Change, Operation, OperationKind } from "./operation.js"
+export { addForeignKey } from "./diffForeignKeys.js"
+export { literalDefault } from "./diffDefaults.js"
 
 const nullableOf = (c: Column) => c.nullable || c.optional
-
-const sameColumns = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => a.length === b.length && a.every((x, i) => x === b[i])
-
-const quotedTable = (dialect: Dialect, spec: TableSpec) =>
-  spec.schema === undefined ? dialect.quote(spec.table) : `${dialect.quote(spec.schema)}.${dialect.quote(spec.table)}`
 
 /**
  * The live column stores the model's values (nothing to change on first use): the same kind,
@@ -109,11 +62,6 @@ const rebuild = (dialect: Dialect, spec: TableSpec, live: Table, server: ServerI
 export const needsRowCheck = (spec: TableSpec, live: Table | undefined): boolean =>
   live !== undefined &&
   spec.columns.some((c) => !nullableOf(c) && c.default === undefined && !live.columns.some((l) => l.name === c.name))
-
-/** An operation, and whether it can be made in place (else the table is rebuilt). @internal */
-export interface Change extends Operation {
-  readonly inPlace: boolean
-}
 
 /**
  * The changes that turn the live table into the model's, one per difference (`live`
@@ -276,153 +224,6 @@ export const changes = (
 }
 
 const strip = ({ inPlace: _, ...op }: Change): Operation => op
-
-/** The same foreign key: columns, referenced table and columns, actions (names aside: SQLite reports none). */
-const sameForeignKey = (wanted: ForeignKeySpec, live: ForeignKey) =>
-  sameColumns(wanted.columns, live.columns) && wanted.table === live.referencedTable &&
-  sameColumns(wanted.references, live.referencedColumns) && wanted.onDelete === live.onDelete && wanted.onUpdate === live.onUpdate
-
-const words = { cascade: "cascade", restrict: "restrict", setNull: "set null", setDefault: "set default", noAction: "no action" } as const
-
-const foreignKeyText = (fk: { readonly columns: ReadonlyArray<string>; readonly onDelete: keyof typeof words; readonly onUpdate: keyof typeof words }, table: string, references: ReadonlyArray<string>) =>
-  `(${fk.columns.join(", ")}) → ${table} (${references.join(", ")}), on delete ${words[fk.onDelete]}, on update ${words[fk.onUpdate]}`
-
-/**
- * Adding one of the model's foreign keys to its (existing) table; `inPlace` false where only a
- * rebuild adds one (SQLite).
- * @internal
- */
-export const addForeignKey = (dialect: Dialect, spec: TableSpec, fk: ForeignKeySpec): Change => {
-  const table = quotedTable(dialect, spec)
-  const up = dialect.alter.addForeignKey?.(table, fk)
-  const down = dialect.alter.dropForeignKey?.(table, fk.name)
-  return {
-    inPlace: up !== undefined,
-    kind: "addForeignKey",
-    table: spec.table,
-    index: fk.name,
-    description: `add foreign key ${fk.name} ${foreignKeyText(fk, fk.table, fk.references)} (fails where a row refers to a missing one)`,
-    up: up === undefined ? [] : [up],
-    down: down === undefined ? undefined : [down],
-    destructive: false,
-    additive: true
-  }
-}
-
-/** A live foreign key as the model's would declare it; undefined for an action models do not declare. */
-const declarable = (fk: ForeignKey, schema: string | undefined): ForeignKeySpec | undefined =>
-  fk.onDelete === "setDefault" || fk.onUpdate === "setDefault"
-    ? undefined
-    : {
-      name: fk.name,
-      columns: fk.columns,
-      table: fk.referencedTable,
-      schema,
-      references: fk.referencedColumns,
-      onDelete: fk.onDelete,
-      onUpdate: fk.onUpdate
-    }
-
-/**
- * The foreign keys to drop (live, not the model's) and to add (the model's, not live), compared
- * by columns, referenced table and columns, and actions: a changed action is a drop and an add.
- * @internal
- */
-export const foreignKeyChanges = (dialect: Dialect, spec: TableSpec, live: Table): ReadonlyArray<Change> => {
-  const wanted = spec.foreignKeys ?? []
-  const table = quotedTable(dialect, spec)
-  const drops = live.foreignKeys.filter((fk) => !wanted.some((w) => sameForeignKey(w, fk))).map((fk): Change => {
-    const up = dialect.alter.dropForeignKey?.(table, fk.name)
-    const restore = declarable(fk, spec.schema)
-    const down = restore === undefined ? undefined : dialect.alter.addForeignKey?.(table, restore)
-    return {
-      inPlace: up !== undefined,
-      kind: "dropForeignKey",
-      table: spec.table,
-      index: fk.name,
-      description: `drop foreign key ${fk.name} ${foreignKeyText(fk, fk.referencedTable, fk.referencedColumns)}`,
-      up: up === undefined ? [] : [up],
-      down: down === undefined ? undefined : [down],
-      destructive: false,
-      additive: false
-    }
-  })
-  const adds = wanted.filter((w) => !live.foreignKeys.some((fk) => sameForeignKey(w, fk))).map((fk) => addForeignKey(dialect, spec, fk))
-  return [...drops, ...adds]
-}
-
-const number = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i
-
-/**
- * A live default read as a literal of the column's kind (PostgreSQL's casts and parentheses
- * taken off: `'a'::text`, `'-1'::integer`); `"expression"` for anything else (`now()`, a
- * function, a string MySQL 8 shows unquoted); undefined when there is none.
- * @internal
- */
-export const literalDefault = (
-  text: string | undefined,
-  kind: Kind
-): { readonly value: string | number | boolean } | "expression" | undefined => {
-  if (text === undefined) return undefined
-  let t = text.trim()
-  for (let m = /^\((.*)\)$/s.exec(t); m !== null; m = /^\((.*)\)$/s.exec(t)) t = m[1]!.trim()
-  const cast = /^('(?:[^']|'')*'|[-+0-9.e]+)::[a-z][a-z0-9_ ]*(\([0-9, ]+\))?$/i.exec(t)
-  if (cast !== null) t = cast[1]!
-  const quoted = /^'((?:[^']|'')*)'$/s.exec(t)
-  const raw = quoted === null ? t : quoted[1]!.replace(/''/g, "'")
-  switch (kind._tag) {
-    case "string":
-    case "enum":
-      return quoted === null ? "expression" : { value: raw }
-    case "integer":
-    case "float":
-    case "decimal":
-      return number.test(raw) ? { value: Number(raw) } : "expression"
-    case "boolean": {
-      const word = raw.toLowerCase()
-      return ["true", "1", "t"].includes(word) ? { value: true } : ["false", "0", "f"].includes(word) ? { value: false } : "expression"
-    }
-    default:
-      return "expression"
-  }
-}
-
-/**
- * The defaults to set (the model declares one the live column has not, or another) or drop
- * (the live column has a literal default the model does not declare). A live default that is
- * an expression (`now()`) under a model that declares none is left alone: a model cannot say it.
- * @internal
- */
-export const defaultChanges = (dialect: Dialect, spec: TableSpec, live: Table): ReadonlyArray<Change> => {
-  const table = quotedTable(dialect, spec)
-  const out: Array<Change> = []
-  for (const column of spec.columns) {
-    const current = live.columns.find((l) => l.name === column.name)
-    if (current === undefined || current.generated || (column === spec.primaryKey && spec.autoIncrement)) continue
-    const found = literalDefault(current.default, column.kind)
-    const wanted = column.default
-    const same = wanted === undefined
-      ? found === undefined || found === "expression"
-      : found !== undefined && found !== "expression" && found.value === wanted
-    if (same) continue
-    const up = dialect.alter.setDefault?.(table, column.name, wanted === undefined ? undefined : defaultLiteral(wanted))
-    const down = dialect.alter.setDefault?.(table, column.name, current.default)
-    out.push({
-      inPlace: up !== undefined,
-      kind: "alterDefault",
-      table: spec.table,
-      column: column.name,
-      description: wanted === undefined
-        ? `drop the default of ${column.name} (${current.default})`
-        : `set the default of ${column.name} to ${defaultLiteral(wanted)}${current.default === undefined ? "" : ` (was ${current.default})`}`,
-      up: up === undefined ? [] : [up],
-      down: down === undefined ? undefined : [down],
-      destructive: false,
-      additive: false
-    })
-  }
-  return out
-}
 
 /**
  * The operations of a plan: the changes, where some cannot be made in place (SQLite) one
