@@ -173,17 +173,50 @@ export const hasOne = <M extends Target, const K extends string>(
 /**
  * Records of this model and of `target` linked through a junction model (`through`):
  * `foreignKey` is the junction's field holding this model's primary key, `otherKey` the one
- * holding the target's. The junction declares its own belongs-to relations (its foreign keys).
- * Loads as an array with two statements per page (the junction rows, then the records); filters
- * with `some` / `every` / `none`.
+ * holding the target's — on a composite primary key, a list of the junction's fields, one per
+ * key field in the key's order. The junction declares its own belongs-to relations (its
+ * foreign keys). Loads as an array with two statements per page (the junction rows, then the
+ * records); filters with `some` / `every` / `none`.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Model, Relation } from "effect-dataflow"
+ *
+ * const Edition = Model.make("Edition", Schema.Struct({ bookId: Schema.Int, editionNo: Schema.Int }), {
+ *   primaryKey: ["bookId", "editionNo"]
+ * })
+ * const Shelf = Model.make("Shelf", Schema.Struct({ id: Schema.Int, room: Schema.String }), {
+ *   relations: {
+ *     editions: Model.manyToMany(() => Edition, {
+ *       through: (): Relation.Target => Placement,
+ *       foreignKey: "shelfId",
+ *       otherKey: ["bookId", "editionNo"]
+ *     })
+ *   }
+ * })
+ * const Placement = Model.make("Placement", Schema.Struct({ id: Schema.Int, shelfId: Schema.Int, bookId: Schema.Int, editionNo: Schema.Int }))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
  */
 export const manyToMany = <M extends Target>(
   target: () => M,
-  options: { readonly through: () => Target; readonly foreignKey: string; readonly otherKey: string }
+  options: {
+    readonly through: () => Target
+    readonly foreignKey: string | readonly [string, string, ...ReadonlyArray<string>]
+    readonly otherKey: JunctionKey<M>
+  }
 ): ManyToMany<M> => Internal.spec("manyToMany", target, options) as ManyToMany<M>
+
+/**
+ * The junction's fields holding a target's primary key: one field, or on a composite key one
+ * per key field (the model this relation is declared on is checked on first use).
+ */
+type JunctionKey<M> = M extends { readonly primaryKey: ReadonlyArray<string> } ? readonly [string, string, ...ReadonlyArray<string>]
+  : M extends { readonly primaryKey: string } ? string
+  : string | readonly [string, string, ...ReadonlyArray<string>]
 
 
 /**

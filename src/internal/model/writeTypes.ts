@@ -13,7 +13,9 @@ import type { RecordOfTarget, RelationsOfTarget, RequirementsOfTarget, TargetOf,
 type InputOfTarget<M> = M extends { readonly Input?: infer I } ? (unknown extends I ? Partial<RecordOfTarget<M>> : I)
   : Partial<RecordOfTarget<M>>
 type ForeignKeyOf<Rel> = Rel extends { readonly "~foreignKey"?: infer K extends string } ? (string extends K ? never : K) : never
-type IdOfTarget<M> = M extends { readonly primaryKey: infer P } ? P extends keyof RecordOfTarget<M> ? RecordOfTarget<M>[P] : unknown
+type IdOfTarget<M> = M extends { readonly primaryKey: infer P } ? P extends keyof RecordOfTarget<M> ? RecordOfTarget<M>[P]
+  : P extends ReadonlyArray<infer K extends keyof RecordOfTarget<M>> ? { readonly [F in K]: RecordOfTarget<M>[F] }
+  : unknown
   : unknown
 
 /**
@@ -230,7 +232,10 @@ export type BelongsToInput<Input, Rels> = [BelongsToKeys<Rels>] extends [never] 
     & Omit<Input, BelongsToKeys<Rels>>
     & AllOf<{ [K in BelongsToNames<Rels>]: { readonly v: CreateChoice<Input, K, Rels[K]> } }[BelongsToNames<Rels>]>
 
-type Nullable<R, F> = [F & keyof R] extends [never] ? false : null extends R[F & keyof R] ? true : false
+/** Whether every field of a foreign key is nullable (`disconnect` clears them all). */
+type Nullable<R, F> = [F & keyof R] extends [never] ? false
+  : { [K in F & keyof R]: null extends R[K] ? true : false }[F & keyof R] extends true ? true
+  : false
 
 type PatchChoice<Patch, R, K extends PropertyKey, Rel> = Rel extends BelongsTo<infer M> ?
     | (Pick<Patch, ForeignKeyOf<Rel> & keyof Patch> & { readonly [N in K]?: never })

@@ -66,16 +66,12 @@ const allowedKeys: Record<Operation, Record<Relation["kind"], ReadonlyArray<stri
   }
 }
 
-const composite = (rel: Relation): boolean =>
-  rel.sourceFields.length !== 1 || rel.targetFields.length !== 1 ||
-  (rel.through !== undefined && (rel.through.sourceFields.length !== 1 || rel.through.targetFields.length !== 1))
-
 /**
  * Why `value` does not name one record of `def` by a unique key: a primary key, or an object
  * of the primary key's or of a unique constraint's fields.
  */
 const uniqueProblem = (def: ModelDefinition, value: unknown, operation: string): string | undefined => {
-  if (!isRecord(value) || def.compositeKey) return checkId(def, value, operation)?.reason
+  if (!isRecord(value)) return checkId(def, value, operation)?.reason
   const fields = Object.keys(value)
   const same = (set: ReadonlyArray<string>) => set.length === fields.length && set.every((f) => fields.includes(f))
   if (!same(keyFieldsOf(def)) && !def.uniqueSets.some(same)) {
@@ -221,11 +217,6 @@ export const split = (def: ModelDefinition, input: Row, operation: Operation): E
     if (Either.isLeft(resolved)) return Either.left(resolved.left)
     if (value === undefined) continue
     const rel = resolved.right
-    if (composite(rel)) {
-      return Either.left(
-        new ConfigurationError({ model: def.name, operation, reason: `${rel.name}: nested writes of a composite-key relation are not supported yet` })
-      )
-    }
     const allowed = allowedKeys[operation][rel.kind]
     if (!isRecord(value)) return fail(rel.name, `expected an object with ${allowed.join(" or ")}`)
     const unknown = Object.keys(value).find((k) => !allowed.includes(k))
