@@ -36,9 +36,6 @@ export const relationTargets = (
   const q = s.dialect.quote
   const related = statementsFor(rel.target, s.dialect, rel.target.tenantScoped === s.definition.tenantScoped ? s.schema : undefined)
   const alias = q(`df_r${depth}`)
-  const correlation = rel.targetFields.map((f, i) =>
-    `${alias}.${related.byField.get(f)!.quoted} = ${self}.${s.byField.get(rel.sourceFields[i]!)!.quoted}`
-  )
   const target: Target = {
     model: rel.target.name,
     operation,
@@ -76,6 +73,9 @@ export const relationTargets = (
       }
     }
   }
+  const correlation = rel.targetFields.map((f, i) =>
+    `${alias}.${related.byField.get(f)!.quoted} = ${self}.${s.byField.get(rel.sourceFields[i]!)!.quoted}`
+  )
   return {
     many: rel.kind === "hasMany",
     target,
