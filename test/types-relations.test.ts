@@ -29,6 +29,8 @@ const Post = Model.make("Post", Schema.Struct({ id: Schema.Int, authorId: Schema
   }
 })
 
+const Label = Model.make("Label", Schema.Struct({ id: Schema.Int, name: Schema.String }), { timestamps: false })
+
 type Success<T> = T extends Effect.Effect<infer A, infer _E, infer _R> ? A : never
 
 describe("relation types", () => {
@@ -190,7 +192,6 @@ describe("relation types", () => {
   })
 
   it("connect / disconnect take a many-to-many relation and its target's ids", () => {
-    const Label = Model.make("Label", Schema.Struct({ id: Schema.Int, name: Schema.String }), { timestamps: false })
     const ArticleLabel = Model.make("ArticleLabel", Schema.Struct({ id: Schema.Int, articleId: Schema.Int, labelId: Schema.Int }), {
       timestamps: false
     })
@@ -215,5 +216,67 @@ describe("relation types", () => {
     expectTypeOf<Success<typeof _set>["labels"]>().toEqualTypeOf<ReadonlyArray<{ readonly id: number; readonly name: string }>>()
     // @ts-expect-error: set replaces every link: not with connect
     Article.update(1, { labels: { set: [1], connect: [2] } })
+  })
+
+  it("composite keys: many-to-many keys and ids are key objects; belongs-to writes set both fields", () => {
+    type ShelfKey = { readonly room: string; readonly slot: number }
+    const Shelf = Model.make("Shelf", Schema.Struct({ room: Schema.String, slot: Schema.Int }), {
+      timestamps: false,
+      primaryKey: ["room", "slot"]
+    })
+    const Placement = Model.make(
+      "Placement",
+      Schema.Struct({ id: Schema.Int, bookId: Schema.Int, editionNo: Schema.Int, room: Schema.String, slot: Schema.Int }),
+      { timestamps: false }
+    )
+    const Edition = Model.make("Edition", Schema.Struct({ bookId: Schema.Int, editionNo: Schema.Int, title: Schema.String }), {
+      timestamps: false,
+      primaryKey: ["bookId", "editionNo"],
+      relations: {
+        shelves: Model.manyToMany(() => Shelf, { through: () => Placement, foreignKey: ["bookId", "editionNo"], otherKey: ["room", "slot"] })
+      }
+    })
+    // @ts-expect-error: a composite target's key is held by as many junction fields
+    Model.manyToMany(() => Shelf, { through: () => Placement, foreignKey: "id", otherKey: "room" })
+    // @ts-expect-error: a single-field target's key by one field
+    Model.manyToMany(() => Label, { through: () => Placement, foreignKey: "id", otherKey: ["room", "slot"] })
+    const _connected = Edition.connect("shelves", { bookId: 1, editionNo: 1 }, [{ room: "A", slot: 1 }])
+    expectTypeOf<Success<typeof _connected>>().toEqualTypeOf<{ readonly connected: number }>()
+    Edition.disconnect("shelves", { bookId: 1, editionNo: 1 }, [{ room: "A", slot: 1 }])
+    // @ts-expect-error: every field of the target's key
+    Edition.connect("shelves", { bookId: 1, editionNo: 1 }, [{ room: "A" }])
+    // @ts-expect-error: the target's key is an object of its fields
+    Edition.connect("shelves", { bookId: 1, editionNo: 1 }, ["A"])
+    const _created = Edition.create({
+      bookId: 1,
+      editionNo: 1,
+      title: "t",
+      shelves: { create: [{ room: "B", slot: 2 }], connect: [{ room: "A", slot: 1 }] }
+    })
+    expectTypeOf<Success<typeof _created>["shelves"]>().toEqualTypeOf<ReadonlyArray<ShelfKey>>()
+    Edition.update({ bookId: 1, editionNo: 1 }, { shelves: { set: [{ room: "A", slot: 1 }] } })
+    // @ts-expect-error: set takes the target's keys
+    Edition.update({ bookId: 1, editionNo: 1 }, { shelves: { set: [{ slot: 1 }] } })
+
+    const Printing = Model.make(
+      "Printing",
+      Schema.Struct({ id: Schema.Int, bookId: Schema.NullOr(Schema.Int), editionNo: Schema.NullOr(Schema.Int), copies: Schema.Int }),
+      { timestamps: false, relations: { edition: Model.belongsTo(() => Edition, { foreignKey: ["bookId", "editionNo"] }) } }
+    )
+    const _byKey = Printing.create({ copies: 1, edition: { connect: { bookId: 1, editionNo: 1 } } })
+    expectTypeOf<Success<typeof _byKey>["edition"]>().toEqualTypeOf<{ readonly bookId: number; readonly editionNo: number; readonly title: string }>()
+    Printing.create({ copies: 1, edition: { create: { bookId: 1, editionNo: 1, title: "t" } } })
+    Printing.create({ copies: 1, bookId: 1, editionNo: 1 })
+    // @ts-expect-error: a foreign key field and the relation
+    Printing.create({ copies: 1, editionNo: 1, edition: { connect: { bookId: 1, editionNo: 1 } } })
+    const _cleared = Printing.update(1, { edition: { disconnect: true } })
+    expectTypeOf<Success<typeof _cleared>["edition"]>().toEqualTypeOf<null>()
+    const Review = Model.make(
+      "Review",
+      Schema.Struct({ id: Schema.Int, bookId: Schema.Int, editionNo: Schema.NullOr(Schema.Int), stars: Schema.Int }),
+      { timestamps: false, relations: { edition: Model.belongsTo(() => Edition, { foreignKey: ["bookId", "editionNo"] }) } }
+    )
+    // @ts-expect-error: disconnect clears every field of the key: bookId is not nullable
+    Review.update(1, { edition: { disconnect: true } })
   })
 })
