@@ -10,7 +10,7 @@ import { SqlClient } from "@effect/sql"
 import { expect } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import type { Relation } from "../src/index.js"
-import { DataFlow, Introspect, Model } from "../src/index.js"
+import { DataFlow, Introspect, Model, Tenant } from "../src/index.js"
 import type { TestDb } from "./support/db.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 import { onPipeline } from "./support/pipeline.js"
@@ -25,11 +25,13 @@ interface ShelfRecord {
   readonly slot: number
 }
 
-const models = () => {
+const models = (options: { readonly tenantScoped?: boolean; readonly softDelete?: boolean } = {}) => {
+  const tenantScoped = options.tenantScoped === true
   const Edition = Model.make("Edition", Schema.Struct({ bookId: Schema.Int, editionNo: Schema.Int, title: Schema.String }), {
     table: uniqueTable("cmm_editions"),
     primaryKey: ["bookId", "editionNo"],
     timestamps: false,
+    tenantScoped,
     relations: {
       shelves: Model.manyToMany((): Relation.Target<ShelfRecord> => Shelf, {
         through: (): Relation.Target => Placement,
@@ -47,6 +49,7 @@ const models = () => {
     table: uniqueTable("cmm_shelves"),
     primaryKey: ["room", "slot"],
     timestamps: false,
+    tenantScoped,
     relations: {
       editions: Model.manyToMany(() => Edition, {
         through: (): Relation.Target => Placement,
@@ -61,7 +64,10 @@ const models = () => {
     {
       table: uniqueTable("cmm_placements"),
       timestamps: false,
-      unique: [["bookId", "editionNo", "room", "slot"]],
+      tenantScoped,
+      softDelete: options.softDelete === true,
+      // with soft delete a pair may be linked again after its link was removed
+      ...(options.softDelete === true ? {} : { unique: [["bookId", "editionNo", "room", "slot"]] }),
       relations: {
         edition: Model.belongsTo(() => Edition, { foreignKey: ["bookId", "editionNo"], onDelete: "cascade" }),
         shelf: Model.belongsTo(() => Shelf, { foreignKey: ["room", "slot"], onDelete: "cascade" })
@@ -71,6 +77,7 @@ const models = () => {
   const Reader = Model.make("Reader", Schema.Struct({ id: Schema.Int, name: Schema.String }), {
     table: uniqueTable("cmm_readers"),
     timestamps: false,
+    tenantScoped,
     relations: {
       editions: Model.manyToMany(() => Edition, {
         through: (): Relation.Target => Loan,
@@ -82,6 +89,7 @@ const models = () => {
   const Loan = Model.make("Loan", Schema.Struct({ id: Schema.Int, readerId: Schema.Int, bookId: Schema.Int, editionNo: Schema.Int }), {
     table: uniqueTable("cmm_loans"),
     timestamps: false,
+    tenantScoped,
     unique: [["readerId", "bookId", "editionNo"]],
     relations: {
       reader: Model.belongsTo(() => Reader, { foreignKey: "readerId", onDelete: "cascade" }),
@@ -329,5 +337,32 @@ forEachDatabase("composite many-to-many", (it, db) => {
         expect(error._tag).toBe("ConfigurationError")
         expect(error.message).toMatch(reason)
       }
+    }))
+
+  it.effect("tenant-scoped sides and a soft-delete junction: links stay in their tenant; a removed link is soft-deleted", () =>
+    Effect.gen(function*() {
+      const { Edition, Placement, Shelf } = models({ tenantScoped: true, softDelete: true })
+      const dune = { bookId: 1, editionNo: 1 }
+      for (const tenant of ["a", "b"]) {
+        yield* Edition.create({ ...dune, title: `Dune ${tenant}` }).pipe(Tenant.with(tenant))
+        yield* Shelf.bulkCreate([{ room: "A", slot: 1 }, { room: "A", slot: 2 }]).pipe(Tenant.with(tenant))
+      }
+      yield* Edition.connect("shelves", dune, [{ room: "A", slot: 1 }, { room: "A", slot: 2 }]).pipe(Tenant.with("a"))
+      yield* Edition.connect("shelves", dune, [{ room: "A", slot: 2 }]).pipe(Tenant.with("b"))
+      const shelvesOf = (tenant: string) =>
+        Effect.map(Edition.read(dune, { include: { shelves: { orderBy: ["slot"] } } }).pipe(Tenant.with(tenant)), (e) => e.shelves.map(spot))
+      expect(yield* shelvesOf("a")).toEqual(["A/1", "A/2"])
+      expect(yield* shelvesOf("b")).toEqual(["A/2"])
+      expect(yield* Shelf.count({ editions: { some: { title: "Dune b" } } }).pipe(Tenant.with("b"))).toBe(1)
+      expect(yield* Shelf.count({ editions: { some: { title: "Dune b" } } }).pipe(Tenant.with("a"))).toBe(0)
+      // the removed link is soft-deleted: gone from include and filters, its row still there
+      expect(yield* Edition.disconnect("shelves", dune, [{ room: "A", slot: 1 }]).pipe(Tenant.with("a"))).toEqual({ disconnected: 1 })
+      expect(yield* shelvesOf("a")).toEqual(["A/2"])
+      expect(yield* Placement.count(undefined, { includeDeleted: true }).pipe(Tenant.with("a"))).toBe(2)
+      expect(yield* Edition.count({ shelves: { some: { slot: 1 } } }).pipe(Tenant.with("a"))).toBe(0)
+      // and linked again
+      expect(yield* Edition.connect("shelves", dune, [{ room: "A", slot: 1 }]).pipe(Tenant.with("a"))).toEqual({ connected: 1 })
+      expect(yield* shelvesOf("a")).toEqual(["A/1", "A/2"])
+      expect(yield* shelvesOf("b")).toEqual(["A/2"])
     }))
 })
