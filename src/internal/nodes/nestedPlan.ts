@@ -151,7 +151,7 @@ const ownsKey = (rel: Relation, value: Row, path: string, fail: Fail) => {
 const planChildren = (rel: Relation, value: Row, operation: Operation, fail: Fail): Either.Either<ChildWrite, ValidationError> => {
   const many = rel.kind !== "hasOne"
   const create = value.create === undefined ? [] : many ? value.create : [value.create]
-  if (!Array.isArray(create) || (!many && !isRecord(value.create))) {
+  if (!Array.isArray(create) || (!many && value.create !== undefined && !isRecord(value.create))) {
     return fail(`${rel.name}.create`, many ? "expected an array of records" : "expected a record")
   }
   const owned = rel.through === undefined ? rel.targetFields : []
