@@ -231,6 +231,37 @@ forEachDatabase("nested-writes-children", (it) => {
       expect(badData).toMatchObject({ _tag: "ValidationError", model: "Post" })
     }))
 
+  it.effect("a parent whose referenced key is null has no children: the orphans (key NULL) are not its own", () =>
+    Effect.gen(function*() {
+      interface BadgeRecord {
+        readonly id: number
+        readonly holderCode: string | null
+        readonly label: string
+      }
+      const Member = Model.make("Member", Schema.Struct({ id: Schema.Int, code: Schema.NullOr(Schema.String.pipe(Schema.maxLength(10))) }), {
+        table: uniqueTable("nc_members"),
+        timestamps: false,
+        unique: ["code"],
+        relations: {
+          badge: Model.hasOne((): Relation.Target<BadgeRecord> => Badge, { foreignKey: "holderCode", references: "code" }),
+          badges: Model.hasMany((): Relation.Target<BadgeRecord> => Badge, { foreignKey: "holderCode", references: "code" })
+        }
+      })
+      const Badge = Model.make("Badge", Schema.Struct({ id: Schema.Int, holderCode: Schema.NullOr(Schema.String.pipe(Schema.maxLength(10))), label: Schema.String }), {
+        table: uniqueTable("nc_badges"),
+        timestamps: false,
+        relations: { holder: Model.belongsTo(() => Member, { foreignKey: "holderCode", references: "code", onDelete: "setNull" }) }
+      })
+      const nobody = yield* Member.create({ code: null })
+      const stray = yield* Badge.create({ holderCode: null, label: "stray" })
+      for (const patch of [{ badge: { delete: true } }, { badge: { update: { label: "x" } } }, { badges: { update: [{ where: stray.id, data: { label: "x" } }] } }]) {
+        const none = yield* Effect.flip(Member.update(nobody.id, patch as never))
+        expect(none).toMatchObject({ _tag: "NotFound", model: "Badge" })
+      }
+      expect(yield* Member.update(nobody.id, { badge: { disconnect: true } } as never)).toMatchObject({ id: nobody.id, badge: null })
+      expect(yield* Badge.read(stray.id)).toEqual(stray)
+    }))
+
   it.effect("tenants: a child of another tenant is NotFound; the record's own are updated in its tenant", () =>
     Effect.gen(function*() {
       interface TeamRecord {

@@ -34,6 +34,9 @@ const keyOfRecord = (def: ModelDefinition, record: Row): unknown =>
 const idText = (def: ModelDefinition, id: unknown): string =>
   def.compositeKey ? keyText(keyFieldsOf(def).map((f) => (id as Row)[f])) : keyText([id])
 
+/** A parent whose referenced key is null has no children: its `owned` filter (`fk IS NULL`) would match orphans. */
+const orphan = (owned: Row): boolean => Object.values(owned).some((v) => v === null || v === undefined)
+
 /**
  * The filter of the children `ids` of this parent (`owned`: the foreign key's values): each id
  * must name a live child of it, else a `NotFound` naming the relation.
@@ -43,8 +46,8 @@ const ownedByIds = (nodes: ChildNodes, def: ModelDefinition, rel: Relation, owne
     const target = rel.target
     const distinct = [...new Map(ids.map((id) => [idText(target, id), id])).values()]
     const where = { ...(target.compositeKey ? { $or: distinct } : { [target.pk.field]: { $in: distinct } }), ...owned }
-    const found = yield* nodes.read.list({ where, select: keyFieldsOf(target) } as ListQuery<Row>)
-    const have = new Set(found.records.map((r) => idText(target, keyOfRecord(target, r))))
+    const found = orphan(owned) ? [] : (yield* nodes.read.list({ where, select: keyFieldsOf(target) } as ListQuery<Row>)).records
+    const have = new Set(found.map((r) => idText(target, keyOfRecord(target, r))))
     const missing = distinct.find((id) => !have.has(idText(target, id)))
     if (missing !== undefined) {
       return yield* new NotFound({ model: target.name, operation, id: idOf(missing), relation: `${def.name}.${rel.name}` })
@@ -67,9 +70,9 @@ export const writeOwned = (nodes: ChildNodes, def: ModelDefinition, planned: Chi
     // a has-one's child is named by its foreign key: the parent's key
     const parentKey = idOf(rel.targetFields.length === 1 ? owned[rel.targetFields[0]!] : owned)
     if (planned.remove === "delete") {
-      const { deleted } = yield* nodes.remove.bulkDelete(owned)
+      const { deleted } = orphan(owned) ? { deleted: 0 } : yield* nodes.remove.bulkDelete(owned)
       if (deleted === 0) return yield* new NotFound({ model: target.name, operation, id: parentKey, relation })
-    } else if (planned.remove === "disconnect") {
+    } else if (planned.remove === "disconnect" && !orphan(owned)) {
       yield* nodes.update.bulkUpdate(owned, cleared)
     }
     if (planned.relation.kind === "hasMany" && planned.disconnect.length > 0) {
@@ -78,8 +81,7 @@ export const writeOwned = (nodes: ChildNodes, def: ModelDefinition, planned: Chi
     const updated: Array<Row> = []
     for (const { data, where } of planned.update) {
       const filter = { ...(where === undefined ? {} : uniqueWhere(target, where)), ...owned }
-      const page = yield* nodes.read.list({ where: filter, select: keyFieldsOf(target), limit: 1 } as ListQuery<Row>)
-      const found = page.records[0]
+      const found = orphan(owned) ? undefined : (yield* nodes.read.list({ where: filter, select: keyFieldsOf(target), limit: 1 } as ListQuery<Row>)).records[0]
       if (found === undefined) {
         return yield* new NotFound({ model: target.name, operation, id: where === undefined ? parentKey : idOf(where), relation })
       }
