@@ -130,6 +130,9 @@ forEachDatabase("nested-writes-children", (it) => {
       const noChild = yield* Effect.flip(User.update(ada.id, { name: "Z", profile: { update: { bio: "x" } } }))
       expect(noChild).toMatchObject({ _tag: "NotFound", model: "Profile", id: ada.id, relation: "User.profile" })
       expect((yield* User.read(ada.id)).name).toBe("Ada L")
+      // the soft-deleted profile still holds its unique key
+      const held = yield* Effect.flip(User.update(ada.id, { profile: { create: { bio: "again" } } }))
+      expect(held._tag).toBe("UniqueViolation")
     }))
 
   it.effect("has-one: a failing write leaves everything as it was; bad shapes are ValidationErrors naming the path", () =>
