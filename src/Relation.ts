@@ -428,6 +428,7 @@ export type {
   BelongsToPatch,
   BelongsToWrite,
   ChildrenUpdate,
+  ChildUpdate,
   NestedCreate,
   NestedUpdate,
   UpdateNodes,
