@@ -199,4 +199,29 @@ forEachDatabase("composite nested writes", (it, db) => {
       expect(notMine._tag).toBe("NotFound")
       if (notMine._tag === "NotFound") expect(notMine.relation).toBe("Edition.printings")
     }))
+
+  it.effect("update of named children over a composite key: has-many update / disconnect by id, has-one update / delete", () =>
+    Effect.gen(function*() {
+      const { Cover, Edition, Printing } = models()
+      const key = { bookId: 2, editionNo: 5 }
+      const e = yield* Edition.create({ ...key, title: "E", isbn: "e", printings: { create: [{ copies: 1 }, { copies: 2 }] }, cover: { create: { art: "red" } } })
+      yield* Edition.create({ bookId: 2, editionNo: 6, title: "F", isbn: "f", printings: { create: [{ copies: 9 }] } })
+      const [first, second] = [e.printings[0]!.id, e.printings[1]!.id]
+      const updated = yield* Edition.update(key, {
+        printings: { update: [{ where: first, data: { copies: 10 } }], disconnect: [second] },
+        cover: { update: { art: "green" } }
+      })
+      expect(updated.printings.map((p) => p.copies)).toEqual([10])
+      expect(updated.cover).toMatchObject({ ...key, art: "green" })
+      // the disconnected printing: both key fields cleared; the other edition's untouched
+      expect(yield* keysIn(db, Printing.table)).toEqual(["2/5", null, "2/6"])
+      const other = (yield* Printing.list({ where: { editionNo: 6 } })).records[0]!
+      const notMine = yield* Effect.flip(Edition.update(key, { printings: { update: [{ where: other.id, data: { copies: 1 } }] } }))
+      expect(notMine._tag).toBe("NotFound")
+      yield* Edition.update(key, { cover: { delete: true } })
+      expect(yield* keysIn(db, Cover.table)).toEqual([])
+      const none = yield* Effect.flip(Edition.update(key, { cover: { delete: true } }))
+      expect(none._tag).toBe("NotFound")
+      if (none._tag === "NotFound") expect(none.id).toBe("bookId=2,editionNo=5")
+    }))
 })
