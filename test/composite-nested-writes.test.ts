@@ -2,7 +2,8 @@
  * Nested writes through relations whose foreign key is composite (issue 13), on every database
  * and client: belongs-to `create` / `connect` (by the composite key or a unique set) /
  * `connectOrCreate` / `disconnect` setting or clearing both fields; has-many / has-one `create`
- * of children whose two-field foreign key the parent sets; nested `update` of such children.
+ * of children whose two-field foreign key the parent sets; nested `update` of such children
+ * (by filter, and named: has-many `update` / `disconnect` by id, has-one `update` / `delete`).
  * Observed through the raw rows; failures are typed and leave nothing written.
  */
 import { SqlClient } from "@effect/sql"
