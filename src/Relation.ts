@@ -14,7 +14,7 @@ import * as Batch from "./internal/nodes/batch.js"
 import type { ConfigurationError } from "./Errors.js"
 import type { Filter } from "./Filter.js"
 import * as Internal from "./internal/model/relations.js"
-import type { RecordOfTarget, RelationsOfTarget, RequirementsOfTarget, TargetOf, WhereOfTarget } from "./internal/model/targets.js"
+import type { JunctionKey, RecordOfTarget, RelationsOfTarget, RequirementsOfTarget, TargetOf, WhereOfTarget } from "./internal/model/targets.js"
 import type { NodeErrors } from "./internal/nodes/types.js"
 import type { ListQuery, ListResult, OrderBy, ReadOptions, Selected, StreamQuery } from "./Node.js"
 
@@ -178,26 +178,6 @@ export const hasOne = <M extends Target, const K extends string>(
  * foreign keys). Loads as an array with two statements per page (the junction rows, then the
  * records); filters with `some` / `every` / `none`.
  *
- * @example
- * ```ts
- * import { Schema } from "effect"
- * import { Model, Relation } from "effect-dataflow"
- *
- * const Edition = Model.make("Edition", Schema.Struct({ bookId: Schema.Int, editionNo: Schema.Int }), {
- *   primaryKey: ["bookId", "editionNo"]
- * })
- * const Shelf = Model.make("Shelf", Schema.Struct({ id: Schema.Int, room: Schema.String }), {
- *   relations: {
- *     editions: Model.manyToMany(() => Edition, {
- *       through: (): Relation.Target => Placement,
- *       foreignKey: "shelfId",
- *       otherKey: ["bookId", "editionNo"]
- *     })
- *   }
- * })
- * const Placement = Model.make("Placement", Schema.Struct({ id: Schema.Int, shelfId: Schema.Int, bookId: Schema.Int, editionNo: Schema.Int }))
- * ```
- *
  * @since 0.1.0
  * @category constructors
  */
@@ -209,14 +189,6 @@ export const manyToMany = <M extends Target>(
     readonly otherKey: JunctionKey<M>
   }
 ): ManyToMany<M> => Internal.spec("manyToMany", target, options) as ManyToMany<M>
-
-/**
- * The junction's fields holding a target's primary key: one field, or on a composite key one
- * per key field (the model this relation is declared on is checked on first use).
- */
-type JunctionKey<M> = M extends { readonly primaryKey: ReadonlyArray<string> } ? readonly [string, string, ...ReadonlyArray<string>]
-  : M extends { readonly primaryKey: string } ? string
-  : string | readonly [string, string, ...ReadonlyArray<string>]
 
 
 /**
