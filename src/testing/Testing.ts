@@ -20,7 +20,7 @@ import * as arbitrary from "../internal/testing/arbitrary.js"
 import * as equivalence from "../internal/testing/equivalence.js"
 import * as commandsRunner from "../internal/testing/commands.js"
 import * as layers from "../internal/testing/layers.js"
-import type * as referenceImpl from "../internal/testing/reference.js"
+import * as referenceImpl from "../internal/testing/reference.js"
 import * as referenceLayer from "../internal/testing/referenceLayer.js"
 import * as workflowsRunner from "../internal/testing/workflows.js"
 import type * as Workflow from "../Workflow.js"
@@ -348,6 +348,24 @@ export const ReferenceUnsupported: typeof referenceLayer.ReferenceUnsupported = 
  * @category reference
  */
 export type ReferenceUnsupported = referenceLayer.ReferenceUnsupported
+
+/**
+ * A relation (`include`, a relation filter) whose model the reference was not given: a defect
+ * naming the model, the relation and its target. List every related model in
+ * {@link reference} / {@link layerReference}.
+ *
+ * @since 0.1.0
+ * @category reference
+ */
+export const ReferenceModelMissing: typeof referenceImpl.ReferenceModelMissing = referenceImpl.ReferenceModelMissing
+
+/**
+ * The defect of a relation whose model the reference was not given.
+ *
+ * @since 0.1.0
+ * @category reference
+ */
+export type ReferenceModelMissing = referenceImpl.ReferenceModelMissing
 
 /**
  * An in-memory implementation of the nodes with the library's documented semantics, written

@@ -1,0 +1,358 @@
+/**
+ * The testing kit's reference runs `include` (belongs-to, has-many, has-one, many-to-many
+ * through a junction, composite keys, nested, per-relation options), relation filters and
+ * `bulkCreate` with `onConflict` / `onProgress`: one unchanged program gives on every database
+ * and on `Testing.layerReference` (with the database's dialect) the same answers.
+ */
+import { expect, it as effectIt } from "@effect/vitest"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import { Cause, Chunk, Effect, Exit, Option, Ref, Schema, Stream } from "effect"
+import { DataFlow, Model, Relation, Tenant } from "../src/index.js"
+import * as Testing from "../src/testing/Testing.js"
+import { forEachDatabase, uniqueTable } from "./support/db.js"
+
+interface PostRecord {
+  readonly id: number
+  readonly authorId: number
+  readonly editorId: number | null
+  readonly title: string
+  readonly rank: number
+}
+interface CommentRecord {
+  readonly id: number
+  readonly postId: number
+  readonly stars: number | null
+  readonly body: string
+}
+interface ProfileRecord {
+  readonly id: number
+  readonly userId: number
+  readonly bio: string
+}
+interface PrintingRecord {
+  readonly id: number
+  readonly bookId: number
+  readonly editionNo: number | null
+  readonly copies: number
+}
+
+const text = Schema.String.pipe(Schema.maxLength(20))
+
+const User = Model.make("RiUser", Schema.Struct({ id: Schema.Int, name: text }), {
+  table: uniqueTable("ri_users"),
+  timestamps: false,
+  softDelete: true,
+  relations: {
+    posts: Model.hasMany((): Relation.Target<PostRecord> => Post, { foreignKey: "authorId" }),
+    profile: Model.hasOne((): Relation.Target<ProfileRecord> => Profile, { foreignKey: "userId" })
+  }
+})
+const Post = Model.make(
+  "RiPost",
+  Schema.Struct({ id: Schema.Int, authorId: Schema.Int, editorId: Schema.NullOr(Schema.Int), title: text, rank: Schema.Int }),
+  {
+    table: uniqueTable("ri_posts"),
+    timestamps: false,
+    softDelete: true,
+    relations: {
+      author: Model.belongsTo(() => User, { foreignKey: "authorId" }),
+      editor: Model.belongsTo(() => User, { foreignKey: "editorId" }),
+      comments: Model.hasMany((): Relation.Target<CommentRecord> => Comment, { foreignKey: "postId" }),
+      tags: Model.manyToMany(() => Tag, { through: (): Relation.Target => PostTag, foreignKey: "postId", otherKey: "tagId" })
+    }
+  }
+)
+const Comment = Model.make("RiComment", Schema.Struct({ id: Schema.Int, postId: Schema.Int, stars: Schema.NullOr(Schema.Int), body: text }), {
+  table: uniqueTable("ri_comments"),
+  timestamps: false,
+  relations: { post: Model.belongsTo((): Relation.Target<PostRecord> => Post, { foreignKey: "postId" }) }
+})
+const Profile = Model.make("RiProfile", Schema.Struct({ id: Schema.Int, userId: Schema.Int, bio: text }), {
+  table: uniqueTable("ri_profiles"),
+  timestamps: false,
+  unique: ["userId"],
+  relations: { user: Model.belongsTo(() => User, { foreignKey: "userId" }) }
+})
+const Tag = Model.make("RiTag", Schema.Struct({ id: Schema.Int, label: text }), {
+  table: uniqueTable("ri_tags"),
+  timestamps: false,
+  unique: ["label"],
+  relations: {
+    posts: Model.manyToMany((): Relation.Target<PostRecord> => Post, { through: (): Relation.Target => PostTag, foreignKey: "tagId", otherKey: "postId" })
+  }
+})
+const PostTag = Model.make("RiPostTag", Schema.Struct({ id: Schema.Int, postId: Schema.Int, tagId: Schema.Int }), {
+  table: uniqueTable("ri_post_tags"),
+  timestamps: false,
+  softDelete: true,
+  unique: [["postId", "tagId"]],
+  relations: {
+    post: Model.belongsTo((): Relation.Target<PostRecord> => Post, { foreignKey: "postId" }),
+    tag: Model.belongsTo(() => Tag, { foreignKey: "tagId" })
+  }
+})
+const Edition = Model.make("RiEdition", Schema.Struct({ bookId: Schema.Int, editionNo: Schema.Int, title: text }), {
+  table: uniqueTable("ri_editions"),
+  timestamps: false,
+  primaryKey: ["bookId", "editionNo"],
+  relations: {
+    printings: Model.hasMany((): Relation.Target<PrintingRecord> => Printing, { foreignKey: ["bookId", "editionNo"] })
+  }
+})
+const Printing = Model.make(
+  "RiPrinting",
+  Schema.Struct({ id: Schema.Int, bookId: Schema.Int, editionNo: Schema.NullOr(Schema.Int), copies: Schema.Int }),
+  {
+    table: uniqueTable("ri_printings"),
+    timestamps: false,
+    relations: { edition: Model.belongsTo(() => Edition, { foreignKey: ["bookId", "editionNo"] }) }
+  }
+)
+const models = [User, Post, Comment, Profile, Tag, PostTag, Edition, Printing]
+
+/** A step's answer, or its error's tag (in a savepoint: PostgreSQL's transaction goes on). */
+const step = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
+  DataFlow.transaction(effect).pipe(
+    Effect.map((value): unknown => value),
+    Effect.catchAll((e) => Effect.succeed({ error: e._tag }))
+  )
+
+const seed = Effect.gen(function*() {
+  yield* User.bulkCreate(["Ada", "Bob", "Cy", "Dee"].map((name, i) => ({ id: i + 1, name })))
+  const authors = [1, 2, 1, 4, 2, 1, 3, 4, 1, 2]
+  const editors = [null, 4, 2, null, 1, 4, null, 2, 3, null]
+  yield* Post.bulkCreate(authors.map((authorId, i) => ({
+    id: i + 1,
+    authorId,
+    editorId: editors[i]!,
+    title: ["a", "b", "c"][i % 3]!,
+    rank: [2, 0, 1, 1, 2, 0, 0, 1, 2, 2][i]!
+  })))
+  const comments: ReadonlyArray<readonly [number, number | null]> = [
+    [1, 3],
+    [1, null],
+    [1, 5],
+    [2, 1],
+    [3, 4],
+    [3, 4],
+    [4, null],
+    [5, 2],
+    [6, 5],
+    [6, 1],
+    [9, 3],
+    [10, 4],
+    [10, 4],
+    [10, null]
+  ]
+  yield* Comment.bulkCreate(comments.map(([postId, stars], i) => ({ id: i + 1, postId, stars, body: `c${i + 1}` })))
+  yield* Profile.bulkCreate([{ id: 1, userId: 1, bio: "first" }, { id: 2, userId: 4, bio: "gone" }])
+  yield* Tag.bulkCreate(["x", "y", "z", "w"].map((label, i) => ({ id: i + 1, label })))
+  const links: ReadonlyArray<readonly [number, number]> = [[1, 1], [1, 2], [2, 2], [4, 1], [4, 2], [4, 3], [9, 1], [3, 3], [5, 3]]
+  yield* PostTag.bulkCreate(links.map(([postId, tagId], i) => ({ id: i + 1, postId, tagId })))
+  yield* Edition.bulkCreate([{ bookId: 1, editionNo: 1, title: "one" }, { bookId: 1, editionNo: 2, title: "two" }, {
+    bookId: 2,
+    editionNo: 1,
+    title: "other"
+  }])
+  yield* Printing.bulkCreate([
+    { id: 1, bookId: 1, editionNo: 1, copies: 100 },
+    { id: 2, bookId: 1, editionNo: 2, copies: 50 },
+    { id: 3, bookId: 1, editionNo: 1, copies: 300 },
+    { id: 4, bookId: 2, editionNo: 1, copies: 10 },
+    { id: 5, bookId: 2, editionNo: null, copies: 7 }
+  ])
+  // soft-deleted: an author (her posts' author loads as null), a post, a junction row
+  yield* User.delete(4)
+  yield* Post.delete(9)
+  yield* PostTag.delete(6)
+})
+
+/** Includes of every shape, nested, with per-relation options; reads by id, first, stream. */
+const includes = Effect.gen(function*() {
+  const out: Record<string, unknown> = {}
+  out.everyShape = yield* step(Post.list({ orderBy: ["id"], include: { author: true, editor: true, comments: true, tags: true } }))
+  out.nested = yield* step(User.list({
+    orderBy: ["-name"],
+    include: {
+      profile: true,
+      posts: {
+        where: { title: { $ne: "a" } },
+        orderBy: ["-rank"],
+        limit: 2,
+        select: ["title", "rank"],
+        include: { comments: { orderBy: ["-stars"], select: ["stars"], limit: 2 }, tags: { orderBy: ["-label"] } }
+      }
+    }
+  }))
+  out.deletedToo = yield* step(
+    User.list({ includeDeleted: true, include: { posts: { includeDeleted: true, select: ["id"] }, profile: { select: ["bio"] } } })
+  )
+  out.relationWhere = yield* step(Post.list({
+    where: { rank: { $gte: 1 } },
+    include: { comments: { where: { $or: [{ stars: null }, { stars: { $gte: 4 } }] } }, author: { where: { name: { $ne: "Ada" } } } }
+  }))
+  out.read = yield* step(Post.read(4, { include: { author: true, editor: true, tags: { orderBy: ["-label"], select: ["label"] } } }))
+  out.readMissing = yield* step(Post.read(99, { include: { author: true } }))
+  out.find = Option.getOrNull(yield* Post.find(2, { include: { comments: { include: { post: { include: { author: true } } } } } }))
+  out.findNone = Option.getOrNull(yield* Post.find(9, { include: { author: true } }))
+  out.findFirst = Option.getOrNull(yield* Post.findFirst({ title: "b" }, { orderBy: ["-rank"], include: { comments: { limit: 1 } } }))
+  out.stream = Chunk.toReadonlyArray(
+    yield* Stream.runCollect(Post.stream({ pageSize: 3, orderBy: ["rank"], select: ["title"], include: { author: { select: ["name"] } } }))
+  )
+  out.projected = yield* step(Post.list({ orderBy: ["id"], select: ["title"], include: { author: true, tags: { select: ["label"] } } }))
+  out.throughBack = yield* step(Tag.list({ include: { posts: { orderBy: ["title"], include: { author: true } } } }))
+  out.composite = yield* step(Edition.list({ include: { printings: { orderBy: ["-copies"] } } }))
+  out.compositeBack = yield* step(Printing.list({ include: { edition: true } }))
+  out.cursorPage = yield* step(Post.list({ orderBy: ["rank"], limit: 4, include: { comments: { limit: 1 } } }))
+  out.unknownRelation = yield* step(Post.list({ include: { nope: true } } as never))
+  out.notAnOption = yield* step(Post.list({ include: { author: { nope: 1 } } } as never))
+  out.badLimit = yield* step(User.list({ include: { posts: { limit: -1 } } }))
+  out.badValue = yield* step(Post.list({ include: { author: "yes" } } as never))
+  out.badNestedFilter = yield* step(User.list({ include: { posts: { where: { nope: 1 } } } } as never))
+  out.badNestedInclude = yield* step(User.list({ include: { posts: { include: { nope: true } } } } as never))
+  return Testing.canonical(out)
+})
+
+/** Relation filters: belongs-to, has-one, has-many and many-to-many, nested, negated, in writes. */
+const filters = Effect.gen(function*() {
+  const out: Record<string, unknown> = {}
+  const ids = <E, R>(page: Effect.Effect<{ readonly records: ReadonlyArray<{ readonly id: number }> }, E, R>) =>
+    Effect.map(page, (p) => p.records.map((r) => r.id))
+  out.byAuthor = yield* ids(Post.list({ where: { author: { name: "Ada" } } }))
+  out.deletedAuthor = yield* ids(Post.list({ where: { author: {} } }))
+  out.hasEditor = yield* Post.count({ editor: {} })
+  out.withProfile = yield* ids(User.list({ where: { profile: { bio: { $like: "f%" } } } }))
+  out.some = yield* ids(User.list({ where: { posts: { some: { comments: { some: { stars: { $gte: 4 } } } } } } }))
+  out.every = yield* ids(User.list({ where: { posts: { every: { rank: { $gt: 0 } } } } }))
+  out.everyNull = yield* ids(Post.list({ where: { comments: { every: { stars: { $gte: 1 } } } } }))
+  out.none = yield* ids(User.list({ where: { posts: { none: {} } } }))
+  out.tagged = yield* ids(Post.list({ where: { tags: { some: { label: "x" } } } }))
+  out.untagged = yield* ids(Post.list({ where: { tags: { none: {} } } }))
+  out.deletedLink = yield* ids(Post.list({ where: { tags: { some: { label: "z" } } } }))
+  out.or = yield* ids(Post.list({ where: { $or: [{ tags: { none: {} } }, { author: { name: "Bob" } }] } }))
+  out.not = yield* ids(User.list({ where: { $not: { posts: { some: { title: "a" } } } } }))
+  out.composite = yield* Edition.count({ printings: { some: { copies: { $gt: 60 } } } })
+  out.compositeBack = yield* ids(Printing.list({ where: { edition: { title: "one" } } }))
+  out.exists = yield* Comment.exists({ post: { author: { name: "Cy" } } } as never)
+  out.inInclude = yield* step(User.list({ include: { posts: { where: { comments: { some: {} } }, select: ["id"] } } }))
+  out.updated = yield* Comment.bulkUpdate({ post: { title: "a" } } as never, { body: "edited" })
+  out.deleted = yield* Comment.bulkDelete({ post: { tags: { some: { label: "y" } } } } as never)
+  out.aggregate = yield* Comment.aggregate({ where: { post: { rank: 2 } }, countAll: true } as never)
+  out.badKey = yield* step(User.list({ where: { posts: { title: "a" } } as never }))
+  out.badField = yield* step(User.list({ where: { posts: { some: { nope: 1 } } } as never }))
+  out.comments = (yield* Comment.list({ orderBy: ["id"] })).records
+  return Testing.canonical(out)
+})
+
+/** bulkCreate with onConflict (skip, conflictOn, errors) and onProgress (counts after each chunk). */
+const bulk = Effect.gen(function*() {
+  const out: Record<string, unknown> = {}
+  out.skip = yield* step(Tag.bulkCreate([
+    { id: 3, label: "new" }, // the id is taken
+    { id: 7, label: "x" }, // the label is taken
+    { id: 8, label: "v" },
+    { id: 8, label: "u" }, // repeats an earlier row's id
+    { id: 9, label: "v" }, // repeats an earlier row's label
+    { id: 10, label: "t" }
+  ], { onConflict: "skip", returnRecords: true }))
+  out.onLabel = yield* step(Tag.bulkCreate([{ id: 11, label: "x" }, { id: 12, label: "s" }], { onConflict: "skip", conflictOn: ["label"] }))
+  out.otherKey = yield* step(Tag.bulkCreate([{ id: 13, label: "x" }, { id: 1, label: "r" }], { onConflict: "skip", conflictOn: ["label"] }))
+  out.deletedHoldsKey = yield* step(PostTag.bulkCreate([{ id: 20, postId: 4, tagId: 3 }, { id: 21, postId: 2, tagId: 1 }], { onConflict: "skip" }))
+  out.failMode = yield* step(Tag.bulkCreate([{ id: 14, label: "q" }, { id: 15, label: "x" }], { onConflict: "fail" }))
+  out.badTarget = yield* step(Tag.bulkCreate([{ id: 16, label: "p" }], { onConflict: "skip", conflictOn: ["id", "label"] }))
+  out.targetWithoutSkip = yield* step(Tag.bulkCreate([{ id: 16, label: "p" }], { conflictOn: ["label"] } as never))
+  out.badOnConflict = yield* step(Tag.bulkCreate([{ id: 16, label: "p" }], { onConflict: "update" } as never))
+  out.tags = (yield* Tag.list({})).records
+  const progress = yield* Ref.make<ReadonlyArray<number>>([])
+  const onProgress = (n: number) => Ref.update(progress, (all) => [...all, n])
+  const many = Array.from({ length: 2300 }, (_, i) => ({ id: 100 + i, postId: 1 + (i % 8), stars: i % 5, body: `m${i}` }))
+  out.progress = yield* step(Comment.bulkCreate(many, { onProgress }))
+  out.progressCounts = yield* Ref.getAndSet(progress, [])
+  // a bad row in the second chunk: the first chunk was told, then the call fails, nothing written
+  const broken = many.map((r, i) => ({ ...r, id: r.id + 5000, ...(i === 1500 ? { stars: "x" } : {}) }))
+  out.progressFailed = yield* step(Comment.bulkCreate(broken as never, { onProgress }))
+  out.progressFailedCounts = yield* Ref.getAndSet(progress, [])
+  const half = many.map((r, i) => ({ ...r, id: i % 2 === 0 ? r.id : r.id + 9000 }))
+  out.progressSkip = yield* step(Comment.bulkCreate(Stream.fromIterable(half), { onProgress, onConflict: "skip" }))
+  out.progressSkipCounts = yield* Ref.getAndSet(progress, [])
+  out.comments = yield* Comment.count()
+  return Testing.canonical(out)
+})
+
+type Body = Effect.Effect<unknown, unknown, SqlClient.SqlClient>
+const program = (body: Body) => Effect.zipRight(seed, body)
+
+forEachDatabase("testing kit: the reference's include, relation filters, bulkCreate options", (it, db) => {
+  const onReference = (body: Body) =>
+    program(body).pipe(Effect.provide(Testing.layerReference(models, { dialect: db.name })))
+  for (const [name, body] of [["include", includes], ["relation filters", filters], ["bulkCreate onConflict / onProgress", bulk]] as const) {
+    it.effect(`${name}: the reference answers as the database`, () =>
+      Effect.gen(function*() {
+        yield* DataFlow.migrate(models)
+        const onDatabase = yield* Testing.rollback(program(body))
+        expect(yield* onReference(body)).toEqual(onDatabase)
+      }), 120_000)
+  }
+
+  it.effect("include and relation filters run as the current tenant", () =>
+    Effect.gen(function*() {
+      const Org = Model.make("RiOrg", Schema.Struct({ id: Schema.Int, name: text }), {
+        table: uniqueTable("ri_orgs"),
+        timestamps: false,
+        tenantScoped: true
+      })
+      const Team = Model.make("RiTeam", Schema.Struct({ id: Schema.Int, orgId: Schema.Int }), {
+        table: uniqueTable("ri_teams"),
+        timestamps: false,
+        tenantScoped: true,
+        relations: { org: Model.belongsTo(() => Org, { foreignKey: "orgId" }) }
+      })
+      const tenants = Effect.gen(function*() {
+        const other = yield* Org.create({ name: "other" }).pipe(Tenant.with("b"))
+        const mine = yield* Org.create({ name: "mine" })
+        yield* Team.bulkCreate([{ orgId: mine.id }, { orgId: other.id }])
+        const teams = yield* Team.list({ include: { org: true } })
+        const filtered = yield* Team.count({ org: {} })
+        return [teams.records.map((t) => t.org?.name ?? null), filtered]
+      }).pipe(Tenant.with("a"))
+      yield* DataFlow.migrate([Org, Team]).pipe(Tenant.with("a"))
+      const onDatabase = yield* Testing.rollback(tenants)
+      expect(onDatabase).toEqual([["mine", null], 1])
+      expect(yield* tenants.pipe(Effect.provide(Testing.layerReference([Org, Team], { dialect: db.name })))).toEqual(onDatabase)
+    }))
+})
+
+effectIt.effect("a related model the reference was not given is a defect naming it", () =>
+  Effect.gen(function*() {
+    const exit = yield* Effect.exit(Post.list({ include: { author: true } }).pipe(
+      Effect.zipLeft(Post.create({ id: 1, authorId: 1, editorId: null, title: "a", rank: 0 })),
+      Effect.zipRight(Post.list({ include: { author: true } })),
+      Effect.provide(Testing.layerReference([Post]))
+    ))
+    const defect = Exit.isFailure(exit) ? Cause.dieOption(exit.cause) : Option.none()
+    expect(Option.getOrThrow(defect)).toBeInstanceOf(Testing.ReferenceModelMissing)
+    expect((Option.getOrThrow(defect) as Error).message).toContain("RiPost.author needs RiUser")
+    // a relation filter alike
+    const filtered = yield* Effect.exit(Post.create({ id: 1, authorId: 1, editorId: null, title: "a", rank: 0 }).pipe(
+      Effect.zipRight(Post.count({ author: { name: "Ada" } })),
+      Effect.provide(Testing.layerReference([Post]))
+    ))
+    expect(Exit.isFailure(filtered) && Option.getOrThrow(Cause.dieOption(filtered.cause))).toBeInstanceOf(Testing.ReferenceModelMissing)
+  }))
+
+effectIt.effect("Testing.reference runs include calls as data", () =>
+  Effect.gen(function*() {
+    const ref = Testing.reference(models)
+    yield* seed.pipe(Effect.provide(ref.layer))
+    const page = (yield* ref.call(User, {
+      node: "list",
+      query: { orderBy: ["id"], select: ["name"], include: { posts: { select: ["title"], orderBy: ["-id"], limit: 1 } } }
+    })) as { readonly records: ReadonlyArray<unknown> }
+    expect(page.records).toEqual([
+      { name: "Ada", posts: [{ title: "c" }] },
+      { name: "Bob", posts: [{ title: "a" }] },
+      { name: "Cy", posts: [{ title: "a" }] }
+    ])
+    const read = yield* ref.call(Post, { node: "read", id: 4, include: { author: true, tags: { select: ["label"] } } })
+    expect(read).toMatchObject({ id: 4, author: null, tags: [{ label: "x" }, { label: "y" }] })
+  }))
