@@ -237,7 +237,7 @@ const filters = Effect.gen(function*() {
   out.inInclude = yield* step(User.list({ include: { posts: { where: { comments: { some: {} } }, select: ["id"] } } }))
   out.updated = yield* Comment.bulkUpdate({ post: { title: "a" } } as never, { body: "edited" })
   out.deleted = yield* Comment.bulkDelete({ post: { tags: { some: { label: "y" } } } } as never)
-  out.aggregate = yield* Comment.aggregate({ where: { post: { rank: 2 } }, countAll: true } as never)
+  out.aggregate = yield* Comment.aggregate({ where: { post: { rank: 2 } }, count: true } as never)
   out.badKey = yield* step(User.list({ where: { posts: { title: "a" } } as never }))
   out.badField = yield* step(User.list({ where: { posts: { some: { nope: 1 } } } as never }))
   out.comments = (yield* Comment.list({ orderBy: ["id"] })).records
@@ -282,7 +282,7 @@ const bulk = Effect.gen(function*() {
 type Body = Effect.Effect<unknown, unknown, SqlClient.SqlClient>
 const program = (body: Body) => Effect.zipRight(seed, body)
 
-forEachDatabase("testing kit: the reference's include, relation filters, bulkCreate options", (it, db) => {
+forEachDatabase("kit: reference include", (it, db) => {
   const onReference = (body: Body) =>
     program(body).pipe(Effect.provide(Testing.layerReference(models, { dialect: db.name })))
   for (const [name, body] of [["include", includes], ["relation filters", filters], ["bulkCreate onConflict / onProgress", bulk]] as const) {
