@@ -333,8 +333,8 @@ export interface ReferenceOptions {
 }
 
 /**
- * A node call the reference does not implement (`include`, `bulkCreate` with `onConflict`,
- * nested writes): a defect naming the model and the node, never a wrong answer.
+ * A node call the reference does not implement (nested writes): a defect naming the model and
+ * the node, never a wrong answer.
  *
  * @since 0.1.0
  * @category reference
@@ -376,7 +376,8 @@ export type ReferenceModelMissing = referenceImpl.ReferenceModelMissing
  * revived, `createdAt` kept and `version` counted on live ones), `aggregate` (groups, counts,
  * exact sums, averages rounded as the node rounds them, minima, maxima, `having`, order,
  * page), `list` (where, orderBy, limit, offset, cursor, select, total, includeDeleted),
- * `findFirst`, `count`, `exists`, `stream`. Filters use two-valued logic (`$ne` / `$nin` match NULL), LIKE over code points,
+ * `findFirst`, `count`, `exists`, `stream`; `include` and relation filters over the other
+ * models given to it; `bulkCreate` with `onConflict` and `onProgress`. Filters use two-valued logic (`$ne` / `$nin` match NULL), LIKE over code points,
  * NULL sorted smallest, code-point text order, the primary key as the final tie-break; soft
  * delete, versions, unique constraints (NULLs never collide, soft-deleted rows keep their
  * keys). Inputs, patches, ids, keys and filters are checked by the library's own validation,

@@ -4,7 +4,8 @@
  * restore, versions and optimistic locking, timestamps, arithmetic updates, upserts and bulk
  * upserts (revival of soft-deleted rows; MySQL's any-unique-key conflicts with the `mysql`
  * dialect), unique constraints (NULLs never collide, soft-deleted rows keep their keys),
- * atomic bulk writes (by filter and by items) and aggregates. Inputs, patches, ids, keys,
+ * atomic bulk writes (by filter and by items; bulkCreate in the node's chunks, skipping
+ * conflicts), aggregates, `include` and relation filters across the tables of a store. Inputs, patches, ids, keys,
  * filters and aggregate queries are validated by the library's own validation, so the
  * reference fails with the same typed errors. One file per family under `reference/`.
  * (Internal module: not part of the public API.)
