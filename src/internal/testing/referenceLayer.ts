@@ -199,6 +199,8 @@ const substituteOf = (store: Store, connection: Connection, lock: Effect.Semapho
       return bad("pageSize", "must be an integer from 1 to 100000")
     }
     if (limit !== undefined && !(Number.isSafeInteger(limit) && (limit as number) >= 0)) return bad("limit", "must be a non-negative integer")
+    // as the node: nothing asked, nothing read (nor checked)
+    if (limit === 0) return Stream.empty
     // one page holding every record (its relations loaded with it): the reference has nothing to gain from paging
     const all = Effect.flatMap(
       call(def, "list", [{ ...rest, ...(limit === undefined ? {} : { limit }), ...(rest.include === undefined ? {} : { operation: "stream" }) }]),
