@@ -6,7 +6,7 @@
  */
 import { expect, it as effectIt } from "@effect/vitest"
 import type * as SqlClient from "@effect/sql/SqlClient"
-import { Cause, Chunk, Effect, Exit, Option, Ref, Schema, Stream } from "effect"
+import { Cause, Chunk, Effect, Exit, FastCheck as fc, Option, Ref, Schema, Stream } from "effect"
 import { DataFlow, Model, Relation, Tenant } from "../src/index.js"
 import * as Testing from "../src/testing/Testing.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
@@ -282,13 +282,75 @@ const bulk = Effect.gen(function*() {
   return Testing.canonical(out)
 })
 
+/** Random includes, nested up to three levels, each relation with random options of its own. */
+type Include = Record<string, unknown>
+const fields: Record<string, ReadonlyArray<string>> = {
+  user: ["id", "name"],
+  post: ["id", "authorId", "editorId", "title", "rank"],
+  comment: ["id", "postId", "stars", "body"],
+  tag: ["id", "label"]
+}
+const wheres: Record<string, fc.Arbitrary<unknown>> = {
+  user: fc.constantFrom({ name: { $ne: "Ada" } }, { name: { $in: ["Bob", "Dee"] } }),
+  post: fc.oneof(fc.record({ title: fc.constantFrom("a", "b", "c") }), fc.record({ rank: fc.record({ $gte: fc.nat(2) }) })),
+  comment: fc.oneof(fc.constant({ stars: null }), fc.record({ stars: fc.record({ $gte: fc.nat(5) }) }), fc.constant({ post: { rank: 2 } })),
+  tag: fc.constantFrom({ label: { $in: ["x", "z"] } }, { label: { $ne: "y" } })
+}
+/** Each model's relations: name → [target, to many]. */
+const relationsOf: Record<string, ReadonlyArray<readonly [string, string, boolean]>> = {
+  user: [["posts", "post", true], ["profile", "profile", false]],
+  post: [["author", "user", false], ["editor", "user", false], ["comments", "comment", true], ["tags", "tag", true]],
+  comment: [["post", "post", false]],
+  tag: [["posts", "post", true]],
+  profile: [["user", "user", false]]
+}
+const includeOf = (model: string, depth: number): fc.Arbitrary<Include> =>
+  fc.record(
+    Object.fromEntries((relationsOf[model] ?? []).map(([name, target, many]) => [name, relationOptions(target, many, depth)])),
+    { requiredKeys: [] }
+  )
+const relationOptions = (model: string, many: boolean, depth: number): fc.Arbitrary<unknown> => {
+  const own = fields[model] ?? ["id", "bio", "userId"]
+  const options: Record<string, fc.Arbitrary<unknown>> = {
+    orderBy: fc.subarray([...own], { minLength: 1 }).chain((fs) => fc.tuple(...fs.map((f) => fc.constantFrom(f, `-${f}`)))),
+    select: fc.subarray([...own], { minLength: 1 }),
+    includeDeleted: fc.boolean(),
+    ...(wheres[model] === undefined ? {} : { where: wheres[model] }),
+    ...(many ? { limit: fc.nat(3) } : {}),
+    ...(depth > 1 ? { include: includeOf(model, depth - 1) } : {})
+  }
+  return fc.oneof(fc.constant(true), fc.record(options, { requiredKeys: [] }))
+}
+const randomIncludes = fc.sample(
+  fc.tuple(fc.constantFrom("user", "post", "tag", "comment"), fc.integer({ min: 1, max: 3 })).chain(([model, depth]) =>
+    fc.record({ model: fc.constant(model), include: includeOf(model, depth), select: fc.option(fc.subarray([...fields[model]!], { minLength: 1 }), { nil: undefined }) })
+  ),
+  { numRuns: Number(process.env.DATAFLOW_REFERENCE_INCLUDE_RUNS ?? 40), seed: 20261207 }
+)
+const listsOf: Record<string, (query: unknown) => Effect.Effect<unknown, { readonly _tag: string }, SqlClient.SqlClient>> = {
+  user: (q) => User.list(q as never),
+  post: (q) => Post.list(q as never),
+  tag: (q) => Tag.list(q as never),
+  comment: (q) => Comment.list(q as never)
+}
+const random = Effect.map(
+  Effect.forEach(randomIncludes, ({ include, model, select }) =>
+    step(listsOf[model]!({ include, ...(select === undefined ? {} : { select }) }))),
+  Testing.canonical
+)
+
 type Body = Effect.Effect<unknown, unknown, SqlClient.SqlClient>
 const program = (body: Body) => Effect.zipRight(seed, body)
 
 forEachDatabase("kit: reference include", (it, db) => {
   const onReference = (body: Body) =>
     program(body).pipe(Effect.provide(Testing.layerReference(models, { dialect: db.name })))
-  for (const [name, body] of [["include", includes], ["relation filters", filters], ["bulkCreate onConflict / onProgress", bulk]] as const) {
+  for (const [name, body] of [
+    ["include", includes],
+    ["random includes", random],
+    ["relation filters", filters],
+    ["bulkCreate onConflict / onProgress", bulk]
+  ] as const) {
     it.effect(`${name}: the reference answers as the database`, () =>
       Effect.gen(function*() {
         yield* DataFlow.migrate(models)
