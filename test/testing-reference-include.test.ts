@@ -244,6 +244,8 @@ const filters = Effect.gen(function*() {
   return Testing.canonical(out)
 })
 
+class Stop extends Schema.TaggedError<Stop>()("Stop", { at: Schema.Number }) {}
+
 /** bulkCreate with onConflict (skip, conflictOn, errors) and onProgress (counts after each chunk). */
 const bulk = Effect.gen(function*() {
   const out: Record<string, unknown> = {}
@@ -278,6 +280,9 @@ const bulk = Effect.gen(function*() {
   const half = many.map((r, i) => ({ ...r, id: i % 2 === 0 ? r.id : r.id + 9000 }))
   out.progressSkip = yield* step(Comment.bulkCreate(Stream.fromIterable(half), { onProgress, onConflict: "skip" }))
   out.progressSkipCounts = yield* Ref.getAndSet(progress, [])
+  // an onProgress that fails: the call fails with its error, nothing written
+  const stop = (n: number) => (n >= 1000 ? Effect.fail(new Stop({ at: n })) : Effect.void)
+  out.progressStops = yield* step(Comment.bulkCreate(many.map((r) => ({ ...r, id: r.id + 20_000 })), { onProgress: stop }))
   out.comments = yield* Comment.count()
   return Testing.canonical(out)
 })
