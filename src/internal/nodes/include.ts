@@ -24,7 +24,8 @@ import type { NodeErrors } from "./types.js"
 
 type Include = Readonly<Record<string, unknown>>
 
-interface Planned {
+/** A relation an `include` names, with its options. @internal */
+export interface Planned {
   readonly relation: Relation
   readonly options: {
     readonly where?: unknown
@@ -40,8 +41,8 @@ type IncludeError = NodeErrors["list"] | ConfigurationError
 
 const optionKeys = new Set(["where", "orderBy", "select", "limit", "include", "includeDeleted"])
 
-/** The relations an `include` names, resolved and checked. */
-const plan = (
+/** The relations an `include` names, resolved and checked (the testing kit's reference checks with it too). @internal */
+export const plan = (
   def: ModelDefinition,
   include: unknown,
   operation: string,
@@ -219,8 +220,8 @@ export const attach = (
   )
 }
 
-/** The fields a projected page must read so that its relations can be loaded. */
-const withKeys = (def: ModelDefinition, select: unknown, include: unknown): unknown => {
+/** The fields a projected page must read so that its relations can be loaded. @internal */
+export const withKeys = (def: ModelDefinition, select: unknown, include: unknown): unknown => {
   if (!Array.isArray(select) || !isRecord(include)) return select
   const extra: Array<string> = []
   for (const name of Object.keys(include)) {
@@ -230,7 +231,8 @@ const withKeys = (def: ModelDefinition, select: unknown, include: unknown): unkn
   return [...new Set([...(select as ReadonlyArray<string>), ...extra])]
 }
 
-const project = (records: ReadonlyArray<Row>, select: unknown, include: unknown): ReadonlyArray<Row> => {
+/** A projected page's records: the fields selected and the relations loaded (keys read for them dropped). @internal */
+export const project = (records: ReadonlyArray<Row>, select: unknown, include: unknown): ReadonlyArray<Row> => {
   if (!Array.isArray(select) || !isRecord(include)) return records
   const keep = new Set([...(select as ReadonlyArray<string>), ...Object.keys(include)])
   return records.map((r) => Object.fromEntries(Object.entries(r).filter(([f]) => keep.has(f))))
