@@ -107,6 +107,12 @@ forEachDatabase("include", (it) => {
       expect(Option.getOrThrow(first).comments).toHaveLength(0)
       const projected = yield* Post.list({ select: ["title"], include: { author: true }, limit: 1 })
       expect(projected.records[0]).toEqual({ title: "p00", author: expect.objectContaining({ name: "Ada" }) })
+      // untyped callers (HTTP, workflows) may project a findFirst too: the key is read for the load
+      const firstProjected = yield* (Post.findFirst as (w: unknown, o: unknown) => Effect.Effect<Option.Option<unknown>, unknown>)(
+        { title: "p00" },
+        { select: ["title"], include: { author: true } }
+      )
+      expect(Option.getOrThrow(firstProjected)).toEqual({ title: "p00", author: expect.objectContaining({ name: "Ada" }) })
       const { count, value } = yield* selects(Stream.runCollect(Post.stream({ pageSize: 5, include: { author: true } })))
       expect([...value].every((p) => p.author !== null)).toBe(true)
       // 3 pages (5, 5, 2), each with one load of its authors

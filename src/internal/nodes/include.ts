@@ -272,7 +272,13 @@ export const withIncludes = <R>(def: ModelDefinition, nodes: Read.ReadNodes<R>):
     findFirst: (where, options) => {
       const { include, rest } = split(options)
       if (include === undefined) return nodes.findFirst(where, options)
-      return Effect.flatMap(nodes.findFirst(where, rest), one("findFirst", include)) as ReturnType<Read.ReadNodes<R>["findFirst"]>
+      // a projection (untyped: HTTP, workflows) reads the keys the relations need, as list's does
+      const select = (rest as { readonly select?: unknown } | undefined)?.select
+      const read = select === undefined ? rest : { ...rest, select: withKeys(def, select, include) }
+      return Effect.flatMap(
+        nodes.findFirst(where, read as typeof rest),
+        (found) => Effect.map(one("findFirst", include)(found), Option.map((r) => project([r], select, include)[0]!))
+      ) as ReturnType<Read.ReadNodes<R>["findFirst"]>
     },
     list: (query) => {
       const { include, rest } = split(query)
