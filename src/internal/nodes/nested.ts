@@ -208,8 +208,8 @@ const unlink = (rel: Relation, key: unknown, ids: ReadonlyArray<unknown>) => {
   )
 }
 
-/** A model's many-to-many relation named by a `connect` / `disconnect` argument. */
-const manyToManyOf = (def: ModelDefinition, name: unknown, operation: string): Either.Either<Relation, ValidationError | ConfigurationError> => {
+/** A model's many-to-many relation named by a `connect` / `disconnect` argument. @internal */
+export const manyToManyOf = (def: ModelDefinition, name: unknown, operation: string): Either.Either<Relation, ValidationError | ConfigurationError> => {
   const resolved = typeof name === "string" ? relation(def, name, operation) : undefined
   if (resolved === undefined) return Either.left(invalid(def, operation, "relation", "not a relation of the model"))
   if (Either.isLeft(resolved)) return resolved
@@ -217,8 +217,8 @@ const manyToManyOf = (def: ModelDefinition, name: unknown, operation: string): E
   return Either.right(resolved.right)
 }
 
-/** Ids of the target: an array of valid keys. */
-const checkIds = (def: ModelDefinition, rel: Relation, ids: unknown, operation: string): ValidationError | undefined => {
+/** Ids of the target: an array of valid keys. @internal */
+export const checkIds = (def: ModelDefinition, rel: Relation, ids: unknown, operation: string): ValidationError | undefined => {
   if (!Array.isArray(ids)) return invalid(def, operation, "ids", "expected an array of ids")
   for (const id of ids) {
     const bad = checkId(rel.target, id, operation)
