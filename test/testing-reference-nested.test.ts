@@ -7,7 +7,7 @@
  */
 import { expect } from "@effect/vitest"
 import { Effect, Schema } from "effect"
-import { DataFlow, Model, Relation } from "../src/index.js"
+import { Model, Relation } from "../src/index.js"
 import * as Testing from "../src/testing/Testing.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 
@@ -106,12 +106,16 @@ const stored = Effect.gen(function*() {
   }
 })
 
-/** The calls, each in a savepoint (a failed statement aborts PostgreSQL's enclosing transaction); after each, its answer or error and the rows. */
+/**
+ * The calls; after each, its answer or error and the rows. Not wrapped in transactions of
+ * their own: a nested write must be all or nothing by itself (on the databases it is a
+ * savepoint, so a failed statement does not abort PostgreSQL's enclosing transaction).
+ */
 const program = Effect.gen(function*() {
   const steps: Array<unknown> = []
   const step = <A, E, R>(name: string, call: Effect.Effect<A, E, R>) =>
     Effect.gen(function*() {
-      const result = yield* DataFlow.transaction(call).pipe(
+      const result = yield* call.pipe(
         Effect.map((value) => ({ value })),
         Effect.catchAll((e) => Effect.succeed({ error: summary(e) }))
       )

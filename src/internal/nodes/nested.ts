@@ -19,7 +19,7 @@ import type { Relation } from "../model/relations.js"
 import { declaredOf, relation } from "../model/relations.js"
 import { checkId, isRecord } from "../model/validate.js"
 import { context } from "../runtime/context.js"
-import { atomic } from "../runtime/executor.js"
+import { transaction } from "../runtime/executor.js"
 import * as Create from "./create.js"
 import * as Delete from "./delete.js"
 import * as Read from "./read.js"
@@ -239,8 +239,10 @@ export const make = <R>(
 ): NestedNodes<R> => {
   const names = [...declaredOf(def).keys()]
   const nestedSpan = traced(def, "createNested")
+  // a savepoint inside the caller's transaction: a failed nested write leaves none of its
+  // rows there (and a failed statement does not abort PostgreSQL's enclosing transaction)
   const inTransaction = <A, Err>(operation: string, work: E.Effect<A, Err, unknown>) =>
-    Effect.flatMap(context<R>(def, operation), (ctx) => atomic(ctx, work)) as E.Effect<A, Err | CreateError, R>
+    Effect.flatMap(context<R>(def, operation), (ctx) => transaction(ctx, work)) as E.Effect<A, Err | CreateError, R>
   const createNested: NestedNodes<R>["create"] = (input) => {
     if (names.length === 0 || !isRecord(input) || !names.some((n) => input[n] !== undefined)) return create(input)
     const plan = split(def, input, "create")
