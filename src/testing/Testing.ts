@@ -333,8 +333,8 @@ export interface ReferenceOptions {
 }
 
 /**
- * A node call the reference does not implement (`include`, `bulkCreate` with `onConflict`,
- * nested writes): a defect naming the model and the node, never a wrong answer.
+ * A node call the reference does not implement (`include`, `bulkCreate` with `onConflict`):
+ * a defect naming the model and the node, never a wrong answer.
  *
  * @since 0.1.0
  * @category reference
