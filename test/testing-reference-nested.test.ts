@@ -5,8 +5,10 @@
  * connect / disconnect), `connect` / `disconnect`, and calls meant to fail — give the
  * database's answers and leave the database's rows, on every database.
  */
+import { expect, it as effectIt } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { Model, Relation, Tenant } from "../src/index.js"
+import * as Testing from "../src/testing/Testing.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 import { recorder, records, sameOnReference } from "./support/steps.js"
 
@@ -335,3 +337,16 @@ forEachDatabase("reference nested writes", (it) => {
   it.effect("tenants, references, soft-deleted targets and links, composite-keyed children: the database's answers and rows", () =>
     sameOnReference(moreProgram, moreModels, storedMore), 120_000)
 })
+
+effectIt.effect("Testing.reference's own calls run nested writes too, all or nothing", () =>
+  Effect.gen(function*() {
+    const ref = Testing.reference(models)
+    const ada = yield* ref.call(User, {
+      node: "create",
+      input: { id: "u1", name: "Ada", posts: { create: [{ id: "p1", title: "one", categoryId: null, tags: { create: [{ id: "t1", label: "red" }] } }] } }
+    })
+    expect(ada).toMatchObject({ id: "u1", posts: [{ id: "p1", authorId: "u1", tags: [{ id: "t1", label: "red" }] }] })
+    const failed = yield* Effect.flip(ref.call(Post, { node: "update", id: "p1", patch: { title: "new", tags: { create: [{ id: "t2", label: "blue" }], connect: ["nope"] } } }))
+    expect(failed).toMatchObject({ _tag: "ForeignKeyViolation", relation: "tags", columns: ["tagId"] })
+    expect([ref.records(Post).map((p) => p.title), ref.records(Tag).map((t) => t.id), ref.records(PostTag).length]).toEqual([["one"], ["t1"], 1])
+  }))

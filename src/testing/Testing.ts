@@ -21,6 +21,7 @@ import * as equivalence from "../internal/testing/equivalence.js"
 import * as commandsRunner from "../internal/testing/commands.js"
 import * as layers from "../internal/testing/layers.js"
 import type * as referenceImpl from "../internal/testing/reference.js"
+import * as nested from "../internal/testing/reference/nested.js"
 import * as referenceLayer from "../internal/testing/referenceLayer.js"
 import * as workflowsRunner from "../internal/testing/workflows.js"
 import type * as Workflow from "../Workflow.js"
@@ -404,7 +405,7 @@ export const reference = (models: ReadonlyArray<AnyModel>, options?: ReferenceOp
       Effect.gen(function*() {
         const ms = yield* Clock.currentTimeMillis
         const tenant = Option.getOrUndefined(yield* Effect.serviceOption(CurrentTenant))
-        const outcome = store.tableOf(definitionOf(model)).execute(call, { now: new Date(ms), tenant, dialect: store.dialect })
+        const outcome = nested.execute(store, definitionOf(model), call, { now: new Date(ms), tenant, dialect: store.dialect })
         if (outcome._tag === "Failure") return yield* Effect.fail(outcome.error)
         return outcome.value
       }),

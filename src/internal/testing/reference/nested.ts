@@ -11,7 +11,6 @@
  * (Internal module: not part of the public API.)
  */
 import * as Either from "effect/Either"
-import type { ConfigurationError } from "../../../Errors.js"
 import { ForeignKeyViolation, NotFound } from "../../../Errors.js"
 import type { ModelDefinition } from "../../model/definition.js"
 import type { Relation } from "../../model/relations.js"
@@ -21,12 +20,10 @@ import { checkIds, manyToManyOf } from "../../nodes/nested.js"
 import type { ChildWrite, ParentWrite, Plan } from "../../nodes/nestedPlan.js"
 import { split, uniqueWhere } from "../../nodes/nestedPlan.js"
 import { idOf, keyText } from "../../nodes/shared.js"
-import type { Call, Env, ListCall, ReferenceError, ReferenceTable, Row } from "./types.js"
+import type { Call, Env, ListCall, Outcome, ReferenceError, ReferenceTable, Row } from "./types.js"
+import { failure, success } from "./types.js"
 
-/** What a nested write fails with: the reference's errors, a link to no record, an unresolvable relation. @internal */
-export type NestedError = ReferenceError | ForeignKeyViolation | ConfigurationError
-
-type Step<A> = Either.Either<A, NestedError>
+type Step<A> = Either.Either<A, ReferenceError>
 
 /** The reference's tables, one per model (the reference layer's store). @internal */
 export interface Tables {
@@ -259,4 +256,19 @@ export const nestedWrite = (def: ModelDefinition, node: string, args: ReadonlyAr
     default:
       return undefined
   }
+}
+
+/**
+ * Runs a reference call on the tables: a `create` / `update` naming a relation as a nested
+ * write, any other on its model's table.
+ * @internal
+ */
+export const execute = (tables: Tables, def: ModelDefinition, call: Call, env: Env): Outcome => {
+  const nested = call.node === "create"
+    ? nestedWrite(def, "create", [call.input])
+    : call.node === "update"
+    ? nestedWrite(def, "update", [call.id, call.patch, call.expectedVersion === undefined ? undefined : { expectedVersion: call.expectedVersion }])
+    : undefined
+  if (nested === undefined) return tables.tableOf(def).execute(call, env)
+  return Either.match(nested(tables, env), { onLeft: failure, onRight: success })
 }

@@ -4,8 +4,10 @@
  * (Internal module: not part of the public API.)
  */
 import type {
+  ConfigurationError,
   ConflictTargetError,
   DatabaseError,
+  ForeignKeyViolation,
   InvalidCursor,
   InvalidFilter,
   NotFound,
@@ -69,6 +71,9 @@ export type ReferenceError =
   | OptimisticLockError
   | ConflictTargetError
   | DatabaseError
+  /** Nested writes: a link to no record, a relation that cannot be written through. */
+  | ForeignKeyViolation
+  | ConfigurationError
 
 /** What a call gave: its value, or the error it failed with. @internal */
 export type Outcome =
