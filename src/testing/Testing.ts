@@ -359,7 +359,8 @@ export type ReferenceUnsupported = referenceLayer.ReferenceUnsupported
  * revived, `createdAt` kept and `version` counted on live ones), `aggregate` (groups, counts,
  * exact sums, averages rounded as the node rounds them, minima, maxima, `having`, order,
  * page), `list` (where, orderBy, limit, offset, cursor, select, total, includeDeleted),
- * `findFirst`, `count`, `exists`, `stream`. Filters use two-valued logic (`$ne` / `$nin` match NULL), LIKE over code points,
+ * `findFirst`, `count`, `exists`, `stream`, nested writes in `create` / `update` and
+ * `connect` / `disconnect` (all or nothing across the related models' tables). Filters use two-valued logic (`$ne` / `$nin` match NULL), LIKE over code points,
  * NULL sorted smallest, code-point text order, the primary key as the final tie-break; soft
  * delete, versions, unique constraints (NULLs never collide, soft-deleted rows keep their
  * keys). Inputs, patches, ids, keys and filters are checked by the library's own validation,
