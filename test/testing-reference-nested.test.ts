@@ -121,7 +121,8 @@ const program = Effect.gen(function*() {
     title: "three",
     author: { connect: "u1" },
     category: { create: { id: "k1", label: "news" } },
-    tags: { create: [{ id: "t1", label: "red" }] }
+    tags: { create: [{ id: "t1", label: "red" }] },
+    comments: { create: [comment("c5", "zeta")] }
   }))
   yield* step("plain tags", Tag.bulkCreate([{ id: "t2", label: "blue" }, { id: "t3", label: "green" }]))
   yield* step("connectOrCreate creating, connect repeated and by a unique key", Post.create({
@@ -207,7 +208,8 @@ const program = Effect.gen(function*() {
   yield* step("own fields, then a second has-one child", User.update("u1", { name: "Ada Z", profile: { create: { id: "pr3", bio: "x" } } }))
   yield* step("links emptied", Post.update("p3", { tags: { set: [] } }))
   yield* step("a stale version", User.update("u1", { name: "Ada M", posts: { create: [{ id: "p12", title: "twelve", categoryId: null }] } }, { expectedVersion: 1 }))
-  yield* step("deleting another's child", Post.update("p1", { title: "gone", comments: { delete: ["c3", "c1"] } }))
+  yield* step("deleting a deleted child", Post.update("p1", { title: "gone", comments: { delete: ["c1"] } }))
+  yield* step("deleting another's child", Post.update("p1", { title: "gone", comments: { delete: ["c3", "c5"] } }))
   yield* step("a missing record", Post.update("nope", { tags: { connect: ["t2"] } }))
   yield* step("a missing record, a belongs-to created first", Post.update("nope", { title: "t", author: { create: { id: "u7", name: "Gus" } } }))
   yield* step("a required belongs-to cleared", Post.update("p1", { author: { disconnect: true } } as never))
