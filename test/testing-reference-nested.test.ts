@@ -340,9 +340,9 @@ forEachDatabase("reference nested writes", (it) => {
     sameOnReference(moreProgram, moreModels, storedMore), 120_000)
 })
 
-effectIt.effect("Testing.reference's own calls run nested writes too, all or nothing", () =>
+effectIt.effect("Testing.reference's own calls run nested writes too, all or nothing; related models need not be listed", () =>
   Effect.gen(function*() {
-    const ref = Testing.reference(models)
+    const ref = Testing.reference([User])
     const ada = yield* ref.call(User, {
       node: "create",
       input: { id: "u1", name: "Ada", posts: { create: [{ id: "p1", title: "one", categoryId: null, tags: { create: [{ id: "t1", label: "red" }] } }] } }
