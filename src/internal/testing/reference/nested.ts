@@ -88,18 +88,17 @@ const writeParent = (run: Run, def: ModelDefinition, write: ParentWrite, operati
   Either.gen(function*() {
     const rel = write.relation
     if (write.disconnect) return { keys: Object.fromEntries(rel.sourceFields.map((f) => [f, null])), record: null }
-    let record: Row | undefined
-    if (write.connect !== undefined) {
-      record = (yield* recordsOf(run, rel.target, { where: uniqueWhere(rel.target, write.connect), limit: 1 }))[0]
-      if (record === undefined && write.create === undefined) {
-        return yield* Either.left(
-          new NotFound({ model: rel.target.name, operation, id: idOf(write.connect), relation: `${def.name}.${rel.name}` })
-        )
-      }
+    const found = write.connect === undefined
+      ? undefined
+      : (yield* recordsOf(run, rel.target, { where: uniqueWhere(rel.target, write.connect), limit: 1 }))[0]
+    // a connect naming no record (connectOrCreate creates it instead)
+    if (found === undefined && write.create === undefined) {
+      return yield* Either.left(
+        new NotFound({ model: rel.target.name, operation, id: idOf(write.connect), relation: `${def.name}.${rel.name}` })
+      )
     }
-    record ??= yield* createNested(run, rel.target, write.create)
-    const found = record
-    return { keys: Object.fromEntries(rel.sourceFields.map((f, i) => [f, found[rel.targetFields[i]!]])), record: found }
+    const record = found ?? (yield* createNested(run, rel.target, write.create))
+    return { keys: Object.fromEntries(rel.sourceFields.map((f, i) => [f, record[rel.targetFields[i]!]])), record }
   })
 
 /** A record's key as one text (a scalar id, or a composite key's object). */
