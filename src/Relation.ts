@@ -395,6 +395,7 @@ export type {
   BelongsToPatch,
   BelongsToWrite,
   ChildrenUpdate,
+  ChildUpdate,
   NestedCreate,
   NestedUpdate,
   UpdateNodes,

@@ -122,7 +122,7 @@ describe("relation types", () => {
     Post.update(1, { writer: "x" })
     // @ts-expect-error: the key is not patched
     Post.update(1, { id: 2 })
-    // @ts-expect-error: disconnect is for many-to-many links
+    // @ts-expect-error: disconnect needs a nullable foreign key (Post.authorId is not)
     User.update(1, { posts: { disconnect: [1] } })
   })
 
@@ -187,6 +187,63 @@ describe("relation types", () => {
     Post.update(1, { comments: { delete: ["1"] } })
     // @ts-expect-error: not in a create
     Post.create({ authorId: 1, title: "t", comments: { deleteMany: {} } })
+  })
+
+  it("nested update of children by key; a has-one's update / delete / disconnect; disconnect only on a nullable key", () => {
+    const Profile = Model.make("Profile", Schema.Struct({ id: Schema.Int, userId: Schema.Int, bio: Schema.String }), {
+      timestamps: false,
+      unique: ["userId"]
+    })
+    const Badge = Model.make("Badge", Schema.Struct({ id: Schema.Int, ownerId: Schema.NullOr(Schema.Int), label: Schema.String }), {
+      timestamps: false
+    })
+    const Member = Model.make("Member", Schema.Struct({ id: Schema.Int, name: Schema.String }), {
+      timestamps: false,
+      relations: {
+        profile: Model.hasOne(() => Profile, { foreignKey: "userId" }),
+        badge: Model.hasOne(() => Badge, { foreignKey: "ownerId" }),
+        badges: Model.hasMany(() => Badge, { foreignKey: "ownerId" }),
+        notes: Model.hasMany(() => Comment, { foreignKey: "postId" })
+      }
+    })
+    type ProfileRecord = { readonly id: number; readonly userId: number; readonly bio: string }
+    type BadgeRecord = { readonly id: number; readonly ownerId: number | null; readonly label: string }
+    const _updated = Member.update(1, {
+      profile: { update: { bio: "b" } },
+      badges: { update: [{ where: 2, data: { label: "x" } }, { where: { label: "y" }, data: {} }], disconnect: [3] }
+    })
+    expectTypeOf<Success<typeof _updated>["profile"]>().toEqualTypeOf<ProfileRecord>()
+    expectTypeOf<Success<typeof _updated>["badges"]>().toEqualTypeOf<ReadonlyArray<BadgeRecord>>()
+    const _deleted = Member.update(1, { profile: { delete: true } })
+    expectTypeOf<Success<typeof _deleted>["profile"]>().toEqualTypeOf<null>()
+    const _replaced = Member.update(1, { badge: { disconnect: true, create: { label: "n" } } })
+    expectTypeOf<Success<typeof _replaced>["badge"]>().toEqualTypeOf<BadgeRecord>()
+    const _detached = Member.update(1, { badge: { disconnect: true } })
+    expectTypeOf<Success<typeof _detached>["badge"]>().toEqualTypeOf<null>()
+    // @ts-expect-error: Profile.userId is not nullable
+    Member.update(1, { profile: { disconnect: true } })
+    // @ts-expect-error: Comment.postId is not nullable
+    Member.update(1, { notes: { disconnect: [1] } })
+    // @ts-expect-error: a patch does not move the child to another parent
+    Member.update(1, { profile: { update: { userId: 2 } } })
+    // @ts-expect-error: nor does an update by key
+    Member.update(1, { badges: { update: [{ where: 1, data: { ownerId: 2 } }] } })
+    // @ts-expect-error: nor names the foreign key in where
+    Member.update(1, { badges: { update: [{ where: { ownerId: 1 }, data: {} }] } })
+    // @ts-expect-error: update goes alone
+    Member.update(1, { profile: { update: { bio: "b" }, delete: true } })
+    // @ts-expect-error: delete or disconnect, not both
+    Member.update(1, { badge: { delete: true, disconnect: true } })
+    // @ts-expect-error: delete takes true
+    Member.update(1, { profile: { delete: false } })
+    // @ts-expect-error: a field of the child is checked
+    Member.update(1, { badges: { update: [{ where: 1, data: { label: 1 } }] } })
+    // @ts-expect-error: the child's id type
+    Member.update(1, { badges: { update: [{ where: "1", data: {} }] } })
+    // @ts-expect-error: a has-many's update takes [{ where, data }]
+    Member.update(1, { badges: { update: { label: "x" } } })
+    // @ts-expect-error: not in a create
+    Member.create({ name: "n", profile: { delete: true } })
   })
 
   it("connect / disconnect take a many-to-many relation and its target's ids", () => {

@@ -24,6 +24,7 @@ import * as Create from "./create.js"
 import * as Delete from "./delete.js"
 import * as Read from "./read.js"
 import * as Update from "./update.js"
+import { writeOwned } from "./nestedChildren.js"
 import type { ChildWrite, ParentWrite, Plan } from "./nestedPlan.js"
 import { split, uniqueWhere } from "./nestedPlan.js"
 import type { Row } from "./shared.js"
@@ -180,7 +181,10 @@ const writeChildren = (def: ModelDefinition, parent: Row, planned: ChildWrite, o
         const { data, where } = planned.updateMany
         yield* dieOn("UnsafeOperation")(target.update.bulkUpdate({ ...where, ...owned }, data))
       }
-      return yield* Effect.forEach(planned.create, (child) => target.nested.create({ ...child, ...owned }))
+      // our own filters of the children by the parent's key: never an InvalidFilter or unsafe
+      const updated = yield* dieOn("InvalidFilter", "InvalidCursor", "UnsafeOperation")(writeOwned(target, def, planned, owned, operation))
+      const created = yield* Effect.forEach(planned.create, (child) => target.nested.create({ ...child, ...owned }))
+      return [...updated, ...created]
     }
     const key = parent[def.pk.field]
     if (planned.set !== undefined) {
@@ -247,8 +251,9 @@ export const make = <R>(
     if (names.length === 0 || !isRecord(input) || !names.some((n) => input[n] !== undefined)) return create(input)
     const plan = split(def, input, "create")
     if (Either.isLeft(plan)) return Effect.fail(plan.left)
-    // a create plans no filtered writes (deleteMany / updateMany): no InvalidFilter
-    return nestedSpan(inTransaction("create", orDieFilter(withNested((own) => create(own), plan.right, "create"))))
+    // a create plans no filtered writes (deleteMany / updateMany) and no updates: no InvalidFilter, no stale version
+    const work = dieOn("InvalidFilter", "InvalidCursor", "OptimisticLockError")(withNested((own) => create(own), plan.right, "create"))
+    return nestedSpan(inTransaction("create", work))
   }
   /**
    * The belong-to writes (the record's foreign keys), the record written with them, then each
