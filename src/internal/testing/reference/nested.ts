@@ -1,9 +1,10 @@
 /**
  * The reference's nested writes: `create` / `update` with writes of the record's relations —
  * belongs-to records created, found or cleared before the record; has-many / has-one children
- * created with their foreign key (in `update` also deleted by key, deleted or updated by a
- * filter); many-to-many targets created and linked through the junction, links replaced and
- * removed — and `connect` / `disconnect` of many-to-many links. A call spans the tables of
+ * created with their foreign key (in `update` also deleted, updated or disconnected by key,
+ * deleted or updated by a filter; a has-one's child updated, deleted or disconnected);
+ * many-to-many targets created and linked through the junction, links replaced and removed —
+ * and `connect` / `disconnect` of many-to-many links. A call spans the tables of
  * every model it touches and is all or nothing. The input is checked by the nodes' own plan
  * (`nodes/nestedPlan.ts`), so a bad shape is the same `ValidationError`; every write is the
  * reference's own call on its model's table, so that model's validation, stamping, tenancy
@@ -19,7 +20,7 @@ import { checkId, isRecord } from "../../model/validate.js"
 import { checkIds, manyToManyOf } from "../../nodes/nested.js"
 import type { ChildWrite, ParentWrite, Plan } from "../../nodes/nestedPlan.js"
 import { split, uniqueWhere } from "../../nodes/nestedPlan.js"
-import { idOf, keyText } from "../../nodes/shared.js"
+import { idOf, keyFieldsOf, keyText } from "../../nodes/shared.js"
 import type { Call, Env, ListCall, Outcome, ReferenceError, ReferenceTable, Row } from "./types.js"
 import { failure, success } from "./types.js"
 
@@ -105,25 +106,70 @@ const writeParent = (run: Run, def: ModelDefinition, write: ParentWrite, operati
 const idText = (def: ModelDefinition, id: unknown): string =>
   def.compositeKey && isRecord(id) ? keyText(def.key.map((c) => id[c.field])) : keyText([id])
 
-/** Deletes children by key: each must be a live child of the parent (`owned`), else `NotFound` naming the relation. */
-const deleteChildren = (run: Run, def: ModelDefinition, rel: Relation, owned: Row, ids: ReadonlyArray<unknown>, operation: Operation) =>
+/** What the child model's `update` takes for one of its records: the id, or the composite key's object. */
+const keyOfRecord = (def: ModelDefinition, record: Row): unknown =>
+  def.compositeKey ? Object.fromEntries(keyFieldsOf(def).map((f) => [f, record[f]])) : record[def.pk.field]
+
+/** A parent whose referenced key is NULL has no children (the rows whose foreign key is NULL are nobody's). */
+const orphan = (owned: Row): boolean => Object.values(owned).some((v) => v === null || v === undefined)
+
+/** The filter of the children `ids` of the parent (`owned`): each must be a live child of it, else `NotFound` naming the relation. */
+const ownedByIds = (run: Run, def: ModelDefinition, rel: Relation, owned: Row, ids: ReadonlyArray<unknown>, operation: Operation) =>
   Either.gen(function*() {
     const target = rel.target
     const distinct = [...new Map(ids.map((id) => [idText(target, id), id])).values()]
     const where = { ...(target.compositeKey ? { $or: distinct } : { [target.pk.field]: { $in: distinct } }), ...owned }
-    const found = yield* recordsOf(run, target, { where })
-    const have = new Set(found.map((r) => idText(target, target.compositeKey ? r : r[target.pk.field])))
+    const found = orphan(owned) ? [] : yield* recordsOf(run, target, { where })
+    const have = new Set(found.map((r) => idText(target, keyOfRecord(target, r))))
     const missing = distinct.find((id) => !have.has(idText(target, id)))
     if (missing !== undefined) {
       return yield* Either.left(new NotFound({ model: target.name, operation, id: idOf(missing), relation: `${def.name}.${rel.name}` }))
     }
-    yield* run(target, { node: "bulkDelete", where })
+    return where
+  })
+
+/**
+ * The writes to children the update names: a has-one's child deleted or disconnected (its
+ * foreign key cleared), has-many children disconnected by key, then children updated by key
+ * (a has-one's: the parent's child) through the child model's own `update`. The children
+ * updated, in order.
+ */
+const writeOwned = (run: Run, def: ModelDefinition, planned: ChildWrite, owned: Row, operation: Operation) =>
+  Either.gen(function*() {
+    const rel = planned.relation
+    const target = rel.target
+    const relation = `${def.name}.${rel.name}`
+    const cleared = Object.fromEntries(rel.targetFields.map((f) => [f, null]))
+    // a has-one's child is named by its foreign key: the parent's key
+    const parentKey = idOf(rel.targetFields.length === 1 ? owned[rel.targetFields[0]!] : owned)
+    const none = orphan(owned)
+    if (planned.remove === "delete") {
+      const deleted = none ? 0 : ((yield* run(target, { node: "bulkDelete", where: owned })) as { readonly deleted: number }).deleted
+      if (deleted === 0) return yield* Either.left(new NotFound({ model: target.name, operation, id: parentKey, relation }))
+    } else if (planned.remove === "disconnect" && !none) {
+      yield* run(target, { node: "bulkUpdate", where: owned, patch: cleared })
+    }
+    if (rel.kind === "hasMany" && planned.disconnect.length > 0) {
+      const where = yield* ownedByIds(run, def, rel, owned, planned.disconnect, operation)
+      yield* run(target, { node: "bulkUpdate", where, patch: cleared })
+    }
+    const updated: Array<Row> = []
+    for (const { data, where } of planned.update) {
+      const filter = { ...(where === undefined ? {} : uniqueWhere(target, where)), ...owned }
+      const found = none ? undefined : (yield* recordsOf(run, target, { where: filter, limit: 1 }))[0]
+      if (found === undefined) {
+        return yield* Either.left(new NotFound({ model: target.name, operation, id: where === undefined ? parentKey : idOf(where), relation }))
+      }
+      updated.push((yield* run(target, { node: "update", id: keyOfRecord(target, found), patch: data })) as Row)
+    }
+    return updated
   })
 
 /**
  * One relation's writes once its record (`parent`) is written: children deleted, deleted and
- * updated by filter, then created (has-many / has-one, their foreign key set); links
- * replaced, targets created, linked, then unlinked (many-to-many). What was created or linked.
+ * updated by filter, removed, disconnected and updated by key, then created (has-many /
+ * has-one, their foreign key set); links replaced, targets created, linked, then unlinked
+ * (many-to-many). What was updated, created or linked.
  */
 const writeChildren = (run: Run, def: ModelDefinition, parent: Row, planned: ChildWrite, operation: Operation) =>
   Either.gen(function*() {
@@ -131,15 +177,17 @@ const writeChildren = (run: Run, def: ModelDefinition, parent: Row, planned: Chi
     const target = rel.target
     if (rel.through === undefined) {
       const owned = Object.fromEntries(rel.targetFields.map((f, i) => [f, parent[rel.sourceFields[i]!]]))
-      if (planned.delete.length > 0) yield* deleteChildren(run, def, rel, owned, planned.delete, operation)
+      if (planned.delete.length > 0) {
+        yield* run(target, { node: "bulkDelete", where: yield* ownedByIds(run, def, rel, owned, planned.delete, operation) })
+      }
       if (planned.deleteMany !== undefined) yield* run(target, { node: "bulkDelete", where: { ...planned.deleteMany, ...owned } })
       if (planned.updateMany !== undefined) {
         const { data, where } = planned.updateMany
         yield* run(target, { node: "bulkUpdate", where: { ...where, ...owned }, patch: data })
       }
-      const created: Array<Row> = []
-      for (const child of planned.create) created.push(yield* createNested(run, target, { ...child, ...owned }))
-      return created
+      const written = [...yield* writeOwned(run, def, planned, owned, operation)]
+      for (const child of planned.create) written.push(yield* createNested(run, target, { ...child, ...owned }))
+      return written
     }
     const key = parent[def.pk.field]
     if (planned.set !== undefined) {
