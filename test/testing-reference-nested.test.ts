@@ -38,8 +38,21 @@ const User = Model.make("RnUser", Schema.Struct({ id: Key, name: Text }), {
   versioned: true,
   relations: {
     posts: Model.hasMany((): Relation.Target<PostRecord, PostInput> => Post, { foreignKey: "authorId" }),
-    profile: Model.hasOne((): Relation.Target<ProfileRecord, ProfileRecord> => Profile, { foreignKey: "userId" })
+    profile: Model.hasOne((): Relation.Target<ProfileRecord, ProfileRecord> => Profile, { foreignKey: "userId" }),
+    desk: Model.hasOne((): Relation.Target<DeskRecord, DeskRecord> => Desk, { foreignKey: "userId" })
   }
+})
+interface DeskRecord {
+  readonly id: string
+  readonly userId: string | null
+  readonly label: string
+}
+// a has-one whose foreign key is nullable (disconnect), versioned (a nested update stamps it)
+const Desk = Model.make("RnDesk", Schema.Struct({ id: Key, userId: Schema.NullOr(Key), label: Text }), {
+  table: uniqueTable("rn_desks"),
+  timestamps: false,
+  versioned: true,
+  unique: ["userId"]
 })
 const Profile = Model.make("RnProfile", Schema.Struct({ id: Key, userId: Key, bio: Text }), {
   table: uniqueTable("rn_profiles"),
@@ -50,7 +63,9 @@ const Profile = Model.make("RnProfile", Schema.Struct({ id: Key, userId: Key, bi
 const Category = Model.make("RnCategory", Schema.Struct({ id: Key, label: Text }), {
   table: uniqueTable("rn_categories"),
   timestamps: false,
-  unique: ["label"]
+  unique: ["label"],
+  // a has-many whose foreign key is nullable (disconnect)
+  relations: { posts: Model.hasMany((): Relation.Target<PostRecord, PostInput> => Post, { foreignKey: "categoryId" }) }
 })
 const Post = Model.make("RnPost", Schema.Struct({ id: Key, authorId: Key, categoryId: Schema.NullOr(Key), title: Text }), {
   table: uniqueTable("rn_posts"),
@@ -80,7 +95,7 @@ const PostTag = Model.make("RnPostTag", Schema.Struct({ id: Schema.Int, postId: 
     tag: Model.belongsTo(() => Tag, { foreignKey: "tagId", onDelete: "cascade" })
   }
 })
-const models = [User, Profile, Category, Post, Comment, Tag, PostTag]
+const models = [User, Profile, Desk, Category, Post, Comment, Tag, PostTag]
 
 /** Every stored row (the junction's generated key left out). */
 const stored = Effect.gen(function*() {
@@ -88,6 +103,7 @@ const stored = Effect.gen(function*() {
   return {
     users: yield* all(User.list({ orderBy: ["id"] })),
     profiles: yield* all(Profile.list({ orderBy: ["id"] })),
+    desks: yield* all(Desk.list({ orderBy: ["id"] })),
     categories: yield* all(Category.list({ orderBy: ["id"] })),
     posts: yield* all(Post.list({ orderBy: ["id"] })),
     comments: yield* all(Comment.list({ orderBy: ["id"], includeDeleted: true })),
@@ -220,6 +236,28 @@ const program = Effect.gen(function*() {
   yield* step("set naming no tag", Post.update("p1", { title: "setx", tags: { set: ["t2", "nope"] } }))
   yield* step("a bad disconnect id", Post.update("p1", { tags: { disconnect: [7] } } as never))
   yield* step("a unique key taken by the record's own update", Post.update("p2", { title: "one!", tags: { connect: ["t3"] } }))
+
+  // children named by key
+  yield* step("a has-one child updated", User.update("u1", { profile: { update: { bio: "countess" } } }))
+  yield* step("a has-one child replaced", User.update("u1", { profile: { delete: true, create: { id: "pr4", bio: "new" } } }))
+  yield* step("no has-one child to delete", User.update("u2", { name: "Bo", profile: { delete: true } }))
+  yield* step("no has-one child to update", User.update("u2", { name: "Bo", profile: { update: { bio: "x" } } }))
+  yield* step("a required has-one key disconnected", User.update("u1", { profile: { disconnect: true } } as never))
+  yield* step("a desk", User.update("u1", { desk: { create: { id: "dk1", label: "oak" } } }))
+  yield* step("a desk updated, its version stamped", User.update("u1", { desk: { update: { label: "pine" } } }))
+  yield* step("a desk disconnected and replaced", User.update("u1", { desk: { disconnect: true, create: { id: "dk2", label: "elm" } } }))
+  yield* step("no desk to disconnect", User.update("u3", { desk: { disconnect: true } }))
+  yield* step("a has-one update with a create", User.update("u1", { desk: { update: { label: "x" }, create: { id: "dk3", label: "y" } } } as never))
+  yield* step("a has-one patch naming the key", User.update("u1", { desk: { update: { userId: "u2" } } } as never))
+  yield* step("children disconnected and updated by key", Category.update("k1", {
+    posts: { disconnect: ["p4"], update: [{ where: { title: "eight" }, data: { title: "eight!" } }] }
+  }))
+  yield* step("a disconnected child updated by key", Category.update("k1", { label: "x", posts: { update: [{ where: "p4", data: { title: "four!" } }] } }))
+  yield* step("a child's unique key taken by its update", Category.update("k1", { label: "y", posts: { update: [{ where: "p8", data: { title: "two" } }] } }))
+  yield* step("an update by key naming the foreign key", Category.update("k1", { posts: { update: [{ where: "p8", data: { categoryId: null } }] } } as never))
+  yield* step("an update by no unique key", Category.update("k1", { posts: { update: [{ where: { authorId: "u4" }, data: { title: "z" } }] } } as never))
+  yield* step("a soft-delete child updated by key", Post.update("p1", { comments: { update: [{ where: "c4", data: { approved: false } }] } }))
+  yield* step("a required has-many key disconnected", Post.update("p1", { comments: { disconnect: ["c4"] } } as never))
 
   // connect / disconnect
   yield* step("connect", Post.connect("tags", "p2", ["t2", "t3", "t3"]))
