@@ -19,7 +19,7 @@ import type { Relation } from "../model/relations.js"
 import { declaredOf, relation } from "../model/relations.js"
 import { checkId, isRecord } from "../model/validate.js"
 import { context } from "../runtime/context.js"
-import { atomic } from "../runtime/executor.js"
+import { transaction } from "../runtime/executor.js"
 import * as Create from "./create.js"
 import * as Delete from "./delete.js"
 import * as Read from "./read.js"
@@ -132,8 +132,8 @@ const writeChildren = (def: ModelDefinition, parent: Row, planned: ChildWrite, o
     return yield* writeLinks(def, parent, planned, operation, (child) => target.nested.create(child))
   })
 
-/** A model's many-to-many relation named by a `connect` / `disconnect` argument. */
-const manyToManyOf = (def: ModelDefinition, name: unknown, operation: string): Either.Either<Relation, ValidationError | ConfigurationError> => {
+/** A model's many-to-many relation named by a `connect` / `disconnect` argument. @internal */
+export const manyToManyOf = (def: ModelDefinition, name: unknown, operation: string): Either.Either<Relation, ValidationError | ConfigurationError> => {
   const resolved = typeof name === "string" ? relation(def, name, operation) : undefined
   if (resolved === undefined) return Either.left(invalid(def, operation, "relation", "not a relation of the model"))
   if (Either.isLeft(resolved)) return resolved
@@ -141,8 +141,8 @@ const manyToManyOf = (def: ModelDefinition, name: unknown, operation: string): E
   return Either.right(resolved.right)
 }
 
-/** Ids of the target: an array of valid keys. */
-const checkIds = (def: ModelDefinition, rel: Relation, ids: unknown, operation: string): ValidationError | undefined => {
+/** Ids of the target: an array of valid keys. @internal */
+export const checkIds = (def: ModelDefinition, rel: Relation, ids: unknown, operation: string): ValidationError | undefined => {
   if (!Array.isArray(ids)) return invalid(def, operation, "ids", "expected an array of ids")
   for (const id of ids) {
     const bad = checkId(rel.target, id, operation)
@@ -163,8 +163,10 @@ export const make = <R>(
 ): NestedNodes<R> => {
   const names = [...declaredOf(def).keys()]
   const nestedSpan = traced(def, "createNested")
+  // a savepoint inside the caller's transaction: a failed nested write leaves none of its
+  // rows there (and a failed statement does not abort PostgreSQL's enclosing transaction)
   const inTransaction = <A, Err>(operation: string, work: E.Effect<A, Err, unknown>) =>
-    Effect.flatMap(context<R>(def, operation), (ctx) => atomic(ctx, work)) as E.Effect<A, Err | CreateError, R>
+    Effect.flatMap(context<R>(def, operation), (ctx) => transaction(ctx, work)) as E.Effect<A, Err | CreateError, R>
   const createNested: NestedNodes<R>["create"] = (input) => {
     if (names.length === 0 || !isRecord(input) || !names.some((n) => input[n] !== undefined)) return create(input)
     const plan = split(def, input, "create")

@@ -7,6 +7,7 @@ import type {
   ConfigurationError,
   ConflictTargetError,
   DatabaseError,
+  ForeignKeyViolation,
   InvalidCursor,
   InvalidFilter,
   NotFound,
@@ -83,6 +84,8 @@ export type ReferenceError =
   | OptimisticLockError
   | ConflictTargetError
   | DatabaseError
+  /** Nested writes: a link to no record, a relation that cannot be written through. */
+  | ForeignKeyViolation
   | ConfigurationError
 
 /** What a call gave: its value, or the error it failed with. @internal */
