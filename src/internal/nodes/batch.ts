@@ -109,19 +109,27 @@ const resolver = RequestResolver.makeBatched((requests: Types.NoInfer<Array<Find
 })
 
 /**
- * The resolver with the caller's services (its client, transaction, tenant, span): requests
+ * A resolver with the caller's services (its client, transaction, tenant, span): requests
  * made under equal services batch together, others apart. The span is one of them, so the
- * statement's span stays under its caller's: reads each wrapped in a span of their own are
+ * statement's span stays under its caller's: requests each wrapped in a span of their own are
  * not batched.
+ * @internal
  */
-const withServices = new WeakMap<Context.Context<unknown>, RequestResolver.RequestResolver<FindById, never>>()
-const withCallerServices = Effect.contextWith((services: Context.Context<unknown>) => {
-  // the reads of one batch share their services' Context: one resolver for all of them, not
-  // one per read (an allocation and a hash each, and an equality check when Effect groups them)
-  let provided = withServices.get(services)
-  if (provided === undefined) withServices.set(services, provided = RequestResolver.provideContext(resolver, services))
-  return provided
-})
+export const withCallerServices = <A extends Request.Request<unknown, unknown>>(
+  resolver: RequestResolver.RequestResolver<A, unknown>
+): Effect.Effect<RequestResolver.RequestResolver<A, never>, never, unknown> => {
+  const provided = new WeakMap<Context.Context<unknown>, RequestResolver.RequestResolver<A, never>>()
+  return Effect.contextWith((services: Context.Context<unknown>) => {
+    // the requests of one batch share their services' Context: one resolver for all of them,
+    // not one per request (an allocation and a hash each, and an equality check when Effect
+    // groups them)
+    let withServices = provided.get(services)
+    if (withServices === undefined) provided.set(services, withServices = RequestResolver.provideContext(resolver, services))
+    return withServices
+  })
+}
+
+const findResolver = withCallerServices(resolver)
 
 /**
  * A model's `find` and `read` as batched requests (when `RequestBatching` is on); the other
@@ -139,7 +147,7 @@ export const withBatching = <R>(def: ModelDefinition, nodes: Read.ReadNodes<R>):
     // what the model's nodes require, the resolver requires: R
     return Effect.request(
       FindById({ def, nodes: unknownNodes, id, includeDeleted: options.includeDeleted === true, operation }),
-      withCallerServices
+      findResolver
     ) as Effect.Effect<Option.Option<Row>, NodeErrors["find"] | ConfigurationError, R>
   }
   // the setting is read synchronously: an unbatched read is the node as made, one step more

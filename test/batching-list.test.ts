@@ -1,0 +1,215 @@
+import { expect } from "@effect/vitest"
+import type { SqlClient } from "@effect/sql"
+import { Effect, Either, Schema } from "effect"
+import { DataFlow, Model, Relation, Tenant } from "../src/index.js"
+import { forEachDatabase, uniqueTable } from "./support/db.js"
+import { onPipeline } from "./support/pipeline.js"
+
+const makeComment = (options: { readonly softDelete?: boolean; readonly tenantScoped?: boolean } = {}) =>
+  Model.make(
+    "Comment",
+    Schema.Struct({
+      id: Schema.Int,
+      postId: Schema.Int,
+      rank: Schema.Int,
+      author: Schema.String.pipe(Schema.maxLength(20)),
+      note: Schema.NullOr(Schema.String.pipe(Schema.maxLength(20)))
+    }),
+    { table: uniqueTable("batch_comments"), ...options }
+  )
+
+/** The SELECT statements an effect ran. */
+const selects = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const pipeline = onPipeline()
+    const value = yield* pipeline.run(self)
+    const count = pipeline.spans.filter((s) =>
+      s.name === "sql.execute" && /^\s*SELECT /i.test(String(s.attributes.get("db.query.text") ?? ""))
+    ).length
+    return { value, count }
+  })
+
+/** The same effect with request batching off: the plain lists, one after another. */
+const plain = <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.provideService(self, Relation.RequestBatching, false)
+
+/**
+ * Comments of posts 1..12: post p has (p * 7) % 5 comments (posts 5 and 10 none), ranks with
+ * ties (rank = i % 2), authors of different case, some notes NULL.
+ */
+const seed = (Comment: ReturnType<typeof makeComment>) =>
+  Comment.bulkCreate(
+    Array.from({ length: 12 }, (_, p) => p + 1).flatMap((postId) =>
+      Array.from({ length: (postId * 7) % 5 }, (_, i) => ({
+        postId,
+        rank: i % 2,
+        author: i % 3 === 0 ? "ann" : i % 3 === 1 ? "Ann" : "bob",
+        note: i % 2 === 0 ? null : `n${i}`
+      }))
+    ).reverse()
+  )
+
+const posts = [3, 1, 5, 12, 7, 99, 2, 3, 10, 8]
+
+forEachDatabase("batching lists", (it_) => {
+  // batching is opt-in: every test runs with it on
+  const it = {
+    effect: <A, E>(name: string, body: () => Effect.Effect<A, E, SqlClient.SqlClient>) => it_.effect(name, () => Relation.batched(body()))
+  }
+
+  it.effect("concurrent lists by a foreign key: one statement, each caller the records of its plain list", () =>
+    Effect.gen(function*() {
+      const Comment = makeComment()
+      yield* seed(Comment)
+      // the two forms of one equality, a post with no comments, one never written, a duplicate
+      const list = (postId: number, i: number) =>
+        Comment.list({ where: i % 2 === 0 ? { postId } : { postId: { $eq: postId } } })
+      const batched = yield* selects(Effect.forEach(posts, list, { batching: true }))
+      expect(batched.count).toBe(1)
+      const oneByOne = yield* plain(Effect.forEach(posts, list))
+      expect(batched.value).toEqual(oneByOne)
+      expect(batched.value.map((r) => r.records.length)).toEqual([1, 2, 0, 4, 4, 0, 4, 1, 0, 1])
+      expect(batched.value[0]!.records.every((c) => c.postId === 3)).toBe(true)
+    }))
+
+  it.effect("orders with ties, limits and offsets: each caller exactly its page and its cursor", () =>
+    Effect.gen(function*() {
+      const Comment = makeComment()
+      yield* seed(Comment)
+      const queries = [
+        { orderBy: ["-rank"] },
+        { orderBy: ["rank", "-id"], limit: 2 },
+        { orderBy: ["-rank"], limit: 1, offset: 1 },
+        { orderBy: ["note"], offset: 2 },
+        { orderBy: ["-note", "author"], limit: 0 },
+        { limit: 3, select: ["author"] },
+        { orderBy: ["author"], limit: 2, select: ["id", "note"] }
+      ] as const
+      for (const query of queries) {
+        const list = (postId: number) => Comment.list({ ...query, where: { postId } })
+        const batched = yield* selects(Effect.forEach(posts, list, { batching: true }))
+        expect(batched.count, JSON.stringify(query)).toBe(1)
+        expect(batched.value, JSON.stringify(query)).toEqual(yield* plain(Effect.forEach(posts, list)))
+      }
+      // a batched page's cursor continues where the plain list's would
+      const first = yield* Effect.forEach(posts, (postId) => Comment.list({ where: { postId }, orderBy: ["-rank"], limit: 1 }), {
+        batching: true
+      })
+      const cursor = first[3]!.nextCursor
+      expect(cursor).toBeDefined()
+      const next = yield* Comment.list({ where: { postId: 12 }, orderBy: ["-rank"], limit: 10, cursor: cursor! })
+      expect([...first[3]!.records, ...next.records]).toEqual((yield* Comment.list({ where: { postId: 12 }, orderBy: ["-rank"] })).records)
+    }))
+
+  it.effect("one statement per shape; a string field routes values of another case apart", () =>
+    Effect.gen(function*() {
+      const Comment = makeComment()
+      yield* seed(Comment)
+      const calls = Effect.all([
+        Comment.list({ where: { postId: 1 } }),
+        Comment.list({ where: { postId: 2 }, limit: 1 }),
+        Comment.list({ where: { postId: 3 } }),
+        Comment.list({ where: { postId: 4 }, limit: 1 }),
+        Comment.list({ where: { author: "ann" }, orderBy: ["id"] }),
+        Comment.list({ where: { author: "Ann" }, orderBy: ["id"] }),
+        Comment.list({ where: { author: "ANN" }, orderBy: ["id"] })
+      ], { batching: true })
+      const batched = yield* selects(calls)
+      expect(batched.count).toBe(3)
+      expect(batched.value).toEqual(yield* plain(calls))
+      expect(batched.value[6]!.records).toEqual([])
+      expect(new Set(batched.value[4]!.records.map((c) => c.author))).toEqual(new Set(["ann"]))
+    }))
+
+  it.effect("other lists run as they do: a cursor, a total, other filters, a lone list, an invalid value", () =>
+    Effect.gen(function*() {
+      const Comment = makeComment()
+      yield* seed(Comment)
+      const { nextCursor } = yield* Comment.list({ where: { postId: 4 }, limit: 1 })
+      const calls = Effect.all([
+        Comment.list({ where: { postId: 4 }, limit: 1, cursor: nextCursor! }),
+        Comment.list({ where: { postId: 2 }, total: true }),
+        Comment.list({ where: { postId: { $in: [1, 2] } } }),
+        Comment.list({ where: { postId: 1, rank: 0 } }),
+        Comment.list({ where: { note: null } }),
+        Comment.list({ where: { postId: { $gt: 11 } } })
+      ], { batching: true })
+      const batched = yield* selects(calls)
+      expect(batched.count).toBe(6)
+      expect(batched.value).toEqual(yield* plain(calls))
+
+      const alone = yield* selects(Effect.all([Comment.list({ where: { postId: 4 } }), Comment.list({ where: { postId: 4 } })], {
+        batching: true
+      }))
+      expect(alone.count).toBe(1)
+      expect(alone.value[0]!.records.length).toBe(3)
+      expect(alone.value[1]).toEqual(alone.value[0])
+
+      // a value the field does not take fails its caller alone, with the plain list's error
+      const withBad = yield* Effect.all([
+        Comment.list({ where: { postId: 1 } }),
+        Effect.either(Comment.list({ where: { postId: "x" as unknown as number } })),
+        Comment.list({ where: { postId: 2 } })
+      ], { batching: true })
+      expect(withBad[0].records.length).toBe(2)
+      expect(Either.isLeft(withBad[1]) && withBad[1].left._tag).toBe("InvalidFilter")
+      expect(withBad[2].records.length).toBe(4)
+      const badOrder = yield* Effect.all(
+        [1, 2].map((postId) => Effect.either(Comment.list({ where: { postId }, orderBy: ["nope" as "id"] }))),
+        { batching: true }
+      )
+      expect(badOrder.map((e) => Either.isLeft(e) && e.left._tag)).toEqual(["ValidationError", "ValidationError"])
+    }))
+
+  it.effect("soft delete: includeDeleted is part of the shape", () =>
+    Effect.gen(function*() {
+      const Comment = makeComment({ softDelete: true })
+      yield* seed(Comment)
+      const firstOf2 = (yield* Comment.list({ where: { postId: 2 } })).records[0]!
+      yield* Comment.delete(firstOf2.id)
+      const calls = Effect.all([
+        Comment.list({ where: { postId: 2 } }),
+        Comment.list({ where: { postId: 3 } }),
+        Comment.list({ where: { postId: 2 }, includeDeleted: true }),
+        Comment.list({ where: { postId: 3 }, includeDeleted: true })
+      ], { batching: true })
+      const batched = yield* selects(calls)
+      expect(batched.count).toBe(2)
+      expect(batched.value.map((r) => r.records.length)).toEqual([3, 1, 4, 1])
+      expect(batched.value).toEqual(yield* plain(calls))
+    }))
+
+  it.effect("a batch inside a transaction reads on its connection (its uncommitted rows)", () =>
+    Effect.gen(function*() {
+      const Comment = makeComment()
+      yield* seed(Comment)
+      // the create's read-back on MySQL is not the batch's: count the batch's statements alone
+      const { count, value } = yield* Effect.gen(function*() {
+        yield* Comment.create({ postId: 5, rank: 9, author: "new", note: null })
+        return yield* selects(Effect.forEach([5, 1, 10], (postId) => Comment.list({ where: { postId }, limit: 5 }), { batching: true }))
+      }).pipe(DataFlow.transaction())
+      expect(count).toBe(1)
+      expect(value.map((r) => r.records.map((c) => c.author))).toEqual([["new"], ["Ann", "ann"], []])
+    }))
+
+  it.effect("tenants never share a batch; batching can be switched off", () =>
+    Effect.gen(function*() {
+      const Comment = makeComment({ tenantScoped: true })
+      yield* seed(Comment).pipe(Tenant.with("a"))
+      yield* Comment.create({ postId: 1, rank: 0, author: "b1", note: null }).pipe(Tenant.with("b"))
+      const lists = Effect.all([
+        Comment.list({ where: { postId: 1 } }).pipe(Tenant.with("a")),
+        Comment.list({ where: { postId: 1 } }).pipe(Tenant.with("b")),
+        Comment.list({ where: { postId: 2 } }).pipe(Tenant.with("a")),
+        Comment.list({ where: { postId: 2 } }).pipe(Tenant.with("b"))
+      ], { batching: true })
+      const { count, value } = yield* selects(lists)
+      expect(value.map((r) => r.records.length)).toEqual([2, 1, 4, 0])
+      expect(value[1]!.records[0]!.author).toBe("b1")
+      expect(value).toEqual(yield* plain(lists))
+      expect(count).toBeLessThanOrEqual(4)
+
+      const inA = Effect.forEach([1, 2, 3], (postId) => Comment.list({ where: { postId } }), { batching: true }).pipe(Tenant.with("a"))
+      expect((yield* selects(inA)).count).toBe(1)
+      expect((yield* selects(plain(inA))).count).toBe(3)
+    }))
+})
