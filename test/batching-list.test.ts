@@ -71,6 +71,19 @@ forEachDatabase("batching lists", (it_) => {
       expect(batched.value[0]!.records.every((c) => c.postId === 3)).toBe(true)
     }))
 
+  it.effect("many parents (a long IN list, one parameter): with and without pages", () =>
+    Effect.gen(function*() {
+      const Comment = makeComment()
+      yield* seed(Comment)
+      const many = Array.from({ length: 60 }, (_, i) => 60 - i)
+      for (const query of [{}, { orderBy: ["-rank"], limit: 2, offset: 1 }, { orderBy: ["rank"], offset: 1 }] as const) {
+        const list = (postId: number) => Comment.list({ ...query, where: { postId } })
+        const batched = yield* selects(Effect.forEach(many, list, { batching: true }))
+        expect(batched.count).toBe(1)
+        expect(batched.value).toEqual(yield* plain(Effect.forEach(many, list)))
+      }
+    }))
+
   it.effect("orders with ties, limits and offsets: each caller exactly its page and its cursor", () =>
     Effect.gen(function*() {
       const Comment = makeComment()

@@ -127,7 +127,7 @@ const listMany = (first: ListBy, values: ReadonlyArray<unknown>) =>
     if (Either.isLeft(shape)) return yield* shape.left
     const scope = { operation: "list", includeDeleted: query.includeDeleted === true, tenant: ctx.tenant, relationTenant: ctx.relationTenant }
     const order = orderBy(s, shape.right.terms)
-    const paged = query.limit !== undefined || query.offset !== undefined
+    const paged = query.limit !== undefined || (query.offset ?? 0) > 0
     const statements: Array<{ readonly text: string; readonly params: ReadonlyArray<unknown> }> = []
     for (let i = 0; i < values.length; i += chunk) {
       const params = new Params(s.dialect)
