@@ -1,7 +1,9 @@
-import { expect } from "@effect/vitest"
+import { describe, expect, it as plainIt } from "@effect/vitest"
 import type { SqlClient } from "@effect/sql"
 import { Effect, Either, Schema } from "effect"
 import { DataFlow, Model, Relation, Tenant } from "../src/index.js"
+import { definitionOf } from "../src/internal/model/definition.js"
+import { byOneField } from "../src/internal/nodes/batchList.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 import { onPipeline } from "./support/pipeline.js"
 
@@ -133,6 +135,27 @@ forEachDatabase("batching lists", (it_) => {
       expect(new Set(batched.value[4]!.records.map((c) => c.author))).toEqual(new Set(["ann"]))
     }))
 
+  it.effect("rows routed by booleans, dates and bigints as the database reads them back", () =>
+    Effect.gen(function*() {
+      const Event = Model.make(
+        "Event",
+        Schema.Struct({ id: Schema.Int, flag: Schema.Boolean, at: Schema.DateFromSelf, big: Schema.BigIntFromSelf }),
+        { table: uniqueTable("batch_events"), timestamps: false }
+      )
+      const at = (i: number) => new Date(Date.UTC(2024, 0, 1 + (i % 3), 0, 0, 0, 7 * i))
+      yield* Event.bulkCreate(Array.from({ length: 9 }, (_, i) => ({ flag: i % 2 === 0, at: at(i % 4), big: 9007199254740993n + BigInt(i % 3) })))
+      const calls = Effect.all([
+        Event.list({ where: { flag: true } }),
+        Event.list({ where: { flag: false } }),
+        ...[0, 1, 2, 3, 5].map((i) => Event.list({ where: { at: at(i) } })),
+        ...[0n, 1n, 2n, 7n].map((d) => Event.list({ where: { big: 9007199254740993n + d } }))
+      ], { batching: true })
+      const batched = yield* selects(calls)
+      expect(batched.count).toBe(3)
+      expect(batched.value).toEqual(yield* plain(calls))
+      expect(batched.value.map((r) => r.records.length)).toEqual([5, 4, 3, 2, 2, 2, 0, 3, 3, 3, 0])
+    }))
+
   it.effect("other lists run as they do: a cursor, a total, other filters, a lone list, an invalid value", () =>
     Effect.gen(function*() {
       const Comment = makeComment()
@@ -225,4 +248,47 @@ forEachDatabase("batching lists", (it_) => {
       expect((yield* selects(inA)).count).toBe(1)
       expect((yield* selects(plain(inA))).count).toBe(3)
     }))
+})
+
+describe("which lists batch", () => {
+  const def = definitionOf(makeComment())
+  const Priced = Model.make(
+    "Priced",
+    Schema.Struct({ id: Schema.Int, price: Schema.BigDecimal, weight: Schema.Number, meta: Schema.Struct({ a: Schema.String }) })
+  )
+  plainIt("one equality on one column, plain or $eq; the rest of the query is its shape", () => {
+    expect(byOneField(def, { where: { postId: 1 } })).toEqual({ field: "postId", value: 1, shape: `["postId",null,null,false,null,null]` })
+    expect(byOneField(def, { where: { postId: { $eq: 2 } }, orderBy: ["-rank"], limit: 3, offset: 1, select: ["id"] })).toEqual({
+      field: "postId",
+      value: 2,
+      shape: `["postId",["-rank"],["id"],false,3,1]`
+    })
+    const at = new Date(0)
+    expect(byOneField(def, { where: { createdAt: at }, includeDeleted: true })?.shape).toBe(
+      `["createdAt",null,null,true,null,null]`
+    )
+    expect(byOneField(def, { where: { author: "ann" }, include: undefined })?.value).toBe("ann")
+  })
+  plainIt("anything else runs the plain list", () => {
+    const others: ReadonlyArray<unknown> = [
+      undefined,
+      {},
+      { where: { postId: 1 }, cursor: "c" },
+      { where: { postId: 1 }, total: true },
+      { where: { postId: 1, rank: 0 } },
+      { where: { postId: null } },
+      { where: { postId: { $in: [1] } } },
+      { where: { postId: { $eq: 1, $ne: 2 } } },
+      { where: { $or: [{ postId: 1 }] } },
+      { where: { nope: 1 } },
+      { where: { postId: 1 }, limit: -1 },
+      { where: { postId: 1 }, orderBy: "id" },
+      { where: { postId: 1 }, includeDeleted: "yes" }
+    ]
+    for (const query of others) expect(byOneField(def, query), JSON.stringify(query)).toBeUndefined()
+    const priced = definitionOf(Priced)
+    for (const where of [{ price: "1.5" }, { weight: 1.5 }, { meta: { a: "x" } }]) {
+      expect(byOneField(priced, { where }), JSON.stringify(where)).toBeUndefined()
+    }
+  })
 })
