@@ -115,6 +115,17 @@ forEachDatabase("batching lists", (it_) => {
       expect([...first[3]!.records, ...next.records]).toEqual((yield* Comment.list({ where: { postId: 12 }, orderBy: ["-rank"] })).records)
     }))
 
+  it.effect("findFirst by one field is a batched list of one", () =>
+    Effect.gen(function*() {
+      const Comment = makeComment()
+      yield* seed(Comment)
+      const first = (postId: number) => Comment.findFirst({ postId }, { orderBy: ["-rank", "author"] })
+      const batched = yield* selects(Effect.forEach(posts, first, { batching: true }))
+      expect(batched.count).toBe(1)
+      expect(batched.value).toEqual(yield* plain(Effect.forEach(posts, first)))
+      expect(batched.value.map((o) => o._tag)).toEqual(["Some", "Some", "None", "Some", "Some", "None", "Some", "Some", "None", "Some"])
+    }))
+
   it.effect("one statement per shape; a string field routes values of another case apart", () =>
     Effect.gen(function*() {
       const Comment = makeComment()

@@ -30,7 +30,7 @@ import { orderBy, where } from "../sql/where.js"
 import { RequestBatching, withCallerServices } from "./batch.js"
 import type { ListResult } from "./listPage.js"
 import { listShape, pageOf } from "./listPage.js"
-import type * as Read from "./read.js"
+import * as Read from "./read.js"
 import type { Row } from "./shared.js"
 import { readErrors, traced } from "./shared.js"
 import type { NodeErrors } from "./types.js"
@@ -215,9 +215,9 @@ const resolver = RequestResolver.makeBatched((requests: Types.NoInfer<Array<List
 const listResolver = withCallerServices(resolver)
 
 /**
- * A model's `list` as a batched request when `RequestBatching` is on and its query is one
- * equality on one field (see {@link byOneField}); otherwise, and for the other nodes, the
- * nodes as they are.
+ * A model's `list` (and `findFirst`, a list of one) as a batched request when
+ * `RequestBatching` is on and its query is one equality on one field (see {@link byOneField});
+ * otherwise, and for the other nodes, the nodes as they are.
  * @internal
  */
 export const withListBatching = <R>(def: ModelDefinition, nodes: Read.ReadNodes<R>): Read.ReadNodes<R> => {
@@ -234,5 +234,11 @@ export const withListBatching = <R>(def: ModelDefinition, nodes: Read.ReadNodes<
         R
       >
     })
-  return { ...nodes, list }
+  // the first record by one field (`Comment.findFirst({ postId })`) is a batched list of one
+  const batchedFirst = Read.firstOf(list)
+  const findFirst: Read.ReadNodes<R>["findFirst"] = (filter, options) =>
+    Effect.withFiberRuntime((fiber) =>
+      Context.get(fiber.currentContext, RequestBatching) ? batchedFirst(filter, options) : nodes.findFirst(filter, options)
+    )
+  return { ...nodes, list, findFirst }
 }

@@ -64,6 +64,13 @@ const selectOne = (ctx: NodeContext, id: unknown, includeDeleted: boolean) => {
 /** The row with this key, if any (soft-deleted rows only with `includeDeleted`). @internal */
 export { selectOne }
 
+/** `findFirst` as the first record of a `list` of one (the plain list, or a batched one). @internal */
+export const firstOf = <R>(list: ReadNodes<R>["list"]): ReadNodes<R>["findFirst"] => (filter, options = {}) =>
+  Effect.map(
+    list({ ...options, ...(filter === undefined ? {} : { where: filter as NonNullable<ListQuery<Row>["where"]> }), limit: 1 }),
+    (r) => Option.fromNullable(r.records[0])
+  )
+
 /** @internal */
 export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
   const checkId = keyChecker(def)
@@ -192,11 +199,7 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
       }))
     }))
 
-  const findFirst: ReadNodes<R>["findFirst"] = (filter, options = {}) =>
-    Effect.map(
-      list({ ...options, ...(filter === undefined ? {} : { where: filter as NonNullable<ListQuery<Row>["where"]> }), limit: 1 }),
-      (r) => Option.fromNullable(r.records[0])
-    )
+  const findFirst = firstOf(list)
 
   const countSpan = traced(def, "count")
   const count: ReadNodes<R>["count"] = (filter, options = {}) =>
