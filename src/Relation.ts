@@ -341,9 +341,9 @@ export interface IncludeNodes<Id, R, Rels, Requires, Setup> {
 }
 
 /**
- * Whether `find` / `read` by primary key, and `list` by one equality on one field, go through
- * the batching resolvers (default `false`: Effect's request machinery costs a lone read a
- * fiber fork and a scheduler hop, some hundred microseconds). When on, reads that run together
+ * Whether `find` / `read` by primary key, and `list` / `findFirst` by one equality on one
+ * field, go through the batching resolvers (default `false`: Effect's request machinery costs a
+ * lone read a fiber fork and a scheduler hop, some hundred microseconds). When on, reads that run together
  * under request batching — `Effect.forEach(ids, User.find, { batching: true })`,
  * `Effect.all([...], { batching: true })` — become one `WHERE pk IN (…)` statement per model,
  * each caller getting its own record, `None` or `NotFound`; lists such as
