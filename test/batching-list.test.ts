@@ -167,6 +167,19 @@ forEachDatabase("batching lists", (it_) => {
       expect(batched.value.map((r) => r.records.length)).toEqual([5, 4, 3, 2, 2, 2, 0, 3, 3, 3, 0])
     }))
 
+  it.effect("a composite primary key: lists by one of its fields batch, ordered by the whole key", () =>
+    Effect.gen(function*() {
+      const Follow = Model.make("Follow", Schema.Struct({ followerId: Schema.Int, followingId: Schema.Int, rank: Schema.Int }), {
+        table: uniqueTable("batch_follows"),
+        primaryKey: ["followerId", "followingId"]
+      })
+      yield* Follow.bulkCreate(Array.from({ length: 20 }, (_, i) => ({ followerId: i % 4, followingId: 20 - i, rank: i % 2 })))
+      const list = (followerId: number) => Follow.list({ where: { followerId }, orderBy: ["rank"], limit: 3 })
+      const batched = yield* selects(Effect.forEach([0, 1, 2, 3, 4], list, { batching: true }))
+      expect(batched.count).toBe(1)
+      expect(batched.value).toEqual(yield* plain(Effect.forEach([0, 1, 2, 3, 4], list)))
+    }))
+
   it.effect("other lists run as they do: a cursor, a total, other filters, a lone list, an invalid value", () =>
     Effect.gen(function*() {
       const Comment = makeComment()
