@@ -1,6 +1,6 @@
 import { describe, expect, it as plainIt } from "@effect/vitest"
 import type { SqlClient } from "@effect/sql"
-import { Effect, Either, Schema } from "effect"
+import { Effect, Either, FastCheck as fc, Schema } from "effect"
 import { DataFlow, Model, Relation, Tenant } from "../src/index.js"
 import { definitionOf } from "../src/internal/model/definition.js"
 import { byOneField } from "../src/internal/nodes/batchList.js"
@@ -178,6 +178,30 @@ forEachDatabase("batching lists", (it_) => {
       const batched = yield* selects(Effect.forEach([0, 1, 2, 3, 4], list, { batching: true }))
       expect(batched.count).toBe(1)
       expect(batched.value).toEqual(yield* plain(Effect.forEach([0, 1, 2, 3, 4], list)))
+    }))
+
+  it.effect("random lists: the batched pages equal the plain ones", () =>
+    Effect.gen(function*() {
+      const Comment = makeComment()
+      yield* seed(Comment)
+      const field = fc.constantFrom("id", "postId", "rank", "author", "note", "createdAt")
+      const query = fc.record({
+        orderBy: fc.option(fc.uniqueArray(fc.tuple(field, fc.boolean()).map(([f, desc]) => (desc ? `-${f}` : f)), { maxLength: 3 }), {
+          nil: undefined
+        }),
+        limit: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
+        offset: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined })
+      }, { requiredKeys: [] })
+      const cases = fc.sample(fc.tuple(query, fc.array(fc.integer({ min: 0, max: 14 }), { minLength: 2, maxLength: 12 })), {
+        numRuns: 25,
+        seed: 13
+      })
+      for (const [q, postIds] of cases) {
+        const list = (postId: number) => Comment.list({ ...q, where: { postId } } as { where: { postId: number } })
+        const batched = yield* selects(Effect.forEach(postIds, list, { batching: true }))
+        expect(batched.count, JSON.stringify([q, postIds])).toBe(1)
+        expect(batched.value, JSON.stringify([q, postIds])).toEqual(yield* plain(Effect.forEach(postIds, list)))
+      }
     }))
 
   it.effect("other lists run as they do: a cursor, a total, other filters, a lone list, an invalid value", () =>
