@@ -5,7 +5,7 @@ import { DataFlow, Model, Relation, Tenant } from "../src/index.js"
 import { definitionOf } from "../src/internal/model/definition.js"
 import { byOneField } from "../src/internal/nodes/batchList.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
-import { onPipeline } from "./support/pipeline.js"
+import { selects } from "./support/pipeline.js"
 
 const makeComment = (options: { readonly softDelete?: boolean; readonly tenantScoped?: boolean } = {}) =>
   Model.make(
@@ -19,17 +19,6 @@ const makeComment = (options: { readonly softDelete?: boolean; readonly tenantSc
     }),
     { table: uniqueTable("batch_comments"), ...options }
   )
-
-/** The SELECT statements an effect ran. */
-const selects = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const pipeline = onPipeline()
-    const value = yield* pipeline.run(self)
-    const count = pipeline.spans.filter((s) =>
-      s.name === "sql.execute" && /^\s*SELECT /i.test(String(s.attributes.get("db.query.text") ?? ""))
-    ).length
-    return { value, count }
-  })
 
 /** The same effect with request batching off: the plain lists, one after another. */
 const plain = <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.provideService(self, Relation.RequestBatching, false)
