@@ -9,13 +9,11 @@
  * they are; one value alone is the plain `list`.
  * (Internal module: not part of the public API.)
  */
-import type * as Types from "effect/Types"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Request from "effect/Request"
-import * as RequestResolver from "effect/RequestResolver"
 import type { ConfigurationError } from "../../Errors.js"
 import { limits } from "../../Filter.js"
 import type { ListQuery } from "../../Node.js"
@@ -27,7 +25,7 @@ import { CursorKey } from "../runtime/settings.js"
 import * as Build from "../sql/builders.js"
 import { Params } from "../sql/params.js"
 import { orderBy, where } from "../sql/where.js"
-import { RequestBatching, withCallerServices } from "./batch.js"
+import { groupBy, RequestBatching, splitResolver, withCallerServices } from "./batch.js"
 import type { ListResult } from "./listPage.js"
 import { listShape, pageOf } from "./listPage.js"
 import * as Read from "./read.js"
@@ -173,13 +171,7 @@ const completeAll = <E>(requests: ReadonlyArray<ListBy>, self: Effect.Effect<Lis
 /** The lists of one model and shape: deduplicated by value, one statement (per chunk). */
 const runShape = (requests: ReadonlyArray<ListBy>): Effect.Effect<void, never, unknown> => {
   const first = requests[0]!
-  const byValue = new Map<string, Array<ListBy>>()
-  for (const r of requests) {
-    const key = valueKey(r.value)
-    const same = byValue.get(key)
-    if (same === undefined) byValue.set(key, [r])
-    else same.push(r)
-  }
+  const byValue = groupBy(requests, (r) => valueKey(r.value))
   const alone = () =>
     Effect.forEach(byValue.values(), (same) => completeAll(same, first.nodes.list(same[0]!.query)), { discard: true })
   if (byValue.size === 1) return alone()
@@ -197,20 +189,7 @@ const runShape = (requests: ReadonlyArray<ListBy>): Effect.Effect<void, never, u
 }
 
 /** The one resolver of lists by one field: a batch is split by model and shape. */
-const resolver = RequestResolver.makeBatched((requests: Types.NoInfer<Array<ListBy>>) => {
-  const groups = new Map<ModelDefinition, Map<string, Array<ListBy>>>()
-  for (const r of requests) {
-    let byShape = groups.get(r.def)
-    if (byShape === undefined) groups.set(r.def, byShape = new Map())
-    const group = byShape.get(r.shape)
-    if (group === undefined) byShape.set(r.shape, [r])
-    else group.push(r)
-  }
-  return Effect.forEach([...groups.values()].flatMap((g) => [...g.values()]), runShape, {
-    concurrency: "unbounded",
-    discard: true
-  })
-})
+const resolver = splitResolver((r: ListBy) => r.shape, runShape)
 
 const listResolver = withCallerServices(resolver)
 
