@@ -14,7 +14,7 @@ import * as Batch from "./internal/nodes/batch.js"
 import type { ConfigurationError } from "./Errors.js"
 import type { Filter } from "./Filter.js"
 import * as Internal from "./internal/model/relations.js"
-import type { RecordOfTarget, RelationsOfTarget, RequirementsOfTarget, TargetOf, WhereOfTarget } from "./internal/model/targets.js"
+import type { JunctionKey, RecordOfTarget, RelationsOfTarget, RequirementsOfTarget, TargetOf, WhereOfTarget } from "./internal/model/targets.js"
 import type { NodeErrors } from "./internal/nodes/types.js"
 import type { ListQuery, ListResult, OrderBy, ReadOptions, Selected, StreamQuery } from "./Node.js"
 
@@ -173,16 +173,21 @@ export const hasOne = <M extends Target, const K extends string>(
 /**
  * Records of this model and of `target` linked through a junction model (`through`):
  * `foreignKey` is the junction's field holding this model's primary key, `otherKey` the one
- * holding the target's. The junction declares its own belongs-to relations (its foreign keys).
- * Loads as an array with two statements per page (the junction rows, then the records); filters
- * with `some` / `every` / `none`.
+ * holding the target's — on a composite primary key, a list of the junction's fields, one per
+ * key field in the key's order. The junction declares its own belongs-to relations (its
+ * foreign keys). Loads as an array with two statements per page (the junction rows, then the
+ * records); filters with `some` / `every` / `none`.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const manyToMany = <M extends Target>(
   target: () => M,
-  options: { readonly through: () => Target; readonly foreignKey: string; readonly otherKey: string }
+  options: {
+    readonly through: () => Target
+    readonly foreignKey: string | readonly [string, string, ...ReadonlyArray<string>]
+    readonly otherKey: JunctionKey<M>
+  }
 ): ManyToMany<M> => Internal.spec("manyToMany", target, options) as ManyToMany<M>
 
 
@@ -398,6 +403,7 @@ export type {
   BelongsToPatch,
   BelongsToWrite,
   ChildrenUpdate,
+  ChildUpdate,
   NestedCreate,
   NestedUpdate,
   UpdateNodes,

@@ -2,11 +2,14 @@
  * Relation filters, differential: random filters over belongs-to and has-many relations (some /
  * every / none, nested two levels, under $and / $or / $not, with NULLs in the related rows and
  * soft-deleted related rows) give on every database the rows a JavaScript evaluation of the
- * documented semantics gives. Size: DATAFLOW_RELATION_RUNS (default 40 filters per client).
+ * documented semantics gives — and so does the testing kit's reference (`Reference.matches` over
+ * the same rows). Size: DATAFLOW_RELATION_RUNS (default 40 filters per client).
  */
 import { expect } from "@effect/vitest"
 import { Effect, FastCheck as fc, Schema } from "effect"
 import { Model, Relation } from "../src/index.js"
+import { definitionOf } from "../src/internal/model/definition.js"
+import * as Reference from "../src/internal/testing/reference.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
 
 const runs = Number(process.env.DATAFLOW_RELATION_RUNS ?? 40)
@@ -151,6 +154,11 @@ forEachDatabase("relation filters, differential", (it) => {
     Effect.gen(function*() {
       const w = yield* world
       const { post, user } = evaluate(w)
+      // the kit's reference evaluation of the same filters over the same rows
+      const [userDef, postDef] = [definitionOf(m.User), definitionOf(m.Post)]
+      const related = Reference.relatedRows((def) => (def === userDef ? w.users : def === postDef ? w.posts : w.comments) as ReadonlyArray<never>, undefined)
+      const kit = (def: typeof userDef, rows: ReadonlyArray<{ readonly id: number }>, f: Filter) =>
+        ids(rows.filter((r) => Reference.matches(def, f, r as never, related)))
       const problems: Array<string> = []
       // the filters must tell rows apart, or agreement would prove little
       let partial = 0
@@ -160,6 +168,8 @@ forEachDatabase("relation filters, differential", (it) => {
         if (want.length > 0 && want.length < w.users.length) partial++
         const got = ids((yield* m.User.list({ where: f as never })).records)
         if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`User ${JSON.stringify(f)}: ${JSON.stringify(got)}, want ${JSON.stringify(want)}`)
+        const byKit = kit(userDef, w.users, f)
+        if (JSON.stringify(byKit) !== JSON.stringify(want)) problems.push(`kit: User ${JSON.stringify(f)}: ${JSON.stringify(byKit)}, want ${JSON.stringify(want)}`)
       }
       const live = w.posts.filter((p) => p.deletedAt === undefined || p.deletedAt === null)
       for (const f of fc.sample(postFilter, { numRuns: runs, seed: 2 })) {
@@ -167,6 +177,8 @@ forEachDatabase("relation filters, differential", (it) => {
         if (want.length > 0 && want.length < live.length) partial++
         const got = ids((yield* m.Post.list({ where: f as never })).records)
         if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`Post ${JSON.stringify(f)}: ${JSON.stringify(got)}, want ${JSON.stringify(want)}`)
+        const byKit = kit(postDef, live, f)
+        if (JSON.stringify(byKit) !== JSON.stringify(want)) problems.push(`kit: Post ${JSON.stringify(f)}: ${JSON.stringify(byKit)}, want ${JSON.stringify(want)}`)
       }
       expect(problems).toEqual([])
       expect(partial).toBeGreaterThan(runs / 2)

@@ -246,11 +246,12 @@ effectIt.effect("fresh rows each time the layer is built; a reference's layer sh
 effectIt.effect("a node it does not implement dies with ReferenceUnsupported naming it; SQL fails", () =>
   Effect.gen(function*() {
     const layer = Testing.layerReference([Account])
-    const exit = yield* Effect.exit(Account.list({ include: {} } as never).pipe(Effect.provide(layer)))
+    const connect = (Account as unknown as { readonly connect: (...args: ReadonlyArray<unknown>) => Effect.Effect<unknown, unknown> }).connect
+    const exit = yield* Effect.exit(connect("tags", "x", ["y"]).pipe(Effect.provide(layer)))
     expect(Exit.isFailure(exit)).toBe(true)
     const defect = Exit.isFailure(exit) ? Cause.dieOption(exit.cause) : Option.none()
     expect(Option.getOrThrow(defect)).toBeInstanceOf(Testing.ReferenceUnsupported)
-    expect((Option.getOrThrow(defect) as Testing.ReferenceUnsupported).node).toBe("list with include")
+    expect((Option.getOrThrow(defect) as Testing.ReferenceUnsupported).node).toBe("connect")
     const sql = yield* Effect.flip(Effect.flatMap(SqlClient.SqlClient, (client) => client`SELECT 1`).pipe(Effect.provide(layer)))
     expect(sql._tag).toBe("SqlError")
     expect(sql.message).toContain("runs no SQL")

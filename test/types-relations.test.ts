@@ -29,6 +29,8 @@ const Post = Model.make("Post", Schema.Struct({ id: Schema.Int, authorId: Schema
   }
 })
 
+const Label = Model.make("Label", Schema.Struct({ id: Schema.Int, name: Schema.String }), { timestamps: false })
+
 type Success<T> = T extends Effect.Effect<infer A, infer _E, infer _R> ? A : never
 
 describe("relation types", () => {
@@ -122,7 +124,7 @@ describe("relation types", () => {
     Post.update(1, { writer: "x" })
     // @ts-expect-error: the key is not patched
     Post.update(1, { id: 2 })
-    // @ts-expect-error: disconnect is for many-to-many links
+    // @ts-expect-error: disconnect needs a nullable foreign key (Post.authorId is not)
     User.update(1, { posts: { disconnect: [1] } })
   })
 
@@ -189,8 +191,64 @@ describe("relation types", () => {
     Post.create({ authorId: 1, title: "t", comments: { deleteMany: {} } })
   })
 
+  it("nested update of children by key; a has-one's update / delete / disconnect; disconnect only on a nullable key", () => {
+    const Profile = Model.make("Profile", Schema.Struct({ id: Schema.Int, userId: Schema.Int, bio: Schema.String }), {
+      timestamps: false,
+      unique: ["userId"]
+    })
+    const Badge = Model.make("Badge", Schema.Struct({ id: Schema.Int, ownerId: Schema.NullOr(Schema.Int), label: Schema.String }), {
+      timestamps: false
+    })
+    const Member = Model.make("Member", Schema.Struct({ id: Schema.Int, name: Schema.String }), {
+      timestamps: false,
+      relations: {
+        profile: Model.hasOne(() => Profile, { foreignKey: "userId" }),
+        badge: Model.hasOne(() => Badge, { foreignKey: "ownerId" }),
+        badges: Model.hasMany(() => Badge, { foreignKey: "ownerId" }),
+        notes: Model.hasMany(() => Comment, { foreignKey: "postId" })
+      }
+    })
+    type ProfileRecord = { readonly id: number; readonly userId: number; readonly bio: string }
+    type BadgeRecord = { readonly id: number; readonly ownerId: number | null; readonly label: string }
+    const _updated = Member.update(1, {
+      profile: { update: { bio: "b" } },
+      badges: { update: [{ where: 2, data: { label: "x" } }, { where: { label: "y" }, data: {} }], disconnect: [3] }
+    })
+    expectTypeOf<Success<typeof _updated>["profile"]>().toEqualTypeOf<ProfileRecord>()
+    expectTypeOf<Success<typeof _updated>["badges"]>().toEqualTypeOf<ReadonlyArray<BadgeRecord>>()
+    const _deleted = Member.update(1, { profile: { delete: true } })
+    expectTypeOf<Success<typeof _deleted>["profile"]>().toEqualTypeOf<null>()
+    const _replaced = Member.update(1, { badge: { disconnect: true, create: { label: "n" } } })
+    expectTypeOf<Success<typeof _replaced>["badge"]>().toEqualTypeOf<BadgeRecord>()
+    const _detached = Member.update(1, { badge: { disconnect: true } })
+    expectTypeOf<Success<typeof _detached>["badge"]>().toEqualTypeOf<null>()
+    // @ts-expect-error: Profile.userId is not nullable
+    Member.update(1, { profile: { disconnect: true } })
+    // @ts-expect-error: Comment.postId is not nullable
+    Member.update(1, { notes: { disconnect: [1] } })
+    // @ts-expect-error: a patch does not move the child to another parent
+    Member.update(1, { profile: { update: { userId: 2 } } })
+    // @ts-expect-error: nor does an update by key
+    Member.update(1, { badges: { update: [{ where: 1, data: { ownerId: 2 } }] } })
+    // @ts-expect-error: nor names the foreign key in where
+    Member.update(1, { badges: { update: [{ where: { ownerId: 1 }, data: {} }] } })
+    // @ts-expect-error: update goes alone
+    Member.update(1, { profile: { update: { bio: "b" }, delete: true } })
+    // @ts-expect-error: delete or disconnect, not both
+    Member.update(1, { badge: { delete: true, disconnect: true } })
+    // @ts-expect-error: delete takes true
+    Member.update(1, { profile: { delete: false } })
+    // @ts-expect-error: a field of the child is checked
+    Member.update(1, { badges: { update: [{ where: 1, data: { label: 1 } }] } })
+    // @ts-expect-error: the child's id type
+    Member.update(1, { badges: { update: [{ where: "1", data: {} }] } })
+    // @ts-expect-error: a has-many's update takes [{ where, data }]
+    Member.update(1, { badges: { update: { label: "x" } } })
+    // @ts-expect-error: not in a create
+    Member.create({ name: "n", profile: { delete: true } })
+  })
+
   it("connect / disconnect take a many-to-many relation and its target's ids", () => {
-    const Label = Model.make("Label", Schema.Struct({ id: Schema.Int, name: Schema.String }), { timestamps: false })
     const ArticleLabel = Model.make("ArticleLabel", Schema.Struct({ id: Schema.Int, articleId: Schema.Int, labelId: Schema.Int }), {
       timestamps: false
     })
@@ -215,5 +273,67 @@ describe("relation types", () => {
     expectTypeOf<Success<typeof _set>["labels"]>().toEqualTypeOf<ReadonlyArray<{ readonly id: number; readonly name: string }>>()
     // @ts-expect-error: set replaces every link: not with connect
     Article.update(1, { labels: { set: [1], connect: [2] } })
+  })
+
+  it("composite keys: many-to-many keys and ids are key objects; belongs-to writes set both fields", () => {
+    type ShelfKey = { readonly room: string; readonly slot: number }
+    const Shelf = Model.make("Shelf", Schema.Struct({ room: Schema.String, slot: Schema.Int }), {
+      timestamps: false,
+      primaryKey: ["room", "slot"]
+    })
+    const Placement = Model.make(
+      "Placement",
+      Schema.Struct({ id: Schema.Int, bookId: Schema.Int, editionNo: Schema.Int, room: Schema.String, slot: Schema.Int }),
+      { timestamps: false }
+    )
+    const Edition = Model.make("Edition", Schema.Struct({ bookId: Schema.Int, editionNo: Schema.Int, title: Schema.String }), {
+      timestamps: false,
+      primaryKey: ["bookId", "editionNo"],
+      relations: {
+        shelves: Model.manyToMany(() => Shelf, { through: () => Placement, foreignKey: ["bookId", "editionNo"], otherKey: ["room", "slot"] })
+      }
+    })
+    // @ts-expect-error: a composite target's key is held by as many junction fields
+    Model.manyToMany(() => Shelf, { through: () => Placement, foreignKey: "id", otherKey: "room" })
+    // @ts-expect-error: a single-field target's key by one field
+    Model.manyToMany(() => Label, { through: () => Placement, foreignKey: "id", otherKey: ["room", "slot"] })
+    const _connected = Edition.connect("shelves", { bookId: 1, editionNo: 1 }, [{ room: "A", slot: 1 }])
+    expectTypeOf<Success<typeof _connected>>().toEqualTypeOf<{ readonly connected: number }>()
+    Edition.disconnect("shelves", { bookId: 1, editionNo: 1 }, [{ room: "A", slot: 1 }])
+    // @ts-expect-error: every field of the target's key
+    Edition.connect("shelves", { bookId: 1, editionNo: 1 }, [{ room: "A" }])
+    // @ts-expect-error: the target's key is an object of its fields
+    Edition.connect("shelves", { bookId: 1, editionNo: 1 }, ["A"])
+    const _created = Edition.create({
+      bookId: 1,
+      editionNo: 1,
+      title: "t",
+      shelves: { create: [{ room: "B", slot: 2 }], connect: [{ room: "A", slot: 1 }] }
+    })
+    expectTypeOf<Success<typeof _created>["shelves"]>().toEqualTypeOf<ReadonlyArray<ShelfKey>>()
+    Edition.update({ bookId: 1, editionNo: 1 }, { shelves: { set: [{ room: "A", slot: 1 }] } })
+    // @ts-expect-error: set takes the target's keys
+    Edition.update({ bookId: 1, editionNo: 1 }, { shelves: { set: [{ slot: 1 }] } })
+
+    const Printing = Model.make(
+      "Printing",
+      Schema.Struct({ id: Schema.Int, bookId: Schema.NullOr(Schema.Int), editionNo: Schema.NullOr(Schema.Int), copies: Schema.Int }),
+      { timestamps: false, relations: { edition: Model.belongsTo(() => Edition, { foreignKey: ["bookId", "editionNo"] }) } }
+    )
+    const _byKey = Printing.create({ copies: 1, edition: { connect: { bookId: 1, editionNo: 1 } } })
+    expectTypeOf<Success<typeof _byKey>["edition"]>().toEqualTypeOf<{ readonly bookId: number; readonly editionNo: number; readonly title: string }>()
+    Printing.create({ copies: 1, edition: { create: { bookId: 1, editionNo: 1, title: "t" } } })
+    Printing.create({ copies: 1, bookId: 1, editionNo: 1 })
+    // @ts-expect-error: a foreign key field and the relation
+    Printing.create({ copies: 1, editionNo: 1, edition: { connect: { bookId: 1, editionNo: 1 } } })
+    const _cleared = Printing.update(1, { edition: { disconnect: true } })
+    expectTypeOf<Success<typeof _cleared>["edition"]>().toEqualTypeOf<null>()
+    const Review = Model.make(
+      "Review",
+      Schema.Struct({ id: Schema.Int, bookId: Schema.Int, editionNo: Schema.NullOr(Schema.Int), stars: Schema.Int }),
+      { timestamps: false, relations: { edition: Model.belongsTo(() => Edition, { foreignKey: ["bookId", "editionNo"] }) } }
+    )
+    // @ts-expect-error: disconnect clears every field of the key: bookId is not nullable
+    Review.update(1, { edition: { disconnect: true } })
   })
 })

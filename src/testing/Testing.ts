@@ -20,7 +20,7 @@ import * as arbitrary from "../internal/testing/arbitrary.js"
 import * as equivalence from "../internal/testing/equivalence.js"
 import * as commandsRunner from "../internal/testing/commands.js"
 import * as layers from "../internal/testing/layers.js"
-import type * as referenceImpl from "../internal/testing/reference.js"
+import * as referenceImpl from "../internal/testing/reference.js"
 import * as referenceLayer from "../internal/testing/referenceLayer.js"
 import * as workflowsRunner from "../internal/testing/workflows.js"
 import type * as Workflow from "../Workflow.js"
@@ -333,8 +333,8 @@ export interface ReferenceOptions {
 }
 
 /**
- * A node call the reference does not implement (`include`, `bulkCreate` with `onConflict`,
- * nested writes): a defect naming the model and the node, never a wrong answer.
+ * A node call the reference does not implement (nested writes): a defect naming the model and
+ * the node, never a wrong answer.
  *
  * @since 0.1.0
  * @category reference
@@ -350,6 +350,24 @@ export const ReferenceUnsupported: typeof referenceLayer.ReferenceUnsupported = 
 export type ReferenceUnsupported = referenceLayer.ReferenceUnsupported
 
 /**
+ * A relation (`include`, a relation filter) whose model the reference was not given: a defect
+ * naming the model, the relation and its target. List every related model in
+ * {@link reference} / {@link layerReference}.
+ *
+ * @since 0.1.0
+ * @category reference
+ */
+export const ReferenceModelMissing: typeof referenceImpl.ReferenceModelMissing = referenceImpl.ReferenceModelMissing
+
+/**
+ * The defect of a relation whose model the reference was not given.
+ *
+ * @since 0.1.0
+ * @category reference
+ */
+export type ReferenceModelMissing = referenceImpl.ReferenceModelMissing
+
+/**
  * An in-memory implementation of the nodes with the library's documented semantics, written
  * apart from the SQL path: `create`, `bulkCreate` (atomic), `read` / `find`, `readBy` /
  * `findBy`, `update` (arithmetic updates, `expectedVersion`), `delete`, `restore`,
@@ -358,7 +376,8 @@ export type ReferenceUnsupported = referenceLayer.ReferenceUnsupported
  * revived, `createdAt` kept and `version` counted on live ones), `aggregate` (groups, counts,
  * exact sums, averages rounded as the node rounds them, minima, maxima, `having`, order,
  * page), `list` (where, orderBy, limit, offset, cursor, select, total, includeDeleted),
- * `findFirst`, `count`, `exists`, `stream`. Filters use two-valued logic (`$ne` / `$nin` match NULL), LIKE over code points,
+ * `findFirst`, `count`, `exists`, `stream`; `include` and relation filters over the other
+ * models given to it; `bulkCreate` with `onConflict` and `onProgress`. Filters use two-valued logic (`$ne` / `$nin` match NULL), LIKE over code points,
  * NULL sorted smallest, code-point text order, the primary key as the final tie-break; soft
  * delete, versions, unique constraints (NULLs never collide, soft-deleted rows keep their
  * keys). Inputs, patches, ids, keys and filters are checked by the library's own validation,

@@ -218,7 +218,11 @@ const pairKeys = (
   return { foreignKey: ordered, referenced: key }
 }
 
-/** A many-to-many relation: both sides' primary keys, held by the junction's fields. */
+/**
+ * A many-to-many relation: both sides' primary keys (one field or several), held by the
+ * junction's fields — `foreignKey[i]` holds the model's i-th key field, `otherKey[i]` the
+ * target's.
+ */
 const resolveThrough = (
   def: ModelDefinition,
   name: string,
@@ -235,24 +239,29 @@ const resolveThrough = (
   }
   if (junction === undefined) return fail("its junction (through) is not a model (is it declared yet?)")
   if (junction.instance !== def.instance) return fail(`${def.name} and ${junction.name} are bound to different instances`)
-  const composite = [def, target].find((side) => side.compositeKey)
-  if (composite !== undefined) return fail(`${composite.name} has a composite primary key, which many-to-many relations cannot join on yet`)
-  const [fk, ok] = [r.foreignKey, r.otherKey!]
-  if (fk.length !== 1 || ok.length !== 1) return fail("many-to-many relations take one field on each side of the junction")
-  for (const [f, side] of [[fk[0]!, def], [ok[0]!, target]] as const) {
-    const column = junction.byField.get(f)
-    if (column === undefined) return fail(`${junction.name} has no field ${f}`)
-    if (column.kind._tag !== side.pk.kind._tag) return fail(`${junction.name}.${f} and ${side.name}.${side.pk.field} are not of the same type`)
+  for (const [option, fields, side] of [["foreignKey", r.foreignKey, def], ["otherKey", r.otherKey!, target]] as const) {
+    if (fields.length !== side.key.length) {
+      const key = side.key.map((c) => c.field)
+      return fail(`${option} must name as many fields of ${junction.name} as ${side.name}'s primary key has (${key.join(", ")})`)
+    }
+    for (let i = 0; i < fields.length; i++) {
+      const column = junction.byField.get(fields[i]!)
+      const keyColumn = side.key[i]!
+      if (column === undefined) return fail(`${junction.name} has no field ${fields[i]}`)
+      if (column.kind._tag !== keyColumn.kind._tag) {
+        return fail(`${junction.name}.${fields[i]} and ${side.name}.${keyColumn.field} are not of the same type`)
+      }
+    }
   }
   return Either.right({
     name,
     kind: r.kind,
     source: def,
     target,
-    sourceFields: [def.pk.field],
-    targetFields: [target.pk.field],
+    sourceFields: def.key.map((c) => c.field),
+    targetFields: target.key.map((c) => c.field),
     spec: r,
-    through: { definition: junction, sourceFields: fk, targetFields: ok }
+    through: { definition: junction, sourceFields: r.foreignKey, targetFields: r.otherKey! }
   })
 }
 

@@ -15,3 +15,10 @@ export type TargetOf<Rel> = Rel extends Relation<Internal.RelationKind, infer M>
 export type RequirementsOfTarget<M> = M extends { readonly "~requirements"?: infer R } ? R : never
 /** The filter of a target model: its fields and its relations. */
 export type WhereOfTarget<M> = Where<RecordOfTarget<M>, RelationsOfTarget<M>>
+/**
+ * The junction's fields holding a many-to-many target's primary key: one field, or on a
+ * composite key one per key field (the side the relation is declared on is checked on first use).
+ */
+export type JunctionKey<M> = M extends { readonly primaryKey: ReadonlyArray<string> } ? readonly [string, string, ...ReadonlyArray<string>]
+  : M extends { readonly primaryKey: string } ? string
+  : string | readonly [string, string, ...ReadonlyArray<string>]

@@ -13,7 +13,9 @@ import type { RecordOfTarget, RelationsOfTarget, RequirementsOfTarget, TargetOf,
 type InputOfTarget<M> = M extends { readonly Input?: infer I } ? (unknown extends I ? Partial<RecordOfTarget<M>> : I)
   : Partial<RecordOfTarget<M>>
 type ForeignKeyOf<Rel> = Rel extends { readonly "~foreignKey"?: infer K extends string } ? (string extends K ? never : K) : never
-type IdOfTarget<M> = M extends { readonly primaryKey: infer P } ? P extends keyof RecordOfTarget<M> ? RecordOfTarget<M>[P] : unknown
+type IdOfTarget<M> = M extends { readonly primaryKey: infer P } ? P extends keyof RecordOfTarget<M> ? RecordOfTarget<M>[P]
+  : P extends ReadonlyArray<infer K extends keyof RecordOfTarget<M>> ? { readonly [F in K]: RecordOfTarget<M>[F] }
+  : unknown
   : unknown
 
 /**
@@ -59,13 +61,15 @@ type NestedUpdateWrite<Rel> = Rel extends ManyToMany<infer M> ?
       readonly connect?: never
       readonly disconnect?: never
     }
-  : Rel extends HasMany<infer M> ? ChildrenUpdate<M, ForeignKeyOf<Rel>>
-  : NestedWrite<Rel>
+  : Rel extends HasMany<infer M> ? ChildrenUpdate<M, ForeignKeyOf<Rel>, Nullable<RecordOfTarget<M>, ForeignKeyOf<Rel>>>
+  : Rel extends HasOne<infer M> ? ChildUpdate<M, ForeignKeyOf<Rel>, Nullable<RecordOfTarget<M>, ForeignKeyOf<Rel>>>
+  : never
 
 /**
  * The nested writes `update` takes: those of {@link NestedCreate}; for a has-many, `delete`
- * (children by key), `deleteMany` (children matching a filter) and `updateMany`; for a
- * many-to-many, `disconnect` and `set` (replace the links).
+ * (children by key), `deleteMany` (children matching a filter), `updateMany`, `update` (children
+ * by key) and `disconnect`; for a has-one, `update`, `delete` and `disconnect` of its child
+ * ({@link ChildUpdate}); for a many-to-many, `disconnect` and `set` (replace the links).
  *
  * @since 0.1.0
  * @category models
@@ -76,16 +80,22 @@ export type NestedUpdate<Rels> = {
 
 type CreatedOf<Rel, W> = Rel extends BelongsTo<infer M> ? ParentWritten<M, W>
   : Rel extends ManyToMany<infer M> ? ReadonlyArray<RecordOfTarget<M>>
-  : Rel extends HasMany<infer M> ? ReadonlyArray<Created<M, W extends { readonly create: ReadonlyArray<infer C> } ? C : {}>>
-  : Rel extends HasOne<infer M> ? Created<M, W extends { readonly create: infer C } ? C : {}>
+  : Rel extends HasMany<infer M> ? ReadonlyArray<
+      | (W extends { readonly update: ReadonlyArray<unknown> } ? RecordOfTarget<M> : never)
+      | Created<M, W extends { readonly create: ReadonlyArray<infer C> } ? C : {}>
+    >
+  : Rel extends HasOne<infer M> ? W extends { readonly create: infer C } ? Created<M, C>
+    : W extends { readonly update: unknown } ? RecordOfTarget<M>
+    : null
   : never
 
 type Created<M, C> = WithCreated<RecordOfTarget<M>, RelationsOfTarget<M>, C>
 
 /**
  * What a nested create returns: the record with each relation it wrote — a has-many's
- * children (`ReadonlyArray`), a has-one's child, a many-to-many's records (created, then
- * connected, in the order given) — nested alike.
+ * children (`ReadonlyArray`; in an update the children updated by key, then those created), a
+ * has-one's child (created or updated; `null` after only `delete` / `disconnect`), a
+ * many-to-many's records (created, then connected, in the order given) — nested alike.
  *
  * @since 0.1.0
  * @category models
@@ -230,7 +240,10 @@ export type BelongsToInput<Input, Rels> = [BelongsToKeys<Rels>] extends [never] 
     & Omit<Input, BelongsToKeys<Rels>>
     & AllOf<{ [K in BelongsToNames<Rels>]: { readonly v: CreateChoice<Input, K, Rels[K]> } }[BelongsToNames<Rels>]>
 
-type Nullable<R, F> = [F & keyof R] extends [never] ? false : null extends R[F & keyof R] ? true : false
+/** Whether every field of a foreign key is nullable (`disconnect` clears them all). */
+type Nullable<R, F> = [F & keyof R] extends [never] ? false
+  : { [K in F & keyof R]: null extends R[K] ? true : false }[F & keyof R] extends true ? true
+  : false
 
 type PatchChoice<Patch, R, K extends PropertyKey, Rel> = Rel extends BelongsTo<infer M> ?
     | (Pick<Patch, ForeignKeyOf<Rel> & keyof Patch> & { readonly [N in K]?: never })
@@ -257,20 +270,56 @@ type ParentWritten<M, W> = W extends { readonly disconnect: true } ? null
 /** A filter of a has-many's children, without the foreign key the relation holds. */
 type ChildWhere<M, K extends PropertyKey> = Omit<WhereOfTarget<M>, K> & { readonly [F in K]?: never }
 
+/** A patch of a child: its own fields but the foreign key the relation holds. */
+type ChildPatch<M, K extends PropertyKey> = Partial<Omit<InputOfTarget<M>, K>> & { readonly [F in K]?: never }
+
+/** A child named by its id or by a unique key of its own fields (not the foreign key the relation holds). */
+type ChildKey<M, K extends PropertyKey> =
+  | IdOfTarget<M>
+  | ({ readonly [F in Exclude<keyof RecordOfTarget<M>, K>]?: RecordOfTarget<M>[F] } & { readonly [F in K]?: never })
+
 /**
  * A has-many's nested `update`: children created (`create`), deleted by key (`delete`: each
  * must be a child of the record, else `NotFound`), deleted by filter (`deleteMany`), updated
- * by filter (`updateMany: { where?, data }`). Deletes soft-delete on a soft-delete model.
+ * by filter (`updateMany: { where?, data }`), updated by key (`update: [{ where, data }]`, each
+ * a child of the record, else `NotFound`), and — where the children's foreign key is nullable —
+ * detached (`disconnect`: ids, their key cleared). Deletes soft-delete on a soft-delete model.
  *
  * @since 0.1.0
  * @category models
  */
-export interface ChildrenUpdate<M, K extends PropertyKey> {
+export interface ChildrenUpdate<M, K extends PropertyKey, NullableKey extends boolean = false> {
   readonly create?: ReadonlyArray<ChildInput<M, K>>
   readonly delete?: ReadonlyArray<IdOfTarget<M>>
   readonly deleteMany?: ChildWhere<M, K>
   readonly updateMany?: {
     readonly where?: ChildWhere<M, K>
-    readonly data: Partial<Omit<InputOfTarget<M>, K>> & { readonly [F in K]?: never }
+    readonly data: ChildPatch<M, K>
   }
+  readonly update?: ReadonlyArray<{ readonly where: ChildKey<M, K>; readonly data: ChildPatch<M, K> }>
+  readonly disconnect?: NullableKey extends true ? ReadonlyArray<IdOfTarget<M>> : never
 }
+
+/**
+ * A has-one's nested `update`: its child created (`create`), updated (`update`: a patch; the
+ * child must exist, else `NotFound`), deleted (`delete: true`: soft on a soft-delete model; the
+ * child must exist) or — where its foreign key is nullable — detached (`disconnect: true`, its
+ * key cleared). `delete` / `disconnect` with `create` replace the child; `update` goes alone.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ChildUpdate<M, K extends PropertyKey, NullableKey extends boolean = false> =
+  | {
+    readonly create?: ChildInput<M, K>
+    readonly delete?: true
+    readonly disconnect?: never
+    readonly update?: never
+  }
+  | {
+    readonly create?: ChildInput<M, K>
+    readonly disconnect: NullableKey extends true ? true : never
+    readonly delete?: never
+    readonly update?: never
+  }
+  | { readonly update: ChildPatch<M, K>; readonly create?: never; readonly delete?: never; readonly disconnect?: never }

@@ -1,6 +1,6 @@
 /**
  * `include` on the reading nodes: the related records of a page loaded with one statement per
- * relation (`WHERE key IN (…)`, chunked under the filter's limits), never one per record, then
+ * relation (`WHERE key IN (…)`, chunked under the filter's limits: `keys.ts`), never one per record, then
  * routed to their parents. The related model's own `list` runs them, so its tenancy, soft
  * delete, instance and nested includes apply.
  * (Internal module: not part of the public API.)
@@ -11,12 +11,12 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { ConfigurationError, ValidationError } from "../../Errors.js"
-import { limits } from "../../Filter.js"
 import type { ListQuery, StreamQuery } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"
 import type { Relation } from "../model/relations.js"
 import { relation } from "../model/relations.js"
 import { isRecord } from "../model/validate.js"
+import { keyFilters, valueText } from "./keys.js"
 import * as Read from "./read.js"
 import type { Row } from "./shared.js"
 import { invalid } from "./shared.js"
@@ -24,7 +24,8 @@ import type { NodeErrors } from "./types.js"
 
 type Include = Readonly<Record<string, unknown>>
 
-interface Planned {
+/** A relation an `include` names, with its options. @internal */
+export interface Planned {
   readonly relation: Relation
   readonly options: {
     readonly where?: unknown
@@ -40,8 +41,8 @@ type IncludeError = NodeErrors["list"] | ConfigurationError
 
 const optionKeys = new Set(["where", "orderBy", "select", "limit", "include", "includeDeleted"])
 
-/** The relations an `include` names, resolved and checked. */
-const plan = (
+/** The relations an `include` names, resolved and checked (the testing kit's reference checks with it too). @internal */
+export const plan = (
   def: ModelDefinition,
   include: unknown,
   operation: string,
@@ -69,9 +70,6 @@ const plan = (
   return Either.right(planned)
 }
 
-/** A value as text: equal values meet in a Map whatever their type. */
-const valueText = (v: unknown) => `${typeof v}:${String(v)}\u0000`
-
 /** A key's values as one string: equal keys meet in a Map whatever their type. */
 const keyOf = (record: Row, fields: ReadonlyArray<string>): string | undefined => {
   let key = ""
@@ -89,45 +87,6 @@ const nodesOf = (def: ModelDefinition): Read.ReadNodes<unknown> => {
   let nodes = readNodes.get(def)
   if (nodes === undefined) readNodes.set(def, nodes = withIncludes(def, Read.make<unknown>(def)))
   return nodes
-}
-
-/**
- * The filters that select the rows whose `fields` hold one of `keys`, as few as the filter's
- * limits allow: one key field is one `$in` (bound as one parameter when long); several are an
- * `$or` of the keys sharing all fields but the last, each with an `$in` of the last (the
- * editions of a page's books: one condition per book), split where the conditions would pass
- * half the filter's limit (the relation's own `where` has the other half).
- */
-const keyFilters = (fields: ReadonlyArray<string>, keys: ReadonlyArray<ReadonlyArray<unknown>>): ReadonlyArray<unknown> => {
-  const filters: Array<unknown> = []
-  if (fields.length === 1) {
-    const size = Math.floor(limits.list / 2)
-    for (let i = 0; i < keys.length; i += size) filters.push({ [fields[0]!]: { $in: keys.slice(i, i + size).map((k) => k[0]) } })
-    return filters
-  }
-  const last = fields.length - 1
-  const groups = new Map<string, { readonly prefix: ReadonlyArray<unknown>; readonly values: Array<unknown> }>()
-  for (const key of keys) {
-    const prefix = key.slice(0, last)
-    const id = prefix.map(valueText).join("")
-    const group = groups.get(id)
-    if (group === undefined) groups.set(id, { prefix, values: [key[last]] })
-    else group.values.push(key[last])
-  }
-  const budget = Math.floor(limits.conditions / 2)
-  let chunk: Array<unknown> = []
-  for (const { prefix, values } of groups.values()) {
-    if ((chunk.length + 1) * fields.length > budget) {
-      filters.push({ $or: chunk })
-      chunk = []
-    }
-    chunk.push({
-      ...Object.fromEntries(prefix.map((v, i) => [fields[i]!, v])),
-      [fields[last]!]: values.length === 1 ? values[0] : { $in: values }
-    })
-  }
-  if (chunk.length > 0) filters.push(chunk.length === 1 ? chunk[0] : { $or: chunk })
-  return filters
 }
 
 /** The distinct keys of `fields` in some records (records without one left out). */
@@ -261,8 +220,8 @@ export const attach = (
   )
 }
 
-/** The fields a projected page must read so that its relations can be loaded. */
-const withKeys = (def: ModelDefinition, select: unknown, include: unknown): unknown => {
+/** The fields a projected page must read so that its relations can be loaded. @internal */
+export const withKeys = (def: ModelDefinition, select: unknown, include: unknown): unknown => {
   if (!Array.isArray(select) || !isRecord(include)) return select
   const extra: Array<string> = []
   for (const name of Object.keys(include)) {
@@ -272,7 +231,8 @@ const withKeys = (def: ModelDefinition, select: unknown, include: unknown): unkn
   return [...new Set([...(select as ReadonlyArray<string>), ...extra])]
 }
 
-const project = (records: ReadonlyArray<Row>, select: unknown, include: unknown): ReadonlyArray<Row> => {
+/** A projected page's records: the fields selected and the relations loaded (keys read for them dropped). @internal */
+export const project = (records: ReadonlyArray<Row>, select: unknown, include: unknown): ReadonlyArray<Row> => {
   if (!Array.isArray(select) || !isRecord(include)) return records
   const keep = new Set([...(select as ReadonlyArray<string>), ...Object.keys(include)])
   return records.map((r) => Object.fromEntries(Object.entries(r).filter(([f]) => keep.has(f))))

@@ -12,7 +12,7 @@ import type * as E from "effect/Effect"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { ConfigurationError, InvalidFilter, ValidationError, WriteError } from "../../Errors.js"
-import { ForeignKeyViolation, NotFound } from "../../Errors.js"
+import { NotFound } from "../../Errors.js"
 import type { ListQuery } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"
 import type { Relation } from "../model/relations.js"
@@ -24,10 +24,12 @@ import * as Create from "./create.js"
 import * as Delete from "./delete.js"
 import * as Read from "./read.js"
 import * as Update from "./update.js"
+import { link, unlink, writeLinks } from "./links.js"
+import { writeOwned } from "./nestedChildren.js"
 import type { ChildWrite, ParentWrite, Plan } from "./nestedPlan.js"
 import { split, uniqueWhere } from "./nestedPlan.js"
 import type { Row } from "./shared.js"
-import { idOf, invalid, keyText, traced } from "./shared.js"
+import { dieOn, idOf, invalid, keyText, orDieFilter, traced } from "./shared.js"
 import type { NodeErrors } from "./types.js"
 
 /** A nested write's errors beyond the node's own: a belongs-to `connect` names no record (`NotFound`). */
@@ -76,51 +78,6 @@ const nodesOf = (def: ModelDefinition): ModelNodes => {
   }
   return nodes
 }
-
-/** Lists can hold any number of ids: read in pages of the filter language's `$in` limit. */
-const byIds = (def: ModelDefinition, ids: ReadonlyArray<unknown>) =>
-  Effect.map(
-    nodesOf(def).read.list({ where: { [def.pk.field]: { $in: ids } } } as ListQuery<Row>),
-    (page) => new Map(page.records.map((r) => [keyText([r[def.pk.field]]), r]))
-  )
-
-const isTagged = (e: unknown): e is { readonly _tag: string } => typeof e === "object" && e !== null && "_tag" in e && typeof e._tag === "string"
-/** Errors that cannot come from the arguments written here (our own filters, no conflict target): defects. */
-const dieOn = <const T extends string>(...tags: ReadonlyArray<T>) =>
-<A, Err, R>(self: E.Effect<A, Err, R>): E.Effect<A, Exclude<Err, { readonly _tag: T }>, R> =>
-  Effect.catchIf(
-    self,
-    (e): e is Extract<Err, { readonly _tag: T }> => isTagged(e) && tags.includes(e._tag as T),
-    (e) => Effect.die(e)
-  ) as E.Effect<A, Exclude<Err, { readonly _tag: T }>, R>
-
-const orDieFilter = dieOn("InvalidFilter", "InvalidCursor")
-
-/**
- * Links a record (`key`: its primary key) to existing target records through the junction:
- * every id must name a live target (else a `ForeignKeyViolation` naming the relation and the
- * junction's field), links already there are kept. The targets, in the order of `ids`.
- */
-const link = (def: ModelDefinition, rel: Relation, key: unknown, ids: ReadonlyArray<unknown>, operation: string) =>
-  Effect.gen(function*() {
-    const through = rel.through!
-    const [sourceField, targetField] = [through.sourceFields[0]!, through.targetFields[0]!]
-    const distinct = [...new Map(ids.map((id) => [keyText([id]), id])).values()]
-    if (distinct.length === 0) return { records: [], connected: 0 }
-    const targets = yield* orDieFilter(byIds(rel.target, distinct))
-    const missing = distinct.find((id) => !targets.has(keyText([id])))
-    if (missing !== undefined) {
-      return yield* new ForeignKeyViolation({ model: def.name, operation, columns: [targetField], relation: rel.name })
-    }
-    const existing = yield* orDieFilter(nodesOf(through.definition).read.list({
-      where: { [sourceField]: key, [targetField]: { $in: distinct } },
-      select: [targetField]
-    } as ListQuery<Row>))
-    const linked = new Set(existing.records.map((r) => keyText([r[targetField]])))
-    const rows = distinct.filter((id) => !linked.has(keyText([id]))).map((id) => ({ [sourceField]: key, [targetField]: id }))
-    if (rows.length > 0) yield* dieOn("ConflictTargetError")(nodesOf(through.definition).create.bulkCreate(rows))
-    return { records: ids.map((id) => targets.get(keyText([id]))!), connected: rows.length }
-  })
 
 /**
  * A belongs-to's nested write, before its record is written: the referenced record found
@@ -180,33 +137,13 @@ const writeChildren = (def: ModelDefinition, parent: Row, planned: ChildWrite, o
         const { data, where } = planned.updateMany
         yield* dieOn("UnsafeOperation")(target.update.bulkUpdate({ ...where, ...owned }, data))
       }
-      return yield* Effect.forEach(planned.create, (child) => target.nested.create({ ...child, ...owned }))
+      // our own filters of the children by the parent's key: never an InvalidFilter or unsafe
+      const updated = yield* dieOn("InvalidFilter", "InvalidCursor", "UnsafeOperation")(writeOwned(target, def, planned, owned, operation))
+      const created = yield* Effect.forEach(planned.create, (child) => target.nested.create({ ...child, ...owned }))
+      return [...updated, ...created]
     }
-    const key = parent[def.pk.field]
-    if (planned.set !== undefined) {
-      const through = rel.through
-      const kept = planned.set.length === 0 ? {} : { [through.targetFields[0]!]: { $nin: planned.set } }
-      yield* dieOn("InvalidFilter", "UnsafeOperation")(
-        nodesOf(through.definition).remove.bulkDelete({ [through.sourceFields[0]!]: key, ...kept })
-      )
-    }
-    const created = yield* Effect.forEach(planned.create, (child) => target.nested.create(child))
-    const pk = rel.target.pk.field
-    const ids = [...created.map((r) => r[pk]), ...(planned.set ?? planned.connect)]
-    const { records } = yield* link(def, rel, key, ids, operation)
-    if (planned.disconnect.length > 0) yield* unlink(rel, key, planned.disconnect)
-    return records
+    return yield* writeLinks(def, parent, planned, operation, (child) => target.nested.create(child))
   })
-
-/** Removes the links of a record (`key`) to the targets `ids`: how many there were. */
-const unlink = (rel: Relation, key: unknown, ids: ReadonlyArray<unknown>) => {
-  const through = rel.through!
-  const where = { [through.sourceFields[0]!]: key, [through.targetFields[0]!]: { $in: ids } }
-  return Effect.map(
-    dieOn("InvalidFilter", "UnsafeOperation")(nodesOf(through.definition).remove.bulkDelete(where)),
-    ({ deleted }) => deleted
-  )
-}
 
 /** A model's many-to-many relation named by a `connect` / `disconnect` argument. */
 const manyToManyOf = (def: ModelDefinition, name: unknown, operation: string): Either.Either<Relation, ValidationError | ConfigurationError> => {
@@ -245,8 +182,9 @@ export const make = <R>(
     if (names.length === 0 || !isRecord(input) || !names.some((n) => input[n] !== undefined)) return create(input)
     const plan = split(def, input, "create")
     if (Either.isLeft(plan)) return Effect.fail(plan.left)
-    // a create plans no filtered writes (deleteMany / updateMany): no InvalidFilter
-    return nestedSpan(inTransaction("create", orDieFilter(withNested((own) => create(own), plan.right, "create"))))
+    // a create plans no filtered writes (deleteMany / updateMany) and no updates: no InvalidFilter, no stale version
+    const work = dieOn("InvalidFilter", "InvalidCursor", "OptimisticLockError")(withNested((own) => create(own), plan.right, "create"))
+    return nestedSpan(inTransaction("create", work))
   }
   /**
    * The belong-to writes (the record's foreign keys), the record written with them, then each

@@ -40,6 +40,10 @@ export interface ChildWrite {
   readonly deleteMany: Row | undefined
   /** Children matching a filter updated (has-many, `update`). */
   readonly updateMany: { readonly where: Row; readonly data: Row } | undefined
+  /** Children updated by a unique key (has-many `update: [{ where, data }]`); a has-one's child (`where` undefined). */
+  readonly update: ReadonlyArray<{ readonly where: unknown; readonly data: Row }>
+  /** A has-one's child deleted or its foreign key cleared (`update`). */
+  readonly remove: "delete" | "disconnect" | undefined
 }
 
 /** @internal */
@@ -60,22 +64,18 @@ const allowedKeys: Record<Operation, Record<Relation["kind"], ReadonlyArray<stri
   },
   update: {
     belongsTo: ["create", "connect", "connectOrCreate", "disconnect"],
-    hasMany: ["create", "delete", "deleteMany", "updateMany"],
-    hasOne: ["create"],
+    hasMany: ["create", "delete", "deleteMany", "updateMany", "update", "disconnect"],
+    hasOne: ["create", "update", "delete", "disconnect"],
     manyToMany: ["create", "connect", "disconnect", "set"]
   }
 }
-
-const composite = (rel: Relation): boolean =>
-  rel.sourceFields.length !== 1 || rel.targetFields.length !== 1 ||
-  (rel.through !== undefined && (rel.through.sourceFields.length !== 1 || rel.through.targetFields.length !== 1))
 
 /**
  * Why `value` does not name one record of `def` by a unique key: a primary key, or an object
  * of the primary key's or of a unique constraint's fields.
  */
 const uniqueProblem = (def: ModelDefinition, value: unknown, operation: string): string | undefined => {
-  if (!isRecord(value) || def.compositeKey) return checkId(def, value, operation)?.reason
+  if (!isRecord(value)) return checkId(def, value, operation)?.reason
   const fields = Object.keys(value)
   const same = (set: ReadonlyArray<string>) => set.length === fields.length && set.every((f) => fields.includes(f))
   if (!same(keyFieldsOf(def)) && !def.uniqueSets.some(same)) {
@@ -147,7 +147,7 @@ const ownsKey = (rel: Relation, value: Row, path: string, fail: Fail) => {
 const planChildren = (rel: Relation, value: Row, operation: Operation, fail: Fail): Either.Either<ChildWrite, ValidationError> => {
   const many = rel.kind !== "hasOne"
   const create = value.create === undefined ? [] : many ? value.create : [value.create]
-  if (!Array.isArray(create) || (!many && !isRecord(value.create))) {
+  if (!Array.isArray(create) || (!many && value.create !== undefined && !isRecord(value.create))) {
     return fail(`${rel.name}.create`, many ? "expected an array of records" : "expected a record")
   }
   const owned = rel.through === undefined ? rel.targetFields : []
@@ -159,7 +159,8 @@ const planChildren = (rel: Relation, value: Row, operation: Operation, fail: Fai
     if (set !== undefined) return fail(`${path}.${set}`, "set by the nested create (the parent's key)")
   }
   const lists: Record<string, ReadonlyArray<unknown>> = {}
-  for (const name of ["connect", "disconnect", "delete"] as const) {
+  // a has-one's delete / disconnect are flags (planOwned)
+  for (const name of many ? ["connect", "disconnect", "delete"] as const : []) {
     const list = value[name] === undefined ? Either.right([]) : idList(rel, value[name], `${rel.name}.${name}`, operation, fail)
     if (Either.isLeft(list)) return Either.left(list.left)
     lists[name] = list.right
@@ -194,16 +195,69 @@ const planChildren = (rel: Relation, value: Row, operation: Operation, fail: Fai
     if (owns !== undefined) return owns
     updateMany = { where, data: u.data }
   }
+  const named = rel.through === undefined ? planOwned(rel, value, operation, fail) : Either.right({ update: [], remove: undefined })
+  if (Either.isLeft(named)) return Either.left(named.left)
   return Either.right({
     relation: rel,
     create: create as ReadonlyArray<Row>,
-    connect: lists.connect!,
-    disconnect: lists.disconnect!,
-    delete: lists.delete!,
+    connect: lists.connect ?? [],
+    disconnect: lists.disconnect ?? [],
+    delete: lists.delete ?? [],
     set,
     deleteMany,
-    updateMany
+    updateMany,
+    ...named.right
   })
+}
+
+/** A patch of children: a record that does not name the foreign key the relation holds. */
+const childPatch = (rel: Relation, data: unknown, path: string, fail: Fail): Either.Either<Row, ValidationError> => {
+  if (!isRecord(data)) return fail(path, "expected a patch of the child")
+  return ownsKey(rel, data, path, fail) ?? Either.right(data)
+}
+
+/**
+ * An update's writes to children it names: has-many `update: [{ where, data }]` (`where`: the
+ * child's id or unique key) and `disconnect: [ids]`; has-one `update: data`, `delete: true`,
+ * `disconnect: true` (with `create`: the child replaced). `disconnect` needs a nullable foreign key.
+ */
+const planOwned = (rel: Relation, value: Row, operation: Operation, fail: Fail): Either.Either<Pick<ChildWrite, "update" | "remove">, ValidationError> => {
+  if (value.disconnect !== undefined) {
+    const required = rel.targetFields.find((f) => rel.target.byField.get(f)?.nullable !== true)
+    if (required !== undefined) {
+      return fail(`${rel.name}.disconnect`, `${rel.target.name}.${required} is not nullable: a ${rel.target.name} needs its parent (delete it instead)`)
+    }
+  }
+  if (rel.kind === "hasOne") {
+    for (const flag of ["delete", "disconnect"]) {
+      if (value[flag] !== undefined && value[flag] !== true) return fail(`${rel.name}.${flag}`, "expected true")
+    }
+    if (value.delete !== undefined && value.disconnect !== undefined) return fail(`${rel.name}.disconnect`, "delete or disconnect, not both")
+    const remove = value.delete !== undefined ? "delete" : value.disconnect !== undefined ? "disconnect" : undefined
+    if (value.update === undefined) return Either.right({ update: [], remove })
+    if (value.create !== undefined || remove !== undefined) {
+      return fail(`${rel.name}.update`, "updates the child: not with create, delete or disconnect")
+    }
+    return Either.map(childPatch(rel, value.update, `${rel.name}.update`, fail), (data) => ({ update: [{ where: undefined, data }], remove }))
+  }
+  if (value.update === undefined) return Either.right({ update: [], remove: undefined })
+  if (!Array.isArray(value.update)) return fail(`${rel.name}.update`, "expected an array of { where, data }")
+  const update: Array<{ readonly where: unknown; readonly data: Row }> = []
+  for (let i = 0; i < value.update.length; i++) {
+    const at = `${rel.name}.update.${i}`
+    const u: unknown = value.update[i]
+    if (!isRecord(u)) return fail(at, "expected { where, data }")
+    const extra = Object.keys(u).find((k) => k !== "where" && k !== "data")
+    if (extra !== undefined) return fail(`${at}.${extra}`, "expected { where, data }")
+    const problem = uniqueProblem(rel.target, u.where, operation)
+    if (problem !== undefined) return fail(`${at}.where`, problem)
+    const owns = isRecord(u.where) ? ownsKey(rel, u.where, `${at}.where`, fail) : undefined
+    if (owns !== undefined) return owns
+    const data = childPatch(rel, u.data, `${at}.data`, fail)
+    if (Either.isLeft(data)) return Either.left(data.left)
+    update.push({ where: u.where, data: data.right })
+  }
+  return Either.right({ update, remove: undefined })
 }
 
 /** Splits a `create` / `update` input into the record's own fields and its checked nested writes. @internal */
@@ -221,11 +275,6 @@ export const split = (def: ModelDefinition, input: Row, operation: Operation): E
     if (Either.isLeft(resolved)) return Either.left(resolved.left)
     if (value === undefined) continue
     const rel = resolved.right
-    if (composite(rel)) {
-      return Either.left(
-        new ConfigurationError({ model: def.name, operation, reason: `${rel.name}: nested writes of a composite-key relation are not supported yet` })
-      )
-    }
     const allowed = allowedKeys[operation][rel.kind]
     if (!isRecord(value)) return fail(rel.name, `expected an object with ${allowed.join(" or ")}`)
     const unknown = Object.keys(value).find((k) => !allowed.includes(k))

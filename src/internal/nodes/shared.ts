@@ -171,3 +171,21 @@ export const conflictTarget = (def: ModelDefinition, fields: ReadonlyArray<unkno
   }
   return Either.right(columns)
 }
+
+const isTagged = (e: unknown): e is { readonly _tag: string } => typeof e === "object" && e !== null && "_tag" in e && typeof e._tag === "string"
+
+/**
+ * Errors that cannot come from the arguments a node writes itself (its own filters, no
+ * conflict target): defects.
+ * @internal
+ */
+export const dieOn = <const T extends string>(...tags: ReadonlyArray<T>) =>
+<A, Err, R>(self: Effect.Effect<A, Err, R>): Effect.Effect<A, Exclude<Err, { readonly _tag: T }>, R> =>
+  Effect.catchIf(
+    self,
+    (e): e is Extract<Err, { readonly _tag: T }> => isTagged(e) && tags.includes(e._tag as T),
+    (e) => Effect.die(e)
+  ) as Effect.Effect<A, Exclude<Err, { readonly _tag: T }>, R>
+
+/** A filter the node made itself cannot be invalid: a defect if it is. @internal */
+export const orDieFilter = dieOn("InvalidFilter", "InvalidCursor")

@@ -36,9 +36,6 @@ export const relationTargets = (
   const q = s.dialect.quote
   const related = statementsFor(rel.target, s.dialect, rel.target.tenantScoped === s.definition.tenantScoped ? s.schema : undefined)
   const alias = q(`df_r${depth}`)
-  const correlation = rel.targetFields.map((f, i) =>
-    `${alias}.${related.byField.get(f)!.quoted} = ${self}.${s.byField.get(rel.sourceFields[i]!)!.quoted}`
-  )
   const target: Target = {
     model: rel.target.name,
     operation,
@@ -55,27 +52,30 @@ export const relationTargets = (
       through.definition.tenantScoped === s.definition.tenantScoped ? s.schema : undefined
     )
     const link = q(`df_j${depth}`)
-    const linkCorrelation = `${link}.${junction.byField.get(through.sourceFields[0]!)!.quoted} = ${self}.${
-      s.byField.get(rel.sourceFields[0]!)!.quoted
-    }`
-    const relatedCorrelation = `${alias}.${related.byField.get(rel.targetFields[0]!)!.quoted} = ${link}.${
-      junction.byField.get(through.targetFields[0]!)!.quoted
-    }`
+    const linkCorrelation = through.sourceFields.map((f, i) =>
+      `${link}.${junction.byField.get(f)!.quoted} = ${self}.${s.byField.get(rel.sourceFields[i]!)!.quoted}`
+    )
+    const relatedCorrelation = rel.targetFields.map((f, i) =>
+      `${alias}.${related.byField.get(f)!.quoted} = ${link}.${junction.byField.get(through.targetFields[i]!)!.quoted}`
+    )
     return {
       many: true,
       target,
       exists: (condition) => {
-        const inner = [relatedCorrelation]
+        const inner = [...relatedCorrelation]
         if (condition !== undefined) inner.push(condition)
         if (related.notDeleted !== undefined) inner.push(`${alias}.${related.notDeleted}`)
         if (related.tenantColumn !== undefined) inner.push(`${alias}.${related.tenantColumn.quoted} = ${params.bind(tenant ?? null)}`)
-        const outer = [linkCorrelation, `EXISTS (SELECT 1 FROM ${related.table} ${alias} WHERE ${inner.join(" AND ")})`]
+        const outer = [...linkCorrelation, `EXISTS (SELECT 1 FROM ${related.table} ${alias} WHERE ${inner.join(" AND ")})`]
         if (junction.notDeleted !== undefined) outer.push(`${link}.${junction.notDeleted}`)
         if (junction.tenantColumn !== undefined) outer.push(`${link}.${junction.tenantColumn.quoted} = ${params.bind(tenant ?? null)}`)
         return `EXISTS (SELECT 1 FROM ${junction.table} ${link} WHERE ${outer.join(" AND ")})`
       }
     }
   }
+  const correlation = rel.targetFields.map((f, i) =>
+    `${alias}.${related.byField.get(f)!.quoted} = ${self}.${s.byField.get(rel.sourceFields[i]!)!.quoted}`
+  )
   return {
     many: rel.kind === "hasMany",
     target,

@@ -36,6 +36,7 @@ const isOptions = (u: unknown): u is Options | undefined =>
 
 const opt = (o: Options | undefined, key: string) => (o === undefined ? undefined : o[key])
 const flag = (o: Options | undefined, key: string) => (opt(o, key) === true ? { [key]: true } : {})
+const given = (o: Options | undefined, key: string) => (opt(o, key) === undefined ? {} : { [key]: opt(o, key) })
 
 /** The options arguments of each node (index, name), guarded as the nodes guard them. */
 const optionArgs: Record<string, ReadonlyArray<readonly [number, string]>> = {
@@ -66,18 +67,20 @@ export const fromNode = (def: ModelDefinition, node: string, args: ReadonlyArray
     if (!isOptions(args[index])) return { _tag: "Invalid", error: validation(def, node, name, "expected an object") }
   }
   const [a, b, c] = args as [unknown, Options | undefined, Options | undefined]
-  if ((node === "read" || node === "find" || node === "list") && opt(node === "list" ? (a as Options) : b, "include") !== undefined) {
-    return unsupported(`${node} with include`)
-  }
   switch (node) {
     case "create":
       return call({ node, input: a })
-    case "bulkCreate":
-      if (["onConflict", "conflictOn", "onProgress"].some((k) => opt(b, k) !== undefined)) return unsupported("bulkCreate with onConflict or onProgress")
-      return call({ node, rows: a as ReadonlyArray<unknown>, ...flag(b, "returnRecords") })
+    case "bulkCreate": {
+      // onProgress is the caller's to run (an Effect): the reference tells it the counts
+      const onProgress = opt(b, "onProgress")
+      if (onProgress !== undefined && typeof onProgress !== "function") {
+        return { _tag: "Invalid", error: validation(def, node, "onProgress", "expected a function") }
+      }
+      return call({ node, rows: a as ReadonlyArray<unknown>, ...flag(b, "returnRecords"), ...given(b, "onConflict"), ...given(b, "conflictOn") })
+    }
     case "read":
     case "find":
-      return call({ node, id: a, ...flag(b, "includeDeleted") }, node === "find" ? "option" : "value")
+      return call({ node, id: a, ...flag(b, "includeDeleted"), ...given(b, "include") }, node === "find" ? "option" : "value")
     case "readBy":
     case "findBy":
       return call({ node, key: a, ...flag(b, "includeDeleted") }, node === "findBy" ? "option" : "value")
@@ -86,7 +89,7 @@ export const fromNode = (def: ModelDefinition, node: string, args: ReadonlyArray
     case "findFirst":
       return call({
         node: "list",
-        query: { ...(b ?? {}), ...(a === undefined ? {} : { where: a }), limit: 1 }
+        query: { ...(b ?? {}), ...(a === undefined ? {} : { where: a }), limit: 1, ...(opt(b, "include") === undefined ? {} : { operation: "findFirst" }) }
       }, "first")
     case "count":
     case "exists":
@@ -153,12 +156,19 @@ export const onNodes = <R>(nodes: NodeFunctions<R>, c: Call): Effect.Effect<unkn
   switch (c.node) {
     case "create":
       return node("create")(c.input)
-    case "bulkCreate":
-      return node("bulkCreate")(c.rows, c.returnRecords === true ? { returnRecords: true } : {})
+    case "bulkCreate": {
+      const onProgress = c.onProgress
+      return node("bulkCreate")(c.rows, {
+        ...(c.returnRecords === true ? { returnRecords: true } : {}),
+        ...(c.onConflict === undefined ? {} : { onConflict: c.onConflict }),
+        ...(c.conflictOn === undefined ? {} : { conflictOn: c.conflictOn }),
+        ...(onProgress === undefined ? {} : { onProgress: (n: number) => Effect.sync(() => onProgress(n)) })
+      })
+    }
     case "read":
-      return node("read")(c.id, includeDeleted(c))
+      return node("read")(c.id, { ...includeDeleted(c), ...(c.include === undefined ? {} : { include: c.include }) })
     case "find":
-      return optional(node("find")(c.id, includeDeleted(c)))
+      return optional(node("find")(c.id, { ...includeDeleted(c), ...(c.include === undefined ? {} : { include: c.include }) }))
     case "readBy":
       return node("readBy")(c.key, includeDeleted(c))
     case "findBy":

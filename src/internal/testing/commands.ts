@@ -18,6 +18,7 @@ import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import { CurrentTenant } from "../../Tenant.js"
 import { fromClient } from "../dialect/ofClient.js"
+import type { ModelDefinition } from "../model/definition.js"
 import { keyFieldsOf } from "../nodes/shared.js"
 import type { Target } from "./commands/compare.js"
 import {
@@ -145,7 +146,10 @@ export const run = (
     const tenant = Option.getOrUndefined(yield* Effect.serviceOption(CurrentTenant))
     // the reference follows the database's by-design differences (MySQL's any-unique-key upserts)
     const dialect = fromClient(yield* SqlClient.SqlClient).name as ReferenceDialect
-    const tables = targets.map((t) => makeTable(t.definition))
+    // each table finds the others, for relations (relation filters, include)
+    const tables: Array<ReferenceTable> = []
+    const related = (def: ModelDefinition) => tables.find((t) => t.definition === def)
+    for (const t of targets) tables.push(makeTable(t.definition, related))
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31)
     let steps = 0
     let lastLog: Array<string> = []

@@ -1,13 +1,17 @@
 /**
  * The reference's reading semantics, apart from the SQL path: filters (two-valued logic, `$ne` /
- * `$nin` matching NULL, LIKE over code points, `$ilike` folding ASCII letters), ordering (NULL
+ * `$nin` matching NULL, LIKE over code points, `$ilike` folding ASCII letters; relation filters
+ * over the related rows a {@link RelatedRows} gives), ordering (NULL
  * smallest, code-point text order, the primary key's fields as the final tie-break) and keyset cursors
  * over that order.
  * (Internal module: not part of the public API.)
  */
 import * as BigDecimal from "effect/BigDecimal"
+import * as Either from "effect/Either"
 import type { Column } from "../../Column.js"
 import type { ModelDefinition } from "../model/definition.js"
+import type { Relation } from "../model/relations.js"
+import { relation } from "../model/relations.js"
 import { canonical } from "./equivalence.js"
 import { compareCodePoints, likeMatcher } from "./text.js"
 
@@ -143,15 +147,39 @@ const pathHolds = (column: Column, value: unknown, cond: Row): boolean => {
   })
 }
 
-/** Does a (validated) filter hold for a row? @internal */
-export const matches = (def: ModelDefinition, filter: unknown, row: Row): boolean => {
+/**
+ * The rows a relation filter looks at: a row's related rows that are live (not soft-deleted)
+ * and the current tenant's — through the junction's live rows for a many-to-many.
+ * @internal
+ */
+export type RelatedRows = (relation: Relation, row: Row) => ReadonlyArray<Row>
+
+/** A relation filter: belongs-to / has-one a filter of the related row, has-many and many-to-many `some` / `every` / `none`. */
+const relationHolds = (def: ModelDefinition, name: string, cond: unknown, row: Row, related: RelatedRows | undefined): boolean => {
+  const resolved = relation(def, name, "list")
+  if (resolved === undefined || Either.isLeft(resolved) || related === undefined) {
+    throw new TypeError(`${def.name}.${name}: a relation filter needs the related rows`)
+  }
+  const rel = resolved.right
+  const rows = related(rel, row)
+  const holds = (f: unknown) => (r: Row) => matches(rel.target, f, r, related)
+  if (rel.kind === "belongsTo" || rel.kind === "hasOne") return rows.some(holds(cond))
+  // every: no related row fails it (a comparison with NULL fails), so true when there are none
+  return Object.entries(cond as Row).every(([op, f]) =>
+    f === undefined || (op === "some" ? rows.some(holds(f)) : op === "none" ? !rows.some(holds(f)) : rows.every(holds(f)))
+  )
+}
+
+/** Does a (validated) filter hold for a row? Relation filters need `related`. @internal */
+export const matches = (def: ModelDefinition, filter: unknown, row: Row, related?: RelatedRows): boolean => {
   if (!isOperators(filter)) return true
   return Object.entries(filter).every(([key, cond]) => {
     if (cond === undefined) return true
-    if (key === "$and") return (cond as ReadonlyArray<unknown>).every((f) => matches(def, f, row))
-    if (key === "$or") return (cond as ReadonlyArray<unknown>).some((f) => matches(def, f, row))
-    if (key === "$not") return !matches(def, cond, row)
-    const column = def.byField.get(key)!
+    if (key === "$and") return (cond as ReadonlyArray<unknown>).every((f) => matches(def, f, row, related))
+    if (key === "$or") return (cond as ReadonlyArray<unknown>).some((f) => matches(def, f, row, related))
+    if (key === "$not") return !matches(def, cond, row, related)
+    const column = def.byField.get(key)
+    if (column === undefined) return relationHolds(def, key, cond, row, related)
     const v = row[key] ?? null
     if (cond === null) return v === null
     if (isOperators(cond) && "$path" in cond) return pathHolds(column, v, cond)

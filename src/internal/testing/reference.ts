@@ -4,7 +4,8 @@
  * restore, versions and optimistic locking, timestamps, arithmetic updates, upserts and bulk
  * upserts (revival of soft-deleted rows; MySQL's any-unique-key conflicts with the `mysql`
  * dialect), unique constraints (NULLs never collide, soft-deleted rows keep their keys),
- * atomic bulk writes (by filter and by items) and aggregates. Inputs, patches, ids, keys,
+ * atomic bulk writes (by filter and by items; bulkCreate in the node's chunks, skipping
+ * conflicts), aggregates, `include` and relation filters across the tables of a store. Inputs, patches, ids, keys,
  * filters and aggregate queries are validated by the library's own validation, so the
  * reference fails with the same typed errors. One file per family under `reference/`.
  * (Internal module: not part of the public API.)
@@ -15,9 +16,10 @@ import { aggregate } from "./reference/aggregate.js"
 import { countOrExists, list, readById, readByKey } from "./reference/reads.js"
 import type { State } from "./reference/state.js"
 import { asRecord } from "./reference/state.js"
-import type { Call, Env, Outcome, ReferenceTable, Row } from "./reference/types.js"
+import type { Call, Env, Outcome, ReferenceTable, Row, Tables } from "./reference/types.js"
 import { bulkUpsert, upsertOrKeep } from "./reference/upsert.js"
-import { bulkCreate, bulkDelete, bulkUpdate, bulkUpdateItems, create, removeOrRestore, update } from "./reference/writes.js"
+import { bulkCreate } from "./reference/bulkCreate.js"
+import { bulkDelete, bulkUpdate, bulkUpdateItems, create, removeOrRestore, update } from "./reference/writes.js"
 
 export { matches, sortRows } from "./query.js"
 export type {
@@ -28,8 +30,11 @@ export type {
   ReferenceDialect,
   ReferenceError,
   ReferenceTable,
-  Snapshot
+  Snapshot,
+  Tables
 } from "./reference/types.js"
+export type { RelatedRows } from "./query.js"
+export { ReferenceModelMissing, relatedRows } from "./reference/related.js"
 
 const run = (s: State, call: Call): Outcome => {
   switch (call.node) {
@@ -70,13 +75,18 @@ const run = (s: State, call: Call): Outcome => {
   }
 }
 
-/** @internal */
-export const makeTable = (def: ModelDefinition): ReferenceTable => {
+/**
+ * A model's table; `tables` finds the reference's other tables, for relations (`include`,
+ * relation filters).
+ * @internal
+ */
+export const makeTable = (def: ModelDefinition, tables?: Tables): ReferenceTable => {
   let stored = new Map<string, Row>()
   const nextId = { value: 1 }
   return {
     definition: def,
-    execute: (call: Call, env: Env): Outcome => run({ def, stored, nextId, env }, call),
+    execute: (call: Call, env: Env): Outcome => run({ def, stored, nextId, env, tables }, call),
+    stored: () => stored.values(),
     rows: () => sortRows(def, [...stored.values()], []).map((r) => asRecord(def, r)),
     clear: () => {
       stored.clear()

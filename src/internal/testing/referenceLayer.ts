@@ -53,12 +53,18 @@ export interface Store {
 
 /** @internal */
 export const makeStore = (defs: ReadonlyArray<ModelDefinition>, dialect?: ReferenceDialect): Store => {
-  const tables = new Map<string, ReferenceTable>(defs.map((d) => [d.name, makeTable(d)]))
+  const tables = new Map<string, ReferenceTable>()
+  // a related model's table: one of the models given (or used before), never made on the way
+  const related = (def: ModelDefinition) => {
+    const table = tables.get(def.name)
+    return table?.definition === def ? table : undefined
+  }
+  for (const d of defs) tables.set(d.name, makeTable(d, related))
   return {
     tableOf: (def) => {
       let table = tables.get(def.name)
       if (table === undefined) {
-        table = makeTable(def)
+        table = makeTable(def, related)
         tables.set(def.name, table)
       }
       return table
@@ -128,6 +134,38 @@ const runCall = (store: Store, def: ModelDefinition, call: Call) =>
     return store.tableOf(def).execute(call, { now, tenant, cursorKey, dialect: store.dialect })
   })
 
+type Progress = (inserted: number) => Effect.Effect<unknown, unknown>
+
+/**
+ * A bulkCreate with `onProgress`: the reference writes and tells the counts after each chunk,
+ * then the caller's effects run with them in order (as the node runs them between its chunks,
+ * also before a chunk that fails); one that fails undoes the write and is the call's failure.
+ */
+const withProgress = (
+  store: Store,
+  def: ModelDefinition,
+  call: Call,
+  onProgress: Progress,
+  serialised: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
+) =>
+  Effect.gen(function*() {
+    const reported: Array<number> = []
+    const table = store.tableOf(def)
+    const [before, outcome] = yield* serialised(Effect.zip(
+      Effect.sync(() => table.snapshot()),
+      runCall(store, def, { ...call, onProgress: (n: number) => reported.push(n) } as Call)
+    ))
+    for (const inserted of reported) {
+      const failed = yield* Effect.either(onProgress(inserted))
+      if (failed._tag === "Left") {
+        if (outcome._tag === "Success") yield* serialised(Effect.sync(() => table.restore(before)))
+        return yield* Effect.fail(failed.left)
+      }
+    }
+    if (outcome._tag === "Failure") return yield* Effect.fail(outcome.error)
+    return outcome.value
+  })
+
 const substituteOf = (store: Store, connection: Connection, lock: Effect.Semaphore): Substitute => {
   /** In this connection's transaction the call runs at once; otherwise it waits for the connection. */
   const serialised = <A, E>(effect: Effect.Effect<A, E>) =>
@@ -145,9 +183,13 @@ const substituteOf = (store: Store, connection: Connection, lock: Effect.Semapho
       const asked = fromNode(def, node, given)
       if (asked._tag === "Unsupported") return yield* Effect.die(new ReferenceUnsupported({ model: def.name, node: asked.what }))
       if (asked._tag === "Invalid") return yield* Effect.fail(asked.error)
-      const outcome = yield* serialised(runCall(store, def, asked.call))
-      if (outcome._tag === "Failure") return yield* Effect.fail(outcome.error)
-      return toNodeAnswer(asked.answer, outcome.value)
+      const onProgress = node === "bulkCreate" ? (args[1] as { readonly onProgress?: Progress } | undefined)?.onProgress : undefined
+      if (onProgress === undefined) {
+        const outcome = yield* serialised(runCall(store, def, asked.call))
+        if (outcome._tag === "Failure") return yield* Effect.fail(outcome.error)
+        return toNodeAnswer(asked.answer, outcome.value)
+      }
+      return yield* withProgress(store, def, asked.call, onProgress, serialised)
     })
   const stream: Substitute["stream"] = (def, args) => {
     const query = (args[0] ?? {}) as Record<string, unknown>
@@ -157,10 +199,11 @@ const substituteOf = (store: Store, connection: Connection, lock: Effect.Semapho
       return bad("pageSize", "must be an integer from 1 to 100000")
     }
     if (limit !== undefined && !(Number.isSafeInteger(limit) && (limit as number) >= 0)) return bad("limit", "must be a non-negative integer")
-    if (rest.include !== undefined) return Stream.die(new ReferenceUnsupported({ model: def.name, node: "stream with include" }))
-    // one page holding every record: the reference has nothing to gain from paging
+    // as the node: nothing asked, nothing read (nor checked)
+    if (limit === 0) return Stream.empty
+    // one page holding every record (its relations loaded with it): the reference has nothing to gain from paging
     const all = Effect.flatMap(
-      call(def, "list", [{ ...rest, ...(limit === undefined ? {} : { limit }) }]),
+      call(def, "list", [{ ...rest, ...(limit === undefined ? {} : { limit }), ...(rest.include === undefined ? {} : { operation: "stream" }) }]),
       (page) => Effect.succeed((page as { readonly records: ReadonlyArray<unknown> }).records)
     )
     return Stream.flatMap(Stream.fromEffect(all), Stream.fromIterable)

@@ -17,9 +17,9 @@ import { compareResults, compileHaving, orderTerms, resultPaths } from "../../no
 import type { AggregateSpec } from "../../sql/aggregate.js"
 import { avgExtraScale, decimalQuotient, decimalScale, quotient } from "../../sql/aggregate.js"
 import { canonical } from "../equivalence.js"
-import { compareValues, matches } from "../query.js"
+import { compareValues } from "../query.js"
 import type { State } from "./state.js"
-import { invalidFilter, liveRows } from "./state.js"
+import { filterOf, invalidFilter, liveRows } from "./state.js"
 import type { Call, Outcome, Row } from "./types.js"
 import { failure, success } from "./types.js"
 
@@ -110,7 +110,7 @@ export const aggregate = (s: State, call: Extract<Call, { node: "aggregate" }>):
   if (Either.isLeft(terms)) return failure(terms.left)
   const invalid = invalidFilter(s, query.where, "aggregate")
   if (invalid !== undefined) return failure(invalid)
-  const rows = liveRows(s, query.includeDeleted === true).filter((r) => matches(def, query.where, r))
+  const rows = liveRows(s, query.includeDeleted === true).filter(filterOf(s, query.where))
   if (query.groupBy === undefined) {
     const result = aggregatesOf(spec, rows)
     const failed = overflow(s, spec, result)

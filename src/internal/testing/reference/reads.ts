@@ -1,18 +1,21 @@
 /**
  * The reference's reads: read / find by id, readBy / findBy by a unique key, list (filters,
- * ordering, limit/offset, keyset cursors, select, total), count and exists.
+ * ordering, limit/offset, keyset cursors, select, total), count and exists; `include` on read,
+ * find and list (`include.ts`).
  * (Internal module: not part of the public API.)
  */
 import * as Either from "effect/Either"
 import { InvalidCursor, NotFound } from "../../../Errors.js"
 import { checkId, validation, valueProblem } from "../../model/validate.js"
+import { project, withKeys } from "../../nodes/include.js"
 import { idOf } from "../../nodes/shared.js"
 import * as Cursor from "../../sql/cursor.js"
 import { uniqueKey } from "../equivalence.js"
 import type { Term } from "../query.js"
-import { afterCursor, matches, orderTerms, sortRows } from "../query.js"
+import { afterCursor, orderTerms, sortRows } from "../query.js"
+import { attach } from "./include.js"
 import type { State } from "./state.js"
-import { asRecord, idKey, invalidFilter, liveRows, uniqueLookup, visible } from "./state.js"
+import { asRecord, filterOf, idKey, invalidFilter, liveRows, uniqueLookup, visible } from "./state.js"
 import type { Call, ListCall, Outcome, ReferenceError, Row } from "./types.js"
 import { failure, success } from "./types.js"
 
@@ -21,8 +24,21 @@ export const readById = (s: State, call: Extract<Call, { node: "read" | "find" }
   const bad = checkId(s.def, call.id, call.node)
   if (bad !== undefined) return failure(bad)
   const row = s.stored.get(idKey(s.def, call.id))
-  if (visible(s, row, call.includeDeleted)) return success(asRecord(s.def, row))
+  if (visible(s, row, call.includeDeleted)) return withRelations(s, [asRecord(s.def, row)], call.include, call.node, (rs) => rs[0])
   return call.node === "find" ? success(undefined) : failure(new NotFound({ model: s.def.name, operation: "read", id: idOf(call.id) }))
+}
+
+/** Records with the relations `include` names (none: as they are), shaped by `answer`. */
+const withRelations = (
+  s: State,
+  records: ReadonlyArray<Row>,
+  include: unknown,
+  operation: string,
+  answer: (records: ReadonlyArray<Row>) => unknown
+): Outcome => {
+  if (include === undefined) return success(answer(records))
+  const attached = attach(s, records, include, operation)
+  return Either.isLeft(attached) ? failure(attached.left) : success(answer(attached.right))
 }
 
 /** @internal */
@@ -77,10 +93,12 @@ const cursorValues = (s: State, terms: ReadonlyArray<Term>, cursor: string) => {
 
 /** @internal */
 export const list = (s: State, q: ListCall): Outcome => {
-  const checked = checkList(s, q)
+  // a projected page reads the keys its relations need, and drops them again
+  const select = q.include === undefined ? q.select : withKeys(s.def, q.select, q.include) as ListCall["select"]
+  const checked = checkList(s, select === undefined ? q : { ...q, select })
   if (Either.isLeft(checked)) return failure(checked.left)
   const terms = checked.right
-  const found = sortRows(s.def, liveRows(s, q.includeDeleted).filter((r) => matches(s.def, q.where, r)), q.orderBy ?? [])
+  const found = sortRows(s.def, liveRows(s, q.includeDeleted).filter(filterOf(s, q.where)), q.orderBy ?? [])
   let rest: ReadonlyArray<Row> = found
   if (q.cursor !== undefined) {
     const values = cursorValues(s, terms, q.cursor)
@@ -95,18 +113,20 @@ export const list = (s: State, q: ListCall): Outcome => {
     ? Cursor.encode(s.def.name, orderText(terms), terms.map((t) => last[t.field] ?? null), s.env.cursorKey)
     : undefined
   const records = page.map((r) => asRecord(s.def, r))
-  const select = q.select
-  return success({
-    records: select === undefined ? records : records.map((r) => Object.fromEntries(select.filter((f) => f in r).map((f) => [f, r[f]]))),
+  const selected = select === undefined
+    ? records
+    : records.map((r) => Object.fromEntries(select.filter((f) => f in r).map((f) => [f, r[f]])))
+  return withRelations(s, selected, q.include, q.operation ?? "list", (withIncluded) => ({
+    records: q.include === undefined ? withIncluded : project(withIncluded, q.select, q.include),
     ...(nextCursor === undefined ? {} : { nextCursor }),
     ...(q.total === true ? { total: found.length } : {})
-  })
+  }))
 }
 
 /** @internal */
 export const countOrExists = (s: State, call: Extract<Call, { node: "count" | "exists" }>): Outcome => {
   const invalid = invalidFilter(s, call.where, call.node)
   if (invalid !== undefined) return failure(invalid)
-  const n = liveRows(s, call.includeDeleted).filter((r) => matches(s.def, call.where, r)).length
+  const n = liveRows(s, call.includeDeleted).filter(filterOf(s, call.where)).length
   return success(call.node === "count" ? n : n > 0)
 }

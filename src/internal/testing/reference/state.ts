@@ -14,9 +14,12 @@ import { applyArith } from "../../nodes/update.js"
 import { sqlite } from "../../dialect/sqlite.js"
 import { compileFilter } from "../../sql/filter.js"
 import { Params } from "../../sql/params.js"
+import { relationTargets } from "../../sql/relationFilter.js"
 import { statementsFor } from "../../sql/statements.js"
 import { uniqueKey } from "../equivalence.js"
-import type { Env, Outcome, Row } from "./types.js"
+import { matches } from "../query.js"
+import { relatedRows, relatedTable } from "./related.js"
+import type { Env, Outcome, Row, Tables } from "./types.js"
 import { failure } from "./types.js"
 
 /** The state of one table while a call runs on it. @internal */
@@ -25,6 +28,8 @@ export interface State {
   readonly stored: Map<string, Row>
   readonly nextId: { value: number }
   readonly env: Env
+  /** The reference's tables, for relations (none: a table on its own). */
+  readonly tables?: Tables | undefined
 }
 
 /** A record as read back: optional fields stored as NULL come back absent. @internal */
@@ -100,13 +105,31 @@ export const insert = (s: State, row: Row) => {
   if (s.def.autoIncrement) s.nextId.value = Math.max(s.nextId.value, Number(row[s.def.pk.field]) + 1)
 }
 
-/** A filter compiled by the library's own compiler: its errors are the nodes'. @internal */
-export const filterCheck = (s: State, filter: unknown, operation: string) =>
-  compileFilter(
-    { model: s.def.name, operation, dialect: sqlite, field: statementsFor(s.def, sqlite).filterField },
+/** A filter compiled by the library's own compiler (relation filters too): its errors are the nodes'. @internal */
+export const filterCheck = (s: State, filter: unknown, operation: string) => {
+  const statements = statementsFor(s.def, sqlite)
+  const params = new Params(sqlite)
+  return compileFilter(
+    {
+      model: s.def.name,
+      operation,
+      dialect: sqlite,
+      field: statements.filterField,
+      relation: relationTargets(statements, statements.table, 1, s.env.tenant, operation, params)
+    },
     filter ?? {},
-    new Params(sqlite)
+    params
   )
+}
+
+/** A (checked) filter as a test of this table's rows; relation filters read the other tables. @internal */
+export const filterOf = (s: State, filter: unknown): (row: Row) => boolean => {
+  const related = relatedRows(
+    (def, relation, source) => (def === s.def ? s.stored.values() : relatedTable(s.tables, source, relation, def).stored()),
+    s.env.tenant
+  )
+  return (row) => matches(s.def, filter, row, related)
+}
 
 /** @internal */
 export const invalidFilter = (s: State, filter: unknown, operation: string): InvalidFilter | undefined => {

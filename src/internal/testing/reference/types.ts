@@ -4,6 +4,7 @@
  * (Internal module: not part of the public API.)
  */
 import type {
+  ConfigurationError,
   ConflictTargetError,
   DatabaseError,
   InvalidCursor,
@@ -29,13 +30,26 @@ export interface ListCall {
   readonly includeDeleted?: boolean
   readonly select?: ReadonlyArray<string>
   readonly total?: boolean
+  /** Related records to load (docs/relations.md "Loading related records"). */
+  readonly include?: unknown
+  /** The node an include's errors name, when not `list` (`findFirst` reads through list). */
+  readonly operation?: "findFirst" | "stream"
 }
 
 /** A call of a node, as data (what a command sequence is made of). @internal */
 export type Call =
   | { readonly node: "create"; readonly input: unknown }
-  | { readonly node: "bulkCreate"; readonly rows: ReadonlyArray<unknown>; readonly returnRecords?: boolean }
-  | { readonly node: "read" | "find"; readonly id: unknown; readonly includeDeleted?: boolean }
+  | {
+    readonly node: "bulkCreate"
+    readonly rows: ReadonlyArray<unknown>
+    readonly returnRecords?: boolean
+    /** `"skip"`: rows conflicting on a unique key (or `conflictOn`) left out and counted. */
+    readonly onConflict?: unknown
+    readonly conflictOn?: unknown
+    /** Told the rows inserted so far after every chunk the node would write (its chunk sizes on the dialect). */
+    readonly onProgress?: (inserted: number) => void
+  }
+  | { readonly node: "read" | "find"; readonly id: unknown; readonly includeDeleted?: boolean; readonly include?: unknown }
   | { readonly node: "readBy" | "findBy"; readonly key: unknown; readonly includeDeleted?: boolean }
   | { readonly node: "update"; readonly id: unknown; readonly patch: unknown; readonly expectedVersion?: unknown }
   | { readonly node: "delete" | "restore"; readonly id: unknown }
@@ -69,6 +83,7 @@ export type ReferenceError =
   | OptimisticLockError
   | ConflictTargetError
   | DatabaseError
+  | ConfigurationError
 
 /** What a call gave: its value, or the error it failed with. @internal */
 export type Outcome =
@@ -113,4 +128,13 @@ export interface ReferenceTable {
   /** The rows as they are now, for {@link ReferenceTable.restore} (a transaction's rollback). */
   readonly snapshot: () => Snapshot
   readonly restore: (snapshot: Snapshot) => void
+  /** The rows as stored (every tenant's, soft-deleted ones too), for the relations of other tables. */
+  readonly stored: () => Iterable<Row>
 }
+
+/**
+ * The reference's other tables by model, for relations (include, relation filters): undefined
+ * for a model that is not among the reference's models.
+ * @internal
+ */
+export type Tables = (def: ModelDefinition) => ReferenceTable | undefined

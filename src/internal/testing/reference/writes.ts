@@ -1,5 +1,5 @@
 /**
- * The reference's writes by id and by filter: create, bulkCreate (atomic), update (versions,
+ * The reference's writes by id and by filter: create, update (versions,
  * arithmetic), delete and restore (soft delete), bulkUpdate by filter and by items, bulkDelete.
  * (Internal module: not part of the public API.)
  */
@@ -9,12 +9,12 @@ import { checkId, prepareCreate, preparePatch, validation } from "../../model/va
 import { idOf } from "../../nodes/shared.js"
 import { prepareItems } from "../../nodes/update.js"
 import { uniqueKey } from "../equivalence.js"
-import { matches } from "../query.js"
 import type { State } from "./state.js"
 import {
   asRecord,
   bulkFilter,
   collision,
+  filterOf,
   idKey,
   insert,
   keyOf,
@@ -38,28 +38,6 @@ export const create = (s: State, input: unknown): Outcome => {
   if (columns !== undefined) return failure(new UniqueViolation({ model: s.def.name, operation: "create", columns }))
   insert(s, row)
   return success(asRecord(s.def, row))
-}
-
-/** @internal */
-export const bulkCreate = (s: State, call: Extract<Call, { node: "bulkCreate" }>): Outcome => {
-  const rows: Array<Row> = []
-  for (const [i, input] of call.rows.entries()) {
-    const prepared = prepareCreate(s.def, input, "bulkCreate", i)
-    if (Either.isLeft(prepared)) return failure(prepared.left)
-    const row = stamp(s, prepared.right)
-    if (s.def.autoIncrement && (input as Row)[s.def.pk.field] === undefined) row[s.def.pk.field] = s.nextId.value + i
-    const columns = collision(s, row, [...s.stored.values(), ...rows])
-    if (columns !== undefined) {
-      return failure(new UniqueViolation({ model: s.def.name, operation: "bulkCreate", columns, rowIndex: i }))
-    }
-    rows.push(row)
-  }
-  for (const row of rows) insert(s, row)
-  return success(
-    call.returnRecords === true
-      ? { inserted: rows.length, records: rows.map((r) => asRecord(s.def, r)) }
-      : { inserted: rows.length }
-  )
 }
 
 /** @internal */
@@ -118,7 +96,7 @@ export const bulkUpdate = (s: State, call: Extract<Call, { node: "bulkUpdate" }>
   // nothing to set (an empty patch, no updatedAt or version to move): nothing is updated
   if (!movesAnything(s, patch.right)) return success({ updated: 0 })
   const next: Array<Row> = []
-  for (const row of liveRows(s).filter((r) => matches(def, call.where, r))) {
+  for (const row of liveRows(s).filter(filterOf(s, call.where))) {
     const values = patched(s, row, patch.right, "bulkUpdate")
     if (Either.isLeft(values)) return failure(values.left)
     next.push(values.right)
@@ -195,7 +173,7 @@ export const bulkUpdateItems = (s: State, call: Extract<Call, { node: "bulkUpdat
 export const bulkDelete = (s: State, call: Extract<Call, { node: "bulkDelete" }>): Outcome => {
   const refused = bulkFilter(s, call.where, call.confirm, "bulkDelete")
   if (refused !== undefined) return failure(refused)
-  const matched = liveRows(s).filter((r) => matches(s.def, call.where, r))
+  const matched = liveRows(s).filter(filterOf(s, call.where))
   for (const row of matched) {
     if (s.def.softDelete) s.stored.set(keyOf(s, row), touched(s, { ...row, deletedAt: s.env.now }))
     else s.stored.delete(keyOf(s, row))
