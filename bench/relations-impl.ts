@@ -5,8 +5,8 @@
  * - the nodes' `include` (one statement per relation: 3);
  * - the nodes' reads per post, batched and concurrent: `RelUser.read` of each author
  *   (request batching: one `IN` statement for all of them) and `RelComment.list` of each post's
- *   comments (a list is not a by-key read, so not batched: 100 statements, run concurrently
- *   on the pool), under `Relation.batched`;
+ *   comments (a list by one field: one `IN` statement for all of them too), under
+ *   `Relation.batched`;
  * - the same reads one after another (1 + 100 + 100 statements);
  * - for reference, the authors' reads alone, batched and one after another;
  * - hand-written `@effect/sql` statements (`sql.unsafe`): the three `IN` statements, and one
@@ -37,7 +37,7 @@ const readsOf = (post: { readonly id: number; readonly authorId: number; readonl
     ([author, comments]): LoadedPost => ({ ...post, author, comments: comments.records })
   )
 
-/** (b) The reads of every post at once, request batching on: the authors' reads become one statement. */
+/** (b) The reads of every post at once, request batching on: the authors' reads become one statement, the comments' lists another. */
 export const nodesBatched: Load = Relation.batched(Effect.flatMap(
   RelPost.list({ limit: REL_POSTS }),
   (page) => Effect.forEach(page.records, (post) => readsOf(post, true), { concurrency: "unbounded", batching: true })

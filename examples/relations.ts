@@ -1,6 +1,7 @@
 /**
  * Relations: foreign keys with referential actions, `include` (one statement per relation,
- * never one per record), and batched reads by id — on the embedded SQLite default.
+ * never one per record), and batched reads by id and lists by a foreign key — on the embedded
+ * SQLite default.
  *
  *   npx tsx examples/relations.ts
  */
@@ -85,6 +86,13 @@ const program = Effect.gen(function*() {
   // batched reads: one SELECT … WHERE id IN (…) for all of them
   const found = yield* Effect.forEach([ada.id, alan.id, 999], (id) => User.find(id), { batching: true }).pipe(Relation.batched)
   yield* Console.log("batched finds", found.map((o) => o._tag === "Some" ? o.value.name : null))
+
+  // batched lists by a foreign key: one SELECT … WHERE post_id IN (…), each post its own page
+  const posts = (yield* Post.list()).records
+  const firsts = yield* Effect.forEach(posts, (post) => Comment.list({ where: { postId: post.id }, orderBy: ["body"], limit: 1 }), {
+    batching: true
+  }).pipe(Relation.batched)
+  yield* Console.log("first comment of each post", firsts.map((page) => page.records[0]?.body ?? null))
 
   // cascade: Ada's post and its comments go with her
   yield* User.delete(ada.id)

@@ -346,12 +346,14 @@ export interface IncludeNodes<Id, R, Rels, Requires, Setup> {
 }
 
 /**
- * Whether `find` / `read` by primary key go through the batching resolver (default `false`:
- * Effect's request machinery costs a lone read a fiber fork and a scheduler hop, some
- * hundred microseconds). When on, reads that run together under request batching —
- * `Effect.forEach(ids, User.find, { batching: true })`, `Effect.all([...], { batching: true })`
- * — become one `WHERE pk IN (…)` statement per model, each caller getting its own record,
- * `None` or `NotFound`.
+ * Whether `find` / `read` by primary key, and `list` / `findFirst` by one equality on one
+ * field, go through the batching resolvers (default `false`: Effect's request machinery costs a
+ * lone read a fiber fork and a scheduler hop, some hundred microseconds). When on, reads that run together
+ * under request batching — `Effect.forEach(ids, User.find, { batching: true })`,
+ * `Effect.all([...], { batching: true })` — become one `WHERE pk IN (…)` statement per model,
+ * each caller getting its own record, `None` or `NotFound`; lists such as
+ * `Comment.list({ where: { postId } })` with the same order and paging become one
+ * `WHERE post_id IN (…)` statement, each caller getting its own page (see docs/relations.md).
  *
  * @since 0.1.0
  * @category settings
@@ -359,8 +361,8 @@ export interface IncludeNodes<Id, R, Rels, Requires, Setup> {
 export const RequestBatching: typeof Batch.RequestBatching = Batch.RequestBatching
 
 /**
- * Switches request batching of `find` / `read` on or off for a whole program (see
- * {@link RequestBatching}).
+ * Switches request batching of `find` / `read` and of lists by one field on or off for a whole
+ * program (see {@link RequestBatching}).
  *
  * @example
  * ```ts
@@ -375,8 +377,9 @@ export const RequestBatching: typeof Batch.RequestBatching = Batch.RequestBatchi
 export const requestBatching = (enabled: boolean): Layer.Layer<never> => Layer.succeed(Batch.RequestBatching, enabled)
 
 /**
- * Runs an effect with request batching of `find` / `read` on: concurrent reads by id inside
- * it, under Effect's request batching, become one statement per model.
+ * Runs an effect with request batching of `find` / `read` and of lists by one field on:
+ * concurrent reads by id inside it, under Effect's request batching, become one statement per
+ * model, and concurrent lists by one field one statement per model and query shape.
  *
  * @example
  * ```ts

@@ -3,23 +3,12 @@ import type { SqlClient } from "@effect/sql"
 import { Effect, Either, Option, Schema } from "effect"
 import { DataFlow, Model, Relation, Tenant } from "../src/index.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
-import { onPipeline } from "./support/pipeline.js"
+import { selects } from "./support/pipeline.js"
 
 const makeUser = (options: { readonly softDelete?: boolean } = {}) =>
   Model.make("User", Schema.Struct({ id: Schema.Int, name: Schema.String.pipe(Schema.maxLength(50)) }), {
     table: uniqueTable("batch_users"),
     ...options
-  })
-
-/** The SELECT statements an effect ran. */
-const selects = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const pipeline = onPipeline()
-    const value = yield* pipeline.run(self)
-    const count = pipeline.spans.filter((s) =>
-      s.name === "sql.execute" && /^\s*SELECT /i.test(String(s.attributes.get("db.query.text") ?? ""))
-    ).length
-    return { value, count }
   })
 
 forEachDatabase("batching", (it_) => {

@@ -1093,6 +1093,48 @@ describe("select", () => {
   })
 })
 
+describe("selectRanked", () => {
+  const ranked = (s: ModelStatements, limit: number | undefined, offset: number | undefined, columns = s.columns) =>
+    bound(s, (p) =>
+      Build.selectRanked(s, {
+        columns,
+        where: whereSql(s, { views: { $in: [1, 2] } }, p),
+        orderBy: orderBy(s, [
+          { column: col(s, "title"), direction: "desc", nullable: true },
+          { column: col(s, "id"), direction: "asc", nullable: false }
+        ]),
+        partition: col(s, "views"),
+        limit,
+        offset
+      }))
+
+  it("the rows of each value numbered in the page's order, those of the page kept, per dialect", () => {
+    expect(ranked(lite(Post), 3, 2)).toEqual({
+      text: `SELECT ${POSTS.sqlite} FROM (SELECT "posts".*, ROW_NUMBER() OVER (PARTITION BY "views" ORDER BY "title" DESC, "id" ASC) ` +
+        `AS "__rank" FROM "posts" WHERE "views" IN (?, ?)) "ranked" WHERE "__rank" > 2 AND "__rank" <= 5 ORDER BY "title" DESC, "id" ASC`,
+      params: [1, 2]
+    })
+    expect(ranked(pg(Post), 3, undefined)).toEqual({
+      text: `SELECT ${POSTS.pg} FROM (SELECT "posts".*, ROW_NUMBER() OVER (PARTITION BY "views" ORDER BY "title" DESC NULLS LAST, "id" ASC) ` +
+        `AS "__rank" FROM "posts" WHERE "views" IN ($1, $2)) "ranked" WHERE "__rank" <= 3 ORDER BY "title" DESC NULLS LAST, "id" ASC`,
+      params: [1, 2]
+    })
+    expect(ranked(my(Post), undefined, 4).text).toBe(
+      `SELECT ${POSTS.mysql} FROM (SELECT \`posts\`.*, ROW_NUMBER() OVER (PARTITION BY \`views\` ORDER BY \`title\` DESC, \`id\` ASC) ` +
+        "AS `__rank` FROM `posts` WHERE `views` IN (?, ?)) `ranked` WHERE `__rank` > 4 ORDER BY `title` DESC, `id` ASC"
+    )
+    expect(ranked(pg(Post), undefined, 0).text).not.toContain(`"ranked" WHERE`)
+  })
+
+  it("a projection and a tenant's schema: the columns asked, the table qualified", () => {
+    const s = pg(Post, "tenant_x")
+    expect(ranked(s, 1, undefined, cols(s, "id", "views")).text).toBe(
+      `SELECT "id", "views" FROM (SELECT "tenant_x"."posts".*, ROW_NUMBER() OVER (PARTITION BY "views" ORDER BY "title" DESC NULLS LAST, "id" ASC) ` +
+        `AS "__rank" FROM "tenant_x"."posts" WHERE "views" IN ($1, $2)) "ranked" WHERE "__rank" <= 1 ORDER BY "title" DESC NULLS LAST, "id" ASC`
+    )
+  })
+})
+
 // ---------------------------------------------------------------------------
 // many rows under a WHERE clause
 // ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import type { Relation } from "../src/index.js"
 import { DataFlow, Introspect, Migration, Model, Tenant } from "../src/index.js"
 import type { TestDb } from "./support/db.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
-import { onPipeline } from "./support/pipeline.js"
+import { selects } from "./support/pipeline.js"
 
 interface EditionRecord {
   readonly bookId: number
@@ -85,17 +85,6 @@ const catalogForeignKeys = (db: TestDb, table: string) =>
        ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION`
     )
     return rows.map((r) => `${r.c}→${r.t}.${r.r} ${r.d}/${r.u}`)
-  })
-
-/** The SELECT statements an effect ran. */
-const selects = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const pipeline = onPipeline()
-    const value = yield* pipeline.run(self)
-    const count = pipeline.spans.filter((s) =>
-      s.name === "sql.execute" && /^\s*SELECT /i.test(String(s.attributes.get("db.query.text") ?? ""))
-    ).length
-    return { value, count }
   })
 
 const seed = (onDelete: Relation.ReferentialAction = "cascade") =>

@@ -2,7 +2,7 @@ import { expect } from "@effect/vitest"
 import { Effect, Option, Schema, Stream } from "effect"
 import { DataFlow, Model, Relation, Tenant } from "../src/index.js"
 import { forEachDatabase, uniqueTable } from "./support/db.js"
-import { onPipeline } from "./support/pipeline.js"
+import { selects } from "./support/pipeline.js"
 
 interface PostRecord {
   readonly id: number
@@ -44,17 +44,6 @@ const seed = Effect.gen(function*() {
   yield* m.Comment.bulkCreate(posts.flatMap((p, i) => Array.from({ length: i % 3 }, (_, j) => ({ postId: p.id, body: `c${j}` }))))
   return { ...m, users, posts }
 })
-
-/** The SELECT statements an effect ran. */
-const selects = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const pipeline = onPipeline()
-    const value = yield* pipeline.run(self)
-    const count = pipeline.spans.filter((s) =>
-      s.name === "sql.execute" && /^\s*SELECT /i.test(String(s.attributes.get("db.query.text") ?? ""))
-    ).length
-    return { value, count }
-  })
 
 forEachDatabase("include", (it) => {
   it.effect("belongs-to and has-many load with one statement per relation, never one per record", () =>

@@ -19,6 +19,17 @@ export const onPipeline = () => {
   }
 }
 
+/** An effect's value and the number of SELECT statements it ran (counted by their spans). */
+export const selects = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const pipeline = onPipeline()
+    const value = yield* pipeline.run(self)
+    const count = pipeline.spans.filter((s) =>
+      s.name === "sql.execute" && /^\s*SELECT /i.test(String(s.attributes.get("db.query.text") ?? ""))
+    ).length
+    return { value, count }
+  })
+
 const isNodeSpan = (span: RecordedSpan) => /^dataflow\.[^.]+\.[^.]+$/.test(span.name)
 
 /**

@@ -55,14 +55,7 @@ const chunk = limits.list
 
 const runGroup = (requests: ReadonlyArray<FindById>): Effect.Effect<void, never, unknown> => {
   const first = requests[0]!
-  const byId = new Map<string, Array<FindById>>()
-  for (const r of requests) {
-    const key = keyOf(r.id)
-    const same = byId.get(key)
-    if (same === undefined) byId.set(key, [r])
-    else same.push(r)
-  }
-  const ids = [...byId.values()].map((rs) => rs[0]!.id)
+  const ids = [...groupBy(requests, (r) => keyOf(r.id)).values()].map((rs) => rs[0]!.id)
   const options = first.includeDeleted ? { includeDeleted: true } : {}
   if (ids.length === 1) {
     const alone = first.operation === "find"
@@ -92,36 +85,59 @@ const runGroup = (requests: ReadonlyArray<FindById>): Effect.Effect<void, never,
     )
 }
 
-/** The one resolver of by-key reads: a batch is split by model and `includeDeleted`. */
-const resolver = RequestResolver.makeBatched((requests: Types.NoInfer<Array<FindById>>) => {
-  const groups = new Map<ModelDefinition, Map<boolean, Array<FindById>>>()
-  for (const r of requests) {
-    let byDeleted = groups.get(r.def)
-    if (byDeleted === undefined) groups.set(r.def, byDeleted = new Map())
-    const group = byDeleted.get(r.includeDeleted)
-    if (group === undefined) byDeleted.set(r.includeDeleted, [r])
-    else group.push(r)
+/** Items grouped by a key, in the order the keys first appear. @internal */
+export const groupBy = <A, K>(items: Iterable<A>, key: (item: A) => K): Map<K, Array<A>> => {
+  const groups = new Map<K, Array<A>>()
+  for (const item of items) {
+    const k = key(item)
+    const group = groups.get(k)
+    if (group === undefined) groups.set(k, [item])
+    else group.push(item)
   }
-  return Effect.forEach([...groups.values()].flatMap((g) => [...g.values()]), runGroup, {
-    concurrency: "unbounded",
-    discard: true
-  })
-})
+  return groups
+}
 
 /**
- * The resolver with the caller's services (its client, transaction, tenant, span): requests
- * made under equal services batch together, others apart. The span is one of them, so the
- * statement's span stays under its caller's: reads each wrapped in a span of their own are
- * not batched.
+ * A resolver that splits each batch by model and by `split` (what one statement can serve)
+ * and runs the groups together.
+ * @internal
  */
-const withServices = new WeakMap<Context.Context<unknown>, RequestResolver.RequestResolver<FindById, never>>()
-const withCallerServices = Effect.contextWith((services: Context.Context<unknown>) => {
-  // the reads of one batch share their services' Context: one resolver for all of them, not
-  // one per read (an allocation and a hash each, and an equality check when Effect groups them)
-  let provided = withServices.get(services)
-  if (provided === undefined) withServices.set(services, provided = RequestResolver.provideContext(resolver, services))
-  return provided
-})
+export const splitResolver = <A extends Request.Request<unknown, unknown> & { readonly def: ModelDefinition }>(
+  split: (request: A) => unknown,
+  run: (requests: ReadonlyArray<A>) => Effect.Effect<void, never, unknown>
+): RequestResolver.RequestResolver<A, unknown> =>
+  RequestResolver.makeBatched((requests: Types.NoInfer<Array<A>>) =>
+    Effect.forEach([...groupBy(requests, (r) => r.def).values()].flatMap((g) => [...groupBy(g, split).values()]), run, {
+      concurrency: "unbounded",
+      discard: true
+    })
+  )
+
+/** The one resolver of by-key reads: a batch is split by model and `includeDeleted`. */
+const resolver = splitResolver((r: FindById) => r.includeDeleted, runGroup)
+
+/**
+ * A resolver with the caller's services (its client, transaction, tenant, span): requests
+ * made under equal services batch together, others apart. The span is one of them, so the
+ * statement's span stays under its caller's: requests each wrapped in a span of their own are
+ * not batched.
+ * @internal
+ */
+export const withCallerServices = <A extends Request.Request<unknown, unknown>>(
+  resolver: RequestResolver.RequestResolver<A, unknown>
+): Effect.Effect<RequestResolver.RequestResolver<A, never>, never, unknown> => {
+  const provided = new WeakMap<Context.Context<unknown>, RequestResolver.RequestResolver<A, never>>()
+  return Effect.contextWith((services: Context.Context<unknown>) => {
+    // the requests of one batch share their services' Context: one resolver for all of them,
+    // not one per request (an allocation and a hash each, and an equality check when Effect
+    // groups them)
+    let withServices = provided.get(services)
+    if (withServices === undefined) provided.set(services, withServices = RequestResolver.provideContext(resolver, services))
+    return withServices
+  })
+}
+
+const findResolver = withCallerServices(resolver)
 
 /**
  * A model's `find` and `read` as batched requests (when `RequestBatching` is on); the other
@@ -139,7 +155,7 @@ export const withBatching = <R>(def: ModelDefinition, nodes: Read.ReadNodes<R>):
     // what the model's nodes require, the resolver requires: R
     return Effect.request(
       FindById({ def, nodes: unknownNodes, id, includeDeleted: options.includeDeleted === true, operation }),
-      withCallerServices
+      findResolver
     ) as Effect.Effect<Option.Option<Row>, NodeErrors["find"] | ConfigurationError, R>
   }
   // the setting is read synchronously: an unbatched read is the node as made, one step more

@@ -10,6 +10,7 @@ import type { ModelDefinition } from "../model/definition.js"
 import * as Aggregate from "./aggregate.js"
 import * as Create from "./create.js"
 import * as Batch from "./batch.js"
+import * as BatchList from "./batchList.js"
 import * as Delete from "./delete.js"
 import * as Include from "./include.js"
 import * as Nested from "./nested.js"
@@ -50,7 +51,7 @@ const notAnObject = (value: unknown) => value !== undefined && (typeof value !==
 
 /** @internal */
 export const make = <R>(def: ModelDefinition): Nodes<R> => {
-  const read = Include.withIncludes(def, Batch.withBatching(def, Read.make<R>(def)))
+  const read = Include.withIncludes(def, BatchList.withListBatching(def, Batch.withBatching(def, Read.make<R>(def))))
   const create = Create.make<R>(def)
   const update = Update.make<R>(def)
   const nested = Nested.make<R>(def, create.create, update.update)

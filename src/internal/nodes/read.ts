@@ -14,8 +14,6 @@ import type { ConfigurationError } from "../../Errors.js"
 import { DatabaseError, InvalidCursor, NotFound } from "../../Errors.js"
 import type { ListQuery, ReadOptions, StreamQuery } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"
-import type { DecodePlan } from "../sql/rows.js"
-import { decodePlan } from "../sql/rows.js"
 import { isRecord, keyChecker, valueProblem } from "../model/validate.js"
 import { context } from "../runtime/context.js"
 import { toDatabaseError } from "../runtime/errors.js"
@@ -25,18 +23,14 @@ import { CursorKey } from "../runtime/settings.js"
 import * as Build from "../sql/builders.js"
 import * as Cursor from "../sql/cursor.js"
 import { Params } from "../sql/params.js"
-import type { OrderTerm } from "../sql/where.js"
 import { and, keyset, orderBy, where } from "../sql/where.js"
+import type { ListResult } from "./listPage.js"
+import { checkPaging, listShape, pageOf } from "./listPage.js"
 import type { Row } from "./shared.js"
 import { idOf, invalid, keyFieldsOf, traced, readErrors } from "./shared.js"
 import type { NodeErrors } from "./types.js"
 
-/** @internal */
-export interface ListResult {
-  readonly records: ReadonlyArray<Row>
-  readonly nextCursor?: string
-  readonly total?: number
-}
+export type { ListResult }
 
 /** @internal */
 export interface ReadNodes<R> {
@@ -70,39 +64,12 @@ const selectOne = (ctx: NodeContext, id: unknown, includeDeleted: boolean) => {
 /** The row with this key, if any (soft-deleted rows only with `includeDeleted`). @internal */
 export { selectOne }
 
-const checkPaging = (def: ModelDefinition, value: unknown, name: string) =>
-  value === undefined || (Number.isSafeInteger(value) && (value as number) >= 0)
-    ? undefined
-    : invalid(def, "list", name, "must be a non-negative integer")
-
-/** The order of a page: the fields asked for, then the primary key's fields (so pages are stable). */
-const orderTerms = (ctx: NodeContext, requested: unknown): Either.Either<ReadonlyArray<OrderTerm>, ReturnType<typeof invalid>> => {
-  const s = ctx.statements
-  const def = s.definition
-  if (requested !== undefined && !Array.isArray(requested)) {
-    return Either.left(invalid(def, "list", "orderBy", "expected an array of field names"))
-  }
-  const terms: Array<OrderTerm> = []
-  for (const entry of (requested ?? []) as ReadonlyArray<unknown>) {
-    const desc = typeof entry === "string" && entry.startsWith("-")
-    const field = typeof entry === "string" ? (desc ? entry.slice(1) : entry) : ""
-    const column = s.byField.get(field)
-    if (column === undefined) return Either.left(invalid(def, "list", "orderBy", `unknown field ${JSON.stringify(field)}`))
-    if (column.column.kind._tag === "json") return Either.left(invalid(def, "list", "orderBy", `cannot sort by JSON field ${field}`))
-    if (terms.some((t) => t.column === column)) continue
-    terms.push({ column, direction: desc ? "desc" : "asc", nullable: column.column.nullable || column.column.optional })
-  }
-  for (const key of s.key) {
-    if (!terms.some((t) => t.column === key)) terms.push({ column: key, direction: "asc", nullable: false })
-  }
-  return Either.right(terms)
-}
-
-const pick = (record: Row, fields: ReadonlyArray<string>): Row => {
-  const out: Row = {}
-  for (const f of fields) if (f in record) out[f] = record[f]
-  return out
-}
+/** `findFirst` as the first record of a `list` of one (the plain list, or a batched one). @internal */
+export const firstOf = <R>(list: ReadNodes<R>["list"]): ReadNodes<R>["findFirst"] => (filter, options = {}) =>
+  Effect.map(
+    list({ ...options, ...(filter === undefined ? {} : { where: filter as NonNullable<ListQuery<Row>["where"]> }), limit: 1 }),
+    (r) => Option.fromNullable(r.records[0])
+  )
 
 /** @internal */
 export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
@@ -153,13 +120,9 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
       }
       const ctx = yield* context<R>(def, operation)
       const s = ctx.statements
-      const terms = orderTerms(ctx, query.orderBy)
-      if (Either.isLeft(terms)) return yield* terms.left
-      const selected = query.select as ReadonlyArray<string> | undefined
-      if (selected !== undefined) {
-        const unknown = Array.isArray(selected) ? selected.find((f) => !s.byField.has(f)) : "select"
-        if (unknown !== undefined) return yield* invalid(def, operation, "select", `unknown field ${JSON.stringify(unknown)}`)
-      }
+      const shape = listShape(ctx, query)
+      if (Either.isLeft(shape)) return yield* shape.left
+      const { order, terms } = shape.right
       const params = new Params(s.dialect)
       const scope = { operation, includeDeleted: query.includeDeleted === true, tenant: ctx.tenant, relationTenant: ctx.relationTenant }
       // with a total, the statement counts the filter's rows in a subquery written before the
@@ -171,14 +134,13 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
         const probe = new Params(s.dialect)
         const once = where(s, query.where, probe, scope)
         if (Either.isLeft(once)) return yield* once.left
-        embedded = 2 * probe.values.length + 2 * terms.right.length + 2 <= s.dialect.maxParams
+        embedded = 2 * probe.values.length + 2 * terms.length + 2 <= s.dialect.maxParams
       }
       const counted = embedded ? where(s, query.where, params, scope) : undefined
       if (counted !== undefined && Either.isLeft(counted)) return yield* counted.left
       const countParams = [...params.values]
       const filtered = where(s, query.where, params, scope)
       if (Either.isLeft(filtered)) return yield* filtered.left
-      const order = terms.right.map((t) => `${t.direction === "desc" ? "-" : ""}${t.column.column.field}`).join(",")
       const cursorKey = yield* CursorKey
       let whereSql = filtered.right.sql
       if (query.cursor !== undefined) {
@@ -186,39 +148,24 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
         if (Either.isLeft(decoded)) return yield* new InvalidCursor({ model: def.name, operation, reason: decoded.left })
         const values = decoded.right
         // every value passes the checks a filter operand gets before it is bound
-        const usable = values.length === terms.right.length && terms.right.every((t, i) =>
+        const usable = values.length === terms.length && terms.every((t, i) =>
           values[i] === null
             ? t.nullable
             : valueProblem(def, t.column.column.field, values[i]) === undefined
         )
         if (!usable) return yield* new InvalidCursor({ model: def.name, operation, reason: "values do not match the ordering" })
-        whereSql = and(whereSql, keyset(terms.right, values, params))
+        whereSql = and(whereSql, keyset(terms, values, params))
       }
-      const columns = selected === undefined
-        ? s.columns
-        : s.columns.filter((c) => selected.includes(c.column.field) || terms.right.some((t) => t.column === c))
       const text = Build.select(s, {
-        columns,
+        columns: shape.right.columns,
         where: whereSql,
-        orderBy: orderBy(s, terms.right),
+        orderBy: orderBy(s, terms),
         limit: query.limit === undefined ? undefined : query.limit + 1,
         offset: query.offset,
         total: counted === undefined ? undefined : { where: counted.right.sql }
       })
-      const plan: DecodePlan = columns === s.columns ? s.decode : decodePlan(columns)
-      const pageOf = (rows: ReadonlyArray<Row>, total: number | undefined) => {
-        const more = query.limit !== undefined && rows.length > query.limit
-        const page = (more ? rows.slice(0, query.limit) : rows).map(plan.decode)
-        const last = page[page.length - 1]
-        const nextCursor = more && last !== undefined
-          ? Cursor.encode(def.name, order, terms.right.map((t) => last[t.column.column.field] ?? null), cursorKey)
-          : undefined
-        return {
-          records: selected === undefined ? page : page.map((r) => pick(r, selected)),
-          ...(nextCursor === undefined ? {} : { nextCursor }),
-          ...(total === undefined ? {} : { total })
-        }
-      }
+      const page = pageOf(def, shape.right, query.limit, cursorKey)
+      const pageOfRows = (rows: ReadonlyArray<Row>, total: number | undefined) => page(rows.map(shape.right.plan.decode), total)
       if (query.total === true && counted === undefined) {
         // the filter alone uses half the parameters a statement may bind: two statements, one snapshot
         const countParams = new Params(s.dialect)
@@ -235,7 +182,7 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
           Effect.catchTag("TransactionOutcomeUnknown", (cause) =>
             Effect.fail(new DatabaseError({ model: def.name, operation, retryable: true, cause })))
         )
-        return pageOf(rows, n)
+        return pageOfRows(rows, n)
       }
       return yield* readErrors(s, operation)(Effect.gen(function*() {
         const rows = yield* execute(ctx, text, params.values)
@@ -248,15 +195,11 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
           : query.offset !== undefined && query.offset > 0 || query.cursor !== undefined
           ? Number((yield* execute(ctx, Build.count(s, counted.right.sql), countParams))[0]?.n ?? 0)
           : 0
-        return pageOf(rows, total)
+        return pageOfRows(rows, total)
       }))
     }))
 
-  const findFirst: ReadNodes<R>["findFirst"] = (filter, options = {}) =>
-    Effect.map(
-      list({ ...options, ...(filter === undefined ? {} : { where: filter as NonNullable<ListQuery<Row>["where"]> }), limit: 1 }),
-      (r) => Option.fromNullable(r.records[0])
-    )
+  const findFirst = firstOf(list)
 
   const countSpan = traced(def, "count")
   const count: ReadNodes<R>["count"] = (filter, options = {}) =>

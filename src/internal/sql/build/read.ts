@@ -56,6 +56,38 @@ export const select = (
   return `SELECT ${list}${total} FROM ${s.table}${query.where}${query.orderBy}${s.dialect.limitOffset(query.limit, query.offset)}`
 }
 
+/**
+ * The pages of many lists in one statement, one list per value of the `partition` column: the
+ * rows under a WHERE clause numbered within their value in the page's order (`ROW_NUMBER()
+ * OVER (PARTITION BY …)`), those after `offset` and up to `offset + limit` of each value kept,
+ * in the page's order. The window's ORDER BY and the outer one are the same terms: they name
+ * the table's own columns, which the derived table keeps under their names.
+ * @internal
+ */
+export const selectRanked = (
+  s: ModelStatements,
+  query: {
+    readonly columns: ReadonlyArray<DialectColumn>
+    readonly where: string
+    readonly orderBy: string
+    readonly partition: DialectColumn
+    readonly limit: number | undefined
+    readonly offset: number | undefined
+  }
+): string => {
+  const list = query.columns === s.columns ? s.selectList : query.columns.map((c) => s.dialect.selectExpr(c.column)).join(", ")
+  const rank = s.dialect.quote("__rank")
+  const from = query.offset ?? 0
+  const bounds = [
+    ...(from > 0 ? [`${rank} > ${from}`] : []),
+    ...(query.limit === undefined ? [] : [`${rank} <= ${from + query.limit}`])
+  ]
+  const ranked = `SELECT ${s.table}.*, ROW_NUMBER() OVER (PARTITION BY ${query.partition.quoted}${query.orderBy}) AS ${rank} ` +
+    `FROM ${s.table}${query.where}`
+  return `SELECT ${list} FROM (${ranked}) ${s.dialect.quote("ranked")}` +
+    `${bounds.length === 0 ? "" : ` WHERE ${bounds.join(" AND ")}`}${query.orderBy}`
+}
+
 /** Whether a row matches a WHERE clause: `SELECT 1 … LIMIT 1`. @internal */
 export const exists = (s: ModelStatements, where: string): string =>
   `SELECT 1 AS found FROM ${s.table}${where}${s.dialect.limitOffset(1, undefined)}`
