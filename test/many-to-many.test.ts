@@ -69,4 +69,39 @@ forEachDatabase("many-to-many", (it) => {
       yield* Tag.delete(tags[1]!.id)
       expect(yield* PostTag.count()).toBe(3)
     }))
+  it.effect("a soft-delete junction: a link disconnected and connected again is restored (the pair stays unique), nested too", () =>
+    Effect.gen(function*() {
+      const Label = Model.make("Label", Schema.Struct({ id: Schema.Int, name: Schema.String.pipe(Schema.maxLength(20)) }), {
+        table: uniqueTable("mm_labels"),
+        timestamps: false
+      })
+      const Doc = Model.make("Doc", Schema.Struct({ id: Schema.Int, title: Schema.String.pipe(Schema.maxLength(20)) }), {
+        table: uniqueTable("mm_docs"),
+        timestamps: false,
+        relations: { labels: Model.manyToMany(() => Label, { through: (): Relation.Target => DocLabel, foreignKey: "docId", otherKey: "labelId" }) }
+      })
+      const DocLabel = Model.make("DocLabel", Schema.Struct({ id: Schema.Int, docId: Schema.Int, labelId: Schema.Int }), {
+        table: uniqueTable("mm_doc_labels"),
+        timestamps: false,
+        softDelete: true,
+        unique: [["docId", "labelId"]],
+        relations: {
+          doc: Model.belongsTo(() => Doc, { foreignKey: "docId" }),
+          label: Model.belongsTo(() => Label, { foreignKey: "labelId" })
+        }
+      })
+      yield* DataFlow.migrate([DocLabel])
+      const [red, blue] = (yield* Label.bulkCreate([{ name: "red" }, { name: "blue" }], { returnRecords: true })).records
+      const doc = yield* Doc.create({ title: "d", labels: { connect: [red!.id, blue!.id] } })
+      expect(yield* Doc.disconnect("labels", doc.id, [red!.id, blue!.id])).toEqual({ disconnected: 2 })
+      expect(yield* DocLabel.count()).toBe(0)
+      expect(yield* Doc.connect("labels", doc.id, [red!.id])).toEqual({ connected: 1 })
+      yield* Doc.update(doc.id, { labels: { connect: [blue!.id] } })
+      expect(yield* DocLabel.count()).toBe(2)
+      expect(yield* DocLabel.count(undefined, { includeDeleted: true })).toBe(2)
+      const back = yield* Doc.read(doc.id, { include: { labels: { orderBy: ["name"] } } })
+      expect(back.labels.map((l) => l.name)).toEqual(["blue", "red"])
+      // connecting what is linked changes nothing
+      expect(yield* Doc.connect("labels", doc.id, [red!.id, blue!.id])).toEqual({ connected: 0 })
+    }))
 })

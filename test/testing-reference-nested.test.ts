@@ -367,7 +367,7 @@ const moreProgram = Effect.gen(function*() {
   yield* step("more notes", Doc.update("d1", { notes: { create: [{ body: "z" }] } }))
   yield* step("connect a soft-deleted label", Doc.connect("labels", "d1", ["l2", "l3"]))
   yield* step("disconnect: the link soft-deleted", Doc.disconnect("labels", "d1", ["l1"]))
-  yield* step("connect again: the soft-deleted link keeps its key", Doc.connect("labels", "d1", ["l1"]))
+  yield* step("connect again: the soft-deleted link restored", Doc.connect("labels", "d1", ["l1"]))
   yield* step("links replaced", Doc.update("d1", { labels: { set: ["l2"] } }))
   return steps
 })

@@ -37,10 +37,21 @@ const nodesOf = (def: ModelDefinition): JunctionNodes => {
 }
 
 /** Rows of `def` matching `where` and one of the filters of keys: one `list` per filter (one in practice). */
-const listByKeys = (def: ModelDefinition, where: Row, fields: ReadonlyArray<string>, keys: ReadonlyArray<ReadonlyArray<unknown>>, select?: ReadonlyArray<string>) =>
+const listByKeys = (
+  def: ModelDefinition,
+  where: Row,
+  fields: ReadonlyArray<string>,
+  keys: ReadonlyArray<ReadonlyArray<unknown>>,
+  select?: ReadonlyArray<string>,
+  includeDeleted = false
+) =>
   Effect.map(
     Effect.forEach(keyFilters(fields, keys), (byKey) =>
-      orDieFilter(nodesOf(def).read.list({ where: { ...where, ...byKey }, ...(select === undefined ? {} : { select }) } as ListQuery<Row>))),
+      orDieFilter(nodesOf(def).read.list({
+        where: { ...where, ...byKey },
+        ...(select === undefined ? {} : { select }),
+        ...(includeDeleted ? { includeDeleted } : {})
+      } as ListQuery<Row>))),
     (pages) => pages.flatMap((p) => p.records)
   )
 
@@ -76,14 +87,36 @@ export const link = (def: ModelDefinition, rel: Relation, key: unknown, ids: Rea
       return yield* new ForeignKeyViolation({ model: def.name, operation, columns: through.targetFields, relation: rel.name })
     }
     const source = ofSource(rel, key)
-    const existing = yield* listByKeys(through.definition, source, through.targetFields, keys, through.targetFields)
-    const linked = new Set(existing.map((r) => keyText(through.targetFields.map((f) => r[f]))))
-    const rows = [...distinct].filter(([text]) => !linked.has(text)).map(([, values]) => ({
+    const junction = through.definition
+    // on a soft-delete junction a link removed before is restored, not inserted again (its
+    // row is still there, and would collide with a unique constraint on the pair)
+    const soft = junction.softDelete
+    const existing = yield* listByKeys(
+      junction,
+      source,
+      through.targetFields,
+      keys,
+      soft ? [...new Set([...through.targetFields, ...junction.key.map((c) => c.field), "deletedAt"])] : through.targetFields,
+      soft
+    )
+    const linked = new Set<string>()
+    const removed = new Map<string, Row>()
+    for (const r of existing) {
+      const text = keyText(through.targetFields.map((f) => r[f]))
+      if (r.deletedAt === null || r.deletedAt === undefined) linked.add(text)
+      else removed.set(text, r)
+    }
+    const missing = [...distinct].filter(([text]) => !linked.has(text))
+    const revived = missing.filter(([text]) => removed.has(text))
+    for (const [text] of revived) {
+      yield* dieOn("NotFound")(nodesOf(junction).remove.restore(keyOfRecord(junction, removed.get(text)!)))
+    }
+    const rows = missing.filter(([text]) => !removed.has(text)).map(([, values]) => ({
       ...source,
       ...fieldsEqual(through.targetFields, values)
     }))
-    if (rows.length > 0) yield* dieOn("ConflictTargetError")(nodesOf(through.definition).create.bulkCreate(rows))
-    return { records: ids.map((id) => targets.get(keyText(keyValues(rel.target, id)))!), connected: rows.length }
+    if (rows.length > 0) yield* dieOn("ConflictTargetError")(nodesOf(junction).create.bulkCreate(rows))
+    return { records: ids.map((id) => targets.get(keyText(keyValues(rel.target, id)))!), connected: missing.length }
   })
 
 /**

@@ -63,14 +63,28 @@ const link = (run: Run, def: ModelDefinition, rel: Relation, key: unknown, ids: 
     if (distinct.some((id) => !targets.has(keyText([id])))) {
       return yield* Either.left(new ForeignKeyViolation({ model: def.name, operation, columns: [targetField], relation: rel.name }))
     }
-    const existing = yield* recordsOf(run, through.definition, {
+    // a soft-deleted link is restored, not inserted again (as the node does)
+    const junction = through.definition
+    const existing = yield* recordsOf(run, junction, {
       where: { [sourceField]: key, [targetField]: { $in: distinct } },
-      select: [targetField]
+      ...(junction.softDelete ? { includeDeleted: true } : { select: [targetField] })
     })
-    const linked = new Set(existing.map((r) => keyText([r[targetField]])))
-    const rows = distinct.filter((id) => !linked.has(keyText([id]))).map((id) => ({ [sourceField]: key, [targetField]: id }))
-    if (rows.length > 0) yield* run(through.definition, { node: "bulkCreate", rows })
-    return { records: ids.map((id) => targets.get(keyText([id]))!), connected: rows.length }
+    const linked = new Set<string>()
+    const removed = new Map<string, Row>()
+    for (const r of existing) {
+      if (r.deletedAt === null || r.deletedAt === undefined) linked.add(keyText([r[targetField]]))
+      else removed.set(keyText([r[targetField]]), r)
+    }
+    const missing = distinct.filter((id) => !linked.has(keyText([id])))
+    for (const id of missing) {
+      const row = removed.get(keyText([id]))
+      if (row === undefined) continue
+      const junctionKey = junction.compositeKey ? Object.fromEntries(junction.key.map((c) => [c.field, row[c.field]])) : row[junction.pk.field]
+      yield* run(junction, { node: "restore", id: junctionKey })
+    }
+    const rows = missing.filter((id) => !removed.has(keyText([id]))).map((id) => ({ [sourceField]: key, [targetField]: id }))
+    if (rows.length > 0) yield* run(junction, { node: "bulkCreate", rows })
+    return { records: ids.map((id) => targets.get(keyText([id]))!), connected: missing.length }
   })
 
 /** Removes the record `key`'s links to the targets `ids`: how many there were. */
