@@ -104,4 +104,18 @@ forEachDatabase("many-to-many", (it) => {
       // connecting what is linked changes nothing
       expect(yield* Doc.connect("labels", doc.id, [red!.id, blue!.id])).toEqual({ connected: 0 })
     }))
+  it.effect("concurrent connects of the same pairs: each link inserted once, none fails (unique pair: skipped, not a UniqueViolation)", () =>
+    Effect.gen(function*() {
+      const { Post, PostTag, Tag } = models()
+      yield* DataFlow.migrate([PostTag])
+      const tags = (yield* Tag.bulkCreate(["a", "b", "c"].map((label) => ({ label })), { returnRecords: true })).records
+      const post = yield* Post.create({ title: "p" })
+      const ids = tags.map((t) => t.id)
+      const results = yield* Effect.all(
+        Array.from({ length: 6 }, () => Post.connect("tags", post.id, ids)),
+        { concurrency: "unbounded" }
+      )
+      expect(results.reduce((n, r) => n + r.connected, 0)).toBe(3)
+      expect(yield* PostTag.count()).toBe(3)
+    }))
 })

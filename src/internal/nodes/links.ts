@@ -115,8 +115,18 @@ export const link = (def: ModelDefinition, rel: Relation, key: unknown, ids: Rea
       ...source,
       ...fieldsEqual(through.targetFields, values)
     }))
-    if (rows.length > 0) yield* dieOn("ConflictTargetError")(nodesOf(junction).create.bulkCreate(rows))
-    return { records: ids.map((id) => targets.get(keyText(keyValues(rel.target, id)))!), connected: missing.length }
+    let skipped = 0
+    if (rows.length > 0) {
+      // with a unique constraint on the pair, a link a concurrent connect inserted meanwhile is skipped, not a UniqueViolation
+      const pair = new Set([...through.sourceFields, ...through.targetFields])
+      const unique = junction.uniqueSets.find((set) => set.length === pair.size && set.every((f) => pair.has(f)))
+      const created = yield* dieOn("ConflictTargetError")(nodesOf(junction).create.bulkCreate(
+        rows,
+        unique === undefined ? {} : { onConflict: "skip", conflictOn: [...unique] }
+      ))
+      skipped = (created as { readonly skipped?: number }).skipped ?? 0
+    }
+    return { records: ids.map((id) => targets.get(keyText(keyValues(rel.target, id)))!), connected: missing.length - skipped }
   })
 
 /**

@@ -11,8 +11,11 @@
 import type * as E from "effect/Effect"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { ConfigurationError, InvalidFilter, ValidationError, WriteError } from "../../Errors.js"
-import { NotFound } from "../../Errors.js"
+import { DatabaseError, NotFound } from "../../Errors.js"
 import type { ListQuery } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"
 import type { Relation } from "../model/relations.js"
@@ -210,19 +213,33 @@ export const make = <R>(
         : orDieFilter(nodesOf(def).read.read(id)) as E.Effect<Row, UpdateError, R>
     return updateSpan(inTransaction("update", withNested(write, plan.right, "update")))
   }
+  /**
+   * Concurrent connects of the same pairs on MySQL / MariaDB can deadlock (their locking reads
+   * of the missing pairs): the database ends that transaction, so a connect that owns its
+   * transaction runs again (three times at most); inside a caller's it is the caller's to retry.
+   */
+  const againOnDeadlock = <A, Err, Req>(self: E.Effect<A, Err, Req>) =>
+    Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (outer) =>
+      Option.isSome(outer)
+        ? self
+        : Effect.retry(self, {
+          schedule: Schedule.jittered(Schedule.spaced("5 millis")),
+          times: 3,
+          while: (e) => e instanceof DatabaseError && e.retryable
+        }))
   const connect: NestedNodes<R>["connect"] = (name, id, ids) => {
     const rel = manyToManyOf(def, name, "connect")
     if (Either.isLeft(rel)) return Effect.fail(rel.left)
     const bad = checkId(def, id, "connect") ?? checkIds(def, rel.right, ids, "connect")
     if (bad !== undefined) return Effect.fail(bad)
-    return traced(def, "connect")(inTransaction(
+    return traced(def, "connect")(againOnDeadlock(inTransaction(
       "connect",
       Effect.gen(function*() {
         yield* orDieFilter(nodesOf(def).read.read(id))
         const { connected } = yield* link(def, rel.right, id, ids as ReadonlyArray<unknown>, "connect")
         return { connected }
       })
-    ))
+    )))
   }
   const disconnect: NestedNodes<R>["disconnect"] = (name, id, ids) => {
     const rel = manyToManyOf(def, name, "disconnect")
