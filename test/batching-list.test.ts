@@ -115,6 +115,46 @@ forEachDatabase("batching lists", (it_) => {
       expect(batched.value.map((o) => o._tag)).toEqual(["Some", "Some", "None", "Some", "Some", "None", "Some", "Some", "None", "Some"])
     }))
 
+  it.effect("findBy / readBy of a one-field unique key are a batched list; a bad or missing key fails its own caller", () =>
+    Effect.gen(function*() {
+      const User = Model.make(
+        "User",
+        Schema.Struct({ id: Schema.Int, email: Schema.String.pipe(Schema.maxLength(40)), name: Schema.String.pipe(Schema.maxLength(20)) }),
+        { table: uniqueTable("batch_users"), unique: ["email"], softDelete: true }
+      )
+      const users = (yield* User.bulkCreate(["a", "b", "c", "d"].map((n) => ({ email: `${n}@x.io`, name: n })), { returnRecords: true })).records
+      yield* User.delete(users[3]!.id)
+      const emails = ["c@x.io", "a@x.io", "zz@x.io", "a@x.io", "d@x.io", "B@x.io", "b@x.io"]
+      const find = (email: string) => User.findBy({ email })
+      const batched = yield* selects(Effect.forEach(emails, find, { batching: true }))
+      expect(batched.count).toBe(1)
+      expect(batched.value).toEqual(yield* plain(Effect.forEach(emails, find)))
+      expect(batched.value.map((o) => o._tag)).toEqual(["Some", "Some", "None", "Some", "None", "None", "Some"])
+      // with the deleted, by id, and readBy: NotFound to its own caller only
+      const deleted = yield* selects(Effect.forEach(["d@x.io", "a@x.io"], (email) => User.findBy({ email }, { includeDeleted: true }), { batching: true }))
+      expect(deleted.count).toBe(1)
+      expect(deleted.value.map((o) => o._tag)).toEqual(["Some", "Some"])
+      const reads = yield* selects(Effect.forEach(
+        [users[0]!.id, 999, users[2]!.id],
+        (id) => Effect.either(User.readBy({ id })),
+        { batching: true }
+      ))
+      expect(reads.count).toBe(1)
+      expect(reads.value.map((e) => Either.isRight(e) ? e.right.name : e.left._tag)).toEqual(["a", "NotFound", "c"])
+      expect(Either.isLeft(reads.value[1]!) && reads.value[1].left).toMatchObject({ operation: "readBy", model: "User" })
+      // a value the field does not take, a field that is no unique key: the node's own error
+      const bad = yield* Effect.forEach(
+        [User.findBy({ email: 42 } as never), User.findBy({ name: "a" } as never), User.findBy({ email: "a@x.io" })],
+        Effect.either,
+        { batching: true }
+      )
+      expect(bad.map((e) => (Either.isLeft(e) ? `${e.left._tag}:${(e.left as { operation?: string }).operation}` : "ok"))).toEqual([
+        "ValidationError:findBy",
+        "ValidationError:findBy",
+        "ok"
+      ])
+    }))
+
   it.effect("one statement per shape; a string field routes values of another case apart", () =>
     Effect.gen(function*() {
       const Comment = makeComment()

@@ -15,10 +15,11 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Request from "effect/Request"
 import type { ConfigurationError } from "../../Errors.js"
+import { NotFound } from "../../Errors.js"
 import { limits } from "../../Filter.js"
 import type { ListQuery } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"
-import { isRecord } from "../model/validate.js"
+import { isRecord, valueProblem } from "../model/validate.js"
 import { context } from "../runtime/context.js"
 import { execute } from "../runtime/executor.js"
 import { CursorKey } from "../runtime/settings.js"
@@ -30,7 +31,7 @@ import type { ListResult } from "./listPage.js"
 import { listShape, pageOf } from "./listPage.js"
 import * as Read from "./read.js"
 import type { Row } from "./shared.js"
-import { readErrors, traced } from "./shared.js"
+import { dieOn, idOf, readErrors, traced } from "./shared.js"
 import type { NodeErrors } from "./types.js"
 
 type ListError = NodeErrors["list"] | ConfigurationError
@@ -194,7 +195,8 @@ const resolver = splitResolver((r: ListBy) => r.shape, runShape)
 const listResolver = withCallerServices(resolver)
 
 /**
- * A model's `list` (and `findFirst`, a list of one) as a batched request when
+ * A model's `list` (and `findFirst`, a list of one; `findBy` / `readBy` of a one-field unique
+ * key, a list of at most one) as a batched request when
  * `RequestBatching` is on and its query is one equality on one field (see {@link byOneField});
  * otherwise, and for the other nodes, the nodes as they are.
  * @internal
@@ -219,5 +221,38 @@ export const withListBatching = <R>(def: ModelDefinition, nodes: Read.ReadNodes<
     Effect.withFiberRuntime((fiber) =>
       Context.get(fiber.currentContext, RequestBatching) ? batchedFirst(filter, options) : nodes.findFirst(filter, options)
     )
-  return { ...nodes, list, findFirst }
+  // `findBy` / `readBy` of a one-field unique key (`User.findBy({ email })`) are a batched list
+  // by that field: a unique key matches one row at most
+  const byUniqueField = (key: unknown, includeDeleted: boolean) => {
+    if (!isRecord(key)) return undefined
+    const fields = Object.keys(key)
+    if (fields.length !== 1) return undefined
+    const field = fields[0]!
+    const unique = (!def.compositeKey && def.pk.field === field) || def.uniqueSets.some((set) => set.length === 1 && set[0] === field)
+    const value = key[field]
+    // anything the node would refuse, it refuses itself (its own operation in the error)
+    if (!unique || value === null || value === undefined || valueProblem(def, field, value) !== undefined) return undefined
+    const query = { where: { [field]: value }, ...(includeDeleted ? { includeDeleted } : {}) }
+    return byOneField(def, query) === undefined ? undefined : { query, value }
+  }
+  // our own filter of a checked value: never an InvalidFilter / InvalidCursor
+  const ours = dieOn("InvalidFilter", "InvalidCursor")
+  const findBy: Read.ReadNodes<R>["findBy"] = (key, options = {}) =>
+    Effect.withFiberRuntime((fiber) => {
+      const one = Context.get(fiber.currentContext, RequestBatching) ? byUniqueField(key, options.includeDeleted === true) : undefined
+      return one === undefined
+        ? nodes.findBy(key, options)
+        : Effect.map(ours(list(one.query as ListQuery<Row>)), (page) => Option.fromNullable(page.records[0]))
+    })
+  const readBy: Read.ReadNodes<R>["readBy"] = (key, options = {}) =>
+    Effect.withFiberRuntime((fiber) => {
+      const one = Context.get(fiber.currentContext, RequestBatching) ? byUniqueField(key, options.includeDeleted === true) : undefined
+      return one === undefined
+        ? nodes.readBy(key, options)
+        : Effect.flatMap(ours(list(one.query as ListQuery<Row>)), (page) =>
+          page.records.length > 0
+            ? Effect.succeed(page.records[0]!)
+            : Effect.fail(new NotFound({ model: def.name, operation: "readBy", id: idOf(one.value) })))
+    })
+  return { ...nodes, list, findFirst, findBy, readBy }
 }
