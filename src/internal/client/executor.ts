@@ -44,6 +44,12 @@ export interface Executor {
    * connection that the work needing the table holds. Closed with its scope.
    */
   readonly ddlConnection?: Effect.Effect<DdlConnection, SqlError, Scope.Scope>
+  /**
+   * A connection for a transaction (the client's `reserve`), released when its scope closes:
+   * the wait for it is interruptible even in an uninterruptible region, and a connection that
+   * arrives after an interruption goes straight back. The runtime then needs no fiber to hold it.
+   */
+  readonly reserve?: Effect.Effect<Connection, SqlError, Scope.Scope>
   /** Facts about the server, read when the client was made. */
   readonly server?: ServerInfo
 }

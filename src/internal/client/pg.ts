@@ -269,19 +269,20 @@ export const make = (
   Effect.gen(function*() {
     const backend = yield* openBackend(options)
     const transactions = new WeakMap<Connection, Pg.PoolClient>()
+    const transactionAcquirer = Effect.map(reserve(backend), (held) => {
+      const connection = connectionOf(backend, held)
+      transactions.set(connection, held)
+      return connection
+    })
     const client = yield* SqlClient.make({
       acquirer: Effect.succeed(connectionOf(backend, undefined)),
-      transactionAcquirer: Effect.map(reserve(backend), (held) => {
-        const connection = connectionOf(backend, held)
-        transactions.set(connection, held)
-        return connection
-      }),
+      transactionAcquirer,
       compiler: PgClient.makeCompiler(),
       spanAttributes: spanAttributesOf(options.url)
     })
     const ddl = ddlConnections(backend)
     yield* Effect.addFinalizer(() => ddl.close)
-    return { client, executor: makeExecutor(backend, client, transactions, ddl) }
+    return { client, executor: { ...makeExecutor(backend, client, transactions, ddl), reserve: transactionAcquirer } }
   })
 
 /** The client and its executor. @internal */
