@@ -45,11 +45,12 @@ export interface Executor {
    */
   readonly ddlConnection?: Effect.Effect<DdlConnection, SqlError, Scope.Scope>
   /**
-   * A connection for a transaction (the client's `reserve`), released when its scope closes:
+   * A connection for a transaction (the client's `reserve`), released when `scope` closes:
    * the wait for it is interruptible even in an uninterruptible region, and a connection that
-   * arrives after an interruption goes straight back. The runtime then needs no fiber to hold it.
+   * arrives after an interruption goes straight back. The runtime then needs no fiber to hold it,
+   * and the scope is passed, not provided (providing a service changes the fiber's context twice).
    */
-  readonly reserve?: Effect.Effect<Connection, SqlError, Scope.Scope>
+  readonly reserve?: (scope: Scope.Scope) => Effect.Effect<Connection, SqlError>
   /** Facts about the server, read when the client was made. */
   readonly server?: ServerInfo
 }

@@ -251,11 +251,9 @@ export const make = (
         Effect.onInterrupt(() => Effect.sync(() => arrived?.release()))
       )
     })
-    const reserve = Effect.uninterruptible(
-      Effect.flatMap(Effect.scope, (scope) =>
-        Effect.tap(waitForConnection, (c) => Scope.addFinalizer(scope, Effect.sync(() => c.release())))
-      )
-    )
+    const reserveIn = (scope: Scope.Scope) =>
+      Effect.uninterruptible(Effect.tap(waitForConnection, (c) => Scope.addFinalizer(scope, Effect.sync(() => c.release()))))
+    const reserve = Effect.flatMap(Effect.scope, reserveIn)
 
     const stream = (held: Mysql.PoolConnection | undefined, text: string, params: ReadonlyArray<unknown>) =>
       Stream.unwrapScoped(Effect.map(
@@ -299,10 +297,10 @@ export const make = (
       return connection
     }
 
-    const transactionAcquirer = Effect.map(reserve, connectionOf)
+    const reserveConnection = (scope: Scope.Scope) => Effect.map(reserveIn(scope), connectionOf)
     const client = yield* SqlClient.make({
       acquirer: Effect.succeed(connectionOf(undefined)),
-      transactionAcquirer,
+      transactionAcquirer: Effect.flatMap(Effect.scope, reserveConnection),
       compiler,
       spanAttributes: [["db.system.name", "mysql"]]
     })
@@ -330,7 +328,7 @@ export const make = (
     const executor: Executor = {
       client,
       ddlConnection,
-      reserve: transactionAcquirer,
+      reserve: reserveConnection,
       server: { mariadb: /mariadb/i.test(version) },
       run: (text, params, mode, { transaction }) => {
         if (transaction === undefined) return run(undefined, text, params, mode)

@@ -179,14 +179,17 @@ export const waitForClient = (backend: Backend, message: string): Effect.Effect<
  * The release is added to the scope as it is (`Scope.addFinalizer`): it reads no FiberRef, so
  * it needs none of the FiberRefs diffing and patching `Effect.addFinalizer` does on every close.
  */
-export const reserve = (backend: Backend): Effect.Effect<Pg.PoolClient, SqlError, Scope.Scope> =>
+export const reserveIn = (backend: Backend, scope: Scope.Scope): Effect.Effect<Pg.PoolClient, SqlError> =>
   Effect.uninterruptible(
-    Effect.flatMap(Effect.scope, (scope) =>
-      Effect.tap(
-        waitForClient(backend, "Failed to acquire connection for transaction"),
-        (client) => Scope.addFinalizer(scope, Effect.sync(() => releaseClient(backend, client)))
-      ))
+    Effect.tap(
+      waitForClient(backend, "Failed to acquire connection for transaction"),
+      (client) => Scope.addFinalizer(scope, Effect.sync(() => releaseClient(backend, client)))
+    )
   )
+
+/** {@link reserveIn} the caller's scope. */
+export const reserve = (backend: Backend): Effect.Effect<Pg.PoolClient, SqlError, Scope.Scope> =>
+  Effect.flatMap(Effect.scope, (scope) => reserveIn(backend, scope))
 
 /** A cancel request under way: `abandon` drops it if it has not been sent yet. */
 export interface Cancel {

@@ -92,7 +92,7 @@ const reserve = (sql: SqlClient.SqlClient, dialect: Dialect.Dialect, scope: Scop
     const executor = executorOf(sql, fiber.currentContext as Context.Context<never>)
     return executor?.reserve === undefined
       ? held(sql, dialect, scope)
-      : Effect.mapError(Scope.extend(executor.reserve, scope), (e) => classifyCause(dialect, "begin", e))
+      : Effect.mapError(executor.reserve(scope), (e) => classifyCause(dialect, "begin", e))
   })
 
 /** The executor of one of the library's own clients, when `sql` is one. */
@@ -122,6 +122,12 @@ const held = (sql: SqlClient.SqlClient, dialect: Dialect.Dialect, scope: Scope.S
     )
     return yield* Effect.mapError(Deferred.await(handed), (e) => classifyCause(dialect, "begin", e))
   })
+
+/** The statements that begin a transaction, one after the other (most dialects: one). */
+const beginAll = <E>(statements: ReadonlyArray<string>, exec: (statement: string, operation: string) => Effect.Effect<unknown, E>) =>
+  statements.length === 1
+    ? exec(statements[0]!, "begin")
+    : Effect.forEach(statements, (statement) => exec(statement, "begin"), { discard: true })
 
 /** A body failure that lost its connection before COMMIT was sent: nothing was written, retrying is safe. */
 const retryableLoss = <E>(error: E): E =>
@@ -173,7 +179,7 @@ const scope = <A, E, R>(
         const savepoint = `dataflow_${depth}`
         const begin = depth > 0
           ? exec(`SAVEPOINT ${savepoint}`, "savepoint")
-          : Effect.forEach(dialect.begin(options.isolation), (statement) => exec(statement, "begin"), { discard: true })
+          : beginAll(dialect.begin(options.isolation), exec)
         const rollback = Effect.ignore(exec(depth === 0 ? "ROLLBACK" : `ROLLBACK TO SAVEPOINT ${savepoint}`, "rollback"))
         const started = yield* Effect.exit(timed(begin))
         if (Exit.isFailure(started)) {
