@@ -237,13 +237,13 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
         )
         return pageOf(rows, n)
       }
+      // no total: the page is the statement's rows, mapped in one step
+      if (counted === undefined) return yield* readErrors(s, operation)(Effect.map(execute(ctx, text, params.values), (rows) => pageOf(rows, undefined)))
       return yield* readErrors(s, operation)(Effect.gen(function*() {
         const rows = yield* execute(ctx, text, params.values)
         // the total of the page's own snapshot; a page that came back empty after an offset or
         // a cursor has no row to carry it, and counts in a statement of its own
-        const total = counted === undefined
-          ? undefined
-          : rows.length > 0
+        const total = rows.length > 0
           ? Number(rows[0]!.__total)
           : query.offset !== undefined && query.offset > 0 || query.cursor !== undefined
           ? Number((yield* execute(ctx, Build.count(s, counted.right.sql), countParams))[0]?.n ?? 0)
