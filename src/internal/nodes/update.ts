@@ -246,11 +246,10 @@ export const updateById = (
     // matched rows, so 0 means no row matched
     return atomic(
       ctx,
-      typedErrors(s, "update")(Effect.gen(function*() {
-        const raw = yield* executeRaw(ctx, statement.text, params)
-        if (s.dialect.affectedRows(raw) === 0) return yield* unmatched()
-        return yield* selectOne(ctx, id, false)
-      }))
+      typedErrors(s, "update")(Effect.flatMap(
+        executeRaw(ctx, statement.text, params),
+        (raw) => s.dialect.affectedRows(raw) === 0 ? unmatched() : selectOne(ctx, id, false)
+      ))
     )
   })
 
