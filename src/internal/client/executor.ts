@@ -44,6 +44,13 @@ export interface Executor {
    * connection that the work needing the table holds. Closed with its scope.
    */
   readonly ddlConnection?: Effect.Effect<DdlConnection, SqlError, Scope.Scope>
+  /**
+   * A connection for a transaction (the client's `reserve`), released when `scope` closes:
+   * the wait for it is interruptible even in an uninterruptible region, and a connection that
+   * arrives after an interruption goes straight back. The runtime then needs no fiber to hold it,
+   * and the scope is passed, not provided (providing a service changes the fiber's context twice).
+   */
+  readonly reserve?: (scope: Scope.Scope) => Effect.Effect<Connection, SqlError>
   /** Facts about the server, read when the client was made. */
   readonly server?: ServerInfo
 }

@@ -21,7 +21,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import * as Statement from "@effect/sql/Statement"
 import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Chunk from "effect/Chunk"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -216,9 +216,15 @@ export const make = (
         })
       })
 
-    /** A pool connection for a transaction, waited for like a statement's. */
-    const reserve = Effect.acquireRelease(
-      Effect.async<Mysql.PoolConnection, SqlError>((resume) => {
+    /**
+     * A pool connection for a transaction (or a stream), waited for like a statement's —
+     * interruptibly, even in an uninterruptible region: a connection that arrives after an
+     * interruption goes straight back — and released when the caller's scope closes (added to
+     * the scope as it is: the release reads no FiberRef, see pgBackend.ts's `reserve`).
+     */
+    const waitForConnection = Effect.suspend(() => {
+      let arrived: Mysql.PoolConnection | undefined
+      return Effect.async<Mysql.PoolConnection, SqlError>((resume) => {
         let state: "waiting" | "done" | "abandoned" = "waiting"
         const timer = acquireMs === undefined ? undefined : setTimeout(() => {
           if (state !== "waiting") return
@@ -229,19 +235,25 @@ export const make = (
           if (timer !== undefined) clearTimeout(timer)
           if (state === "abandoned") return c?.release()
           state = "done"
-          resume(
-            error || c === undefined
-              ? Effect.fail(failed(error ?? new Error("no connection"), "Failed to acquire connection"))
-              : Effect.succeed(c)
-          )
+          if (error || c === undefined) {
+            return resume(Effect.fail(failed(error ?? new Error("no connection"), "Failed to acquire connection")))
+          }
+          arrived = c
+          resume(Effect.succeed(c))
         })
         return Effect.sync(() => {
           if (state === "waiting") state = "abandoned"
           if (timer !== undefined) clearTimeout(timer)
         })
-      }),
-      (c) => Effect.sync(() => c.release())
-    )
+      }).pipe(
+        Effect.interruptible,
+        // interrupted just as the connection arrived: it goes back
+        Effect.onInterrupt(() => Effect.sync(() => arrived?.release()))
+      )
+    })
+    const reserveIn = (scope: Scope.Scope) =>
+      Effect.uninterruptible(Effect.tap(waitForConnection, (c) => Scope.addFinalizer(scope, Effect.sync(() => c.release()))))
+    const reserve = Effect.flatMap(Effect.scope, reserveIn)
 
     const stream = (held: Mysql.PoolConnection | undefined, text: string, params: ReadonlyArray<unknown>) =>
       Stream.unwrapScoped(Effect.map(
@@ -285,9 +297,10 @@ export const make = (
       return connection
     }
 
+    const reserveConnection = (scope: Scope.Scope) => Effect.map(reserveIn(scope), connectionOf)
     const client = yield* SqlClient.make({
       acquirer: Effect.succeed(connectionOf(undefined)),
-      transactionAcquirer: Effect.map(reserve, connectionOf),
+      transactionAcquirer: Effect.flatMap(Effect.scope, reserveConnection),
       compiler,
       spanAttributes: [["db.system.name", "mysql"]]
     })
@@ -315,6 +328,7 @@ export const make = (
     const executor: Executor = {
       client,
       ddlConnection,
+      reserve: reserveConnection,
       server: { mariadb: /mariadb/i.test(version) },
       run: (text, params, mode, { transaction }) => {
         if (transaction === undefined) return run(undefined, text, params, mode)

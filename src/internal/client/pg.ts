@@ -52,7 +52,7 @@ import {
   makeCanceller,
   MAX_NAMED,
   MAX_SEEN,
-  reserve,
+  reserveIn,
   resultOf,
   rowsOf,
   runQuery,
@@ -269,19 +269,21 @@ export const make = (
   Effect.gen(function*() {
     const backend = yield* openBackend(options)
     const transactions = new WeakMap<Connection, Pg.PoolClient>()
-    const client = yield* SqlClient.make({
-      acquirer: Effect.succeed(connectionOf(backend, undefined)),
-      transactionAcquirer: Effect.map(reserve(backend), (held) => {
+    const reserveConnection = (scope: Scope.Scope) =>
+      Effect.map(reserveIn(backend, scope), (held) => {
         const connection = connectionOf(backend, held)
         transactions.set(connection, held)
         return connection
-      }),
+      })
+    const client = yield* SqlClient.make({
+      acquirer: Effect.succeed(connectionOf(backend, undefined)),
+      transactionAcquirer: Effect.flatMap(Effect.scope, reserveConnection),
       compiler: PgClient.makeCompiler(),
       spanAttributes: spanAttributesOf(options.url)
     })
     const ddl = ddlConnections(backend)
     yield* Effect.addFinalizer(() => ddl.close)
-    return { client, executor: makeExecutor(backend, client, transactions, ddl) }
+    return { client, executor: { ...makeExecutor(backend, client, transactions, ddl), reserve: reserveConnection } }
   })
 
 /** The client and its executor. @internal */

@@ -70,11 +70,22 @@ export const parseTimestamptz = (s: string): Date | undefined => {
   return new Date(local - offset)
 }
 
-/** node-postgres's type parsers, `timestamptz` through {@link parseTimestamptz} first. @internal */
+/** The fast `timestamptz` parser over node-postgres's current one, made again only when that one changes. */
+let wrapped: { readonly general: (text: string) => unknown; readonly parse: (text: string) => unknown } | undefined
+
+/**
+ * node-postgres's type parsers, `timestamptz` through {@link parseTimestamptz} first. node-postgres
+ * asks for the parser of every column of every result: the `timestamptz` one is not a new closure
+ * each time.
+ * @internal
+ */
 export const types: Pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: "text" | "binary") => {
     const general = Pg.types.getTypeParser(oid, format as "text")
     if (oid !== TIMESTAMPTZ || (format !== undefined && format !== "text")) return general
-    return (text: string) => parseTimestamptz(text) ?? general(text)
+    if (wrapped === undefined || wrapped.general !== general) {
+      wrapped = { general, parse: (text: string) => parseTimestamptz(text) ?? general(text) }
+    }
+    return wrapped.parse
   }) as Pg.CustomTypesConfig["getTypeParser"]
 }

@@ -207,12 +207,13 @@ const withoutConflicts = (ctx: NodeContext, records: ReadonlyArray<Row>, targets
 export const make = <R>(def: ModelDefinition): CreateNodes<R> => {
   const createSpan = traced(def, "create")
   const create: CreateNodes<R>["create"] = (input) =>
-    createSpan(Effect.gen(function*() {
+    // no generator per call: a single-row node's Effect steps are its cost (see docs/performance.md)
+    createSpan(Effect.suspend((): E.Effect<Row, NodeErrors["create"] | ConfigurationError, R> => {
       const record = prepareCreate(def, input, "create")
-      if (Either.isLeft(record)) return yield* record.left
-      const ctx = yield* context<R>(def, "create")
-      const time = yield* now
-      return yield* typedErrors(ctx.statements, "create")(insertOne(ctx, stamp(def, record.right, time, ctx.tenant)))
+      if (Either.isLeft(record)) return Effect.fail(record.left)
+      return Effect.flatMap(context<R>(def, "create"), (ctx) =>
+        Effect.flatMap(now, (time) =>
+          typedErrors(ctx.statements, "create")(insertOne(ctx, stamp(def, record.right, time, ctx.tenant)))))
     }))
 
   const bulkSpan = traced(def, "bulkCreate")

@@ -6,12 +6,13 @@
 import { SqlError } from "@effect/sql/SqlError"
 import type * as E from "effect/Effect"
 import * as Chunk from "effect/Chunk"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type { ConfigurationError } from "../../Errors.js"
-import { DatabaseError, InvalidCursor, NotFound } from "../../Errors.js"
+import { DatabaseError, NotFound } from "../../Errors.js"
 import type { ListQuery, ReadOptions, StreamQuery } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"
 import { isRecord, keyChecker, valueProblem } from "../model/validate.js"
@@ -21,16 +22,16 @@ import type { NodeContext } from "../runtime/executor.js"
 import { execute, snapshot } from "../runtime/executor.js"
 import { CursorKey } from "../runtime/settings.js"
 import * as Build from "../sql/builders.js"
-import * as Cursor from "../sql/cursor.js"
 import { Params } from "../sql/params.js"
-import { and, keyset, orderBy, where } from "../sql/where.js"
-import type { ListResult } from "./listPage.js"
-import { checkPaging, listShape, pageOf } from "./listPage.js"
+import { where } from "../sql/where.js"
+import { checkPaging } from "./listPage.js"
 import type { Row } from "./shared.js"
 import { idOf, invalid, keyFieldsOf, traced, readErrors } from "./shared.js"
 import type { NodeErrors } from "./types.js"
+import type { ListResult } from "./listPage.js"
+import { planPage } from "./listPlan.js"
 
-export type { ListResult }
+export type { ListResult } from "./listPage.js"
 
 /** @internal */
 export interface ReadNodes<R> {
@@ -111,92 +112,49 @@ export const make = <R>(def: ModelDefinition): ReadNodes<R> => {
 
   const listSpan = traced(def, "list")
   const list: ReadNodes<R>["list"] = (query = {}) =>
-    listSpan(Effect.gen(function*() {
+    listSpan(Effect.suspend(() => {
       const operation = "list"
       const badPage = checkPaging(def, query.limit, "limit") ?? checkPaging(def, query.offset, "offset")
-      if (badPage !== undefined) return yield* badPage
+      if (badPage !== undefined) return Effect.fail(badPage)
       if (query.cursor !== undefined && query.offset !== undefined) {
-        return yield* invalid(def, operation, "offset", "cannot be combined with a cursor")
+        return Effect.fail(invalid(def, operation, "offset", "cannot be combined with a cursor"))
       }
-      const ctx = yield* context<R>(def, operation)
-      const s = ctx.statements
-      const shape = listShape(ctx, query)
-      if (Either.isLeft(shape)) return yield* shape.left
-      const { order, terms } = shape.right
-      const params = new Params(s.dialect)
-      const scope = { operation, includeDeleted: query.includeDeleted === true, tenant: ctx.tenant, relationTenant: ctx.relationTenant }
-      // with a total, the statement counts the filter's rows in a subquery written before the
-      // page's WHERE clause: the filter is bound twice, in text order — unless binding it twice
-      // would pass the database's parameter limit: then the page and a count run as two
-      // statements in one snapshot (a repeatable-read transaction)
-      let embedded = query.total === true
-      if (embedded) {
-        const probe = new Params(s.dialect)
-        const once = where(s, query.where, probe, scope)
-        if (Either.isLeft(once)) return yield* once.left
-        embedded = 2 * probe.values.length + 2 * terms.length + 2 <= s.dialect.maxParams
-      }
-      const counted = embedded ? where(s, query.where, params, scope) : undefined
-      if (counted !== undefined && Either.isLeft(counted)) return yield* counted.left
-      const countParams = [...params.values]
-      const filtered = where(s, query.where, params, scope)
-      if (Either.isLeft(filtered)) return yield* filtered.left
-      const cursorKey = yield* CursorKey
-      let whereSql = filtered.right.sql
-      if (query.cursor !== undefined) {
-        const decoded = Cursor.decode(query.cursor, def.name, order, cursorKey)
-        if (Either.isLeft(decoded)) return yield* new InvalidCursor({ model: def.name, operation, reason: decoded.left })
-        const values = decoded.right
-        // every value passes the checks a filter operand gets before it is bound
-        const usable = values.length === terms.length && terms.every((t, i) =>
-          values[i] === null
-            ? t.nullable
-            : valueProblem(def, t.column.column.field, values[i]) === undefined
-        )
-        if (!usable) return yield* new InvalidCursor({ model: def.name, operation, reason: "values do not match the ordering" })
-        whereSql = and(whereSql, keyset(terms, values, params))
-      }
-      const text = Build.select(s, {
-        columns: shape.right.columns,
-        where: whereSql,
-        orderBy: orderBy(s, terms),
-        limit: query.limit === undefined ? undefined : query.limit + 1,
-        offset: query.offset,
-        total: counted === undefined ? undefined : { where: counted.right.sql }
-      })
-      const page = pageOf(def, shape.right, query.limit, cursorKey)
-      const pageOfRows = (rows: ReadonlyArray<Row>, total: number | undefined) => page(rows.map(shape.right.plan.decode), total)
-      if (query.total === true && counted === undefined) {
-        // the filter alone uses half the parameters a statement may bind: two statements, one snapshot
-        const countParams = new Params(s.dialect)
-        const once = where(s, query.where, countParams, scope)
-        if (Either.isLeft(once)) return yield* once.left
-        const [rows, n] = yield* readErrors(s, operation)(snapshot(
-          ctx,
-          Effect.all([
-            execute(ctx, text, params.values),
-            Effect.map(execute(ctx, Build.count(s, once.right.sql), countParams.values), (r) => Number(r[0]?.n ?? 0))
-          ])
-        )).pipe(
-          // a read-only transaction whose COMMIT went unanswered changed nothing: read again
-          Effect.catchTag("TransactionOutcomeUnknown", (cause) =>
-            Effect.fail(new DatabaseError({ model: def.name, operation, retryable: true, cause })))
-        )
-        return pageOfRows(rows, n)
-      }
-      return yield* readErrors(s, operation)(Effect.gen(function*() {
-        const rows = yield* execute(ctx, text, params.values)
-        // the total of the page's own snapshot; a page that came back empty after an offset or
-        // a cursor has no row to carry it, and counts in a statement of its own
-        const total = counted === undefined
-          ? undefined
-          : rows.length > 0
-          ? Number(rows[0]!.__total)
-          : query.offset !== undefined && query.offset > 0 || query.cursor !== undefined
-          ? Number((yield* execute(ctx, Build.count(s, counted.right.sql), countParams))[0]?.n ?? 0)
-          : 0
-        return pageOfRows(rows, total)
-      }))
+      // planned synchronously, the cursor key read from the fiber's services: the common page is
+      // the context, the statement and its rows mapped, no generator per call
+      return Effect.flatMap(context<R>(def, operation), (ctx) =>
+        Effect.withFiberRuntime((fiber) => {
+          const planned = planPage(ctx, query, Context.get(fiber.currentContext as Context.Context<never>, CursorKey))
+          if (Either.isLeft(planned)) return Effect.fail(planned.left)
+          const { text, params, counted, countParams, scope, pageOf } = planned.right
+          const s = ctx.statements
+          if (query.total !== true) return readErrors(s, operation)(Effect.map(execute(ctx, text, params), (rows) => pageOf(rows, undefined)))
+          if (counted === undefined) {
+            // the filter alone uses half the parameters a statement may bind: two statements, one snapshot
+            const countOnly = new Params(s.dialect)
+            const once = where(s, query.where, countOnly, scope)
+            if (Either.isLeft(once)) return Effect.fail(once.left)
+            return readErrors(s, operation)(snapshot(
+              ctx,
+              Effect.all([
+                execute(ctx, text, params),
+                Effect.map(execute(ctx, Build.count(s, once.right.sql), countOnly.values), (r) => Number(r[0]?.n ?? 0))
+              ])
+            )).pipe(
+              // a read-only transaction whose COMMIT went unanswered changed nothing: read again
+              Effect.catchTag("TransactionOutcomeUnknown", (cause) =>
+                Effect.fail(new DatabaseError({ model: def.name, operation, retryable: true, cause }))),
+              Effect.map(([rows, n]) => pageOf(rows, n))
+            )
+          }
+          return readErrors(s, operation)(Effect.flatMap(execute(ctx, text, params), (rows) =>
+            // the total of the page's own snapshot; a page that came back empty after an offset or
+            // a cursor has no row to carry it, and counts in a statement of its own
+            rows.length > 0
+              ? Effect.succeed(pageOf(rows, Number(rows[0]!.__total)))
+              : query.offset !== undefined && query.offset > 0 || query.cursor !== undefined
+              ? Effect.map(execute(ctx, Build.count(s, counted.sql), countParams), (r) => pageOf(rows, Number(r[0]?.n ?? 0)))
+              : Effect.succeed(pageOf(rows, 0))))
+        }))
     }))
 
   const findFirst = firstOf(list)

@@ -246,11 +246,10 @@ export const updateById = (
     // matched rows, so 0 means no row matched
     return atomic(
       ctx,
-      typedErrors(s, "update")(Effect.gen(function*() {
-        const raw = yield* executeRaw(ctx, statement.text, params)
-        if (s.dialect.affectedRows(raw) === 0) return yield* unmatched()
-        return yield* selectOne(ctx, id, false)
-      }))
+      typedErrors(s, "update")(Effect.flatMap(
+        executeRaw(ctx, statement.text, params),
+        (raw) => s.dialect.affectedRows(raw) === 0 ? unmatched() : selectOne(ctx, id, false)
+      ))
     )
   })
 
@@ -300,25 +299,34 @@ export const make = <R>(def: ModelDefinition): UpdateNodes<R> => {
   const checkId = keyChecker(def)
   const keyFields = keyFieldsOf(def)
   const updateSpan = traced(def, "update")
+  // the checks are synchronous and the statement's outcome is mapped in one step: no generator
+  // per call (update is one of the hottest nodes)
   const update: UpdateNodes<R>["update"] = (id, patchInput, options = {}) =>
-    updateSpan(Effect.gen(function*() {
+    updateSpan(Effect.suspend(() => {
       const operation = "update"
       const bad = checkId(id, operation)
-      if (bad !== undefined) return yield* bad
+      if (bad !== undefined) return Effect.fail(bad)
       const expected = options.expectedVersion
       if (expected !== undefined && (!def.versioned || !Number.isSafeInteger(expected))) {
-        return yield* invalid(def, operation, "expectedVersion", def.versioned ? "must be an integer" : "the model is not versioned")
+        return Effect.fail(invalid(def, operation, "expectedVersion", def.versioned ? "must be an integer" : "the model is not versioned"))
       }
       const patch = preparePatch(def, patchInput, operation)
-      if (Either.isLeft(patch)) return yield* patch.left
-      const ctx = yield* context<R>(def, operation)
-      const errors = typedErrors(ctx.statements, operation)
-      const updated = yield* errors(updateById(ctx, id, patch.right, expected))
-      if (Option.isSome(updated)) return updated.value
-      if (expected !== undefined && Option.isSome(yield* errors(selectOne(ctx, id, false)))) {
-        return yield* new OptimisticLockError({ model: def.name, operation, id: idOf(id), expectedVersion: expected })
-      }
-      return yield* new NotFound({ model: def.name, operation, id: idOf(id) })
+      if (Either.isLeft(patch)) return Effect.fail(patch.left)
+      return Effect.flatMap(context<R>(def, operation), (ctx) => {
+        const errors = typedErrors(ctx.statements, operation)
+        return Effect.flatMap(errors(updateById(ctx, id, patch.right, expected)), (updated) => {
+          if (Option.isSome(updated)) return Effect.succeed(updated.value)
+          const notFound = new NotFound({ model: def.name, operation, id: idOf(id) })
+          if (expected === undefined) return Effect.fail(notFound)
+          // a live row under another version: the caller's copy is stale
+          return Effect.flatMap(errors(selectOne(ctx, id, false)), (found) =>
+            Effect.fail(
+              Option.isSome(found)
+                ? new OptimisticLockError({ model: def.name, operation, id: idOf(id), expectedVersion: expected })
+                : notFound
+            ))
+        })
+      })
     }))
 
   const bulkSpan = traced(def, "bulkUpdate")

@@ -273,6 +273,20 @@ const relatedTenant = (def: ModelDefinition, tenancy: "row" | "schema" | "databa
 }
 
 /**
+ * The contexts of calls made with the same services (one fiber's calls, usually) on a model's
+ * ready table: everything a context holds is read from the services, and a table once ready
+ * stays so, so the next call skips the lookups. Not for instance models (their client is held
+ * per call) nor with read replicas (each read picks the next one).
+ */
+const readyContexts = new WeakMap<ModelDefinition, WeakMap<Context.Context<never>, Effect.Effect<NodeContext>>>()
+
+const remember = (def: ModelDefinition, services: Context.Context<never>, ctx: NodeContext) => {
+  let byServices = readyContexts.get(def)
+  if (byServices === undefined) readyContexts.set(def, byServices = new WeakMap())
+  byServices.set(services, Effect.succeed(ctx))
+}
+
+/**
  * The context of a node call. `R` is what the model's nodes require (its client or instance,
  * and the tenant; a Scope for an instance, provided by the node): the services read here, the
  * one place where the nodes' requirements are introduced.
@@ -285,6 +299,8 @@ export const context = <R>(
   Effect.withFiberRuntime((fiber) => {
     // services are read synchronously: a node call costs no extra Effect steps here
     const services = fiber.currentContext
+    const known = def.instance === undefined ? readyContexts.get(def)?.get(services) : undefined
+    if (known !== undefined) return known
     const tenant = def.tenantScoped ? Context.unsafeGet(services, Tenant.CurrentTenant) : undefined
     // a value put there with a cast never reaches a statement or a schema name
     if (tenant !== undefined && !Tenant.isTenantId(tenant)) return Effect.die(uncheckedTenant())
@@ -295,7 +311,9 @@ export const context = <R>(
       const replicas = Option.getOrUndefined(Context.getOption(services, ReadReplicas))
       const tenancy = Context.get(services, Tenant.Tenancy)
       const relationTenant = tenant === undefined ? relatedTenant(def, tenancy, services) : undefined
-      return routed(def, operation, services, { sql, executor, schema, replicas, relationTenant }, tenancy, tenant)
+      const connected = { sql, executor, schema, replicas, relationTenant }
+      if (replicas !== undefined) return routed(def, operation, services, connected, tenancy, tenant)
+      return Effect.tap(resolved(def, operation, connected, tenancy, tenant), (ctx) => remember(def, services, ctx))
     }
     const binding = Context.unsafeGet(services, def.instance as unknown as Context.Tag<unknown, Binding>)
     // the client is held for the node's whole run: the node is scoped (see nodes/shared.ts)

@@ -23,6 +23,10 @@ import { DatabaseError, TransactionOutcomeUnknown, TransactionTimeout } from "..
 import type { ErrorsOf, Options, TransactionError } from "../../Transaction.js"
 import { inOwnTransaction, outsideTransaction, TransactionOwner } from "./binding.js"
 import { toDatabaseError } from "./errors.js"
+import { stateOf } from "./clientState.js"
+import { recording } from "./tracing.js"
+import type { Executor } from "../client/executor.js"
+import { ClientExecutor } from "../client/executor.js"
 
 export type { ErrorsOf, TransactionError }
 
@@ -52,7 +56,9 @@ export const run = <A, E, R, O extends Options = {}>(
   const nestedOrNew = Effect.withFiberRuntime<A, E | TransactionError, R>((fiber) => {
     const ctx = fiber.currentContext as Context.Context<never>
     const current = Context.getOption(ctx, SqlClient.TransactionConnection)
-    return current._tag === "Some" && inOwnTransaction(ctx, sql)
+    // outside any transaction there is no connection to leave: no copy of the context
+    if (current._tag === "None") return scope(sql, dialect, self, options, undefined)
+    return inOwnTransaction(ctx, sql)
       ? scope(sql, dialect, self, options, current.value)
       : outsideTransaction(scope(sql, dialect, self, options, undefined))
   })
@@ -70,7 +76,8 @@ export const run = <A, E, R, O extends Options = {}>(
 /**
  * A connection of the pool for a new transaction, waited for interruptibly: an interrupted
  * wait returns at once, and a connection that arrives later is released, whatever the client.
- * The connection is held by a daemon fiber in a scope of its own until `scope` closes (the
+ * The library's own clients guarantee that themselves (`Executor.reserve`): their connection is
+ * reserved in `scope`. Any other client's is held by a daemon fiber in a scope of its own until `scope` closes (the
  * caller's finalizer only signals it, and waits for the release once the connection was
  * handed over). Neither joining that fiber nor running its finalizer in the caller's scope:
  * either merges the daemon's FiberRefs into the caller's, which grew every FiberRef's stack by
@@ -79,6 +86,25 @@ export const run = <A, E, R, O extends Options = {}>(
  * 1 now).
  */
 const reserve = (sql: SqlClient.SqlClient, dialect: Dialect.Dialect, scope: Scope.Scope) =>
+  Effect.withFiberRuntime<Connection, DatabaseError>((fiber) => {
+    // the library's own clients wait interruptibly and never leak a connection that arrives
+    // late: their connection is reserved in `scope` directly, without a holder fiber
+    const executor = executorOf(sql, fiber.currentContext as Context.Context<never>)
+    return executor?.reserve === undefined
+      ? held(sql, dialect, scope)
+      : Effect.mapError(executor.reserve(scope), (e) => classifyCause(dialect, "begin", e))
+  })
+
+/** The executor of one of the library's own clients, when `sql` is one. */
+const executorOf = (sql: SqlClient.SqlClient, services: Context.Context<never>): Executor | undefined => {
+  const known = stateOf(sql).executor
+  if (known !== undefined) return known
+  const provided = Context.getOption(services, ClientExecutor)
+  return provided._tag === "Some" && provided.value.client === sql ? provided.value : undefined
+}
+
+/** Any other client's connection, held by a daemon fiber (see `reserve`). */
+const held = (sql: SqlClient.SqlClient, dialect: Dialect.Dialect, scope: Scope.Scope) =>
   Effect.gen(function*() {
     const handed = yield* Deferred.make<Connection, SqlError>()
     const done = yield* Deferred.make<void>()
@@ -96,6 +122,12 @@ const reserve = (sql: SqlClient.SqlClient, dialect: Dialect.Dialect, scope: Scop
     )
     return yield* Effect.mapError(Deferred.await(handed), (e) => classifyCause(dialect, "begin", e))
   })
+
+/** The statements that begin a transaction, one after the other (most dialects: one). */
+const beginAll = <E>(statements: ReadonlyArray<string>, exec: (statement: string, operation: string) => Effect.Effect<unknown, E>) =>
+  statements.length === 1
+    ? exec(statements[0]!, "begin")
+    : Effect.forEach(statements, (statement) => exec(statement, "begin"), { discard: true })
 
 /** A body failure that lost its connection before COMMIT was sent: nothing was written, retrying is safe. */
 const retryableLoss = <E>(error: E): E =>
@@ -147,7 +179,7 @@ const scope = <A, E, R>(
         const savepoint = `dataflow_${depth}`
         const begin = depth > 0
           ? exec(`SAVEPOINT ${savepoint}`, "savepoint")
-          : Effect.forEach(dialect.begin(options.isolation), (statement) => exec(statement, "begin"), { discard: true })
+          : beginAll(dialect.begin(options.isolation), exec)
         const rollback = Effect.ignore(exec(depth === 0 ? "ROLLBACK" : `ROLLBACK TO SAVEPOINT ${savepoint}`, "rollback"))
         const started = yield* Effect.exit(timed(begin))
         if (Exit.isFailure(started)) {
@@ -155,17 +187,22 @@ const scope = <A, E, R>(
           yield* rollback
           return yield* started
         }
-        const exit = yield* Effect.exit(timed(
-          self.pipe(
-            Effect.provideService(SqlClient.TransactionConnection, [conn, depth] as const),
-            Effect.provideService(TransactionOwner, sql),
-            Effect.withSpan(depth === 0 ? "dataflow.transaction" : "dataflow.savepoint", {
+        // both services in one change of the context (each `provideService` copies it)
+        const provided = Context.make(SqlClient.TransactionConnection, [conn, depth] as const).pipe(Context.add(TransactionOwner, sql))
+        const inside = Effect.mapInputContext(self, (services: Context.Context<R>) =>
+          Context.merge(services, provided) as Context.Context<R>)
+        // the span only where a tracer records it (see tracing.ts): made for nobody it costs a
+        // span object, a clock read and a context change per transaction
+        const spanned = Effect.withFiberRuntime<A, E, R>((fiber) =>
+          recording(fiber)
+            ? Effect.withSpan(inside, depth === 0 ? "dataflow.transaction" : "dataflow.savepoint", {
               kind: "client",
               captureStackTrace: false,
               attributes: { "dataflow.isolation": options.isolation ?? "default", "db.system.name": dialect.systemName }
             })
-          )
-        ))
+            : inside
+        )
+        const exit = yield* Effect.exit(timed(spanned))
         if (Exit.isSuccess(exit)) {
           if (depth > 0) {
             yield* exec(`RELEASE SAVEPOINT ${savepoint}`, "commit")
