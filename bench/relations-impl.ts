@@ -54,17 +54,18 @@ export const nodesLoop: Load = Effect.flatMap(
  * part of the batched row that request batching merges, for reference (checked against the
  * posts written, without their comments).
  */
-export const authorsOnly = (batched: boolean): Load => {
+export const authorsOnly = (batched: boolean | "sequential"): Load => {
   const load = Effect.flatMap(
     RelPost.list({ limit: REL_POSTS }),
     (page) =>
       Effect.forEach(
         page.records,
         (post) => Effect.map(RelUser.read(post.authorId), (author): LoadedPost => ({ ...post, author, comments: [] })),
-        batched ? { concurrency: "unbounded", batching: true } : {}
+        // "sequential": the issue's own form, `Effect.forEach(ids, read, { batching: true })`
+        batched === "sequential" ? { batching: true } : batched ? { concurrency: "unbounded", batching: true } : {}
       )
   )
-  return batched ? Relation.batched(load) : load
+  return batched === false ? load : Relation.batched(load)
 }
 
 type Row = Record<string, unknown>

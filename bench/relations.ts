@@ -54,7 +54,7 @@ export const relationsConfig = (base: Config): RelationsConfig => {
   return { rounds: base.rounds, reps, databases: base.databases, peers: base.peers, base }
 }
 
-export type ImplKey = "include" | "batched" | "loop" | "authorsBatched" | "authorsLoop" | "in" | "join" | "drizzle" | "kysely"
+export type ImplKey = "include" | "batched" | "loop" | "authorsBatched" | "authorsForEach" | "authorsLoop" | "in" | "join" | "drizzle" | "kysely"
 
 /** One implementation on one database. */
 interface Impl {
@@ -127,8 +127,9 @@ export interface RelationsDbResult {
   readonly includeVsIn: number
   readonly loopVsInclude: number
   readonly loopVsBatched: number
-  /** The same for the authors' reads alone (the part that batches). */
+  /** The same for the authors' reads alone (the part that batches), concurrent and in the issue's sequential form. */
   readonly authorsLoopVsBatched: number
+  readonly authorsLoopVsForEach: number
 }
 
 /** The first line of an error's message, its cause's when it has one (Drizzle wraps the driver's). */
@@ -146,7 +147,7 @@ const measure = async (rc: RelationsConfig, target: Target, log: (line: string) 
   /** The load must be the posts written: else the row measures something else (the first differing post is named). */
   const check = (impl: Impl, posts: ReadonlyArray<LoadedPost>) => {
     const got = digest(posts)
-    const expected = impl.key === "authorsBatched" || impl.key === "authorsLoop" ? authorsReference : reference
+    const expected = impl.key === "authorsBatched" || impl.key === "authorsForEach" || impl.key === "authorsLoop" ? authorsReference : reference
     if (got === expected) return
     const want = expected.split("\n")
     const line = got.split("\n").find((l, i) => l !== want[i]) ?? "(fewer posts)"
@@ -156,7 +157,13 @@ const measure = async (rc: RelationsConfig, target: Target, log: (line: string) 
     effectImpl(target, "include", "effect-dataflow nodes: list({ include: { author, comments } })", nodesInclude),
     effectImpl(target, "batched", "effect-dataflow nodes: read / list per post, batched and concurrent (Relation.batched)", nodesBatched),
     effectImpl(target, "loop", "effect-dataflow nodes: read / list per post, one after another", nodesLoop),
-    effectImpl(target, "authorsBatched", "(reference) the authors' reads alone, batched (Relation.batched)", authorsOnly(true)),
+    effectImpl(target, "authorsBatched", "(reference) the authors' reads alone, batched and concurrent (Relation.batched)", authorsOnly(true)),
+    effectImpl(
+      target,
+      "authorsForEach",
+      "(reference) the authors' reads alone, batched: Effect.forEach(posts, read, { batching: true })",
+      authorsOnly("sequential")
+    ),
     effectImpl(target, "authorsLoop", "(reference) the authors' reads alone, one after another", authorsOnly(false)),
     effectImpl(target, "in", "@effect/sql hand-written: 3 statements, IN (…)", handIn(target.name)),
     effectImpl(target, "join", "@effect/sql hand-written: 1 statement, LEFT JOIN", handJoin(target.name))
@@ -211,7 +218,8 @@ const measure = async (rc: RelationsConfig, target: Target, log: (line: string) 
       includeVsIn: ratioMedian(t("include"), t("in")),
       loopVsInclude: ratioMedian(t("loop"), t("include")),
       loopVsBatched: ratioMedian(t("loop"), t("batched")),
-      authorsLoopVsBatched: ratioMedian(t("authorsLoop"), t("authorsBatched"))
+      authorsLoopVsBatched: ratioMedian(t("authorsLoop"), t("authorsBatched")),
+      authorsLoopVsForEach: ratioMedian(t("authorsLoop"), t("authorsForEach"))
     }
   } finally {
     for (const impl of impls) await impl.close()
