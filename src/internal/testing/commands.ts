@@ -149,7 +149,7 @@ export const run = (
     // each table finds the others, for relations (relation filters, include)
     const tables: Array<ReferenceTable> = []
     const related = (def: ModelDefinition) => tables.find((t) => t.definition === def)
-    for (const t of targets) tables.push(makeTable(t.definition, related))
+    for (const t of targets) tables.push(makeTable(t.definition, related, () => tables))
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31)
     let steps = 0
     let lastLog: Array<string> = []

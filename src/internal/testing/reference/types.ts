@@ -7,6 +7,7 @@ import type {
   ConfigurationError,
   ConflictTargetError,
   DatabaseError,
+  ForeignKeyViolation,
   InvalidCursor,
   InvalidFilter,
   NotFound,
@@ -84,6 +85,7 @@ export type ReferenceError =
   | ConflictTargetError
   | DatabaseError
   | ConfigurationError
+  | ForeignKeyViolation
 
 /** What a call gave: its value, or the error it failed with. @internal */
 export type Outcome =
