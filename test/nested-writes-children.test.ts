@@ -262,6 +262,9 @@ forEachDatabase("nested-writes-children", (it) => {
         expect(none).toMatchObject({ _tag: "NotFound", model: "Badge" })
       }
       expect(yield* Member.update(nobody.id, { badge: { disconnect: true } } as never)).toMatchObject({ id: nobody.id, badge: null })
+      expect(yield* Effect.flip(Member.update(nobody.id, { badges: { delete: [stray.id] } } as never))).toMatchObject({ _tag: "NotFound", model: "Badge" })
+      // filtered writes of the children touch none either
+      yield* Member.update(nobody.id, { badges: { updateMany: { where: {}, data: { label: "x" } }, deleteMany: {} } } as never)
       expect(yield* Badge.read(stray.id)).toEqual(stray)
     }))
 

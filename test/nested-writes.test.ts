@@ -207,6 +207,21 @@ forEachDatabase("nested-writes", (it) => {
       expect(yield* Post.count()).toBe(0)
     }))
 
+  it.effect("inside a caller's transaction: a failed nested write is a savepoint, its rows gone, the transaction going on", () =>
+    Effect.gen(function*() {
+      const { Post, User } = models()
+      const ada = yield* User.create({ name: "Ada" })
+      yield* Post.create({ authorId: ada.id, title: "taken" })
+      const counts = yield* Effect.gen(function*() {
+        // the parent is written before the child whose title is taken (a failed statement on PostgreSQL)
+        const failed = yield* Effect.flip(User.create({ name: "Bob", posts: { create: [{ title: "new" }, { title: "taken" }] } }))
+        const invalid = yield* Effect.flip(User.create({ name: "Cy", posts: { create: [{ title: "x".repeat(30) }] } }))
+        const missing = yield* Effect.flip(Post.update(987_654, { title: "t", author: { create: { name: "Dee" } } }))
+        return [failed._tag, invalid._tag, missing._tag, yield* User.count(), yield* Post.count()]
+      }).pipe(DataFlow.transaction())
+      expect(counts).toEqual(["UniqueViolation", "ValidationError", "NotFound", 1, 1])
+    }))
+
   it.effect("tenant-scoped models: the children belong to the caller's tenant", () =>
     Effect.gen(function*() {
       interface TeamRecord {

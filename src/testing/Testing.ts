@@ -21,6 +21,7 @@ import * as equivalence from "../internal/testing/equivalence.js"
 import * as commandsRunner from "../internal/testing/commands.js"
 import * as layers from "../internal/testing/layers.js"
 import * as referenceImpl from "../internal/testing/reference.js"
+import * as nested from "../internal/testing/reference/nested.js"
 import * as referenceLayer from "../internal/testing/referenceLayer.js"
 import * as workflowsRunner from "../internal/testing/workflows.js"
 import type * as Workflow from "../Workflow.js"
@@ -333,8 +334,8 @@ export interface ReferenceOptions {
 }
 
 /**
- * A node call the reference does not implement (nested writes): a defect naming the model and
- * the node, never a wrong answer.
+ * A node call the reference does not know (a node added to the library and not yet to the
+ * reference): a defect naming the model and the node, never a wrong answer.
  *
  * @since 0.1.0
  * @category reference
@@ -377,7 +378,8 @@ export type ReferenceModelMissing = referenceImpl.ReferenceModelMissing
  * exact sums, averages rounded as the node rounds them, minima, maxima, `having`, order,
  * page), `list` (where, orderBy, limit, offset, cursor, select, total, includeDeleted),
  * `findFirst`, `count`, `exists`, `stream`; `include` and relation filters over the other
- * models given to it; `bulkCreate` with `onConflict` and `onProgress`. Filters use two-valued logic (`$ne` / `$nin` match NULL), LIKE over code points,
+ * models given to it; `bulkCreate` with `onConflict` and `onProgress`; nested writes in `create` / `update` and
+ * `connect` / `disconnect` (all or nothing across the related models' tables). Filters use two-valued logic (`$ne` / `$nin` match NULL), LIKE over code points,
  * NULL sorted smallest, code-point text order, the primary key as the final tie-break; soft
  * delete, versions, unique constraints (NULLs never collide, soft-deleted rows keep their
  * keys). Inputs, patches, ids, keys and filters are checked by the library's own validation,
@@ -423,7 +425,7 @@ export const reference = (models: ReadonlyArray<AnyModel>, options?: ReferenceOp
       Effect.gen(function*() {
         const ms = yield* Clock.currentTimeMillis
         const tenant = Option.getOrUndefined(yield* Effect.serviceOption(CurrentTenant))
-        const outcome = store.tableOf(definitionOf(model)).execute(call, { now: new Date(ms), tenant, dialect: store.dialect })
+        const outcome = nested.execute(store, definitionOf(model), call, { now: new Date(ms), tenant, dialect: store.dialect })
         if (outcome._tag === "Failure") return yield* Effect.fail(outcome.error)
         return outcome.value
       }),

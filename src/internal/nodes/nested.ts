@@ -19,17 +19,17 @@ import type { Relation } from "../model/relations.js"
 import { declaredOf, relation } from "../model/relations.js"
 import { checkId, isRecord } from "../model/validate.js"
 import { context } from "../runtime/context.js"
-import { atomic } from "../runtime/executor.js"
+import { transaction } from "../runtime/executor.js"
 import * as Create from "./create.js"
 import * as Delete from "./delete.js"
 import * as Read from "./read.js"
 import * as Update from "./update.js"
 import { link, unlink, writeLinks } from "./links.js"
-import { writeOwned } from "./nestedChildren.js"
+import { orphan, ownedByIds, writeOwned } from "./nestedChildren.js"
 import type { ChildWrite, ParentWrite, Plan } from "./nestedPlan.js"
 import { split, uniqueWhere } from "./nestedPlan.js"
 import type { Row } from "./shared.js"
-import { dieOn, idOf, invalid, keyText, orDieFilter, traced } from "./shared.js"
+import { dieOn, idOf, invalid, orDieFilter, traced } from "./shared.js"
 import type { NodeErrors } from "./types.js"
 
 /** A nested write's errors beyond the node's own: a belongs-to `connect` names no record (`NotFound`). */
@@ -101,25 +101,6 @@ const writeParent = (def: ModelDefinition, write: ParentWrite, operation: "creat
     return { keys: Object.fromEntries(rel.sourceFields.map((f, i) => [f, record[rel.targetFields[i]!]])), record }
   })
 
-/** A record's key as one text (a scalar id, or a composite key's object). */
-const idText = (def: ModelDefinition, id: unknown): string =>
-  def.compositeKey && isRecord(id) ? keyText(def.key.map((c) => id[c.field])) : keyText([id])
-
-/** Deletes children by key: each must be a (live) child of this parent, else `NotFound` naming the relation. */
-const deleteChildren = (def: ModelDefinition, rel: Relation, owned: Row, ids: ReadonlyArray<unknown>, operation: string) =>
-  Effect.gen(function*() {
-    const target = rel.target
-    const distinct = [...new Map(ids.map((id) => [idText(target, id), id])).values()]
-    const where = { ...(target.compositeKey ? { $or: distinct } : { [target.pk.field]: { $in: distinct } }), ...owned }
-    const found = yield* orDieFilter(nodesOf(target).read.list({ where, select: target.key.map((c) => c.field) } as ListQuery<Row>))
-    const have = new Set(found.records.map((r) => idText(target, target.compositeKey ? r : r[target.pk.field])))
-    const missing = distinct.find((id) => !have.has(idText(target, id)))
-    if (missing !== undefined) {
-      return yield* new NotFound({ model: target.name, operation, id: idOf(missing), relation: `${def.name}.${rel.name}` })
-    }
-    yield* dieOn("UnsafeOperation")(nodesOf(target).remove.bulkDelete(where))
-  })
-
 /**
  * The nested writes of one relation once its parent exists: children deleted and updated
  * (update), then created; links replaced, created, connected and disconnected. What was
@@ -131,9 +112,15 @@ const writeChildren = (def: ModelDefinition, parent: Row, planned: ChildWrite, o
     const target = nodesOf(rel.target)
     if (rel.through === undefined) {
       const owned = Object.fromEntries(rel.targetFields.map((f, i) => [f, parent[rel.sourceFields[i]!]]))
-      if (planned.delete.length > 0) yield* deleteChildren(def, rel, owned, planned.delete, operation)
-      if (planned.deleteMany !== undefined) yield* dieOn("UnsafeOperation")(target.remove.bulkDelete({ ...planned.deleteMany, ...owned }))
-      if (planned.updateMany !== undefined) {
+      if (planned.delete.length > 0) {
+        const where = yield* dieOn("InvalidFilter", "InvalidCursor")(ownedByIds(target, def, rel, owned, planned.delete, operation))
+        yield* dieOn("UnsafeOperation")(target.remove.bulkDelete(where))
+      }
+      // a parent whose referenced key is null has no children: `fk IS NULL` would match orphans
+      if (planned.deleteMany !== undefined && !orphan(owned)) {
+        yield* dieOn("UnsafeOperation")(target.remove.bulkDelete({ ...planned.deleteMany, ...owned }))
+      }
+      if (planned.updateMany !== undefined && !orphan(owned)) {
         const { data, where } = planned.updateMany
         yield* dieOn("UnsafeOperation")(target.update.bulkUpdate({ ...where, ...owned }, data))
       }
@@ -145,8 +132,8 @@ const writeChildren = (def: ModelDefinition, parent: Row, planned: ChildWrite, o
     return yield* writeLinks(def, parent, planned, operation, (child) => target.nested.create(child))
   })
 
-/** A model's many-to-many relation named by a `connect` / `disconnect` argument. */
-const manyToManyOf = (def: ModelDefinition, name: unknown, operation: string): Either.Either<Relation, ValidationError | ConfigurationError> => {
+/** A model's many-to-many relation named by a `connect` / `disconnect` argument. @internal */
+export const manyToManyOf = (def: ModelDefinition, name: unknown, operation: string): Either.Either<Relation, ValidationError | ConfigurationError> => {
   const resolved = typeof name === "string" ? relation(def, name, operation) : undefined
   if (resolved === undefined) return Either.left(invalid(def, operation, "relation", "not a relation of the model"))
   if (Either.isLeft(resolved)) return resolved
@@ -154,8 +141,8 @@ const manyToManyOf = (def: ModelDefinition, name: unknown, operation: string): E
   return Either.right(resolved.right)
 }
 
-/** Ids of the target: an array of valid keys. */
-const checkIds = (def: ModelDefinition, rel: Relation, ids: unknown, operation: string): ValidationError | undefined => {
+/** Ids of the target: an array of valid keys. @internal */
+export const checkIds = (def: ModelDefinition, rel: Relation, ids: unknown, operation: string): ValidationError | undefined => {
   if (!Array.isArray(ids)) return invalid(def, operation, "ids", "expected an array of ids")
   for (const id of ids) {
     const bad = checkId(rel.target, id, operation)
@@ -176,8 +163,10 @@ export const make = <R>(
 ): NestedNodes<R> => {
   const names = [...declaredOf(def).keys()]
   const nestedSpan = traced(def, "createNested")
+  // a savepoint inside the caller's transaction: a failed nested write leaves none of its
+  // rows there (and a failed statement does not abort PostgreSQL's enclosing transaction)
   const inTransaction = <A, Err>(operation: string, work: E.Effect<A, Err, unknown>) =>
-    Effect.flatMap(context<R>(def, operation), (ctx) => atomic(ctx, work)) as E.Effect<A, Err | CreateError, R>
+    Effect.flatMap(context<R>(def, operation), (ctx) => transaction(ctx, work)) as E.Effect<A, Err | CreateError, R>
   const createNested: NestedNodes<R>["create"] = (input) => {
     if (names.length === 0 || !isRecord(input) || !names.some((n) => input[n] !== undefined)) return create(input)
     const plan = split(def, input, "create")

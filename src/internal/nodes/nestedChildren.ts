@@ -31,14 +31,15 @@ export interface ChildNodes {
 const idText = (def: ModelDefinition, id: unknown): string =>
   def.compositeKey ? keyText(keyFieldsOf(def).map((f) => (id as Row)[f])) : keyText([id])
 
-/** A parent whose referenced key is null has no children: its `owned` filter (`fk IS NULL`) would match orphans. */
-const orphan = (owned: Row): boolean => Object.values(owned).some((v) => v === null || v === undefined)
+/** A parent whose referenced key is null has no children: its `owned` filter (`fk IS NULL`) would match orphans. @internal */
+export const orphan = (owned: Row): boolean => Object.values(owned).some((v) => v === null || v === undefined)
 
 /**
  * The filter of the children `ids` of this parent (`owned`: the foreign key's values): each id
  * must name a live child of it, else a `NotFound` naming the relation.
+ * @internal
  */
-const ownedByIds = (nodes: ChildNodes, def: ModelDefinition, rel: Relation, owned: Row, ids: ReadonlyArray<unknown>, operation: string) =>
+export const ownedByIds = (nodes: ChildNodes, def: ModelDefinition, rel: Relation, owned: Row, ids: ReadonlyArray<unknown>, operation: string) =>
   Effect.gen(function*() {
     const target = rel.target
     const distinct = [...new Map(ids.map((id) => [idText(target, id), id])).values()]

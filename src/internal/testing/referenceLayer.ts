@@ -32,6 +32,8 @@ import { CursorKey } from "../runtime/settings.js"
 import { fromNode, isStream, toNodeAnswer } from "./calls.js"
 import type { Call, ReferenceDialect, ReferenceTable, Snapshot } from "./reference.js"
 import { makeTable } from "./reference.js"
+import { nestedWrite } from "./reference/nested.js"
+import type { Env } from "./reference/types.js"
 
 /** A node call the reference does not run: the node (or option) it would need. @internal */
 export class ReferenceUnsupported extends Data.TaggedError("ReferenceUnsupported")<{
@@ -126,13 +128,13 @@ const collectRows = (rows: unknown): Effect.Effect<unknown, unknown> =>
     ? Effect.map(Stream.runCollect(rows as Stream.Stream<unknown, unknown>), Chunk.toReadonlyArray)
     : Effect.succeed(typeof rows === "object" && rows !== null && Symbol.iterator in rows ? [...(rows as Iterable<unknown>)] : rows)
 
-/** Runs one reference call as the fiber's tenant, at the Clock's time, with its cursor key. */
-const runCall = (store: Store, def: ModelDefinition, call: Call) =>
+/** Where a call runs: as the fiber's tenant, at the Clock's time, with its cursor key. */
+const envOf = (store: Store): Effect.Effect<Env> =>
   Effect.gen(function*() {
     const now = new Date(yield* Clock.currentTimeMillis)
     const tenant = Option.getOrUndefined(yield* Effect.serviceOption(CurrentTenant))
     const cursorKey = yield* CursorKey
-    return store.tableOf(def).execute(call, { now, tenant, cursorKey, dialect: store.dialect })
+    return { now, tenant, cursorKey, dialect: store.dialect }
   })
 
 type Progress = (inserted: number) => Effect.Effect<unknown, unknown>
@@ -167,6 +169,9 @@ const withProgress = (
     return outcome.value
   })
 
+/** Runs one reference call. */
+const runCall = (store: Store, def: ModelDefinition, call: Call) => Effect.map(envOf(store), (env) => store.tableOf(def).execute(call, env))
+
 const substituteOf = (store: Store, connection: Connection, lock: Effect.Semaphore): Substitute => {
   /** In this connection's transaction the call runs at once; otherwise it waits for the connection. */
   const serialised = <A, E>(effect: Effect.Effect<A, E>) =>
@@ -181,6 +186,10 @@ const substituteOf = (store: Store, connection: Connection, lock: Effect.Semapho
         return yield* Effect.fail(validation(def, node, "", "expected an array or an iterable of rows"))
       }
       const given = node === "bulkCreate" || node === "bulkUpsert" ? [yield* collectRows(rows), ...args.slice(1)] : args
+      const nested = nestedWrite(def, node, given)
+      if (nested !== undefined) {
+        return yield* Effect.flatten(serialised(Effect.map(envOf(store), (env) => nested(store, env))))
+      }
       const asked = fromNode(def, node, given)
       if (asked._tag === "Unsupported") return yield* Effect.die(new ReferenceUnsupported({ model: def.name, node: asked.what }))
       if (asked._tag === "Invalid") return yield* Effect.fail(asked.error)

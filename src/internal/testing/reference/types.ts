@@ -84,6 +84,8 @@ export type ReferenceError =
   | OptimisticLockError
   | ConflictTargetError
   | DatabaseError
+  /** Nested writes: a link to no record, a relation that cannot be written through. */
+  | ForeignKeyViolation
   | ConfigurationError
   | ForeignKeyViolation
 
