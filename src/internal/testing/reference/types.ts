@@ -87,7 +87,6 @@ export type ReferenceError =
   /** Nested writes: a link to no record, a relation that cannot be written through. */
   | ForeignKeyViolation
   | ConfigurationError
-  | ForeignKeyViolation
 
 /** What a call gave: its value, or the error it failed with. @internal */
 export type Outcome =
