@@ -60,6 +60,38 @@ const P = Model.make("RfPrinting", Schema.Struct({ id: Schema.Int, bookId: Schem
 })
 const models = [A, B, C, D, N, E, P]
 
+const RUNS = Number(process.env.DATAFLOW_COMMANDS_RUNS ?? 25)
+const LENGTH = Number(process.env.DATAFLOW_COMMANDS_LENGTH ?? 25)
+const SEED = process.env.DATAFLOW_SEED === undefined ? undefined : Number(process.env.DATAFLOW_SEED)
+
+const key = Schema.String.pipe(Schema.maxLength(6))
+/** Application keys: generated creates name stored owners (the runner picks them). */
+const Owner = Model.make("RfcOwner", { id: key, name: Schema.String.pipe(Schema.maxLength(5)), rank: Schema.Int }, {
+  table: uniqueTable("rfc_owners"),
+  timestamps: false,
+  unique: ["name"]
+})
+/** Belongs to an owner (cascade) and maybe a sitter (setNull); soft delete. */
+const Pet = Model.make("RfcPet", { id: key, ownerId: key, sitterId: Schema.NullOr(key), age: Schema.Int }, {
+  table: uniqueTable("rfc_pets"),
+  softDelete: true,
+  relations: {
+    owner: Model.belongsTo(() => Owner, { foreignKey: "ownerId", onDelete: "cascade" }),
+    sitter: Model.belongsTo(() => Owner, { foreignKey: "sitterId", onDelete: "setNull" })
+  }
+})
+interface TreeRecord {
+  readonly id: string
+  readonly parentId: string | null
+  readonly size: number
+}
+/** A self-reference (setNull). */
+const Tree = Model.make("RfcTree", { id: key, parentId: Schema.NullOr(key), size: Schema.Int }, {
+  table: uniqueTable("rfc_trees"),
+  timestamps: false,
+  relations: { parent: Model.belongsTo((): Relation.Target<TreeRecord> => Tree, { foreignKey: "parentId", onDelete: "setNull" }) }
+})
+
 /** A call's answer, or its error's fields (its message aside), in a savepoint. */
 const step = <X, Err extends { readonly _tag: string }, R>(effect: Effect.Effect<X, Err, R>) =>
   DataFlow.transaction(effect).pipe(
@@ -132,5 +164,16 @@ forEachDatabase("kit: reference foreign keys", (it, db) => {
       const onReference = yield* program.pipe(Effect.provide(Testing.layerReference(models, { dialect: db.name })))
       expect(onReference).toEqual(onDatabase)
     }), 120_000)
+
+  it.effect("Testing.commands over related models (cascade, setNull, a self-reference) agrees with the database", () =>
+    Effect.gen(function*() {
+      const { runs, steps } = yield* Testing.commands([Owner, Pet, Tree], {
+        numRuns: RUNS,
+        maxCommands: LENGTH,
+        ...(SEED === undefined ? {} : { seed: SEED })
+      })
+      expect(runs).toBe(RUNS)
+      expect(steps).toBeGreaterThan(0)
+    }), 600_000)
 })
 
