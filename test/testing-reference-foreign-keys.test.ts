@@ -167,6 +167,7 @@ forEachDatabase("kit: reference foreign keys", (it, db) => {
 
   it.effect("Testing.commands over related models (cascade, setNull, a self-reference) agrees with the database", () =>
     Effect.gen(function*() {
+      yield* DataFlow.migrate([Owner, Pet, Tree])
       const { runs, steps } = yield* Testing.commands([Owner, Pet, Tree], {
         numRuns: RUNS,
         maxCommands: LENGTH,
