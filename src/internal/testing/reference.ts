@@ -94,7 +94,7 @@ export const makeTable = (def: ModelDefinition, tables?: Tables, all?: () => Ite
       const before = new Map(stored)
       const id = nextId.value
       const outcome = run({ def, stored, nextId, env, tables }, call)
-      if (outcome._tag === "Failure") return outcome
+      if (outcome._tag === "Failure") return mysqlRowByRow(table, call, outcome, env) ?? outcome
       const operation = operationOf(call, outcome.value, env)
       const checked = enforce(table, before, stored, [...all()], operation, env.dialect ?? "sqlite")
       if (Either.isLeft(checked)) {
@@ -130,5 +130,20 @@ const operationOf = (call: Call, value: unknown, env: Env): string =>
     : call.node === "upsert" && env.dialect === "mysql" && (value as { readonly created?: unknown }).created === false
     ? "update"
     : call.node
+
+/**
+ * MySQL checks a bulkCreate row by row: a row before the one whose unique key is taken that
+ * names no target fails first, with the ForeignKeyViolation.
+ */
+const mysqlRowByRow = (table: ReferenceTable, call: Call, outcome: Outcome, env: Env): Outcome | undefined => {
+  if (env.dialect !== "mysql" || call.node !== "bulkCreate" || outcome._tag !== "Failure") return undefined
+  const index = (outcome.error as { readonly rowIndex?: number }).rowIndex
+  if (outcome.error._tag !== "UniqueViolation" || index === undefined || index === 0) return undefined
+  const saved = table.snapshot()
+  const { onProgress: _, ...rest } = call
+  const earlier = table.execute({ ...rest, rows: call.rows.slice(0, index) }, env)
+  table.restore(saved)
+  return earlier._tag === "Failure" && earlier.error._tag === "ForeignKeyViolation" ? earlier : undefined
+}
 
 const reads: ReadonlySet<Call["node"]> = new Set(["read", "find", "readBy", "findBy", "list", "count", "exists", "aggregate"])
