@@ -50,8 +50,8 @@ export const foreignKeysOf = (def: ModelDefinition, dialect: Dialect): ReadonlyA
   return keys
 }
 
-/** The target's key includes the tenant: a tenant-scoped target with an application key. */
-const tenantKeyed = (target: ModelDefinition, references: ReadonlyArray<string>) =>
+/** The target's key includes the tenant: a tenant-scoped target with an application key. @internal */
+export const tenantKeyed = (target: ModelDefinition, references: ReadonlyArray<string>) =>
   target.tenantScoped && !(target.autoIncrement && references.length === 1 && references[0] === target.pk.field)
 
 /**

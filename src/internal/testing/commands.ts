@@ -40,6 +40,9 @@ import { rollback } from "./layers.js"
 import type { Env, ReferenceDialect, ReferenceTable } from "./reference.js"
 import { makeTable } from "./reference.js"
 
+import { withForeignKeys } from "./commands/foreignKeys.js"
+import { keysOf } from "./reference/foreignKeys.js"
+
 export type { Target } from "./commands/compare.js"
 export { Mismatch } from "./commands/compare.js"
 
@@ -47,9 +50,9 @@ type Row = Record<string, unknown>
 
 /** Runs one step on both sides and compares the answers, then every stored row. */
 const runStep = (
-  target: Target,
-  table: ReferenceTable,
-  key: KeyMap,
+  targets: ReadonlyArray<Target>,
+  tables: ReadonlyArray<ReferenceTable>,
+  keys: ReadonlyArray<KeyMap>,
   step: Step,
   index: number,
   log: Array<string>,
@@ -57,10 +60,13 @@ const runStep = (
   dialect: ReferenceDialect
 ) =>
   Effect.gen(function*() {
+    const [target, table, key] = [targets[step.model]!, tables[step.model]!, keys[step.model]!]
     const def = table.definition
-    const all = table.rows().filter((r) => !def.tenantScoped || r.tenantId === tenant)
+    const related = referrers(def, tables.map((t) => t.definition))
+    const rowsOf = (d: ModelDefinition) => tables.find((t) => t.definition === d)?.rows().filter((r) => !d.tenantScoped || r.tenantId === tenant)
+    const all = rowsOf(def)!
     const live = all.filter((r) => !def.softDelete || r.deletedAt === null)
-    const call = toCall(def, live, all, step)
+    const call = withForeignKeys(def, toCall(def, live, all, step), rowsOf)
     const walk = step.kind === "walk"
     log.push(`${describeCall(def, call)}${walk ? " walked page by page" : ""}`)
     const env: Env = { now: new Date(), tenant, dialect }
@@ -75,18 +81,43 @@ const runStep = (
         message: `step ${index + 1}, ${describeCall(def, call)}: the reference ${describeOutcome(expected)}, the database ${describeOutcome(actual)}`
       })
     }
+    // every table: a write's referential actions reach the tables of other models
+    for (const [k, other] of tables.entries()) {
+      if (other !== table && !related.has(other.definition)) continue
+      yield* sameRows(targets[k]!, other, keys[k]!, tenant, `after step ${index + 1}, ${describeCall(def, call)}`)
+    }
+  })
+
+/** The stored rows of a model on both sides (generated keys translated) are the same. */
+const sameRows = (target: Target, table: ReferenceTable, key: KeyMap, tenant: string | undefined, where: string) =>
+  Effect.gen(function*() {
+    const def = table.definition
     const stored = yield* Effect.orDie(target.nodes.list!({ includeDeleted: true, orderBy: [...keyFieldsOf(def)], limit: 100_000 }))
     const records = (stored as { records: ReadonlyArray<Row> }).records
     const dbRows = def.autoIncrement ? records.map((r) => key.recordToRef(def, r)) : records
     const refRows = table.rows().filter((r) => !def.tenantScoped || r.tenantId === tenant)
     if (JSON.stringify(comparable(dbRows)) !== JSON.stringify(comparable(refRows))) {
       return yield* new Mismatch({
-        message: `after step ${index + 1}, ${describeCall(def, call)}: the reference holds ${JSON.stringify(comparable(refRows))}, the database ${
-          JSON.stringify(comparable(dbRows))
-        }`
+        message: `${where}: the reference holds ${def.name} ${JSON.stringify(comparable(refRows))}, the database ${JSON.stringify(comparable(dbRows))}`
       })
     }
   })
+
+/** The models whose rows a delete or key update of `def` can change: those referring to it, and theirs. */
+const referrers = (def: ModelDefinition, defs: ReadonlyArray<ModelDefinition>): ReadonlySet<ModelDefinition> => {
+  const out = new Set<ModelDefinition>()
+  const stack = [def]
+  while (stack.length > 0) {
+    const target = stack.pop()!
+    for (const d of defs) {
+      if (!out.has(d) && d !== def && keysOf(d).some((k) => k.target === target)) {
+        out.add(d)
+        stack.push(d)
+      }
+    }
+  }
+  return out
+}
 
 /** Runs one sequence in a rolled-back transaction; a Mismatch names the step and both answers. */
 const runSequence = (
@@ -105,7 +136,7 @@ const runSequence = (
     }
     const keys = targets.map(() => new KeyMap())
     for (const [i, step] of steps.entries()) {
-      yield* runStep(targets[step.model]!, tables[step.model]!, keys[step.model]!, step, i, log, tenant, dialect)
+      yield* runStep(targets, tables, keys, step, i, log, tenant, dialect)
     }
   }))
 
@@ -149,7 +180,7 @@ export const run = (
     // each table finds the others, for relations (relation filters, include)
     const tables: Array<ReferenceTable> = []
     const related = (def: ModelDefinition) => tables.find((t) => t.definition === def)
-    for (const t of targets) tables.push(makeTable(t.definition, related))
+    for (const t of targets) tables.push(makeTable(t.definition, related, () => tables))
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31)
     let steps = 0
     let lastLog: Array<string> = []

@@ -11,12 +11,15 @@
  * (Internal module: not part of the public API.)
  */
 import type { ModelDefinition } from "../model/definition.js"
+import * as Either from "effect/Either"
 import { sortRows } from "./query.js"
+import { enforce } from "./reference/foreignKeys.js"
 import { aggregate } from "./reference/aggregate.js"
 import { countOrExists, list, readById, readByKey } from "./reference/reads.js"
 import type { State } from "./reference/state.js"
 import { asRecord } from "./reference/state.js"
 import type { Call, Env, Outcome, ReferenceTable, Row, Tables } from "./reference/types.js"
+import { failure } from "./reference/types.js"
 import { bulkUpsert, upsertOrKeep } from "./reference/upsert.js"
 import { bulkCreate } from "./reference/bulkCreate.js"
 import { bulkDelete, bulkUpdate, bulkUpdateItems, create, removeOrRestore, update } from "./reference/writes.js"
@@ -80,12 +83,28 @@ const run = (s: State, call: Call): Outcome => {
  * relation filters).
  * @internal
  */
-export const makeTable = (def: ModelDefinition, tables?: Tables): ReferenceTable => {
+export const makeTable = (def: ModelDefinition, tables?: Tables, all?: () => Iterable<ReferenceTable>): ReferenceTable => {
   let stored = new Map<string, Row>()
   const nextId = { value: 1 }
-  return {
+  const table: ReferenceTable = {
     definition: def,
-    execute: (call: Call, env: Env): Outcome => run({ def, stored, nextId, env, tables }, call),
+    execute: (call: Call, env: Env): Outcome => {
+      if (all === undefined || reads.has(call.node)) return run({ def, stored, nextId, env, tables }, call)
+      // a write: the foreign keys checked, the referential actions run, after it (all or nothing)
+      const before = new Map(stored)
+      const id = nextId.value
+      const outcome = run({ def, stored, nextId, env, tables }, call)
+      if (outcome._tag === "Failure") return mysqlRowByRow(table, call, outcome, env) ?? outcome
+      const operation = operationOf(call, outcome.value, env)
+      const checked = enforce(table, before, stored, [...all()], operation, env.dialect ?? "sqlite")
+      if (Either.isLeft(checked)) {
+        stored = before
+        nextId.value = id
+        return failure(checked.left)
+      }
+      for (const [other, rows] of checked.right) other.restore({ stored: rows, nextId: other.snapshot().nextId })
+      return outcome
+    },
     stored: () => stored.values(),
     rows: () => sortRows(def, [...stored.values()], []).map((r) => asRecord(def, r)),
     clear: () => {
@@ -98,4 +117,33 @@ export const makeTable = (def: ModelDefinition, tables?: Tables): ReferenceTable
       nextId.value = snapshot.nextId
     }
   }
+  return table
 }
+
+/**
+ * The operation a write's foreign key violation names: the node's; MySQL's upsert of a stored
+ * record runs the node's update statement, and its error names `update`.
+ */
+const operationOf = (call: Call, value: unknown, env: Env): string =>
+  call.node === "bulkUpdateItems"
+    ? "bulkUpdate"
+    : call.node === "upsert" && env.dialect === "mysql" && (value as { readonly created?: unknown }).created === false
+    ? "update"
+    : call.node
+
+/**
+ * MySQL checks a bulkCreate row by row: a row before the one whose unique key is taken that
+ * names no target fails first, with the ForeignKeyViolation.
+ */
+const mysqlRowByRow = (table: ReferenceTable, call: Call, outcome: Outcome, env: Env): Outcome | undefined => {
+  if (env.dialect !== "mysql" || call.node !== "bulkCreate" || outcome._tag !== "Failure") return undefined
+  const index = (outcome.error as { readonly rowIndex?: number }).rowIndex
+  if (outcome.error._tag !== "UniqueViolation" || index === undefined || index === 0) return undefined
+  const saved = table.snapshot()
+  const { onProgress: _, ...rest } = call
+  const earlier = table.execute({ ...rest, rows: call.rows.slice(0, index) }, env)
+  table.restore(saved)
+  return earlier._tag === "Failure" && earlier.error._tag === "ForeignKeyViolation" ? earlier : undefined
+}
+
+const reads: ReadonlySet<Call["node"]> = new Set(["read", "find", "readBy", "findBy", "list", "count", "exists", "aggregate"])

@@ -61,12 +61,13 @@ export const makeStore = (defs: ReadonlyArray<ModelDefinition>, dialect?: Refere
     const table = tables.get(def.name)
     return table?.definition === def ? table : undefined
   }
-  for (const d of defs) tables.set(d.name, makeTable(d, related))
+  const all = () => tables.values()
+  for (const d of defs) tables.set(d.name, makeTable(d, related, all))
   return {
     tableOf: (def) => {
       let table = tables.get(def.name)
       if (table === undefined) {
-        table = makeTable(def, related)
+        table = makeTable(def, related, all)
         tables.set(def.name, table)
       }
       return table
