@@ -109,7 +109,9 @@ export type TableWork<E> = (
  *   catalog read too);
  * - inside a transaction of another client, where the database's DDL is transactional
  *   (SQLite, PostgreSQL), it runs in that transaction (after the dialect's DDL lock) and is
- *   not remembered as done, since it may be rolled back with the transaction;
+ *   not remembered as done, since it may be rolled back with the transaction; so does the DDL of
+ *   a table whose foreign keys reference other tables inside any transaction (the library's
+ *   clients too): the transaction may hold locks on those tables that the CREATE TABLE needs;
  * - otherwise (another client, MySQL, where DDL would commit the caller's transaction) it runs
  *   on a connection of the pool, outside the transaction (a reserved one where the dialect's
  *   DDL lock is held by a connection or a transaction).
@@ -138,6 +140,10 @@ export const ensure = <E, W>(
       : Effect.scoped(Effect.flatMap(sql.reserve, (conn) =>
         f(onConnection(conn, (text, params) => conn.execute(text, params, undefined), dialect))))
   const locked = dialect.ddlLock !== undefined || dialect.ddlSessionLock !== undefined
+  // a table whose foreign keys reference other tables: its CREATE TABLE locks them (PostgreSQL:
+  // SHARE ROW EXCLUSIVE), which a transaction that has written to them blocks — on a connection
+  // of its own the DDL would wait for that transaction, which waits for the DDL, for ever
+  const referencesOthers = spec?.foreignKeys?.some((fk) => fk.table !== spec.table || fk.schema !== spec.schema) === true
   const full = (server: Dialect.ServerInfo, policy: "auto" | "existing") =>
     policy === "existing"
       ? work(server, pool, policy)
@@ -161,7 +167,7 @@ export const ensure = <E, W>(
     const current = state.ready.get(key)
     if (current === true) return Effect.void
     if (
-      policy === "auto" && own === undefined && dialect.transactionalDdl &&
+      policy === "auto" && (own === undefined || referencesOthers) && dialect.transactionalDdl &&
       Option.isSome(Context.getOption(ctx, SqlClient.TransactionConnection))
     ) {
       return inside
