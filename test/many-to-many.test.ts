@@ -40,7 +40,7 @@ const models = () => {
   return { Tag, Post, PostTag }
 }
 
-forEachDatabase("many-to-many", (it) => {
+forEachDatabase("many-to-many", (it, db) => {
   it.effect("include through the junction: two statements per page; some / every / none filters", () =>
     Effect.gen(function*() {
       const { Post, PostTag, Tag } = models()
@@ -112,10 +112,15 @@ forEachDatabase("many-to-many", (it) => {
       const post = yield* Post.create({ title: "p" })
       const ids = tags.map((t) => t.id)
       const results = yield* Effect.all(
-        Array.from({ length: 6 }, () => Post.connect("tags", post.id, ids)),
+        Array.from({ length: 6 }, () => Effect.either(Post.connect("tags", post.id, ids))),
         { concurrency: "unbounded" }
       )
-      expect(results.reduce((n, r) => n + r.connected, 0)).toBe(3)
+      // MySQL: a connect that lost the race is a UniqueViolation (docs/relations.md)
+      const failed = results.filter((r) => r._tag === "Left").map((r) => r._tag === "Left" ? r.left._tag : "")
+      if (db.name === "mysql") expect(failed.every((tag) => tag === "UniqueViolation")).toBe(true)
+      else expect(failed).toEqual([])
+      const connected = results.reduce((n, r) => n + (r._tag === "Right" ? r.right.connected : 0), 0)
+      expect(db.name === "mysql" ? connected <= 3 : connected === 3).toBe(true)
       expect(yield* PostTag.count()).toBe(3)
     }))
 })

@@ -12,6 +12,7 @@ import { ForeignKeyViolation } from "../../Errors.js"
 import type { ListQuery } from "../../Node.js"
 import type { ModelDefinition } from "../model/definition.js"
 import type { Relation } from "../model/relations.js"
+import { context } from "../runtime/context.js"
 import * as Create from "./create.js"
 import * as Delete from "./delete.js"
 import { fieldsEqual, keyFilters, keyOfRecord, keyValues } from "./keys.js"
@@ -119,7 +120,12 @@ export const link = (def: ModelDefinition, rel: Relation, key: unknown, ids: Rea
     if (rows.length > 0) {
       // with a unique constraint on the pair, a link a concurrent connect inserted meanwhile is skipped, not a UniqueViolation
       const pair = new Set([...through.sourceFields, ...through.targetFields])
-      const unique = junction.uniqueSets.find((set) => set.length === pair.size && set.every((f) => pair.has(f)))
+      // (not on MySQL: its skipping insert takes locking reads, which concurrent connects of the
+      // same pairs turned into long lock waits; there the second is a UniqueViolation, as documented)
+      const ctx = yield* context<unknown>(junction, "connect")
+      const unique = ctx.statements.dialect.name === "mysql"
+        ? undefined
+        : junction.uniqueSets.find((set) => set.length === pair.size && set.every((f) => pair.has(f)))
       const created = yield* dieOn("ConflictTargetError")(nodesOf(junction).create.bulkCreate(
         rows,
         unique === undefined ? {} : { onConflict: "skip", conflictOn: [...unique] }
